@@ -1,0 +1,193 @@
+"""Domain constraints on synthetic rows: per-column bounds and categories, and row rules like `T3 <= TT4`.
+
+Rules are parsed into a small expression tree from Python's `ast` (parsing executes nothing) and
+evaluated over columns with numpy; only column names, numbers, strings, comparisons, + - * /, and/or/not
+are allowed: no calls, no attribute access, no other names. Column names that are not identifiers are
+written in backticks: `credit amount` > 0.
+"""
+from __future__ import annotations
+
+import ast
+import operator
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from core.errors import ConfigError
+
+MAX_RULE_LENGTH = 500
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+            ast.Eq: operator.eq, ast.NotEq: operator.ne}
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+_BACKTICK = re.compile(r"`([^`]+)`")
+
+
+@dataclass(frozen=True)
+class ColumnBound:
+    """Allowed values of one column: a numeric range and/or a set of categories (None: no limit)."""
+    column: str
+    low: float | None = None
+    high: float | None = None
+    allowed: tuple | None = None
+
+
+@dataclass(frozen=True)
+class RowRule:
+    """A parsed rule: the text as written and its checked expression tree."""
+    text: str
+    tree: ast.AST = field(repr=False, compare=False)
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """Everything a synthetic row must satisfy beyond the observed ranges."""
+    bounds: tuple[ColumnBound, ...] = ()
+    rules: tuple[RowRule, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.bounds and not self.rules
+
+    def to_dict(self) -> dict:
+        return {"bounds": [{"column": b.column, "low": b.low, "high": b.high,
+                            "allowed": list(b.allowed) if b.allowed is not None else None} for b in self.bounds],
+                "rules": [r.text for r in self.rules]}
+
+
+def parse_rule(text: str, columns: list[str]) -> RowRule:
+    """Parse one rule over the given columns; ConfigError says what is not allowed."""
+    text = text.strip()
+    if not text:
+        raise ConfigError("A rule is empty. Write a comparison such as `age >= 18`.")
+    if len(text) > MAX_RULE_LENGTH:
+        raise ConfigError(f"A rule is longer than {MAX_RULE_LENGTH} characters; split it into simpler rules.")
+    aliases: dict[str, str] = {}
+
+    def alias(match: re.Match) -> str:
+        name = match.group(1)
+        key = f"__column_{len(aliases)}__"
+        aliases[key] = name
+        return key
+
+    source = _BACKTICK.sub(alias, text)
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        raise ConfigError(f"The rule '{text}' is not a valid comparison. Example: `duration_months <= 72`.") from None
+    used: set[str] = set()
+    _check_node(tree, text, set(columns), aliases, used)
+    if not isinstance(tree, (ast.Compare, ast.BoolOp)) and not (
+            isinstance(tree, ast.UnaryOp) and isinstance(tree.op, ast.Not)):
+        raise ConfigError(f"The rule '{text}' must be a comparison (<, <=, >, >=, ==, !=), e.g. `T3 <= TT4`.")
+    return RowRule(text=text, tree=_rename(tree, aliases), columns=tuple(sorted(used)))
+
+
+def _check_node(node: ast.AST, text: str, columns: set[str], aliases: dict[str, str], used: set[str]) -> None:
+    if isinstance(node, ast.Name):
+        name = aliases.get(node.id, node.id)
+        if name not in columns:
+            raise ConfigError(f"The rule '{text}' names '{name}', which is not a column. "
+                              "Write column names exactly, in `backticks` if they contain spaces.")
+        used.add(name)
+        return
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, (int, float, str)) or isinstance(node.value, bool):
+            raise ConfigError(f"The rule '{text}' uses a value that is not a number or text.")
+        return
+    if isinstance(node, ast.Compare):
+        if not all(type(op) in _COMPARE for op in node.ops):
+            raise ConfigError(f"The rule '{text}' uses a comparison other than < <= > >= == !=.")
+        children = [node.left, *node.comparators]
+    elif isinstance(node, ast.BoolOp):
+        children = node.values
+    elif isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        children = [node.left, node.right]
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
+        children = [node.operand]
+    else:
+        raise ConfigError(f"The rule '{text}' uses '{type(node).__name__}', which rules do not allow: only column "
+                          "names, numbers, comparisons, + - * / and `and`/`or`/`not`.")
+    for child in children:
+        _check_node(child, text, columns, aliases, used)
+
+
+def _rename(node: ast.AST, aliases: dict[str, str]) -> ast.AST:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name) and child.id in aliases:
+            child.id = aliases[child.id]
+    return node
+
+
+def _evaluate(node: ast.AST, frame: pd.DataFrame):
+    if isinstance(node, ast.Name):
+        return frame[node.id].to_numpy()
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp):
+        value = _evaluate(node.operand, frame)
+        return np.logical_not(value) if isinstance(node.op, ast.Not) else -value
+    if isinstance(node, ast.BinOp):
+        return _ARITHMETIC[type(node.op)](_evaluate(node.left, frame), _evaluate(node.right, frame))
+    if isinstance(node, ast.BoolOp):
+        values = [np.asarray(_evaluate(v, frame), dtype=bool) for v in node.values]
+        combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
+        result = values[0]
+        for value in values[1:]:
+            result = combine(result, value)
+        return result
+    left = _evaluate(node.left, frame)
+    result = np.ones(len(frame), dtype=bool)
+    for op, right_node in zip(node.ops, node.comparators):
+        right = _evaluate(right_node, frame)
+        with np.errstate(invalid="ignore"):
+            result &= np.asarray(_COMPARE[type(op)](left, right), dtype=bool)
+        left = right
+    return result
+
+
+def rule_mask(rule: RowRule, frame: pd.DataFrame) -> np.ndarray:
+    """True for rows that satisfy the rule (a comparison with a missing value is not satisfied)."""
+    try:
+        value = np.asarray(_evaluate(rule.tree, frame), dtype=bool)
+    except TypeError:
+        raise ConfigError(f"The rule '{rule.text}' compares text with numbers; compare like with like.") from None
+    return np.broadcast_to(value, (len(frame),)).copy()
+
+
+def parse_bound(column: str, low=None, high=None, allowed=None) -> ColumnBound:
+    """A checked bound: low <= high when both are given."""
+    if low is not None and high is not None and float(low) > float(high):
+        raise ConfigError(f"For '{column}' the minimum {low} is above the maximum {high}.")
+    return ColumnBound(column=column, low=None if low is None else float(low),
+                       high=None if high is None else float(high),
+                       allowed=None if allowed is None else tuple(allowed))
+
+
+def build_constraints(columns: list[str], rules: list[str] | tuple[str, ...] = (),
+                      bounds: list[ColumnBound] | tuple[ColumnBound, ...] = ()) -> Constraints:
+    """Parse rule texts and check bound columns against the table's columns."""
+    for bound in bounds:
+        if bound.column not in columns:
+            raise ConfigError(f"A limit names '{bound.column}', which is not a column.")
+    return Constraints(bounds=tuple(bounds), rules=tuple(parse_rule(r, columns) for r in rules if r.strip()))
+
+
+def satisfied(frame: pd.DataFrame, constraints: Constraints) -> np.ndarray:
+    """True for rows that meet every bound and rule."""
+    ok = np.ones(len(frame), dtype=bool)
+    for bound in constraints.bounds:
+        values = frame[bound.column]
+        if bound.allowed is not None:
+            ok &= values.astype(str).isin([str(a) for a in bound.allowed]).to_numpy()
+        if bound.low is not None or bound.high is not None:
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            if bound.low is not None:
+                ok &= numbers >= bound.low
+            if bound.high is not None:
+                ok &= numbers <= bound.high
+    for rule in constraints.rules:
+        ok &= rule_mask(rule, frame)
+    return ok

@@ -1,0 +1,351 @@
+"""Read a table (CSV or Parquet), type its columns, and validate it against a chosen target.
+
+Every problem with the file becomes a DataError whose message tells the analyst what to change.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from core.errors import DataError
+
+MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in .streamlit/config.toml
+DELIMITERS = (",", ";", "\t", "|")
+MISSING_MARKERS = ["", "?", "NA"]
+
+NUMERIC, INTEGER, CATEGORICAL, BOOLEAN, DATETIME, IDENTIFIER, CONSTANT = (
+    "numeric", "integer", "categorical", "boolean", "datetime", "identifier", "constant")
+COLUMN_KINDS = (NUMERIC, INTEGER, CATEGORICAL, BOOLEAN, DATETIME, IDENTIFIER, CONSTANT)
+EXCLUDED_KINDS = (IDENTIFIER, CONSTANT)  # never given to a generator
+NUMBER_KINDS = (NUMERIC, INTEGER, DATETIME)  # handled as numbers by generators
+LEVEL_KINDS = (CATEGORICAL, BOOLEAN)  # handled as a fixed set of observed values
+
+_BOOLEAN_WORDS = {"0", "1", "true", "false", "t", "f", "y", "n", "yes", "no"}
+_DATE_PATTERN = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?\s*$")
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+
+
+@dataclass(frozen=True)
+class LoadedTable:
+    """A table as read from a file, before a target is chosen.
+
+    mixed_columns: columns holding both numbers and text (they must be typed categorical or fixed in the file).
+    """
+    frame: pd.DataFrame
+    name: str
+    sha256: str
+    n_bytes: int
+    column_types: dict[str, str]
+    notes: tuple[str, ...] = ()
+    mixed_columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated table with its target: labels are strings, rows with a missing label are gone."""
+    frame: pd.DataFrame
+    target: str
+    column_types: dict[str, str]
+    name: str
+    sha256: str
+    dropped_missing_labels: int = 0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def features(self) -> list[str]:
+        """Columns a generator and a classifier use: everything but the target, identifiers and constants."""
+        return [c for c in self.frame.columns
+                if c != self.target and self.column_types.get(c) not in EXCLUDED_KINDS]
+
+    @property
+    def class_counts(self) -> pd.Series:
+        """Rows per class label, largest first (ties by label for a stable order)."""
+        counts = self.frame[self.target].value_counts()
+        return counts.sort_index().sort_values(ascending=False, kind="stable")
+
+
+def sha256_of(raw: bytes) -> str:
+    """Hex SHA-256 of the file's bytes: the data's identity in configs and caches."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+def check_size(n_bytes: int, limit_mb: float = MAX_UPLOAD_MB) -> None:
+    """Refuse files over the upload limit before reading them."""
+    if n_bytes > limit_mb * 1024 * 1024:
+        raise DataError(f"The file is {n_bytes / 1024 / 1024:,.0f} MB, over the {limit_mb:,.0f} MB limit. "
+                        "Upload a stratified sample of it, or a Parquet file, which is smaller.")
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode CSV bytes: UTF-16 by its byte-order mark, else UTF-8, else Latin-1. Returns (text, encoding)."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), "utf-16"
+    if b"\x00" in raw[:65536]:
+        raise DataError("The file holds binary bytes and is not a text CSV. "
+                        "Export the table as CSV (UTF-8) or Parquet and upload that.")
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    text = raw.decode("latin-1")
+    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
+    if control > 0.01 * min(len(text), 65536):
+        raise DataError("The file's bytes could not be decoded as text (tried UTF-8 and Latin-1). "
+                        "Save it as CSV with UTF-8 encoding and upload it again.")
+    return text, "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """Pick the delimiter among , ; tab | that splits the first lines into the most, equally many, fields."""
+    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    best, best_fields = ",", 1
+    for delim in DELIMITERS:
+        widths = [len(row) for row in csv.reader(lines, delimiter=delim)]
+        if not widths:
+            continue
+        width = widths[0]
+        consistent = sum(w == width for w in widths) / len(widths)
+        if width > best_fields and consistent >= 0.9:
+            best, best_fields = delim, width
+    return best
+
+
+def _header_fields(text: str, delimiter: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+    return [name.strip() for name in first]
+
+
+def _uses_decimal_comma(text: str, delimiter: str) -> bool:
+    if delimiter == ",":
+        return False
+    rows = list(csv.reader(text.splitlines()[1:51], delimiter=delimiter))
+    cells = [cell.strip() for row in rows for cell in row]
+    return sum(bool(_DECIMAL_COMMA.match(c)) for c in cells) >= max(1, len(rows) // 2)
+
+
+def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse CSV text with a sniffed delimiter; '', '?' and 'NA' are missing. Returns (frame, notes)."""
+    if not text.strip():
+        raise DataError("The file is empty. Upload a CSV with a header row and at least a few data rows.")
+    delimiter = sniff_delimiter(text)
+    header = _header_fields(text, delimiter)
+    if len(header) < 2:
+        raise DataError(f"Only one column was found ('{header[0] if header else ''}'). The table needs feature "
+                        "columns and a target column, separated by comma, semicolon, tab or |.")
+    duplicated = sorted({h for h in header if header.count(h) > 1})
+    if duplicated:
+        raise DataError(f"Column names appear more than once: {', '.join(map(repr, duplicated))}. "
+                        "Rename them so every column has its own name.")
+    notes = []
+    decimal = "."
+    if _uses_decimal_comma(text, delimiter):
+        decimal = ","
+        notes.append("Numbers with decimal commas (1,5) were read as decimals (1.5).")
+    if delimiter != ",":
+        notes.append(f"Columns are separated by {'tab' if delimiter == chr(9) else repr(delimiter)}.")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS,
+                            keep_default_na=True, skipinitialspace=True, low_memory=False)
+    except pd.errors.ParserError as exc:
+        raise DataError(f"The CSV could not be parsed: {str(exc).strip().splitlines()[-1]}. "
+                        "Check that every row has as many fields as the header.") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, notes
+
+
+def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB) -> LoadedTable:
+    """Read CSV or Parquet bytes into a typed table; raises DataError with a fix for every bad input."""
+    check_size(len(raw), limit_mb)
+    notes: list[str] = []
+    if raw[:4] == b"PAR1":
+        try:
+            frame = pd.read_parquet(io.BytesIO(raw))
+        except Exception as exc:  # pyarrow raises several types for corrupt files
+            raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
+                            "Export it again or upload a CSV.") from None
+        frame.columns = [str(c) for c in frame.columns]
+        if frame.columns.duplicated().any():
+            raise DataError("Column names appear more than once. Rename them so every column has its own name.")
+    else:
+        text, encoding = decode_text(raw)
+        if encoding != "utf-8":
+            notes.append(f"The file was decoded as {encoding}.")
+        frame, csv_notes = read_csv_text(text)
+        notes += csv_notes
+    if frame.shape[1] < 2:
+        raise DataError("Only one column was found. The table needs feature columns and a target column.")
+    if len(frame) == 0:
+        raise DataError("The file has a header but no data rows. Upload the full table.")
+    frame = frame.reset_index(drop=True)
+    return LoadedTable(frame=frame, name=name, sha256=sha256_of(raw), n_bytes=len(raw),
+                       column_types=infer_column_types(frame), notes=tuple(notes),
+                       mixed_columns=tuple(find_mixed_columns(frame)))
+
+
+def read_path(path: str | Path, limit_mb: float = MAX_UPLOAD_MB) -> LoadedTable:
+    """Read a table from disk (the CLI and the bundled samples); the size is checked before reading."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"No file at '{path}'. Check the path.")
+    check_size(path.stat().st_size, limit_mb)
+    return read_table(path.read_bytes(), path.name, limit_mb)
+
+
+def _numeric_share(values: pd.Series) -> float:
+    parsed = pd.to_numeric(values, errors="coerce")
+    return float(parsed.notna().mean()) if len(values) else 0.0
+
+
+def find_mixed_columns(frame: pd.DataFrame) -> list[str]:
+    """Text columns where at least half the values are numbers but some are not (a typo or a stray marker)."""
+    mixed = []
+    for col in frame.columns:
+        if frame[col].dtype != object:
+            continue
+        values = frame[col].dropna().astype(str).str.strip()
+        share = _numeric_share(values)
+        if 0.5 <= share < 1.0:
+            mixed.append(col)
+    return mixed
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    sample = values.dropna().astype(str).head(200)
+    if sample.empty:
+        return False
+    return sample.str.match(_DATE_PATTERN).mean() >= 0.95
+
+
+def infer_column_kind(values: pd.Series, name: str = "") -> str:
+    """One of COLUMN_KINDS for a column, from its values (the user can override it)."""
+    present = values.dropna()
+    n_levels = present.nunique()
+    if n_levels <= 1:
+        return CONSTANT
+    if pd.api.types.is_bool_dtype(values):
+        return BOOLEAN
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return DATETIME
+    if n_levels == 2 and {str(v).strip().lower() for v in present.unique()} <= _BOOLEAN_WORDS:
+        return BOOLEAN
+    if pd.api.types.is_numeric_dtype(values):
+        finite = present[np.isfinite(present.astype(float))]
+        is_integer = bool((finite == np.round(finite)).all())
+        if is_integer and n_levels == len(values) and len(values) >= 20 and (
+                re.search(r"(^|_|\b)id$|^id|_id$|index", name.lower()) or finite.is_monotonic_increasing):
+            return IDENTIFIER
+        return INTEGER if is_integer else NUMERIC
+    if _looks_like_dates(present):
+        return DATETIME
+    if len(present) >= 20 and (n_levels == len(present) or (n_levels > 50 and n_levels > 0.5 * len(present))):
+        return IDENTIFIER
+    return CATEGORICAL
+
+
+def infer_column_types(frame: pd.DataFrame) -> dict[str, str]:
+    """Kinds for every column of the frame, keyed by column name."""
+    return {col: infer_column_kind(frame[col], col) for col in frame.columns}
+
+
+def _apply_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
+    """Convert a column's storage so it matches the kind the user chose; DataError if it cannot."""
+    if kind in (NUMERIC, INTEGER) and not pd.api.types.is_numeric_dtype(values):
+        parsed = pd.to_numeric(values.astype(str).str.strip().where(values.notna()), errors="coerce")
+        bad = values[parsed.isna() & values.notna()]
+        if len(bad):
+            raise DataError(f"Column '{col}' cannot be {kind}: {len(bad)} values are not numbers "
+                            f"(e.g. {bad.astype(str).iloc[0]!r}). Keep it categorical or fix those cells.")
+        values = parsed
+    if kind == INTEGER:
+        finite = values.dropna()
+        if not (finite == np.round(finite)).all():
+            raise DataError(f"Column '{col}' cannot be integer: it has fractional values "
+                            f"(e.g. {finite[finite != np.round(finite)].iloc[0]}). Choose numeric instead.")
+    if kind == DATETIME and not pd.api.types.is_datetime64_any_dtype(values):
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        bad = values[parsed.isna() & values.notna()]
+        if len(bad):
+            raise DataError(f"Column '{col}' cannot be a date: {len(bad)} values are not dates "
+                            f"(e.g. {bad.astype(str).iloc[0]!r}).")
+        values = parsed
+    return values
+
+
+def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, str] | None = None) -> Dataset:
+    """Check the table against the target and the chosen column kinds; drop rows with a missing label.
+
+    Raises DataError for: unknown target, one class, a class under 2 rows, text in a numeric column,
+    infinite values, unknown kinds.
+    """
+    frame = table.frame
+    if target not in frame.columns:
+        shown = ", ".join(map(repr, list(frame.columns)[:12]))
+        raise DataError(f"The target column '{target}' is not in the file. Columns are: {shown}"
+                        f"{' ...' if frame.shape[1] > 12 else ''}.")
+    kinds = dict(table.column_types)
+    kinds.update(column_types or {})
+    unknown = {c: k for c, k in kinds.items() if k not in COLUMN_KINDS}
+    if unknown:
+        col, kind = next(iter(unknown.items()))
+        raise DataError(f"Column '{col}' has an unknown type '{kind}'. Choose one of: {', '.join(COLUMN_KINDS)}.")
+    missing_label = frame[target].isna()
+    notes = list(table.notes)
+    if missing_label.all():
+        raise DataError(f"The target '{target}' is empty in every row. Choose the column that holds the classes.")
+    if missing_label.any():
+        notes.append(f"{int(missing_label.sum())} rows with no '{target}' label were dropped.")
+    frame = frame.loc[~missing_label].reset_index(drop=True)
+    labels = frame[target]
+    if pd.api.types.is_float_dtype(labels) and (labels == np.round(labels)).all():
+        labels = labels.astype("int64")  # 0.0/1.0 targets become 0/1 labels
+    frame = frame.assign(**{target: labels.astype(str).str.strip()})
+    counts = frame[target].value_counts()
+    if len(counts) < 2:
+        raise DataError(f"The target '{target}' has only one class ('{counts.index[0]}'). "
+                        "Imbalance needs at least two classes: choose another target column.")
+    if counts.min() < 2:
+        tiny = [str(label) for label, n in counts.items() if n < 2]
+        raise DataError(f"Class {', '.join(map(repr, tiny))} of '{target}' has a single row. At least 2 rows per "
+                        "class are needed (one to learn from, one to test on): add rows, merge it into another "
+                        "class, or remove it.")
+    if len(counts) > 50 and len(counts) > 0.5 * len(frame):
+        raise DataError(f"The target '{target}' has {len(counts)} distinct values: it looks like an identifier or "
+                        "a measurement, not a class label. Choose a column with a few classes.")
+    kinds[target] = CATEGORICAL
+    mixed = [c for c in table.mixed_columns if c != target and kinds.get(c) not in (CATEGORICAL, *EXCLUDED_KINDS)]
+    if mixed:
+        col = mixed[0]
+        values = frame[col].dropna().astype(str)
+        text = values[pd.to_numeric(values, errors="coerce").isna()]
+        raise DataError(f"Column '{col}' mixes numbers and text ({len(text)} of {len(values)} values are text, "
+                        f"e.g. {text.iloc[0]!r}). Fix or empty those cells, or set the column's type to categorical.")
+    converted = {}
+    for col, kind in kinds.items():
+        if col == target or kind in EXCLUDED_KINDS:
+            continue
+        converted[col] = _apply_kind(frame[col], kind, col)
+    frame = frame.assign(**converted) if converted else frame
+    for col, values in converted.items():
+        if pd.api.types.is_float_dtype(values):
+            infinite = np.isinf(values.to_numpy())
+            if infinite.any():
+                raise DataError(f"Column '{col}' holds {int(infinite.sum())} infinite values (inf). Replace them "
+                                "with a number, or empty those cells to mark them missing.")
+    return Dataset(frame=frame, target=target, column_types=kinds, name=table.name, sha256=table.sha256,
+                   dropped_missing_labels=int(missing_label.sum()), notes=tuple(notes))
+
+
+def default_target(table: LoadedTable) -> str:
+    """A sensible first guess for the target: the last column with 2-20 classes, else the last column."""
+    for col in reversed(list(table.frame.columns)):
+        n = table.frame[col].nunique()
+        if 2 <= n <= 20 and table.column_types.get(col) not in (NUMERIC, IDENTIFIER):
+            return col
+    return str(table.frame.columns[-1])

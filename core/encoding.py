@@ -1,0 +1,71 @@
+"""The numeric space used for distances and models: numbers standardised, categories one-hot.
+
+Always fitted on training rows only; other rows (synthetic, test) are transformed with the fitted space.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from core.data import DATETIME, LEVEL_KINDS, NUMBER_KINDS
+
+MAX_ONE_HOT_LEVELS = 30  # rarer levels share one column, so wide text columns cannot explode the space
+
+
+def number_columns(columns: list[str], kinds: dict[str, str]) -> list[str]:
+    """Columns handled as numbers (numeric, integer, datetime)."""
+    return [c for c in columns if kinds.get(c) in NUMBER_KINDS]
+
+
+def level_columns(columns: list[str], kinds: dict[str, str]) -> list[str]:
+    """Columns handled as a set of observed values (categorical, boolean)."""
+    return [c for c in columns if kinds.get(c) in LEVEL_KINDS]
+
+
+def model_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> pd.DataFrame:
+    """The columns as a model sees them: dates as seconds since 1970 (float), levels as strings, NaN kept."""
+    out = {}
+    for col in columns:
+        values = frame[col]
+        if kinds.get(col) == DATETIME:
+            seconds = values.astype("int64").astype(float) / 1e9
+            out[col] = seconds.where(values.notna())
+        elif kinds.get(col) in NUMBER_KINDS:
+            out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        else:
+            out[col] = values.astype(object).where(values.isna(), values.astype(str))
+    return pd.DataFrame(out, index=frame.index)
+
+
+def distance_space(columns: list[str], kinds: dict[str, str]) -> Pipeline:
+    """An unfitted transformer to the standardised, one-hot space (median/mode imputation inside)."""
+    numbers, levels = number_columns(columns, kinds), level_columns(columns, kinds)
+    parts = []
+    if numbers:
+        parts.append(("numbers", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                               StandardScaler()), numbers))
+    if levels:
+        parts.append(("levels", make_pipeline(
+            SimpleImputer(strategy="most_frequent", keep_empty_features=True),
+            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_LEVELS,
+                          sparse_output=False)), levels))
+    return Pipeline([("columns", ColumnTransformer(parts, sparse_threshold=0.0))])
+
+
+def fit_distance_space(train: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> Pipeline:
+    """Fit the distance space on training rows only (the test part never reaches this function)."""
+    from core.split import ensure_not_held_out
+    ensure_not_held_out(train)
+    space = distance_space(columns, kinds)
+    space.fit(model_frame(train, columns, kinds))
+    return space
+
+
+def to_distance_space(space: Pipeline, frame: pd.DataFrame, columns: list[str],
+                      kinds: dict[str, str]) -> np.ndarray:
+    """Rows of frame as a float matrix (n_rows x n_encoded) in a fitted space."""
+    return np.asarray(space.transform(model_frame(frame, columns, kinds)), dtype=float)

@@ -1,0 +1,1 @@
+"""Synthetic minority rows: one registry, one contract, one module per family."""

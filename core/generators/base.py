@@ -1,0 +1,126 @@
+"""The generator contract: declared capabilities and parameters, a fitted sampler, and the result value."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+import pandas as pd
+
+from core.errors import ConfigError
+
+Progress = Callable[[float, str], None]
+StopRequested = Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: its type ('int', 'float', 'choice'), default, allowed range or choices, and help."""
+    name: str
+    kind: str
+    default: object
+    low: float | None = None
+    high: float | None = None
+    choices: tuple = ()
+    help: str = ""
+
+    def check(self, value: object, method: str) -> object:
+        """The value converted to the declared type; ConfigError when it is out of range."""
+        if self.kind == "choice":
+            if value not in self.choices:
+                raise ConfigError(f"{method}: '{self.name}' must be one of {', '.join(map(str, self.choices))}; "
+                                  f"got {value!r}.")
+            return value
+        try:
+            number = int(value) if self.kind == "int" else float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{method}: '{self.name}' must be a number; got {value!r}.") from None
+        if self.kind == "int" and float(value) != number:
+            raise ConfigError(f"{method}: '{self.name}' must be a whole number; got {value!r}.")
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            raise ConfigError(f"{method}: '{self.name}' must be between {self.low:g} and {self.high:g}; "
+                              f"got {number:g}.")
+        return number
+
+
+@dataclass(frozen=True)
+class GeneratorInfo:
+    """What a generator is and what it can take; the advisor and the pages decide from these fields.
+
+    categorical: 'none' (numbers only), 'mixed' (numbers and categories), 'only' (categories only),
+    'any' (all three). min_minority_rows: below it the method refuses; warn_below_rows: below it, a warning.
+    """
+    name: str
+    label: str
+    family: str
+    library: str
+    categorical: str
+    params: tuple[ParamSpec, ...]
+    summary: str
+    pros: str
+    limits: str
+    multiclass: bool = True
+    min_minority_rows: int = 2
+    warn_below_rows: int = 0
+    slow: bool = False
+    deterministic: bool = True
+    cost: str = "low"
+    tuning: str = "low"
+
+    def defaults(self) -> dict:
+        return {p.name: p.default for p in self.params}
+
+    def resolve_params(self, given: dict | None) -> dict:
+        """Defaults overlaid with the given values, each checked against its declared range."""
+        given = dict(given or {})
+        unknown = sorted(set(given) - {p.name for p in self.params})
+        if unknown:
+            raise ConfigError(f"{self.name} has no parameter {', '.join(map(repr, unknown))}. "
+                              f"Its parameters: {', '.join(p.name for p in self.params) or 'none'}.")
+        return {p.name: p.check(given.get(p.name, p.default), self.name) for p in self.params}
+
+
+@dataclass(frozen=True)
+class GenerationTask:
+    """What a family needs to fit: training rows in model units (numbers as float, levels as str, no NaN).
+
+    frame: the feature columns plus the target column. counts: synthetic rows wanted per class label.
+    """
+    frame: pd.DataFrame
+    target: str
+    numbers: list[str]
+    levels: list[str]
+    params: dict
+    seed: int
+    progress: Progress | None = None
+    should_stop: StopRequested | None = None
+
+
+class FittedSampler(Protocol):
+    """A family's fitted state; sample() returns rows in model units with the target column filled."""
+
+    def sample(self, counts: dict[str, int], seed: int) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class SyntheticResult:
+    """Synthetic rows only (same columns and dtypes as the training frame, target filled) and how they came.
+
+    rejected_by_constraints / dropped_by_density: rows generated and thrown away (not in `rows`).
+    loss_history: per-epoch losses for neural generators (columns class, epoch, loss names), else empty.
+    """
+    rows: pd.DataFrame
+    method: str
+    method_used: str
+    params: dict
+    seed: int
+    seconds: float
+    requested: dict[str, int]
+    produced: dict[str, int]
+    rejected_by_constraints: int = 0
+    dropped_by_density: int = 0
+    warnings: tuple[str, ...] = ()
+    loss_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def n_synthetic(self) -> int:
+        return len(self.rows)

@@ -1,0 +1,209 @@
+"""The one entry point to every generator: validate once, impute for generation, sample, decode to the
+original units and types, enforce constraints and the density filter, and count exactly."""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.impute import SimpleImputer
+
+from core.constraints import Constraints, satisfied
+from core.data import BOOLEAN, CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
+from core.encoding import level_columns, model_frame, number_columns
+from core.errors import ConfigError, DataError, GenerationError
+from core.generators import copula, deep, smote
+from core.generators.base import GenerationTask, GeneratorInfo, Progress, StopRequested, SyntheticResult
+from core.generators.density import DensityFilter, fit_density
+from core.split import ensure_not_held_out
+
+REGISTRY: dict[str, GeneratorInfo] = {**smote.INFOS, copula.INFO.name: copula.INFO, **deep.INFOS}
+METHOD_NAMES = tuple(REGISTRY)
+NUMBERS_ONLY_SMOTE = ("smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote")
+MAX_ROUNDS = 10
+
+
+def get_info(name: str) -> GeneratorInfo:
+    """The declared generator; ConfigError listing the valid names otherwise."""
+    if name not in REGISTRY:
+        raise ConfigError(f"Unknown method '{name}'. Choose one of: {', '.join(METHOD_NAMES)}.")
+    return REGISTRY[name]
+
+
+def resolve_method(name: str, n_numbers: int, n_levels: int) -> tuple[str, str | None]:
+    """The method that will actually run on these columns, and a note when it differs from the one asked for.
+
+    SMOTE on categories goes to SMOTENC (mixed) or SMOTEN (categories only), never through one-hot columns.
+    """
+    info = get_info(name)
+    if info.categorical == "none" and n_levels:
+        if name == "smote":
+            routed = "smotenc" if n_numbers else "smoten"
+            return routed, (f"SMOTE interpolates numbers only; this table has {n_levels} categorical "
+                            f"column(s), so {REGISTRY[routed].label} was used instead.")
+        raise ConfigError(f"{info.label} handles numeric columns only, and this table has {n_levels} categorical "
+                          "column(s). Use SMOTE-NC, CTGAN, TVAE or the Gaussian copula, or exclude those columns.")
+    if info.categorical == "mixed" and not (n_numbers and n_levels):
+        routed = "smote" if n_numbers else "smoten"
+        return routed, (f"SMOTE-NC needs both number and category columns; this table has "
+                        f"{'no categories' if n_numbers else 'no numbers'}, so {REGISTRY[routed].label} was used.")
+    if info.categorical == "only" and n_numbers:
+        raise ConfigError(f"{info.label} takes categorical columns only, and this table has {n_numbers} numeric "
+                          "column(s). Use SMOTE-NC for mixed tables.")
+    if not n_numbers and not n_levels:
+        raise DataError("No feature columns are left for generation (identifiers and constants are excluded).")
+    return name, None
+
+
+def _check_class_sizes(info: GeneratorInfo, train_counts: dict[str, int], counts: dict[str, int]) -> list[str]:
+    warnings = []
+    for label in counts:
+        n = train_counts.get(label, 0)
+        if n < 2:
+            raise DataError(f"Class '{label}' has {n} training row{'s' if n != 1 else ''}: at least 2 are needed to "
+                            "generate from (interpolation needs a neighbour). Add rows or lower the test share.")
+        if n < info.min_minority_rows:
+            raise DataError(f"{info.label} needs at least {info.min_minority_rows} training rows of a class; "
+                            f"'{label}' has {n}. Use SMOTE or random oversampling.")
+        if n < info.warn_below_rows:
+            warnings.append(f"{info.label} learns from only {n} rows of '{label}': below {info.warn_below_rows} rows a "
+                            "neural generator tends to memorise or collapse. SMOTE or the Gaussian copula are safer.")
+    return warnings
+
+
+def _generation_frame(train: pd.DataFrame, target: str, numbers: list[str], levels: list[str],
+                      kinds: dict[str, str]) -> tuple[pd.DataFrame, int]:
+    """Features in model units with missing values filled (median / most frequent, fitted on these rows)."""
+    frame = model_frame(train, numbers + levels, kinds)
+    n_missing = int(frame.isna().to_numpy().sum())
+    if n_missing:
+        if numbers:
+            frame[numbers] = SimpleImputer(strategy="median", keep_empty_features=True).fit_transform(frame[numbers])
+        if levels:
+            frame[levels] = SimpleImputer(strategy="most_frequent", keep_empty_features=True).fit_transform(
+                frame[levels].astype(object))
+    frame[target] = train[target].astype(str).to_numpy()
+    return frame, n_missing
+
+
+def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kinds: dict[str, str]) -> pd.DataFrame:
+    """Synthetic rows in model units back to the training frame's columns, units and dtypes.
+
+    Numbers are clipped to the observed training range and integers rounded; categories map back to the
+    observed values; identifiers are left empty and constants keep their value.
+    """
+    out = {}
+    for col in train.columns:
+        kind = kinds.get(col)
+        original = train[col]
+        if col == target:
+            out[col] = rows[target].astype(str).to_numpy()
+        elif kind == IDENTIFIER or (col not in rows.columns and kind != CONSTANT):
+            out[col] = pd.Series(np.nan, index=rows.index, dtype=object if original.dtype == object else float)
+        elif kind == CONSTANT:
+            value = original.dropna().iloc[0] if original.notna().any() else np.nan
+            out[col] = pd.Series([value] * len(rows), index=rows.index, dtype=original.dtype)
+        elif kind in NUMBER_KINDS:
+            observed = model_frame(train, [col], kinds)[col]
+            values = np.clip(rows[col].to_numpy(dtype=float), observed.min(), observed.max())
+            if kind == INTEGER:
+                values = np.round(values)
+            if kind == DATETIME:
+                out[col] = pd.to_datetime(values, unit="s")
+            else:
+                out[col] = pd.Series(values, index=rows.index).astype(original.dtype)
+        else:
+            mapping = {str(v): v for v in original.dropna().unique()}
+            out[col] = rows[col].astype(str).map(mapping).astype(original.dtype if kind != BOOLEAN or
+                                                                   original.dtype != float else object)
+    return pd.DataFrame(out, index=rows.index)[list(train.columns)]
+
+
+def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
+    info = REGISTRY[method]
+    if info.family in ("duplication", "interpolation"):
+        return smote.fit(task, method)
+    if info.family == "copula":
+        return copula.fit(task, classes)
+    return deep.fit(task, method, classes)
+
+
+def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
+             counts: dict[str, int], method: str, params: dict | None = None, seed: int = 42,
+             constraints: Constraints | None = None, density: DensityFilter | None = None,
+             progress: Progress | None = None, should_stop: StopRequested | None = None) -> SyntheticResult:
+    """Make exactly counts[label] synthetic rows per class from the training rows (never the test part).
+
+    Rows breaking a constraint or the density filter are dropped and regenerated (new seed per round) up to
+    MAX_ROUNDS; a shortfall after that is reported in the result's warnings.
+    """
+    ensure_not_held_out(train)
+    info = get_info(method)
+    params = info.resolve_params(params)
+    counts = {str(c): int(n) for c, n in counts.items() if int(n) > 0}
+    if not counts:
+        raise ConfigError("No synthetic rows were asked for.")
+    train_counts = {str(k): int(v) for k, v in train[target].astype(str).value_counts().items()}
+    unknown = sorted(set(counts) - set(train_counts))
+    if unknown:
+        raise ConfigError(f"Class {unknown[0]!r} is not in the training rows of '{target}'.")
+    numbers, levels = number_columns(features, kinds), level_columns(features, kinds)
+    method_used, note = resolve_method(method, len(numbers), len(levels))
+    used_info = REGISTRY[method_used]
+    if method_used != method:
+        params = used_info.resolve_params({k: v for k, v in params.items()
+                                           if k in {p.name for p in used_info.params}})
+    warnings = ([note] if note else []) + _check_class_sizes(used_info, train_counts, counts)
+    started = time.perf_counter()
+    frame, n_missing = _generation_frame(train, target, numbers, levels, kinds)
+    if n_missing:
+        warnings.append(f"{n_missing:,} missing feature cells in the training rows were filled with the median or "
+                        "most frequent value for generation only; synthetic rows have no missing values.")
+    if progress:
+        progress(0.0, f"Fitting {used_info.label} on {len(train):,} training rows")
+    task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=levels, params=params, seed=seed,
+                          progress=progress, should_stop=should_stop)
+    sampler = _fit_sampler(method_used, task, list(counts))
+    warnings += list(getattr(sampler, "warnings", []))
+    constraints = constraints or Constraints()
+    fitted_density = fit_density(density, train, target, features, kinds) if density else None
+    remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
+    for round_index in range(MAX_ROUNDS):
+        ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
+        raw = sampler.sample(ask, seed + round_index)
+        decoded = to_original_units(raw, train, target, kinds)
+        asked = len(decoded)
+        valid = satisfied(decoded, constraints)
+        rejected += int((~valid).sum())
+        decoded = decoded.loc[valid]
+        if fitted_density is not None:
+            near = fitted_density.keep(decoded, target)
+            dropped += int((~near).sum())
+            decoded = decoded.loc[near]
+        acceptance = max(0.05, len(decoded) / max(asked, 1)) if asked else acceptance
+        for label in list(remaining):
+            take = decoded.loc[decoded[target] == label].head(remaining[label])
+            kept.append(take)
+            remaining[label] -= len(take)
+        if progress and used_info.slow is False:
+            progress(min(1.0, 1 - sum(remaining.values()) / sum(counts.values())), "Generating rows")
+        if not any(remaining.values()):
+            break
+    rows = pd.concat(kept, ignore_index=True) if kept else to_original_units(frame.head(0), train, target, kinds)
+    if rows.empty:
+        raise GenerationError(f"{used_info.label} produced no row that meets the constraints and the density "
+                              f"filter ({rejected:,} broke a constraint, {dropped:,} fell among other classes). "
+                              "Loosen the rules or the filter.")
+    short = {c: n for c, n in remaining.items() if n > 0}
+    if short:
+        warnings.append("Fewer rows than asked for after " + f"{MAX_ROUNDS} rounds: " + ", ".join(
+            f"'{c}' {counts[c] - n:,} of {counts[c]:,}" for c, n in short.items()) + ". Loosen the constraints or "
+                        "the density filter to get the full amount.")
+    if progress:
+        progress(1.0, f"{len(rows):,} synthetic rows ready")
+    produced = {str(c): int(n) for c, n in rows[target].value_counts().items()}
+    return SyntheticResult(rows=rows, method=method, method_used=method_used, params=params, seed=seed,
+                           seconds=time.perf_counter() - started, requested=counts, produced=produced,
+                           rejected_by_constraints=rejected, dropped_by_density=dropped, warnings=tuple(warnings),
+                           loss_history=getattr(sampler, "loss_history", pd.DataFrame()))

@@ -1,0 +1,83 @@
+"""Stratified train/test split. The test part is marked held out here and every fitting step refuses it.
+
+The mark lives in DataFrame.attrs, which pandas carries through copies and slices; `ensure_not_held_out`
+is called at the top of every function that fits on rows (cleaning, generators, distance spaces, models).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+from core.data import Dataset
+from core.errors import ConfigError, DataError, HeldOutLeak
+
+HELD_OUT_MARK = "synthbalance_held_out"
+MIN_TEST_SIZE, MAX_TEST_SIZE = 0.1, 0.5
+
+
+@dataclass(frozen=True)
+class Split:
+    """One stratified split. `test` is marked held out; rows keep their index in the dataset's frame.
+
+    class_distribution: one row per class label; columns original, train, test (row counts).
+    """
+    train: pd.DataFrame
+    test: pd.DataFrame
+    seed: int
+    test_size: float
+    target: str
+    class_distribution: pd.DataFrame
+
+    @property
+    def train_class_counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.class_distribution["train"].items()}
+
+    @property
+    def test_class_counts(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.class_distribution["test"].items()}
+
+
+def mark_held_out(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of frame that every fitting function will refuse."""
+    marked = frame.copy()
+    marked.attrs[HELD_OUT_MARK] = True
+    return marked
+
+
+def ensure_not_held_out(frame: pd.DataFrame) -> None:
+    """Raise HeldOutLeak when held-out test rows are about to be fitted on (a bug, not a user error)."""
+    if frame.attrs.get(HELD_OUT_MARK):
+        raise HeldOutLeak("Held-out test rows were passed to a step that fits on data.")
+
+
+def class_distribution(original: pd.Series, train: pd.Series, test: pd.Series) -> pd.DataFrame:
+    """Counts per class in the original, train and test parts, largest class first."""
+    table = pd.DataFrame({"original": original.value_counts(), "train": train.value_counts(),
+                          "test": test.value_counts()}).fillna(0).astype(int)
+    table.index = table.index.astype(str)
+    return table.sort_index().sort_values("original", ascending=False, kind="stable")
+
+
+def split_dataset(dataset: Dataset, test_size: float = 0.3, seed: int = 42) -> Split:
+    """Stratified split of the dataset's rows; the same seed gives the same rows in each part."""
+    if not MIN_TEST_SIZE <= test_size <= MAX_TEST_SIZE:
+        raise ConfigError(f"The test share must be between {MIN_TEST_SIZE:.0%} and {MAX_TEST_SIZE:.0%}; "
+                          f"got {test_size:.0%}.")
+    frame, target = dataset.frame, dataset.target
+    labels = frame[target]
+    n_classes = labels.nunique()
+    n_test = int(round(test_size * len(frame)))
+    if n_test < n_classes or len(frame) - n_test < n_classes:
+        raise DataError(f"{len(frame)} rows are too few to put every one of the {n_classes} classes in both the "
+                        f"training and the test part at a {test_size:.0%} test share.")
+    try:
+        train_index, test_index = train_test_split(frame.index, test_size=test_size, random_state=seed,
+                                                   stratify=labels)
+    except ValueError as exc:
+        raise DataError(f"The stratified split failed: {exc}. Every class needs at least 2 rows.") from None
+    train = frame.loc[sorted(train_index)]
+    test = mark_held_out(frame.loc[sorted(test_index)])
+    return Split(train=train, test=test, seed=seed, test_size=test_size, target=target,
+                 class_distribution=class_distribution(labels, train[target], test[target]))
