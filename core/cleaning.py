@@ -118,7 +118,7 @@ def _impute(frame: pd.DataFrame, features: list[str], kinds: dict[str, str], pla
         out = apply_number_imputer(number_imputer, out, numbers, kinds)
     if levels:
         level_imputer = SimpleImputer(strategy="most_frequent", keep_empty_features=True)
-        level_imputer.fit(frame[levels].astype(object))
+        level_imputer.fit(_levels_with_nan(frame, levels))
         out[levels] = _fill_levels(level_imputer, out, levels)
     return out, number_imputer, level_imputer
 
@@ -143,8 +143,14 @@ def apply_number_imputer(imputer, frame: pd.DataFrame, numbers: list[str], kinds
     return out
 
 
+def _levels_with_nan(frame: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Category columns as objects with every gap (None or NaN) as NaN, which SimpleImputer recognises."""
+    values = frame[levels].astype(object)
+    return values.where(values.notna(), np.nan)
+
+
 def _fill_levels(imputer: SimpleImputer, frame: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
-    filled = pd.DataFrame(imputer.transform(frame[levels].astype(object)), columns=levels, index=frame.index)
+    filled = pd.DataFrame(imputer.transform(_levels_with_nan(frame, levels)), columns=levels, index=frame.index)
     return frame[levels].where(frame[levels].notna(), filled)
 
 
@@ -210,7 +216,7 @@ def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds:
         steps.append(_impact("remove duplicates", detail, frame, after, target, features, minority))
         frame = after
     flagged: dict[str, int] = {}
-    if plan.outliers != "none" and len(frame) > 10:
+    if plan.outliers != "none" and len(frame) >= 5:
         mask = _outlier_mask(frame, features, kinds, plan, seed)
         flagged = {str(c): int(n) for c, n in frame.loc[mask, target].value_counts().items()}
         method = "IQR rule" if plan.outliers == "iqr" else "IsolationForest"

@@ -142,14 +142,15 @@ def _evaluate(node: ast.AST, frame: pd.DataFrame):
     result = np.ones(len(frame), dtype=bool)
     for op, right_node in zip(node.ops, node.comparators):
         right = _evaluate(right_node, frame)
+        unknown = np.asarray(pd.isna(left)) | np.asarray(pd.isna(right))  # a gap cannot break a rule
         with np.errstate(invalid="ignore"):
-            result &= np.asarray(_COMPARE[type(op)](left, right), dtype=bool)
+            result &= np.asarray(_COMPARE[type(op)](left, right), dtype=bool) | unknown
         left = right
     return result
 
 
 def rule_mask(rule: RowRule, frame: pd.DataFrame) -> np.ndarray:
-    """True for rows that satisfy the rule (a comparison with a missing value is not satisfied)."""
+    """True for rows that satisfy the rule (a comparison with a missing value counts as satisfied)."""
     try:
         value = np.asarray(_evaluate(rule.tree, frame), dtype=bool)
     except TypeError:

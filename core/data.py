@@ -16,7 +16,7 @@ import pandas as pd
 
 from core.errors import DataError
 
-MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in .streamlit/config.toml
+MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_MARKERS = ["", "?", "NA"]
 
@@ -184,9 +184,11 @@ def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB) -> Loaded
     if len(frame) == 0:
         raise DataError("The file has a header but no data rows. Upload the full table.")
     frame = frame.reset_index(drop=True)
-    return LoadedTable(frame=frame, name=name, sha256=sha256_of(raw), n_bytes=len(raw),
-                       column_types=infer_column_types(frame), notes=tuple(notes),
-                       mixed_columns=tuple(find_mixed_columns(frame)))
+    mixed = find_mixed_columns(frame)
+    kinds = infer_column_types(frame)
+    kinds.update({col: NUMERIC for col in mixed})  # meant as numbers: validation names the text cells
+    return LoadedTable(frame=frame, name=name, sha256=sha256_of(raw), n_bytes=len(raw), column_types=kinds,
+                       notes=tuple(notes), mixed_columns=tuple(mixed))
 
 
 def read_path(path: str | Path, limit_mb: float = MAX_UPLOAD_MB) -> LoadedTable:

@@ -7,10 +7,9 @@ import time
 
 import numpy as np
 import pandas as pd
-from sklearn.impute import SimpleImputer
 
 from core.constraints import Constraints, satisfied
-from core.data import BOOLEAN, CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
+from core.data import CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
 from core.encoding import level_columns, model_frame, number_columns
 from core.errors import ConfigError, DataError, GenerationError
 from core.generators import copula, deep, smote
@@ -72,25 +71,53 @@ def _check_class_sizes(info: GeneratorInfo, train_counts: dict[str, int], counts
     return warnings
 
 
+MISSING_LEVEL = "<missing>"
+MISSING_FLAG = "__missing__"
+
+
 def _generation_frame(train: pd.DataFrame, target: str, numbers: list[str], levels: list[str],
-                      kinds: dict[str, str]) -> tuple[pd.DataFrame, int]:
-    """Features in model units with missing values filled (median / most frequent, fitted on these rows)."""
+                      kinds: dict[str, str]) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """Features in model units with no NaN, so every generator can take them; missingness becomes data.
+
+    A number column with gaps gets a companion level column `<col>__missing__` (generated like any category,
+    so gaps follow related columns) and its gaps are filled with the median of these rows; a missing
+    category becomes its own level. Returns (frame, level columns incl. companions, number columns with gaps).
+    """
     frame = model_frame(train, numbers + levels, kinds)
-    n_missing = int(frame.isna().to_numpy().sum())
-    if n_missing:
-        if numbers:
-            frame[numbers] = SimpleImputer(strategy="median", keep_empty_features=True).fit_transform(frame[numbers])
-        if levels:
-            frame[levels] = SimpleImputer(strategy="most_frequent", keep_empty_features=True).fit_transform(
-                frame[levels].astype(object))
+    gappy = [c for c in numbers if frame[c].isna().any()]
+    for col in gappy:
+        frame[col + MISSING_FLAG] = frame[col].isna().map({True: "yes", False: "no"})
+        median = frame[col].median()
+        frame[col] = frame[col].fillna(0.0 if pd.isna(median) else median)
+    for col in levels:
+        frame[col] = frame[col].fillna(MISSING_LEVEL)
     frame[target] = train[target].astype(str).to_numpy()
-    return frame, n_missing
+    return frame, levels + [c + MISSING_FLAG for c in gappy], gappy
+
+
+def _restore_gaps(decoded: pd.DataFrame, raw: pd.DataFrame, gappy: list[str]) -> pd.DataFrame:
+    """Blank the number cells whose companion column says the value is missing."""
+    for col in gappy:
+        missing = (raw[col + MISSING_FLAG].astype(str) == "yes").to_numpy()
+        if missing.any():
+            decoded[col] = decoded[col].astype(float) if decoded[col].dtype.kind in "iu" else decoded[col]
+            decoded.loc[missing, col] = np.nan
+    return decoded
+
+
+def observed_decimals(values: pd.Series, most: int = 6) -> int:
+    """The fewest decimals that write every observed value exactly (at most `most`): 0.455 -> 3."""
+    present = values.dropna().to_numpy(dtype=float)[:10000]
+    for decimals in range(most + 1):
+        if np.allclose(present, np.round(present, decimals), rtol=0, atol=1e-9):
+            return decimals
+    return most
 
 
 def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kinds: dict[str, str]) -> pd.DataFrame:
     """Synthetic rows in model units back to the training frame's columns, units and dtypes.
 
-    Numbers are clipped to the observed training range and integers rounded; categories map back to the
+    Numbers are clipped to the observed training range and rounded to the observed decimals; categories map back to the
     observed values; identifiers are left empty and constants keep their value.
     """
     out = {}
@@ -107,16 +134,16 @@ def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kind
         elif kind in NUMBER_KINDS:
             observed = model_frame(train, [col], kinds)[col]
             values = np.clip(rows[col].to_numpy(dtype=float), observed.min(), observed.max())
-            if kind == INTEGER:
-                values = np.round(values)
+            values = np.round(values, 0 if kind == INTEGER else observed_decimals(observed))
             if kind == DATETIME:
                 out[col] = pd.to_datetime(values, unit="s")
             else:
                 out[col] = pd.Series(values, index=rows.index).astype(original.dtype)
         else:
             mapping = {str(v): v for v in original.dropna().unique()}
-            out[col] = rows[col].astype(str).map(mapping).astype(original.dtype if kind != BOOLEAN or
-                                                                   original.dtype != float else object)
+            values = rows[col].astype(str).map(mapping)
+            can_cast = not (values.isna().any() and original.dtype.kind in "iub")
+            out[col] = values.astype(original.dtype) if can_cast else values
     return pd.DataFrame(out, index=rows.index)[list(train.columns)]
 
 
@@ -156,13 +183,18 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
                                            if k in {p.name for p in used_info.params}})
     warnings = ([note] if note else []) + _check_class_sizes(used_info, train_counts, counts)
     started = time.perf_counter()
-    frame, n_missing = _generation_frame(train, target, numbers, levels, kinds)
-    if n_missing:
-        warnings.append(f"{n_missing:,} missing feature cells in the training rows were filled with the median or "
-                        "most frequent value for generation only; synthetic rows have no missing values.")
+    frame, generation_levels, gappy = _generation_frame(train, target, numbers, levels, kinds)
+    if gappy:
+        warnings.append(f"{len(gappy)} numeric column(s) have gaps; each gap pattern was generated as a yes/no "
+                        "column beside it, so synthetic rows keep missing values where real ones would.")
     if progress:
         progress(0.0, f"Fitting {used_info.label} on {len(train):,} training rows")
-    task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=levels, params=params, seed=seed,
+    if gappy and method_used in NUMBERS_ONLY_SMOTE:  # companion columns are categories: SMOTE-NC takes them
+        method_used, used_info = "smotenc", REGISTRY["smotenc"]
+        params = used_info.resolve_params({k: v for k, v in params.items() if k == "k_neighbors"})
+        warnings.append("Numeric gaps are generated as yes/no columns, so SMOTE-NC ran instead of "
+                        f"{info.label}.")
+    task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params, seed=seed,
                           progress=progress, should_stop=should_stop)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
@@ -172,8 +204,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
         raw = sampler.sample(ask, seed + round_index)
-        decoded = to_original_units(raw, train, target, kinds)
-        asked = len(decoded)
+        decoded = _restore_gaps(to_original_units(raw, train, target, kinds), raw, gappy)
         valid = satisfied(decoded, constraints)
         rejected += int((~valid).sum())
         decoded = decoded.loc[valid]
@@ -181,9 +212,12 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
             near = fitted_density.keep(decoded, target)
             dropped += int((~near).sum())
             decoded = decoded.loc[near]
-        acceptance = max(0.05, len(decoded) / max(asked, 1)) if asked else acceptance
+        acceptance = max(0.05, min(1.0, len(decoded) / max(sum(ask.values()), 1)))
         for label in list(remaining):
-            take = decoded.loc[decoded[target] == label].head(remaining[label])
+            candidates = decoded.loc[decoded[target] == label]
+            if len(candidates) > remaining[label]:  # a seeded subset: some samplers return rows grouped by source
+                candidates = candidates.sample(n=remaining[label], random_state=seed + round_index)
+            take = candidates
             kept.append(take)
             remaining[label] -= len(take)
         if progress and used_info.slow is False:

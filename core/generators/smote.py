@@ -121,6 +121,8 @@ class ImblearnSampler:
 
     def sample(self, counts: dict[str, int], seed: int) -> pd.DataFrame:
         present = pd.Series(self.labels).value_counts()
+        if self.name == "adasyn":  # ADASYN rounds per-row shares and makes nothing for small asks: ask for more
+            counts = {label: max(int(n), 2 * int(present[label])) for label, n in counts.items()}
         strategy = {label: int(present[label]) + int(n) for label, n in counts.items() if n > 0}
         n_smallest = int(min(present[label] for label in strategy))
         columns = list(self.features.columns)

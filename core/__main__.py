@@ -1,0 +1,101 @@
+"""Headless commands: `python -m core analyze | generate ...`. Bad input: exit 2 and one line `error: ...`."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from core.cleaning import MISSING_STRATEGIES, CleaningPlan
+from core.constraints import build_constraints
+from core.data import read_path, validate_dataset
+from core.errors import SynthBalanceError
+from core.export import to_csv_text
+from core.generators.amount import Amount
+from core.generators.registry import METHOD_NAMES
+from core.imbalance import profile_dataset
+from core.pipeline import augmented, prepare, synthesize
+
+
+class CliError(SynthBalanceError):
+    """A command-line usage mistake (unknown option, missing argument)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse prints usage over several lines; we want one clear line
+        raise CliError(message)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m core", description="SynthBalance headless commands.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    analyze = commands.add_parser("analyze", help="print the imbalance profile")
+    analyze.add_argument("--data", required=True)
+    analyze.add_argument("--target", required=True)
+    analyze.add_argument("--json", action="store_true", help="print JSON instead of text")
+    generate = commands.add_parser("generate", help="write synthetic.csv and augmented_train.csv")
+    generate.add_argument("--data", required=True)
+    generate.add_argument("--target", required=True)
+    generate.add_argument("--method", required=True, choices=METHOD_NAMES, metavar="NAME")
+    amount = generate.add_mutually_exclusive_group()
+    amount.add_argument("--ratio", type=float, help="minority:majority after augmentation (default 1.0)")
+    amount.add_argument("--count", type=int, help="synthetic rows per smaller class")
+    generate.add_argument("--seed", type=int, default=42)
+    generate.add_argument("--test-size", type=float, default=0.3)
+    generate.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
+    generate.add_argument("--missing", choices=MISSING_STRATEGIES, default="none",
+                          help="missing values in the training part (default: filled for generation only)")
+    generate.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
+    generate.add_argument("--out", required=True)
+    return parser
+
+
+def _analyze(args) -> int:
+    profile = profile_dataset(validate_dataset(read_path(args.data), args.target))
+    if args.json:
+        print(json.dumps(profile.to_dict(), indent=2, default=str))
+        return 0
+    print(profile.summary)
+    print(f"rows: {profile.n_rows:,}   features: {profile.n_features}   classes: {len(profile.class_counts)}")
+    for label, n in profile.class_counts.items():
+        print(f"  {label}: {n:,} ({profile.class_shares[label]:.1%})")
+    print(f"imbalance ratio: {profile.imbalance_ratio} : 1   minority: {profile.minority_class}")
+    print("missing share by class: " + ", ".join(f"{c} {s:.1%}" for c, s in profile.missing_share_by_class.items()))
+    for row in profile.typology.to_dict(orient="records"):
+        print(f"typology of '{row['class']}': safe {row['safe']}, borderline {row['borderline']}, "
+              f"rare {row['rare']}, outlier {row['outlier']}")
+    return 0
+
+
+def _generate(args) -> int:
+    prepared = prepare(validate_dataset(read_path(args.data), args.target), args.test_size, args.seed,
+                       CleaningPlan(missing=args.missing))
+    amount = Amount("count", args.count) if args.count is not None else Amount("ratio", args.ratio or 1.0)
+    params = {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else None
+    constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule)
+    result = synthesize(prepared, args.method, amount, params, args.seed, constraints)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    kinds = prepared.dataset.column_types
+    (out / "synthetic.csv").write_text(to_csv_text(result.rows, kinds))
+    (out / "augmented_train.csv").write_text(to_csv_text(augmented(prepared, result), kinds))
+    for warning in result.warnings:
+        print(f"note: {warning}", file=sys.stderr)
+    print(f"{result.n_synthetic:,} synthetic rows ({result.method_used}, {result.seconds:.2f} s) -> {out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"analyze": _analyze, "generate": _generate}[args.command](args)
+    except SynthBalanceError as exc:
+        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "), file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The headless commands: output, exit codes, one-line errors, and the generate contract."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from core.__main__ import main
+from tests.conftest import ROOT, sample_path
+
+CONTRACT = ROOT.parent / "shared" / "contract"
+
+
+def test_analyze_json_on_hypothyroid(capsys):
+    assert main(["analyze", "--data", str(sample_path("hypothyroid")), "--target", "diagnosis", "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)
+    assert profile["minority_count"] == 151 and profile["imbalance_ratio"] == 19.9
+    assert profile["class_counts"] == {"negative": 3012, "hypothyroid": 151}
+    assert round(profile["missing_share_by_class"]["hypothyroid"], 3) == 0.048
+
+
+def test_analyze_text(capsys):
+    assert main(["analyze", "--data", str(sample_path("abalone19")), "--target", "rings_19"]) == 0
+    out = capsys.readouterr().out
+    assert "imbalance ratio: 129.4 : 1" in out and "positive: 32 (0.8%)" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["analyze", "--data", "nowhere.csv", "--target", "y"], "error: No file at 'nowhere.csv'"),
+    (["analyze", "--data", str(sample_path("hypothyroid")), "--target", "nope"], "error: The target column 'nope'"),
+    (["analyze", "--data", str(sample_path("hypothyroid"))], "error: the following arguments are required"),
+    (["generate", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "adasyn",
+      "--out", "/tmp/never"], "error: ADASYN handles numeric columns only"),
+    (["generate", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "smote",
+      "--ratio", "3", "--out", "/tmp/never"], "error: The ratio must be above 0 and at most 1.0"),
+    (["generate", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "smote",
+      "--rule", "open('x')", "--out", "/tmp/never"], "error: The rule 'open('x')' uses 'Call'"),
+])
+def test_bad_input_exits_2_with_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_generate_meets_the_contract_in_a_real_process(tmp_path):
+    out = tmp_path / "g"
+    run = subprocess.run([sys.executable, "-m", "core", "generate", "--data", str(sample_path("german_credit")),
+                          "--target", "credit_risk", "--method", "smotenc", "--ratio", "1.0", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    synthetic = pd.read_csv(out / "synthetic.csv")
+    augmented = pd.read_csv(out / "augmented_train.csv")
+    assert len(synthetic) == 280 and set(synthetic["credit_risk"]) == {"bad"}
+    assert augmented["credit_risk"].value_counts().to_dict() == {"good": 490, "bad": 490}
+    assert augmented["is_synthetic"].sum() == 280
+    if CONTRACT.is_dir():
+        check = subprocess.run([sys.executable, str(CONTRACT / "check_generate.py"), str(sample_path("german_credit")),
+                                str(out), "credit_risk"], capture_output=True, text=True, timeout=60)
+        assert check.returncode == 0, check.stderr
+
+
+def test_traceback_never_reaches_the_user(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"\x00\x01\x02binary")
+    run = subprocess.run([sys.executable, "-m", "core", "analyze", "--data", str(bad), "--target", "y"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.strip().startswith("error: The file holds binary bytes")
