@@ -1,0 +1,45 @@
+"""SynthBalance: navigation and sidebar only; every page lives in pages/, every computation in core/."""
+from __future__ import annotations
+
+import streamlit as st
+
+from pages import _flow, _state
+
+st.set_page_config(page_title="SynthBalance", page_icon=":material/balance:", layout="wide")
+
+PAGES = {
+    "Prepare": [
+        st.Page("pages/data.py", title="Data", icon=":material/table_view:", default=True),
+        st.Page("pages/analysis.py", title="Imbalance analysis", icon=":material/bar_chart:"),
+    ],
+    "Generate": [
+        st.Page("pages/method.py", title="Method", icon=":material/recommend:"),
+        st.Page("pages/generation.py", title="Generation", icon=":material/auto_awesome:"),
+    ],
+}
+
+
+def sidebar() -> None:
+    """Dataset, target, seed, and which workflow steps are done."""
+    with st.sidebar:
+        st.markdown("### SynthBalance")
+        table = _state.table()
+        st.caption(f"Data: **{table.name if table else 'none'}**")
+        st.caption(f"Target: **{_state.target() or 'not chosen'}**")
+        _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
+                                                key=_state.prime("seed", _state.DEFAULT_SEED),
+                                                help="One seed drives the split and every generator.")))
+        dataset = _flow.current_dataset(show_error=False)
+        prepared = _flow.current_prepared(show_error=False) if dataset is not None else None
+        steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared is not None),
+                 ("Method chosen", _state.chosen_method() is not None),
+                 ("Synthetic rows", prepared is not None and _state.synthetic() is not None
+                  and _state.synthetic_matches(prepared))]
+        st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
+                              f"{name}" for name, done in steps))
+
+
+_flow.ensure_table()
+navigation = st.navigation(PAGES)
+sidebar()
+navigation.run()

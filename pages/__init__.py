@@ -1,0 +1,1 @@
+"""Streamlit pages: thin scripts that read inputs, call core, and draw."""

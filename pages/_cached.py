@@ -1,0 +1,37 @@
+"""Pure core computations cached by content (file hash, target, types, settings), shared safely between
+sessions: identical inputs share the work, never another user's session state."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.advisor import Advice, advise
+from core.cleaning import CleaningPlan
+from core.data import Dataset, LoadedTable, validate_dataset
+from core.imbalance import ImbalanceProfile, profile_dataset
+from core.pipeline import Prepared, load_sample, prepare
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def sample_table(file_name: str) -> LoadedTable:
+    return load_sample(file_name)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def dataset(sha256: str, target: str, overrides: tuple, _table: LoadedTable) -> Dataset:
+    return validate_dataset(_table, target, dict(overrides))
+
+
+@st.cache_data(show_spinner="Profiling the classes...", max_entries=16)
+def profile(key: tuple, _dataset: Dataset) -> ImbalanceProfile:
+    return profile_dataset(_dataset)
+
+
+@st.cache_data(show_spinner="Splitting and cleaning...", max_entries=16)
+def prepared(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _dataset: Dataset) -> Prepared:
+    return prepare(_dataset, test_size, seed, plan)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def advice(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _profile: ImbalanceProfile,
+           train_minority_rows: int) -> Advice:
+    return advise(_profile, train_minority_rows)

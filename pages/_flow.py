@@ -1,0 +1,55 @@
+"""Getting the current stage results for a page, with analyst-facing errors instead of tracebacks."""
+from __future__ import annotations
+
+import streamlit as st
+
+from core.data import Dataset
+from core.errors import SynthBalanceError
+from core.imbalance import ImbalanceProfile
+from core.pipeline import DEFAULT_SAMPLE, SAMPLES, Prepared
+from pages import _cached, _state
+
+
+def ensure_table() -> None:
+    """First visit: the default real sample is loaded, so the analyst sees data without uploading."""
+    if _state.table() is None:
+        _state.set_table(_cached.sample_table(DEFAULT_SAMPLE), f"sample:{DEFAULT_SAMPLE}", SAMPLES[DEFAULT_SAMPLE][1])
+
+
+def current_dataset(show_error: bool = True) -> Dataset | None:
+    table, target = _state.table(), _state.target()
+    if table is None or target is None:
+        return None
+    overrides = _state.type_overrides()
+    try:
+        return _cached.dataset(table.sha256, target, tuple(sorted(overrides.items())), table)
+    except SynthBalanceError as exc:
+        if show_error:
+            st.error(str(exc))
+        return None
+
+
+def current_profile(dataset: Dataset) -> ImbalanceProfile:
+    return _cached.profile(_state.dataset_key(dataset), dataset)
+
+
+def current_prepared(show_error: bool = True) -> Prepared | None:
+    dataset = current_dataset(show_error)
+    if dataset is None:
+        return None
+    try:
+        return _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),
+                                _state.cleaning_plan(), dataset)
+    except SynthBalanceError as exc:
+        if show_error:
+            st.error(f"{exc} (Change the split or cleaning settings on the Imbalance analysis page.)")
+        return None
+
+
+def need(value, message: str, page: str, label: str):
+    """Stop the page with a pointer to the step that provides what is missing."""
+    if value is None:
+        st.info(message)
+        st.page_link(page, label=label)
+        st.stop()
+    return value

@@ -1,0 +1,148 @@
+"""The only module that knows session_state keys: typed getters and setters for every page.
+
+Widget values live under keys of their own (`w_<name>`), which Streamlit drops when a page stops showing the
+widget; `prime`/`keep` copy them to and from a persistent key (`v_<name>`) so settings survive page changes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from core.cleaning import CleaningPlan
+from core.data import Dataset, LoadedTable
+from core.generators.base import SyntheticResult
+from core.pipeline import Prepared
+
+TABLE, ORIGIN, TARGET, TYPES = "table", "table_origin", "target", "type_overrides"
+PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "generation_settings", "running"
+CHOSEN_METHOD, LAST_ERROR = "chosen_method", "last_error"
+DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
+
+
+def prime(name: str, default: Any) -> str:
+    """The widget key for a setting, initialised from the remembered value (or the default) if missing."""
+    widget = f"w_{name}"
+    if widget not in st.session_state:
+        st.session_state[widget] = st.session_state.get(f"v_{name}", default)
+    return widget
+
+
+def keep(name: str, value: Any) -> Any:
+    """Remember a widget's value beyond the page that shows it."""
+    st.session_state[f"v_{name}"] = value
+    return value
+
+
+def remembered(name: str, default: Any) -> Any:
+    return st.session_state.get(f"v_{name}", default)
+
+
+def table() -> LoadedTable | None:
+    return st.session_state.get(TABLE)
+
+
+def origin() -> str | None:
+    return st.session_state.get(ORIGIN)
+
+
+def set_table(loaded: LoadedTable, source: str, target: str) -> None:
+    """A new table replaces the old one and everything computed from it."""
+    st.session_state[TABLE] = loaded
+    st.session_state[ORIGIN] = source
+    st.session_state[TARGET] = target
+    st.session_state[TYPES] = {}
+    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if str(k).startswith(("w_target", "w_types"))]:
+        del st.session_state[key]
+
+
+def target() -> str | None:
+    return st.session_state.get(TARGET)
+
+
+def set_target(name: str) -> None:
+    if name != target():
+        st.session_state[TARGET] = name
+        clear_results()
+
+
+def type_overrides() -> dict[str, str]:
+    return dict(st.session_state.get(TYPES, {}))
+
+
+def set_type_overrides(overrides: dict[str, str]) -> None:
+    if overrides != type_overrides():
+        st.session_state[TYPES] = dict(overrides)
+        clear_results()
+
+
+def seed() -> int:
+    return int(remembered("seed", DEFAULT_SEED))
+
+
+def test_size() -> float:
+    return float(remembered("test_size", DEFAULT_TEST_SIZE))
+
+
+def cleaning_plan() -> CleaningPlan:
+    return st.session_state.get(PLAN, CleaningPlan())
+
+
+def set_cleaning_plan(plan: CleaningPlan) -> None:
+    if plan != cleaning_plan():
+        st.session_state[PLAN] = plan
+        clear_results()
+
+
+def chosen_method() -> str | None:
+    return st.session_state.get(CHOSEN_METHOD)
+
+
+def set_chosen_method(name: str) -> None:
+    st.session_state[CHOSEN_METHOD] = name
+
+
+def synthetic() -> SyntheticResult | None:
+    return st.session_state.get(SYNTHETIC)
+
+
+def generation_settings() -> dict | None:
+    """What produced the current synthetic rows: method, amount, params, seed, and the data's identity."""
+    return st.session_state.get(GENERATION_SETTINGS)
+
+
+def set_synthetic(result: SyntheticResult, settings: dict) -> None:
+    st.session_state[SYNTHETIC] = result
+    st.session_state[GENERATION_SETTINGS] = settings
+
+
+def clear_results() -> None:
+    """Downstream results no longer match the inputs."""
+    for key in (SYNTHETIC, GENERATION_SETTINGS):
+        st.session_state.pop(key, None)
+
+
+def is_running() -> bool:
+    return bool(st.session_state.get(RUNNING))
+
+
+def set_running(value: bool) -> None:
+    st.session_state[RUNNING] = value
+
+
+def synthetic_matches(prepared: Prepared) -> bool:
+    """The stored synthetic rows came from this exact prepared training part."""
+    settings = generation_settings()
+    return bool(settings) and settings.get("prepared_key") == prepared_key(prepared)
+
+
+def prepared_key(prepared: Prepared) -> str:
+    ds = prepared.dataset
+    return (f"{ds.sha256}|{ds.target}|{sorted(ds.column_types.items())}|{prepared.split.seed}|"
+            f"{prepared.split.test_size}|{prepared.cleaning.plan}")
+
+
+def dataset_key(dataset: Dataset) -> tuple:
+    return dataset.sha256, dataset.target, tuple(sorted(dataset.column_types.items()))
