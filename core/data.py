@@ -312,14 +312,14 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
     if len(counts) < 2:
         raise DataError(f"The target '{target}' has only one class ('{counts.index[0]}'). "
                         "Imbalance needs at least two classes: choose another target column.")
+    if len(counts) > 50 and len(counts) > 0.5 * len(frame):
+        raise DataError(f"The target '{target}' has {len(counts)} distinct values: it looks like an identifier or "
+                        "a measurement, not a class label. Choose a column with a few classes.")
     if counts.min() < 2:
         tiny = [str(label) for label, n in counts.items() if n < 2]
         raise DataError(f"Class {', '.join(map(repr, tiny))} of '{target}' has a single row. At least 2 rows per "
                         "class are needed (one to learn from, one to test on): add rows, merge it into another "
                         "class, or remove it.")
-    if len(counts) > 50 and len(counts) > 0.5 * len(frame):
-        raise DataError(f"The target '{target}' has {len(counts)} distinct values: it looks like an identifier or "
-                        "a measurement, not a class label. Choose a column with a few classes.")
     kinds[target] = CATEGORICAL
     mixed = [c for c in table.mixed_columns if c != target and kinds.get(c) not in (CATEGORICAL, *EXCLUDED_KINDS)]
     if mixed:

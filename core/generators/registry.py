@@ -19,7 +19,7 @@ from core.split import ensure_not_held_out
 
 REGISTRY: dict[str, GeneratorInfo] = {**smote.INFOS, copula.INFO.name: copula.INFO, **deep.INFOS}
 METHOD_NAMES = tuple(REGISTRY)
-METHOD_LABELS = {name: info.label for name, info in REGISTRY.items()}  # for pickle-safe format_func
+METHOD_LABELS = {name: info.label for name, info in REGISTRY.items()}  # shown in pickers
 NUMBERS_ONLY_SMOTE = ("smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote")
 MAX_ROUNDS = 10
 
