@@ -24,7 +24,7 @@ st.info(profile.summary)
 cols = st.columns(4)
 cols[0].metric("Minority class", profile.minority_class)
 cols[1].metric("Minority rows", f"{profile.minority_count:,}", f"{profile.class_shares[profile.minority_class]:.1%} of rows",
-               delta_color="off")
+               delta_color="off", delta_arrow="off")
 cols[2].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f} : 1")
 cols[3].metric("Missing cells", f"{profile.missing_share:.1%}")
 

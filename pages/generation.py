@@ -146,6 +146,8 @@ if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok
                                       "constraints": constraints.to_dict() if constraints else {},
                                       "density": None if density is None else vars(density),
                                       "prepared_key": _state.prepared_key(prepared)})
+        _state.set_running(False)
+        st.rerun()  # redraw the sidebar's progress with the new rows
     _state.set_running(False)
 
 result = _state.synthetic()

@@ -1,0 +1,106 @@
+"""The app in a real headless Chromium: every page renders its heading and charts with no exception box.
+
+Starts `streamlit run app.py` on a free local port, walks the pages through the sidebar (one session, so
+generated rows carry over), and saves one screenshot per page into $SYNTHBALANCE_SCREENSHOTS
+(default tests/artifacts/). Needs Debian's chromium (/usr/bin/chromium), which .ci/run installs.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+SHOTS = Path(os.environ.get("SYNTHBALANCE_SCREENSHOTS", ROOT / "tests" / "artifacts"))
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian chromium is not installed (.ci/run installs it)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+                                "--server.address", "127.0.0.1", "--server.headless", "true"],
+                               cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                break
+        except OSError:
+            time.sleep(0.5)
+    else:
+        process.kill()
+        pytest.fail("the app did not answer /_stcore/health within 90 s")
+    yield url
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 2600})
+        tab.goto(server)
+        yield tab
+        browser.close()
+
+
+def settle(tab, timeout_ms: int = 120_000) -> None:
+    """Wait until Streamlit has finished running the script."""
+    tab.wait_for_timeout(400)
+    tab.wait_for_selector(IDLE, timeout=timeout_ms)
+    tab.wait_for_timeout(400)
+
+
+def open_page(tab, title: str) -> None:
+    tab.locator("[data-testid='stSidebarNav'] a", has_text=title).first.click()
+    settle(tab)
+
+
+def check(tab, heading: str, charts: int, shot: str) -> None:
+    """The page's h1 is `heading`, at least `charts` plotly charts are drawn, and no exception box shows."""
+    assert tab.locator("h1", has_text=heading).count() >= 1, f"no heading {heading!r}"
+    assert tab.locator("[data-testid='stException']").count() == 0, f"exception on {heading}"
+    if charts:
+        tab.wait_for_selector("[data-testid='stPlotlyChart']", timeout=30_000)
+    assert tab.locator("[data-testid='stPlotlyChart']").count() >= charts, heading
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
+
+
+def test_walk_every_page_with_the_default_sample(page):
+    settle(page)
+    check(page, "Data", 0, "1_data")
+    assert page.get_by_text("german_credit.csv").count() >= 1
+    open_page(page, "Imbalance analysis")
+    check(page, "Imbalance analysis", 3, "2_analysis")
+    open_page(page, "Method")
+    check(page, "Method", 0, "3_method")
+    assert page.get_by_text("Recommended:").count() == 1
+    open_page(page, "Generation")
+    check(page, "Generation", 0, "4_generation_form")
+    page.get_by_role("button", name="Generate").click()
+    settle(page)
+    page.wait_for_selector("text=Synthetic rows", timeout=60_000)
+    check(page, "Generation", 1, "5_generation_result")
