@@ -1,0 +1,101 @@
+"""Every validation of synthetic rows against the real training minority, in one call and one result."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.data import LEVEL_KINDS
+from core.encoding import fit_distance_space, model_frame, to_distance_space
+from core.split import ensure_not_held_out
+from core.validation.coverage import Coverage, prdc
+from core.validation.detection import ClassRepresentation, class_representation, detection_auc
+from core.validation.embedding import Projection, pca_projection, umap_projection
+from core.validation.fidelity import FidelityResult, fidelity
+from core.validation.privacy import Privacy, exact_copy_mask, privacy_checks
+from core.validation.verdict import Thresholds, Verdict, judge
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Fidelity, detection, class representation, coverage, privacy, projections and the verdict."""
+    fidelity: FidelityResult
+    detection_auc: float | None
+    representation: ClassRepresentation
+    coverage: Coverage
+    privacy: Privacy
+    pca: Projection
+    umap: Projection | None
+    verdict: Verdict
+    n_real_minority: int
+    n_synthetic: int
+
+    def to_dict(self) -> dict:
+        """The `validation` block of results.json."""
+        return {
+            "quality_score": self.fidelity.quality_score, "column_shapes": self.fidelity.column_shapes,
+            "column_pair_trends": self.fidelity.column_pair_trends,
+            "correlation_difference": self.fidelity.correlation_difference,
+            "per_feature": [{"column": f.column, "kind": f.kind, "shape_score": f.shape_score,
+                             "js_divergence": f.js_divergence, "ks_statistic": f.ks_statistic,
+                             "ks_pvalue": f.ks_pvalue, "total_variation": f.total_variation,
+                             "wasserstein": f.wasserstein} for f in self.fidelity.per_feature],
+            "detection_auc": self.detection_auc,
+            "class_representation": self.representation.synthetic_share,
+            "class_representation_real": self.representation.real_share,
+            "exact_copies": self.privacy.exact_copies, "exact_copy_share": self.privacy.exact_share,
+            "near_copies": self.privacy.near_copies, "near_copy_share": self.privacy.near_share,
+            "near_copy_threshold": self.privacy.near_threshold,
+            "dcr_median": float(np.median(self.privacy.dcr)),
+            "dcr_share_vs_holdout": self.privacy.dcr_share_vs_holdout,
+            "holdout": "test rows, read only" if self.privacy.holdout_is_test else "held-out rows",
+            "nndr_median": self.privacy.nndr_median, "identifiability": self.privacy.identifiability,
+            "coverage": {"precision": self.coverage.precision, "recall": self.coverage.recall,
+                         "density": self.coverage.density, "coverage": self.coverage.coverage,
+                         "novelty": self.coverage.novelty, "diversity": self.coverage.diversity},
+            "decision": self.verdict.decision, "failed_checks": self.verdict.failed_checks,
+            "checks": [{"name": c.name, "value": c.value, "outcome": c.outcome, "message": c.message}
+                       for c in self.verdict.checks],
+        }
+
+
+def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str,
+                       features: list[str], kinds: dict[str, str], seed: int = 42,
+                       thresholds: Thresholds = Thresholds(), with_umap: bool = False) -> ValidationResult:
+    """Validate synthetic rows against the training rows of their classes.
+
+    Every space and model is fitted on training rows only; the holdout (the test part, read only) is only
+    measured against, never fitted on.
+    """
+    ensure_not_held_out(train)
+    classes = set(synthetic[target].astype(str))
+    labels = train[target].astype(str).to_numpy()
+    real_minority = train.loc[np.isin(labels, list(classes))]
+    numeric = {c: kinds[c] not in LEVEL_KINDS for c in features}
+    fidelity_result = fidelity(model_frame(real_minority, features, kinds), model_frame(synthetic, features, kinds),
+                               numeric)
+    space = fit_distance_space(train, features, kinds)
+    train_points = to_distance_space(space, train, features, kinds)
+    synthetic_points = to_distance_space(space, synthetic, features, kinds)
+    holdout_points = to_distance_space(space, holdout, features, kinds)
+    minority_points = train_points[np.isin(labels, list(classes))]
+    exact = exact_copy_mask(model_frame(train, features, kinds), model_frame(synthetic, features, kinds))
+    privacy = privacy_checks(train_points, synthetic_points, holdout_points, minority_points, exact, seed)
+    coverage = prdc(minority_points, synthetic_points, seed=seed)
+    auc = detection_auc(real_minority, synthetic, features, kinds, seed)
+    representation = class_representation(train, synthetic, target, features, kinds, seed)
+    pca = pca_projection(train_points, labels, classes, synthetic_points, seed)
+    umap = umap_projection(train_points, labels, classes, synthetic_points, seed) if with_umap else None
+    verdict = judge({"quality_score": fidelity_result.quality_score, "detection_auc": auc,
+                     "exact_copy_share": privacy.exact_share, "near_copy_share": privacy.near_share,
+                     "dcr_share_vs_holdout": privacy.dcr_share_vs_holdout, "precision": coverage.precision,
+                     "class_representation": representation.synthetic_share}, thresholds)
+    return ValidationResult(fidelity=fidelity_result, detection_auc=auc, representation=representation,
+                            coverage=coverage, privacy=privacy, pca=pca, umap=umap, verdict=verdict,
+                            n_real_minority=len(real_minority), n_synthetic=len(synthetic))
+
+
+def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFrame:
+    """The synthetic rows without the exact and near copies found by validation."""
+    return synthetic.loc[~result.privacy.copy_mask].reset_index(drop=True)
