@@ -1,4 +1,4 @@
-"""Headless commands: `python -m core analyze | generate ...`. Bad input: exit 2 and one line `error: ...`."""
+"""Headless commands: `python -m core analyze | generate | run ...`. Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
 
 import argparse
@@ -7,14 +7,18 @@ import sys
 from pathlib import Path
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
+from core.config import RunConfig
 from core.constraints import build_constraints
 from core.data import read_path, validate_dataset
 from core.errors import SynthBalanceError
+from core.evaluation import Targets
 from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.registry import METHOD_NAMES
 from core.imbalance import profile_dataset
-from core.pipeline import augmented, prepare, synthesize
+from core.models import CLASSIFIERS
+from core.pipeline import augmented, prepare, run_experiment, synthesize
+from core.results import write_results
 
 
 class CliError(SynthBalanceError):
@@ -34,20 +38,30 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--target", required=True)
     analyze.add_argument("--json", action="store_true", help="print JSON instead of text")
     generate = commands.add_parser("generate", help="write synthetic.csv and augmented_train.csv")
-    generate.add_argument("--data", required=True)
-    generate.add_argument("--target", required=True)
-    generate.add_argument("--method", required=True, choices=METHOD_NAMES, metavar="NAME")
-    amount = generate.add_mutually_exclusive_group()
+    _shared_generation_options(generate)
+    generate.add_argument("--out", required=True)
+    run = commands.add_parser("run", help="generate, validate and compare baseline vs augmented; write results.json")
+    _shared_generation_options(run)
+    run.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
+    run.add_argument("--repeats", type=int, default=5, help="repeated stratified splits (1 to 30)")
+    run.add_argument("--target-gain", type=float, default=0.05, help="minority F1 gain you need over the baseline")
+    run.add_argument("--no-validation", action="store_true", help="skip the validation of the synthetic rows")
+    run.add_argument("--out", required=True)
+    return parser
+
+
+def _shared_generation_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--data", required=True)
+    command.add_argument("--target", required=True)
+    command.add_argument("--method", required=True, choices=METHOD_NAMES, metavar="NAME")
+    amount = command.add_mutually_exclusive_group()
     amount.add_argument("--ratio", type=float, help="minority:majority after augmentation (default 1.0)")
     amount.add_argument("--count", type=int, help="synthetic rows per smaller class")
-    generate.add_argument("--seed", type=int, default=42)
-    generate.add_argument("--test-size", type=float, default=0.3)
-    generate.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
-    generate.add_argument("--missing", choices=MISSING_STRATEGIES, default="none",
-                          help="missing values in the training part (default: filled for generation only)")
-    generate.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
-    generate.add_argument("--out", required=True)
-    return parser
+    command.add_argument("--seed", type=int, default=42)
+    command.add_argument("--test-size", type=float, default=0.3)
+    command.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
+    command.add_argument("--missing", choices=MISSING_STRATEGIES, default="none")
+    command.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
 
 
 def _analyze(args) -> int:
@@ -70,10 +84,8 @@ def _analyze(args) -> int:
 def _generate(args) -> int:
     prepared = prepare(validate_dataset(read_path(args.data), args.target), args.test_size, args.seed,
                        CleaningPlan(missing=args.missing))
-    amount = Amount("count", args.count) if args.count is not None else Amount("ratio", args.ratio or 1.0)
-    params = {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else None
     constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule)
-    result = synthesize(prepared, args.method, amount, params, args.seed, constraints)
+    result = synthesize(prepared, args.method, _amount(args), _params(args), args.seed, constraints)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     kinds = prepared.dataset.column_types
@@ -85,10 +97,38 @@ def _generate(args) -> int:
     return 0
 
 
+def _amount(args) -> Amount:
+    return Amount("count", args.count) if args.count is not None else Amount("ratio", args.ratio or 1.0)
+
+
+def _params(args) -> dict:
+    return {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else {}
+
+
+def _run(args) -> int:
+    table = read_path(args.data)
+    dataset = validate_dataset(table, args.target)
+    config = RunConfig(target=args.target, method=args.method, data=Path(args.data).name, data_sha256=table.sha256,
+                       cleaning=CleaningPlan(missing=args.missing), test_size=args.test_size, seed=args.seed,
+                       amount=_amount(args), params=_params(args), rules=tuple(args.rule),
+                       classifier=args.classifier, repeats=args.repeats, targets=Targets(args.target_gain),
+                       validation=not args.no_validation)
+    result = run_experiment(dataset, config)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    kinds = dataset.column_types
+    write_results(result, out / "results.json")
+    (out / "synthetic.csv").write_text(to_csv_text(result.synthetic.rows, kinds))
+    (out / "augmented_train.csv").write_text(to_csv_text(augmented(result.prepared, result.synthetic), kinds))
+    print(result.comparison.verdict)
+    print(f"results -> {out / 'results.json'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"analyze": _analyze, "generate": _generate}[args.command](args)
+        return {"analyze": _analyze, "generate": _generate, "run": _run}[args.command](args)
     except SynthBalanceError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

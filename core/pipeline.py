@@ -2,15 +2,18 @@
 generate. Each function takes the earlier stage's result object and returns a new one."""
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_missing_like_train
-from core.constraints import Constraints
+from core.config import RunConfig
+from core.constraints import Constraints, build_constraints
 from core.data import Dataset, LoadedTable, read_path, validate_dataset
 from core.errors import DataError
+from core.evaluation import ArmRun, Comparison, compare, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import Progress, StopRequested, SyntheticResult
@@ -18,6 +21,7 @@ from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
 from core.split import Split, split_dataset
+from core.validation.validate import ValidationResult, validate_synthetic
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 SAMPLES = {  # file name -> (title, target)
@@ -58,9 +62,9 @@ def load_sample(file_name: str) -> LoadedTable:
 
 
 def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
-            cleaning: CleaningPlan = CleaningPlan()) -> Prepared:
-    """Profile the whole dataset, split it, and clean the training part only."""
-    profile = profile_dataset(dataset)
+            cleaning: CleaningPlan = CleaningPlan(), profile: ImbalanceProfile | None = None) -> Prepared:
+    """Profile the whole dataset (unless given), split it, and clean the training part only."""
+    profile = profile or profile_dataset(dataset)
     split = split_dataset(dataset, test_size=test_size, seed=seed)
     cleaned = clean_training(split.train, dataset.target, dataset.features, dataset.column_types,
                              profile.minority_class, cleaning, seed)
@@ -87,3 +91,68 @@ def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), param
 def augmented(prepared: Prepared, synthetic: SyntheticResult) -> pd.DataFrame:
     """The cleaned training rows plus the synthetic rows, flagged by `is_synthetic`."""
     return augmented_training(prepared.train, synthetic.rows)
+
+
+@dataclass(frozen=True)
+class ExperimentResult:
+    """A whole run: repeat 0's prepared data, synthetic rows and validation, every repeat's arms, the comparison.
+
+    seconds: wall time per stage summed over repeats (prepare, generate, validate, evaluate).
+    """
+    config: RunConfig
+    profile: ImbalanceProfile
+    prepared: Prepared
+    synthetic: SyntheticResult
+    validation: ValidationResult | None
+    runs: list[dict[str, ArmRun]]
+    comparison: Comparison
+    seconds: dict[str, float]
+
+
+def constraints_for(config: RunConfig, columns: list[str]) -> Constraints:
+    return build_constraints(columns, list(config.rules))
+
+
+def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | None = None,
+                   should_stop: StopRequested | None = None) -> ExperimentResult:
+    """Run a config end to end: per repeat (seed + i) split, clean, generate and compare; validate repeat 0."""
+    config.check()
+    seconds = {"prepare": 0.0, "generate": 0.0, "validate": 0.0, "evaluate": 0.0}
+    profile = profile_dataset(dataset)
+    constraints = constraints_for(config, list(dataset.frame.columns))
+    runs, first = [], None
+    for repeat in range(config.repeats):
+        seed = config.seed + repeat
+        if progress:
+            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: split and clean")
+        started = time.perf_counter()
+        prepared = prepare(dataset, config.test_size, seed, config.cleaning, profile)
+        seconds["prepare"] += time.perf_counter() - started
+        if progress:
+            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: generate")
+        started = time.perf_counter()
+        synthetic = synthesize(prepared, config.method, config.amount, config.params, seed, constraints,
+                               config.density, should_stop=should_stop)
+        seconds["generate"] += time.perf_counter() - started
+        validation = None
+        if repeat == 0 and config.validation:
+            if progress:
+                progress(0.0, "Repeat 1: validate the synthetic rows")
+            started = time.perf_counter()
+            validation = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
+                                            dataset.features, dataset.column_types, seed)
+            seconds["validate"] += time.perf_counter() - started
+        if progress:
+            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: train and score the arms")
+        started = time.perf_counter()
+        minority = [c for c in profile.minority_classes if c in synthetic.produced] or profile.minority_classes
+        runs.append(run_arms(prepared.train, prepared.test, synthetic.rows, dataset.target, dataset.features,
+                             dataset.column_types, minority, profile.majority_class, config.classifier, seed))
+        seconds["evaluate"] += time.perf_counter() - started
+        if repeat == 0:
+            first = (prepared, synthetic, validation)
+    if progress:
+        progress(1.0, "Done")
+    comparison = compare(runs, config.classifier, config.targets)
+    return ExperimentResult(config=config, profile=profile, prepared=first[0], synthetic=first[1],
+                            validation=first[2], runs=runs, comparison=comparison, seconds=seconds)

@@ -1,0 +1,62 @@
+"""The whole run as one serialisable config, with the package versions it ran under."""
+from __future__ import annotations
+
+import platform
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+
+from core.cleaning import CleaningPlan
+from core.errors import ConfigError
+from core.evaluation import Targets
+from core.generators.amount import Amount
+from core.generators.density import DensityFilter
+from core.models import CLASSIFIERS
+
+PINNED = ("streamlit", "pandas", "numpy", "plotly", "scikit-learn", "imbalanced-learn", "ctgan", "rdt",
+          "umap-learn", "scipy", "torch")
+MAX_REPEATS = 30
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that decides a run's figures, apart from the data itself (identified by its SHA-256)."""
+    target: str
+    method: str
+    data: str = ""
+    data_sha256: str = ""
+    column_types: dict = field(default_factory=dict)
+    cleaning: CleaningPlan = CleaningPlan()
+    test_size: float = 0.3
+    seed: int = 42
+    amount: Amount = Amount()
+    params: dict = field(default_factory=dict)
+    rules: tuple[str, ...] = ()
+    density: DensityFilter | None = None
+    classifier: str = "logreg"
+    repeats: int = 5
+    targets: Targets = Targets()
+    sensitive_attribute: str | None = None
+    validation: bool = True
+
+    def check(self) -> None:
+        if self.classifier not in CLASSIFIERS:
+            raise ConfigError(f"Unknown classifier '{self.classifier}'. Choose one of: {', '.join(CLASSIFIERS)}.")
+        if not 1 <= self.repeats <= MAX_REPEATS:
+            raise ConfigError(f"Repeats must be between 1 and {MAX_REPEATS}; got {self.repeats}.")
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["rules"] = list(self.rules)
+        out["versions"] = versions()
+        return out
+
+
+def versions() -> dict[str, str]:
+    """Python and every pinned package's installed version."""
+    found = {"python": platform.python_version()}
+    for name in PINNED:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found

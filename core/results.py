@@ -1,0 +1,67 @@
+"""results.json: the run's figures as plain JSON values (class labels as strings, no NaN)."""
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from core.evaluation import HEADLINE, METRICS
+from core.pipeline import ExperimentResult
+
+
+def clean(value):
+    """JSON-safe copy: numpy scalars to Python, NaN and infinity to None, keys to strings."""
+    if isinstance(value, dict):
+        return {str(k): clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def results_dict(result: ExperimentResult) -> dict:
+    """The contract's keys (dataset, split, generation, evaluation, validation) plus config and timings."""
+    profile, prepared, synthetic, comparison = result.profile, result.prepared, result.synthetic, result.comparison
+    after = {label: n + synthetic.produced.get(label, 0) for label, n in prepared.train_class_counts.items()}
+    out = {
+        "dataset": {"name": prepared.dataset.name, "sha256": prepared.dataset.sha256, "rows": profile.n_rows,
+                    "target": profile.target, "class_counts": profile.class_counts,
+                    "minority_class": profile.minority_class, "minority_classes": profile.minority_classes,
+                    "imbalance_ratio": profile.imbalance_ratio, "dropped_missing_labels":
+                        prepared.dataset.dropped_missing_labels},
+        "split": {"seed": prepared.split.seed, "test_size": prepared.split.test_size,
+                  "repeats": comparison.repeats, "train_class_counts": prepared.split.train_class_counts,
+                  "test_class_counts": prepared.split.test_class_counts,
+                  "train_class_counts_after_cleaning": prepared.train_class_counts},
+        "generation": {"method": synthetic.method, "method_used": synthetic.method_used, "params": synthetic.params,
+                       "n_synthetic": synthetic.n_synthetic, "seconds": synthetic.seconds,
+                       "requested": synthetic.requested, "train_class_counts_after": after,
+                       "rejected_by_constraints": synthetic.rejected_by_constraints,
+                       "dropped_by_density": synthetic.dropped_by_density, "warnings": list(synthetic.warnings),
+                       "rules": list(result.config.rules)},
+        "evaluation": {
+            "classifier": comparison.classifier, "repeats": comparison.repeats,
+            "arms": {arm: {m: vars(s) for m, s in metrics.items()} for arm, metrics in comparison.arms.items()},
+            "differences": {name: {m: vars(d) for m, d in metrics.items()}
+                            for name, metrics in comparison.differences.items()},
+            "thresholds": [run["threshold_tuned"].threshold for run in result.runs],
+            "confusion_matrices": {arm: run.confusion.to_dict(orient="index")
+                                   for arm, run in result.runs[0].items()},
+            "headline_metrics": list(HEADLINE), "metrics": list(METRICS),
+            "target_minority_f1_gain": comparison.targets.minority_f1_gain,
+            "verdict": comparison.verdict},
+        "config": result.config.to_dict(),
+        "seconds": result.seconds,
+    }
+    if result.validation is not None:
+        out["validation"] = result.validation.to_dict()
+    return clean(out)
+
+
+def write_results(result: ExperimentResult, path) -> None:
+    with open(path, "w") as handle:
+        json.dump(results_dict(result), handle, indent=2)
