@@ -139,11 +139,12 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame, t
              seed: int = 42) -> dict[str, ArmRun]:
     """Fit every arm on its training rows and score it on the test rows (which no arm ever fits on)."""
     ensure_not_held_out(train)
-    synthetic = synthetic.drop(columns=["is_synthetic"], errors="ignore")
+    # Synthetic rows get negative index labels, so no fitted row can be mistaken for a real (or test) row.
+    synthetic = synthetic.drop(columns=["is_synthetic"], errors="ignore").set_axis(pd.RangeIndex(-len(synthetic), 0))
     real_without_minority = train.loc[~train[target].astype(str).isin(set(synthetic[target].astype(str)))]
     arms_training = {"baseline": (train, None), "class_weighted": (train, "balanced"),
-                     "augmented": (pd.concat([train, synthetic], ignore_index=True), None),
-                     "tstr": (pd.concat([real_without_minority, synthetic], ignore_index=True), None)}
+                     "augmented": (pd.concat([train, synthetic]), None),
+                     "tstr": (pd.concat([real_without_minority, synthetic]), None)}
     runs, baseline_model = {}, None
     for arm, (rows, weight) in arms_training.items():
         if rows[target].nunique() < 2:

@@ -55,7 +55,7 @@ def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdo
     """All distance-based privacy figures. Points are rows in one fitted space:
     train (all training rows), synthetic, holdout (rows never trained on), minority (real training minority)."""
     two, positions = nearest(train_points, synthetic_points, 2, return_index=True)
-    dcr = two[:, 0]
+    dcr = np.where(exact, 0.0, two[:, 0])  # brute-force distances carry ~1e-8 rounding; copies are at 0
     second = two[:, 1] if two.shape[1] > 1 else two[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         nndr = np.where(dcr == 0, 0.0, dcr / np.where(second == 0, np.inf, second))

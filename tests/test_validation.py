@@ -1,0 +1,117 @@
+"""Validation metrics on hand-checkable cases, the verdict's thresholds, and a real run on a sample."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.generators.amount import Amount
+from core.pipeline import synthesize
+from core.validation import fidelity as fid
+from core.validation.coverage import prdc
+from core.validation.privacy import exact_copy_mask
+from core.validation.validate import drop_copies, validate_synthetic
+from core.validation.verdict import APPROVED, REFINE, REJECTED, Thresholds, judge
+
+
+def test_identical_data_scores_perfectly(prepared):
+    prep = prepared["german_credit"]
+    ds = prep.dataset
+    minority = prep.train.loc[prep.train["credit_risk"] == "bad"]
+    result = validate_synthetic(prep.train, prep.test, minority.reset_index(drop=True), "credit_risk", ds.features,
+                                ds.column_types, seed=1)
+    assert result.fidelity.quality_score == pytest.approx(1.0)
+    assert all(f.js_divergence == pytest.approx(0.0, abs=1e-12) for f in result.fidelity.per_feature)
+    assert result.privacy.exact_copies == len(minority) and result.privacy.exact_share == 1.0
+    assert np.all(result.privacy.dcr == 0) and result.privacy.nndr_median == 0
+    assert result.verdict.decision == REJECTED and "exact_copy_share" in result.verdict.failed_checks
+    assert len(drop_copies(minority, result)) == 0
+
+
+def test_shifted_copy_raises_js_and_ks():
+    rng = np.random.default_rng(0)
+    real = pd.Series(rng.normal(0, 1, 2000))
+    same = fid.feature_fidelity(real, pd.Series(rng.normal(0, 1, 2000)), True, "x")
+    shifted = fid.feature_fidelity(real, real + 1.0, True, "x")
+    assert shifted.js_divergence > 0.1 and same.js_divergence < 0.01
+    assert shifted.ks_statistic > 0.35 > same.ks_statistic
+    assert shifted.ks_pvalue < 1e-10 and shifted.shape_score == pytest.approx(1 - shifted.ks_statistic)
+    assert shifted.wasserstein == pytest.approx(1.0 / (real.max() - real.min()), rel=1e-6)
+
+
+def test_categorical_two_by_two_by_hand():
+    # real: a 60%, b 40%; synthetic: a 30%, b 70% -> TVD = 0.5 * (0.3 + 0.3) = 0.3
+    real = pd.Series(["a"] * 6 + ["b"] * 4)
+    synthetic = pd.Series(["a"] * 3 + ["b"] * 7)
+    assert fid.total_variation(real, synthetic) == pytest.approx(0.3)
+    assert fid.tv_complement(real, synthetic) == pytest.approx(0.7)
+    # JS in bits by hand: M = (0.45, 0.55)
+    p, q, m = np.array([0.6, 0.4]), np.array([0.3, 0.7]), np.array([0.45, 0.55])
+    expected = 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))
+    assert fid.js_divergence(real, synthetic, numeric=False) == pytest.approx(expected)
+    # Cramér's V of the 2x2 table [[30, 10], [10, 30]]: phi = (30*30 - 10*10) / 40 / 40 = 0.5
+    x = pd.Series(["u"] * 40 + ["v"] * 40)
+    y = pd.Series(["s"] * 30 + ["t"] * 10 + ["s"] * 10 + ["t"] * 30)
+    assert fid.cramers_v(x, y) == pytest.approx(0.5)
+
+
+def test_pair_trends_follow_sdmetrics_definitions():
+    real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 4.0, 6.0, 8.0], "c": ["a", "a", "b", "b"]})
+    synthetic = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [8.0, 6.0, 4.0, 2.0], "c": ["a", "b", "a", "b"]})
+    # correlation +1 vs -1: 1 - |1 - (-1)| / 2 = 0
+    assert fid.correlation_similarity(real, synthetic, "x", "y") == pytest.approx(0.0)
+    # contingency of (c, c) pairs: real {aa: .5, bb: .5}; synthetic {aa .25, bb .25, ab .25, ba .25}
+    joint_real = pd.DataFrame({"c": real["c"], "d": real["c"]})
+    joint_syn = pd.DataFrame({"c": synthetic["c"], "d": ["a", "a", "b", "b"]})
+    assert fid.contingency_similarity(joint_real, joint_syn, "c", "d") == pytest.approx(0.5)
+    result = fid.fidelity(real, synthetic, {"x": True, "y": True, "c": False})
+    assert result.column_shapes == pytest.approx((1.0 + 1.0 + 1.0) / 3)
+    assert result.quality_score == pytest.approx((result.column_shapes + result.column_pair_trends) / 2)
+
+
+def test_prdc_on_tiny_point_sets_by_hand():
+    real = np.array([[0.0], [1.0], [2.0], [3.0]])
+    # k=1 radii of the real points: 1, 1, 1, 1
+    synthetic = np.array([[0.5], [10.0]])
+    cov = prdc(real, synthetic, k=1)
+    assert cov.precision == pytest.approx(0.5)  # 0.5 is inside balls of 0 and 1; 10 is inside none
+    assert cov.density == pytest.approx(2 / 2)  # (1 / (k m)) * (2 balls + 0 balls)
+    assert cov.coverage == pytest.approx(0.5)  # reals 0 and 1 have a synthetic point within their radius
+    # synthetic radii (k=1): both 9.5, so every real point is within some synthetic ball
+    assert cov.recall == pytest.approx(1.0)
+    assert cov.novelty == pytest.approx(0.5)  # 10.0 is farther than the typical real gap of 1.0
+
+
+def test_exact_copies_are_matched_on_all_features():
+    train = pd.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]})
+    synthetic = pd.DataFrame({"x": [1.0, 2.0, 1.0], "c": ["a", "a", "b"]})
+    assert exact_copy_mask(train, synthetic).tolist() == [True, False, False]
+
+
+def test_verdict_flips_at_each_threshold():
+    good = {"quality_score": 0.9, "detection_auc": 0.6, "exact_copy_share": 0.0, "near_copy_share": 0.05,
+            "dcr_share_vs_holdout": 0.52, "precision": 0.9, "class_representation": 0.9}
+    assert judge(good).decision == APPROVED and judge(good).failed_checks == []
+    assert judge({**good, "quality_score": 0.79}).decision == REFINE
+    assert judge({**good, "quality_score": 0.59}).decision == REJECTED
+    assert judge({**good, "detection_auc": 0.81}).failed_checks == ["detection_auc"]
+    strict = Thresholds(quality_score=(0.95, 0.6))
+    verdict = judge(good, strict)
+    assert verdict.decision == REFINE and "quality score 0.9 is below 0.95" in verdict.checks[0].message
+
+
+def test_validation_of_smote_on_abalone(prepared):
+    prep = prepared["abalone19"]
+    ds = prep.dataset
+    synthetic = synthesize(prep, "smotenc", Amount("count", 300), seed=4)
+    result = validate_synthetic(prep.train, prep.test, synthetic.rows, ds.target, ds.features, ds.column_types, seed=4)
+    assert result.n_real_minority == 22 and result.n_synthetic == 300
+    assert result.coverage.precision > 0.8  # interpolation stays inside the minority's region
+    assert result.privacy.exact_share < 0.05
+    assert 0.0 <= result.privacy.dcr_share_vs_holdout <= 1.0
+    assert {"x", "y", "group"} <= set(result.pca.points.columns)
+    assert set(result.pca.points["group"]) == {"real majority", "real minority", "synthetic"}
+    block = result.to_dict()
+    assert block["decision"] in (APPROVED, REFINE, REJECTED)
+    assert block["coverage"]["precision"] == result.coverage.precision
+    assert len(block["per_feature"]) == 8
