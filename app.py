@@ -16,6 +16,14 @@ PAGES = {
         st.Page("pages/method.py", title="Method", icon=":material/recommend:"),
         st.Page("pages/generation.py", title="Generation", icon=":material/auto_awesome:"),
     ],
+    "Validate": [
+        st.Page("pages/quality.py", title="Quality", icon=":material/insights:"),
+        st.Page("pages/coverage.py", title="Coverage", icon=":material/scatter_plot:"),
+        st.Page("pages/privacy.py", title="Duplicates & privacy", icon=":material/shield:"),
+    ],
+    "Evaluate": [
+        st.Page("pages/comparison.py", title="Comparison", icon=":material/compare_arrows:"),
+    ],
 }
 
 

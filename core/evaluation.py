@@ -301,3 +301,29 @@ def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority:
                                                             - arm_rows["predicted_minority"].min()),
                      "equal_opportunity_difference": float(arm_rows["recall"].max() - arm_rows["recall"].min())}
     return pd.DataFrame(rows), gaps
+
+
+@dataclass(frozen=True)
+class EvaluationDetail:
+    """Repeat 0's curves and errors for the page: ROC and PR per arm, threshold sweeps (baseline, augmented),
+    the minority test rows still missed, the new false positives, and the fairness table when asked."""
+    roc: pd.DataFrame
+    pr: pd.DataFrame
+    sweep: pd.DataFrame
+    missed: pd.DataFrame
+    new_false_positives: pd.DataFrame
+    fairness: pd.DataFrame | None = None
+    fairness_gaps: dict | None = None
+
+
+def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
+           sensitive_attribute: str | None = None) -> EvaluationDetail:
+    """Everything the comparison page draws for one repeat, computed here so the page only draws."""
+    truth = test[target].astype(str).isin(minority).to_numpy()
+    roc, pr = curves(truth, {arm: runs[arm].scores for arm in ("baseline", "class_weighted", "augmented", "tstr")})
+    sweep = pd.concat([threshold_sweep(truth, runs[arm].scores).assign(arm=arm) for arm in ("baseline", "augmented")],
+                      ignore_index=True)
+    missed, new_false = error_analysis(test, runs, target, minority)
+    table, gaps = fairness(test, runs, target, minority, sensitive_attribute) if sensitive_attribute else (None, None)
+    return EvaluationDetail(roc=roc, pr=pr, sweep=sweep, missed=missed, new_false_positives=new_false,
+                            fairness=table, fairness_gaps=gaps)

@@ -13,7 +13,7 @@ from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
 from core.data import Dataset, LoadedTable, read_path, validate_dataset
 from core.errors import DataError
-from core.evaluation import ArmRun, Comparison, compare, run_arms
+from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import Progress, StopRequested, SyntheticResult
@@ -106,6 +106,7 @@ class ExperimentResult:
     validation: ValidationResult | None
     runs: list[dict[str, ArmRun]]
     comparison: Comparison
+    detail: EvaluationDetail
     seconds: dict[str, float]
 
 
@@ -150,9 +151,11 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
                              dataset.column_types, minority, profile.majority_class, config.classifier, seed))
         seconds["evaluate"] += time.perf_counter() - started
         if repeat == 0:
-            first = (prepared, synthetic, validation)
+            first = (prepared, synthetic, validation, detail(prepared.test, runs[0], dataset.target, minority,
+                                                             config.sensitive_attribute))
     if progress:
         progress(1.0, "Done")
     comparison = compare(runs, config.classifier, config.targets)
     return ExperimentResult(config=config, profile=profile, prepared=first[0], synthetic=first[1],
-                            validation=first[2], runs=runs, comparison=comparison, seconds=seconds)
+                            validation=first[2], runs=runs, comparison=comparison, detail=first[3],
+                            seconds=seconds)

@@ -7,6 +7,8 @@ from core.data import Dataset
 from core.errors import SynthBalanceError
 from core.imbalance import ImbalanceProfile
 from core.pipeline import DEFAULT_SAMPLE, SAMPLES, Prepared
+from core.validation.validate import ValidationResult, validate_synthetic
+from core.validation.verdict import judge
 from pages import _cached, _state
 
 
@@ -53,3 +55,41 @@ def need(value, message: str, page: str, label: str):
         st.page_link(page, label=label)
         st.stop()
     return value
+
+
+def current_synthetic(prepared: Prepared):
+    """The session's synthetic rows if they came from this prepared data; else stop with a pointer."""
+    result = _state.synthetic()
+    if result is None or not _state.synthetic_matches(prepared):
+        need(None, "Generate synthetic rows first.", "pages/generation.py", "Go to Generation")
+    return result
+
+
+def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None:
+    """Validate the session's synthetic rows once (kept in the session), showing errors instead of raising."""
+    result = _state.validation()
+    if result is None:
+        dataset = prepared.dataset
+        try:
+            with st.spinner("Validating the synthetic rows against the training minority..."):
+                result = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
+                                            dataset.features, dataset.column_types, _state.seed(), _state.thresholds())
+        except SynthBalanceError as exc:
+            st.error(str(exc))
+            return None
+        _state.set_validation(result)
+    return result
+
+
+def judged(result: ValidationResult):
+    """The verdict under the session's thresholds (core's judge, not a page computation)."""
+    return judge(result.check_values(), _state.thresholds())
+
+
+def verdict_banner(result: ValidationResult) -> None:
+    """The decision under the session's thresholds, with every failed check named."""
+    verdict = judged(result)
+    failed = [c.message for c in verdict.checks if c.outcome != "pass"]
+    text = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[verdict.decision]
+    body = f"**Verdict: {text}.** " + ("; ".join(failed) + "." if failed else "Every check is within its limits.")
+    {"approved": st.success, "requires_refinement": st.warning, "rejected": st.error}[verdict.decision](body)

@@ -12,11 +12,13 @@ import streamlit as st
 from core.cleaning import CleaningPlan
 from core.data import Dataset, LoadedTable
 from core.generators.base import SyntheticResult
-from core.pipeline import Prepared
+from core.pipeline import ExperimentResult, Prepared
+from core.validation.validate import ValidationResult
+from core.validation.verdict import Thresholds
 
 TABLE, ORIGIN, TARGET, TYPES = "table", "table_origin", "target", "type_overrides"
 PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "generation_settings", "running"
-CHOSEN_METHOD, LAST_ERROR = "chosen_method", "last_error"
+CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation", "experiment", "thresholds"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
 
@@ -114,14 +116,46 @@ def generation_settings() -> dict | None:
 
 
 def set_synthetic(result: SyntheticResult, settings: dict) -> None:
+    """New synthetic rows: their validation and any comparison run are out of date."""
     st.session_state[SYNTHETIC] = result
     st.session_state[GENERATION_SETTINGS] = settings
+    for key in (VALIDATION, EXPERIMENT):
+        st.session_state.pop(key, None)
+
+
+def replace_synthetic(result: SyntheticResult) -> None:
+    """The same generation with rows removed (e.g. copies dropped): keep its settings, redo validation."""
+    set_synthetic(result, generation_settings() or {})
 
 
 def clear_results() -> None:
     """Downstream results no longer match the inputs."""
-    for key in (SYNTHETIC, GENERATION_SETTINGS):
+    for key in (SYNTHETIC, GENERATION_SETTINGS, VALIDATION, EXPERIMENT):
         st.session_state.pop(key, None)
+
+
+def validation() -> ValidationResult | None:
+    return st.session_state.get(VALIDATION)
+
+
+def set_validation(result: ValidationResult) -> None:
+    st.session_state[VALIDATION] = result
+
+
+def thresholds() -> Thresholds:
+    return st.session_state.get(THRESHOLDS, Thresholds())
+
+
+def set_thresholds(value: Thresholds) -> None:
+    st.session_state[THRESHOLDS] = value
+
+
+def experiment() -> ExperimentResult | None:
+    return st.session_state.get(EXPERIMENT)
+
+
+def set_experiment(result: ExperimentResult) -> None:
+    st.session_state[EXPERIMENT] = result
 
 
 def is_running() -> bool:

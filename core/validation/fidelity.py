@@ -134,6 +134,11 @@ class FidelityResult:
     def table(self) -> pd.DataFrame:
         return pd.DataFrame([vars(f) for f in self.per_feature])
 
+    @property
+    def correlation_gap(self) -> pd.DataFrame:
+        """Real minus synthetic association, feature x feature (NaN for mixed pairs)."""
+        return self.correlation_real - self.correlation_synthetic
+
 
 def feature_fidelity(real: pd.Series, synthetic: pd.Series, numeric: bool, column: str) -> FeatureFidelity:
     """Every per-feature figure for one column."""

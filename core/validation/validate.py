@@ -1,12 +1,13 @@
 """Every validation of synthetic rows against the real training minority, in one call and one result."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from core.data import LEVEL_KINDS
+from core.generators.base import SyntheticResult
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
@@ -30,6 +31,13 @@ class ValidationResult:
     verdict: Verdict
     n_real_minority: int
     n_synthetic: int
+
+    def check_values(self) -> dict[str, float | None]:
+        """The measured value of every verdict check, to judge again under other thresholds."""
+        return {"quality_score": self.fidelity.quality_score, "detection_auc": self.detection_auc,
+                "exact_copy_share": self.privacy.exact_share, "near_copy_share": self.privacy.near_share,
+                "dcr_share_vs_holdout": self.privacy.dcr_share_vs_holdout, "precision": self.coverage.precision,
+                "class_representation": self.representation.synthetic_share}
 
     def to_dict(self) -> dict:
         """The `validation` block of results.json."""
@@ -87,15 +95,33 @@ def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd
     representation = class_representation(train, synthetic, target, features, kinds, seed)
     pca = pca_projection(train_points, labels, classes, synthetic_points, seed)
     umap = umap_projection(train_points, labels, classes, synthetic_points, seed) if with_umap else None
-    verdict = judge({"quality_score": fidelity_result.quality_score, "detection_auc": auc,
-                     "exact_copy_share": privacy.exact_share, "near_copy_share": privacy.near_share,
-                     "dcr_share_vs_holdout": privacy.dcr_share_vs_holdout, "precision": coverage.precision,
-                     "class_representation": representation.synthetic_share}, thresholds)
-    return ValidationResult(fidelity=fidelity_result, detection_auc=auc, representation=representation,
-                            coverage=coverage, privacy=privacy, pca=pca, umap=umap, verdict=verdict,
-                            n_real_minority=len(real_minority), n_synthetic=len(synthetic))
+    result = ValidationResult(fidelity=fidelity_result, detection_auc=auc, representation=representation,
+                              coverage=coverage, privacy=privacy, pca=pca, umap=umap, verdict=judge({}),
+                              n_real_minority=len(real_minority), n_synthetic=len(synthetic))
+    return replace(result, verdict=judge(result.check_values(), thresholds))
 
 
 def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFrame:
     """The synthetic rows without the exact and near copies found by validation."""
     return synthetic.loc[~result.privacy.copy_mask].reset_index(drop=True)
+
+
+def without_copies(synthetic: SyntheticResult, result: ValidationResult, target: str) -> SyntheticResult:
+    """The generation result with exact and near copies removed (counts updated, a warning added)."""
+    rows = drop_copies(synthetic.rows, result)
+    removed = len(synthetic.rows) - len(rows)
+    produced = {str(k): int(v) for k, v in rows[target].value_counts().items()}
+    return replace(synthetic, rows=rows, produced=produced,
+                   warnings=synthetic.warnings + (f"{removed:,} exact or near copies of training rows were removed "
+                                                  "after validation.",))
+
+
+def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataFrame, target: str,
+              features: list[str], kinds: dict[str, str], seed: int = 42) -> ValidationResult:
+    """The same result with its UMAP projection added (slow: loads umap, fits on up to 20,000 training rows)."""
+    space = fit_distance_space(train, features, kinds)
+    labels = train[target].astype(str).to_numpy()
+    projection = umap_projection(to_distance_space(space, train, features, kinds), labels,
+                                 set(synthetic[target].astype(str)), to_distance_space(space, synthetic, features, kinds),
+                                 seed)
+    return replace(result, umap=projection)

@@ -1,0 +1,49 @@
+"""Coverage: where synthetic rows fall relative to the real classes (PCA, UMAP) and how much of the minority
+region they cover."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.express as px
+import streamlit as st
+
+from core.validation.validate import with_umap
+from pages import _flow, _state
+
+GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+
+st.title("Coverage")
+prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
+                      "Go to Imbalance analysis")
+synthetic = _flow.current_synthetic(prepared)
+result = _flow.current_validation(prepared, synthetic)
+if result is None:
+    st.stop()
+coverage = result.coverage
+c = st.columns(6)
+c[0].metric("Precision", f"{coverage.precision:.2f}", help="Share of synthetic rows inside the real minority's region")
+c[1].metric("Recall", f"{coverage.recall:.2f}", help="Share of real minority rows reached by synthetic rows")
+c[2].metric("Density", f"{coverage.density:.2f}", help="About 1 when synthetic rows are as dense as real ones")
+c[3].metric("Coverage", f"{coverage.coverage:.2f}", help="Share of real minority rows with a synthetic row nearby")
+c[4].metric("Novelty", f"{coverage.novelty:.2f}", help="Share of synthetic rows farther from every real row than "
+            "the typical real-to-real gap")
+c[5].metric("Diversity", f"{coverage.diversity:.2f}", help="Synthetic spread / real minority spread (1 = same)")
+st.caption(f"Naeem et al. 2020 with k = {coverage.k}, in the standardised one-hot space fitted on training rows.")
+
+groups = st.multiselect("Show", list(GROUP_COLOURS), default=list(GROUP_COLOURS), key="w_coverage_groups")
+projections = [result.pca]
+if result.umap is not None:
+    projections.append(result.umap)
+elif st.button("Compute UMAP (the first time loads its library, about 25 s)", key="umap"):
+    dataset = prepared.dataset
+    with st.spinner("Fitting UMAP on at most 20,000 training rows..."):
+        _state.set_validation(with_umap(result, prepared.train, synthetic.rows, dataset.target, dataset.features,
+                                        dataset.column_types, _state.seed()))
+    st.rerun()
+columns = st.columns(len(projections))
+for box, projection in zip(columns, projections):
+    points = projection.points.loc[projection.points["group"].isin(groups)]
+    title = projection.method + (f" ({np.sum(projection.explained):.0%} of variance)" if projection.explained else "")
+    box.plotly_chart(px.scatter(points, x="x", y="y", color="group", color_discrete_map=GROUP_COLOURS, opacity=0.6,
+                                title=title), width="stretch", key=f"scatter_{projection.method}")
+st.caption("Fitted on real training rows; synthetic rows are placed with the same fitted transform. "
+           "Up to 3,000 points per group are drawn.")

@@ -1,0 +1,79 @@
+"""Duplicates & privacy: copies of training rows, distance to closest record, the holdout comparison, NNDR,
+the closest pairs for inspection, and the verdict under thresholds the analyst can change."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from core.validation.validate import without_copies
+from core.validation.verdict import NAMES, Thresholds
+from pages import _flow, _state
+
+st.title("Duplicates & privacy")
+prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
+                      "Go to Imbalance analysis")
+synthetic = _flow.current_synthetic(prepared)
+result = _flow.current_validation(prepared, synthetic)
+if result is None:
+    st.stop()
+privacy = result.privacy
+_flow.verdict_banner(result)
+c = st.columns(5)
+c[0].metric("Exact copies", f"{privacy.exact_copies:,}", f"{privacy.exact_share:.1%} of synthetic rows",
+            delta_color="off", delta_arrow="off")
+c[1].metric("Near copies", f"{privacy.near_copies:,}", f"{privacy.near_share:.1%}", delta_color="off",
+            delta_arrow="off", help=f"Closer to a training row than {privacy.near_threshold:.3f}, the 5th percentile "
+                                    "of real rows' distances to their closest other real row")
+c[2].metric("DCR share vs holdout", f"{privacy.dcr_share_vs_holdout:.2f}",
+            help="Share of synthetic rows closer to training rows than to as many held-out rows: 0.5 is ideal, "
+                 "near 1 means memorization")
+c[3].metric("Median NNDR", f"{privacy.nndr_median:.2f}", help="Closest / second-closest training distance; "
+                                                                  "near 0 singles out one record")
+c[4].metric("Identifiability", f"{privacy.identifiability:.2f}",
+            help="Share of real minority rows whose closest synthetic row is closer than their closest real row")
+st.caption("Holdout: the test rows, read only (distances only; nothing is fitted on them). "
+           "Distances are Euclidean in the standardised one-hot space fitted on the training rows.")
+
+left, right = st.columns(2)
+distances = pd.concat([pd.DataFrame({"distance": privacy.dcr, "rows": "synthetic to training"}),
+                       pd.DataFrame({"distance": privacy.holdout_dcr, "rows": "holdout to training"})])
+left.plotly_chart(px.histogram(distances, x="distance", color="rows", barmode="overlay", histnorm="percent",
+                               opacity=0.6, nbins=50, title="Distance to closest training row (DCR)"),
+                  width="stretch", key="chart_dcr")
+right.plotly_chart(px.histogram(pd.DataFrame({"NNDR": privacy.nndr}), x="NNDR", nbins=40,
+                                title="Nearest-neighbour distance ratio"), width="stretch", key="chart_nndr")
+
+st.subheader("Closest pairs")
+st.caption("The synthetic rows nearest to a training row, each shown above the training row it is closest to.")
+pairs = []
+for row in privacy.closest_pairs.itertuples():
+    pairs.append(synthetic.rows.iloc[[row.synthetic_row]].assign(source="synthetic", dcr=row.dcr))
+    pairs.append(prepared.train.iloc[[row.train_row]].assign(source="training", dcr=row.dcr))
+closest = pd.concat(pairs, ignore_index=True)
+st.dataframe(closest[["source", "dcr", *[c for c in closest.columns if c not in ("source", "dcr")]]],
+             hide_index=True, width="stretch", key="closest_pairs")
+copies = int(privacy.copy_mask.sum())
+if copies and st.button(f"Drop the {copies:,} exact and near copies from the synthetic rows", key="drop_copies"):
+    _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target))
+    st.rerun()
+
+st.subheader("Verdict thresholds")
+current = _state.thresholds()
+with st.form("thresholds_form"):
+    st.caption("Each check has a 'refine' limit and a stricter 'reject' limit. Defaults and their reasons are in "
+               "core/validation/verdict.py.")
+    edited = {}
+    for name, label in NAMES.items():
+        refine, reject = getattr(current, name)
+        a, b = st.columns(2)
+        edited[name] = (a.number_input(f"{label}: refine at", value=float(refine), step=0.05, format="%.2f",
+                                       key=f"w_th_{name}_refine"),
+                        b.number_input(f"{label}: reject at", value=float(reject), step=0.05, format="%.2f",
+                                       key=f"w_th_{name}_reject"))
+    if st.form_submit_button("Apply thresholds"):
+        _state.set_thresholds(Thresholds(**edited))
+        st.rerun()
+checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
+                        "outcome": c.outcome} for c in _flow.judged(result).checks])
+st.dataframe(checks, hide_index=True, width="stretch", key="checks")

@@ -1,0 +1,57 @@
+"""Quality, Coverage and Duplicates & privacy pages after SMOTE-NC on German credit, and their failure path."""
+from __future__ import annotations
+
+import pytest
+
+from tests.apptest_helpers import errors, go, metrics, open_app
+
+
+@pytest.fixture(scope="module")
+def generated():
+    at = go(open_app(), "generation")
+    at.button(key="generate").click().run()
+    assert not at.exception and metrics(at)["Synthetic rows"] == "280"
+    return at
+
+
+def test_quality_page(generated):
+    at = go(generated, "quality")
+    m = metrics(at)
+    result = at.session_state["validation"]
+    assert m["Quality score"] == f"{result.fidelity.quality_score:.3f}"
+    assert 0.8 < result.fidelity.quality_score < 1.0
+    assert len(at.dataframe[0].value) == 20  # one row per feature
+    assert len(at.get("plotly_chart")) == 4  # the feature chart and three heatmaps
+    assert "Verdict:" in at.warning[0].value or "Verdict:" in at.success[0].value
+
+
+def test_coverage_page(generated):
+    at = go(generated, "coverage")
+    m = metrics(at)
+    coverage = at.session_state["validation"].coverage
+    assert m["Precision"] == f"{coverage.precision:.2f}" and m["Coverage"] == f"{coverage.coverage:.2f}"
+    assert len(at.get("plotly_chart")) == 1  # PCA until UMAP is asked for
+
+
+def test_privacy_page_thresholds_and_dropping_copies(generated):
+    at = go(generated, "privacy")
+    privacy = at.session_state["validation"].privacy
+    assert metrics(at)["Near copies"] == f"{privacy.near_copies:,}"
+    checks = at.dataframe[-1].value
+    assert set(checks["outcome"]) <= {"pass", "refine", "reject"} and len(checks) == 7
+    at.number_input(key="w_th_near_copy_share_refine").set_value(0.9)
+    at.number_input(key="w_th_near_copy_share_reject").set_value(0.95)
+    at.button[-1].click().run()  # the form's submit button
+    assert at.session_state["thresholds"].near_copy_share == (0.9, 0.95)
+    copies = int(privacy.copy_mask.sum())
+    assert copies > 0
+    at.button(key="drop_copies").click().run()
+    assert not at.exception
+    assert len(at.session_state["synthetic"].rows) == 280 - copies
+    assert "validation" not in at.session_state or at.session_state["validation"].n_synthetic == 280 - copies
+
+
+def test_validation_pages_ask_for_rows_first():
+    at = go(open_app(), "quality")
+    assert not at.exception and not errors(at)
+    assert at.info[0].value == "Generate synthetic rows first."
