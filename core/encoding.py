@@ -4,8 +4,11 @@ Always fitted on training rows only; other rows (synthetic, test) are transforme
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -41,13 +44,37 @@ def model_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) 
     return pd.DataFrame(out, index=frame.index)
 
 
+class MedianImputer(TransformerMixin, BaseEstimator):
+    """Fill NaN with each column's training median (0 for an all-empty column).
+
+    Same result as SimpleImputer(strategy="median", keep_empty_features=True), which spends about 0.3 s per
+    fit on 100,000 x 30 in masked-array medians; numpy's nanmedian takes a few milliseconds.
+    """
+
+    def fit(self, X, y=None):
+        values = np.asarray(X, dtype=float)
+        with warnings.catch_warnings():  # an all-empty column has no median: it gets 0 below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            medians = np.nanmedian(values, axis=0) if values.size else np.zeros(values.shape[1])
+        self.medians_ = np.where(np.isnan(medians), 0.0, medians)
+        self.n_features_in_ = values.shape[1]
+        return self
+
+    def transform(self, X):
+        values = np.asarray(X, dtype=float)
+        return np.where(np.isnan(values), self.medians_[None, :], values)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else
+                          [f"x{i}" for i in range(self.n_features_in_)], dtype=object)
+
+
 def distance_space(columns: list[str], kinds: dict[str, str]) -> Pipeline:
     """An unfitted transformer to the standardised, one-hot space (median/mode imputation inside)."""
     numbers, levels = number_columns(columns, kinds), level_columns(columns, kinds)
     parts = []
     if numbers:
-        parts.append(("numbers", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
-                                               StandardScaler()), numbers))
+        parts.append(("numbers", make_pipeline(MedianImputer(), StandardScaler()), numbers))
     if levels:
         parts.append(("levels", make_pipeline(
             SimpleImputer(strategy="most_frequent", keep_empty_features=True),

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from imblearn.metrics import geometric_mean_score
 from scipy import stats
 from sklearn import metrics as skm
 from sklearn.model_selection import train_test_split
@@ -68,29 +67,49 @@ class Targets:
     minority_f1_gain: float = 0.05
 
 
+def confusion(truth: np.ndarray, predicted: np.ndarray, labels: list[str]) -> np.ndarray:
+    """Counts (true rows x predicted columns, in `labels` order) by integer codes: sklearn's
+    confusion_matrix on string labels spends most of its time sorting strings."""
+    k = len(labels)
+    true_codes = pd.Categorical(np.asarray(truth).astype(str), categories=labels).codes.astype(np.int64)
+    predicted_codes = pd.Categorical(np.asarray(predicted).astype(str), categories=labels).codes.astype(np.int64)
+    keep = (true_codes >= 0) & (predicted_codes >= 0)
+    return np.bincount(true_codes[keep] * k + predicted_codes[keep], minlength=k * k).reshape(k, k)
+
+
 def metric_values(y_true: np.ndarray, predicted: np.ndarray, proba: pd.DataFrame, minority: list[str],
                   majority: str) -> dict[str, float]:
-    """Every metric of METRICS on one prediction set. Binary: the minority is the positive class; multi-class:
-    minority_* are macro averages over the minority classes, roc_auc is one-vs-rest macro, pr_auc the mean
-    average precision over the minority classes."""
-    y_true, predicted = np.asarray(y_true).astype(str), np.asarray(predicted).astype(str)
+    """Every metric of METRICS on one prediction set, equal to scikit-learn's (tested). Binary: the minority
+    is the positive class; multi-class: minority_* are macro averages over the minority classes, roc_auc is
+    one-vs-rest macro, pr_auc the mean average precision over the minority classes. Count-based metrics come
+    from one confusion matrix C: precision_c = C[c,c] / column sum, recall_c = C[c,c] / row sum,
+    MCC = (trace * n - sum(rows * columns)) / sqrt((n^2 - sum(columns^2)) (n^2 - sum(rows^2))),
+    G-mean = geometric mean of the recalls of the classes present."""
+    y_true = np.asarray(y_true).astype(str)
     labels = list(proba.columns)
+    matrix = confusion(y_true, predicted, labels).astype(float)
+    rows, columns, hits, n = matrix.sum(axis=1), matrix.sum(axis=0), np.diag(matrix), matrix.sum()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(columns > 0, hits / columns, 0.0)
+        recall = np.where(rows > 0, hits / rows, 0.0)
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     out = {}
     for side, classes in (("minority", minority), ("majority", [majority])):
-        p, r, f, _ = skm.precision_recall_fscore_support(y_true, predicted, labels=classes, average="macro",
-                                                         zero_division=0)
-        out[f"{side}_precision"], out[f"{side}_recall"], out[f"{side}_f1"] = float(p), float(r), float(f)
-    out["accuracy"] = float(skm.accuracy_score(y_true, predicted))
-    out["balanced_accuracy"] = float(skm.balanced_accuracy_score(y_true, predicted))
-    out["mcc"] = float(skm.matthews_corrcoef(y_true, predicted))
-    out["g_mean"] = float(geometric_mean_score(y_true, predicted, labels=labels, average="multiclass"))
-    present = [c for c in labels if (y_true == c).any()]
+        index = [labels.index(c) for c in classes]
+        out[f"{side}_precision"] = float(precision[index].mean())
+        out[f"{side}_recall"] = float(recall[index].mean())
+        out[f"{side}_f1"] = float(f1[index].mean())
+    present = rows > 0
+    out["accuracy"] = float(hits.sum() / n)
+    out["balanced_accuracy"] = float(recall[present].mean())
+    denominator = np.sqrt((n ** 2 - (columns ** 2).sum()) * (n ** 2 - (rows ** 2).sum()))
+    out["mcc"] = float((hits.sum() * n - (rows * columns).sum()) / denominator) if denominator > 0 else 0.0
+    out["g_mean"] = float(np.prod(recall[present]) ** (1 / present.sum()))
     if len(labels) == 2:
         out["roc_auc"] = float(skm.roc_auc_score(y_true == minority[0], proba[minority[0]]))
     else:
         out["roc_auc"] = float(skm.roc_auc_score(y_true, proba[labels].to_numpy(), multi_class="ovr",
-                                                 average="macro", labels=labels)) if len(present) == len(labels) \
-            else float("nan")
+                                                 average="macro", labels=labels)) if present.all() else float("nan")
     out["pr_auc"] = float(np.mean([skm.average_precision_score(y_true == c, proba[c]) for c in minority]))
     return out
 
@@ -115,8 +134,21 @@ def tune_threshold(train: pd.DataFrame, target: str, features: list[str], kinds:
     model = fit_classifier(make_classifier(classifier, features, kinds, seed), fit_part, target, features, kinds)
     score = predict_proba(model, check_part, features, kinds)[minority[0]].to_numpy()
     truth = check_part[target].astype(str).to_numpy() == minority[0]
-    f1 = [skm.f1_score(truth, score >= t, zero_division=0) for t in THRESHOLDS]
-    return float(THRESHOLDS[int(np.argmax(f1))])
+    return float(THRESHOLDS[int(np.argmax(scores_by_threshold(truth, score)["f1"].to_numpy()))])
+
+
+def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
+    """Minority precision, recall and F1 at every threshold 0.01..0.99 on P(minority), all thresholds at once
+    (a row is flagged when its score >= threshold; 0 where a ratio is undefined, as zero_division=0)."""
+    truth = np.asarray(truth_is_minority, dtype=bool)
+    flagged = np.asarray(scores)[None, :] >= THRESHOLDS[:, None]
+    true_positive = (flagged & truth[None, :]).sum(axis=1).astype(float)
+    flagged_count, positives = flagged.sum(axis=1).astype(float), float(truth.sum())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(flagged_count > 0, true_positive / flagged_count, 0.0)
+        recall = np.full_like(precision, 0.0) if positives == 0 else true_positive / positives
+        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
+    return pd.DataFrame({"threshold": THRESHOLDS.astype(float), "precision": precision, "recall": recall, "f1": f1})
 
 
 def _arm(arm: str, model, test: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
@@ -128,8 +160,8 @@ def _arm(arm: str, model, test: pd.DataFrame, target: str, features: list[str], 
     predicted = decide(proba, minority, threshold)
     truth = test[target].astype(str).to_numpy()
     labels = list(proba.columns)
-    confusion = pd.DataFrame(skm.confusion_matrix(truth, predicted, labels=labels), index=labels, columns=labels)
-    return ArmRun(arm=arm, metrics=metric_values(truth, predicted, proba, minority, majority), confusion=confusion,
+    counts = pd.DataFrame(confusion(truth, predicted, labels), index=labels, columns=labels)
+    return ArmRun(arm=arm, metrics=metric_values(truth, predicted, proba, minority, majority), confusion=counts,
                   threshold=threshold, scores=proba[minority[0]].to_numpy(), predictions=predicted,
                   seconds=time.perf_counter() - started)
 
@@ -245,13 +277,7 @@ def verdict_text(arms: dict, differences: dict, repeats: int, targets: Targets) 
 
 def threshold_sweep(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
     """Precision, recall and F1 of the minority at every threshold 0.01..0.99 on P(minority)."""
-    rows = []
-    for t in THRESHOLDS:
-        predicted = scores >= t
-        p, r, f, _ = skm.precision_recall_fscore_support(truth_is_minority, predicted, average="binary",
-                                                         zero_division=0)
-        rows.append({"threshold": float(t), "precision": float(p), "recall": float(r), "f1": float(f)})
-    return pd.DataFrame(rows)
+    return scores_by_threshold(truth_is_minority, scores)
 
 
 def curves(truth_is_minority: np.ndarray, scores: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -76,7 +76,7 @@ def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kin
     space = distance_space(features, kinds)
     points = np.asarray(space.fit_transform(model_frame(frame, features, kinds)), dtype=float)
     labels = frame[target].to_numpy()
-    neighbours = NearestNeighbors(n_neighbors=k + 1).fit(points)
+    neighbours = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(points)  # trees lose in 30-D
     rows = []
     for label in minority_classes:
         positions = np.flatnonzero(labels == label)

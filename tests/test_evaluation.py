@@ -33,6 +33,28 @@ def test_metrics_equal_scikit_learn():
     assert got["pr_auc"] == pytest.approx(skm.average_precision_score(truth == "m", p_min))
     assert got["mcc"] == pytest.approx(skm.matthews_corrcoef(truth, predicted))
     assert got["g_mean"] == pytest.approx(np.sqrt(2 / 3 * 0.8))
+    assert got["balanced_accuracy"] == pytest.approx(skm.balanced_accuracy_score(truth, predicted))
+    assert got["accuracy"] == pytest.approx(skm.accuracy_score(truth, predicted))
+
+
+def test_multiclass_metrics_equal_scikit_learn():
+    from imblearn.metrics import geometric_mean_score
+    rng = np.random.default_rng(1)
+    labels = ["a", "b", "c"]
+    truth = rng.choice(labels, size=200, p=[0.7, 0.2, 0.1])
+    raw = rng.random((200, 3)) + 0.6 * (truth[:, None] == np.array(labels)[None, :])
+    proba = pd.DataFrame(raw / raw.sum(axis=1, keepdims=True), columns=labels)
+    predicted = proba.idxmax(axis=1).to_numpy()
+    got = metric_values(truth, predicted, proba, ["b", "c"], "a")
+    assert got["minority_f1"] == pytest.approx(skm.f1_score(truth, predicted, labels=["b", "c"], average="macro"))
+    assert got["majority_precision"] == pytest.approx(skm.precision_score(truth, predicted, labels=["a"],
+                                                                          average="macro"))
+    assert got["mcc"] == pytest.approx(skm.matthews_corrcoef(truth, predicted))
+    assert got["g_mean"] == pytest.approx(geometric_mean_score(truth, predicted, average="multiclass"))
+    assert got["roc_auc"] == pytest.approx(skm.roc_auc_score(truth, proba.to_numpy(), multi_class="ovr",
+                                                             labels=labels))
+    assert got["pr_auc"] == pytest.approx(np.mean([skm.average_precision_score(truth == c, proba[c])
+                                                   for c in ("b", "c")]))
 
 
 def test_intervals_and_paired_differences():
@@ -138,3 +160,15 @@ def test_run_writes_the_results_schema(tmp_path, name, target, method):
         check = subprocess.run([sys.executable, str(CONTRACT / "check_results.py"), str(out)], capture_output=True,
                                text=True, timeout=60)
         assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_threshold_scores_equal_scikit_learn():
+    rng = np.random.default_rng(3)
+    truth = rng.random(300) < 0.2
+    scores = np.clip(truth * 0.3 + rng.random(300) * 0.7, 0, 1)
+    table = evaluation.scores_by_threshold(truth, scores)
+    for t in (0.05, 0.3, 0.5, 0.77, 0.99):
+        row = table.loc[np.isclose(table["threshold"], t)].iloc[0]
+        assert row["f1"] == pytest.approx(skm.f1_score(truth, scores >= t, zero_division=0))
+        assert row["precision"] == pytest.approx(skm.precision_score(truth, scores >= t, zero_division=0))
+        assert row["recall"] == pytest.approx(skm.recall_score(truth, scores >= t, zero_division=0))

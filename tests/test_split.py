@@ -44,3 +44,14 @@ def test_every_fitting_step_refuses_the_test_part(datasets):
         fit_distance_space(split.test, ds.features, ds.column_types)
     with pytest.raises(HeldOutLeak):
         generate(split.test, ds.target, ds.features, ds.column_types, {"bad": 5}, "smotenc")
+
+
+def test_median_imputer_matches_scikit_learn():
+    import numpy as np
+    from sklearn.impute import SimpleImputer
+
+    from core.encoding import MedianImputer
+    values = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, 1.0], [5.0, np.nan, np.nan], [2.0, np.nan, 2.0]])
+    ours = MedianImputer().fit(values).transform(values)
+    theirs = SimpleImputer(strategy="median", keep_empty_features=True).fit(values).transform(values)
+    assert np.array_equal(ours, theirs)

@@ -179,8 +179,10 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
     per_feature = [feature_fidelity(real[c], synthetic[c], numeric[c], c) for c in columns]
     shapes = float(np.mean([f.shape_score for f in per_feature])) if per_feature else 0.0
     pairs = list(combinations(columns, 2))
-    trends = float(np.mean([pair_trend(real, synthetic, a, b, numeric) for a, b in pairs])) if pairs else shapes
     corr_real, corr_syn = association_matrix(real, numeric), association_matrix(synthetic, numeric)
+    scores = [1 - abs(corr_real.loc[a, b] - corr_syn.loc[a, b]) / 2 if numeric[a] and numeric[b]
+              else pair_trend(real, synthetic, a, b, numeric) for a, b in pairs]  # Pearson pairs from the matrices
+    trends = float(np.mean(scores)) if pairs else shapes
     difference = (corr_real - corr_syn).abs().to_numpy()
     off_diagonal = difference[~np.eye(len(columns), dtype=bool)] if columns else np.array([])
     finite = off_diagonal[np.isfinite(off_diagonal)]
@@ -195,8 +197,9 @@ def association_matrix(frame: pd.DataFrame, numeric: dict[str, bool]) -> pd.Data
     matrix = pd.DataFrame(np.nan, index=columns, columns=columns)
     numbers = [c for c in columns if numeric[c]]
     if numbers:
-        pearson = frame[numbers].astype(float).corr().fillna(0.0)
-        matrix.loc[numbers, numbers] = pearson.to_numpy()
+        values = frame[numbers].astype(float)
+        pearson = (values.corr() if not values.isna().any().any() else values.corr(min_periods=2)).fillna(0.0)
+        matrix.loc[numbers, numbers] = pearson.to_numpy()  # a constant column correlates 0, as in _pearson
     levels = [c for c in columns if not numeric[c]]
     for a, b in combinations(levels, 2):
         matrix.loc[a, b] = matrix.loc[b, a] = cramers_v(_levels(frame[a]), _levels(frame[b]))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.validation.neighbours import nearest, subsample
 
-REFERENCE_ROWS = 10_000  # training rows used for the real-to-real reference distances
+REFERENCE_ROWS = 10_000  # rows sampled (seeded) for reference distances, the holdout test and the holdout histogram
 NEAR_COPY_PERCENTILE = 5.0
 
 
@@ -16,10 +16,11 @@ NEAR_COPY_PERCENTILE = 5.0
 class Privacy:
     """Distances are Euclidean in the standardised one-hot space fitted on the training rows.
 
-    dcr: each synthetic row's distance to its closest training row. near_threshold: the 5th percentile of
+    dcr: each synthetic row's distance to its closest training row (holdout_dcr: the same for up to 10,000
+    held-out rows, for comparison). near_threshold: the 5th percentile of
     training rows' distances to their closest other training row; a near copy is closer than that (and not
     an exact copy). dcr_share_vs_holdout: share of synthetic rows closer to a training sample than to an
-    equal-size holdout sample (0.5 ideal; near 1 = memorization). nndr: closest / second-closest training
+    equal-size holdout sample (0.5 ideal; near 1 = memorization; up to 10,000 synthetic rows probed). nndr: closest / second-closest training
     distance (0 = a copy of one record). identifiability: share of real minority rows whose closest
     synthetic row is closer than their closest other real row (unweighted version of Yoon et al. 2020).
     """
@@ -45,9 +46,9 @@ class Privacy:
 
 def exact_copy_mask(train_rows: pd.DataFrame, synthetic_rows: pd.DataFrame) -> np.ndarray:
     """True for synthetic rows whose feature values all equal some training row's (features as model units)."""
-    train_hashes = set(pd.util.hash_pandas_object(train_rows.astype(str), index=False).to_numpy())
-    synthetic_hashes = pd.util.hash_pandas_object(synthetic_rows.astype(str), index=False).to_numpy()
-    return np.isin(synthetic_hashes, list(train_hashes))
+    train_hashes = pd.util.hash_pandas_object(train_rows, index=False).to_numpy()
+    synthetic_hashes = pd.util.hash_pandas_object(synthetic_rows[list(train_rows.columns)], index=False).to_numpy()
+    return np.isin(synthetic_hashes, train_hashes)
 
 
 def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdout_points: np.ndarray,
@@ -66,10 +67,11 @@ def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdo
     n = min(len(train_points), len(holdout_points))
     train_sample = subsample(train_points, n, seed + 2)
     holdout_sample = subsample(holdout_points, n, seed + 3)
-    to_train = nearest(train_sample, synthetic_points, 1)[:, 0]
-    to_holdout = nearest(holdout_sample, synthetic_points, 1)[:, 0]
+    probes = subsample(synthetic_points, REFERENCE_ROWS, seed + 4)
+    to_train = nearest(train_sample, probes, 1)[:, 0]
+    to_holdout = nearest(holdout_sample, probes, 1)[:, 0]
     share = float((to_train < to_holdout).mean() + 0.5 * (to_train == to_holdout).mean())
-    holdout_dcr = nearest(train_points, holdout_points, 1)[:, 0]
+    holdout_dcr = nearest(train_points, subsample(holdout_points, REFERENCE_ROWS, seed + 5), 1)[:, 0]
     if len(minority_points) > 1:
         to_synthetic = nearest(synthetic_points, minority_points, 1)[:, 0]
         to_other_real = nearest(train_points, minority_points, 2)[:, 1]
