@@ -1,4 +1,4 @@
-"""Headless commands: `python -m core analyze | generate | run ...`. Bad input: exit 2 and one line `error: ...`."""
+"""Headless commands: `python -m core analyze | generate | run | compare ...`. Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
 
 import argparse
@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
-from core.config import RunConfig
+from core.config import RunConfig, config_json, read_config
 from core.constraints import build_constraints
 from core.data import read_path, validate_dataset
 from core.errors import SynthBalanceError
@@ -17,8 +17,10 @@ from core.generators.amount import Amount
 from core.generators.registry import METHOD_NAMES
 from core.imbalance import profile_dataset
 from core.models import CLASSIFIERS
-from core.pipeline import augmented, prepare, run_experiment, synthesize
-from core.results import write_results
+from core.leaderboard import build_leaderboard
+from core.pipeline import SAMPLE_DIR, augmented, prepare, run_experiment, synthesize
+from core.report import build_model_card, to_html, to_markdown
+from core.results import clean, write_results
 
 
 class CliError(SynthBalanceError):
@@ -41,19 +43,31 @@ def _parser() -> argparse.ArgumentParser:
     _shared_generation_options(generate)
     generate.add_argument("--out", required=True)
     run = commands.add_parser("run", help="generate, validate and compare baseline vs augmented; write results.json")
-    _shared_generation_options(run)
+    run.add_argument("--config", help="replay a run config (JSON from the app or a previous run)")
+    _shared_generation_options(run, required=False)
     run.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
     run.add_argument("--repeats", type=int, default=5, help="repeated stratified splits (1 to 30)")
     run.add_argument("--target-gain", type=float, default=0.05, help="minority F1 gain you need over the baseline")
     run.add_argument("--no-validation", action="store_true", help="skip the validation of the synthetic rows")
     run.add_argument("--out", required=True)
+    compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
+    compare.add_argument("--data", required=True)
+    compare.add_argument("--target", required=True)
+    compare.add_argument("--methods", required=True, help="comma-separated method names")
+    compare.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
+    compare.add_argument("--repeats", type=int, default=3)
+    compare.add_argument("--seed", type=int, default=42)
+    compare.add_argument("--test-size", type=float, default=0.3)
+    compare.add_argument("--ratio", type=float, default=1.0)
+    compare.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
+    compare.add_argument("--out", required=True)
     return parser
 
 
-def _shared_generation_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--data", required=True)
-    command.add_argument("--target", required=True)
-    command.add_argument("--method", required=True, choices=METHOD_NAMES, metavar="NAME")
+def _shared_generation_options(command: argparse.ArgumentParser, required: bool = True) -> None:
+    command.add_argument("--data", required=required)
+    command.add_argument("--target", required=required)
+    command.add_argument("--method", required=required, choices=METHOD_NAMES, metavar="NAME")
     amount = command.add_mutually_exclusive_group()
     amount.add_argument("--ratio", type=float, help="minority:majority after augmentation (default 1.0)")
     amount.add_argument("--count", type=int, help="synthetic rows per smaller class")
@@ -105,14 +119,39 @@ def _params(args) -> dict:
     return {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else {}
 
 
+def _config_from_args(args, table) -> RunConfig:
+    if not (args.data and args.target and args.method):
+        raise CliError("run needs --data, --target and --method, or --config FILE")
+    return RunConfig(target=args.target, method=args.method, data=Path(args.data).name, data_sha256=table.sha256,
+                     cleaning=CleaningPlan(missing=args.missing), test_size=args.test_size, seed=args.seed,
+                     amount=_amount(args), params=_params(args), rules=tuple(args.rule), classifier=args.classifier,
+                     repeats=args.repeats, targets=Targets(args.target_gain), validation=not args.no_validation)
+
+
+def _replayed(args):
+    """(table, config) from --config: the data is --data, else the config's file name beside the config or in
+    sample_data/; its SHA-256 must match the config's."""
+    config_path = Path(args.config)
+    if not config_path.is_file():
+        raise CliError(f"No config file at '{config_path}'.")
+    config = read_config(config_path.read_text())
+    candidates = [Path(args.data)] if args.data else [config_path.parent / config.data, SAMPLE_DIR / config.data]
+    data_path = next((p for p in candidates if p.is_file()), None)
+    if data_path is None:
+        raise CliError(f"The config's data file '{config.data}' was not found; pass it with --data.")
+    table = read_path(data_path)
+    if config.data_sha256 and table.sha256 != config.data_sha256:
+        raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
+    return table, config
+
+
 def _run(args) -> int:
-    table = read_path(args.data)
-    dataset = validate_dataset(table, args.target)
-    config = RunConfig(target=args.target, method=args.method, data=Path(args.data).name, data_sha256=table.sha256,
-                       cleaning=CleaningPlan(missing=args.missing), test_size=args.test_size, seed=args.seed,
-                       amount=_amount(args), params=_params(args), rules=tuple(args.rule),
-                       classifier=args.classifier, repeats=args.repeats, targets=Targets(args.target_gain),
-                       validation=not args.no_validation)
+    if args.config:
+        table, config = _replayed(args)
+    else:
+        table = read_path(args.data)
+        config = _config_from_args(args, table)
+    dataset = validate_dataset(table, config.target, config.column_types)
     result = run_experiment(dataset, config)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -120,15 +159,41 @@ def _run(args) -> int:
     write_results(result, out / "results.json")
     (out / "synthetic.csv").write_text(to_csv_text(result.synthetic.rows, kinds))
     (out / "augmented_train.csv").write_text(to_csv_text(augmented(result.prepared, result.synthetic), kinds))
+    (out / "config.json").write_text(config_json(config))
+    card = build_model_card(result)
+    (out / "model_card.md").write_text(to_markdown(card))
+    (out / "model_card.html").write_text(to_html(card, result))
     print(result.comparison.verdict)
     print(f"results -> {out / 'results.json'}")
+    return 0
+
+
+def _compare(args) -> int:
+    table = read_path(args.data)
+    dataset = validate_dataset(table, args.target)
+    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
+    unknown = [m for m in methods if m not in METHOD_NAMES]
+    if not methods or unknown:
+        raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHOD_NAMES)}.")
+    params = {"epochs": args.epochs} if args.epochs is not None else {}
+    config = RunConfig(target=args.target, method=methods[0], data=Path(args.data).name, data_sha256=table.sha256,
+                       test_size=args.test_size, seed=args.seed, amount=Amount("ratio", args.ratio),
+                       classifier=args.classifier, repeats=args.repeats)
+    board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {})
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    board.rows.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.json").write_text(json.dumps(clean({"best": board.best,
+                                                            "rows": board.rows.to_dict(orient="records")}), indent=2))
+    print(board.rows[["method", "minority_f1_gain", "pr_auc_gain", "decision", "error"]].to_string(index=False))
+    print(f"best: {board.best or 'none'} -> {out / 'leaderboard.csv'}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"analyze": _analyze, "generate": _generate, "run": _run}[args.command](args)
+        return {"analyze": _analyze, "generate": _generate, "run": _run, "compare": _compare}[args.command](args)
     except SynthBalanceError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

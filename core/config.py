@@ -1,8 +1,9 @@
 """The whole run as one serialisable config, with the package versions it ran under."""
 from __future__ import annotations
 
+import json
 import platform
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 
 from core.cleaning import CleaningPlan
@@ -49,6 +50,41 @@ class RunConfig:
         out["rules"] = list(self.rules)
         out["versions"] = versions()
         return out
+
+
+def config_from_dict(data: dict) -> RunConfig:
+    """Rebuild a RunConfig from its JSON form (the `versions` block is informative and ignored)."""
+    if not isinstance(data, dict) or "target" not in data or "method" not in data:
+        raise ConfigError("This is not a SynthBalance run config: it needs at least 'target' and 'method'.")
+    known = {f.name for f in fields(RunConfig)}
+    unknown = sorted(set(data) - known - {"versions"})
+    if unknown:
+        raise ConfigError(f"The config has unknown keys: {', '.join(unknown)}.")
+    try:
+        values = {k: v for k, v in data.items() if k in known}
+        values["cleaning"] = CleaningPlan(**values.get("cleaning", {}))
+        values["amount"] = Amount(**values.get("amount", {}))
+        values["targets"] = Targets(**values.get("targets", {}))
+        values["density"] = DensityFilter(**values["density"]) if values.get("density") else None
+        values["rules"] = tuple(values.get("rules", ()))
+        config = RunConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"The config has a malformed section: {exc}.") from None
+    config.cleaning.validate()
+    config.check()
+    return config
+
+
+def read_config(text: str) -> RunConfig:
+    """Parse config JSON text (JSON only: nothing in it is executed)."""
+    try:
+        return config_from_dict(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"The config is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+
+
+def config_json(config: RunConfig) -> str:
+    return json.dumps(config.to_dict(), indent=2)
 
 
 def versions() -> dict[str, str]:

@@ -236,6 +236,11 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
                       verdict=verdict_text(arms, differences, len(runs), targets), targets=targets)
 
 
+def survives(difference: Difference, repeats: int) -> bool:
+    """A gain that holds up: the 95% interval above 0 over repeats, or above +0.01 on a single split."""
+    return difference.ci_low > 0 if repeats > 1 else difference.mean > 0.01
+
+
 def _ci(d: Difference) -> str:
     return f"95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}" if d.ci_low != d.ci_high else "one split, no interval"
 
@@ -251,8 +256,7 @@ def verdict_text(arms: dict, differences: dict, repeats: int, targets: Targets) 
     met = gain.mean >= targets.minority_f1_gain
     lines = [f"Minority F1 moved by {gain.mean:+.3f} over the baseline ({_ci(gain)}): the target of "
              f"{targets.minority_f1_gain:+.2f} is {'met' if met else 'not met'}."]
-    survives_weights = vs_weighted.ci_low > 0 if repeats > 1 else vs_weighted.mean > 0.01
-    survives_tuning = vs_tuned.ci_low > 0 if repeats > 1 else vs_tuned.mean > 0.01
+    survives_weights, survives_tuning = survives(vs_weighted, repeats), survives(vs_tuned, repeats)
     if gain.mean > 0 and not survives_tuning:
         lines.append(f"Most of the gain is a threshold shift: the baseline with a tuned threshold reaches "
                      f"{tuned_f1:.3f} against {aug_f1:.3f} for the augmented model ({vs_tuned.mean:+.3f}).")

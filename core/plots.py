@@ -1,0 +1,55 @@
+"""Plotly figures built from result objects, for the self-contained HTML model card.
+plotly is a plain plotting library (no Streamlit): core stays UI-free."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+from core.imbalance import TYPOLOGY, ImbalanceProfile
+from core.pipeline import ExperimentResult
+
+COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+
+
+def class_counts(profile: ImbalanceProfile) -> go.Figure:
+    frame = pd.DataFrame({"class": list(profile.class_counts), "rows": list(profile.class_counts.values())})
+    return px.bar(frame, x="class", y="rows", text="rows", title="Rows per class")
+
+
+def typology(profile: ImbalanceProfile) -> go.Figure:
+    long = profile.typology.melt(id_vars="class", value_vars=list(TYPOLOGY), var_name="type", value_name="rows")
+    return px.bar(long, x="class", y="rows", color="type", title="Minority rows by neighbourhood")
+
+
+def feature_shapes(result: ExperimentResult) -> go.Figure:
+    table = result.validation.fidelity.table().sort_values("shape_score")
+    return px.bar(table, x="shape_score", y="column", orientation="h", range_x=[0, 1],
+                  title="Per-feature shape score (KSComplement / TVComplement)")
+
+
+def coverage_scatter(result: ExperimentResult) -> go.Figure:
+    points = result.validation.pca.points
+    return px.scatter(points, x="x", y="y", color="group", color_discrete_map=COLOURS, opacity=0.6,
+                      title="PCA of training rows with the synthetic rows placed on it")
+
+
+def dcr_histogram(result: ExperimentResult) -> go.Figure:
+    privacy = result.validation.privacy
+    frame = pd.concat([pd.DataFrame({"distance": privacy.dcr, "rows": "synthetic to training"}),
+                       pd.DataFrame({"distance": privacy.holdout_dcr, "rows": "holdout to training"})])
+    return px.histogram(frame, x="distance", color="rows", barmode="overlay", histnorm="percent", opacity=0.6,
+                        nbins=50, title="Distance to closest training row")
+
+
+def arms(result: ExperimentResult, metric: str = "minority_f1") -> go.Figure:
+    rows = [{"arm": arm, "mean": s.mean, "low": s.mean - s.ci_low, "high": s.ci_high - s.mean}
+            for arm, metrics in result.comparison.arms.items() for name, s in metrics.items() if name == metric]
+    frame = pd.DataFrame(rows)
+    return px.bar(frame, x="arm", y="mean", error_y="high", error_y_minus="low",
+                  title=f"{metric} on the test rows (mean and 95% CI)")
+
+
+def confusion(result: ExperimentResult, arm: str) -> go.Figure:
+    return px.imshow(result.runs[0][arm].confusion, text_auto=True, color_continuous_scale="Blues",
+                     labels={"x": "predicted", "y": "true"}, title=f"Confusion matrix: {arm}")
