@@ -23,6 +23,8 @@ PAGES = {
     ],
     "Evaluate": [
         st.Page("pages/comparison.py", title="Comparison", icon=":material/compare_arrows:"),
+        st.Page("pages/leaderboard.py", title="Compare generators", icon=":material/leaderboard:"),
+        st.Page("pages/report.py", title="Report", icon=":material/description:"),
     ],
 }
 

@@ -12,6 +12,7 @@ import streamlit as st
 from core.cleaning import CleaningPlan
 from core.data import Dataset, LoadedTable
 from core.generators.base import SyntheticResult
+from core.leaderboard import Leaderboard
 from core.pipeline import ExperimentResult, Prepared
 from core.validation.validate import ValidationResult
 from core.validation.verdict import Thresholds
@@ -19,6 +20,7 @@ from core.validation.verdict import Thresholds
 TABLE, ORIGIN, TARGET, TYPES = "table", "table_origin", "target", "type_overrides"
 PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "generation_settings", "running"
 CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation", "experiment", "thresholds"
+LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
 
@@ -130,7 +132,7 @@ def replace_synthetic(result: SyntheticResult) -> None:
 
 def clear_results() -> None:
     """Downstream results no longer match the inputs."""
-    for key in (SYNTHETIC, GENERATION_SETTINGS, VALIDATION, EXPERIMENT):
+    for key in (SYNTHETIC, GENERATION_SETTINGS, VALIDATION, EXPERIMENT, LEADERBOARD):
         st.session_state.pop(key, None)
 
 
@@ -180,3 +182,20 @@ def prepared_key(prepared: Prepared) -> str:
 
 def dataset_key(dataset: Dataset) -> tuple:
     return dataset.sha256, dataset.target, tuple(sorted(dataset.column_types.items()))
+
+
+def leaderboard() -> Leaderboard | None:
+    return st.session_state.get(LEADERBOARD)
+
+
+def set_leaderboard(board: Leaderboard) -> None:
+    st.session_state[LEADERBOARD] = board
+
+
+def replayed() -> str | None:
+    """The SHA-256 of the config file last replayed (so one upload runs once)."""
+    return st.session_state.get(REPLAYED)
+
+
+def set_replayed(digest: str) -> None:
+    st.session_state[REPLAYED] = digest

@@ -50,7 +50,7 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
                        rules=tuple(settings.get("constraints", {}).get("rules", [])),
                        density=DensityFilter(**density) if density else None, classifier=classifier,
                        repeats=int(repeats), targets=Targets(float(gain)),
-                       sensitive_attribute=None if sensitive == "(none)" else sensitive, validation=False)
+                       sensitive_attribute=None if sensitive == "(none)" else sensitive)
     bar = st.progress(0.0, text="Starting...")
     try:
         result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))

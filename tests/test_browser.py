@@ -116,3 +116,8 @@ def test_walk_every_page_with_the_default_sample(page):
     settle(page)
     page.wait_for_selector("text=Metrics on the test rows", timeout=120_000)
     check(page, "Comparison", 6, "10_comparison_result")
+    open_page(page, "Report")
+    check(page, "Report", 0, "11_report")
+    assert page.locator("h2", has_text="8. Limitations and residual risks").count() == 1
+    open_page(page, "Compare generators")
+    check(page, "Compare generators", 0, "12_leaderboard_form")
