@@ -40,11 +40,12 @@ def sidebar() -> None:
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))
         dataset = _flow.current_dataset(show_error=False)
-        prepared = _flow.current_prepared(show_error=False) if dataset is not None else None
-        steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared is not None),
+        prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
+        synthetic = _state.generation_settings() or {}
+        steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared),
                  ("Method chosen", _state.chosen_method() is not None),
-                 ("Synthetic rows", prepared is not None and _state.synthetic() is not None
-                  and _state.synthetic_matches(prepared))]
+                 ("Synthetic rows", prepared and synthetic.get("prepared_key") == st.session_state.get("prepared_key")),
+                 ("Validated", _state.validation() is not None), ("Compared", _state.experiment() is not None)]
         st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
                               f"{name}" for name, done in steps))
 

@@ -228,11 +228,13 @@ def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds:
         else:
             steps.append(_impact("flag outliers", f"{method}: {int(mask.sum())} rows flagged, none removed",
                                  frame, frame, target, features, minority))
-    left = frame[target].value_counts().reindex(train[target].unique(), fill_value=0)
-    if left.min() < 2:
-        raise DataError(f"Cleaning left class '{left.idxmin()}' with {int(left.min())} of "
-                        f"{int((train[target] == left.idxmin()).sum())} training rows. Use imputation instead of "
-                        "dropping rows, or keep outliers.")
+    before = train[target].value_counts()
+    left = frame[target].value_counts().reindex(before.index, fill_value=0)
+    emptied = left[(left < before) & (left < 2)]  # only what cleaning removed; tiny classes are generation's concern
+    if not emptied.empty:
+        label = emptied.idxmin()
+        raise DataError(f"Cleaning left class '{label}' with {int(emptied[label])} of {int(before[label])} training "
+                        "rows. Use imputation instead of dropping rows, or keep outliers.")
     return CleaningResult(train=frame, steps=steps, plan=plan, exact_duplicates=exact,
                           conflicting_duplicates=conflicting, outliers_flagged=flagged,
                           number_imputer=number_imputer, level_imputer=level_imputer)

@@ -351,3 +351,33 @@ def default_target(table: LoadedTable) -> str:
         if 2 <= n <= 20 and table.column_types.get(col) not in (NUMERIC, IDENTIFIER):
             return col
     return str(table.frame.columns[-1])
+
+
+LARGE_TABLE_ROWS = 200_000  # above this the app offers a stratified sample before any analysis
+
+
+def is_large(table: LoadedTable) -> bool:
+    """More rows than the app analyses comfortably on 2 cores."""
+    return len(table.frame) > LARGE_TABLE_ROWS
+
+
+def stratified_sample(table: LoadedTable, target: str, rows: int = LARGE_TABLE_ROWS, seed: int = 42) -> LoadedTable:
+    """About `rows` rows drawn per class in proportion (at least 2 per class, or all of a smaller class), seeded.
+
+    The sample's identity (sha256) is derived from the source file's, the target, the size and the seed.
+    """
+    if target not in table.frame.columns:
+        raise DataError(f"The target column '{target}' is not in the file.")
+    frame = table.frame
+    share = min(1.0, rows / len(frame))
+    labels = frame[target].astype(str).where(frame[target].notna(), "<missing>")
+    picked = []
+    for label, index in frame.groupby(labels, sort=True).groups.items():
+        n = min(len(index), max(2, int(round(len(index) * share))))
+        picked.append(pd.Series(index).sample(n=n, random_state=seed).to_numpy())
+    chosen = np.sort(np.concatenate(picked))
+    sample = frame.loc[chosen].reset_index(drop=True)
+    identity = sha256_of(f"{table.sha256}:{target}:{rows}:{seed}".encode())
+    note = f"Stratified sample of {len(sample):,} of {len(frame):,} rows (by '{target}', seed {seed})."
+    return LoadedTable(frame=sample, name=table.name, sha256=identity, n_bytes=table.n_bytes,
+                       column_types=table.column_types, notes=table.notes + (note,), mixed_columns=table.mixed_columns)

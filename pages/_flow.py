@@ -40,8 +40,10 @@ def current_prepared(show_error: bool = True) -> Prepared | None:
     if dataset is None:
         return None
     try:
-        return _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),
-                                _state.cleaning_plan(), dataset)
+        prepared = _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),
+                                    _state.cleaning_plan(), dataset)
+        _state.mark_prepared(prepared)
+        return prepared
     except SynthBalanceError as exc:
         if show_error:
             st.error(f"{exc} (Change the split or cleaning settings on the Imbalance analysis page.)")

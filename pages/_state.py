@@ -199,3 +199,15 @@ def replayed() -> str | None:
 
 def set_replayed(digest: str) -> None:
     st.session_state[REPLAYED] = digest
+
+
+def mark_prepared(prepared: Prepared) -> None:
+    """Remember which preparation a page last computed (the sidebar reads this instead of recomputing)."""
+    st.session_state["prepared_key"] = prepared_key(prepared)
+
+
+def is_prepared(dataset: Dataset) -> bool:
+    """A page has prepared this dataset with the current split and cleaning settings."""
+    key = st.session_state.get("prepared_key")
+    return bool(key) and key == (f"{dataset.sha256}|{dataset.target}|{sorted(dataset.column_types.items())}|"
+                                 f"{seed()}|{test_size()}|{cleaning_plan()}")

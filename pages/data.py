@@ -6,7 +6,8 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.data import COLUMN_KINDS, EXCLUDED_KINDS, default_target, read_table, sha256_of
+from core.data import (COLUMN_KINDS, EXCLUDED_KINDS, LARGE_TABLE_ROWS, default_target, is_large, read_table, sha256_of,
+                       stratified_sample)
 from core.errors import SynthBalanceError
 from core.pipeline import SAMPLES
 from pages import _cached, _flow, _state
@@ -28,7 +29,7 @@ else:
     if upload is not None:
         raw = upload.getvalue()
         digest = sha256_of(raw)
-        if _state.origin() != f"upload:{digest}":
+        if not (_state.origin() or "").startswith(f"upload:{digest}"):
             try:
                 loaded = read_table(raw, upload.name)
             except SynthBalanceError as exc:
@@ -41,6 +42,16 @@ else:
 table = _state.table()
 if table is None:
     st.stop()
+if is_large(table):
+    st.warning(f"{table.name} has {len(table.frame):,} rows. Profiling, generation and the comparison on all of them "
+               f"take minutes on this machine; a stratified sample of {LARGE_TABLE_ROWS:,} rows keeps every class's "
+               "share and answers in seconds.")
+    sample_target = _state.target() if _state.target() in table.frame.columns else default_target(table)
+    if st.button(f"Work on a stratified sample of {LARGE_TABLE_ROWS:,} rows (by '{sample_target}')",
+                 key="use_sample", type="primary"):
+        _state.set_table(stratified_sample(table, sample_target, seed=_state.seed()),
+                         f"{_state.origin()}:sample", sample_target)
+        st.rerun()
 frame = table.frame
 for note in table.notes:
     st.info(note)

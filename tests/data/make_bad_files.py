@@ -1,0 +1,65 @@
+"""Write the hostile and awkward input files in tests/data/bad/ (run once; the files are committed).
+
+python tests/data/make_bad_files.py
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent / "bad"
+
+
+def table(rows: int = 60, minority: int = 12, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"age": rng.integers(18, 80, rows), "income": rng.normal(3000, 800, rows).round(2),
+                         "region": rng.choice(["north", "south", "east"], rows),
+                         "label": ["yes"] * minority + ["no"] * (rows - minority)})
+
+
+def main() -> None:
+    HERE.mkdir(parents=True, exist_ok=True)
+    files: dict[str, bytes] = {
+        "empty.csv": b"",
+        "header_only.csv": b"age,income,label\n",
+        "binary.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 20,
+        "one_column.csv": b"label\nyes\nno\nno\n",
+        "duplicated_names.csv": b"age,age,label\n1,2,yes\n3,4,no\n5,6,no\n",
+        "one_class.csv": table().assign(label="no").to_csv(index=False).encode(),
+        "minority_1.csv": table(minority=1).to_csv(index=False).encode(),
+        "minority_2.csv": table(minority=2).to_csv(index=False).encode(),
+        "minority_3.csv": table(minority=3).to_csv(index=False).encode(),
+        "infinities.csv": table().assign(income=lambda f: f["income"].where(f.index != 5, np.inf)).to_csv(
+            index=False).encode(),
+        "semicolon_decimal_comma.csv": table().to_csv(index=False, sep=";", decimal=",").encode(),
+        "utf16.csv": table().to_csv(index=False).encode("utf-16"),
+        "float_target.csv": table().assign(label=lambda f: np.where(f["label"] == "yes", 1.0, 0.0)).to_csv(
+            index=False).encode(),
+        "five_classes.csv": table(rows=100).assign(label=["a"] * 50 + ["b"] * 20 + ["c"] * 15 + ["d"] * 10 + ["e"] * 5)
+        .to_csv(index=False).encode(),
+        "datetime_column.csv": table().assign(opened=pd.date_range("2023-01-01", periods=60, freq="7D")
+                                              .strftime("%Y-%m-%d")).to_csv(index=False).encode(),
+        "high_cardinality_text.csv": table().assign(comment=[f"customer note number {i} about the account"
+                                                             for i in range(60)]).to_csv(index=False).encode(),
+        "odd_names.csv": table().rename(columns={"age": "credit amount", "income": 'quote"d',
+                                                 "region": "emoji \U0001F600", "label": "<script>alert(1)</script>"})
+        .to_csv(index=False).encode(),
+        "formula_cells.csv": table().assign(region=["=cmd|' /C calc'!A0", "+SUM(1,2)", "@HYPERLINK(1)", "-2+3", "plain"]
+                                            * 12).to_csv(index=False).encode(),
+        "wide_200_columns.csv": pd.concat([pd.DataFrame(np.random.default_rng(1).normal(size=(80, 199)).round(3),
+                                                        columns=[f"x{i:03d}" for i in range(199)]),
+                                           pd.DataFrame({"label": ["yes"] * 16 + ["no"] * 64})], axis=1)
+        .to_csv(index=False).encode(),
+    }
+    mixed = table().astype({"income": object})
+    mixed.loc[7, "income"] = "n/a yet"
+    files["mixed_numbers_text.csv"] = mixed.to_csv(index=False).encode()
+    files["no_target.csv"] = table().drop(columns="label").to_csv(index=False).encode()
+    for name, raw in files.items():
+        (HERE / name).write_bytes(raw)
+
+
+if __name__ == "__main__":
+    main()
