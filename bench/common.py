@@ -14,7 +14,8 @@ from core.data import read_table, validate_dataset
 
 def classification_frame(rows: int, features: int = 30, minority: float = 0.01, seed: int = 0) -> pd.DataFrame:
     """make_classification with a fixed seed: `features` numeric columns and a 'label' column (minority 'rare')."""
-    x, y = make_classification(n_samples=rows, n_features=features, n_informative=10, n_redundant=5,
+    x, y = make_classification(n_samples=rows, n_features=features, n_informative=min(10, features // 2),
+                               n_redundant=min(5, features // 4),
                                weights=[1 - minority], flip_y=0.0, random_state=seed)
     frame = pd.DataFrame(x.astype(np.float64), columns=[f"f{i:02d}" for i in range(features)])
     frame["label"] = np.where(y == 1, "rare", "common")

@@ -118,15 +118,17 @@ def profile_dataset(dataset: Dataset) -> ImbalanceProfile:
     minority = min(counts, key=lambda c: (counts[c], c))
     minority_classes = [c for c, n in counts.items() if n < counts[majority]] or [minority]
     features = dataset.features
-    cells = frame[features].isna() if features else pd.DataFrame(index=frame.index)
-    missing_share = float(cells.to_numpy().mean()) if features else 0.0
-    by_class = {c: float(cells[frame[target] == c].to_numpy().mean()) if features else 0.0 for c in counts}
+    gaps = frame[features].isna().to_numpy() if features else np.zeros((n_rows, 0), dtype=bool)
+    labels = frame[target].to_numpy()
+    masks = {c: labels == c for c in counts}
+    missing_share = float(gaps.mean()) if features else 0.0
+    by_class = {c: float(gaps[mask].mean()) if features else 0.0 for c, mask in masks.items()}
     per_feature = pd.DataFrame({
         "feature": features,
         "kind": [kinds[c] for c in features],
-        "missing": [int(cells[c].sum()) for c in features],
-        "share": [float(cells[c].mean()) for c in features],
-        **{f"share_{c}": [float(cells.loc[frame[target] == c, col].mean()) for col in features] for c in counts},
+        "missing": gaps.sum(axis=0).astype(int),
+        "share": gaps.mean(axis=0) if len(gaps) else np.zeros(len(features)),
+        **{f"share_{c}": gaps[mask].mean(axis=0) for c, mask in masks.items()},
     })
     typology = minority_typology(frame, target, features, kinds, minority_classes)
     ratio = round(counts[majority] / counts[minority], 1)

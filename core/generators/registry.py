@@ -115,12 +115,24 @@ def observed_decimals(values: pd.Series, most: int = 6) -> int:
     return most
 
 
-def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kinds: dict[str, str]) -> pd.DataFrame:
+def observed_limits(train: pd.DataFrame, kinds: dict[str, str]) -> dict[str, tuple[float, float, int]]:
+    """(min, max, decimals) of every number column of the training rows, in model units."""
+    limits = {}
+    for col in train.columns:
+        if kinds.get(col) in NUMBER_KINDS:
+            observed = model_frame(train, [col], kinds)[col]
+            limits[col] = (observed.min(), observed.max(), 0 if kinds[col] == INTEGER else observed_decimals(observed))
+    return limits
+
+
+def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kinds: dict[str, str],
+                      limits: dict[str, tuple[float, float, int]] | None = None) -> pd.DataFrame:
     """Synthetic rows in model units back to the training frame's columns, units and dtypes.
 
     Numbers are clipped to the observed training range and rounded to the observed decimals; categories map back to the
     observed values; identifiers are left empty and constants keep their value.
     """
+    limits = limits if limits is not None else observed_limits(train, kinds)
     out = {}
     for col in train.columns:
         kind = kinds.get(col)
@@ -133,9 +145,8 @@ def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kind
             value = original.dropna().iloc[0] if original.notna().any() else np.nan
             out[col] = pd.Series([value] * len(rows), index=rows.index, dtype=original.dtype)
         elif kind in NUMBER_KINDS:
-            observed = model_frame(train, [col], kinds)[col]
-            values = np.clip(rows[col].to_numpy(dtype=float), observed.min(), observed.max())
-            values = np.round(values, 0 if kind == INTEGER else observed_decimals(observed))
+            low, high, decimals = limits[col]
+            values = np.round(np.clip(rows[col].to_numpy(dtype=float), low, high), decimals)
             if kind == DATETIME:
                 out[col] = pd.to_datetime(values, unit="s")
             else:
@@ -201,11 +212,12 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     warnings += list(getattr(sampler, "warnings", []))
     constraints = constraints or Constraints()
     fitted_density = fit_density(density, train, target, features, kinds) if density else None
+    limits = observed_limits(train, kinds)
     remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
         raw = sampler.sample(ask, seed + round_index)
-        decoded = _restore_gaps(to_original_units(raw, train, target, kinds), raw, gappy)
+        decoded = _restore_gaps(to_original_units(raw, train, target, kinds, limits), raw, gappy)
         valid = satisfied(decoded, constraints)
         rejected += int((~valid).sum())
         decoded = decoded.loc[valid]

@@ -50,10 +50,21 @@ def pca_projection(real: np.ndarray, labels: np.ndarray, minority: set[str], syn
 
 def umap_projection(real: np.ndarray, labels: np.ndarray, minority: set[str], synthetic: np.ndarray,
                     seed: int) -> Projection:
-    """UMAP to 2-D fitted on at most 20,000 real training rows (seeded subsample), synthetic rows transformed."""
+    """UMAP to 2-D fitted on at most 20,000 real training rows (seeded subsample). Real points are drawn from
+    the fitted embedding; synthetic rows (up to 3,000) are placed with the fitted transform."""
     import umap  # heavy: imported only when asked for
 
     rng = np.random.default_rng(seed)
-    fit_rows = real if len(real) <= UMAP_FIT_ROWS else real[np.sort(rng.choice(len(real), UMAP_FIT_ROWS, False))]
-    reducer = umap.UMAP(n_components=2, n_neighbors=15, random_state=seed).fit(fit_rows)
-    return Projection("UMAP", _points(real, labels, minority, synthetic, reducer.transform, seed))
+    chosen = np.arange(len(real)) if len(real) <= UMAP_FIT_ROWS else np.sort(rng.choice(len(real), UMAP_FIT_ROWS, False))
+    reducer = umap.UMAP(n_components=2, n_neighbors=15, random_state=seed).fit(real[chosen])
+    embedded, fitted_labels = reducer.embedding_, labels[chosen]
+    frames = []
+    is_minority = np.isin(fitted_labels, list(minority))
+    for name, rows in (("real majority", embedded[~is_minority]), ("real minority", embedded[is_minority])):
+        if len(rows):
+            xy = subsample(rows, PLOT_ROWS, seed)
+            frames.append(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "group": name}))
+    if len(synthetic):
+        xy = reducer.transform(subsample(synthetic, PLOT_ROWS, seed))
+        frames.append(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "group": "synthetic"}))
+    return Projection("UMAP", pd.concat(frames, ignore_index=True))
