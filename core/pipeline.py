@@ -16,7 +16,7 @@ from core.errors import DataError
 from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
-from core.generators.base import Progress, StopRequested, SyntheticResult
+from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
@@ -80,12 +80,13 @@ def prepare_file(path: str | Path, target: str, column_types: dict[str, str] | N
 
 def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), params: dict | None = None,
                seed: int = 42, constraints: Constraints | None = None, density: DensityFilter | None = None,
-               progress: Progress | None = None, should_stop: StopRequested | None = None) -> SyntheticResult:
+               progress: Progress | None = None, should_stop: StopRequested | None = None,
+               on_losses: LossReport | None = None) -> SyntheticResult:
     """Generate synthetic rows from the cleaned training part for the amount asked."""
     dataset = prepared.dataset
     return generate(prepared.train, dataset.target, dataset.features, dataset.column_types,
                     amount.counts(prepared.train_class_counts), method, params, seed, constraints, density,
-                    progress, should_stop)
+                    progress, should_stop, on_losses)
 
 
 def augmented(prepared: Prepared, synthetic: SyntheticResult) -> pd.DataFrame:

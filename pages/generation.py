@@ -127,15 +127,24 @@ if use_density:
 
 if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok and constraints_ok)):
     bar = st.progress(0.0, text="Starting...")
+    live = st.empty()
     if info.slow:
-        st.caption("Click any control (or Stop in the top-right menu) to cancel training.")
+        st.button("Stop training", key="stop_training",
+                  help="Stops the run at once; nothing from it is kept (any click on the page does the same).")
 
     def report(fraction: float, message: str) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=message)
 
+    def draw_losses(history: pd.DataFrame) -> None:
+        if not history.empty:
+            long = history.melt(id_vars=["class", "Epoch"], var_name="loss", value_name="value")
+            live.plotly_chart(px.line(long, x="Epoch", y="value", color="loss", line_dash="class",
+                                      title="Training loss so far"), width="stretch")
+
     _state.set_running(True)
     try:
-        result = synthesize(prepared, method, amount, params, _state.seed(), constraints, density, progress=report)
+        result = synthesize(prepared, method, amount, params, _state.seed(), constraints, density, progress=report,
+                            on_losses=draw_losses)
     except GenerationCancelled as exc:
         st.warning(str(exc))
     except SynthBalanceError as exc:

@@ -156,7 +156,10 @@ def test_ctgan_reports_progress_per_epoch_and_is_reproducible(prepared):
     prep = prepared["german_credit"]
     calls = []
     params = {"epochs": 3, "batch_size": 100}
-    first = synthesize(prep, "ctgan", Amount("count", 40), params, seed=5, progress=lambda f, m: calls.append((f, m)))
+    live = []
+    first = synthesize(prep, "ctgan", Amount("count", 40), params, seed=5, progress=lambda f, m: calls.append((f, m)),
+                       on_losses=lambda history: live.append(len(history)))
+    assert live == [1, 2, 3]  # the loss table grows by one epoch per call
     epochs = [m for _, m in calls if "epoch" in m]
     assert epochs == ["CTGAN class 'bad': epoch 1 of 3", "CTGAN class 'bad': epoch 2 of 3",
                       "CTGAN class 'bad': epoch 3 of 3"]

@@ -10,6 +10,7 @@ from core.errors import ConfigError
 
 Progress = Callable[[float, str], None]
 StopRequested = Callable[[], bool]
+LossReport = Callable[[pd.DataFrame], None]  # per-epoch losses so far (columns class, Epoch, loss names)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,7 @@ class GenerationTask:
     seed: int
     progress: Progress | None = None
     should_stop: StopRequested | None = None
+    on_losses: LossReport | None = None
 
 
 class FittedSampler(Protocol):

@@ -140,6 +140,16 @@ class DeepSampler:
         return rows
 
 
+def _epoch_losses(model, label: str) -> pd.DataFrame:
+    """The model's losses so far, one row per epoch (TVAE's per-batch losses averaged), with the class."""
+    history = getattr(model, "loss_values", None)
+    if history is None or not len(history):
+        return pd.DataFrame()
+    history = history.groupby("Epoch", as_index=False).mean(numeric_only=True)
+    history.insert(0, "class", label)
+    return history.drop(columns=[c for c in ("Batch",) if c in history.columns])
+
+
 def _make_model(name: str, params: dict, n_rows: int):
     from ctgan import CTGAN, TVAE
     batch = max(10, min(int(params["batch_size"]), max(10, n_rows)))
@@ -173,6 +183,8 @@ def fit(task: GenerationTask, name: str, classes: list[str]) -> DeepSampler:
             if task.progress is not None:
                 task.progress((index * epochs + done) / total_epochs,
                               f"{name.upper()} class '{label}': epoch {done} of {epochs}")
+            if task.on_losses is not None:
+                task.on_losses(pd.concat(losses + [_epoch_losses(model, label)], ignore_index=True))
             if budget and time.perf_counter() - started > budget and done < epochs:
                 warnings.append(f"Training stopped after {done} of {epochs} epochs for class '{label}': "
                                 f"the {budget:g} s time budget was reached.")
@@ -192,11 +204,9 @@ def fit(task: GenerationTask, name: str, classes: list[str]) -> DeepSampler:
             _hooks.after_epoch = None
             torch.set_num_threads(torch_threads)
         models[label] = model
-        history = getattr(model, "loss_values", None)
-        if history is not None and len(history):
-            history = history.groupby("Epoch", as_index=False).mean(numeric_only=True)
-            history.insert(0, "class", label)
-            losses.append(history.drop(columns=[c for c in ("Batch",) if c in history.columns]))
+        history = _epoch_losses(model, label)
+        if len(history):
+            losses.append(history)
     loss_history = pd.concat(losses, ignore_index=True) if losses else pd.DataFrame()
     return DeepSampler(name=name, target=task.target, mode=params["mode"], models=models, columns=features,
                        loss_history=loss_history, warnings=warnings)

@@ -13,7 +13,8 @@ from core.data import CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
 from core.encoding import level_columns, model_frame, number_columns
 from core.errors import ConfigError, DataError, GenerationError
 from core.generators import copula, deep, smote
-from core.generators.base import GenerationTask, GeneratorInfo, Progress, StopRequested, SyntheticResult
+from core.generators.base import (GenerationTask, GeneratorInfo, LossReport, Progress, StopRequested,
+                                  SyntheticResult)
 from core.generators.density import DensityFilter, fit_density
 from core.split import ensure_not_held_out
 
@@ -171,7 +172,8 @@ def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
 def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
              counts: dict[str, int], method: str, params: dict | None = None, seed: int = 42,
              constraints: Constraints | None = None, density: DensityFilter | None = None,
-             progress: Progress | None = None, should_stop: StopRequested | None = None) -> SyntheticResult:
+             progress: Progress | None = None, should_stop: StopRequested | None = None,
+             on_losses: LossReport | None = None) -> SyntheticResult:
     """Make exactly counts[label] synthetic rows per class from the training rows (never the test part).
 
     Rows breaking a constraint or the density filter are dropped and regenerated (new seed per round) up to
@@ -207,7 +209,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         warnings.append("Numeric gaps are generated as yes/no columns, so SMOTE-NC ran instead of "
                         f"{info.label}.")
     task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params, seed=seed,
-                          progress=progress, should_stop=should_stop)
+                          progress=progress, should_stop=should_stop, on_losses=on_losses)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
     constraints = constraints or Constraints()
