@@ -140,23 +140,38 @@ def preload() -> None:
 
 
 def run_size(rows: int) -> list[dict]:
+    """Time every stage (no tracing), then run it again under tracemalloc for its peak memory."""
+    timed, traced = _stages(rows, memory=False), _stages(rows, memory=True)
+    table = []
+    for stage in GOALS:
+        (s_ours, _), (s_theirs, _) = timed[0][stage], timed[1][stage]
+        (_, m_ours), (_, m_theirs) = traced[0][stage], traced[1][stage]
+        table.append({"rows": rows, "stage": stage, "ours_s": s_ours, "direct_s": s_theirs,
+                      "ratio": s_ours / s_theirs if s_theirs else float("nan"), "ours_peak_mib": m_ours,
+                      "direct_peak_mib": m_theirs, "goal": GOALS[stage]})
+        print(f"{rows:>9,} {stage:<24} ours {s_ours:8.2f} s  direct {s_theirs:8.2f} s  "
+              f"peak {m_ours:8.0f} / {m_theirs:8.0f} MiB", flush=True)
+    return table
+
+
+def _stages(rows: int, memory: bool) -> tuple[dict, dict]:
     preload()
     frame = classification_frame(rows, minority=0.01)
     dataset = as_dataset(frame)
     ours, theirs = {}, {}
-    with measured(ours, "profile", memory=True):
+    with measured(ours, "profile", memory=memory):
         profile_dataset(dataset)
-    with measured(theirs, "profile", memory=True):
+    with measured(theirs, "profile", memory=memory):
         direct_profile(frame)
     prepared = prepare(dataset, seed=0)
     train, test = prepared.train, prepared.test
-    with measured(ours, "SMOTE generation", memory=True):
+    with measured(ours, "SMOTE generation", memory=memory):
         synthetic = synthesize(prepared, "smote", Amount("ratio", 1.0), seed=0)
-    with measured(theirs, "SMOTE generation", memory=True):
+    with measured(theirs, "SMOTE generation", memory=memory):
         direct_smote(train)
-    with measured(ours, "validation (no UMAP)", memory=True):
+    with measured(ours, "validation (no UMAP)", memory=memory):
         validate_synthetic(train, test, synthetic.rows, "label", dataset.features, dataset.column_types, seed=0)
-    with measured(theirs, "validation (no UMAP)", memory=True):
+    with measured(theirs, "validation (no UMAP)", memory=memory):
         direct_validation(train, test, synthetic.rows)
     import umap  # import and compile once, outside both timings: about 24 s of numba work on this machine
     warm = np.random.default_rng(0).normal(size=(5000, 30))  # above 4,096 rows UMAP takes its NN-descent path
@@ -167,24 +182,16 @@ def run_size(rows: int) -> list[dict]:
     points = to_distance_space(space, train, dataset.features, dataset.column_types)
     labels = train["label"].to_numpy()
     synthetic_points = to_distance_space(space, synthetic.rows.head(5000), dataset.features, dataset.column_types)
-    with measured(ours, "UMAP (20,000 rows)", memory=True):
+    with measured(ours, "UMAP (20,000 rows)", memory=memory):
         umap_projection(points, labels, {"rare"}, synthetic_points, seed=0)
-    with measured(theirs, "UMAP (20,000 rows)", memory=True):
+    with measured(theirs, "UMAP (20,000 rows)", memory=memory):
         direct_umap(points, synthetic_points)
-    with measured(ours, "comparison (1 repeat)", memory=True):
+    with measured(ours, "comparison (1 repeat)", memory=memory):
         run_arms(train, test, synthetic.rows, "label", dataset.features, dataset.column_types, ["rare"], "common",
                  "logreg", 0)
-    with measured(theirs, "comparison (1 repeat)", memory=True):
+    with measured(theirs, "comparison (1 repeat)", memory=memory):
         direct_comparison(train, test, synthetic.rows)
-    table = []
-    for stage in GOALS:
-        (s_ours, m_ours), (s_theirs, m_theirs) = ours[stage], theirs[stage]
-        table.append({"rows": rows, "stage": stage, "ours_s": s_ours, "direct_s": s_theirs,
-                      "ratio": s_ours / s_theirs if s_theirs else float("nan"), "ours_peak_mib": m_ours,
-                      "direct_peak_mib": m_theirs, "goal": GOALS[stage]})
-        print(f"{rows:>9,} {stage:<24} ours {s_ours:8.2f} s  direct {s_theirs:8.2f} s  "
-              f"peak {m_ours:8.0f} / {m_theirs:8.0f} MiB", flush=True)
-    return table
+    return ours, theirs
 
 
 def main() -> None:
@@ -198,7 +205,8 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              f"Machine: {platform.processor() or platform.machine()}, 2 cores; Python {platform.python_version()}. "
              "Tables: make_classification (seed 0), 30 numeric features, 1% minority; SMOTE to a 1:1 ratio; "
-             "peak memory is Python-traced (tracemalloc). Re-run: `python bench/run.py`.", "",
+             "seconds come from an untraced pass, peak memory from a second pass under tracemalloc (Python and numpy "
+             "allocations). Re-run: `python bench/run.py`.", "",
              "| rows | stage | ours (s) | direct (s) | ratio | goal | ours peak (MiB) | direct peak (MiB) |",
              "|---:|---|---:|---:|---:|---|---:|---:|"]
     for r in rows:
