@@ -198,6 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="10000,100000,1000000")
     args = parser.parse_args()
+    _stages(3000, memory=False)  # warm-up, discarded: first imports, compilation and thread pools for both sides
     rows = []
     for size in [int(s) for s in args.sizes.split(",")]:
         rows += run_size(size)

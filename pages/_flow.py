@@ -95,3 +95,14 @@ def verdict_banner(result: ValidationResult) -> None:
     text = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[verdict.decision]
     body = f"**Verdict: {text}.** " + ("; ".join(failed) + "." if failed else "Every check is within its limits.")
     {"approved": st.success, "requires_refinement": st.warning, "rejected": st.error}[verdict.decision](body)
+
+
+def validated():
+    """(prepared, synthetic, validation) for the validation pages; stops the page with a pointer when a step
+    before is missing or validation failed."""
+    prepared = need(current_prepared(), "Prepare the data first.", "pages/analysis.py", "Go to Imbalance analysis")
+    synthetic = current_synthetic(prepared)
+    result = current_validation(prepared, synthetic)
+    if result is None:
+        st.stop()
+    return prepared, synthetic, result

@@ -12,12 +12,7 @@ from pages import _flow, _state
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
 st.title("Coverage")
-prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
-                      "Go to Imbalance analysis")
-synthetic = _flow.current_synthetic(prepared)
-result = _flow.current_validation(prepared, synthetic)
-if result is None:
-    st.stop()
+prepared, synthetic, result = _flow.validated()
 coverage = result.coverage
 c = st.columns(6)
 c[0].metric("Precision", f"{coverage.precision:.2f}", help="Share of synthetic rows inside the real minority's region")

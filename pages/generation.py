@@ -77,8 +77,10 @@ if info.params:
 else:
     st.caption("This method has no parameters.")
 if info.slow:
-    rows = [train_counts[c] for c in amount_ok and amount.counts(train_counts) or {}] or [0]
-    seconds = sum(estimate_seconds(method, n, len(dataset.features), int(params.get("epochs", 100))) for n in rows)
+    classes = amount.counts(train_counts) if amount_ok else {}
+    class_rows = [train_counts[c] for c in classes] or [0]  # per_class mode: one model per class
+    seconds = sum(estimate_seconds(method, n, len(dataset.features), int(params.get("epochs", 100)))
+                  for n in class_rows)
     budget = float(params.get("time_budget_s", 0))
     st.info(f"Estimated training time on this 2-core machine: about {seconds:,.0f} s "
             f"({'capped at ' + format(budget, 'g') + ' s by the time budget' if budget else 'no time budget'}). "

@@ -11,12 +11,7 @@ from core.validation.verdict import NAMES, Thresholds
 from pages import _flow, _state
 
 st.title("Duplicates & privacy")
-prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
-                      "Go to Imbalance analysis")
-synthetic = _flow.current_synthetic(prepared)
-result = _flow.current_validation(prepared, synthetic)
-if result is None:
-    st.stop()
+prepared, synthetic, result = _flow.validated()
 privacy = result.privacy
 _flow.verdict_banner(result)
 c = st.columns(5)

@@ -11,12 +11,7 @@ from pages import _flow
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
 
 st.title("Quality")
-prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
-                      "Go to Imbalance analysis")
-synthetic = _flow.current_synthetic(prepared)
-result = _flow.current_validation(prepared, synthetic)
-if result is None:
-    st.stop()
+prepared, synthetic, result = _flow.validated()
 _flow.verdict_banner(result)
 fidelity = result.fidelity
 c = st.columns(5)

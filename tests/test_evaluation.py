@@ -14,7 +14,6 @@ import core.evaluation as evaluation
 import core.pipeline as pipeline
 from core.config import RunConfig
 from core.evaluation import ArmRun, compare, metric_values, paired_difference, summarise
-from core.generators.amount import Amount
 from tests.conftest import ROOT, sample_path
 
 CONTRACT = ROOT.parent / "shared" / "contract"

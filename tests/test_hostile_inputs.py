@@ -14,7 +14,6 @@ from core.data import DATETIME, IDENTIFIER, LARGE_TABLE_ROWS, is_large, read_pat
     validate_dataset
 from core.errors import SynthBalanceError
 from core.export import to_csv_text
-from core.generators.amount import Amount
 from core.pipeline import augmented, prepare, synthesize
 from tests.apptest_helpers import errors, metrics, open_app
 

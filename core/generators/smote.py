@@ -118,6 +118,7 @@ class ImblearnSampler:
     numbers: list[str]
     levels: list[str]
     scaler: StandardScaler | None
+    target_name: str = "__target__"
 
     def sample(self, counts: dict[str, int], seed: int) -> pd.DataFrame:
         present = pd.Series(self.labels).value_counts()
@@ -137,8 +138,6 @@ class ImblearnSampler:
         if self.scaler is not None and self.numbers:
             new[self.numbers] = self.scaler.inverse_transform(new[self.numbers].astype(float))
         return new
-
-    target_name: str = "__target__"
 
 
 def fit(task: GenerationTask, name: str) -> ImblearnSampler:

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 
 from core.data import LEVEL_KINDS
-from core.generators.base import SyntheticResult
 from core.encoding import fit_distance_space, model_frame, to_distance_space
+from core.generators.base import SyntheticResult
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
 from core.validation.detection import ClassRepresentation, class_representation, detection_auc
