@@ -30,6 +30,9 @@ usable = [r.method for r in advice.ranked if r.usable]
 current = _state.chosen_method() if _state.chosen_method() in usable else usable[0]
 choice = st.selectbox("Method to use", usable, index=usable.index(current),
                       format_func=METHOD_LABELS.get, key="w_method_choice")
+if choice != _state.chosen_method():
+    _state.keep("gen_method", choice)  # the Generation page opens on the method chosen here
+    st.session_state.pop("w_gen_method", None)
 _state.set_chosen_method(choice)
 
 st.subheader("About the methods")

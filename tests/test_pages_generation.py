@@ -74,3 +74,12 @@ def test_two_sessions_keep_their_own_data():
     assert second.session_state["table"].name == "abalone19.csv"
     go(first, "generation").button(key="generate").click().run()
     assert "synthetic" not in second.session_state
+
+
+def test_method_chosen_on_the_method_page_opens_on_generation():
+    at = go(open_app(), "generation")
+    assert at.selectbox(key="w_gen_method").value == "smotenc"
+    at = go(at, "method")
+    at.selectbox(key="w_method_choice").set_value("gaussian_copula").run()
+    at = go(at, "generation")
+    assert at.selectbox(key="w_gen_method").value == "gaussian_copula"

@@ -129,11 +129,14 @@ class ImblearnSampler:
         columns = list(self.features.columns)
         categorical = [columns.index(c) for c in self.levels]
         sampler = _sampler(self.name, self.params, strategy, seed, n_smallest, categorical)
+        # Numbers-only samplers get a plain float array: imbalanced-learn's DataFrame round trip costs time.
+        data = self.features.to_numpy(dtype=float) if not self.levels else self.features
         try:
-            resampled, labels = sampler.fit_resample(self.features, self.labels)
+            resampled, labels = sampler.fit_resample(data, self.labels)
         except (ValueError, RuntimeError) as exc:
             raise GenerationError(f"{self.name} could not generate rows: {str(exc).strip()}") from None
-        new = pd.DataFrame(resampled, columns=columns).iloc[len(self.features):].reset_index(drop=True)
+        tail = resampled[len(self.features):]
+        new = pd.DataFrame(tail.to_numpy() if hasattr(tail, "to_numpy") else tail, columns=columns)
         new[self.target_name] = np.asarray(labels)[len(self.features):]
         if self.scaler is not None and self.numbers:
             new[self.numbers] = self.scaler.inverse_transform(new[self.numbers].astype(float))
