@@ -116,13 +116,17 @@ def observed_decimals(values: pd.Series, most: int = 6) -> int:
     return most
 
 
-def observed_limits(train: pd.DataFrame, kinds: dict[str, str]) -> dict[str, tuple[float, float, int]]:
-    """(min, max, decimals) of every number column of the training rows, in model units."""
+def observed_limits(train: pd.DataFrame, kinds: dict[str, str],
+                    numbers: pd.DataFrame | None = None) -> dict[str, tuple[float, float, int]]:
+    """(min, max, decimals) of every number column of the training rows, in model units. `numbers`: those
+    columns already in model units (saves converting a million rows twice)."""
+    columns = [c for c in train.columns if kinds.get(c) in NUMBER_KINDS]
+    if numbers is None or not set(columns) <= set(numbers.columns):
+        numbers = model_frame(train, columns, kinds)
     limits = {}
-    for col in train.columns:
-        if kinds.get(col) in NUMBER_KINDS:
-            observed = model_frame(train, [col], kinds)[col]
-            limits[col] = (observed.min(), observed.max(), 0 if kinds[col] == INTEGER else observed_decimals(observed))
+    for col in columns:
+        observed = numbers[col]
+        limits[col] = (observed.min(), observed.max(), 0 if kinds[col] == INTEGER else observed_decimals(observed))
     return limits
 
 
@@ -214,7 +218,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     warnings += list(getattr(sampler, "warnings", []))
     constraints = constraints or Constraints()
     fitted_density = fit_density(density, train, target, features, kinds) if density else None
-    limits = observed_limits(train, kinds)
+    limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
     remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}

@@ -110,10 +110,15 @@ def _sampler(name: str, params: dict, strategy: dict, seed: int, n_smallest: int
 
 @dataclass
 class ImblearnSampler:
-    """Training rows ready for an imbalanced-learn sampler: numbers scaled, categories as strings."""
+    """Training rows ready for an imbalanced-learn sampler: numbers standardised, categories as strings.
+
+    features: a float array (n x numbers) when there are no category columns, else a DataFrame with the
+    number columns first; the array path skips pandas copies, which matter at a million rows.
+    """
     name: str
     params: dict
-    features: pd.DataFrame
+    features: np.ndarray | pd.DataFrame
+    columns: list[str]
     labels: np.ndarray
     numbers: list[str]
     levels: list[str]
@@ -126,32 +131,33 @@ class ImblearnSampler:
             counts = {label: max(int(n), 2 * int(present[label])) for label, n in counts.items()}
         strategy = {label: int(present[label]) + int(n) for label, n in counts.items() if n > 0}
         n_smallest = int(min(present[label] for label in strategy))
-        columns = list(self.features.columns)
-        categorical = [columns.index(c) for c in self.levels]
+        categorical = [self.columns.index(c) for c in self.levels]
         sampler = _sampler(self.name, self.params, strategy, seed, n_smallest, categorical)
-        # Numbers-only samplers get a plain float array: imbalanced-learn's DataFrame round trip costs time.
-        data = self.features.to_numpy(dtype=float) if not self.levels else self.features
         try:
-            resampled, labels = sampler.fit_resample(data, self.labels)
+            resampled, labels = sampler.fit_resample(self.features, self.labels)
         except (ValueError, RuntimeError) as exc:
             raise GenerationError(f"{self.name} could not generate rows: {str(exc).strip()}") from None
         tail = resampled[len(self.features):]
-        new = pd.DataFrame(tail.to_numpy() if hasattr(tail, "to_numpy") else tail, columns=columns)
+        if isinstance(tail, pd.DataFrame):
+            new = tail.reset_index(drop=True)
+            if self.scaler is not None and self.numbers:
+                new[self.numbers] = self.scaler.inverse_transform(new[self.numbers].to_numpy(dtype=float))
+        else:
+            values = self.scaler.inverse_transform(tail) if self.scaler is not None else tail
+            new = pd.DataFrame(values, columns=self.columns)
         new[self.target_name] = np.asarray(labels)[len(self.features):]
-        if self.scaler is not None and self.numbers:
-            new[self.numbers] = self.scaler.inverse_transform(new[self.numbers].astype(float))
         return new
 
 
 def fit(task: GenerationTask, name: str) -> ImblearnSampler:
     """Prepare the rows; imbalanced-learn samplers have no separate fit, so the work happens in sample()."""
-    features = task.frame[task.numbers + task.levels].copy()
-    scaler = None
-    if task.numbers:
-        scaler = StandardScaler().fit(features[task.numbers])
-        features[task.numbers] = scaler.transform(features[task.numbers])
-    if name in ("smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote"):
-        features = features.astype(float)
-    return ImblearnSampler(name=name, params=task.params, features=features,
+    scaler = StandardScaler() if task.numbers else None
+    if not task.levels:
+        features = scaler.fit_transform(task.frame[task.numbers].to_numpy(dtype=float))
+    else:
+        features = task.frame[task.numbers + task.levels].copy()
+        if task.numbers:
+            features[task.numbers] = scaler.fit_transform(features[task.numbers].to_numpy(dtype=float))
+    return ImblearnSampler(name=name, params=task.params, features=features, columns=task.numbers + task.levels,
                            labels=task.frame[task.target].astype(str).to_numpy(), numbers=task.numbers,
                            levels=task.levels, scaler=scaler, target_name=task.target)
