@@ -11,8 +11,7 @@ import pandas as pd
 from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_missing_like_train
 from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
-from core.data import Dataset, LoadedTable, read_path, validate_dataset
-from core.errors import DataError
+from core.data import Dataset, read_path, validate_dataset
 from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
@@ -20,17 +19,9 @@ from core.generators.base import LossReport, Progress, StopRequested, SyntheticR
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
+from core.samples import DEFAULT_SAMPLE, SAMPLE_DIR, SAMPLES, load_sample  # noqa: F401  (re-exported)
 from core.split import Split, split_dataset
 from core.validation.validate import ValidationResult, validate_synthetic
-
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
-SAMPLES = {  # file name -> (title, target)
-    "german_credit.csv": ("German credit (finance, mixed types)", "credit_risk"),
-    "hypothyroid.csv": ("Hypothyroid (healthcare, missing values)", "diagnosis"),
-    "abalone19.csv": ("Abalone 19 rings (extreme imbalance, 32 minority rows)", "rings_19"),
-}
-DEFAULT_SAMPLE = "german_credit.csv"
-
 
 @dataclass(frozen=True)
 class Prepared:
@@ -52,13 +43,6 @@ class Prepared:
     def train_class_counts(self) -> dict[str, int]:
         counts = self.train[self.dataset.target].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
-
-
-def load_sample(file_name: str) -> LoadedTable:
-    """One of the bundled real datasets."""
-    if file_name not in SAMPLES:
-        raise DataError(f"No bundled sample is named '{file_name}'. Samples: {', '.join(SAMPLES)}.")
-    return read_path(SAMPLE_DIR / file_name)
 
 
 def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,

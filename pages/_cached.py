@@ -2,13 +2,18 @@
 sessions: identical inputs share the work, never another user's session state."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
-from core.advisor import Advice, advise
-from core.cleaning import CleaningPlan
 from core.data import Dataset, LoadedTable, validate_dataset
-from core.imbalance import ImbalanceProfile, profile_dataset
-from core.pipeline import Prepared, load_sample, prepare
+from core.samples import load_sample
+
+if TYPE_CHECKING:  # heavy modules load with the first page that needs them, not with the first screen
+    from core.advisor import Advice
+    from core.cleaning import CleaningPlan
+    from core.imbalance import ImbalanceProfile
+    from core.pipeline import Prepared
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -23,15 +28,18 @@ def dataset(sha256: str, target: str, overrides: tuple, _table: LoadedTable) -> 
 
 @st.cache_data(show_spinner="Profiling the classes...", max_entries=16)
 def profile(key: tuple, _dataset: Dataset) -> ImbalanceProfile:
+    from core.imbalance import profile_dataset
     return profile_dataset(_dataset)
 
 
 @st.cache_data(show_spinner="Splitting and cleaning...", max_entries=16)
 def prepared(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _dataset: Dataset) -> Prepared:
+    from core.pipeline import prepare
     return prepare(_dataset, test_size, seed, plan)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def advice(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _profile: ImbalanceProfile,
            train_minority_rows: int) -> Advice:
+    from core.advisor import advise
     return advise(_profile, train_minority_rows)

@@ -1,15 +1,19 @@
 """Getting the current stage results for a page, with analyst-facing errors instead of tracebacks."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from core.data import Dataset
 from core.errors import SynthBalanceError
-from core.imbalance import ImbalanceProfile
-from core.pipeline import DEFAULT_SAMPLE, SAMPLES, Prepared
-from core.validation.validate import ValidationResult, validate_synthetic
-from core.validation.verdict import judge
+from core.samples import DEFAULT_SAMPLE, SAMPLES
 from pages import _cached, _state
+
+if TYPE_CHECKING:  # loaded by the pages that use them, keeping the first screen light
+    from core.imbalance import ImbalanceProfile
+    from core.pipeline import Prepared
+    from core.validation.validate import ValidationResult
 
 
 def ensure_table() -> None:
@@ -69,6 +73,7 @@ def current_synthetic(prepared: Prepared):
 
 def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None:
     """Validate the session's synthetic rows once (kept in the session), showing errors instead of raising."""
+    from core.validation.validate import validate_synthetic
     result = _state.validation()
     if result is None:
         dataset = prepared.dataset
@@ -80,11 +85,13 @@ def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None
             st.error(str(exc))
             return None
         _state.set_validation(result)
+        st.rerun()  # redraw with the sidebar's progress up to date; the result is kept in the session
     return result
 
 
 def judged(result: ValidationResult):
     """The verdict under the session's thresholds (core's judge, not a page computation)."""
+    from core.validation.verdict import judge
     return judge(result.check_values(), _state.thresholds())
 
 

@@ -5,17 +5,18 @@ widget; `prime`/`keep` copy them to and from a persistent key (`v_<name>`) so se
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from core.cleaning import CleaningPlan
-from core.data import Dataset, LoadedTable
-from core.generators.base import SyntheticResult
-from core.leaderboard import Leaderboard
-from core.pipeline import ExperimentResult, Prepared
-from core.validation.validate import ValidationResult
-from core.validation.verdict import Thresholds
+if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy imports
+    from core.cleaning import CleaningPlan
+    from core.data import Dataset, LoadedTable
+    from core.generators.base import SyntheticResult
+    from core.leaderboard import Leaderboard
+    from core.pipeline import ExperimentResult, Prepared
+    from core.validation.validate import ValidationResult
+    from core.validation.verdict import Thresholds
 
 TABLE, ORIGIN, TARGET, TYPES = "table", "table_origin", "target", "type_overrides"
 PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "generation_settings", "running"
@@ -91,6 +92,7 @@ def test_size() -> float:
 
 
 def cleaning_plan() -> CleaningPlan:
+    from core.cleaning import CleaningPlan
     return st.session_state.get(PLAN, CleaningPlan())
 
 
@@ -145,6 +147,7 @@ def set_validation(result: ValidationResult) -> None:
 
 
 def thresholds() -> Thresholds:
+    from core.validation.verdict import Thresholds
     return st.session_state.get(THRESHOLDS, Thresholds())
 
 

@@ -60,6 +60,7 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
         st.error(str(exc))
     else:
         _state.set_experiment(result)
+        st.rerun()  # redraw with the sidebar's progress up to date
 
 result = _state.experiment()
 if result is None:

@@ -9,6 +9,7 @@ from core.data import LEVEL_KINDS
 from pages import _flow
 
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
+GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
 st.title("Quality")
 prepared, synthetic, result = _flow.validated()
@@ -47,10 +48,10 @@ groups = pd.concat([
     train.loc[~train[target].astype(str).isin(classes), [column]].assign(group="real majority")], ignore_index=True)
 if dataset.column_types[column] in LEVEL_KINDS:
     figure = px.histogram(groups.astype({column: str}), x=column, color="group", barmode="group", histnorm="percent",
-                          title=f"{column}: share of rows per value")
+                          color_discrete_map=GROUP_COLOURS, title=f"{column}: share of rows per value")
 else:
     figure = px.histogram(groups, x=column, color="group", barmode="overlay", histnorm="probability density",
-                          opacity=0.55, nbins=40, title=f"{column}: distribution")
+                          opacity=0.55, nbins=40, color_discrete_map=GROUP_COLOURS, title=f"{column}: distribution")
 st.plotly_chart(figure, width="stretch", key="chart_feature")
 
 st.subheader("Correlations")

@@ -32,3 +32,11 @@ def test_no_core_file_mentions_streamlit_or_runs_user_text():
 def test_pages_never_allow_raw_html():
     for path in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]:
         assert "unsafe_allow_html" not in path.read_text(), path
+
+
+def test_first_screen_imports_no_scikit_learn_scipy_or_torch():
+    probe = ("import sys; import pages._flow, pages._cached, pages._state; "
+             "print(','.join(m for m in ('sklearn', 'scipy', 'torch', 'umap', 'ctgan') if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ""
