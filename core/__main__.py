@@ -18,9 +18,10 @@ from core.generators.registry import METHOD_NAMES
 from core.imbalance import profile_dataset
 from core.models import CLASSIFIERS
 from core.leaderboard import build_leaderboard
-from core.pipeline import SAMPLE_DIR, augmented, prepare, run_experiment, synthesize
+from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
+from core.samples import SAMPLE_DIR
 
 
 class CliError(SynthBalanceError):

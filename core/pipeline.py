@@ -19,7 +19,6 @@ from core.generators.base import LossReport, Progress, StopRequested, SyntheticR
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
-from core.samples import DEFAULT_SAMPLE, SAMPLE_DIR, SAMPLES, load_sample  # noqa: F401  (re-exported)
 from core.split import Split, split_dataset
 from core.validation.validate import ValidationResult, validate_synthetic
 

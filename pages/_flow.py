@@ -39,6 +39,13 @@ def current_profile(dataset: Dataset) -> ImbalanceProfile:
     return _cached.profile(_state.dataset_key(dataset), dataset)
 
 
+def current_advice(prepared: Prepared):
+    """The advisor's ranking for this prepared data (cached by content and settings)."""
+    profile = prepared.profile
+    return _cached.advice(_state.dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
+                          _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
+
+
 def current_prepared(show_error: bool = True) -> Prepared | None:
     dataset = current_dataset(show_error)
     if dataset is None:

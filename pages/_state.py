@@ -177,10 +177,14 @@ def synthetic_matches(prepared: Prepared) -> bool:
     return bool(settings) and settings.get("prepared_key") == prepared_key(prepared)
 
 
+def _preparation_key(dataset: Dataset, split_seed: int, split_test_size: float, plan) -> str:
+    return (f"{dataset.sha256}|{dataset.target}|{sorted(dataset.column_types.items())}|{split_seed}|"
+            f"{split_test_size}|{plan}")
+
+
 def prepared_key(prepared: Prepared) -> str:
-    ds = prepared.dataset
-    return (f"{ds.sha256}|{ds.target}|{sorted(ds.column_types.items())}|{prepared.split.seed}|"
-            f"{prepared.split.test_size}|{prepared.cleaning.plan}")
+    """Identity of a preparation: data, target, types, split seed and share, cleaning plan."""
+    return _preparation_key(prepared.dataset, prepared.split.seed, prepared.split.test_size, prepared.cleaning.plan)
 
 
 def dataset_key(dataset: Dataset) -> tuple:
@@ -212,5 +216,4 @@ def mark_prepared(prepared: Prepared) -> None:
 def is_prepared(dataset: Dataset) -> bool:
     """A page has prepared this dataset with the current split and cleaning settings."""
     key = st.session_state.get("prepared_key")
-    return bool(key) and key == (f"{dataset.sha256}|{dataset.target}|{sorted(dataset.column_types.items())}|"
-                                 f"{seed()}|{test_size()}|{cleaning_plan()}")
+    return bool(key) and key == _preparation_key(dataset, seed(), test_size(), cleaning_plan())

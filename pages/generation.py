@@ -16,7 +16,7 @@ from core.generators.deep import estimate_seconds
 from core.generators.density import DensityFilter
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
-from pages import _cached, _flow, _state
+from pages import _flow, _state
 
 st.title("Generation")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
@@ -27,8 +27,7 @@ if _state.is_running():
     st.warning("The last generation was stopped before it finished; nothing from it was kept.")
     _state.set_running(False)
 
-advice = _cached.advice(_state.dataset_key(dataset), _state.test_size(), _state.seed(), _state.cleaning_plan(),
-                        profile, train_counts.get(profile.minority_class, 0))
+advice = _flow.current_advice(prepared)
 default_method = _state.chosen_method() or advice.best.method
 method = st.selectbox("Method", METHOD_NAMES, format_func=METHOD_LABELS.get,
                       key=_state.prime("gen_method", default_method))

@@ -9,14 +9,13 @@ from core.generators.amount import Amount
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
-from pages import _cached, _flow, _state
+from pages import _flow, _state
 
 st.title("Compare generators")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
 dataset, profile = prepared.dataset, prepared.profile
-advice = _cached.advice(_state.dataset_key(dataset), _state.test_size(), _state.seed(), _state.cleaning_plan(),
-                        profile, prepared.train_class_counts.get(profile.minority_class, 0))
+advice = _flow.current_advice(prepared)
 usable = [r.method for r in advice.ranked if r.usable]
 methods = st.multiselect("Generators", METHOD_NAMES, default=default_methods(usable), format_func=METHOD_LABELS.get,
                          key="w_board_methods")

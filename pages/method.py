@@ -5,15 +5,14 @@ import pandas as pd
 import streamlit as st
 
 from core.generators.registry import METHOD_LABELS, REGISTRY
-from pages import _cached, _flow, _state
+from pages import _flow, _state
 
 st.title("Method")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
 profile = prepared.profile
 train_minority = prepared.train_class_counts.get(profile.minority_class, 0)
-advice = _cached.advice(_state.dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
-                        _state.cleaning_plan(), profile, train_minority)
+advice = _flow.current_advice(prepared)
 
 best = advice.best
 st.success(f"Recommended: **{best.label}** ({best.family}) - {'; '.join(best.reasons)}.")
