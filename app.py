@@ -41,10 +41,9 @@ def sidebar() -> None:
                                                 help="One seed drives the split and every generator.")))
         dataset = _flow.current_dataset(show_error=False)
         prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
-        synthetic = _state.generation_settings() or {}
         steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared),
                  ("Method chosen", _state.chosen_method() is not None),
-                 ("Synthetic rows", prepared and synthetic.get("prepared_key") == st.session_state.get("prepared_key")),
+                 ("Synthetic rows", prepared and _state.synthetic_is_current()),
                  ("Validated", _state.validation() is not None), ("Compared", _state.experiment() is not None)]
         st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
                               f"{name}" for name, done in steps))

@@ -279,11 +279,6 @@ def verdict_text(arms: dict, differences: dict, repeats: int, targets: Targets) 
     return " ".join(lines)
 
 
-def threshold_sweep(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    """Precision, recall and F1 of the minority at every threshold 0.01..0.99 on P(minority)."""
-    return scores_by_threshold(truth_is_minority, scores)
-
-
 def curves(truth_is_minority: np.ndarray, scores: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """ROC (fpr, tpr) and precision-recall curves per arm, long format with an `arm` column."""
     roc, pr = [], []
@@ -351,7 +346,7 @@ def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: l
     """Everything the comparison page draws for one repeat, computed here so the page only draws."""
     truth = test[target].astype(str).isin(minority).to_numpy()
     roc, pr = curves(truth, {arm: runs[arm].scores for arm in ("baseline", "class_weighted", "augmented", "tstr")})
-    sweep = pd.concat([threshold_sweep(truth, runs[arm].scores).assign(arm=arm) for arm in ("baseline", "augmented")],
+    sweep = pd.concat([scores_by_threshold(truth, runs[arm].scores).assign(arm=arm) for arm in ("baseline", "augmented")],
                       ignore_index=True)
     missed, new_false = error_analysis(test, runs, target, minority)
     table, gaps = fairness(test, runs, target, minority, sensitive_attribute) if sensitive_attribute else (None, None)

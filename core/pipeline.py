@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_missing_like_train
 from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
-from core.data import Dataset, read_path, validate_dataset
+from core.data import Dataset
 from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
@@ -21,6 +20,7 @@ from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
 from core.split import Split, split_dataset
 from core.validation.validate import ValidationResult, validate_synthetic
+
 
 @dataclass(frozen=True)
 class Prepared:
@@ -53,12 +53,6 @@ def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
                              profile.minority_class, cleaning, seed)
     test = fill_missing_like_train(cleaned, split.test, dataset.features, dataset.column_types)
     return Prepared(dataset=dataset, profile=profile, split=split, cleaning=cleaned, test=test)
-
-
-def prepare_file(path: str | Path, target: str, column_types: dict[str, str] | None = None,
-                 test_size: float = 0.3, seed: int = 42, cleaning: CleaningPlan = CleaningPlan()) -> Prepared:
-    """prepare() from a file on disk (the CLI)."""
-    return prepare(validate_dataset(read_path(path), target, column_types), test_size, seed, cleaning)
 
 
 def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), params: dict | None = None,
@@ -94,17 +88,13 @@ class ExperimentResult:
     seconds: dict[str, float]
 
 
-def constraints_for(config: RunConfig, columns: list[str]) -> Constraints:
-    return build_constraints(columns, list(config.rules))
-
-
 def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | None = None,
                    should_stop: StopRequested | None = None) -> ExperimentResult:
     """Run a config end to end: per repeat (seed + i) split, clean, generate and compare; validate repeat 0."""
     config.check()
     seconds = {"prepare": 0.0, "generate": 0.0, "validate": 0.0, "evaluate": 0.0}
     profile = profile_dataset(dataset)
-    constraints = constraints_for(config, list(dataset.frame.columns))
+    constraints = build_constraints(list(dataset.frame.columns), list(config.rules))
     runs, first = [], None
     for repeat in range(config.repeats):
         seed = config.seed + repeat

@@ -213,6 +213,12 @@ def mark_prepared(prepared: Prepared) -> None:
     st.session_state["prepared_key"] = prepared_key(prepared)
 
 
+def synthetic_is_current() -> bool:
+    """The stored synthetic rows came from the preparation a page last computed."""
+    settings = generation_settings() or {}
+    return bool(settings) and settings.get("prepared_key") == st.session_state.get("prepared_key")
+
+
 def is_prepared(dataset: Dataset) -> bool:
     """A page has prepared this dataset with the current split and cleaning settings."""
     key = st.session_state.get("prepared_key")
