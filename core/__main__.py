@@ -16,8 +16,8 @@ from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.registry import METHOD_NAMES
 from core.imbalance import profile_dataset
-from core.models import CLASSIFIERS
 from core.leaderboard import build_leaderboard
+from core.models import CLASSIFIERS
 from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results

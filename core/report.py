@@ -16,9 +16,9 @@ import pandas as pd
 from core import plots
 from core.advisor import Advice, advise
 from core.config import config_json
+from core.evaluation import survives
 from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
-from core.evaluation import survives
 from core.pipeline import ExperimentResult
 from core.results import results_dict
 from core.validation.verdict import NAMES

@@ -6,8 +6,16 @@ import hashlib
 import pandas as pd
 import streamlit as st
 
-from core.data import (COLUMN_KINDS, EXCLUDED_KINDS, LARGE_TABLE_ROWS, default_target, is_large, read_table, sha256_of,
-                       stratified_sample)
+from core.data import (
+    COLUMN_KINDS,
+    EXCLUDED_KINDS,
+    LARGE_TABLE_ROWS,
+    default_target,
+    is_large,
+    read_table,
+    sha256_of,
+    stratified_sample,
+)
 from core.errors import SynthBalanceError
 from core.samples import SAMPLES
 from pages import _cached, _flow, _state

@@ -7,8 +7,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import (BOOLEAN, CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMERIC, check_size,
-                       default_target, read_table, sniff_delimiter, validate_dataset)
+from core.data import (
+    BOOLEAN,
+    CATEGORICAL,
+    CONSTANT,
+    DATETIME,
+    IDENTIFIER,
+    INTEGER,
+    NUMERIC,
+    check_size,
+    default_target,
+    read_table,
+    sniff_delimiter,
+    validate_dataset,
+)
 from core.errors import DataError
 from tests.conftest import sample_path
 

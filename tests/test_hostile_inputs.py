@@ -10,8 +10,16 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
-from core.data import DATETIME, IDENTIFIER, LARGE_TABLE_ROWS, is_large, read_path, read_table, stratified_sample, \
-    validate_dataset
+from core.data import (
+    DATETIME,
+    IDENTIFIER,
+    LARGE_TABLE_ROWS,
+    is_large,
+    read_path,
+    read_table,
+    stratified_sample,
+    validate_dataset,
+)
 from core.errors import SynthBalanceError
 from core.export import to_csv_text
 from core.pipeline import augmented, prepare, synthesize

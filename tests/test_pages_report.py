@@ -1,7 +1,6 @@
 """Report and Compare generators pages: the model card on screen, downloads, config replay, the leaderboard."""
 from __future__ import annotations
 
-
 import pytest
 
 from core.config import RunConfig, config_json

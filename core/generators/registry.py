@@ -13,8 +13,7 @@ from core.data import CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
 from core.encoding import level_columns, model_frame, number_columns
 from core.errors import ConfigError, DataError, GenerationError
 from core.generators import copula, deep, smote
-from core.generators.base import (GenerationTask, GeneratorInfo, LossReport, Progress, StopRequested,
-                                  SyntheticResult)
+from core.generators.base import GenerationTask, GeneratorInfo, LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter, fit_density
 from core.split import ensure_not_held_out
 
