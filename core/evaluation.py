@@ -1,38 +1,52 @@
 """Baseline vs augmented, judged on the untouched test part, against strong references.
 
-Arms (identical classifier and hyperparameters, preprocessing fitted on each arm's own training rows):
-baseline (training rows), class_weighted (balanced class weights), threshold_tuned (baseline model with the
-decision threshold chosen on a stratified validation part of the training rows), augmented (training +
-synthetic rows) and tstr (real majority + synthetic minority: train on synthetic, test on real).
+Arms (identical classifier and hyperparameters, preprocessing fitted on each arm's own training rows), each also
+at a decision threshold tuned on its own training part (never on test rows), since that is the operating point a
+careful analyst would use: baseline / threshold_tuned (training rows), class_weighted / class_weighted_tuned
+(balanced class weights), augmented / augmented_tuned (training + synthetic rows; the tuned threshold comes from
+a model whose synthetic rows were generated from the tuning split's fit part only) and tstr (real majority +
+synthetic minority rows; the key keeps the results.json contract's name). Intervals over repeated splits use the
+corrected resampled t-test (Nadeau & Bengio 2003).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
-from sklearn.model_selection import train_test_split
+from sklearn.base import clone
+from sklearn.model_selection import StratifiedShuffleSplit
 
 from core.errors import DataError
-from core.models import fit_classifier, make_classifier, predict_proba
+from core.models import fit_strategy, make_strategy, strategy_proba
 from core.split import ensure_not_held_out
 
-ARMS = ("baseline", "class_weighted", "threshold_tuned", "augmented", "tstr")
+ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned", "augmented", "augmented_tuned",
+        "tstr")
+NO_SYNTHETIC_ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned")
+ARM_LABELS = {"baseline": "baseline", "threshold_tuned": "baseline, tuned threshold",
+              "class_weighted": "class weights", "class_weighted_tuned": "class weights, tuned threshold",
+              "augmented": "augmented", "augmented_tuned": "augmented, tuned threshold",
+              "tstr": "real majority + synthetic minority"}
+TUNED_OF = {"baseline": "threshold_tuned", "class_weighted": "class_weighted_tuned", "augmented": "augmented_tuned"}
+NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned"}  # method -> arm
 METRICS = ("minority_f1", "minority_precision", "minority_recall", "majority_f1", "majority_precision",
            "majority_recall", "accuracy", "balanced_accuracy", "mcc", "g_mean", "roc_auc", "pr_auc")
 HEADLINE = ("minority_f1", "minority_precision", "minority_recall", "roc_auc", "pr_auc", "balanced_accuracy", "mcc")
-COMPARED = ("baseline", "class_weighted", "threshold_tuned")
 VALIDATION_SHARE = 0.25
 THRESHOLDS = np.round(np.arange(0.01, 1.0, 0.01), 2)
+CORRECTION = "corrected resampled t-test (Nadeau & Bengio 2003)"
 
 
 @dataclass(frozen=True)
 class ArmRun:
     """One arm on one split: metrics on the test rows, the confusion matrix (true rows x predicted columns),
-    the decision threshold on P(minority) (binary; None for argmax), the minority scores, and seconds."""
+    the decision threshold on P(minority) (binary; None for argmax), the minority scores, the class
+    probabilities (test rows x classes), and seconds."""
     arm: str
     metrics: dict[str, float]
     confusion: pd.DataFrame
@@ -40,11 +54,13 @@ class ArmRun:
     scores: np.ndarray
     predictions: np.ndarray
     seconds: float
+    proba: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
 
 @dataclass(frozen=True)
 class Summary:
-    """Mean over repeats with a 95% t-interval (equal to the mean for one repeat), and the per-repeat values."""
+    """Mean over repeats with a 95% interval (equal to the mean for one repeat), and the per-repeat values.
+    The interval is the corrected resampled one (see `corrected_interval`) when `test_train_ratio` > 0."""
     mean: float
     ci_low: float
     ci_high: float
@@ -53,12 +69,56 @@ class Summary:
 
 @dataclass(frozen=True)
 class Difference:
-    """Paired difference augmented minus another arm: mean, 95% t-interval, Wilcoxon signed-rank p-value
-    (None for fewer than 2 repeats; 1.0 when every difference is zero)."""
+    """Paired difference (one arm minus another, per repeat): mean, 95% interval and two-sided p-value of the
+    corrected resampled t-test (None for fewer than 2 repeats; 1.0 when every difference is zero). `test`
+    names the test; a t-test can reach any p-value from 2 repeats on, unlike Wilcoxon (p >= 0.0625 at 5)."""
     mean: float
     ci_low: float
     ci_high: float
     p_value: float | None
+    test: str = CORRECTION
+
+
+def corrected_interval(values: list[float], test_train_ratio: float, level: float = 0.95) -> tuple[float, float,
+                                                                                                   float, float]:
+    """(mean, low, high, p-value for mean = 0) of the corrected resampled t-test over J overlapping splits.
+
+    Nadeau & Bengio (2003): the variance of the mean is s^2 x (1/J + n_test/n_train) instead of s^2 / J, where
+    s^2 is the sample variance (ddof=1) of the J per-split values; t has J - 1 degrees of freedom. For K-fold
+    cross-validation n_test/n_train = 1/(K - 1) (Bouckaert & Frank 2004). test_train_ratio = 0 gives the plain
+    Student-t interval. One value: (value, value, value, nan).
+    """
+    array = np.asarray(values, dtype=float)
+    array = array[~np.isnan(array)]
+    if array.size == 0:
+        return float("nan"), float("nan"), float("nan"), float("nan")
+    mean = float(array.mean())
+    if array.size < 2:
+        return mean, mean, mean, float("nan")
+    variance = float(array.var(ddof=1))
+    if variance == 0:
+        return mean, mean, mean, (1.0 if mean == 0 else 0.0)
+    scale = np.sqrt(variance * (1 / array.size + test_train_ratio))
+    half = float(stats.t.ppf(0.5 + level / 2, array.size - 1) * scale)
+    p_value = float(2 * stats.t.sf(abs(mean) / scale, array.size - 1))
+    return mean, mean - half, mean + half, p_value
+
+
+def summarise(values: list[float], test_train_ratio: float = 0.0) -> Summary:
+    """Mean and 95% interval over repeats (corrected for overlapping training sets when the ratio is > 0)."""
+    mean, low, high, _ = corrected_interval(values, test_train_ratio)
+    return Summary(mean, low, high, [float(v) for v in values])
+
+
+def paired_difference(a: list[float], b: list[float], test_train_ratio: float = 0.0) -> Difference:
+    """a - b per repeat: mean, 95% interval and p-value of the corrected resampled t-test."""
+    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    mean, low, high, p_value = corrected_interval(list(diff), test_train_ratio)
+    if diff.size < 2:
+        return Difference(mean, low, high, None)
+    if np.allclose(diff, 0):
+        p_value = 1.0
+    return Difference(mean, low, high, p_value)
 
 
 @dataclass(frozen=True)
@@ -122,19 +182,26 @@ def decide(proba: pd.DataFrame, minority: list[str], threshold: float | None) ->
     return np.where(proba[minority[0]].to_numpy() >= threshold, minority[0], other)
 
 
-def tune_threshold(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
-                   minority: list[str], seed: int) -> float | None:
-    """The threshold on P(minority) that maximises minority F1 on a stratified 25% validation part of the
-    training rows (model fitted on the other 75%). None for multi-class targets (argmax is kept)."""
+def tune_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
+                   seed: int) -> float | None:
+    """The threshold on P(minority) (grid 0.01..0.99) that maximises minority F1 on a stratified 25% validation
+    part of the training rows, for a clone of `strategy` fitted on the other 75% (a resampling strategy makes its
+    synthetic rows from that 75% only, so the validation part stays unseen). None for multi-class targets
+    (argmax is kept). Scores are computed exactly at each grid point (`scores_by_threshold`)."""
     ensure_not_held_out(train)
-    if train[target].nunique() != 2:
+    labels = train[target].astype(str)
+    if labels.nunique() != 2:
         return None
-    fit_part, check_part = train_test_split(train, test_size=VALIDATION_SHARE, random_state=seed,
-                                            stratify=train[target])
-    model = fit_classifier(make_classifier(classifier, features, kinds, seed), fit_part, target, features, kinds)
-    score = predict_proba(model, check_part, features, kinds)[minority[0]].to_numpy()
+    splitter = StratifiedShuffleSplit(n_splits=1, test_size=VALIDATION_SHARE, random_state=seed)
+    fit_index, check_index = next(splitter.split(np.zeros(len(train)), labels))
+    fit_part, check_part = train.iloc[fit_index], train.iloc[check_index]
+    model = fit_strategy(clone(strategy), fit_part, target, features)
+    score = strategy_proba(model, check_part, features)
+    if minority[0] not in score.columns:
+        return None
     truth = check_part[target].astype(str).to_numpy() == minority[0]
-    return float(THRESHOLDS[int(np.argmax(scores_by_threshold(truth, score)["f1"].to_numpy()))])
+    f1 = scores_by_threshold(truth, score[minority[0]].to_numpy())["f1"].to_numpy()
+    return float(THRESHOLDS[int(np.argmax(f1))])
 
 
 def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -151,9 +218,9 @@ def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd
     return pd.DataFrame({"threshold": THRESHOLDS.astype(float), "precision": precision, "recall": recall, "f1": f1})
 
 
-def _arm(arm: str, model, test: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
-         minority: list[str], majority: str, threshold: float | None, started: float) -> ArmRun:
-    proba = predict_proba(model, test, features, kinds)
+def _arm(arm: str, proba: pd.DataFrame, test: pd.DataFrame, target: str, minority: list[str], majority: str,
+         threshold: float | None, seconds: float) -> ArmRun:
+    proba = proba.copy()
     for label in [*minority, majority]:
         if label not in proba.columns:
             proba[label] = 0.0
@@ -162,158 +229,248 @@ def _arm(arm: str, model, test: pd.DataFrame, target: str, features: list[str], 
     labels = list(proba.columns)
     counts = pd.DataFrame(confusion(truth, predicted, labels), index=labels, columns=labels)
     return ArmRun(arm=arm, metrics=metric_values(truth, predicted, proba, minority, majority), confusion=counts,
-                  threshold=threshold, scores=proba[minority[0]].to_numpy(), predictions=predicted,
-                  seconds=time.perf_counter() - started)
+                  threshold=threshold, scores=proba[minority[0]].to_numpy(), predictions=predicted, seconds=seconds,
+                  proba=proba)
 
 
-def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame, target: str, features: list[str],
-             kinds: dict[str, str], minority: list[str], majority: str, classifier: str = "logreg",
-             seed: int = 42) -> dict[str, ArmRun]:
-    """Fit every arm on its training rows and score it on the test rows (which no arm ever fits on)."""
+def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | None, target: str,
+             features: list[str], kinds: dict[str, str], minority: list[str], majority: str,
+             classifier: str = "logreg", seed: int = 42, sampler=None) -> dict[str, ArmRun]:
+    """Fit every arm on its training rows and score it on the test rows (which no arm ever fits on).
+
+    synthetic: the synthetic rows (None for a run without generation: only the four arms without synthetic rows).
+    sampler: the GeneratorSampler that made them, configured as for the run; the augmented arm's threshold is
+    tuned on a model whose synthetic rows it makes from the tuning split's fit part only. Without a sampler the
+    augmented arm keeps argmax / 0.5 (no tuned threshold is claimed).
+    """
     ensure_not_held_out(train)
-    # Synthetic rows get negative index labels, so no fitted row can be mistaken for a real (or test) row.
-    synthetic = synthetic.drop(columns=["is_synthetic"], errors="ignore").set_axis(pd.RangeIndex(-len(synthetic), 0))
-    real_without_minority = train.loc[~train[target].astype(str).isin(set(synthetic[target].astype(str)))]
-    arms_training = {"baseline": (train, None), "class_weighted": (train, "balanced"),
-                     "augmented": (pd.concat([train, synthetic]), None),
-                     "tstr": (pd.concat([real_without_minority, synthetic]), None)}
-    runs, baseline_model = {}, None
-    for arm, (rows, weight) in arms_training.items():
+    real = {"baseline": (train, None), "class_weighted": (train, "balanced")}
+    training = dict(real)
+    if synthetic is not None:
+        # Synthetic rows get negative index labels, so no fitted row can be mistaken for a real (or test) row.
+        synthetic = synthetic.drop(columns=["is_synthetic"], errors="ignore").set_axis(
+            pd.RangeIndex(-len(synthetic), 0))
+        made = set(synthetic[target].astype(str))
+        real_without_minority = train.loc[~train[target].astype(str).isin(made)]
+        training["augmented"] = (pd.concat([train, synthetic]), None)
+        training["tstr"] = (pd.concat([real_without_minority, synthetic]), None)
+    runs = {}
+    for arm, (rows, weight) in training.items():
         if rows[target].nunique() < 2:
             raise DataError(f"The {arm} arm has a single class to learn from; generate rows for the minority.")
         started = time.perf_counter()
-        model = fit_classifier(make_classifier(classifier, features, kinds, seed, weight), rows, target, features,
-                               kinds)
-        baseline_model = model if arm == "baseline" else baseline_model
-        runs[arm] = _arm(arm, model, test, target, features, kinds, minority, majority, None, started)
-    started = time.perf_counter()
-    threshold = tune_threshold(train, target, features, kinds, classifier, minority, seed)
-    runs["threshold_tuned"] = _arm("threshold_tuned", baseline_model, test, target, features, kinds, minority,
-                                   majority, threshold, started)
-    return {arm: runs[arm] for arm in ARMS}
+        model = fit_strategy(make_strategy(classifier, features, kinds, seed, weight), rows, target, features)
+        proba = strategy_proba(model, test, features)
+        runs[arm] = _arm(arm, proba, test, target, minority, majority, None, time.perf_counter() - started)
+        if arm not in TUNED_OF:
+            continue
+        started = time.perf_counter()
+        if arm == "augmented":
+            if sampler is None:
+                threshold = None
+            else:
+                threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, None, sampler), train,
+                                           target, features, minority, seed)
+        else:
+            threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, weight), train, target,
+                                       features, minority, seed)
+        runs[TUNED_OF[arm]] = _arm(TUNED_OF[arm], proba, test, target, minority, majority, threshold,
+                                   runs[arm].seconds + time.perf_counter() - started)
+    order = ARMS if synthetic is not None else NO_SYNTHETIC_ARMS
+    return {arm: runs[arm] for arm in order}
 
 
-def summarise(values: list[float]) -> Summary:
-    """Mean and 95% Student-t interval over repeats."""
-    array = np.asarray(values, dtype=float)
-    mean = float(np.nanmean(array)) if array.size else float("nan")
-    if array.size < 2 or np.nanstd(array) == 0:
-        return Summary(mean, mean, mean, [float(v) for v in array])
-    half = float(stats.t.ppf(0.975, array.size - 1) * np.nanstd(array, ddof=1) / np.sqrt(array.size))
-    return Summary(mean, mean - half, mean + half, [float(v) for v in array])
-
-
-def paired_difference(a: list[float], b: list[float]) -> Difference:
-    """a - b per repeat: mean, 95% t-interval and the Wilcoxon signed-rank p-value."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    summary = summarise(list(diff))
-    if diff.size < 2:
-        p_value = None
-    elif np.allclose(diff, 0):
-        p_value = 1.0
-    else:
-        p_value = float(stats.wilcoxon(diff, zero_method="zsplit").pvalue)
-    return Difference(summary.mean, summary.ci_low, summary.ci_high, p_value)
+class Decision(str, Enum):
+    """The comparison's decision; pages choose colours from it, the text comes with it."""
+    EARNED = "earned"
+    NOT_EARNED = "not_earned"
+    WORSE = "worse"
+    NO_GENERATION = "no_generation"
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """Per arm and metric the Summary; per reference arm and metric the paired Difference; the verdict."""
+    """Per arm and metric the Summary; per compared pair ('<arm>_vs_<reference>') and metric the paired
+    Difference; the decision and its text. subject: the arm being judged (augmented_tuned for a generator,
+    threshold_tuned or class_weighted_tuned for a run without generation). test_train_ratio: n_test / n_train of
+    the repeated splits, the correction's factor."""
     classifier: str
     repeats: int
     arms: dict[str, dict[str, Summary]]
     differences: dict[str, dict[str, Difference]]
     verdict: str
     targets: Targets
+    decision: Decision = Decision.NOT_EARNED
+    subject: str = "augmented_tuned"
+    test_train_ratio: float = 0.0
+    correction: str = CORRECTION
+
+    @property
+    def primary(self) -> tuple[str, ...]:
+        """The differences that decide: the subject at its tuned threshold against each tuned reference."""
+        return tuple(name for name in self.differences if name.startswith(f"{self.subject}_vs_")
+                     and name.endswith("_tuned"))
 
 
-def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = Targets()) -> Comparison:
-    """Summaries over repeats and paired differences of augmented against each reference arm."""
-    arms = {arm: {m: summarise([r[arm].metrics[m] for r in runs]) for m in METRICS} for arm in ARMS}
-    differences = {f"augmented_vs_{ref}": {m: paired_difference(arms["augmented"][m].values, arms[ref][m].values)
-                                           for m in METRICS} for ref in COMPARED}
-    return Comparison(classifier=classifier, repeats=len(runs), arms=arms, differences=differences,
-                      verdict=verdict_text(arms, differences, len(runs), targets), targets=targets)
+def pairs_for(subject: str) -> list[tuple[str, str]]:
+    """(arm, reference) pairs compared: at tuned thresholds first, then the untuned secondary view."""
+    if subject == "augmented_tuned":
+        return [("augmented_tuned", "threshold_tuned"), ("augmented_tuned", "class_weighted_tuned"),
+                ("augmented", "baseline"), ("augmented", "class_weighted"), ("augmented", "threshold_tuned")]
+    other = "class_weighted_tuned" if subject == "threshold_tuned" else "threshold_tuned"
+    return [(subject, other), (subject, "baseline")]
 
 
-def survives(difference: Difference, repeats: int) -> bool:
-    """A gain that holds up: the 95% interval above 0 over repeats, or above +0.01 on a single split."""
-    return difference.ci_low > 0 if repeats > 1 else difference.mean > 0.01
+def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = Targets(),
+            test_train_ratio: float = 0.0, subject: str = "augmented_tuned") -> Comparison:
+    """Summaries over repeats and paired differences of the subject against each reference arm, with the
+    corrected resampled t-test for splits whose test part is `test_train_ratio` x the training part."""
+    present = [arm for arm in ARMS if arm in runs[0]]
+    arms = {arm: {m: summarise([r[arm].metrics[m] for r in runs], test_train_ratio) for m in METRICS}
+            for arm in present}
+    differences = {f"{a}_vs_{b}": {m: paired_difference(arms[a][m].values, arms[b][m].values, test_train_ratio)
+                                   for m in METRICS} for a, b in pairs_for(subject)}
+    decision, text = judge(arms, differences, len(runs), targets, subject)
+    return Comparison(classifier=classifier, repeats=len(runs), arms=arms, differences=differences, verdict=text,
+                      targets=targets, decision=decision, subject=subject, test_train_ratio=test_train_ratio)
+
+
+def conservative_gain(comparison: Comparison, metric: str) -> Difference:
+    """The subject's gain over the best arm without synthetic rows, at tuned thresholds: of its differences
+    against each tuned reference, the one with the smallest mean (the reference chosen is the strongest by this
+    measure, so no choice flatters the subject)."""
+    names = comparison.primary or tuple(comparison.differences)
+    return min((comparison.differences[n][metric] for n in names), key=lambda d: d.mean)
+
+
+def real_gain(difference: Difference, repeats: int) -> bool:
+    """A gain that holds up: the corrected 95% interval lies above 0 (never claimed on a single split)."""
+    return repeats > 1 and difference.ci_low > 0
+
+
+def real_loss(difference: Difference, repeats: int) -> bool:
+    return repeats > 1 and difference.ci_high < 0
+
+
+def within_noise(difference: Difference, repeats: int) -> bool:
+    return repeats < 2 or difference.ci_low <= 0 <= difference.ci_high
 
 
 def _ci(d: Difference) -> str:
-    return f"95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}" if d.ci_low != d.ci_high else "one split, no interval"
+    return f"corrected 95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}" if d.ci_low != d.ci_high else \
+        "one split, no interval"
 
 
-def verdict_text(arms: dict, differences: dict, repeats: int, targets: Targets) -> str:
-    """Plain English: target met or not, whether the gain survives class weighting and threshold tuning."""
-    gain = differences["augmented_vs_baseline"]["minority_f1"]
-    vs_weighted = differences["augmented_vs_class_weighted"]["minority_f1"]
-    vs_tuned = differences["augmented_vs_threshold_tuned"]["minority_f1"]
+def judge(arms: dict, differences: dict, repeats: int, targets: Targets,
+          subject: str = "augmented_tuned") -> tuple[Decision, str]:
+    """The decision and its plain-English text, from the corrected intervals.
+
+    Generator runs: earned when, at tuned thresholds, the augmented model beats both the tuned baseline and the
+    tuned class-weighted model (corrected intervals above 0) by at least the target; worse when it is below
+    the tuned baseline beyond noise; "most of the gain is a threshold shift" only when the untuned gain over the
+    baseline is itself real and the tuned baseline is within noise of the augmented model.
+    """
+    if subject != "augmented_tuned":
+        (name_other, other), (_, vs_base) = list(differences.items())[0], list(differences.items())[1]
+        f1 = arms[subject]["minority_f1"].mean
+        text = (f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {f1:.3f}, "
+                f"{vs_base['minority_f1'].mean:+.3f} over the untuned baseline ({_ci(vs_base['minority_f1'])}) and "
+                f"{other['minority_f1'].mean:+.3f} against {ARM_LABELS[name_other.split('_vs_')[1]]} "
+                f"({_ci(other['minority_f1'])}).")
+        return Decision.NO_GENERATION, text + (" This is one split: run 5 or more repeats before deciding."
+                                               if repeats == 1 else "")
+    tuned = differences["augmented_tuned_vs_threshold_tuned"]["minority_f1"]
+    weighted = differences["augmented_tuned_vs_class_weighted_tuned"]["minority_f1"]
+    raw = differences["augmented_vs_baseline"]["minority_f1"]
     pr = differences["augmented_vs_baseline"]["pr_auc"]
-    aug_f1 = arms["augmented"]["minority_f1"].mean
-    tuned_f1 = arms["threshold_tuned"]["minority_f1"].mean
-    met = gain.mean >= targets.minority_f1_gain
-    lines = [f"Minority F1 moved by {gain.mean:+.3f} over the baseline ({_ci(gain)}): the target of "
+    aug_f1, tuned_f1 = arms["augmented_tuned"]["minority_f1"].mean, arms["threshold_tuned"]["minority_f1"].mean
+    met = tuned.mean >= targets.minority_f1_gain
+    lines = [f"At each model's own tuned threshold, minority F1 is {aug_f1:.3f} with synthetic rows against "
+             f"{tuned_f1:.3f} without ({tuned.mean:+.3f}, {_ci(tuned)}): the target of "
              f"{targets.minority_f1_gain:+.2f} is {'met' if met else 'not met'}."]
-    survives_weights, survives_tuning = survives(vs_weighted, repeats), survives(vs_tuned, repeats)
-    if gain.mean > 0 and not survives_tuning:
-        lines.append(f"Most of the gain is a threshold shift: the baseline with a tuned threshold reaches "
-                     f"{tuned_f1:.3f} against {aug_f1:.3f} for the augmented model ({vs_tuned.mean:+.3f}).")
-    elif gain.mean > 0:
-        lines.append(f"The gain survives threshold tuning ({vs_tuned.mean:+.3f}, {_ci(vs_tuned)})"
-                     f"{' and class weighting' if survives_weights else ', but not class weighting'} "
-                     f"({vs_weighted.mean:+.3f}).")
-    pr_noise = pr.ci_low <= 0 <= pr.ci_high if repeats > 1 else abs(pr.mean) < 0.01
+    if real_gain(raw, repeats) and within_noise(tuned, repeats):
+        lines.append(f"Most of the gain is a threshold shift: untuned, the synthetic rows lift minority F1 by "
+                     f"{raw.mean:+.3f} ({_ci(raw)}), but the baseline with a tuned threshold is within noise of the "
+                     "augmented model.")
+    elif real_gain(tuned, repeats):
+        lines.append(f"The gain survives threshold tuning"
+                     f"{' and class weighting' if real_gain(weighted, repeats) else ', but not class weighting'} "
+                     f"({weighted.mean:+.3f}, {_ci(weighted)}).")
+    pr_noise = within_noise(pr, repeats)
     lines.append(f"PR-AUC, which no threshold can move, changed by {pr.mean:+.3f} ({_ci(pr)})"
                  f"{', inside split noise' if pr_noise else ''}.")
-    if met and survives_tuning and survives_weights and not pr_noise and pr.mean > 0:
+    if met and real_gain(tuned, repeats) and real_gain(weighted, repeats):
+        decision = Decision.EARNED
         lines.append("Verdict: the synthetic rows earned their place.")
-    elif gain.mean < 0 and (repeats == 1 or gain.ci_high < 0):
+    elif real_loss(tuned, repeats):
+        decision = Decision.WORSE
         lines.append("Verdict: the synthetic rows made the model worse; do not use them.")
     else:
+        decision = Decision.NOT_EARNED
         lines.append("Verdict: the synthetic rows did not earn their place; class weights or a tuned threshold "
                      "give the same result without synthetic data.")
     if repeats == 1:
-        lines.append("This is one split: run 5 or more repeats before deciding.")
-    return " ".join(lines)
+        lines.append("This is one split: no interval, so no gain is claimed; run 5 or more repeats before deciding.")
+    return decision, " ".join(lines)
 
 
-def curves(truth_is_minority: np.ndarray, scores: dict[str, np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ROC (fpr, tpr) and precision-recall curves per arm, long format with an `arm` column."""
+def curves(truth: np.ndarray, probas: dict[str, pd.DataFrame],
+           classes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ROC (fpr, tpr) and precision-recall curves per arm and minority class, one-vs-rest (each class's own
+    score against its own rows), long format with `arm` and `class` columns."""
     roc, pr = [], []
-    for arm, score in scores.items():
-        fpr, tpr, _ = skm.roc_curve(truth_is_minority, score)
-        roc.append(pd.DataFrame({"arm": arm, "fpr": fpr, "tpr": tpr}))
-        precision, recall, _ = skm.precision_recall_curve(truth_is_minority, score)
-        pr.append(pd.DataFrame({"arm": arm, "recall": recall, "precision": precision}))
-    return pd.concat(roc, ignore_index=True), pd.concat(pr, ignore_index=True)
+    truth = np.asarray(truth).astype(str)
+    for arm, proba in probas.items():
+        for label in classes:
+            is_class = truth == label
+            if not is_class.any() or is_class.all():
+                continue
+            fpr, tpr, _ = skm.roc_curve(is_class, proba[label])
+            roc.append(pd.DataFrame({"arm": arm, "class": label, "fpr": fpr, "tpr": tpr}))
+            precision, recall, _ = skm.precision_recall_curve(is_class, proba[label])
+            pr.append(pd.DataFrame({"arm": arm, "class": label, "recall": recall, "precision": precision}))
+    empty_roc = pd.DataFrame(columns=["arm", "class", "fpr", "tpr"])
+    empty_pr = pd.DataFrame(columns=["arm", "class", "recall", "precision"])
+    return (pd.concat(roc, ignore_index=True) if roc else empty_roc,
+            pd.concat(pr, ignore_index=True) if pr else empty_pr)
+
+
+def _judged_and_reference(runs: dict[str, ArmRun]) -> tuple[str, str]:
+    """(the arm judged, the arm it is set against) for error analysis and fairness."""
+    return ("augmented", "baseline") if "augmented" in runs else ("threshold_tuned", "baseline")
 
 
 def error_analysis(test: pd.DataFrame, runs: dict[str, ArmRun], target: str,
                    minority: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(test minority rows the augmented model still misses, rows it newly flags as minority that the baseline
+    """(test minority rows the judged model still misses, rows it newly flags as minority that the baseline
     did not and that are not minority)."""
+    judged, reference = _judged_and_reference(runs)
     truth = test[target].astype(str).isin(minority).to_numpy()
-    augmented = np.isin(runs["augmented"].predictions, minority)
-    baseline = np.isin(runs["baseline"].predictions, minority)
-    missed = test.loc[truth & ~augmented].assign(p_minority=runs["augmented"].scores[truth & ~augmented])
-    new_false = test.loc[~truth & augmented & ~baseline].assign(
-        p_minority=runs["augmented"].scores[~truth & augmented & ~baseline])
+    flagged = np.isin(runs[judged].predictions, minority)
+    before = np.isin(runs[reference].predictions, minority)
+    missed = test.loc[truth & ~flagged].assign(p_minority=runs[judged].scores[truth & ~flagged])
+    new_false = test.loc[~truth & flagged & ~before].assign(
+        p_minority=runs[judged].scores[~truth & flagged & ~before])
     return missed, new_false
+
+
+MISSING_GROUP = "missing"
 
 
 def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
              attribute: str) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """Per group of `attribute` and arm (baseline, augmented): rows, minority recall / precision / F1 and the
-    share predicted minority; plus per arm the demographic parity difference (max - min predicted-minority
-    share across groups) and the equal opportunity difference (max - min recall)."""
+    """Per group of `attribute` (gaps form the group 'missing') and arm (baseline and the judged arm): rows,
+    minority recall / precision / F1 and the share predicted minority; plus per arm the demographic parity
+    difference (max - min predicted-minority share across groups) and the equal opportunity difference
+    (max - min recall)."""
     if attribute not in test.columns:
         raise DataError(f"The sensitive attribute '{attribute}' is not a column.")
-    groups = test[attribute].astype(str).fillna("<missing>").to_numpy()
+    values = test[attribute]
+    groups = values.astype(object).where(values.notna(), MISSING_GROUP).astype(str).to_numpy()
     truth = test[target].astype(str).isin(minority).to_numpy()
     rows, gaps = [], {}
-    for arm in ("baseline", "augmented"):
+    judged, reference = _judged_and_reference(runs)
+    for arm in (reference, judged):
         flagged = np.isin(runs[arm].predictions, minority)
         for group in sorted(set(groups)):
             inside = groups == group
@@ -330,8 +487,9 @@ def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority:
 
 @dataclass(frozen=True)
 class EvaluationDetail:
-    """Repeat 0's curves and errors for the page: ROC and PR per arm, threshold sweeps (baseline, augmented),
-    the minority test rows still missed, the new false positives, and the fairness table when asked."""
+    """Repeat 0's curves and errors for the page: ROC and PR per arm and minority class (one-vs-rest), threshold
+    sweeps on the test rows per class (descriptive only: the tuned thresholds come from training rows), the
+    minority test rows still missed, the new false positives, and the fairness table when asked."""
     roc: pd.DataFrame
     pr: pd.DataFrame
     sweep: pd.DataFrame
@@ -341,14 +499,23 @@ class EvaluationDetail:
     fairness_gaps: dict | None = None
 
 
+SWEEP_NOTE = ("Descriptive only: this sweep is measured on the test rows, so do not pick a threshold here; "
+              "each tuned threshold comes from its arm's training rows.")
+
+
 def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
            sensitive_attribute: str | None = None) -> EvaluationDetail:
     """Everything the comparison page draws for one repeat, computed here so the page only draws."""
-    truth = test[target].astype(str).isin(minority).to_numpy()
-    roc, pr = curves(truth, {arm: runs[arm].scores for arm in ("baseline", "class_weighted", "augmented", "tstr")})
-    sweep = pd.concat([scores_by_threshold(truth, runs[arm].scores).assign(arm=arm) for arm in ("baseline", "augmented")],
-                      ignore_index=True)
+    truth = test[target].astype(str).to_numpy()
+    shown = [arm for arm in ("baseline", "class_weighted", "augmented", "tstr") if arm in runs]
+    roc, pr = curves(truth, {arm: runs[arm].proba for arm in shown}, minority)
+    judged, reference = _judged_and_reference(runs)
+    sweeps = []
+    for arm in dict.fromkeys((reference, judged)):
+        for label in minority:
+            table = scores_by_threshold(truth == label, runs[arm].proba[label].to_numpy())
+            sweeps.append(table.assign(arm=arm, **{"class": label}))
     missed, new_false = error_analysis(test, runs, target, minority)
     table, gaps = fairness(test, runs, target, minority, sensitive_attribute) if sensitive_attribute else (None, None)
-    return EvaluationDetail(roc=roc, pr=pr, sweep=sweep, missed=missed, new_false_positives=new_false,
-                            fairness=table, fairness_gaps=gaps)
+    return EvaluationDetail(roc=roc, pr=pr, sweep=pd.concat(sweeps, ignore_index=True), missed=missed,
+                            new_false_positives=new_false, fairness=table, fairness_gaps=gaps)

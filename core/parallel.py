@@ -55,18 +55,38 @@ def cluster(scheduler: str | None) -> Iterator[None]:
 
 
 def parallel_map(function: Callable[[Item], Result], items: Iterable[Item], n_jobs: int | None = None,
-                 scheduler: str | None = None) -> list[Result]:
+                 scheduler: str | None = None, on_result: Callable[[int, int], None] | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> list[Result]:
     """[function(item) for item in items], in order, through joblib (processes, or the Dask cluster).
 
     n_jobs: worker processes on this machine (None: all cores); ignored on a cluster, which uses its workers.
-    One item or n_jobs=1 runs in this process, so progress callbacks and Stop buttons keep working.
+    One item or n_jobs=1 runs in this process. on_result(index, total) is called in this process as each result
+    arrives (progress); should_stop() is asked between results, and a True stops the remaining work with
+    GenerationCancelled.
     """
+    from core.errors import GenerationCancelled
+
     items = list(items)
     jobs = check_n_jobs(n_jobs)
+    results = []
     if not scheduler and (jobs == 1 or len(items) <= 1):
-        return [function(item) for item in items]
+        for index, item in enumerate(items):
+            if should_stop and should_stop():
+                raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
+            results.append(function(item))
+            if on_result:
+                on_result(index, len(items))
+        return results
     import joblib
 
     with cluster(scheduler):
-        return list(joblib.Parallel(n_jobs=-1 if scheduler else min(jobs, len(items)))(
-            joblib.delayed(function)(item) for item in items))
+        outputs = joblib.Parallel(n_jobs=-1 if scheduler else min(jobs, len(items)), return_as="generator")(
+            joblib.delayed(function)(item) for item in items)
+        for index, result in enumerate(outputs):
+            results.append(result)
+            if on_result:
+                on_result(index, len(items))
+            if should_stop and should_stop() and index < len(items) - 1:
+                outputs.close()  # cancels what has not started
+                raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
+    return results

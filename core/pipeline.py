@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import partial
 
 import pandas as pd
 
@@ -11,13 +12,15 @@ from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_mis
 from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
 from core.data import Dataset
-from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
+from core.evaluation import NO_GENERATION, ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
+from core.generators.sampler import GeneratorSampler
 from core.imbalance import ImbalanceProfile, profile_dataset
+from core.parallel import parallel_map
 from core.split import Split, split_dataset
 from core.validation.validate import ValidationResult, validate_synthetic
 
@@ -75,61 +78,105 @@ def augmented(prepared: Prepared, synthetic: SyntheticResult) -> pd.DataFrame:
 class ExperimentResult:
     """A whole run: repeat 0's prepared data, synthetic rows and validation, every repeat's arms, the comparison.
 
+    synthetic / validation: None for a run without generation (method 'threshold_tuned' or 'class_weighted').
     seconds: wall time per stage summed over repeats (prepare, generate, validate, evaluate).
     """
     config: RunConfig
     profile: ImbalanceProfile
     prepared: Prepared
-    synthetic: SyntheticResult
+    synthetic: SyntheticResult | None
     validation: ValidationResult | None
     runs: list[dict[str, ArmRun]]
     comparison: Comparison
     detail: EvaluationDetail
     seconds: dict[str, float]
 
+    @property
+    def generated(self) -> bool:
+        return self.synthetic is not None
 
-def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | None = None,
-                   should_stop: StopRequested | None = None) -> ExperimentResult:
-    """Run a config end to end: per repeat (seed + i) split, clean, generate and compare; validate repeat 0."""
-    config.check()
+
+def sampler_for_config(config: RunConfig, dataset: Dataset, seed: int) -> GeneratorSampler:
+    """The run's generator as an imbalanced-learn sampler, configured exactly as `synthesize` is for a repeat."""
+    kinds = {c: dataset.column_types[c] for c in dataset.features}
+    return GeneratorSampler(method=config.method, params=dict(config.params), sampling_strategy=config.amount,
+                            kinds=kinds, rules=tuple(config.rules), density=config.density, random_state=seed)
+
+
+@dataclass(frozen=True)
+class _Repeat:
+    prepared: Prepared
+    synthetic: SyntheticResult | None
+    validation: ValidationResult | None
+    runs: dict[str, ArmRun]
+    minority: list[str]
+    seconds: dict[str, float]
+
+
+def _one_repeat(dataset: Dataset, config: RunConfig, profile: ImbalanceProfile, repeat: int,
+                should_stop: StopRequested | None = None) -> _Repeat:
+    """Split, clean, generate, validate (repeat 0) and score the arms for one repeat (seed + repeat)."""
+    seed = config.seed + repeat
     seconds = {"prepare": 0.0, "generate": 0.0, "validate": 0.0, "evaluate": 0.0}
-    profile = profile_dataset(dataset)
-    constraints = build_constraints(list(dataset.frame.columns), list(config.rules))
-    runs, first = [], None
-    for repeat in range(config.repeats):
-        seed = config.seed + repeat
-        if progress:
-            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: split and clean")
+    started = time.perf_counter()
+    prepared = prepare(dataset, config.test_size, seed, config.cleaning, profile)
+    seconds["prepare"] = time.perf_counter() - started
+    synthetic, validation, sampler = None, None, None
+    minority = profile.minority_classes
+    if config.method not in NO_GENERATION:
         started = time.perf_counter()
-        prepared = prepare(dataset, config.test_size, seed, config.cleaning, profile)
-        seconds["prepare"] += time.perf_counter() - started
-        if progress:
-            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: generate")
-        started = time.perf_counter()
+        constraints = build_constraints(list(dataset.frame.columns), list(config.rules))
         synthetic = synthesize(prepared, config.method, config.amount, config.params, seed, constraints,
                                config.density, should_stop=should_stop)
-        seconds["generate"] += time.perf_counter() - started
-        validation = None
+        seconds["generate"] = time.perf_counter() - started
         if repeat == 0 and config.validation:
-            if progress:
-                progress(0.0, "Repeat 1: validate the synthetic rows")
             started = time.perf_counter()
             validation = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
                                             dataset.features, dataset.column_types, seed)
-            seconds["validate"] += time.perf_counter() - started
-        if progress:
-            progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: train and score the arms")
-        started = time.perf_counter()
+            seconds["validate"] = time.perf_counter() - started
         minority = [c for c in profile.minority_classes if c in synthetic.produced] or profile.minority_classes
-        runs.append(run_arms(prepared.train, prepared.test, synthetic.rows, dataset.target, dataset.features,
-                             dataset.column_types, minority, profile.majority_class, config.classifier, seed))
-        seconds["evaluate"] += time.perf_counter() - started
-        if repeat == 0:
-            first = (prepared, synthetic, validation, detail(prepared.test, runs[0], dataset.target, minority,
-                                                             config.sensitive_attribute))
+        sampler = sampler_for_config(config, dataset, seed)
+    started = time.perf_counter()
+    runs = run_arms(prepared.train, prepared.test, synthetic.rows if synthetic else None, dataset.target,
+                    dataset.features, dataset.column_types, minority, profile.majority_class, config.classifier,
+                    seed, sampler)
+    seconds["evaluate"] = time.perf_counter() - started
+    return _Repeat(prepared, synthetic, validation, runs, minority, seconds)
+
+
+def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | None = None,
+                   should_stop: StopRequested | None = None, n_jobs: int | None = 1,
+                   scheduler: str | None = None) -> ExperimentResult:
+    """Run a config end to end: per repeat (seed + i) split, clean, generate and compare; validate repeat 0.
+
+    Repeats run through `core.parallel` (n_jobs processes, or the Dask cluster at `scheduler`); every repeat
+    carries its own seed, so the figures are the same for any n_jobs. Stop is honoured in-process (n_jobs=1).
+    A config whose method is 'threshold_tuned' or 'class_weighted' makes no synthetic rows.
+    """
+    config.check()
+    profile = profile_dataset(dataset)
+    if progress:
+        progress(0.0, f"Running {config.repeats} repeat(s): split, clean, generate, score the arms")
+    done = []
+
+    def report(index: int, total: int) -> None:
+        done.append(index)
+        if progress:
+            progress(len(done) / total, f"Repeat {len(done)} of {total} done")
+
+    in_process = not scheduler and (config.repeats == 1 or n_jobs == 1)
+    repeats = parallel_map(partial(_one_repeat, dataset, config, profile,
+                                   should_stop=should_stop if in_process else None),
+                           range(config.repeats), n_jobs=n_jobs, scheduler=scheduler, on_result=report,
+                           should_stop=should_stop)
+    seconds = {k: sum(r.seconds[k] for r in repeats) for k in repeats[0].seconds}
+    first = repeats[0]
+    ratio = config.test_size / (1 - config.test_size)
+    subject = NO_GENERATION.get(config.method, "augmented_tuned")
+    comparison = compare([r.runs for r in repeats], config.classifier, config.targets, ratio, subject)
     if progress:
         progress(1.0, "Done")
-    comparison = compare(runs, config.classifier, config.targets)
-    return ExperimentResult(config=config, profile=profile, prepared=first[0], synthetic=first[1],
-                            validation=first[2], runs=runs, comparison=comparison, detail=first[3],
-                            seconds=seconds)
+    return ExperimentResult(config=config, profile=profile, prepared=first.prepared, synthetic=first.synthetic,
+                            validation=first.validation, runs=[r.runs for r in repeats], comparison=comparison,
+                            detail=detail(first.prepared.test, first.runs, dataset.target, first.minority,
+                                          config.sensitive_attribute), seconds=seconds)

@@ -26,7 +26,8 @@ def clean(value):
 def results_dict(result: ExperimentResult) -> dict:
     """The contract's keys (dataset, split, generation, evaluation, validation) plus config and timings."""
     profile, prepared, synthetic, comparison = result.profile, result.prepared, result.synthetic, result.comparison
-    after = {label: n + synthetic.produced.get(label, 0) for label, n in prepared.train_class_counts.items()}
+    produced = synthetic.produced if synthetic is not None else {}
+    after = {label: n + produced.get(label, 0) for label, n in prepared.train_class_counts.items()}
     out = {
         "dataset": {"name": prepared.dataset.name, "sha256": prepared.dataset.sha256, "rows": profile.n_rows,
                     "target": profile.target, "class_counts": profile.class_counts,
@@ -37,18 +38,16 @@ def results_dict(result: ExperimentResult) -> dict:
                   "repeats": comparison.repeats, "train_class_counts": prepared.split.train_class_counts,
                   "test_class_counts": prepared.split.test_class_counts,
                   "train_class_counts_after_cleaning": prepared.train_class_counts},
-        "generation": {"method": synthetic.method, "method_used": synthetic.method_used, "params": synthetic.params,
-                       "n_synthetic": synthetic.n_synthetic, "seconds": synthetic.seconds,
-                       "requested": synthetic.requested, "train_class_counts_after": after,
-                       "rejected_by_constraints": synthetic.rejected_by_constraints,
-                       "dropped_by_density": synthetic.dropped_by_density, "warnings": list(synthetic.warnings),
-                       "rules": list(result.config.rules)},
         "evaluation": {
             "classifier": comparison.classifier, "repeats": comparison.repeats,
             "arms": {arm: {m: vars(s) for m, s in metrics.items()} for arm, metrics in comparison.arms.items()},
             "differences": {name: {m: vars(d) for m, d in metrics.items()}
                             for name, metrics in comparison.differences.items()},
             "thresholds": [run["threshold_tuned"].threshold for run in result.runs],
+            "tuned_thresholds": {arm: [run[arm].threshold for run in result.runs]
+                                 for arm in result.runs[0] if arm.endswith("_tuned")},
+            "subject": comparison.subject, "decision": comparison.decision.value,
+            "interval": f"95%, {comparison.correction}, n_test/n_train = {comparison.test_train_ratio:.4f}",
             "confusion_matrices": {arm: run.confusion.to_dict(orient="index")
                                    for arm, run in result.runs[0].items()},
             "headline_metrics": list(HEADLINE), "metrics": list(METRICS),
@@ -57,6 +56,13 @@ def results_dict(result: ExperimentResult) -> dict:
         "config": result.config.to_dict(),
         "seconds": result.seconds,
     }
+    if synthetic is not None:
+        out["generation"] = {
+            "method": synthetic.method, "method_used": synthetic.method_used, "params": synthetic.params,
+            "n_synthetic": synthetic.n_synthetic, "seconds": synthetic.seconds, "requested": synthetic.requested,
+            "train_class_counts_after": after, "rejected_by_constraints": synthetic.rejected_by_constraints,
+            "dropped_by_density": synthetic.dropped_by_density, "warnings": list(synthetic.warnings),
+            "rules": list(result.config.rules)}
     if result.validation is not None:
         out["validation"] = result.validation.to_dict()
     return clean(out)

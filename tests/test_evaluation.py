@@ -56,78 +56,146 @@ def test_multiclass_metrics_equal_scikit_learn():
                                                    for c in ("b", "c")]))
 
 
-def test_intervals_and_paired_differences():
+def test_corrected_interval_against_a_hand_computed_case():
+    # differences 0.1, 0.1, 0.1, 0.1, 0.05: mean 0.09, s^2 = (4 x 0.01^2 + 0.04^2) / 4 = 0.0005.
+    # Test share 0.3 -> n_test/n_train = 3/7; corrected variance 0.0005 x (1/5 + 3/7) = 0.000314286,
+    # sd 0.0177281, t(0.975, 4) = 2.7764451 -> half-width 0.0492207; t = 0.09 / 0.0177281 = 5.07668.
+    d = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7], test_train_ratio=3 / 7)
+    assert d.mean == pytest.approx(0.09)
+    assert d.ci_low == pytest.approx(0.09 - 0.0492207, abs=1e-6) and d.ci_high == pytest.approx(0.0492207 + 0.09,
+                                                                                                 abs=1e-6)
+    assert d.p_value == pytest.approx(2 * (1 - 0.996449), abs=2e-5)  # t cdf(5.07668, 4) = 0.996449
+    plain = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7])
+    assert plain.ci_high - plain.ci_low == pytest.approx(2 * 2.7764451 * 0.01, abs=1e-6)  # s / sqrt(5) = 0.01
+    # the plain interval is 1.77 times too narrow at test share 0.3 and 5 repeats
+    assert (d.ci_high - d.ci_low) / (plain.ci_high - plain.ci_low) == pytest.approx(np.sqrt((0.2 + 3 / 7) / 0.2))
+    assert "Nadeau & Bengio" in d.test
     s = summarise([0.5, 0.6, 0.7])
     assert s.mean == pytest.approx(0.6) and s.ci_low == pytest.approx(0.6 - 4.302653 * 0.1 / np.sqrt(3), rel=1e-5)
-    one = summarise([0.42])
+    one = summarise([0.42], 3 / 7)
     assert one.ci_low == one.mean == one.ci_high == 0.42
-    d = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7])
-    assert d.mean == pytest.approx(0.09) and d.p_value == pytest.approx(0.0625)
     assert paired_difference([0.5], [0.4]).p_value is None
     assert paired_difference([0.5, 0.6], [0.5, 0.6]).p_value == 1.0
+    # a t-test reaches significance with 5 repeats, which a Wilcoxon test never can (its floor is 0.0625)
+    assert paired_difference([0.8, 0.81, 0.79, 0.8, 0.82], [0.5, 0.5, 0.5, 0.5, 0.5], 3 / 7).p_value < 0.001
 
 
 def fake_runs(f1: dict[str, list[float]], pr: dict[str, list[float]]) -> list[dict[str, ArmRun]]:
     runs = []
     for i in range(len(f1["baseline"])):
         runs.append({arm: ArmRun(arm, {m: (f1[arm][i] if m == "minority_f1" else pr[arm][i] if m == "pr_auc" else 0.5)
-                                       for m in evaluation.METRICS}, pd.DataFrame(), None, np.zeros(1), np.zeros(1), 0.0)
+                                       for m in evaluation.METRICS}, pd.DataFrame(), None, np.zeros(1), np.zeros(1),
+                                 0.0)
                      for arm in evaluation.ARMS})
     return runs
 
 
+BASE = [0.50, 0.52, 0.48, 0.51, 0.49]
+PR = [0.6, 0.61, 0.59, 0.6, 0.62]
+
+
 def test_verdict_says_threshold_shift_when_the_tuned_baseline_matches():
-    base = [0.50, 0.52, 0.48, 0.51, 0.49]
-    lifted = [v + 0.08 for v in base]
-    f1 = {"baseline": base, "class_weighted": lifted, "threshold_tuned": [v + 0.001 for v in lifted],
-          "augmented": lifted, "tstr": base}
-    pr = {arm: [0.6, 0.61, 0.59, 0.6, 0.62] for arm in evaluation.ARMS}
-    verdict = compare(fake_runs(f1, pr), "logreg").verdict
-    assert "Minority F1 moved by +0.080 over the baseline" in verdict and "is met" in verdict
-    assert "Most of the gain is a threshold shift" in verdict
-    assert "inside split noise" in verdict and "did not earn their place" in verdict
+    lifted = [v + 0.08 + 0.002 * i for i, v in enumerate(BASE)]
+    f1 = {"baseline": BASE, "class_weighted": lifted, "threshold_tuned": [v + 0.001 for v in lifted],
+          "class_weighted_tuned": lifted, "augmented": lifted,
+          "augmented_tuned": [v + e for v, e in zip(lifted, [0.01, -0.01, 0.005, -0.004, 0.0])],
+          "tstr": BASE}
+    comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg", test_train_ratio=3 / 7)
+    assert "Most of the gain is a threshold shift" in comparison.verdict
+    assert "inside split noise" in comparison.verdict and "did not earn their place" in comparison.verdict
+    assert comparison.decision is evaluation.Decision.NOT_EARNED
 
 
 def test_verdict_recognises_a_real_gain():
-    base = [0.50, 0.52, 0.48, 0.51, 0.49]
-    f1 = {"baseline": base, "class_weighted": [v + 0.02 for v in base], "threshold_tuned": [v + 0.03 for v in base],
-          "augmented": [v + 0.10 for v in base], "tstr": base}
-    pr = {arm: [0.6, 0.61, 0.59, 0.6, 0.62] for arm in evaluation.ARMS}
-    pr["augmented"] = [v + 0.05 + 0.01 * i for i, v in enumerate(pr["baseline"])]
-    verdict = compare(fake_runs(f1, pr), "logreg").verdict
-    assert "The gain survives threshold tuning" in verdict and "earned their place" in verdict
+    f1 = {"baseline": BASE, "class_weighted": [v + 0.02 for v in BASE], "threshold_tuned": [v + 0.03 for v in BASE],
+          "class_weighted_tuned": [v + 0.03 for v in BASE], "augmented": [v + 0.10 for v in BASE],
+          "augmented_tuned": [v + 0.11 + 0.003 * i for i, v in enumerate(BASE)], "tstr": BASE}
+    pr = {arm: PR for arm in evaluation.ARMS}
+    pr["augmented"] = [v + 0.05 + 0.01 * i for i, v in enumerate(PR)]
+    comparison = compare(fake_runs(f1, pr), "logreg", test_train_ratio=3 / 7)
+    assert "The gain survives threshold tuning and class weighting" in comparison.verdict
+    assert "earned their place" in comparison.verdict and comparison.decision is evaluation.Decision.EARNED
+    # the same figures on one split claim nothing
+    single = compare(fake_runs({a: v[:1] for a, v in f1.items()}, {a: v[:1] for a, v in pr.items()}), "logreg")
+    assert single.decision is evaluation.Decision.NOT_EARNED and "This is one split" in single.verdict
+
+
+def test_verdict_needs_the_corrected_interval_not_the_plain_one():
+    # a gain of about 0.03 with some split noise: the plain t-interval excludes 0, the corrected one does not
+    noise = [0.0, 0.02, -0.015, 0.01, -0.012]
+    f1 = {arm: BASE for arm in evaluation.ARMS}
+    f1["augmented_tuned"] = [v + 0.03 + e for v, e in zip(BASE, noise)]  # mean gain 0.0306
+    f1["class_weighted_tuned"] = [v + 0.01 for v in BASE]  # the stronger reference: gain 0.0206 over it
+    runs = fake_runs(f1, {arm: PR for arm in evaluation.ARMS})
+    plain = compare(runs, "logreg", test_train_ratio=0.0).differences["augmented_tuned_vs_threshold_tuned"]
+    corrected = compare(runs, "logreg", test_train_ratio=3 / 7).differences["augmented_tuned_vs_threshold_tuned"]
+    assert plain["minority_f1"].ci_low > 0 > corrected["minority_f1"].ci_low
+    assert evaluation.conservative_gain(compare(runs, "logreg", test_train_ratio=3 / 7), "minority_f1").mean == \
+        pytest.approx(0.0206)
 
 
 def test_arms_share_hyperparameters_and_never_fit_on_test_rows(prepared, monkeypatch):
     prep = prepared["german_credit"]
     made, fitted_rows, generated_rows = [], [], []
-    real_make, real_fit, real_generate = evaluation.make_classifier, evaluation.fit_classifier, pipeline.generate
+    real_make, real_fit, real_generate = evaluation.make_strategy, evaluation.fit_strategy, pipeline.generate
+    import core.generators.sampler as sampler_module
+    real_sampler_generate = sampler_module.generate
 
-    def spy_make(name, features, kinds, seed, class_weight=None):
-        made.append((name, seed, class_weight))
-        return real_make(name, features, kinds, seed, class_weight)
+    def spy_make(name, features, kinds, seed, class_weight=None, sampler=None):
+        made.append((name, seed, class_weight, sampler is not None))
+        return real_make(name, features, kinds, seed, class_weight, sampler)
 
-    def spy_fit(model, train, *args):
-        fitted_rows.append(set(train.index))
-        return real_fit(model, train, *args)
+    def spy_fit(model, rows, *args):
+        fitted_rows.append(set(rows.index))
+        return real_fit(model, rows, *args)
 
     def spy_generate(train, *args, **kwargs):
         generated_rows.append(set(train.index))
         return real_generate(train, *args, **kwargs)
 
-    monkeypatch.setattr(evaluation, "make_classifier", spy_make)
-    monkeypatch.setattr(evaluation, "fit_classifier", spy_fit)
+    def spy_sampler_generate(train, *args, **kwargs):
+        generated_rows.append(set(train.index))
+        return real_sampler_generate(train, *args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "make_strategy", spy_make)
+    monkeypatch.setattr(evaluation, "fit_strategy", spy_fit)
     monkeypatch.setattr(pipeline, "generate", spy_generate)
+    monkeypatch.setattr(sampler_module, "generate", spy_sampler_generate)
     config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    result = pipeline.run_experiment(prep.dataset, config)
-    assert {(name, seed) for name, seed, _ in made} == {("logreg", 42), ("logreg", 43)}
-    assert sorted(w for _, _, w in made if w) == ["balanced", "balanced"]  # only the class-weighted arms
+    result = pipeline.run_experiment(prep.dataset, config, n_jobs=1)
+    assert {(name, seed) for name, seed, _, _ in made} == {("logreg", 42), ("logreg", 43)}
+    assert sorted(w for _, _, w, _ in made if w) == ["balanced"] * 4  # class-weighted arm and its tuning model
+    assert sum(with_sampler for *_, with_sampler in made) == 2  # the augmented threshold's model, per repeat
     test_index = set(result.prepared.split.test.index)
-    assert generated_rows[0] == set(result.prepared.train.index) and not generated_rows[0] & test_index
-    assert len(fitted_rows) == 10  # per repeat: four arms and the threshold model
-    for rows in fitted_rows[:5]:
+    train_index = set(result.prepared.train.index)
+    assert generated_rows[0] == train_index and not generated_rows[0] & test_index
+    # the augmented threshold's synthetic rows come from the tuning split's fit part: 75% of the training rows
+    assert generated_rows[1] < train_index and len(generated_rows[1]) == 525
+    assert len(fitted_rows) == 14  # per repeat: four arms and three tuning models
+    for rows in fitted_rows[:7]:
         assert not rows & test_index
-    assert min(fitted_rows[2]) == -280  # the augmented arm holds the 280 synthetic rows
+    assert min(fitted_rows[4]) == -280  # the augmented arm holds the 280 synthetic rows
+    thresholds = {arm: run.threshold for arm, run in result.runs[0].items()}
+    assert thresholds["baseline"] is None and 0 < thresholds["augmented_tuned"] < 1
+    assert thresholds["threshold_tuned"] != thresholds["augmented_tuned"]
+
+
+def test_a_run_without_generation_has_no_synthetic_arms(datasets):
+    config = RunConfig(target="credit_risk", method="class_weighted", repeats=2, validation=False)
+    result = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1)
+    assert result.synthetic is None and set(result.comparison.arms) == set(evaluation.NO_SYNTHETIC_ARMS)
+    assert result.comparison.subject == "class_weighted_tuned"
+    assert result.comparison.decision is evaluation.Decision.NO_GENERATION
+    assert set(result.comparison.differences) == {"class_weighted_tuned_vs_threshold_tuned",
+                                                  "class_weighted_tuned_vs_baseline"}
+
+
+def test_repeats_give_the_same_figures_for_any_n_jobs(datasets):
+    config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
+    one = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1).comparison
+    two = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=2).comparison
+    assert one.arms["augmented_tuned"]["minority_f1"].values == two.arms["augmented_tuned"]["minority_f1"].values
+    assert one.verdict == two.verdict
 
 
 def test_intervals_shrink_with_more_repeats(datasets):

@@ -7,10 +7,10 @@ A thin adapter: `__init__` only stores parameters (scikit-learn's rule, so `clon
 """
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
 from numbers import Integral, Real
 
+import numpy as np
+import pandas as pd
 from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
