@@ -1,4 +1,6 @@
-"""Headless commands: `python -m core analyze | generate | run | compare ...`. Bad input: exit 2 and one line `error: ...`."""
+"""Headless commands: `python -m core analyze | advise | generate | run | compare ...`.
+
+Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +21,7 @@ from core.imbalance import profile_dataset
 from core.leaderboard import build_leaderboard
 from core.models import CLASSIFIERS
 from core.pipeline import augmented, prepare, run_experiment, synthesize
+from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, NO_GENERATION, race_prepared
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
 from core.samples import SAMPLE_DIR
@@ -40,17 +43,30 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--data", required=True)
     analyze.add_argument("--target", required=True)
     analyze.add_argument("--json", action="store_true", help="print JSON instead of text")
+    advise = commands.add_parser("advise", help="race candidate strategies on the training part and recommend one")
+    advise.add_argument("--data", required=True)
+    advise.add_argument("--target", required=True)
+    advise.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
+    advise.add_argument("--seed", type=int, default=42)
+    advise.add_argument("--test-size", type=float, default=0.3, help="the test share `run` sets aside (untouched)")
+    advise.add_argument("--folds", type=int, default=DEFAULT_FOLDS, help="cross-validation folds (2 to 20)")
+    advise.add_argument("--budget-seconds", type=float, default=DEFAULT_BUDGET_S,
+                        help="slow generators enter only when their estimate fits")
+    advise.add_argument("--candidates", help="comma-separated names (default: those that fit the data)")
+    advise.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _parallel_options(advise)
     generate = commands.add_parser("generate", help="write synthetic.csv and augmented_train.csv")
     _shared_generation_options(generate)
     generate.add_argument("--out", required=True)
     run = commands.add_parser("run", help="generate, validate and compare baseline vs augmented; write results.json")
     run.add_argument("--config", help="replay a run config (JSON from the app or a previous run)")
-    _shared_generation_options(run, required=False)
+    _shared_generation_options(run, required=False, no_generation=True)
     run.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
     run.add_argument("--repeats", type=int, default=5, help="repeated stratified splits (1 to 30)")
     run.add_argument("--target-gain", type=float, default=0.05, help="minority F1 gain you need over the baseline")
     run.add_argument("--no-validation", action="store_true", help="skip the validation of the synthetic rows")
     run.add_argument("--out", required=True)
+    _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
     compare.add_argument("--target", required=True)
@@ -62,13 +78,29 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--ratio", type=float, default=1.0)
     compare.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
     compare.add_argument("--out", required=True)
+    _parallel_options(compare)
     return parser
 
 
-def _shared_generation_options(command: argparse.ArgumentParser, required: bool = True) -> None:
+def _parallel_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: all cores)")
+    command.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs there)")
+
+
+def _run_method(text: str) -> str:
+    if text not in METHOD_NAMES and text not in NO_GENERATION:
+        raise CliError(f"Unknown method '{text}'; choose from {', '.join((*NO_GENERATION, *METHOD_NAMES))}.")
+    return text
+
+
+def _shared_generation_options(command: argparse.ArgumentParser, required: bool = True,
+                               no_generation: bool = False) -> None:
     command.add_argument("--data", required=required)
     command.add_argument("--target", required=required)
-    command.add_argument("--method", required=required, choices=METHOD_NAMES, metavar="NAME")
+    if no_generation:  # run also takes the race's two strategies without synthetic rows
+        command.add_argument("--method", required=required, type=_run_method, metavar="NAME")
+    else:
+        command.add_argument("--method", required=required, choices=METHOD_NAMES, metavar="NAME")
     amount = command.add_mutually_exclusive_group()
     amount.add_argument("--ratio", type=float, help="minority:majority after augmentation (default 1.0)")
     amount.add_argument("--count", type=int, help="synthetic rows per smaller class")
@@ -93,6 +125,28 @@ def _analyze(args) -> int:
     for row in profile.typology.to_dict(orient="records"):
         print(f"typology of '{row['class']}': safe {row['safe']}, borderline {row['borderline']}, "
               f"rare {row['rare']}, outlier {row['outlier']}")
+    return 0
+
+
+def _advise(args) -> int:
+    dataset = validate_dataset(read_path(args.data), args.target)
+    prepared = prepare(dataset, args.test_size, args.seed)
+    candidates = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
+    progress = None if args.json else (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+    result = race_prepared(prepared, args.classifier, args.folds, args.budget_seconds, candidates, args.n_jobs,
+                           args.scheduler, progress)
+    if args.json:
+        print(json.dumps(clean(result.to_dict()), indent=2))
+        return 0
+    print(f"recommended: {result.recommended} ({result.kind})")
+    for c in result.candidates:
+        if c.ran:
+            print(f"  {c.name:20s} minority F1 {c.minority_f1.mean:.3f} [{c.minority_f1.ci_low:.3f}, "
+                  f"{c.minority_f1.ci_high:.3f}]  PR-AUC {c.pr_auc.mean:.3f} [{c.pr_auc.ci_low:.3f}, "
+                  f"{c.pr_auc.ci_high:.3f}]  {c.seconds:.1f} s")
+        else:
+            print(f"  {c.name:20s} could not run: {c.error}")
+    print(result.explanation)
     return 0
 
 
@@ -153,13 +207,14 @@ def _run(args) -> int:
         table = read_path(args.data)
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
-    result = run_experiment(dataset, config)
+    result = run_experiment(dataset, config, n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     kinds = dataset.column_types
     write_results(result, out / "results.json")
-    (out / "synthetic.csv").write_text(to_csv_text(result.synthetic.rows, kinds))
-    (out / "augmented_train.csv").write_text(to_csv_text(augmented(result.prepared, result.synthetic), kinds))
+    if result.synthetic is not None:
+        (out / "synthetic.csv").write_text(to_csv_text(result.synthetic.rows, kinds))
+        (out / "augmented_train.csv").write_text(to_csv_text(augmented(result.prepared, result.synthetic), kinds))
     (out / "config.json").write_text(config_json(config))
     card = build_model_card(result)
     (out / "model_card.md").write_text(to_markdown(card))
@@ -180,21 +235,26 @@ def _compare(args) -> int:
     config = RunConfig(target=args.target, method=methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                        test_size=args.test_size, seed=args.seed, amount=Amount("ratio", args.ratio),
                        classifier=args.classifier, repeats=args.repeats)
-    board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {})
+    board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {},
+                              n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     board.rows.to_csv(out / "leaderboard.csv", index=False)
-    (out / "leaderboard.json").write_text(json.dumps(clean({"best": board.best,
-                                                            "rows": board.rows.to_dict(orient="records")}), indent=2))
-    print(board.rows[["method", "minority_f1_gain", "pr_auc_gain", "decision", "error"]].to_string(index=False))
-    print(f"best: {board.best or 'none'} -> {out / 'leaderboard.csv'}")
+    (out / "leaderboard.json").write_text(json.dumps(clean({
+        "best": board.best, "best_chosen_on": "training folds (strategy race); test figures are descriptive",
+        "race": board.race.to_dict() if board.race else None,
+        "rows": board.rows.to_dict(orient="records")}), indent=2))
+    print(board.rows[["method", "fold_minority_f1", "test_minority_f1", "minority_f1_gain", "decision",
+                      "error"]].to_string(index=False))
+    print(f"best on the training folds: {board.best or 'none'} -> {out / 'leaderboard.csv'}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"analyze": _analyze, "generate": _generate, "run": _run, "compare": _compare}[args.command](args)
+        commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare}
+        return commands[args.command](args)
     except SynthBalanceError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2

@@ -1,4 +1,9 @@
-"""What-if comparison of several generators on the same data, splits and classifier: one row per method."""
+"""What-if comparison of several generators on the same data, splits and classifier: one row per strategy.
+
+"Best" is chosen on the strategy race's validation folds inside the training part (`core.race`), never on the
+test split; the test-split figures of each row are the final, descriptive check. The two strategies without
+synthetic rows (tuned threshold, class weights) are rows too.
+"""
 from __future__ import annotations
 
 import time
@@ -8,22 +13,27 @@ import pandas as pd
 
 from core.config import RunConfig
 from core.data import Dataset
-from core.errors import SynthBalanceError
+from core.evaluation import conservative_gain
 from core.generators.base import Progress
-from core.pipeline import run_experiment
-from core.validation.verdict import REJECTED
+from core.pipeline import prepare, run_experiment
+from core.race import NO_GENERATION, RaceResult, SamplerSettings, label_of, race_prepared
 
-COLUMNS = ["method", "seconds", "quality_score", "detection_auc", "coverage", "exact_copies", "near_copies",
-           "dcr_share_vs_holdout", "decision", "minority_f1_gain", "minority_f1_gain_ci_low",
-           "minority_f1_gain_ci_high", "pr_auc_gain", "pr_auc_gain_ci_low", "pr_auc_gain_ci_high", "error"]
+COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high",
+           "fold_pr_auc", "within_noise_of_best", "seconds", "quality_score", "detection_auc", "coverage",
+           "exact_copies", "near_copies", "dcr_share_vs_holdout", "decision", "test_minority_f1", "test_pr_auc",
+           "minority_f1_gain", "minority_f1_gain_ci_low", "minority_f1_gain_ci_high", "pr_auc_gain",
+           "pr_auc_gain_ci_low", "pr_auc_gain_ci_high", "error"]
 
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """rows: one per method (COLUMNS; a failed method has only its name and `error`). best: the method with the
-    highest minority F1 gain among those not rejected by validation (PR-AUC gain breaks ties), or None."""
+    """rows: one per strategy (COLUMNS; a failed one has its name and `error`). fold_* columns come from the race
+    on the training part; test_* and *_gain columns from the test split (gain: at tuned thresholds over the
+    strongest reference without synthetic rows, corrected intervals). best: the race's recommendation (the
+    simplest strategy within noise of the best on the folds). race: the race itself."""
     rows: pd.DataFrame
     best: str | None
+    race: RaceResult | None = None
 
 
 def default_methods(usable: list[str]) -> list[str]:
@@ -33,40 +43,65 @@ def default_methods(usable: list[str]) -> list[str]:
     return wanted + extra
 
 
-def _row(method: str, config: RunConfig, dataset: Dataset, params: dict) -> dict:
+def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict, n_jobs: int | None,
+                  scheduler: str | None) -> dict:
     started = time.perf_counter()
-    result = run_experiment(dataset, replace(config, method=method, params=params))
-    f1 = result.comparison.differences["augmented_vs_baseline"]["minority_f1"]
-    pr = result.comparison.differences["augmented_vs_baseline"]["pr_auc"]
-    v = result.validation
-    return {"method": method, "seconds": time.perf_counter() - started,
+    result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
+                            scheduler=scheduler)
+    comparison, v = result.comparison, result.validation
+    f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
+    subject = comparison.arms[comparison.subject]
+    return {"seconds": time.perf_counter() - started,
             "quality_score": v.fidelity.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,
             "near_copies": v.privacy.near_copies if v else None,
             "dcr_share_vs_holdout": v.privacy.dcr_share_vs_holdout if v else None,
-            "decision": v.verdict.decision if v else None, "minority_f1_gain": f1.mean,
-            "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high, "pr_auc_gain": pr.mean,
-            "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high, "error": ""}
+            "decision": v.verdict.decision if v else None,
+            "test_minority_f1": subject["minority_f1"].mean, "test_pr_auc": subject["pr_auc"].mean,
+            "minority_f1_gain": f1.mean, "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high,
+            "pr_auc_gain": pr.mean, "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high}
 
 
 def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], progress: Progress | None = None,
-                      params_for=None) -> Leaderboard:
-    """Run the config once per method, one after another; a method that fails keeps its error in its row.
+                      params_for=None, n_jobs: int | None = None, scheduler: str | None = None,
+                      folds: int = 5) -> Leaderboard:
+    """Race the strategies on the training part's folds, then run the config once per strategy for the test
+    figures. A strategy that fails (any exception) keeps its message in its row; the others go on.
     params_for(method) gives that method's parameters (default: its defaults)."""
+    strategies = list(dict.fromkeys([*NO_GENERATION, *methods]))
+    params = {m: (params_for(m) if params_for else {}) for m in strategies if m not in NO_GENERATION}
+    if progress:
+        progress(0.0, "Racing the strategies on the training folds")
+    prepared = prepare(dataset, config.test_size, config.seed, config.cleaning)
+    settings = SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
+                               params={m: p for m, p in params.items() if p})
+    race = race_prepared(prepared, config.classifier, folds, candidates=strategies, n_jobs=n_jobs,
+                         scheduler=scheduler, settings=settings,
+                         progress=(lambda f, m: progress(0.4 * f, m)) if progress else None)
+    by_name = {c.name: c for c in race.candidates}
     rows = []
-    for index, method in enumerate(methods):
+    for index, method in enumerate(strategies):
         if progress:
-            progress(index / len(methods), f"{method}: {index + 1} of {len(methods)}")
+            progress(0.4 + 0.6 * index / len(strategies), f"{label_of(method)}: test split, {index + 1} of "
+                                                          f"{len(strategies)}")
+        candidate = by_name.get(method)
+        row = {"method": method, "label": label_of(method),
+               "kind": "no_generation" if method in NO_GENERATION else "generator", "error": ""}
+        if candidate is not None and candidate.ran:
+            row.update({"fold_minority_f1": candidate.minority_f1.mean,
+                        "fold_minority_f1_ci_low": candidate.minority_f1.ci_low,
+                        "fold_minority_f1_ci_high": candidate.minority_f1.ci_high,
+                        "fold_pr_auc": candidate.pr_auc.mean,
+                        "within_noise_of_best": candidate.vs_best is None or candidate.vs_best.ci_high >= 0})
+        elif candidate is not None:
+            row["error"] = candidate.error
         try:
-            rows.append(_row(method, config, dataset, params_for(method) if params_for else {}))
-        except SynthBalanceError as exc:
-            rows.append({"method": method, "error": " ".join(str(exc).split())})
+            row.update(_test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler))
+        except Exception as exc:  # one strategy's failure, whatever its type, stays in its row
+            row["error"] = row["error"] or " ".join(str(exc).split()) or type(exc).__name__
+        rows.append(row)
     if progress:
         progress(1.0, "Done")
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     table["error"] = table["error"].fillna("")
-    eligible = table.loc[(table["error"] == "") & (table["decision"] != REJECTED)]
-    best = None
-    if not eligible.empty:
-        best = str(eligible.sort_values(["minority_f1_gain", "pr_auc_gain"], ascending=False).iloc[0]["method"])
-    return Leaderboard(rows=table, best=best)
+    return Leaderboard(rows=table, best=race.recommended, race=race)

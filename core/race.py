@@ -149,25 +149,38 @@ def candidates_for(feature_kinds: dict[str, str], train_counts: dict[str, int], 
     return sorted(wanted, key=simplicity), skipped
 
 
-def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, str], seed: int):
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How generators make rows in the race, as in the run: the amount (an Amount, or imbalanced-learn's
+    'auto'), row rules, the density filter, and per-method parameters ({method: {param: value}})."""
+    amount: object = "auto"
+    rules: tuple[str, ...] = ()
+    density: object = None
+    params: dict = field(default_factory=dict)
+
+
+def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, str], seed: int,
+              settings: SamplerSettings = SamplerSettings()):
     if name == "threshold_tuned":
         return make_strategy(classifier, features, kinds, seed)
     if name == "class_weighted":
         return make_strategy(classifier, features, kinds, seed, "balanced")
-    sampler = GeneratorSampler(method=name, kinds={c: kinds[c] for c in features}, random_state=seed)
+    sampler = GeneratorSampler(method=name, params=settings.params.get(name), sampling_strategy=settings.amount,
+                               kinds={c: kinds[c] for c in features}, rules=tuple(settings.rules),
+                               density=settings.density, random_state=seed)
     return make_strategy(classifier, features, kinds, seed, sampler=sampler)
 
 
 def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
                 minority: list[str], majority: str, seed: int, fold_index: dict[int, tuple[np.ndarray, np.ndarray]],
-                task: tuple[str, int]) -> FoldScore:
+                settings: SamplerSettings, task: tuple[str, int]) -> FoldScore:
     """Fit one candidate on one fold's training rows (tuning its threshold inside them), score its validation rows."""
     name, fold = task
     started = time.perf_counter()
     fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
     task_seed = seed + fold
     try:
-        strategy = _strategy(name, classifier, features, kinds, task_seed)
+        strategy = _strategy(name, classifier, features, kinds, task_seed, settings)
         threshold = tune_threshold(strategy, fit_rows, target, features, minority, task_seed)
         model = fit_strategy(strategy, fit_rows, target, features)
         proba = strategy_proba(model, check_rows, features)
@@ -260,7 +273,7 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
          majority: str, classifier: str = "logreg", folds: int = DEFAULT_FOLDS, seed: int = 42,
          test_size: float = 0.3, budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
          n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
-         should_stop: StopRequested | None = None) -> RaceResult:
+         should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings()) -> RaceResult:
     """Race the candidates on `train` (the training part only) with stratified K-fold cross-validation.
 
     candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). The budget
@@ -302,7 +315,7 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
 
     started = time.perf_counter()
     scores = parallel_map(partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
-                                  fold_index), tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
+                                  fold_index, settings), tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
                           should_stop=should_stop)
     results = []
     for name in candidates:
@@ -328,10 +341,11 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
 def race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOLDS,
                   budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
                   n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
-                  should_stop: StopRequested | None = None) -> RaceResult:
+                  should_stop: StopRequested | None = None,
+                  settings: SamplerSettings = SamplerSettings()) -> RaceResult:
     """The race on a Prepared's cleaned training part (the split `run` uses for the same seed and test share)."""
     dataset, profile = prepared.dataset, prepared.profile
     return race(prepared.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
                 profile.majority_class, classifier, folds, prepared.split.seed, prepared.split.test_size,
-                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop)
+                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings)
 
