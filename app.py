@@ -39,6 +39,9 @@ def sidebar() -> None:
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))
+        _state.keep("scheduler", st.text_input(
+            "Dask scheduler (optional)", key=_state.prime("scheduler", ""), placeholder="tcp://host:8786",
+            help="Run the race, repeats and leaderboard on a Dask cluster. Empty: this machine, all cores.").strip())
         dataset = _flow.current_dataset(show_error=False)
         prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
         steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared),

@@ -132,7 +132,8 @@ def _advise(args) -> int:
     dataset = validate_dataset(read_path(args.data), args.target)
     prepared = prepare(dataset, args.test_size, args.seed)
     candidates = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
-    progress = None if args.json else (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr))
+    interactive = sys.stderr.isatty() and not args.json  # progress for a person at a terminal, not for pipes
+    progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if interactive else None
     result = race_prepared(prepared, args.classifier, args.folds, args.budget_seconds, candidates, args.n_jobs,
                            args.scheduler, progress)
     if args.json:

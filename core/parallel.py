@@ -48,7 +48,7 @@ def cluster(scheduler: str | None) -> Iterator[None]:
         raise ConfigError(f"Could not reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT_S} s "
                           f"({type(exc).__name__}). Check the address and that the scheduler is running.") from None
     try:
-        with joblib.parallel_config(backend="dask", wait_for_workers_timeout=CONNECT_TIMEOUT_S * 6):
+        with joblib.parallel_config(backend="dask", client=client, wait_for_workers_timeout=CONNECT_TIMEOUT_S * 6):
             yield
     finally:
         client.close()

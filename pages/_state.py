@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy im
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
+    from core.race import RaceResult
     from core.validation.validate import ValidationResult
     from core.validation.verdict import Thresholds
 
@@ -223,3 +224,37 @@ def is_prepared(dataset: Dataset) -> bool:
     """A page has prepared this dataset with the current split and cleaning settings."""
     key = st.session_state.get("prepared_key")
     return bool(key) and key == _preparation_key(dataset, seed(), test_size(), cleaning_plan())
+
+
+RACES, STRATEGY = "races", "comparison_strategy"
+
+
+def race(key: tuple) -> RaceResult | None:
+    """The strategy race measured for these data, split and settings (cached per key for the session)."""
+    return st.session_state.get(RACES, {}).get(key)
+
+
+def set_race(key: tuple, result: RaceResult) -> None:
+    races = dict(st.session_state.get(RACES, {}))
+    races[key] = result
+    st.session_state[RACES] = races
+
+
+def comparison_strategy() -> str | None:
+    """The strategy the Comparison page judges when the analyst chose 'use this' ('threshold_tuned',
+    'class_weighted' or a method name); None: the generated rows' method."""
+    return st.session_state.get(STRATEGY)
+
+
+def set_comparison_strategy(name: str | None) -> None:
+    st.session_state[STRATEGY] = name
+
+
+def scheduler() -> str | None:
+    """The Dask scheduler address from the sidebar ('' or None: this machine)."""
+    return remembered("scheduler", "") or None
+
+
+def n_jobs() -> int | None:
+    """Worker processes on this machine for the race, repeats and leaderboard (None: all cores)."""
+    return None

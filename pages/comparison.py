@@ -9,22 +9,40 @@ import streamlit as st
 from core.config import MAX_REPEATS, RunConfig
 from core.data import LEVEL_KINDS
 from core.errors import GenerationCancelled, SynthBalanceError
-from core.evaluation import ARMS, HEADLINE, Targets
+from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
+from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
 from pages import _flow, _state
 
-ARM_LABELS = {"baseline": "baseline", "class_weighted": "class weights", "threshold_tuned": "tuned threshold",
-              "augmented": "augmented", "tstr": "synthetic only (TSTR)"}
+DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, Decision.WORSE: st.error,
+                Decision.NO_GENERATION: st.info}
+STRATEGY_LABELS = {"threshold_tuned": "Tuned threshold only (no synthetic rows)",
+                   "class_weighted": "Class weights + tuned threshold (no synthetic rows)"}
 
 st.title("Comparison")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
-synthetic = _flow.current_synthetic(prepared)
 settings = _state.generation_settings() or {}
 dataset = prepared.dataset
+has_rows = _state.synthetic() is not None and _state.synthetic_matches(prepared)
+options = ([settings.get("method")] if has_rows and settings.get("method") else []) + list(NO_GENERATION)
+wanted = _state.comparison_strategy()
+if wanted not in options:
+    if wanted is not None and wanted not in NO_GENERATION:
+        st.info("The measured recommendation is a generator: generate its rows first.")
+    wanted = options[0]
+strategy = st.selectbox("Strategy to judge", options, index=options.index(wanted),
+                        format_func=lambda m: STRATEGY_LABELS.get(m) or f"Synthetic rows from {METHOD_LABELS[m]}",
+                        key="w_strategy", help="Generate rows on the Generation page to judge a generator; the "
+                                               "Method page's measurement can recommend a strategy without them.")
+_state.set_comparison_strategy(strategy)
+if not has_rows:
+    st.caption("No synthetic rows yet: generate them on the Generation page to judge a generator here.")
+if strategy not in NO_GENERATION:
+    synthetic = _flow.current_synthetic(prepared)
 
 c1, c2, c3, c4 = st.columns(4)
 classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
@@ -37,23 +55,26 @@ levels = ["(none)"] + [c for c in dataset.features if dataset.column_types[c] in
 sensitive = c4.selectbox("Sensitive attribute (fairness)", levels, key=_state.prime("sensitive", "(none)"))
 for name, value in (("classifier", classifier), ("repeats", repeats), ("target_gain", gain), ("sensitive", sensitive)):
     _state.keep(name, value)
-st.caption(f"Method {settings.get('method')} with the settings used on the Generation page; every arm uses the same "
-           "classifier and hyperparameters; the test rows are only scored.")
+st.caption("Every arm uses the same classifier and hyperparameters, and is also scored at a decision threshold "
+           "tuned on its own training part; the test rows are only scored."
+           + (" Generator settings: those used on the Generation page." if strategy not in NO_GENERATION else ""))
 
 if st.button("Run the comparison", type="primary", key="run_comparison"):
     amount = settings.get("amount", {"rule": "ratio", "value": 1.0})
     density = settings.get("density")
-    config = RunConfig(target=dataset.target, method=settings.get("method", synthetic.method), data=dataset.name,
+    config = RunConfig(target=dataset.target, method=strategy, data=dataset.name,
                        data_sha256=dataset.sha256, column_types=_state.type_overrides(),
                        cleaning=_state.cleaning_plan(), test_size=_state.test_size(), seed=_state.seed(),
-                       amount=Amount(amount["rule"], amount["value"]), params=settings.get("params", {}),
+                       amount=Amount(amount["rule"], amount["value"]),
+                       params=settings.get("params", {}) if strategy not in NO_GENERATION else {},
                        rules=tuple(settings.get("constraints", {}).get("rules", [])),
                        density=DensityFilter(**density) if density else None, classifier=classifier,
                        repeats=int(repeats), targets=Targets(float(gain)),
                        sensitive_attribute=None if sensitive == "(none)" else sensitive)
     bar = st.progress(0.0, text="Starting...")
     try:
-        result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
     except GenerationCancelled as exc:
         st.warning(str(exc))
     except SynthBalanceError as exc:
@@ -66,45 +87,54 @@ result = _state.experiment()
 if result is None:
     st.stop()
 comparison, detail_view = result.comparison, result.detail
-verdict_box = st.success if "earned their place" in comparison.verdict and "did not" not in comparison.verdict \
-    else st.warning
-verdict_box(comparison.verdict)
+DECISION_BOX[comparison.decision](comparison.verdict)
 
 st.subheader("Metrics on the test rows")
+shown = [arm for arm in ARMS if arm in comparison.arms]
+tuned_first = [a for a in shown if a.endswith("_tuned")] + [a for a in shown if not a.endswith("_tuned")]
 rows = []
-for arm in ARMS:
-    row = {"arm": ARM_LABELS[arm]}
+for arm in tuned_first:
+    row = {"arm": ARM_LABELS[arm], "threshold": "tuned on training rows" if arm.endswith("_tuned") else "0.5 / argmax"}
     for metric in HEADLINE:
-        s = comparison.arms[arm][metric]
-        row[metric] = f"{s.mean:.3f}" + (f" [{s.ci_low:.3f}, {s.ci_high:.3f}]" if comparison.repeats > 1 else "")
-    if arm != "baseline":
-        base = comparison.arms["baseline"]["minority_f1"].mean
-        row["minority F1 vs baseline"] = f"{comparison.arms[arm]['minority_f1'].mean - base:+.3f}"
+        s_ = comparison.arms[arm][metric]
+        row[metric] = f"{s_.mean:.3f}" + (f" [{s_.ci_low:.3f}, {s_.ci_high:.3f}]" if comparison.repeats > 1 else "")
     rows.append(row)
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table")
-st.caption(f"Mean over {comparison.repeats} split(s)" + (" with 95% confidence intervals." if comparison.repeats > 1
-                                                          else "."))
-differences = pd.DataFrame([{"comparison": name.replace("_", " "), "metric": metric, "mean": d.mean,
-                             "ci low": d.ci_low, "ci high": d.ci_high, "Wilcoxon p": d.p_value}
+st.caption(f"Mean over {comparison.repeats} split(s)" + (
+    f"; 95% intervals by the {comparison.correction}, which widens the plain interval because repeated splits "
+    "share most of their training rows." if comparison.repeats > 1 else ".")
+    + " The tuned arms come first: they are the fair comparison; the untuned arms are a secondary view.")
+differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in name.split("_vs_")),
+                             "metric": metric, "mean": d.mean, "ci low": d.ci_low, "ci high": d.ci_high,
+                             "p (corrected t-test)": d.p_value}
                             for name, metrics in comparison.differences.items() for metric, d in metrics.items()
                             if metric in ("minority_f1", "pr_auc", "roc_auc")])
 st.dataframe(differences, hide_index=True, width="stretch", key="differences_table")
+st.caption("p: two-sided corrected resampled t-test, which can reach significance from 2 repeats on; none with one "
+           "split.")
 
 st.subheader("Confusion matrices (first split)")
 columns = st.columns(3)
-for box, arm in zip(columns, ("baseline", "threshold_tuned", "augmented")):
+judged = "augmented_tuned" if "augmented_tuned" in result.runs[0] else comparison.subject
+for box, arm in zip(columns, dict.fromkeys(("baseline", "threshold_tuned", judged))):
     matrix = result.runs[0][arm].confusion
     box.plotly_chart(px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", title=ARM_LABELS[arm],
                                labels={"x": "predicted", "y": "true"}), width="stretch", key=f"confusion_{arm}")
 left, right = st.columns(2)
-left.plotly_chart(px.line(detail_view.roc, x="fpr", y="tpr", color="arm", title="ROC curve (first split)"),
+per_class = detail_view.roc["class"].nunique() > 1
+left.plotly_chart(px.line(detail_view.roc, x="fpr", y="tpr", color="arm", line_dash="class" if per_class else None,
+                          title="ROC curve (first split" + (", one-vs-rest per class)" if per_class else ")")),
                   width="stretch", key="roc")
 right.plotly_chart(px.line(detail_view.pr, x="recall", y="precision", color="arm",
-                           title="Precision-recall curve (first split)"), width="stretch", key="pr")
-sweep = detail_view.sweep.melt(id_vars=["arm", "threshold"], var_name="metric", value_name="value")
+                           line_dash="class" if per_class else None,
+                           title="Precision-recall curve (first split" + (", per class)" if per_class else ")")),
+                   width="stretch", key="pr")
+sweep = detail_view.sweep.melt(id_vars=["arm", "class", "threshold"], var_name="metric", value_name="value")
 st.plotly_chart(px.line(sweep, x="threshold", y="value", color="metric", line_dash="arm",
-                        title="Minority precision, recall and F1 against the decision threshold"),
+                        facet_col="class" if per_class else None,
+                        title="Test rows: precision, recall and F1 against the threshold (descriptive)"),
                 width="stretch", key="sweep")
+st.caption(SWEEP_NOTE)
 
 st.subheader("Errors of the augmented model (first split)")
 a, b = st.columns(2)

@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.config import RunConfig
+from core.errors import SynthBalanceError
 from core.generators.amount import Amount
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
@@ -33,19 +34,27 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
                        classifier=classifier, repeats=int(repeats))
     bar = st.progress(0.0, text="Starting...")
     deep = {"epochs": int(epochs)}
-    board = build_leaderboard(dataset, config, methods,
-                              progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                              params_for=lambda m: deep if m in ("ctgan", "tvae") else {})
-    _state.set_leaderboard(board)
+    try:
+        board = build_leaderboard(dataset, config, methods,
+                                  progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                  params_for=lambda m: deep if m in ("ctgan", "tvae") else {},
+                                  n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
+    except SynthBalanceError as exc:
+        st.error(str(exc))
+    else:
+        _state.set_leaderboard(board)
 
 board = _state.leaderboard()
 if board is None:
     st.stop()
 if board.best:
-    st.success(f"Best under the validation thresholds: **{METHOD_LABELS[board.best]}** (largest minority F1 gain "
-               "among methods not rejected by validation).")
-else:
-    st.warning("No method both ran and passed validation without a rejection.")
+    from core.race import label_of
+
+    st.success(f"Best on the training folds: **{label_of(board.best)}** (the simplest strategy within noise of the "
+               "best minority F1 in cross-validation on the training part). The test-split columns are the final, "
+               "descriptive check; nothing here was chosen on them.")
+    if board.race is not None:
+        st.caption(board.race.explanation)
 table = board.rows.copy()
 table.insert(0, "best", ["*" if m == board.best else "" for m in table["method"]])
 st.dataframe(table, hide_index=True, width="stretch", key="board_table",

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
+from core.errors import GenerationCancelled, SynthBalanceError
 from core.generators.registry import METHOD_LABELS, REGISTRY
+from core.models import CLASSIFIERS
 from pages import _flow, _state
 
 st.title("Method")
@@ -33,6 +36,72 @@ if choice != _state.chosen_method():
     _state.keep("gen_method", choice)  # the Generation page opens on the method chosen here
     st.session_state.pop("w_gen_method", None)
 _state.set_chosen_method(choice)
+
+st.subheader("Measure on my data")
+st.caption("The ranking above is instant and blind. This races the candidate strategies with cross-validation on "
+           "your training part only (the test part is never touched) and recommends the simplest one within noise "
+           "of the best: it may well say \"do not generate\".")
+r1, r2, r3 = st.columns(3)
+race_classifier = r1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
+                               key=_state.prime("race_classifier", "logreg"))
+race_folds = r2.slider("Folds", 2, 10, key=_state.prime("race_folds", 5))
+race_budget = r3.number_input("Time budget for slow generators (s)", 10, 3600, step=10,
+                              key=_state.prime("race_budget", 120),
+                              help="CTGAN and TVAE enter the race only when their estimated time fits.")
+for name, value in (("race_classifier", race_classifier), ("race_folds", race_folds), ("race_budget", race_budget)):
+    _state.keep(name, value)
+race_key = (_state.prepared_key(prepared), race_classifier, int(race_folds), float(race_budget))
+if st.button("Measure on my data", type="primary", key="run_race"):
+    from core.race import race_prepared
+
+    bar = st.progress(0.0, text="Starting...")
+    # Any click (this button included) makes Streamlit stop this run at its next progress update.
+    st.button("Stop", key="stop_race", help="Cancel the measurement; nothing is kept.")
+    try:
+        measured = race_prepared(prepared, race_classifier, int(race_folds), float(race_budget),
+                                 n_jobs=_state.n_jobs(), scheduler=_state.scheduler(),
+                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+    except GenerationCancelled as exc:
+        st.warning(str(exc))
+    except SynthBalanceError as exc:
+        st.error(str(exc))
+    else:
+        _state.set_race(race_key, measured)
+        bar.progress(1.0, text=f"Done in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s)")
+measured = _state.race(race_key)
+if measured is not None:
+    from core.race import label_of
+
+    box = st.success if measured.kind == "no_generation" else st.info
+    box(f"Measured recommendation: **{label_of(measured.recommended)}**. {measured.explanation}")
+    ran = [c for c in measured.candidates if c.ran]
+    chart = go.Figure()
+    for metric, colour in (("minority_f1", "#2f6f8f"), ("pr_auc", "#e07b39")):
+        chart.add_trace(go.Bar(
+            name="minority F1 (tuned threshold)" if metric == "minority_f1" else "PR-AUC",
+            x=[c.label for c in ran], y=[getattr(c, metric).mean for c in ran], marker_color=colour,
+            error_y={"type": "data", "symmetric": False,
+                     "array": [getattr(c, metric).ci_high - getattr(c, metric).mean for c in ran],
+                     "arrayminus": [getattr(c, metric).mean - getattr(c, metric).ci_low for c in ran]}))
+    chart.update_layout(barmode="group", title=f"Cross-validated on {measured.folds} folds of the training part "
+                        "(corrected 95% intervals)", yaxis_title="score", height=420)
+    st.plotly_chart(chart, width="stretch", key="race_chart")
+    st.dataframe(pd.DataFrame([{
+        "strategy": c.label, "minority F1": None if not c.ran else round(c.minority_f1.mean, 3),
+        "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
+        "PR-AUC": None if not c.ran else round(c.pr_auc.mean, 3),
+        "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
+        "seconds": round(c.seconds, 1), "note": c.error} for c in measured.candidates]),
+        hide_index=True, width="stretch", key="race_table")
+    st.caption(f"Intervals: {measured.correction}. Left out: "
+               + ("; ".join(f"{label_of(n)} ({why})" for n, why in measured.skipped) or "none") + ".")
+    if st.button(f"Use this: {label_of(measured.recommended)}", key="use_race"):
+        _state.set_comparison_strategy(measured.recommended)
+        if measured.kind == "generator" and measured.recommended in usable:
+            _state.keep("gen_method", measured.recommended)
+            st.session_state.pop("w_gen_method", None)
+            _state.set_chosen_method(measured.recommended)
+        st.switch_page("pages/comparison.py" if measured.kind == "no_generation" else "pages/generation.py")
 
 st.subheader("About the methods")
 for r in advice.ranked:

@@ -13,18 +13,38 @@ def test_comparison_one_repeat_with_fairness():
     at.button(key="run_comparison").click().run()
     assert not at.exception
     result = at.session_state["experiment"]
-    verdict = (list(at.warning) + list(at.success))[0].value
+    verdict = (list(at.warning) + list(at.success) + list(at.error))[0].value
     assert verdict == result.comparison.verdict and "This is one split" in verdict
     table = at.dataframe[0].value
-    assert table["arm"].tolist() == ["baseline", "class weights", "tuned threshold", "augmented",
-                                     "synthetic only (TSTR)"]
-    augmented = result.comparison.arms["augmented"]["minority_f1"].mean
-    assert table.loc[3, "minority_f1"] == f"{augmented:.3f}"
+    assert table["arm"].tolist() == ["baseline, tuned threshold", "class weights, tuned threshold",
+                                     "augmented, tuned threshold", "baseline", "class weights", "augmented",
+                                     "real majority + synthetic minority"]
+    augmented = result.comparison.arms["augmented_tuned"]["minority_f1"].mean
+    assert table.loc[2, "minority_f1"] == f"{augmented:.3f}"
     assert len(at.get("plotly_chart")) == 6  # three confusion matrices, ROC, PR, threshold sweep
     fairness = at.dataframe[-2].value
     assert set(fairness["arm"]) == {"baseline", "augmented"} and fairness["rows"].sum() == 2 * 300
 
 
-def test_comparison_needs_synthetic_rows():
+def test_comparison_without_synthetic_rows_judges_a_strategy_without_them():
     at = go(open_app(), "comparison")
-    assert not at.exception and at.info[0].value == "Generate synthetic rows first."
+    assert not at.exception
+    assert at.selectbox(key="w_strategy").options == ["Tuned threshold only (no synthetic rows)",
+                                                      "Class weights + tuned threshold (no synthetic rows)"]
+    at.selectbox(key="w_strategy").set_value("class_weighted").run()
+    at.slider(key="w_repeats").set_value(2).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    assert result.synthetic is None and result.comparison.subject == "class_weighted_tuned"
+    assert at.info[-1].value == result.comparison.verdict and "No synthetic rows" in at.info[-1].value
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run():
+    at = open_app()
+    at.session_state["v_scheduler"] = "tcp://127.0.0.1:9"  # what the sidebar's field keeps
+    at = go(at, "comparison")
+    at.slider(key="w_repeats").set_value(2).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    assert any("Could not reach the Dask scheduler at 'tcp://127.0.0.1:9'" in e.value for e in at.error)

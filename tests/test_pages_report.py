@@ -63,8 +63,9 @@ def test_compare_generators_page():
     at.button(key="run_board").click().run()
     assert not at.exception
     board = at.session_state["leaderboard"]
-    assert board.best == "gaussian_copula"
+    assert board.best == board.race.recommended
     table = at.dataframe[0].value
-    assert table.loc[table["method"] == "gaussian_copula", "best"].item() == "*"
+    assert table.loc[table["method"] == board.best, "best"].item() == "*"
+    assert "Best on the training folds" in at.success[0].value
     assert "numeric columns only" in table.loc[table["method"] == "adasyn", "error"].item()
     assert len(at.get("plotly_chart")) == 1

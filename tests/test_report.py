@@ -95,14 +95,32 @@ def test_bundle_holds_every_file(german_run):
     assert json.loads(archive.read("results.json"))["generation"]["n_synthetic"] == 280
 
 
-def test_leaderboard_keeps_going_past_a_failing_generator(datasets):
+def test_leaderboard_keeps_going_past_a_failing_generator(datasets, monkeypatch):
+    import core.generators.registry as registry
+    real_fit = registry._fit_sampler
+
+    def copula_breaks(method, task, classes):  # an unexpected error type, not the app's own
+        if method == "gaussian_copula":
+            raise RuntimeError("copula exploded")
+        return real_fit(method, task, classes)
+
+    monkeypatch.setattr(registry, "_fit_sampler", copula_breaks)
     config = RunConfig(target="credit_risk", method="smote", repeats=1)
-    board = build_leaderboard(datasets["german_credit"], config, ["random_oversampler", "adasyn", "gaussian_copula"])
+    board = build_leaderboard(datasets["german_credit"], config, ["random_oversampler", "adasyn", "gaussian_copula"],
+                              n_jobs=1)
     rows = board.rows.set_index("method")
+    assert list(rows.index) == ["threshold_tuned", "class_weighted", "random_oversampler", "adasyn",
+                                "gaussian_copula"]
     assert "ADASYN handles numeric columns only" in rows.loc["adasyn", "error"]
-    assert rows.loc["random_oversampler", "error"] == "" and rows.loc["gaussian_copula", "error"] == ""
-    assert rows.loc["random_oversampler", "exact_copies"] == 280 and rows.loc["random_oversampler", "decision"] == "rejected"
-    assert board.best == "gaussian_copula"  # the only method that ran and was not rejected
+    assert "copula exploded" in rows.loc["gaussian_copula", "error"]
+    assert rows.loc["random_oversampler", "error"] == "" and rows.loc["threshold_tuned", "error"] == ""
+    assert rows.loc["random_oversampler", "exact_copies"] == 280 and rows.loc["random_oversampler", "decision"] == \
+        "rejected"
+    # best is chosen on the race's training folds, never on the test split
+    assert board.best == board.race.recommended
+    fold = {c.name: c.minority_f1.mean for c in board.race.candidates if c.ran}
+    assert rows.loc["threshold_tuned", "fold_minority_f1"] == pytest.approx(fold["threshold_tuned"])
+    assert pd.isna(rows.loc["threshold_tuned", "dcr_share_vs_holdout"])  # no synthetic rows, nothing to judge
 
 
 def test_compare_command_writes_the_leaderboard(tmp_path):
@@ -111,6 +129,7 @@ def test_compare_command_writes_the_leaderboard(tmp_path):
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "leaderboard.csv")
-    assert table["method"].tolist() == ["smote", "adasyn", "random_oversampler"]
+    assert table["method"].tolist() == ["threshold_tuned", "class_weighted", "smote", "adasyn", "random_oversampler"]
     data = json.loads((tmp_path / "leaderboard.json").read_text())
-    assert len(data["rows"]) == 3 and data["best"] in ("smote", "adasyn", "random_oversampler", None)
+    assert len(data["rows"]) == 5 and data["best"] == data["race"]["recommended"]
+    assert data["best_chosen_on"].startswith("training folds")

@@ -1,0 +1,34 @@
+"""Method page: the instant ranking, then the measured race with a small budget, and 'use this'."""
+from __future__ import annotations
+
+from tests.apptest_helpers import go, open_app
+
+
+def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison():
+    at = go(open_app(), "method")
+    assert at.dataframe[0].value["method"].iloc[0] == "SMOTE-NC"  # the instant ranking is there first
+    at.slider(key="w_race_folds").set_value(3).run()
+    at.number_input(key="w_race_budget").set_value(10).run()  # CTGAN and TVAE cannot fit 10 s
+    at.button(key="run_race").click().run()
+    assert not at.exception
+    races = at.session_state["races"]
+    result = next(iter(races.values()))
+    assert result.folds == 3 and {n for n, _ in result.skipped} == {"ctgan", "tvae"}
+    shown = at.dataframe[2].value  # ranking, matrix, then the race
+    assert shown["strategy"].tolist() == [c.label for c in result.candidates]
+    assert any(result.explanation in box.value for box in [*at.success, *at.info])
+    assert at.get("plotly_chart")  # the race chart
+    at.button(key="use_race").click().run()
+    assert not at.exception
+    assert at.session_state["comparison_strategy"] == result.recommended
+
+
+def test_an_unknown_scheduler_on_the_method_page_is_an_error_message():
+    at = open_app()
+    assert at.text_input(key="w_scheduler").value == ""  # the sidebar's field, empty: this machine
+    at.session_state["v_scheduler"] = "not-an-address"  # AppTest does not redraw the sidebar on reruns
+    at = go(at, "method")
+    at.slider(key="w_race_folds").set_value(2).run()
+    at.button(key="run_race").click().run()
+    assert not at.exception
+    assert any("is not of the form tcp://HOST:PORT" in e.value for e in at.error)
