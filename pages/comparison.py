@@ -34,8 +34,9 @@ if wanted not in options:
     if wanted is not None and wanted not in NO_GENERATION:
         st.info("The measured recommendation is a generator: generate its rows first.")
     wanted = options[0]
+strategy_labels = {m: STRATEGY_LABELS.get(m) or f"Synthetic rows from {METHOD_LABELS[m]}" for m in options}
 strategy = st.selectbox("Strategy to judge", options, index=options.index(wanted),
-                        format_func=lambda m: STRATEGY_LABELS.get(m) or f"Synthetic rows from {METHOD_LABELS[m]}",
+                        format_func=strategy_labels.get,  # a dict's method: session state must pickle
                         key="w_strategy", help="Generate rows on the Generation page to judge a generator; the "
                                                "Method page's measurement can recommend a strategy without them.")
 _state.set_comparison_strategy(strategy)

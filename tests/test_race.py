@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import core.race as race_module
@@ -144,3 +145,19 @@ def test_run_takes_a_strategy_without_generation(tmp_path):
     assert results["evaluation"]["subject"] == "threshold_tuned"
     assert len(results["evaluation"]["tuned_thresholds"]["threshold_tuned"]) == 2
     assert "Nadeau & Bengio" in results["evaluation"]["interval"]
+
+
+def test_null_calibration_logic_on_a_small_case():
+    from bench.null_calibration import declared, rejection_rates
+
+    # 0.03 +- small noise: the plain t-interval excludes 0, the corrected one (ratio 3/7) does not (see the
+    # evaluation tests for the arithmetic); Wilcoxon cannot reach 0.05 with 5 values.
+    tight = np.array([0.03, 0.05, 0.015, 0.04, 0.018])
+    flags = declared(tight, 3 / 7)
+    assert flags == {"before (plain t-interval)": True, "Wilcoxon p < 0.05": False,
+                     "after (corrected t-interval)": False}
+    clear = np.array([0.30, 0.31, 0.29, 0.30, 0.32])
+    noise = np.array([0.01, -0.02, 0.015, -0.01, 0.004])
+    rates = rejection_rates([tight, clear, noise, noise], 3 / 7)
+    assert rates == {"before (plain t-interval)": 0.5, "Wilcoxon p < 0.05": 0.0,
+                     "after (corrected t-interval)": 0.25}
