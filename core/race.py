@@ -191,9 +191,11 @@ def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: di
         values = metric_values(truth, decide(proba, minority, threshold), proba, minority, majority)
         return FoldScore(name, fold, values["minority_f1"], values["pr_auc"], threshold,
                          time.perf_counter() - started)
-    except (SynthBalanceError, ValueError, np.linalg.LinAlgError) as exc:  # one candidate's failure, not the race's
-        return FoldScore(name, fold, float("nan"), float("nan"), None, time.perf_counter() - started,
-                         " ".join(str(exc).split()) or type(exc).__name__)
+    except Exception as exc:  # one candidate's failure, whatever its type, stays in its row; the race goes on
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        if not isinstance(exc, SynthBalanceError):
+            message = f"{type(exc).__name__}: {message}"
+        return FoldScore(name, fold, float("nan"), float("nan"), None, time.perf_counter() - started, message)
 
 
 def recommend(candidates: list[CandidateResult], folds: int) -> tuple[str, list[CandidateResult]]:

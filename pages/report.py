@@ -52,8 +52,10 @@ c2.download_button("Model card (HTML)", to_html(card, result), "model_card.html"
 c3.download_button("Run config (JSON)", config_json(result.config), "config.json", "application/json",
                    key="download_config")
 c4.download_button("Everything (zip)", bundle(result), "synthbalance_run.zip", "application/zip", key="download_zip")
-st.caption("The zip holds config.json, model_card.md, model_card.html, synthetic.csv, augmented_train.csv and "
-           "results.json. `python -m core run --config config.json --data FILE --out DIR` replays the run headless.")
+st.caption("The zip holds config.json, model_card.md, model_card.html, "
+           + ("synthetic.csv, augmented_train.csv " if result.synthetic is not None else "")
+           + "and results.json. `python -m core run --config config.json --data FILE --out DIR` replays the run "
+             "headless.")
 st.divider()
 for section in markdown.split("\n## ")[1:]:
     title, _, body = section.partition("\n")

@@ -133,3 +133,16 @@ def test_compare_command_writes_the_leaderboard(tmp_path):
     data = json.loads((tmp_path / "leaderboard.json").read_text())
     assert len(data["rows"]) == 5 and data["best"] == data["race"]["recommended"]
     assert data["best_chosen_on"].startswith("training folds")
+
+
+def test_model_card_of_a_run_without_generation(datasets):
+    result = run_experiment(datasets["german_credit"], RunConfig(target="credit_risk", method="threshold_tuned",
+                                                                 repeats=2))
+    card = build_model_card(result)
+    markdown, page = to_markdown(card), to_html(card, result)
+    assert "No synthetic rows were generated for this run." in markdown
+    assert "Strategy: baseline, tuned threshold, without synthetic rows" in markdown
+    assert "corrected resampled t-test (Nadeau & Bengio 2003)" in markdown and "<h2>" in page
+    with zipfile.ZipFile(io.BytesIO(bundle(result))) as archive:
+        assert "synthetic.csv" not in archive.namelist()
+        assert "generation" not in json.loads(archive.read("results.json"))
