@@ -69,3 +69,39 @@ def test_traceback_never_reaches_the_user(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().startswith("error: The file holds binary bytes")
+
+
+def test_drift_json_schema_and_files(tmp_path, capsys):
+    frame = pd.read_csv(sample_path("german_credit"))
+    frame.iloc[:500].to_csv(tmp_path / "reference.csv", index=False)
+    frame.iloc[500:].assign(age=lambda f: f["age"] + 15).to_csv(tmp_path / "new.csv", index=False)
+    argv = ["drift", "--reference", str(tmp_path / "reference.csv"), "--new", str(tmp_path / "new.csv"),
+            "--target", "credit_risk", "--json", "--threshold", "psi_rerun=0.3", "--out", str(tmp_path / "d")]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"verdict", "reasons", "next_step", "reference", "reference_rows", "new_rows", "label_free",
+                           "tests", "per_test_alpha", "thresholds", "threshold_reasons", "schema", "features",
+                           "minority_features", "prior_shift", "concept"}
+    assert report["verdict"] == "re-run" and report["thresholds"]["psi_rerun"] == 0.3
+    assert report["reference_rows"] == 500 and report["new_rows"] == 500
+    age = next(f for f in report["features"] if f["column"] == "age")
+    assert age["status"] == "re-run" and age["statistic"] == "KS" and age["psi"] > 1
+    assert json.loads((tmp_path / "d" / "drift.json").read_text()) == report
+    assert "age: PSI" in (tmp_path / "d" / "drift_charts.html").read_text()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["drift", "--new", "x.csv", "--out", "/tmp/never"], "error: drift needs --reference FILE and --target COL"),
+    (["drift", "--reference", str(sample_path("hypothyroid")), "--target", "diagnosis", "--new", "nowhere.csv",
+      "--out", "/tmp/never"], "error: No file at 'nowhere.csv'"),
+    (["drift", "--reference", str(sample_path("german_credit")), "--target", "credit_risk",
+      "--new", str(sample_path("abalone19")), "--out", "/tmp/never"], "error: The new batch shares no feature"),
+    (["drift", "--reference", str(sample_path("hypothyroid")), "--target", "diagnosis", "--new",
+      str(sample_path("hypothyroid")), "--threshold", "alpha=2", "--out", "/tmp/never"],
+     "error: The drift threshold 'alpha' must be between 0 and 1"),
+    (["drift", "--config", "nowhere.json", "--new", "x.csv", "--out", "/tmp/never"], "error: No config file"),
+])
+def test_drift_bad_input_exits_2_with_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
