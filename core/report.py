@@ -266,6 +266,16 @@ def limitations(result: ExperimentResult) -> list[str]:
                      "the training sample, including its biases."]
 
 
+def _escape_markdown(text: str) -> str:
+    """Analyst text made inert in Markdown: the characters that start emphasis, code, links, headings, tables or
+    HTML are backslash-escaped (and '<' written as an entity), line breaks become spaces. Placeholder until the
+    shared Markdown-escaping function lands; swap this body for it."""
+    out = " ".join(str(text).split())
+    for character in "\\`*_[]{}()#|!~":
+        out = out.replace(character, "\\" + character)
+    return out.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _markdown_cell(value) -> str:
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
