@@ -38,6 +38,7 @@ class RunConfig:
     targets: Targets = Targets()
     sensitive_attribute: str | None = None
     validation: bool = True
+    card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.report.CARD_FIELDS)
 
     def check(self) -> None:
         if self.classifier not in CLASSIFIERS:
