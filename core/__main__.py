@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--repeats", type=int, default=5, help="repeated stratified splits (1 to 30)")
     run.add_argument("--target-gain", type=float, default=0.05, help="minority F1 gain you need over the baseline")
     run.add_argument("--no-validation", action="store_true", help="skip the validation of the synthetic rows")
+    run.add_argument("--refreshed", action="store_true",
+                     help="with --config and --data: the data is a refreshed version (its SHA-256 may differ); "
+                          "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
@@ -142,6 +146,8 @@ def _replayed(args):
     if data_path is None:
         raise CliError(f"The config's data file '{config.data}' was not found; pass it with --data.")
     table = read_path(data_path)
+    if getattr(args, "refreshed", False) and args.data:  # same settings on refreshed data; the config records it
+        return table, replace(config, data=data_path.name, data_sha256=table.sha256)
     if config.data_sha256 and table.sha256 != config.data_sha256:
         raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
     return table, config

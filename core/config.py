@@ -45,6 +45,9 @@ class RunConfig:
             raise ConfigError(f"Unknown classifier '{self.classifier}'. Choose one of: {', '.join(CLASSIFIERS)}.")
         if not 1 <= self.repeats <= MAX_REPEATS:
             raise ConfigError(f"Repeats must be between 1 and {MAX_REPEATS}; got {self.repeats}.")
+        if not isinstance(self.card_notes, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                            for k, v in self.card_notes.items()):
+            raise ConfigError("'card_notes' must map model card field names to text.")
 
     def to_dict(self) -> dict:
         out = asdict(self)

@@ -610,7 +610,7 @@ def next_step(verdict: Verdict, config=None, config_path: str = "config.json") -
         return ("Re-run the pipeline on refreshed data that includes the new batch (and refreshed minority rows), "
                 "then compare the new run against the current one before switching.")
     return (f"Re-run the pipeline on refreshed minority data with the same settings: `python -m core run --config "
-            f"{config_path} --data NEW_FILE --out NEW_DIR` (seed {config.seed}, method {config.method}, "
+            f"{config_path} --data NEW_FILE --refreshed --out NEW_DIR` (seed {config.seed}, method {config.method}, "
             f"{config.repeats} repeat(s)). Compare its results.json with the stored run before switching; the "
             f"current {config_path} is the rollback.")
 

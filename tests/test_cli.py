@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
+from core.config import RunConfig, config_json, read_config
+from core.errors import ConfigError
 from tests.conftest import ROOT, sample_path
 
 CONTRACT = ROOT.parent / "shared" / "contract"
@@ -105,3 +107,23 @@ def test_drift_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_rerun_a_config_on_refreshed_data(tmp_path, capsys):
+    """The drift check's re-run step: the config's settings and seed on other data, recorded in the new config."""
+    config = RunConfig(target="credit_risk", method="smote", data="german_credit.csv", data_sha256="0" * 64,
+                       seed=9, repeats=1, validation=False, card_notes={"owner": "Risk team"})
+    (tmp_path / "config.json").write_text(config_json(config))
+    base = ["run", "--config", str(tmp_path / "config.json"), "--data", str(sample_path("german_credit"))]
+    assert main([*base, "--out", str(tmp_path / "refused")]) == 2
+    assert "SHA-256 differs" in capsys.readouterr().err
+    assert main([*base, "--refreshed", "--out", str(tmp_path / "again")]) == 0
+    written = read_config((tmp_path / "again" / "config.json").read_text())
+    assert written.seed == 9 and written.method == "smote" and written.card_notes == {"owner": "Risk team"}
+    assert written.data == "german_credit.csv" and written.data_sha256 != "0" * 64
+    assert json.loads((tmp_path / "again" / "results.json").read_text())["split"]["seed"] == 9
+
+
+def test_card_notes_must_be_text():
+    with pytest.raises(ConfigError, match="'card_notes' must map"):
+        read_config(json.dumps({"target": "y", "method": "smote", "card_notes": {"owner": 3}}))
