@@ -316,6 +316,11 @@ def conform_batch(reference: Dataset, new: pd.DataFrame) -> tuple[pd.DataFrame, 
                 retyped[col] = (f"{kind} in the reference, but {len(bad)} of {int(values.notna().sum())} values here "
                                 f"are not numbers (e.g. {str(bad.iloc[0])!r}); left out of the check.")
                 continue
+            infinite = int(np.isinf(parsed.astype(float)).sum())
+            if infinite:
+                retyped[col] = (f"{infinite} infinite values (inf) here, which no model can score; left out of the "
+                                "check. Replace them with numbers or empty those cells.")
+                continue
             converted[col] = parsed.astype(float)
         elif kind == DATETIME:
             parsed = pd.to_datetime(values, errors="coerce", format="mixed")

@@ -143,6 +143,8 @@ def test_schema_mismatches_are_reported_not_raised(reference):
     assert "1 of 300 values here are not numbers (e.g. 'n/a')" in result.schema.retyped["x2"]
     assert [f.column for f in result.features] == ["colour"] and result.concept is None
     assert result.verdict == Verdict.RERUN and "does not match the reference's columns" in result.reasons[0]
+    infinite = check_drift(reference, population(300, 2).assign(x1=np.inf))
+    assert "300 infinite values (inf)" in infinite.schema.retyped["x1"] and infinite.verdict == Verdict.RERUN
     with pytest.raises(DataError, match="shares no feature"):
         check_drift(reference, pd.DataFrame({"other": [1, 2]}))
     with pytest.raises(DataError, match="no rows"):
