@@ -26,6 +26,9 @@ PAGES = {
         st.Page("pages/leaderboard.py", title="Compare generators", icon=":material/leaderboard:"),
         st.Page("pages/report.py", title="Report", icon=":material/description:"),
     ],
+    "Deploy": [
+        st.Page("pages/monitor.py", title="Monitor", icon=":material/monitor_heart:"),
+    ],
 }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
@@ -65,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--repeats", type=int, default=5, help="repeated stratified splits (1 to 30)")
     run.add_argument("--target-gain", type=float, default=0.05, help="minority F1 gain you need over the baseline")
     run.add_argument("--no-validation", action="store_true", help="skip the validation of the synthetic rows")
+    run.add_argument("--refreshed", action="store_true",
+                     help="with --config and --data: the data is a refreshed version (its SHA-256 may differ); "
+                          "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
     _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
@@ -79,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
     compare.add_argument("--out", required=True)
     _parallel_options(compare)
+    _drift_command(commands)
     return parser
 
 
@@ -196,6 +201,8 @@ def _replayed(args):
     if data_path is None:
         raise CliError(f"The config's data file '{config.data}' was not found; pass it with --data.")
     table = read_path(data_path)
+    if getattr(args, "refreshed", False) and args.data:  # same settings on refreshed data; the config records it
+        return table, replace(config, data=data_path.name, data_sha256=table.sha256)
     if config.data_sha256 and table.sha256 != config.data_sha256:
         raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
     return table, config
@@ -251,10 +258,70 @@ def _compare(args) -> int:
     return 0
 
 
+def _drift_command(commands) -> None:
+    """`drift`: a new batch against the reference data a run was built on; writes drift.json and the charts."""
+    drift = commands.add_parser("drift", help="drift of a new batch against the reference; write drift.json")
+    drift.add_argument("--reference", help="the data the run was built on (default: the config's data file)")
+    drift.add_argument("--new", required=True, help="the new batch (CSV)")
+    drift.add_argument("--target", help="target column (default: the config's)")
+    drift.add_argument("--config", help="config.json of the run: its training part is the reference")
+    drift.add_argument("--label-free", action="store_true", help="ignore the target even if the batch has it")
+    drift.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
+                       help="change a drift threshold, e.g. psi_rerun=0.3 (repeatable)")
+    drift.add_argument("--json", action="store_true", help="print drift.json instead of text")
+    drift.add_argument("--out", required=True)
+
+
+def _drift(args) -> int:
+    from core.drift import check_drift, drift_dict, thresholds_from_pairs
+    from core.plots import drift_charts_html
+    thresholds = thresholds_from_pairs(args.threshold)
+    config = None
+    if args.config:
+        config_path = Path(args.config)
+        if not config_path.is_file():
+            raise CliError(f"No config file at '{config_path}'.")
+        config = read_config(config_path.read_text())
+        candidates = ([Path(args.reference)] if args.reference
+                      else [config_path.parent / config.data, SAMPLE_DIR / config.data])
+        reference_path = next((p for p in candidates if p.is_file()), None)
+        if reference_path is None:
+            raise CliError(f"The config's data file '{config.data}' was not found; pass it with --reference.")
+    elif not (args.reference and args.target):
+        raise CliError("drift needs --reference FILE and --target COL, or --config FILE")
+    else:
+        reference_path = Path(args.reference)
+    table = read_path(reference_path)
+    if config is not None and config.data_sha256 and table.sha256 != config.data_sha256:
+        raise CliError(f"'{reference_path}' is not the file the config was made from (SHA-256 differs).")
+    target = args.target or config.target
+    reference = validate_dataset(table, target, config.column_types if config else None)
+    new = read_path(args.new)
+    result = check_drift(reference, new.frame, config, thresholds, label_free=args.label_free,
+                         config_path=args.config or "config.json")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = drift_dict(result)
+    (out / "drift.json").write_text(json.dumps(report, indent=2))
+    (out / "drift_charts.html").write_text(drift_charts_html(result))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(f"verdict: {result.verdict.value}")
+    for reason in result.reasons:
+        print(f"- {reason}")
+    for message in result.schema.messages:
+        print(f"schema: {message}")
+    print(f"next: {result.next_step}")
+    print(f"drift -> {out / 'drift.json'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare}
+        commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare,
+                    "drift": _drift}
         return commands[args.command](args)
     except SynthBalanceError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)

@@ -38,12 +38,16 @@ class RunConfig:
     targets: Targets = Targets()
     sensitive_attribute: str | None = None
     validation: bool = True
+    card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.report.CARD_FIELDS)
 
     def check(self) -> None:
         if self.classifier not in CLASSIFIERS:
             raise ConfigError(f"Unknown classifier '{self.classifier}'. Choose one of: {', '.join(CLASSIFIERS)}.")
         if not 1 <= self.repeats <= MAX_REPEATS:
             raise ConfigError(f"Repeats must be between 1 and {MAX_REPEATS}; got {self.repeats}.")
+        if not isinstance(self.card_notes, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                            for k, v in self.card_notes.items()):
+            raise ConfigError("'card_notes' must map model card field names to text.")
 
     def to_dict(self) -> dict:
         out = asdict(self)

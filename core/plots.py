@@ -53,3 +53,27 @@ def arms(result: ExperimentResult, metric: str = "minority_f1") -> go.Figure:
 def confusion(result: ExperimentResult, arm: str) -> go.Figure:
     return px.imshow(result.runs[0][arm].confusion, text_auto=True, color_continuous_scale="Blues",
                      labels={"x": "predicted", "y": "true"}, title=f"Confusion matrix: {arm}")
+
+
+def drift_feature(drift) -> go.Figure:
+    """Reference against new batch shares on the drift check's bins, overlaid (drift: core.drift.FeatureDrift)."""
+    frame = pd.DataFrame({"bin": list(drift.bins) * 2, "share": [*drift.reference_shares, *drift.new_shares],
+                          "data": ["reference"] * len(drift.bins) + ["new batch"] * len(drift.bins)})
+    figure = px.bar(frame, x="bin", y="share", color="data", barmode="overlay", opacity=0.6,
+                    color_discrete_map={"reference": COLOURS["real minority"], "new batch": COLOURS["synthetic"]},
+                    title=f"{drift.column}: PSI {drift.psi:.2f}, {drift.statistic_name} {drift.statistic:.2f}")
+    figure.update_xaxes(type="category")
+    return figure
+
+
+def drift_charts_html(result) -> str:
+    """One self-contained HTML page with a chart per drifted feature (plotly.js embedded once)."""
+    import html
+    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Drift charts</title></head><body>",
+             f"<h1>Drift: {html.escape(result.verdict.value)}</h1>"]
+    for index, drift in enumerate(result.drifted):
+        parts.append(drift_feature(drift).to_html(full_html=False, include_plotlyjs=index == 0))
+    if not result.drifted:
+        parts.append("<p>No feature drifted.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

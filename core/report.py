@@ -8,7 +8,7 @@ import io
 import os
 import platform
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from core import plots
 from core.advisor import Advice, advise
 from core.config import config_json
 from core.evaluation import ARM_LABELS, conservative_gain, real_gain
+from core.errors import ConfigError, SynthBalanceError
 from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
@@ -25,14 +26,38 @@ from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
 JS_LIMIT, COVERAGE_LIMIT, TIME_LIMIT_S = 0.1, 0.5, 600.0
-SECTIONS = ("1. Problem framing", "2. Imbalance analysis", "3. Data preparation", "4. Method selection",
-            "5. Generation", "6. Validation", "7. Model training and evaluation", "8. Limitations and residual risks")
+_STEPS = ("1. Problem framing", "2. Imbalance analysis", "3. Data preparation", "4. Method selection",
+          "5. Generation", "6. Validation", "7. Model training and evaluation", "9. Limitations and residual risks")
+ETHICS_USES = "1.5 Ethical considerations: affected groups and uses"
+ETHICS_BIAS = "2.5 Ethical considerations: bias in the data and the synthetic rows"
+DEPLOYMENT = "8. Deployment and monitoring"
+SECTIONS = (_STEPS[0], ETHICS_USES, _STEPS[1], ETHICS_BIAS, *_STEPS[2:7], DEPLOYMENT, _STEPS[7])  # template order
+NOT_PROVIDED = "not provided"
+MAX_NOTE_CHARACTERS = 2000
+CARD_FIELDS = {  # name -> (label, the question the analyst answers); saved in RunConfig.card_notes
+    "affected_groups": ("Affected groups", "Who is affected by the model's decisions, and how?"),
+    "intended_uses": ("Intended uses", "What decisions is the model meant to support, and by whom?"),
+    "out_of_scope_uses": ("Out-of-scope uses", "Which uses must it not be put to?"),
+    "known_biases": ("Known biases in the source data", "How was the data collected; who is missing or "
+                                                       "over-sampled; which labels may be unreliable?"),
+    "reviewed_by": ("Reviewed by", "Who reviewed this card and the synthetic rows (name, role, date)?"),
+    "target_environment": ("Target environment", "Where will the model run (system, batch or real time)?"),
+    "owner": ("Owner", "Who is responsible for the model in production?"),
+    "retraining_trigger": ("Retraining trigger", "When is the pipeline re-run (drift verdict, schedule, "
+                                                 "new minority data)?"),
+    "rollback_procedure": ("Rollback procedure", "How is the previous model restored, and by whom?"),
+}
+ETHICS_FIELDS = ("affected_groups", "intended_uses", "out_of_scope_uses", "reviewed_by")
+BIAS_FIELDS = ("known_biases",)
+DEPLOYMENT_FIELDS = ("target_environment", "owner", "retraining_trigger", "rollback_procedure")
+ATTRIBUTE_NOTE = "sensitive_attribute"  # card_notes key: the attribute whose group representation the card shows
 
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of a section: kind 'text' (a paragraph), 'bullets' (list of str), 'table' (DataFrame), or
-    'figure' (the name of a function in core.plots)."""
+    """One piece of a section: kind 'text' (a paragraph), 'bullets' (list of str), 'table' (DataFrame),
+    'fields' (tuple of (label, analyst text or None), shown escaped or as 'not provided'), or 'figure' (the name
+    of a function in core.plots)."""
     kind: str
     content: object
 
@@ -125,8 +150,8 @@ def _checklist(result: ExperimentResult) -> list[str]:
     return items
 
 
-def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> ModelCard:
-    """Fill every section from the run's result objects."""
+def build_model_card(result: ExperimentResult, advice: Advice | None = None, drift=None) -> ModelCard:
+    """Fill every section from the run's result objects (drift: the last core.drift.DriftResult, if any)."""
     config, profile, prepared = result.config, result.profile, result.prepared
     synthetic, validation, comparison = result.synthetic, result.validation, result.comparison
     dataset = prepared.dataset
@@ -135,7 +160,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
     versions = config.to_dict()["versions"]
     sections: list[tuple[str, tuple[Block, ...]]] = []
 
-    sections.append((SECTIONS[0], (
+    sections.append((_STEPS[0], (
         Block("text", f"{'Multi-class' if profile.is_multiclass else 'Binary'} classification of "
                       f"'{dataset.target}' in '{dataset.name}'. Primary metric: minority F1 of "
                       f"'{profile.minority_class}'; secondary: precision, recall, PR-AUC, ROC-AUC, MCC. Target: "
@@ -144,7 +169,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
 
     kinds = ", ".join(f"{n} {k}" for k, n in profile.feature_kinds.items())
     typology = profile.typology.set_index("class")
-    sections.append((SECTIONS[1], (
+    sections.append((_STEPS[1], (
         Block("text", profile.summary),
         Block("table", pd.DataFrame([
             {"figure": "rows", "value": f"{profile.n_rows:,}"},
@@ -170,21 +195,21 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
                                   f"{prepared.split.test_size:.0%} test share:"),
                     Block("table", prepared.split.class_distribution.reset_index(names="class")),
                     Block("text", "Data Quality Verification checklist:"), Block("bullets", _checklist(result))]
-    sections.append((SECTIONS[2], tuple(prep_blocks)))
+    sections.append((_STEPS[2], tuple(prep_blocks)))
 
     if synthetic is None:
-        sections.append((SECTIONS[3], (
+        sections.append((_STEPS[3], (
             Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows (method "
                           f"'{config.method}'). A measurement on the training part (the strategy race, "
                           "`python -m core advise`) found it within noise of the best strategy, and the simplest "
                           "strategy within noise is preferred."),
             Block("table", advice.matrix))))
-        sections.append((SECTIONS[4], (Block("text", "No synthetic rows were generated for this run."),)))
+        sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
     else:
         chosen = next((r for r in advice.ranked if r.method == synthetic.method_used), None)
         alternatives = [f"{r.label}: {REGISTRY[r.method].pros} Limits: {REGISTRY[r.method].limits}"
                         for r in advice.ranked if r.method != synthetic.method_used][:4]
-        sections.append((SECTIONS[3], (
+        sections.append((_STEPS[3], (
             Block("text", f"Method: {info.label} ({info.family}; {info.library} "
                           f"{versions.get(info.library, '') if info.library in versions else ''}). Why: "
                           f"{'; '.join(chosen.reasons) if chosen else 'chosen by the analyst'}."),
@@ -193,7 +218,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             Block("table", advice.matrix))))
 
         after = {label: n + synthetic.produced.get(label, 0) for label, n in prepared.train_class_counts.items()}
-        sections.append((SECTIONS[4], (
+        sections.append((_STEPS[4], (
             Block("table", pd.DataFrame([
                 {"item": "framework", "value": f"SynthBalance with {info.library}"},
                 {"item": "hardware", "value": hardware()},
@@ -210,7 +235,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             Block("bullets", list(synthetic.warnings) or ["No generation warnings."]))))
 
     if validation is None:
-        sections.append((SECTIONS[5], (Block("text", "Validation was not run for this configuration."),)))
+        sections.append((_STEPS[5], (Block("text", "Validation was not run for this configuration."),)))
     else:
         quality = pd.DataFrame([
             {"metric": "quality score", "value": validation.fidelity.quality_score, "meaning": "SDMetrics-style, 0..1"},
@@ -229,7 +254,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             {"metric": "identifiability", "value": validation.privacy.identifiability, "meaning": "share"}])
         checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at,
                                 "reject at": c.reject_at, "outcome": c.outcome} for c in validation.verdict.checks])
-        sections.append((SECTIONS[5], (
+        sections.append((_STEPS[5], (
             Block("table", validation.fidelity.table()[["column", "kind", "shape_score", "js_divergence",
                                                         "ks_statistic", "ks_pvalue", "total_variation"]]),
             Block("table", quality), Block("figure", "feature_shapes"), Block("figure", "coverage_scatter"),
@@ -237,7 +262,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             Block("text", f"Decision: {validation.verdict.decision.replace('_', ' ')}."))))
 
     from core.models import CLASSIFIERS, HYPERPARAMETERS
-    sections.append((SECTIONS[6], (
+    sections.append((_STEPS[6], (
         Block("text", f"Classifier: {CLASSIFIERS[comparison.classifier]} with {HYPERPARAMETERS[comparison.classifier]}"
                       f", identical in every arm; {comparison.repeats} repeated stratified split(s); training and "
                       f"scoring took {result.seconds['evaluate']:.1f} s. Every arm is also scored at a decision "
@@ -249,9 +274,128 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
         Block("text", comparison.verdict),
         *((Block("table", result.detail.fairness),) if result.detail.fairness is not None else ()))))
 
-    sections.append((SECTIONS[7], (Block("bullets", limitations(result)),)))
+    sections.append((_STEPS[7], (Block("bullets", limitations(result)),)))
+    sections += [(ETHICS_USES, ethics_uses(result)), (ETHICS_BIAS, ethics_bias(result)),
+                 (DEPLOYMENT, deployment(result, drift))]
+    sections.sort(key=lambda section: SECTIONS.index(section[0]) if section[0] in SECTIONS else len(SECTIONS))
     return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
                      sections=tuple(sections))
+
+
+def card_notes(notes: dict) -> dict[str, str]:
+    """The analyst's card fields, checked: known names only, text only, stripped, empty ones left out."""
+    if not isinstance(notes, dict):
+        raise ConfigError("The card notes must be a mapping of field name to text.")
+    unknown = sorted(set(notes) - set(CARD_FIELDS) - {ATTRIBUTE_NOTE})
+    if unknown:
+        raise ConfigError(f"Unknown model card field(s): {', '.join(unknown)}. Known: {', '.join(CARD_FIELDS)}.")
+    out = {}
+    for name, value in notes.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ConfigError(f"The model card field '{name}' must be text.")
+        if len(value) > MAX_NOTE_CHARACTERS:
+            raise ConfigError(f"The model card field '{name}' is longer than {MAX_NOTE_CHARACTERS:,} characters.")
+        if value.strip():
+            out[name] = value.strip()
+    return out
+
+
+def with_card_notes(result: ExperimentResult, notes: dict) -> ExperimentResult:
+    """The same run with the analyst's card fields saved in its config (nothing is recomputed)."""
+    return replace(result, config=replace(result.config, card_notes=card_notes(notes)))
+
+
+def _fields(result: ExperimentResult, names: tuple[str, ...]) -> Block:
+    notes = result.config.card_notes or {}
+    return Block("fields", tuple((CARD_FIELDS[n][0], notes.get(n) or None) for n in names))
+
+
+def ethics_uses(result: ExperimentResult) -> tuple[Block, ...]:
+    """Section 1.5: who the model affects and what it is for, in the analyst's words (never invented)."""
+    return (Block("text", "Written by the analyst on the Report page and saved in the run config; a field left "
+                          f"empty reads '{NOT_PROVIDED}'."), _fields(result, ETHICS_FIELDS))
+
+
+def ethics_bias(result: ExperimentResult) -> tuple[Block, ...]:
+    """Section 2.5: the minority's share and typology, group representation of the synthetic rows and per-group
+    model figures (for the chosen sensitive attribute), and the analyst's known biases."""
+    from core.representation import run_representation
+    profile, prepared = result.profile, result.prepared
+    minority = profile.minority_class
+    typology = profile.typology.set_index("class")
+    blocks = [_fields(result, BIAS_FIELDS)]
+    share = profile.class_shares[minority]
+    text = (f"The minority '{minority}' is {share:.1%} of the rows ({profile.minority_count:,}; ratio "
+            f"{profile.imbalance_ratio} : 1). The synthetic rows are built from its "
+            f"{prepared.train_class_counts.get(minority, 0):,} training rows only, so whatever those rows over- or "
+            "under-represent, the synthetic rows repeat and amplify.")
+    if minority in typology.index:
+        row = typology.loc[minority]
+        total = max(int(row.sum()), 1)
+        text += (" Neighbourhood typology of the minority: " + ", ".join(
+            f"{name} {int(row[name]) / total:.0%}" for name in row.index) + " (rare and outlier rows are where "
+            "interpolation invents the most).")
+    blocks.append(Block("text", text))
+    attribute = (result.config.card_notes or {}).get(ATTRIBUTE_NOTE) or result.config.sensitive_attribute
+    if not attribute:
+        blocks.append(Block("text", "Group representation: no sensitive attribute was chosen, so who the synthetic "
+                                    "rows represent was not measured (choose one on the Report page)."))
+        return tuple(blocks)
+    try:
+        groups = run_representation(result, attribute)
+    except SynthBalanceError as exc:
+        return (*blocks, Block("text", f"Group representation of '{attribute}' could not be measured: {exc}"))
+    flagged = groups.flagged
+    blocks.append(Block("text", f"Group representation of '{attribute}'"
+                                f"{' (numbers cut at the real minority quartiles)' if groups.binned else ''}: share "
+                                "of each group among the real training minority rows and among the synthetic rows; "
+                                f"flagged beyond {groups.limit * 100:.0f} percentage points. "
+                                + ("Flagged: " + "; ".join(f"'{g.group}' {g.flag} ({g.difference:+.1%})"
+                                                           for g in flagged) + "." if flagged
+                                   else "No group is under- or over-represented beyond the limit.")))
+    table = groups.table()[["group", "real_rows", "real_share", "synthetic_rows", "synthetic_share", "difference",
+                            "flag", "copies", "median_dcr"]]
+    blocks.append(Block("table", table))
+    if groups.performance is not None:
+        blocks.append(Block("text", f"Per-group model figures on the test rows (repeat 1), by '{attribute}':"))
+        blocks.append(Block("table", groups.performance))
+    return tuple(blocks)
+
+
+def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
+    """Section 8: the analyst's deployment fields, the drift thresholds in force, the monitored metrics with their
+    test-time values as the baseline, and the last drift check's verdict."""
+    from core.drift import REASONS, DriftThresholds
+    thresholds = drift.thresholds if drift is not None else DriftThresholds()
+    subject = result.comparison.subject
+    deployed = result.comparison.arms[subject]  # the judged model at its tuned threshold
+    metrics = pd.DataFrame([{"metric": name.replace("_", " "), "test-time value": f"{deployed[name].mean:.3f}",
+                             "95% CI over repeats": f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
+                            for name in ("minority_recall", "minority_precision", "minority_f1", "pr_auc")])
+    minority = result.profile.minority_class
+    share = result.prepared.train_class_counts.get(minority, 0) / max(len(result.prepared.train), 1)
+    metrics.loc[len(metrics)] = {"metric": f"share of '{minority}'", "test-time value": f"{share:.3f}",
+                                 "95% CI over repeats": "training part"}
+    limits = pd.DataFrame([{"threshold": name, "value": getattr(thresholds, name), "why": REASONS[name]}
+                           for name in REASONS])
+    if drift is None:
+        check = ("No drift check has been run for this model yet: use the Monitor page or `python -m core drift "
+                 "--config config.json --new FILE --out DIR` on each new batch.")
+    else:
+        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} new rows. "
+                 + " ".join(drift.reasons) + f" Next step: {drift.next_step}")
+    config = result.config
+    return (_fields(result, DEPLOYMENT_FIELDS),
+            Block("text", f"Monitored metrics and their test-time values ({ARM_LABELS[subject]}), the baseline a new "
+                          "batch is compared with:"), Block("table", metrics),
+            Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
+            Block("text", check),
+            Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
+                          f"method {config.method}) on refreshed minority data and compare against this run before "
+                          "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
+                          "back to."))
 
 
 def limitations(result: ExperimentResult) -> list[str]:
@@ -281,6 +425,16 @@ def limitations(result: ExperimentResult) -> list[str]:
                      "the training sample, including its biases."]
 
 
+def _escape_markdown(text: str) -> str:
+    """Analyst text made inert in Markdown: the characters that start emphasis, code, links, headings, tables or
+    HTML are backslash-escaped (and '<' written as an entity), line breaks become spaces. Placeholder until the
+    shared Markdown-escaping function lands; swap this body for it."""
+    out = " ".join(str(text).split())
+    for character in "\\`*_[]{}()#|!~":
+        out = out.replace(character, "\\" + character)
+    return out.replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _markdown_cell(value) -> str:
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
@@ -302,6 +456,9 @@ def to_markdown(card: ModelCard) -> str:
                 lines.append("|" + "---|" * len(frame.columns))
                 lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
                 lines.append("")
+            elif block.kind == "fields":
+                lines += [f"- **{label}:** {_escape_markdown(value) if value else '*' + NOT_PROVIDED + '*'}"
+                          for label, value in block.content] + [""]
             elif block.kind == "figure":
                 lines += [f"*Figure: {block.content.replace('_', ' ')} (in the HTML model card).*", ""]
     return "\n".join(lines)
@@ -333,6 +490,11 @@ def to_html(card: ModelCard, result: ExperimentResult) -> str:
             elif block.kind == "table":
                 parts.append(block.content.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}",
                                                    na_rep=""))
+            elif block.kind == "fields":
+                parts.append("<ul>" + "".join(
+                    f"<li><strong>{html.escape(label)}:</strong> "
+                    f"{html.escape(value) if value else '<em>' + NOT_PROVIDED + '</em>'}</li>"
+                    for label, value in block.content) + "</ul>")
             elif block.kind == "figure":
                 figure = _figure(result, block.content)
                 markup = figure.to_html(full_html=False, include_plotlyjs=first_figure)
@@ -342,10 +504,11 @@ def to_html(card: ModelCard, result: ExperimentResult) -> str:
     return "\n".join(parts)
 
 
-def bundle(result: ExperimentResult) -> bytes:
-    """A zip with config.json, model_card.md, model_card.html, synthetic.csv, augmented_train.csv, results.json."""
+def bundle(result: ExperimentResult, drift=None) -> bytes:
+    """A zip with config.json, model_card.md, model_card.html, synthetic.csv, augmented_train.csv, results.json
+    (and drift.json when a drift check is given)."""
     import json
-    card = build_model_card(result)
+    card = build_model_card(result, drift=drift)
     kinds = result.prepared.dataset.column_types
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -357,4 +520,7 @@ def bundle(result: ExperimentResult) -> bytes:
             archive.writestr("augmented_train.csv", to_csv_text(augmented_training(result.prepared.train,
                                                                                    result.synthetic.rows), kinds))
         archive.writestr("results.json", json.dumps(results_dict(result), indent=2))
+        if drift is not None:
+            from core.drift import drift_dict
+            archive.writestr("drift.json", json.dumps(drift_dict(drift), indent=2))
     return buffer.getvalue()

@@ -12,6 +12,7 @@ import streamlit as st
 if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy imports
     from core.cleaning import CleaningPlan
     from core.data import Dataset, LoadedTable
+    from core.drift import DriftResult
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
@@ -23,6 +24,7 @@ TABLE, ORIGIN, TARGET, TYPES = "table", "table_origin", "target", "type_override
 PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "generation_settings", "running"
 CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation", "experiment", "thresholds"
 LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
+DRIFT = "drift"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
 
@@ -135,7 +137,7 @@ def replace_synthetic(result: SyntheticResult) -> None:
 
 def clear_results() -> None:
     """Downstream results no longer match the inputs."""
-    for key in (SYNTHETIC, GENERATION_SETTINGS, VALIDATION, EXPERIMENT, LEADERBOARD):
+    for key in (SYNTHETIC, GENERATION_SETTINGS, VALIDATION, EXPERIMENT, LEADERBOARD, DRIFT):
         st.session_state.pop(key, None)
 
 
@@ -161,7 +163,20 @@ def experiment() -> ExperimentResult | None:
 
 
 def set_experiment(result: ExperimentResult) -> None:
+    """A new run: a drift check made against the previous one no longer applies."""
+    previous = st.session_state.get(EXPERIMENT)
+    if previous is None or previous.prepared is not result.prepared:  # card notes keep the run and its check
+        st.session_state.pop(DRIFT, None)
     st.session_state[EXPERIMENT] = result
+
+
+def drift() -> DriftResult | None:
+    """The last drift check of a new batch (against the current run, or the loaded table when there is none)."""
+    return st.session_state.get(DRIFT)
+
+
+def set_drift(result: DriftResult) -> None:
+    st.session_state[DRIFT] = result
 
 
 def is_running() -> bool:

@@ -7,7 +7,21 @@ from core.config import config_json, read_config
 from core.data import sha256_of
 from core.errors import SynthBalanceError
 from core.pipeline import run_experiment
-from core.report import build_model_card, bundle, to_html, to_markdown
+from core.report import (
+    ATTRIBUTE_NOTE,
+    BIAS_FIELDS,
+    CARD_FIELDS,
+    ETHICS_FIELDS,
+    MAX_NOTE_CHARACTERS,
+    NOT_PROVIDED,
+    _escape_markdown,
+    build_model_card,
+    bundle,
+    to_html,
+    to_markdown,
+    with_card_notes,
+)
+from core.representation import REPRESENTATION_LIMIT, run_representation
 from pages import _flow, _state
 
 st.title("Report")
@@ -44,18 +58,84 @@ result = _state.experiment()
 if result is None:
     _flow.need(None, "Run the comparison first (or replay a config above).", "pages/comparison.py",
                "Go to Comparison")
-card = build_model_card(result)
+drift = _state.drift()
+notes = result.config.card_notes or {}
+with st.expander("Model card fields: ethics, deployment and monitoring", expanded=not notes):
+    st.caption("Your answers are saved in the run config (config.json) and shown escaped in the card; a field left "
+               f"empty reads '{NOT_PROVIDED}', never an invented answer.")
+    with st.form("card_notes_form"):
+        for name in CARD_FIELDS:
+            if f"w_card_{name}" not in st.session_state:
+                st.session_state[f"w_card_{name}"] = notes.get(name, "")
+        columns = st.columns(2)
+        for index, (name, (label, question)) in enumerate(CARD_FIELDS.items()):
+            columns[0 if name in (*ETHICS_FIELDS, *BIAS_FIELDS) else 1].text_area(
+                label, help=question, placeholder=question, max_chars=MAX_NOTE_CHARACTERS, key=f"w_card_{name}")
+        saved = st.form_submit_button("Save to the config", key="save_card_notes")
+    if saved:
+        values = {name: st.session_state[f"w_card_{name}"] for name in CARD_FIELDS}
+        if notes.get(ATTRIBUTE_NOTE):
+            values[ATTRIBUTE_NOTE] = notes[ATTRIBUTE_NOTE]
+        try:
+            result = with_card_notes(result, values)
+        except SynthBalanceError as exc:
+            st.error(str(exc))
+        else:
+            _state.set_experiment(result)
+            notes = result.config.card_notes
+            st.success("Saved in the run config; the card below and its downloads include them.")
+
+with st.container(border=True):
+    st.subheader("Who the synthetic rows represent")
+    st.caption("Each group's share among the real training minority rows and among the synthetic rows, the copies "
+               "and distance to the closest training record per group, and the model's figures per group on the "
+               "test rows. Numbers are cut at the real minority's quartiles.")
+    features = result.prepared.dataset.features
+    preferred = notes.get(ATTRIBUTE_NOTE) or result.config.sensitive_attribute
+    c1, c2, c3 = st.columns([3, 2, 2])
+    attribute = c1.selectbox("Sensitive attribute", features, key=_state.prime(
+        "representation_attribute", preferred if preferred in features else features[0]))
+    _state.keep("representation_attribute", attribute)
+    limit = c2.number_input("Flag a group beyond (share points)", min_value=0.01, max_value=0.9, step=0.01,
+                            key=_state.prime("representation_limit", REPRESENTATION_LIMIT),
+                            help="Default 0.10: a group ten points more or less common among synthetic rows than "
+                                 "among real minority rows tells the model a different story about who the "
+                                 "minority is.")
+    _state.keep("representation_limit", limit)
+    if c3.button("Show in the model card", key="use_attribute_in_card",
+                 disabled=notes.get(ATTRIBUTE_NOTE) == attribute):
+        result = with_card_notes(result, {**notes, ATTRIBUTE_NOTE: attribute})
+        _state.set_experiment(result)
+        notes = result.config.card_notes
+    try:
+        groups = run_representation(result, attribute, float(limit))
+    except SynthBalanceError as exc:
+        st.error(str(exc))
+    else:
+        for group in groups.flagged:
+            st.warning(f"Group '{_escape_markdown(group.group)}' is {group.flag}: {group.real_share:.1%} of the real "
+                       f"minority rows, {group.synthetic_share:.1%} of the synthetic rows.")
+        if not groups.flagged:
+            st.success(f"No group of '{_escape_markdown(attribute)}' moved by more than {groups.limit:.0%} points.")
+        st.dataframe(groups.table(), hide_index=True)
+        if result.validation is None:
+            st.caption("Copies and DCR per group need the validation, which this run skipped.")
+        st.caption("Model figures per group (test rows, repeat 1): baseline and augmented.")
+        st.dataframe(groups.performance, hide_index=True)
+
+card = build_model_card(result, drift=drift)
 markdown = to_markdown(card)
 c1, c2, c3, c4 = st.columns(4)
 c1.download_button("Model card (Markdown)", markdown, "model_card.md", "text/markdown", key="download_md")
 c2.download_button("Model card (HTML)", to_html(card, result), "model_card.html", "text/html", key="download_html")
 c3.download_button("Run config (JSON)", config_json(result.config), "config.json", "application/json",
                    key="download_config")
-c4.download_button("Everything (zip)", bundle(result), "synthbalance_run.zip", "application/zip", key="download_zip")
+c4.download_button("Everything (zip)", bundle(result, drift), "synthbalance_run.zip", "application/zip",
+                   key="download_zip")
 st.caption("The zip holds config.json, model_card.md, model_card.html, "
            + ("synthetic.csv, augmented_train.csv " if result.synthetic is not None else "")
-           + "and results.json. `python -m core run --config config.json --data FILE --out DIR` replays the run "
-             "headless.")
+           + "and results.json" + (", drift.json" if drift is not None else "")
+           + ". `python -m core run --config config.json --data FILE --out DIR` replays the run headless.")
 st.divider()
 for section in markdown.split("\n## ")[1:]:
     title, _, body = section.partition("\n")

@@ -118,6 +118,21 @@ def test_walk_every_page_with_the_default_sample(page):
     check(page, "Comparison", 6, "10_comparison_result")
     open_page(page, "Report")
     check(page, "Report", 0, "11_report")
-    assert page.locator("h2", has_text="8. Limitations and residual risks").count() == 1
+    assert page.locator("h2", has_text="9. Limitations and residual risks").count() == 1
     open_page(page, "Compare generators")
     check(page, "Compare generators", 0, "12_leaderboard_form")
+
+
+def test_monitor_reaches_a_verdict(page, tmp_path):
+    """After the walk (a run exists in the session): a shifted batch on the Monitor page gives a re-run verdict."""
+    import pandas as pd
+    batch = pd.read_csv(ROOT / "sample_data" / "german_credit.csv").sample(300, random_state=0)
+    batch.assign(age=batch["age"] + 25).to_csv(tmp_path / "new_batch.csv", index=False)
+    open_page(page, "Monitor")
+    check(page, "Monitor", 0, "13_monitor_form")
+    page.locator("input[type='file']").first.set_input_files(str(tmp_path / "new_batch.csv"))
+    settle(page)
+    page.get_by_role("button", name="Check drift").click()
+    settle(page)
+    page.wait_for_selector("text=Verdict: re-run", timeout=120_000)
+    check(page, "Monitor", 1, "14_monitor_result")

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
+from core.config import RunConfig, config_json, read_config
+from core.errors import ConfigError
 from tests.conftest import ROOT, sample_path
 
 CONTRACT = ROOT.parent / "shared" / "contract"
@@ -69,3 +71,59 @@ def test_traceback_never_reaches_the_user(tmp_path):
                          cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert run.stderr.strip().startswith("error: The file holds binary bytes")
+
+
+def test_drift_json_schema_and_files(tmp_path, capsys):
+    frame = pd.read_csv(sample_path("german_credit"))
+    frame.iloc[:500].to_csv(tmp_path / "reference.csv", index=False)
+    frame.iloc[500:].assign(age=lambda f: f["age"] + 15).to_csv(tmp_path / "new.csv", index=False)
+    argv = ["drift", "--reference", str(tmp_path / "reference.csv"), "--new", str(tmp_path / "new.csv"),
+            "--target", "credit_risk", "--json", "--threshold", "psi_rerun=0.3", "--out", str(tmp_path / "d")]
+    assert main(argv) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report) == {"verdict", "reasons", "next_step", "reference", "reference_rows", "new_rows", "label_free",
+                           "tests", "per_test_alpha", "thresholds", "threshold_reasons", "schema", "features",
+                           "minority_features", "prior_shift", "concept"}
+    assert report["verdict"] == "re-run" and report["thresholds"]["psi_rerun"] == 0.3
+    assert report["reference_rows"] == 500 and report["new_rows"] == 500
+    age = next(f for f in report["features"] if f["column"] == "age")
+    assert age["status"] == "re-run" and age["statistic"] == "KS" and age["psi"] > 1
+    assert json.loads((tmp_path / "d" / "drift.json").read_text()) == report
+    assert "age: PSI" in (tmp_path / "d" / "drift_charts.html").read_text()
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["drift", "--new", "x.csv", "--out", "/tmp/never"], "error: drift needs --reference FILE and --target COL"),
+    (["drift", "--reference", str(sample_path("hypothyroid")), "--target", "diagnosis", "--new", "nowhere.csv",
+      "--out", "/tmp/never"], "error: No file at 'nowhere.csv'"),
+    (["drift", "--reference", str(sample_path("german_credit")), "--target", "credit_risk",
+      "--new", str(sample_path("abalone19")), "--out", "/tmp/never"], "error: The new batch shares no feature"),
+    (["drift", "--reference", str(sample_path("hypothyroid")), "--target", "diagnosis", "--new",
+      str(sample_path("hypothyroid")), "--threshold", "alpha=2", "--out", "/tmp/never"],
+     "error: The drift threshold 'alpha' must be between 0 and 1"),
+    (["drift", "--config", "nowhere.json", "--new", "x.csv", "--out", "/tmp/never"], "error: No config file"),
+])
+def test_drift_bad_input_exits_2_with_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_rerun_a_config_on_refreshed_data(tmp_path, capsys):
+    """The drift check's re-run step: the config's settings and seed on other data, recorded in the new config."""
+    config = RunConfig(target="credit_risk", method="smote", data="german_credit.csv", data_sha256="0" * 64,
+                       seed=9, repeats=1, validation=False, card_notes={"owner": "Risk team"})
+    (tmp_path / "config.json").write_text(config_json(config))
+    base = ["run", "--config", str(tmp_path / "config.json"), "--data", str(sample_path("german_credit"))]
+    assert main([*base, "--out", str(tmp_path / "refused")]) == 2
+    assert "SHA-256 differs" in capsys.readouterr().err
+    assert main([*base, "--refreshed", "--out", str(tmp_path / "again")]) == 0
+    written = read_config((tmp_path / "again" / "config.json").read_text())
+    assert written.seed == 9 and written.method == "smote" and written.card_notes == {"owner": "Risk team"}
+    assert written.data == "german_credit.csv" and written.data_sha256 != "0" * 64
+    assert json.loads((tmp_path / "again" / "results.json").read_text())["split"]["seed"] == 9
+
+
+def test_card_notes_must_be_text():
+    with pytest.raises(ConfigError, match="'card_notes' must map"):
+        read_config(json.dumps({"target": "y", "method": "smote", "card_notes": {"owner": 3}}))

@@ -13,10 +13,12 @@ import pytest
 
 from core.config import RunConfig, config_json, read_config
 from core.data import read_table, validate_dataset
+from core.drift import check_drift
 from core.errors import ConfigError
 from core.leaderboard import build_leaderboard
 from core.pipeline import run_experiment
-from core.report import SECTIONS, build_model_card, bundle, to_html, to_markdown
+from core.report import CARD_FIELDS, SECTIONS, build_model_card, bundle, to_html, to_markdown, with_card_notes
+from core.representation import run_representation
 from core.results import results_dict
 from tests.conftest import ROOT, sample_path
 
@@ -146,3 +148,53 @@ def test_model_card_of_a_run_without_generation(datasets):
     with zipfile.ZipFile(io.BytesIO(bundle(result))) as archive:
         assert "synthetic.csv" not in archive.namelist()
         assert "generation" not in json.loads(archive.read("results.json"))
+
+
+def test_card_sections_follow_the_template_without_analyst_input(german_run):
+    card = build_model_card(german_run)
+    assert [title for title, _ in card.sections] == list(SECTIONS)
+    markdown = to_markdown(card)
+    assert markdown.count("*not provided*") == len(CARD_FIELDS)
+    assert "Group representation: no sensitive attribute was chosen" in markdown
+    assert "No drift check has been run for this model yet" in markdown
+    recall = german_run.comparison.arms["augmented_tuned"]["minority_recall"]
+    assert f"| minority recall | {recall.mean:.3f} | {recall.ci_low:.3f} to {recall.ci_high:.3f} |" in markdown
+    assert "| psi_rerun | 0.25 |" in markdown and "## 9. Limitations and residual risks" in markdown
+
+
+def test_card_with_analyst_input_escaped_and_group_representation(german_run):
+    evil = "<script>alert(1)</script> [link](http://x) *bold* | pipe"
+    result = with_card_notes(german_run, {"affected_groups": evil, "owner": "  Risk team  ", "reviewed_by": "",
+                                          "sensitive_attribute": "personal_status_sex"})
+    assert result.config.card_notes == {"affected_groups": evil, "owner": "Risk team",
+                                        "sensitive_attribute": "personal_status_sex"}
+    assert result.runs is german_run.runs  # nothing recomputed
+    assert read_config(config_json(result.config)).card_notes == result.config.card_notes
+    card = build_model_card(result)
+    markdown, page = to_markdown(card), to_html(card, result)
+    assert ("- **Affected groups:** &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[link\\]\\(http://x\\) \\*bold\\* "
+            "\\| pipe") in markdown
+    assert "- **Owner:** Risk team" in markdown and "- **Reviewed by:** *not provided*" in markdown
+    assert markdown.count("*not provided*") == len(CARD_FIELDS) - 2
+    assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt; [link](http://x) *bold* | pipe" in page
+    groups = run_representation(result, "personal_status_sex")
+    assert sum(g.real_rows for g in groups.groups) == 210 == result.prepared.train_class_counts["bad"]
+    assert sum(g.synthetic_rows for g in groups.groups) == 280 == german_run.synthetic.n_synthetic
+    assert sum(g.copies for g in groups.groups) == int(german_run.validation.privacy.copy_mask.sum())
+    assert "Group representation of 'personal_status_sex'" in markdown
+    assert f"| male single | {groups.groups[0].real_rows} |" in markdown
+    with pytest.raises(ConfigError, match="Unknown model card field"):
+        with_card_notes(german_run, {"colour": "red"})
+    with pytest.raises(ConfigError, match="must be text"):
+        with_card_notes(german_run, {"owner": 3})
+
+
+def test_card_shows_the_last_drift_verdict(german_run, datasets):
+    new = datasets["german_credit"].frame.sample(300, random_state=0).assign(age=lambda f: f["age"] + 25)
+    drift = check_drift(german_run.prepared.dataset, new, german_run.config, concept=False)
+    markdown = to_markdown(build_model_card(german_run, drift=drift))
+    assert "Last drift check: re-run on 300 new rows. 'age' shifted" in markdown
+    assert "python -m core run --config config.json --data NEW\\_FILE" in markdown or \
+        "python -m core run --config config.json --data NEW_FILE" in markdown
+    archive = zipfile.ZipFile(io.BytesIO(bundle(german_run, drift)))
+    assert json.loads(archive.read("drift.json"))["verdict"] == "re-run"
