@@ -116,3 +116,4 @@ if detail_view.fairness is not None:
     st.subheader(f"Fairness by {result.config.sensitive_attribute}")
     st.dataframe(detail_view.fairness, hide_index=True, width="stretch", key="fairness")
     st.dataframe(pd.DataFrame(detail_view.fairness_gaps).T, width="stretch", key="fairness_gaps")
+_flow.next_link("pages/leaderboard.py", "Next: compare generators side by side")

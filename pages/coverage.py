@@ -42,3 +42,4 @@ for box, projection in zip(columns, projections):
                                 title=title), width="stretch", key=f"scatter_{projection.method}")
 st.caption("Fitted on real training rows; synthetic rows are placed with the same fitted transform. "
            "Up to 3,000 points per group are drawn.")
+_flow.next_link("pages/privacy.py", "Next: duplicates and privacy")

@@ -193,3 +193,4 @@ d1.download_button("Download synthetic rows (CSV)", to_csv_text(result.rows, kin
                    key="download_synthetic")
 d2.download_button("Download augmented training set (CSV)", to_csv_text(augmented(prepared, result), kinds),
                    "augmented_train.csv", "text/csv", key="download_augmented")
+_flow.next_link("pages/quality.py", "Next: check the quality of the synthetic rows")

@@ -1,6 +1,7 @@
 """Compare generators: several methods on the same data, splits and classifier, side by side."""
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -9,7 +10,7 @@ from core.generators.amount import Amount
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
-from pages import _flow, _state
+from pages import _flow, _palette, _state
 
 st.title("Compare generators")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
@@ -40,23 +41,66 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
 
 board = _state.leaderboard()
 if board is None:
+    _flow.next_link("pages/report.py", "Next: the report")
     st.stop()
 if board.best:
     st.success(f"Best under the validation thresholds: **{METHOD_LABELS[board.best]}** (largest minority F1 gain "
                "among methods not rejected by validation).")
 else:
     st.warning("No method both ran and passed validation without a rejection.")
-table = board.rows.copy()
-table.insert(0, "best", ["*" if m == board.best else "" for m in table["method"]])
-st.dataframe(table, hide_index=True, width="stretch", key="board_table",
-             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in table.columns
-                            if c not in ("best", "method", "decision", "error", "exact_copies", "near_copies")})
-ran = board.rows.loc[board.rows["error"] == ""]
+
+
+def interval(mean: float, low: float, high: float) -> str:
+    """A gain with its 95% interval in one cell: '+0.052 [+0.010, +0.094]'."""
+    return "" if pd.isna(mean) else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+
+
+rows = board.rows
+# one readable row per method: labels instead of ids, each gain and its interval in one cell (no side scrolling)
+table = pd.DataFrame({
+    "method": [("* " if m == board.best else "") + METHOD_LABELS.get(m, m) for m in rows["method"]],
+    "decision": [_palette.DECISION_LABELS.get(d, "") for d in rows["decision"]],
+    "minority F1 gain [95% CI]": [interval(*v) for v in rows[["minority_f1_gain", "minority_f1_gain_ci_low",
+                                                              "minority_f1_gain_ci_high"]].to_numpy()],
+    "PR-AUC gain [95% CI]": [interval(*v) for v in rows[["pr_auc_gain", "pr_auc_gain_ci_low",
+                                                         "pr_auc_gain_ci_high"]].to_numpy()],
+    "quality": rows["quality_score"], "detection AUC": rows["detection_auc"], "coverage": rows["coverage"],
+    "copies (exact / near)": [("" if pd.isna(e) else f"{int(e)} / {int(n)}")
+                              for e, n in rows[["exact_copies", "near_copies"]].to_numpy()],
+    "DCR share": rows["dcr_share_vs_holdout"], "seconds": rows["seconds"], "error": rows["error"]})
+
+
+def colour_decision(value: str) -> str:
+    colour = _palette.LABEL_COLOURS.get(value)
+    return f"color: white; background-color: {colour}" if colour else ""
+
+
+st.dataframe(table.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
+             key="board_table", column_config={
+                 "method": st.column_config.TextColumn(help="* marks the best method"),
+                 "quality": st.column_config.NumberColumn(format="%.3f"),
+                 "detection AUC": st.column_config.NumberColumn(format="%.3f"),
+                 "coverage": st.column_config.NumberColumn(format="%.3f"),
+                 "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization"),
+                 "seconds": st.column_config.NumberColumn(format="%.1f")})
+ran = rows.loc[rows["error"] == ""].assign(
+    label=lambda f: f["method"].map(lambda m: METHOD_LABELS.get(m, m)),
+    verdict=lambda f: f["decision"].map(_palette.DECISION_LABELS).fillna("not validated"))
 if not ran.empty:
-    st.plotly_chart(px.scatter(ran, x="dcr_share_vs_holdout", y="minority_f1_gain", text="method", color="decision",
-                               error_y=ran["minority_f1_gain_ci_high"] - ran["minority_f1_gain"],
-                               error_y_minus=ran["minority_f1_gain"] - ran["minority_f1_gain_ci_low"],
-                               title="Utility (minority F1 gain) against privacy risk (DCR share vs holdout, 0.5 ideal)"),
-                    width="stretch", key="board_scatter")
+    scatter = px.scatter(ran, x="dcr_share_vs_holdout", y="minority_f1_gain", text="label", color="verdict",
+                         color_discrete_map=_palette.LABEL_COLOURS,
+                         category_orders={"verdict": _palette.LABEL_ORDER},
+                         error_y=ran["minority_f1_gain_ci_high"] - ran["minority_f1_gain"],
+                         error_y_minus=ran["minority_f1_gain"] - ran["minority_f1_gain_ci_low"],
+                         labels={"dcr_share_vs_holdout": "DCR share vs holdout (0.5 ideal, near 1: memorization)",
+                                 "minority_f1_gain": "minority F1 gain (95% CI)", "verdict": "validation"},
+                         title="Utility against privacy risk, one point per method")
+    scatter.update_traces(textposition="top center", marker_size=12, cliponaxis=False)
+    low, high = float(ran["dcr_share_vs_holdout"].min()), float(ran["dcr_share_vs_holdout"].max())
+    pad = max(0.05, (high - low) * 0.2)  # room for the labels at both ends
+    scatter.update_xaxes(range=[low - pad, high + pad])
+    scatter.update_layout(height=520, margin={"t": 80, "r": 40})
+    st.plotly_chart(scatter, width="stretch", key="board_scatter")
 st.download_button("Download the leaderboard (CSV)", board.rows.to_csv(index=False), "leaderboard.csv", "text/csv",
                    key="download_board")
+_flow.next_link("pages/report.py", "Next: the report")
