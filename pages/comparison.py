@@ -19,6 +19,18 @@ from pages import _flow, _state
 ARM_LABELS = {"baseline": "baseline", "class_weighted": "class weights", "threshold_tuned": "tuned threshold",
               "augmented": "augmented", "tstr": "synthetic only (TSTR)"}
 
+METRIC_HEADERS = {"minority_f1": "minority F1", "minority_precision": "precision", "minority_recall": "recall",
+                  "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "balanced_accuracy": "bal. accuracy", "mcc": "MCC"}
+
+
+def _interval(summary) -> str:
+    """' ± 0.051' for a symmetric 95% interval, else ' [low, high]' (compact, so the table fits the screen)."""
+    half = (summary.ci_high - summary.ci_low) / 2
+    if abs((summary.mean - summary.ci_low) - half) < 1e-9:
+        return f" ± {half:.3f}"
+    return f" [{summary.ci_low:.3f}, {summary.ci_high:.3f}]"
+
+
 st.title("Comparison")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
@@ -76,14 +88,16 @@ for arm in ARMS:
     row = {"arm": ARM_LABELS[arm]}
     for metric in HEADLINE:
         s = comparison.arms[arm][metric]
-        row[metric] = f"{s.mean:.3f}" + (f" [{s.ci_low:.3f}, {s.ci_high:.3f}]" if comparison.repeats > 1 else "")
+        row[metric] = f"{s.mean:.3f}" + (_interval(s) if comparison.repeats > 1 else "")
     if arm != "baseline":
         base = comparison.arms["baseline"]["minority_f1"].mean
         row["minority F1 vs baseline"] = f"{comparison.arms[arm]['minority_f1'].mean - base:+.3f}"
     rows.append(row)
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table")
-st.caption(f"Mean over {comparison.repeats} split(s)" + (" with 95% confidence intervals." if comparison.repeats > 1
-                                                          else "."))
+# short headers and 'mean ± half-width' cells keep all nine columns inside a 1400 px screen
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table",
+             column_config={m: st.column_config.TextColumn(METRIC_HEADERS.get(m, m)) for m in HEADLINE})
+st.caption(f"Mean over {comparison.repeats} split(s)" + (" ± half the width of the 95% confidence interval."
+                                                          if comparison.repeats > 1 else "."))
 differences = pd.DataFrame([{"comparison": name.replace("_", " "), "metric": metric, "mean": d.mean,
                              "ci low": d.ci_low, "ci high": d.ci_high, "Wilcoxon p": d.p_value}
                             for name, metrics in comparison.differences.items() for metric, d in metrics.items()

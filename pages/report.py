@@ -8,9 +8,10 @@ from core.data import sha256_of
 from core.errors import SynthBalanceError
 from core.pipeline import run_experiment
 from core.report import build_model_card, bundle, to_html, to_markdown
-from pages import _flow, _state
+from pages import _flow, _state, _summary
 
 st.title("Report")
+summary_box = st.container()  # the stakeholder Summary goes on top; filled once the run to show is known
 st.caption("The run documented section by section from its real figures, and a config that replays it exactly.")
 
 with st.expander("Replay a saved config", expanded=_state.experiment() is None):
@@ -44,6 +45,16 @@ result = _state.experiment()
 if result is None:
     _flow.need(None, "Run the comparison first (or replay a config above).", "pages/comparison.py",
                "Go to Comparison")
+with summary_box:
+    decision = None if result.validation is None else _flow.judged(result.validation).decision
+    _summary.draw(result, decision)
+    s1, s2 = st.columns([1, 3], vertical_alignment="center")
+    s1.download_button("Summary card (HTML)", _summary.to_html(result, decision), "summary.html", "text/html",
+                       key="download_summary", icon=":material/download:")
+    s2.caption("One self-contained HTML page with these figures and both charts; opens offline in any browser. "
+               "A PNG export needs the kaleido package, which is not installed here: open the card and use the "
+               "browser's screenshot or print to PDF.")
+    st.divider()
 card = build_model_card(result)
 markdown = to_markdown(card)
 c1, c2, c3, c4 = st.columns(4)
@@ -59,3 +70,4 @@ for section in markdown.split("\n## ")[1:]:
     title, _, body = section.partition("\n")
     st.header(title)
     st.markdown(body)
+_flow.next_link("pages/data.py", "Start again: load another table or change the settings")

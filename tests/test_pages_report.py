@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from core.config import RunConfig, config_json
-from tests.apptest_helpers import errors, go, open_app
+from tests.apptest_helpers import errors, go, metrics, open_app
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +24,47 @@ def test_report_shows_every_section_and_offers_downloads(compared):
                                             "4. Method selection", "5. Generation", "6. Validation",
                                             "7. Model training and evaluation", "8. Limitations and residual risks"]
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Model card (Markdown)", "Model card (HTML)", "Run config (JSON)", "Everything (zip)"]
+    assert labels == ["Summary card (HTML)", "Model card (Markdown)", "Model card (HTML)", "Run config (JSON)",
+                      "Everything (zip)"]
     result = at.session_state["experiment"]
     assert result.config.repeats == 2 and result.validation is not None
+
+
+def test_summary_on_top_of_the_report(compared):
+    at = go(compared, "report")
+    result = at.session_state["experiment"]
+    assert at.markdown[0].value == "## Summary: german\\_credit\\.csv"  # first on the page, user text escaped
+    m = metrics(at)
+    assert m["Rare class"] == "bad" and m["Imbalance"] == f"{result.profile.imbalance_ratio:,.1f} : 1"
+    assert m["Tried"] == "SMOTE-NC"
+    assert m["Quality score"] == f"{result.validation.fidelity.quality_score:.2f}"
+    gain = result.comparison.differences["augmented_vs_baseline"]["minority_f1"]
+    assert m["Minority F1 gain"] == f"{gain.mean:+.3f}"
+    banners = [b.value for b in list(at.success) + list(at.warning) + list(at.error)]
+    decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
+        result.validation.verdict.decision]
+    assert f"**Validation: {decision}**" in banners
+    base = result.comparison.arms["baseline"]["minority_f1"].mean
+    assert f"**Comparison: minority F1 {base:.3f} → {result.comparison.arms['augmented']['minority_f1'].mean:.3f}**" \
+        in banners
+    charts = [c.proto.spec for c in at.get("plotly_chart")[:2]]
+    assert "Where the synthetic rows fall" in charts[0] and "Minority F1 on the test rows" in charts[1]
+    card = at.get("download_button")[0].proto
+    assert card.label == "Summary card (HTML)"
+    assert any("kaleido" in c.value and "not installed" in c.value for c in at.caption)
+
+
+def test_summary_card_html_is_self_contained_and_escaped(compared):
+    from dataclasses import replace
+
+    from pages import _summary
+    result = compared.session_state["experiment"]
+    dataset = replace(result.prepared.dataset, name="<script>x</script>.csv")
+    hostile = replace(result, prepared=replace(result.prepared, dataset=dataset))
+    page = _summary.to_html(hostile, "approved")
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;.csv" in page
+    assert page.count("plotly") > 10 and "<script src=" not in page  # plotly.js inline, nothing fetched
+    assert "Validation: Approved" in page and "#2e7d4f" in page
 
 
 def test_replaying_an_uploaded_config(compared):
@@ -65,6 +103,18 @@ def test_compare_generators_page():
     board = at.session_state["leaderboard"]
     assert board.best == "gaussian_copula"
     table = at.dataframe[0].value
-    assert table.loc[table["method"] == "gaussian_copula", "best"].item() == "*"
-    assert "numeric columns only" in table.loc[table["method"] == "adasyn", "error"].item()
+    # labels, not ids; the best is starred; one cell per gain with its interval; the error kept in its row
+    assert table["method"].tolist() == ["Random oversampling", "ADASYN", "* Gaussian copula"]
+    copula = board.rows.set_index("method").loc["gaussian_copula"]
+    best = table.set_index("method").loc["* Gaussian copula"]
+    low, high = copula["minority_f1_gain_ci_low"], copula["minority_f1_gain_ci_high"]
+    assert best["minority F1 gain [95% CI]"] == f"{copula['minority_f1_gain']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    labels = {"approved": "Approved", "requires_refinement": "Requires refinement"}
+    assert best["decision"] == labels[copula["decision"]]
+    assert "numeric columns only" in table.set_index("method").loc["ADASYN", "error"]
+    assert table.set_index("method").loc["ADASYN", "minority F1 gain [95% CI]"] == ""
+    assert len(table.columns) == 11  # was 17 columns, with side scrolling
     assert len(at.get("plotly_chart")) == 1
+    scatter = at.get("plotly_chart")[0].proto.spec
+    assert "Gaussian copula" in scatter and "gaussian_copula\"" not in scatter  # point labels are method labels
+    assert "#2e7d4f" in scatter or "#d08a1e" in scatter  # the app's decision palette (approved green, refine amber)
