@@ -68,11 +68,12 @@ def current_advice(prepared: Prepared):
                           _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
 
 
-def current_prepared(show_error: bool = True) -> Prepared | None:
+def current_prepared(show_error: bool = True, name_table: bool = True) -> Prepared | None:
+    """The split and cleaned data; with show_error, problems are drawn and (name_table) the table is named."""
     dataset = current_dataset(show_error)
     if dataset is None:
         return None
-    if show_error:
+    if show_error and name_table:
         working_on(dataset)
     try:
         prepared = _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),

@@ -53,6 +53,7 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
         "detection": "n/a" if validation is None or validation.detection_auc is None
         else f"{validation.detection_auc:.2f}",
         "copies": "n/a" if validation is None else f"{validation.privacy.exact_copies:,}",
+        "f1_threshold": f"{comparison.arms['threshold_tuned']['minority_f1'].mean:.3f}",
         "f1_before": f"{base.mean:.3f}", "f1_after": f"{f1.mean:.3f}", "f1_gain": f"{gain.mean:+.3f}",
         "f1_interval": interval, "pr_gain": f"{pr_gain.mean:+.3f}", "verdict": comparison.verdict,
     }
@@ -85,6 +86,7 @@ def arms_chart(result: ExperimentResult) -> go.Figure:
                          if name == "minority_f1"])
     figure = px.bar(rows, x="approach", y="minority F1", error_y="high", error_y_minus="low", color="synthetic",
                     color_discrete_map={True: "#e07b39", False: "#9aa9b2"}, text_auto=".2f")
+    figure.update_traces(textposition="inside", insidetextanchor="middle", textfont={"color": "white", "size": 16})
     figure.update_layout(showlegend=False)
     figure.update_xaxes(title=None)
     return _style(figure, "Minority F1 on the test rows, by approach")
@@ -100,7 +102,7 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
                   delta_arrow="off")
     top[1].metric("Imbalance", f["ratio"])
     top[2].metric("Tried", f["method"], f"{f['synthetic_rows']} synthetic rows", delta_color="off", delta_arrow="off")
-    top[3].metric("Judged with", f["classifier"], f"{f['repeats']} split(s)", delta_color="off", delta_arrow="off")
+    top[3].metric("Judged on", f"{f['repeats']} split(s)", f["classifier"], delta_color="off", delta_arrow="off")
     left, right = st.columns(2, gap="large")
     with left:
         box = _palette.decision_box(decision) if decision else st.info
@@ -118,7 +120,8 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         figures = st.columns(3)
         figures[0].metric("Minority F1 gain", f["f1_gain"], help="Augmented minus no change" + f["f1_interval"])
         figures[1].metric("PR-AUC gain", f["pr_gain"])
-        figures[2].metric("Splits", f["repeats"])
+        figures[2].metric("Tuned threshold F1", f["f1_threshold"],
+                          help="The baseline with its decision threshold tuned on training folds, no synthetic rows")
         st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
     st.caption(f"Verdict: {_escape(f['verdict'])}")
 
@@ -139,7 +142,7 @@ def to_html(result: ExperimentResult, decision: str | None) -> str:
                     f"<div class='note'>{note}</div></div>" for label, value, note in (
                         ("Rare class", f["minority"], f"{f['minority_rows']} rows, {f['minority_share']}"),
                         ("Imbalance", f["ratio"], ""), ("Tried", f["method"], f"{f['synthetic_rows']} synthetic rows"),
-                        ("Judged with", f["classifier"], f"{f['repeats']} split(s)")))
+                        ("Judged on", f"{f['repeats']} split(s)", f["classifier"])))
     return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Summary: {f['dataset']}</title>
 <style>body{{font-family:sans-serif;margin:1.5em 2em;color:#1f2a30;font-size:20px}}
 .row{{display:flex;gap:1.5em}}.tile{{flex:1}}.label{{font-size:0.8em;color:#5b6b73}}.value{{font-size:1.8em}}
@@ -151,5 +154,6 @@ def to_html(result: ExperimentResult, decision: str | None) -> str:
 {markup[0] if len(charts) == 2 else ''}</div>
 <div class='half'><p class='banner' style='background:{"#2e7d4f" if earned else "#d08a1e"}'>Comparison: minority F1
 {f['f1_before']} &rarr; {f['f1_after']}</p>
-<p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']}</p>
+<p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
+F1 {f['f1_threshold']}</p>
 {markup[-1]}</div></div><p>Verdict: {f['verdict']}</p></body></html>"""

@@ -80,7 +80,7 @@ for name in ("missing", "duplicates", "outliers", "outlier_action"):
     _state.keep(name, getattr(plan, name))
 _state.set_cleaning_plan(plan)
 
-prepared = _flow.current_prepared()
+prepared = _flow.current_prepared(name_table=False)  # named at the top of this page already
 if prepared is None:
     st.stop()
 distribution = prepared.split.class_distribution.copy()

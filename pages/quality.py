@@ -35,13 +35,18 @@ METRIC_COLUMNS = {
     "numeric": ["column", "shape_score", "js_divergence", "ks_statistic", "ks_pvalue", "wasserstein", "real_mean",
                 "synthetic_mean", "real_median", "synthetic_median", "real_std", "synthetic_std", "flag"],
     "categorical": ["column", "shape_score", "js_divergence", "total_variation", "flag"]}
+HEADERS = {"shape_score": "shape", "js_divergence": "JS (bits)", "ks_statistic": "KS", "ks_pvalue": "KS p",
+           "wasserstein": "Wasserstein", "total_variation": "TV distance", "real_mean": "mean real",
+           "synthetic_mean": "mean synth.", "real_median": "median real", "synthetic_median": "median synth.",
+           "real_std": "sd real", "synthetic_std": "sd synth."}  # short headers: the table fits without scrolling
 for kind, shown in METRIC_COLUMNS.items():
     rows = table.loc[table["kind"] == kind, shown]
     if rows.empty:
         continue
     st.markdown(f"**{'Number' if kind == 'numeric' else 'Category'} columns** ({len(rows)})")
     st.dataframe(rows, hide_index=True, width="stretch", key=f"fidelity_table_{kind}",
-                 column_config={c: st.column_config.NumberColumn(format="%.3f") for c in shown[1:-1]})
+                 column_config={c: st.column_config.NumberColumn(HEADERS.get(c, c), format="%.3f")
+                                for c in shown[1:-1]})
 st.caption(f"Flagged: shape score below {SHAPE_FLAG} or Jensen-Shannon divergence (bits) above {JS_FLAG}. "
            "Number columns: shape score = 1 - KS statistic; category columns: 1 - total variation distance.")
 
