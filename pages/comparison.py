@@ -89,9 +89,9 @@ for arm in ARMS:
     for metric in HEADLINE:
         s = comparison.arms[arm][metric]
         row[metric] = f"{s.mean:.3f}" + (_interval(s) if comparison.repeats > 1 else "")
-    if arm != "baseline":
-        base = comparison.arms["baseline"]["minority_f1"].mean
-        row["minority F1 vs baseline"] = f"{comparison.arms[arm]['minority_f1'].mean - base:+.3f}"
+    base = comparison.arms["baseline"]["minority_f1"].mean
+    row["minority F1 vs baseline"] = "" if arm == "baseline" else \
+        f"{comparison.arms[arm]['minority_f1'].mean - base:+.3f}"  # an empty cell, not 'None'
     rows.append(row)
 # short headers and 'mean ± half-width' cells keep all nine columns inside a 1400 px screen
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table",

@@ -56,18 +56,24 @@ def interval(mean: float, low: float, high: float) -> str:
 
 
 rows = board.rows
-# one readable row per method: labels instead of ids, each gain and its interval in one cell (no side scrolling)
-table = pd.DataFrame({
-    "method": [("* " if m == board.best else "") + METHOD_LABELS.get(m, m) for m in rows["method"]],
-    "decision": [_palette.DECISION_LABELS.get(d, "") for d in rows["decision"]],
-    "minority F1 gain [95% CI]": [interval(*v) for v in rows[["minority_f1_gain", "minority_f1_gain_ci_low",
-                                                              "minority_f1_gain_ci_high"]].to_numpy()],
-    "PR-AUC gain [95% CI]": [interval(*v) for v in rows[["pr_auc_gain", "pr_auc_gain_ci_low",
-                                                         "pr_auc_gain_ci_high"]].to_numpy()],
-    "quality": rows["quality_score"], "detection AUC": rows["detection_auc"], "coverage": rows["coverage"],
+ran = rows.loc[rows["error"] == ""]
+labels = [("* " if m == board.best else "") + METHOD_LABELS.get(m, m) for m in ran["method"]]
+# two narrow tables instead of one wide one (no side scrolling at 1400 px); labels instead of ids; each gain and
+# its interval in one cell; methods that failed are listed under the tables with their reason
+utility = pd.DataFrame({
+    "method": labels,
+    "decision": [_palette.DECISION_LABELS.get(d, "not validated") for d in ran["decision"]],
+    "minority F1 gain [95% CI]": [interval(*v) for v in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
+                                                             "minority_f1_gain_ci_high"]].to_numpy()],
+    "PR-AUC gain [95% CI]": [interval(*v) for v in ran[["pr_auc_gain", "pr_auc_gain_ci_low",
+                                                        "pr_auc_gain_ci_high"]].to_numpy()],
+    "seconds": ran["seconds"].to_numpy()})
+fidelity = pd.DataFrame({
+    "method": labels, "quality": ran["quality_score"].to_numpy(), "detection AUC": ran["detection_auc"].to_numpy(),
+    "coverage": ran["coverage"].to_numpy(),
     "copies (exact / near)": [("" if pd.isna(e) else f"{int(e)} / {int(n)}")
-                              for e, n in rows[["exact_copies", "near_copies"]].to_numpy()],
-    "DCR share": rows["dcr_share_vs_holdout"], "seconds": rows["seconds"], "error": rows["error"]})
+                              for e, n in ran[["exact_copies", "near_copies"]].to_numpy()],
+    "DCR share": ran["dcr_share_vs_holdout"].to_numpy()})
 
 
 def colour_decision(value: str) -> str:
@@ -75,30 +81,38 @@ def colour_decision(value: str) -> str:
     return f"color: white; background-color: {colour}" if colour else ""
 
 
-st.dataframe(table.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
-             key="board_table", column_config={
-                 "method": st.column_config.TextColumn(help="* marks the best method"),
-                 "quality": st.column_config.NumberColumn(format="%.3f"),
-                 "detection AUC": st.column_config.NumberColumn(format="%.3f"),
-                 "coverage": st.column_config.NumberColumn(format="%.3f"),
-                 "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization"),
-                 "seconds": st.column_config.NumberColumn(format="%.1f")})
-ran = rows.loc[rows["error"] == ""].assign(
-    label=lambda f: f["method"].map(lambda m: METHOD_LABELS.get(m, m)),
-    verdict=lambda f: f["decision"].map(_palette.DECISION_LABELS).fillna("not validated"))
+left, right = st.columns([11, 9])
+left.markdown("**Utility on the test rows** (* marks the best)")
+left.dataframe(utility.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
+               key="board_table", column_config={"seconds": st.column_config.NumberColumn(format="%.1f")})
+right.markdown("**Fidelity and privacy of the synthetic rows**")
+right.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation", column_config={
+    "quality": st.column_config.NumberColumn(format="%.3f"),
+    "detection AUC": st.column_config.NumberColumn(format="%.3f", help="0.5: synthetic rows cannot be told apart"),
+    "coverage": st.column_config.NumberColumn(format="%.3f"),
+    "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization")})
+for row in rows.loc[rows["error"] != ""].itertuples():
+    st.warning(f"**{METHOD_LABELS.get(row.method, row.method)}** did not run: {row.error}")
 if not ran.empty:
-    scatter = px.scatter(ran, x="dcr_share_vs_holdout", y="minority_f1_gain", text="label", color="verdict",
+    points = ran.assign(label=[label.removeprefix("* ") for label in labels],
+                        verdict=ran["decision"].map(_palette.DECISION_LABELS).fillna("not validated"))
+    # methods landing on the same point (SMOTE on mixed data runs as SMOTE-NC) share one label
+    spot = points["dcr_share_vs_holdout"].round(3).astype(str) + "|" + points["minority_f1_gain"].round(3).astype(str)
+    joined = points.groupby(spot)["label"].transform(" / ".join)
+    points["label"] = joined.where(~spot.duplicated(), "")
+    scatter = px.scatter(points, x="dcr_share_vs_holdout", y="minority_f1_gain", text="label", color="verdict",
                          color_discrete_map=_palette.LABEL_COLOURS,
                          category_orders={"verdict": _palette.LABEL_ORDER},
-                         error_y=ran["minority_f1_gain_ci_high"] - ran["minority_f1_gain"],
-                         error_y_minus=ran["minority_f1_gain"] - ran["minority_f1_gain_ci_low"],
+                         error_y=points["minority_f1_gain_ci_high"] - points["minority_f1_gain"],
+                         error_y_minus=points["minority_f1_gain"] - points["minority_f1_gain_ci_low"],
                          labels={"dcr_share_vs_holdout": "DCR share vs holdout (0.5 ideal, near 1: memorization)",
                                  "minority_f1_gain": "minority F1 gain (95% CI)", "verdict": "validation"},
                          title="Utility against privacy risk, one point per method")
-    scatter.update_traces(textposition="top center", marker_size=12, cliponaxis=False)
-    low, high = float(ran["dcr_share_vs_holdout"].min()), float(ran["dcr_share_vs_holdout"].max())
-    pad = max(0.05, (high - low) * 0.2)  # room for the labels at both ends
-    scatter.update_xaxes(range=[low - pad, high + pad])
+    scatter.update_traces(textposition="middle right", marker_size=12, cliponaxis=False,
+                          textfont={"size": 13})
+    low, high = float(points["dcr_share_vs_holdout"].min()), float(points["dcr_share_vs_holdout"].max())
+    pad = max(0.05, (high - low) * 0.25)  # room for the labels at the right end
+    scatter.update_xaxes(range=[low - pad / 2, high + 2 * pad])
     scatter.update_layout(height=520, margin={"t": 80, "r": 40})
     st.plotly_chart(scatter, width="stretch", key="board_scatter")
 st.download_button("Download the leaderboard (CSV)", board.rows.to_csv(index=False), "leaderboard.csv", "text/csv",

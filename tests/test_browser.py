@@ -81,7 +81,8 @@ def open_page(tab, title: str) -> None:
 def check(tab, heading: str, charts: int, shot: str) -> None:
     """The page's h1 is `heading`, at least `charts` plotly charts are drawn, and no exception box shows."""
     assert tab.locator("h1", has_text=heading).count() >= 1, f"no heading {heading!r}"
-    assert tab.locator("[data-testid='stException']").count() == 0, f"exception on {heading}"
+    exceptions = tab.locator("[data-testid='stException']")
+    assert exceptions.count() == 0, f"exception on {heading}: {exceptions.first.inner_text()[:2000]}"
     if charts:
         tab.wait_for_selector("[data-testid='stPlotlyChart']", timeout=30_000)
     assert tab.locator("[data-testid='stPlotlyChart']").count() >= charts, heading

@@ -102,18 +102,20 @@ def test_compare_generators_page():
     assert not at.exception
     board = at.session_state["leaderboard"]
     assert board.best == "gaussian_copula"
-    table = at.dataframe[0].value
-    # labels, not ids; the best is starred; one cell per gain with its interval; the error kept in its row
-    assert table["method"].tolist() == ["Random oversampling", "ADASYN", "* Gaussian copula"]
+    table, fidelity = at.dataframe[0].value, at.dataframe[1].value
+    # labels, not ids; the best is starred; one cell per gain with its interval; two narrow tables, no side scroll
+    assert table["method"].tolist() == fidelity["method"].tolist() == ["Random oversampling", "* Gaussian copula"]
     copula = board.rows.set_index("method").loc["gaussian_copula"]
     best = table.set_index("method").loc["* Gaussian copula"]
     low, high = copula["minority_f1_gain_ci_low"], copula["minority_f1_gain_ci_high"]
     assert best["minority F1 gain [95% CI]"] == f"{copula['minority_f1_gain']:+.3f} [{low:+.3f}, {high:+.3f}]"
     labels = {"approved": "Approved", "requires_refinement": "Requires refinement"}
     assert best["decision"] == labels[copula["decision"]]
-    assert "numeric columns only" in table.set_index("method").loc["ADASYN", "error"]
-    assert table.set_index("method").loc["ADASYN", "minority F1 gain [95% CI]"] == ""
-    assert len(table.columns) == 11  # was 17 columns, with side scrolling
+    assert table.set_index("method").loc["Random oversampling", "decision"] == "Rejected"
+    assert fidelity.set_index("method").loc["Random oversampling", "copies (exact / near)"].startswith("280 / ")
+    assert (len(table.columns), len(fidelity.columns)) == (5, 6)  # was one table of 17 columns
+    assert any(w.value.startswith("**ADASYN** did not run:") and "numeric columns only" in w.value
+               for w in at.warning)
     assert len(at.get("plotly_chart")) == 1
     scatter = at.get("plotly_chart")[0].proto.spec
     assert "Gaussian copula" in scatter and "gaussian_copula\"" not in scatter  # point labels are method labels
