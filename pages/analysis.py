@@ -2,6 +2,8 @@
 training part with their effect on the minority."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -95,6 +97,8 @@ split_chart = px.bar(long, x="part", y="rows", color="class", barmode="group", l
                            + (" (log scale)" if log_scale else ""))
 split_chart.update_traces(textposition="outside", cliponaxis=False)  # small counts stay readable as numbers
 split_chart.update_yaxes(title_text="rows (log scale)" if log_scale else "rows")
+if log_scale:  # one grid line per power of ten, from 1 row, so even the smallest bar shows
+    split_chart.update_yaxes(dtick=1, range=[0, math.log10(max(2, int(long["rows"].max()))) + 0.3])
 right.plotly_chart(split_chart, width="stretch", key="chart_split")
 if log_scale:
     right.caption(f"Log scale because the imbalance ratio is above {LOG_SCALE_ABOVE}: each grid line is ten times "

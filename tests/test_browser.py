@@ -37,7 +37,8 @@ def free_port() -> int:
 def server():
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-                                "--server.address", "127.0.0.1", "--server.headless", "true"],
+                                "--server.address", "127.0.0.1", "--server.headless", "true",
+                                "--server.fileWatcherType", "none"],  # an edit during the walk reloads nothing
                                cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
