@@ -58,8 +58,8 @@ def interval(mean: float, low: float, high: float) -> str:
 rows = board.rows
 ran = rows.loc[rows["error"] == ""]
 labels = [("* " if m == board.best else "") + METHOD_LABELS.get(m, m) for m in ran["method"]]
-# two narrow tables instead of one wide one (no side scrolling at 1400 px); labels instead of ids; each gain and
-# its interval in one cell; methods that failed are listed under the tables with their reason
+# two tables of 5-6 columns, one under the other, instead of one of 17 (no side scrolling at 1400 px); labels
+# instead of ids; each gain and its interval in one cell; failed methods listed under the tables with the reason
 utility = pd.DataFrame({
     "method": labels,
     "decision": [_palette.DECISION_LABELS.get(d, "not validated") for d in ran["decision"]],
@@ -81,12 +81,11 @@ def colour_decision(value: str) -> str:
     return f"color: white; background-color: {colour}" if colour else ""
 
 
-left, right = st.columns([11, 9])
-left.markdown("**Utility on the test rows** (* marks the best)")
-left.dataframe(utility.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
-               key="board_table", column_config={"seconds": st.column_config.NumberColumn(format="%.1f")})
-right.markdown("**Fidelity and privacy of the synthetic rows**")
-right.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation", column_config={
+st.markdown("**Utility on the test rows** (* marks the best)")
+st.dataframe(utility.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
+             key="board_table", column_config={"seconds": st.column_config.NumberColumn(format="%.1f")})
+st.markdown("**Fidelity and privacy of the synthetic rows**")
+st.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation", column_config={
     "quality": st.column_config.NumberColumn(format="%.3f"),
     "detection AUC": st.column_config.NumberColumn(format="%.3f", help="0.5: synthetic rows cannot be told apart"),
     "coverage": st.column_config.NumberColumn(format="%.3f"),

@@ -37,6 +37,10 @@ def test_coverage_page(generated):
     coverage = at.session_state["validation"].coverage
     assert m["Precision"] == f"{coverage.precision:.2f}" and m["Coverage"] == f"{coverage.coverage:.2f}"
     assert len(at.get("plotly_chart")) == 1  # PCA until UMAP is asked for
+    umap = at.button(key="umap")  # the measured cost: about 80 s the first time per server process, 5-10 s later
+    assert umap.label in ("Compute UMAP (about 5-10 s)",
+                          "Compute UMAP (the first run on this server compiles UMAP's code: about 80 s)")
+    assert "77 s" in umap.help and "4-10 s" in umap.help
 
 
 def test_privacy_page_thresholds_and_dropping_copies(generated):
