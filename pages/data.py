@@ -95,8 +95,11 @@ mid.metric("Columns", f"{frame.shape[1]:,}")
 right.metric("Features used", f"{len(dataset.features):,}" if dataset else "-")
 last.metric("Classes", f"{frame[target].nunique():,}")
 if mixed:
-    st.error(f"{len(mixed)} column(s) mix numbers and text: {', '.join(mixed)}. Fix those cells in the file, or "
-             "treat the columns as categorical (each value becomes a level).")
+    if len(mixed) == 1 and problem:
+        st.error(problem)  # core's sentence for one column: how many values are text, with an example
+    else:
+        st.error(f"{len(mixed)} columns mix numbers and text: {', '.join(mixed)}. Fix those cells in the file, or "
+                 "treat the columns as categorical (each value becomes a level).")
     fix_columns = st.columns(min(4, len(mixed) + 1))
     for i, col in enumerate(mixed):
         if fix_columns[i % len(fix_columns)].button(f"Treat '{col}' as categorical", key=f"fix_mixed_{col}"):

@@ -86,7 +86,7 @@ if info.slow:
     budget = float(params.get("time_budget_s", 0))
     st.info(f"Estimated training time on this 2-core machine: about {format_seconds(seconds)} "
             f"({'capped at ' + format(budget, 'g') + ' s by the time budget' if budget else 'no time budget'}). "
-            "A first guess from earlier measurements (bench/ctgan_timing.py); once the first epochs are timed, "
+            "A first guess from runs measured earlier on this machine; once the first epochs are timed, "
             "the progress bar shows the remaining time measured on this run.")
 
 st.subheader("Domain constraints")
