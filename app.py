@@ -32,30 +32,42 @@ PAGES = {
 }
 
 
-def sidebar() -> None:
+def sidebar_status() -> tuple:
+    """What the sidebar states: table, target, an upload that was not loaded, and which steps are done."""
+    table = _state.table()
+    dataset = _flow.dataset_check()[0]
+    prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
+    steps = (("Data loaded", dataset is not None), ("Split and cleaned", prepared),
+             ("Method chosen", _state.chosen_method() is not None),
+             ("Synthetic rows", prepared and _state.synthetic_is_current()),
+             ("Validated", _state.validation() is not None), ("Compared", _state.experiment() is not None))
+    failed = (_state.failed_upload() or {}).get("name")
+    return table.name if table else None, _state.target(), _state.target_guessed(), failed, steps
+
+
+def sidebar(status: tuple) -> None:
     """Dataset, target, seed, and which workflow steps are done."""
+    name, target, guessed, failed, steps = status
     with st.sidebar:
         st.markdown("### SynthBalance")
-        table = _state.table()
-        st.caption(f"Data: **{table.name if table else 'none'}**")
-        st.caption(f"Target: **{_state.target() or 'not chosen'}**")
+        st.caption(f"Data: **{name or 'none'}**")
+        if failed:
+            st.caption(f":orange[:material/warning: **{failed}** was not loaded]")
+        st.caption(f"Target: **{target or 'not chosen'}**" + (" (guessed)" if guessed else ""))
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))
         _state.keep("scheduler", st.text_input(
             "Dask scheduler (optional)", key=_state.prime("scheduler", ""), placeholder="tcp://host:8786",
             help="Run the race, repeats and leaderboard on a Dask cluster. Empty: this machine, all cores.").strip())
-        dataset = _flow.current_dataset(show_error=False)
-        prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
-        steps = [("Data loaded", dataset is not None), ("Split and cleaned", prepared),
-                 ("Method chosen", _state.chosen_method() is not None),
-                 ("Synthetic rows", prepared and _state.synthetic_is_current()),
-                 ("Validated", _state.validation() is not None), ("Compared", _state.experiment() is not None)]
         st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
-                              f"{name}" for name, done in steps))
+                              f"{step}" for step, done in steps))
 
 
 _flow.ensure_table()
 navigation = st.navigation(PAGES)
-sidebar()
+drawn = sidebar_status()
+sidebar(drawn)
 navigation.run()
+if sidebar_status() != drawn:
+    st.rerun()  # the page changed what the sidebar states (upload, target, split, method): redraw it at once

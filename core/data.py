@@ -381,3 +381,11 @@ def stratified_sample(table: LoadedTable, target: str, rows: int = LARGE_TABLE_R
     note = f"Stratified sample of {len(sample):,} of {len(frame):,} rows (by '{target}', seed {seed})."
     return LoadedTable(frame=sample, name=table.name, sha256=identity, n_bytes=table.n_bytes,
                        column_types=table.column_types, notes=table.notes + (note,), mixed_columns=table.mixed_columns)
+
+
+def unresolved_mixed_columns(table: LoadedTable, target: str, column_types: dict[str, str] | None = None) -> list[str]:
+    """Every column mixing numbers and text that is still typed as a number (not categorical, not left out).
+
+    validate_dataset stops at the first of them; the Data page lists them all, each with its one-click fix."""
+    kinds = {**table.column_types, **(column_types or {})}
+    return [c for c in table.mixed_columns if c != target and kinds.get(c) not in (CATEGORICAL, *EXCLUDED_KINDS)]

@@ -8,7 +8,7 @@ import streamlit as st
 from core.data import Dataset
 from core.errors import SynthBalanceError
 from core.samples import DEFAULT_SAMPLE, SAMPLES
-from pages import _cached, _state
+from pages import _cached, _palette, _state
 
 if TYPE_CHECKING:  # loaded by the pages that use them, keeping the first screen light
     from core.imbalance import ImbalanceProfile
@@ -22,17 +22,39 @@ def ensure_table() -> None:
         _state.set_table(_cached.sample_table(DEFAULT_SAMPLE), f"sample:{DEFAULT_SAMPLE}", SAMPLES[DEFAULT_SAMPLE][1])
 
 
-def current_dataset(show_error: bool = True) -> Dataset | None:
+def dataset_check() -> tuple[Dataset | None, str | None]:
+    """(dataset, None) when the loaded table passes the checks for its target, else (None, the reason).
+
+    A target that leaves no usable feature is a problem too: every later step needs at least one feature."""
     table, target = _state.table(), _state.target()
     if table is None or target is None:
-        return None
-    overrides = _state.type_overrides()
+        return None, None
     try:
-        return _cached.dataset(table.sha256, target, tuple(sorted(overrides.items())), table)
+        dataset = _cached.dataset(table.sha256, target, tuple(sorted(_state.type_overrides().items())), table)
     except SynthBalanceError as exc:
-        if show_error:
-            st.error(str(exc))
-        return None
+        return None, str(exc)
+    if not dataset.features:
+        return None, (f"With '{target}' as the target no feature column is left to learn from (the others are "
+                      "identifiers, constants or empty). Choose the column that holds the classes.")
+    return dataset, None
+
+
+def current_dataset(show_error: bool = True) -> Dataset | None:
+    """The validated dataset; when the table fails a check, the page names the problem and links to the fix."""
+    dataset, problem = dataset_check()
+    if problem and show_error:
+        table = _state.table()
+        st.error(f"**{table.name}** is loaded but cannot be used yet: {problem}")
+        st.page_link("pages/data.py", label="Fix it on the Data page", icon=":material/build:")
+    return dataset
+
+
+def working_on(dataset: Dataset) -> None:
+    """One line naming the table and target a page works on, and an upload that was not loaded."""
+    st.caption(f"Table in use: **{dataset.name}**, target **{dataset.target}**, {len(dataset.frame):,} rows.")
+    failed = _state.failed_upload()
+    if failed:
+        st.warning(f"The upload **{failed['name']}** was not loaded; this page works on **{dataset.name}**.")
 
 
 def current_profile(dataset: Dataset) -> ImbalanceProfile:
@@ -46,10 +68,13 @@ def current_advice(prepared: Prepared):
                           _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
 
 
-def current_prepared(show_error: bool = True) -> Prepared | None:
+def current_prepared(show_error: bool = True, name_table: bool = True) -> Prepared | None:
+    """The split and cleaned data; with show_error, problems are drawn and (name_table) the table is named."""
     dataset = current_dataset(show_error)
     if dataset is None:
         return None
+    if show_error and name_table:
+        working_on(dataset)
     try:
         prepared = _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),
                                     _state.cleaning_plan(), dataset)
@@ -58,14 +83,17 @@ def current_prepared(show_error: bool = True) -> Prepared | None:
     except SynthBalanceError as exc:
         if show_error:
             st.error(f"{exc} (Change the split or cleaning settings on the Imbalance analysis page.)")
-        return None
+            st.page_link("pages/analysis.py", label="Fix it on the Imbalance analysis page", icon=":material/build:")
+            return None
 
 
 def need(value, message: str, page: str, label: str):
-    """Stop the page with a pointer to the step that provides what is missing."""
+    """Stop the page with a pointer to the step that provides what is missing (unless the real problem with the
+    data is named: current_dataset showed it, with its own link)."""
     if value is None:
-        st.info(message)
-        st.page_link(page, label=label)
+        if dataset_check()[1] is None:
+            st.info(message)
+            st.page_link(page, label=label)
         st.stop()
     return value
 
@@ -106,9 +134,15 @@ def verdict_banner(result: ValidationResult) -> None:
     """The decision under the session's thresholds, with every failed check named."""
     verdict = judged(result)
     failed = [c.message for c in verdict.checks if c.outcome != "pass"]
-    text = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[verdict.decision]
-    body = f"**Verdict: {text}.** " + ("; ".join(failed) + "." if failed else "Every check is within its limits.")
-    {"approved": st.success, "requires_refinement": st.warning, "rejected": st.error}[verdict.decision](body)
+    body = f"**Verdict: {_palette.DECISION_LABELS[verdict.decision]}.** " + (
+        "; ".join(failed) + "." if failed else "Every check is within its limits.")
+    _palette.decision_box(verdict.decision)(body)
+
+
+def next_link(page: str, label: str) -> None:
+    """The link to the following step, at the end of every page."""
+    st.divider()
+    st.page_link(page, label=label, icon=":material/arrow_forward:")
 
 
 def validated():

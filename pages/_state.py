@@ -25,6 +25,7 @@ PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "g
 CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation", "experiment", "thresholds"
 LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DRIFT = "drift"
+FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
 
@@ -54,11 +55,15 @@ def origin() -> str | None:
     return st.session_state.get(ORIGIN)
 
 
-def set_table(loaded: LoadedTable, source: str, target: str) -> None:
-    """A new table replaces the old one and everything computed from it."""
+def set_table(loaded: LoadedTable, source: str, target: str, guessed: bool = False) -> None:
+    """A new table replaces the old one and everything computed from it.
+
+    guessed: the target was picked by `default_target`, not by the analyst (the Data page says so)."""
     st.session_state[TABLE] = loaded
     st.session_state[ORIGIN] = source
     st.session_state[TARGET] = target
+    st.session_state[TARGET_GUESSED] = guessed
+    st.session_state.pop(FAILED_UPLOAD, None)
     st.session_state[TYPES] = {}
     for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD):
         st.session_state.pop(key, None)
@@ -73,7 +78,26 @@ def target() -> str | None:
 def set_target(name: str) -> None:
     if name != target():
         st.session_state[TARGET] = name
+        st.session_state[TARGET_GUESSED] = False  # the analyst picked it
         clear_results()
+
+
+def target_guessed() -> bool:
+    """The target in use was guessed when the table was loaded and the analyst has not changed it."""
+    return bool(st.session_state.get(TARGET_GUESSED))
+
+
+def failed_upload() -> dict | None:
+    """The last upload that could not be read, {'name', 'digest', 'message'}, while the previous table stays."""
+    return st.session_state.get(FAILED_UPLOAD)
+
+
+def set_failed_upload(name: str, digest: str, message: str) -> None:
+    st.session_state[FAILED_UPLOAD] = {"name": name, "digest": digest, "message": message}
+
+
+def clear_failed_upload() -> None:
+    st.session_state.pop(FAILED_UPLOAD, None)
 
 
 def type_overrides() -> dict[str, str]:

@@ -2,6 +2,8 @@
 training part with their effect on the minority."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -10,6 +12,7 @@ from core.cleaning import DUPLICATE_STRATEGIES, MISSING_STRATEGIES, OUTLIER_ACTI
 from core.imbalance import TYPOLOGY
 from pages import _flow, _state
 
+LOG_SCALE_ABOVE = 20  # imbalance ratio above which the split chart's row axis is logarithmic
 TYPOLOGY_COLOURS = {"safe": "#3a8d6e", "borderline": "#e0a43a", "rare": "#d0674a", "outlier": "#7a3b69"}
 LABELS = {"none": "leave as is", "drop_rows": "drop rows with gaps", "median_mode": "median / most frequent",
           "knn": "k-NN imputation", "keep": "keep", "drop_exact": "drop exact duplicates",
@@ -18,13 +21,14 @@ LABELS = {"none": "leave as is", "drop_rows": "drop rows with gaps", "median_mod
 
 st.title("Imbalance analysis")
 dataset = _flow.need(_flow.current_dataset(), "Load a table and choose a target first.", "pages/data.py", "Go to Data")
+_flow.working_on(dataset)
 profile = _flow.current_profile(dataset)
 
 st.info(profile.summary)
 cols = st.columns(4)
 cols[0].metric("Minority class", profile.minority_class)
-cols[1].metric("Minority rows", f"{profile.minority_count:,}", f"{profile.class_shares[profile.minority_class]:.1%} of rows",
-               delta_color="off", delta_arrow="off")
+cols[1].metric("Minority rows", f"{profile.minority_count:,}",
+               f"{profile.class_shares[profile.minority_class]:.1%} of rows", delta_color="off", delta_arrow="off")
 cols[2].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f} : 1")
 cols[3].metric("Missing cells", f"{profile.missing_share:.1%}")
 
@@ -67,7 +71,8 @@ st.caption(f"Stratified by class, seed {_state.seed()} (set in the sidebar). The
 st.subheader("Cleaning of the training part")
 c1, c2, c3, c4 = st.columns(4)
 plan = CleaningPlan(
-    missing=c1.selectbox("Missing values", MISSING_STRATEGIES, format_func=LABELS.get, key=_state.prime("missing", "none")),
+    missing=c1.selectbox("Missing values", MISSING_STRATEGIES, format_func=LABELS.get,
+                         key=_state.prime("missing", "none")),
     duplicates=c2.selectbox("Duplicates", DUPLICATE_STRATEGIES, format_func=LABELS.get,
                             key=_state.prime("duplicates", "keep")),
     outliers=c3.selectbox("Outliers", OUTLIER_METHODS, format_func=LABELS.get, key=_state.prime("outliers", "none")),
@@ -77,7 +82,7 @@ for name in ("missing", "duplicates", "outliers", "outlier_action"):
     _state.keep(name, getattr(plan, name))
 _state.set_cleaning_plan(plan)
 
-prepared = _flow.current_prepared()
+prepared = _flow.current_prepared(name_table=False)  # named at the top of this page already
 if prepared is None:
     st.stop()
 distribution = prepared.split.class_distribution.copy()
@@ -86,9 +91,18 @@ distribution = distribution.astype(int)
 left, right = st.columns([2, 3])
 left.dataframe(distribution, width="stretch")
 long = distribution.reset_index(names="class").melt(id_vars="class", var_name="part", value_name="rows")
-right.plotly_chart(px.bar(long, x="part", y="rows", color="class", barmode="group", log_y=profile.imbalance_ratio > 20,
-                          title="Class distribution: original, train, test, train after cleaning"),
-                   width="stretch", key="chart_split")
+log_scale = profile.imbalance_ratio > LOG_SCALE_ABOVE
+split_chart = px.bar(long, x="part", y="rows", color="class", barmode="group", log_y=log_scale, text="rows",
+                     title="Class distribution: original, train, test, train after cleaning"
+                           + (" (log scale)" if log_scale else ""))
+split_chart.update_traces(textposition="outside", cliponaxis=False)  # small counts stay readable as numbers
+split_chart.update_yaxes(title_text="rows (log scale)" if log_scale else "rows")
+if log_scale:  # one grid line per power of ten, from 1 row, so even the smallest bar shows
+    split_chart.update_yaxes(dtick=1, range=[0, math.log10(max(2, int(long["rows"].max()))) + 0.3])
+right.plotly_chart(split_chart, width="stretch", key="chart_split")
+if log_scale:
+    right.caption(f"Log scale because the imbalance ratio is above {LOG_SCALE_ABOVE}: each grid line is ten times "
+                  "the one below, so the minority's bars stay visible. The counts are printed on the bars.")
 cleaning = prepared.cleaning
 st.caption(f"Training part: {prepared.cleaning.exact_duplicates:,} exact duplicate rows, "
            f"{cleaning.conflicting_duplicates:,} rows whose features repeat with another label.")
@@ -102,4 +116,4 @@ if cleaning.steps:
 else:
     st.caption("No cleaning step is selected: the training part is used as loaded. Generators fill gaps for "
                "their own use only.")
-st.page_link("pages/method.py", label="Next: choose a method", icon=":material/arrow_forward:")
+_flow.next_link("pages/method.py", "Next: choose a method")

@@ -22,6 +22,18 @@ DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, De
 STRATEGY_LABELS = {"threshold_tuned": "Tuned threshold only (no synthetic rows)",
                    "class_weighted": "Class weights + tuned threshold (no synthetic rows)"}
 
+METRIC_HEADERS = {"minority_f1": "minority F1", "minority_precision": "precision", "minority_recall": "recall",
+                  "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "balanced_accuracy": "bal. accuracy", "mcc": "MCC"}
+
+
+def _interval(summary) -> str:
+    """' ± 0.051' for a symmetric 95% interval, else ' [low, high]' (compact, so the table fits the screen)."""
+    half = (summary.ci_high - summary.ci_low) / 2
+    if abs((summary.mean - summary.ci_low) - half) < 1e-9:
+        return f" ± {half:.3f}"
+    return f" [{summary.ci_low:.3f}, {summary.ci_high:.3f}]"
+
+
 st.title("Comparison")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
@@ -95,19 +107,21 @@ shown = [arm for arm in ARMS if arm in comparison.arms]
 tuned_first = [a for a in shown if a.endswith("_tuned")] + [a for a in shown if not a.endswith("_tuned")]
 rows = []
 for arm in tuned_first:
-    row = {"arm": ARM_LABELS[arm], "threshold": "tuned on training rows" if arm.endswith("_tuned") else "0.5 / argmax"}
+    row = {"arm": ARM_LABELS[arm], "threshold": "tuned" if arm.endswith("_tuned") else "0.5 / argmax"}
     for metric in HEADLINE:
         s_ = comparison.arms[arm][metric]
-        row[metric] = f"{s_.mean:.3f}" + (f" [{s_.ci_low:.3f}, {s_.ci_high:.3f}]" if comparison.repeats > 1 else "")
+        row[metric] = f"{s_.mean:.3f}" + (_interval(s_) if comparison.repeats > 1 else "")
     rows.append(row)
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table")
+# short headers and 'mean ± half-width' cells keep every column inside a 1400 px screen
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table",
+             column_config={m: st.column_config.TextColumn(METRIC_HEADERS.get(m, m)) for m in HEADLINE})
 st.caption(f"Mean over {comparison.repeats} split(s)" + (
-    f"; 95% intervals by the {comparison.correction}, which widens the plain interval because repeated splits "
-    "share most of their training rows." if comparison.repeats > 1 else ".")
+    f" ± half the width of the 95% interval by the {comparison.correction}, which widens the plain interval "
+    "because repeated splits share most of their training rows." if comparison.repeats > 1 else ".")
     + " The tuned arms come first: they are the fair comparison; the untuned arms are a secondary view.")
 differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in name.split("_vs_")),
-                             "metric": metric, "mean": d.mean, "ci low": d.ci_low, "ci high": d.ci_high,
-                             "p (corrected t-test)": d.p_value}
+                             "metric": METRIC_HEADERS.get(metric, metric), "mean": d.mean, "ci low": d.ci_low,
+                             "ci high": d.ci_high, "p (corrected t-test)": d.p_value}
                             for name, metrics in comparison.differences.items() for metric, d in metrics.items()
                             if metric in ("minority_f1", "pr_auc", "roc_auc")])
 st.dataframe(differences, hide_index=True, width="stretch", key="differences_table")
@@ -147,3 +161,4 @@ if detail_view.fairness is not None:
     st.subheader(f"Fairness by {result.config.sensitive_attribute}")
     st.dataframe(detail_view.fairness, hide_index=True, width="stretch", key="fairness")
     st.dataframe(pd.DataFrame(detail_view.fairness_gaps).T, width="stretch", key="fairness_gaps")
+_flow.next_link("pages/leaderboard.py", "Next: compare generators side by side")

@@ -2,6 +2,8 @@
 region they cover."""
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import plotly.express as px
 import streamlit as st
@@ -28,9 +30,14 @@ groups = st.multiselect("Show", list(GROUP_COLOURS), default=list(GROUP_COLOURS)
 projections = [result.pca]
 if result.umap is not None:
     projections.append(result.umap)
-elif st.button("Compute UMAP (the first time loads its library, about 25 s)", key="umap"):
+elif st.button("Compute UMAP" + (" (about 5-10 s)" if "umap" in sys.modules else
+                                  " (the first run on this server compiles UMAP's code: about 80 s)"),
+               key="umap", help="Measured on this 2-core machine: the first UMAP run after the app starts took 77 s "
+                                "(numba compiles UMAP's functions once per server process); later runs took 4-10 s "
+                                "on up to 20,000 rows."):
     dataset = prepared.dataset
-    with st.spinner("Fitting UMAP on at most 20,000 training rows..."):
+    with st.spinner("Fitting UMAP on at most 20,000 training rows" + ("..." if "umap" in sys.modules else
+                    " (compiling UMAP's code first: about 80 s, once per server process)...")):
         _state.set_validation(with_umap(result, prepared.train, synthetic.rows, dataset.target, dataset.features,
                                         dataset.column_types, _state.seed()))
     st.rerun()
@@ -42,3 +49,4 @@ for box, projection in zip(columns, projections):
                                 title=title), width="stretch", key=f"scatter_{projection.method}")
 st.caption("Fitted on real training rows; synthetic rows are placed with the same fitted transform. "
            "Up to 3,000 points per group are drawn.")
+_flow.next_link("pages/privacy.py", "Next: duplicates and privacy")

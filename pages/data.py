@@ -15,6 +15,7 @@ from core.data import (
     read_table,
     sha256_of,
     stratified_sample,
+    unresolved_mixed_columns,
 )
 from core.errors import SynthBalanceError
 from core.samples import SAMPLES
@@ -26,8 +27,10 @@ st.caption("Load a table whose class of interest is rare. Nothing leaves this ma
 source = _state.keep("source", st.radio("Source", ["Bundled sample", "Upload a file"], horizontal=True,
                                          key=_state.prime("source", "Bundled sample")))
 if source == "Bundled sample":
-    choice = _state.keep("sample", st.selectbox("Sample dataset", list(SAMPLES), format_func={f: title for f, (title, _) in SAMPLES.items()}.get,
+    titles = {f: title for f, (title, _) in SAMPLES.items()}
+    choice = _state.keep("sample", st.selectbox("Sample dataset", list(SAMPLES), format_func=titles.get,
                                                  key=_state.prime("sample", "german_credit.csv")))
+    _state.clear_failed_upload()
     if _state.origin() != f"sample:{choice}":
         _state.set_table(_cached.sample_table(choice), f"sample:{choice}", SAMPLES[choice][1])
     st.caption("Real UCI data (CC BY 4.0); see sample_data/README.md for the attribution.")
@@ -37,15 +40,25 @@ else:
     if upload is not None:
         raw = upload.getvalue()
         digest = sha256_of(raw)
-        if not (_state.origin() or "").startswith(f"upload:{digest}"):
+        failed = _state.failed_upload()
+        if failed and failed["digest"] == digest:
+            pass  # this exact file already failed: show its reason below without reading it again
+        elif not (_state.origin() or "").startswith(f"upload:{digest}"):
             try:
                 loaded = read_table(raw, upload.name)
             except SynthBalanceError as exc:
-                st.error(f"{upload.name}: {exc}")
-                if _state.table() is not None:
-                    st.caption(f"The previous table, {_state.table().name}, is still loaded.")
+                _state.set_failed_upload(upload.name, digest, str(exc))
             else:
-                _state.set_table(loaded, f"upload:{digest}", default_target(loaded))
+                _state.set_table(loaded, f"upload:{digest}", default_target(loaded), guessed=True)
+    elif _state.failed_upload():
+        _state.clear_failed_upload()  # the failed file was removed from the uploader
+
+failed = _state.failed_upload()
+if failed:
+    st.error(f"**{failed['name']}** was not loaded: {failed['message']}")
+    if _state.table() is not None:
+        st.warning(f"Still in use: **{_state.table().name}** (the table loaded before). Every later page works on "
+                   "it until another file loads.")
 
 table = _state.table()
 if table is None:
@@ -61,6 +74,7 @@ if is_large(table):
                          f"{_state.origin()}:sample", sample_target)
         st.rerun()
 frame = table.frame
+st.markdown(f"**Table in use:** {table.name} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
 for note in table.notes:
     st.info(note)
 
@@ -70,12 +84,33 @@ target_key = _state.prime(f"target_{table.sha256[:12]}", current_target)
 target = st.selectbox("Target column (the class to balance)", columns, key=target_key)
 _state.set_target(target)
 
-dataset = _flow.current_dataset()
+if _state.target_guessed() and target == _state.target():
+    st.info(f"The target **{target}** was guessed when the file loaded, not chosen. Check it: choose the "
+            "column that holds the classes to balance.")
+mixed = unresolved_mixed_columns(table, target, _state.type_overrides())
+dataset, problem = _flow.dataset_check()
 left, mid, right, last = st.columns(4)
 left.metric("Rows", f"{len(frame):,}")
 mid.metric("Columns", f"{frame.shape[1]:,}")
 right.metric("Features used", f"{len(dataset.features):,}" if dataset else "-")
 last.metric("Classes", f"{frame[target].nunique():,}")
+if mixed:
+    if len(mixed) == 1 and problem:
+        st.error(problem)  # core's sentence for one column: how many values are text, with an example
+    else:
+        st.error(f"{len(mixed)} columns mix numbers and text: {', '.join(mixed)}. Fix those cells in the file, or "
+                 "treat the columns as categorical (each value becomes a level).")
+    fix_columns = st.columns(min(4, len(mixed) + 1))
+    for i, col in enumerate(mixed):
+        if fix_columns[i % len(fix_columns)].button(f"Treat '{col}' as categorical", key=f"fix_mixed_{col}"):
+            _state.set_type_overrides({**_state.type_overrides(), col: "categorical"})
+            st.rerun()
+    if len(mixed) > 1 and fix_columns[len(mixed) % len(fix_columns)].button(
+            f"Treat all {len(mixed)} as categorical", key="fix_mixed_all", type="primary"):
+        _state.set_type_overrides({**_state.type_overrides(), **{c: "categorical" for c in mixed}})
+        st.rerun()
+elif problem:
+    st.error(f"This table cannot be used with '{target}' as the target yet: {problem}")
 if dataset is not None:
     for note in dataset.notes[len(table.notes):]:
         st.info(note)
@@ -107,4 +142,6 @@ if excluded:
 st.subheader("Preview")
 st.dataframe(frame.head(200), width="stretch", height=320)
 if dataset is not None:
-    st.page_link("pages/analysis.py", label="Next: imbalance analysis", icon=":material/arrow_forward:")
+    _flow.next_link("pages/analysis.py", "Next: imbalance analysis")
+else:
+    st.caption("The next steps open once the table passes the checks above.")

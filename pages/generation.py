@@ -12,7 +12,7 @@ from core.encoding import number_columns
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.export import to_csv_text
 from core.generators.amount import Amount
-from core.generators.deep import estimate_seconds
+from core.generators.deep import estimate_seconds, format_seconds
 from core.generators.density import DensityFilter
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
@@ -66,24 +66,28 @@ if info.params:
         key = _state.prime(f"param_{method}_{spec.name}", spec.default)
         box = columns[i % len(columns)]
         if spec.kind == "choice":
-            params[spec.name] = box.selectbox(spec.name, spec.choices, key=key, help=spec.help)
+            params[spec.name] = box.selectbox(spec.display, spec.choices, key=key, help=spec.help)
         elif spec.kind == "int":
-            params[spec.name] = box.number_input(spec.name, int(spec.low), int(spec.high), step=1, key=key,
+            params[spec.name] = box.number_input(spec.display, int(spec.low), int(spec.high), step=1, key=key,
                                                  help=spec.help)
         else:
-            params[spec.name] = box.number_input(spec.name, float(spec.low), float(spec.high), key=key, help=spec.help)
+            params[spec.name] = box.number_input(spec.display, float(spec.low), float(spec.high), key=key,
+                                                 help=spec.help)
         _state.keep(f"param_{method}_{spec.name}", params[spec.name])
 else:
     st.caption("This method has no parameters.")
 if info.slow:
     classes = amount.counts(train_counts) if amount_ok else {}
-    class_rows = [train_counts[c] for c in classes] or [0]  # per_class mode: one model per class
-    seconds = sum(estimate_seconds(method, n, len(dataset.features), int(params.get("epochs", 100)))
+    class_rows = ([train_counts[c] for c in classes] or [0]) if params.get("mode") != "conditional" \
+        else [sum(train_counts.values())]  # per_class: one model per generated class; conditional: one on all rows
+    seconds = sum(estimate_seconds(method, n, len(dataset.features), int(params.get("epochs", 100)),
+                                   int(params.get("batch_size", 500)))
                   for n in class_rows)
     budget = float(params.get("time_budget_s", 0))
-    st.info(f"Estimated training time on this 2-core machine: about {seconds:,.0f} s "
+    st.info(f"Estimated training time on this 2-core machine: about {format_seconds(seconds)} "
             f"({'capped at ' + format(budget, 'g') + ' s by the time budget' if budget else 'no time budget'}). "
-            "Measured here: CTGAN 3.4 s per epoch on 5,000 rows x 13 columns; TVAE about 1.5 s.")
+            "A first guess from runs measured earlier on this machine; once the first epochs are timed, "
+            "the progress bar shows the remaining time measured on this run.")
 
 st.subheader("Domain constraints")
 with st.expander("Limits and row rules", expanded=False):
@@ -126,12 +130,18 @@ if use_density:
     _state.keep("density_share", share)
     density = DensityFilter(k=int(k), max_other_share=float(share))
 
+if info.slow:
+    st.caption(":material/warning: Training runs in this page: leaving the page or clicking any control stops it, "
+               "and nothing from a stopped run is kept.")
 if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok and constraints_ok)):
-    bar = st.progress(0.0, text="Starting...")
+    bar_box, stop_box = st.columns([6, 1], vertical_alignment="center")
+    bar = bar_box.progress(0.0, text="Starting...")
+    if info.slow:  # next to the bar, not below the loss chart
+        stop_box.button("Stop training", key="stop_training", type="secondary",
+                        help="Stops the run at once; nothing from it is kept (any click on the page does the same).")
+        st.warning("Training is running: stay on this page until it finishes. Leaving the page stops it and "
+                   "keeps nothing.", icon=":material/hourglass_top:")
     live = st.empty()
-    if info.slow:
-        st.button("Stop training", key="stop_training",
-                  help="Stops the run at once; nothing from it is kept (any click on the page does the same).")
 
     def report(fraction: float, message: str) -> None:
         bar.progress(min(max(fraction, 0.0), 1.0), text=message)
@@ -140,7 +150,7 @@ if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok
         if not history.empty:
             long = history.melt(id_vars=["class", "Epoch"], var_name="loss", value_name="value")
             live.plotly_chart(px.line(long, x="Epoch", y="value", color="loss", line_dash="class",
-                                      title="Training loss so far"), width="stretch")
+                                      title="Training loss so far", height=320), width="stretch")
 
     _state.set_running(True)
     try:
@@ -193,3 +203,4 @@ d1.download_button("Download synthetic rows (CSV)", to_csv_text(result.rows, kin
                    key="download_synthetic")
 d2.download_button("Download augmented training set (CSV)", to_csv_text(augmented(prepared, result), kinds),
                    "augmented_train.csv", "text/csv", key="download_augmented")
+_flow.next_link("pages/quality.py", "Next: check the quality of the synthetic rows")

@@ -24,7 +24,9 @@ ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "
 st.subheader("Ranking for this dataset")
 st.caption(f"From the profile: {train_minority:,} training rows of '{profile.minority_class}', "
            f"{profile.n_features} features ({', '.join(f'{n} {k}' for k, n in profile.feature_kinds.items())}).")
-st.dataframe(ranking, hide_index=True, width="stretch", key="ranking")
+st.dataframe(ranking.drop(columns="why"), hide_index=True, width="stretch", key="ranking")
+with st.expander("Why each method ranks where it does", expanded=True):  # full reasons, wrapped, one per row
+    st.markdown("\n".join(f"{row['rank']}. **{row['method']}**: {row['why']}." for row in ranking.to_dict("records")))
 st.subheader("Method evaluation matrix")
 st.dataframe(advice.matrix, hide_index=True, width="stretch", key="matrix")
 

@@ -72,3 +72,4 @@ with st.form("thresholds_form"):
 checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
                         "outcome": c.outcome} for c in _flow.judged(result).checks])
 st.dataframe(checks, hide_index=True, width="stretch", key="checks")
+_flow.next_link("pages/comparison.py", "Next: compare a classifier with and without the synthetic rows")

@@ -28,13 +28,27 @@ st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minori
 
 st.subheader("Per feature")
 table = fidelity.table()
-table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else "" for f in fidelity.per_feature]
-shown = ["column", "kind", "shape_score", "js_divergence", "ks_statistic", "ks_pvalue", "total_variation",
-         "wasserstein", "real_mean", "synthetic_mean", "real_median", "synthetic_median", "real_std",
-         "synthetic_std", "flag"]
-st.dataframe(table[shown], hide_index=True, width="stretch", key="fidelity_table",
-             column_config={c: st.column_config.NumberColumn(format="%.3f") for c in shown[2:-1]})
-st.caption(f"Flagged: shape score below {SHAPE_FLAG} or Jensen-Shannon divergence (bits) above {JS_FLAG}.")
+table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else ""
+                 for f in fidelity.per_feature]
+# numbers and categories have different metrics: one table each, so no column is a wall of empty cells
+METRIC_COLUMNS = {
+    "numeric": ["column", "shape_score", "js_divergence", "ks_statistic", "ks_pvalue", "wasserstein", "real_mean",
+                "synthetic_mean", "real_median", "synthetic_median", "real_std", "synthetic_std", "flag"],
+    "categorical": ["column", "shape_score", "js_divergence", "total_variation", "flag"]}
+HEADERS = {"shape_score": "shape", "js_divergence": "JS (bits)", "ks_statistic": "KS", "ks_pvalue": "KS p",
+           "wasserstein": "Wasserstein", "total_variation": "TV distance", "real_mean": "mean real",
+           "synthetic_mean": "mean synth.", "real_median": "median real", "synthetic_median": "median synth.",
+           "real_std": "sd real", "synthetic_std": "sd synth."}  # short headers: the table fits without scrolling
+for kind, shown in METRIC_COLUMNS.items():
+    rows = table.loc[table["kind"] == kind, shown]
+    if rows.empty:
+        continue
+    st.markdown(f"**{'Number' if kind == 'numeric' else 'Category'} columns** ({len(rows)})")
+    st.dataframe(rows, hide_index=True, width="stretch", key=f"fidelity_table_{kind}",
+                 column_config={c: st.column_config.NumberColumn(HEADERS.get(c, c), format="%.3f")
+                                for c in shown[1:-1]})
+st.caption(f"Flagged: shape score below {SHAPE_FLAG} or Jensen-Shannon divergence (bits) above {JS_FLAG}. "
+           "Number columns: shape score = 1 - KS statistic; category columns: 1 - total variation distance.")
 
 dataset = prepared.dataset
 features = [f.column for f in sorted(fidelity.per_feature, key=lambda f: f.shape_score)]
@@ -57,9 +71,16 @@ st.plotly_chart(figure, width="stretch", key="chart_feature")
 st.subheader("Correlations")
 st.caption(f"Pearson for number pairs, Cramér's V for category pairs (mixed pairs blank). Mean absolute "
            f"difference: {fidelity.correlation_difference:.3f}.")
-left, mid, right = st.columns(3)
-for box, matrix, title, scale in ((left, fidelity.correlation_real, "Real minority", "RdBu"),
-                                  (mid, fidelity.correlation_synthetic, "Synthetic", "RdBu"),
-                                  (right, fidelity.correlation_gap, "Difference (real - synthetic)", "PuOr")):
-    box.plotly_chart(px.imshow(matrix, zmin=-1, zmax=1, color_continuous_scale=scale, title=title, aspect="auto"),
-                     width="stretch", key=f"heatmap_{title}")
+heatmaps = ((fidelity.correlation_real, "Real minority", "RdBu"), (fidelity.correlation_synthetic, "Synthetic", "RdBu"),
+            (fidelity.correlation_gap, "Difference (real - synthetic)", "PuOr"))
+for tab, (matrix, title, scale) in zip(st.tabs([title for _, title, _ in heatmaps]), heatmaps):
+    labels = [str(c) for c in matrix.columns]
+    heatmap = px.imshow(matrix.to_numpy(), x=labels, y=labels, zmin=-1, zmax=1, color_continuous_scale=scale,
+                        title=title, aspect="auto", labels={"color": "association"})
+    # every feature named on both axes (dtick 1), the value and the pair on hover; the height grows with the features
+    heatmap.update_xaxes(dtick=1, tickangle=-45)
+    heatmap.update_yaxes(dtick=1)
+    heatmap.update_traces(hovertemplate="%{y} and %{x}: %{z:.2f}<extra></extra>")
+    heatmap.update_layout(height=max(450, 22 * len(labels) + 200))
+    tab.plotly_chart(heatmap, width="stretch", key=f"heatmap_{title}")
+_flow.next_link("pages/coverage.py", "Next: coverage of the minority region")

@@ -22,9 +22,10 @@ from core.report import (
     with_card_notes,
 )
 from core.representation import REPRESENTATION_LIMIT, run_representation
-from pages import _flow, _state
+from pages import _flow, _state, _summary
 
 st.title("Report")
+summary_box = st.container()  # the stakeholder Summary goes on top; filled once the run to show is known
 st.caption("The run documented section by section from its real figures, and a config that replays it exactly.")
 
 with st.expander("Replay a saved config", expanded=_state.experiment() is None):
@@ -123,6 +124,16 @@ with st.container(border=True):
         st.caption("Model figures per group (test rows, repeat 1): baseline and augmented.")
         st.dataframe(groups.performance, hide_index=True)
 
+with summary_box:
+    decision = None if result.validation is None else _flow.judged(result.validation).decision
+    _summary.draw(result, decision)
+    s1, s2 = st.columns([1, 3], vertical_alignment="center")
+    s1.download_button("Summary card (HTML)", _summary.to_html(result, decision), "summary.html", "text/html",
+                       key="download_summary", icon=":material/download:")
+    s2.caption("One self-contained HTML page with these figures and both charts; opens offline in any browser. "
+               "A PNG export needs the kaleido package, which is not installed here: open the card and use the "
+               "browser's screenshot or print to PDF.")
+    st.divider()
 card = build_model_card(result, drift=drift)
 markdown = to_markdown(card)
 c1, c2, c3, c4 = st.columns(4)
@@ -141,3 +152,4 @@ for section in markdown.split("\n## ")[1:]:
     title, _, body = section.partition("\n")
     st.header(title)
     st.markdown(body)
+_flow.next_link("pages/data.py", "Start again: load another table or change the settings")

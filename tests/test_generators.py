@@ -160,9 +160,14 @@ def test_ctgan_reports_progress_per_epoch_and_is_reproducible(prepared):
     first = synthesize(prep, "ctgan", Amount("count", 40), params, seed=5, progress=lambda f, m: calls.append((f, m)),
                        on_losses=lambda history: live.append(len(history)))
     assert live == [1, 2, 3]  # the loss table grows by one epoch per call
-    epochs = [m for _, m in calls if "epoch" in m]
-    assert epochs == ["CTGAN class 'bad': epoch 1 of 3", "CTGAN class 'bad': epoch 2 of 3",
-                      "CTGAN class 'bad': epoch 3 of 3"]
+    rows = prep.train_class_counts["bad"]  # 210: the minority's own rows, not the 700 training rows
+    assert calls[0][1] == f"Fitting CTGAN on the {rows:,} training rows of class 'bad'"
+    assert calls[1][1] == f"CTGAN: training on the {rows:,} rows of class 'bad' (3 epochs)"
+    epochs = [m for _, m in calls if ": epoch" in m]
+    assert [m.split(",")[0] for m in epochs] == [f"CTGAN class 'bad' ({rows:,} rows): epoch {i} of 3"
+                                                 for i in (1, 2, 3)]
+    assert all(" s per epoch, about " in m and m.endswith(" left") for m in epochs)
+    assert epochs[-1].endswith("about 0 s left")
     assert calls[-1][0] == 1.0
     assert list(first.loss_history["Epoch"]) == [0, 1, 2]
     second = synthesize(prep, "ctgan", Amount("count", 40), params, seed=5)
@@ -192,3 +197,37 @@ def test_parameter_validation():
         REGISTRY["smote"].resolve_params({"depth": 3})
     with pytest.raises(ConfigError, match="Unknown method"):
         generate(pd.DataFrame({"y": ["a", "b"]}), "y", [], {}, {"a": 1}, "magic")
+
+
+def test_every_parameter_has_a_label_and_help_and_choices_only_for_choices():
+    for info in REGISTRY.values():
+        for spec in info.params:
+            assert spec.label and spec.label != spec.name, (info.name, spec.name)
+            assert len(spec.help) > 15, (info.name, spec.name)
+            assert bool(spec.choices) == (spec.kind == "choice"), (info.name, spec.name)  # help no longer lands there
+    assert REGISTRY["ctgan"].params[2].display == "Time budget (seconds)"
+
+
+def test_training_clock_calibrates_on_timed_epochs():
+    from core.generators.deep import TrainingClock, format_seconds
+    now = [0.0]
+    clock = TrainingClock("ctgan", 10, {"a": 200, "b": 1000}, 500, now=lambda: now[0])
+    clock.start_group("a")
+    now[0] = 3.0
+    clock.epoch_done(1)  # nothing timed yet: the first epoch, setup included, stands for every epoch
+    assert clock.seconds_left(1) == pytest.approx(3.0 * 9 + 3.0 * 2 * 10)
+    now[0] = 3.5
+    clock.epoch_done(2)  # 0.5 s per epoch; the first epoch held 2.5 s of setup
+    assert (clock.seconds_per_epoch, clock.setup_seconds) == (pytest.approx(0.5), pytest.approx(2.5))
+    # 'a': 8 epochs x 0.5 s; 'b' (1000 rows, 2 steps per epoch): 2.5 s setup + 10 epochs x 1.0 s
+    assert clock.seconds_left(2) == pytest.approx(4.0 + 12.5)
+    clock.start_group("b")
+    assert clock.seconds_per_epoch == pytest.approx(1.0)  # carried over per training step
+    assert (format_seconds(42.4), format_seconds(200)) == ("42 s", "3 min 20 s")
+
+
+def test_first_estimate_matches_the_measured_runs():
+    from core.generators.deep import estimate_seconds
+    # German credit's 210 training minority rows, 20 columns: 13 s measured for 20 epochs, about 155 s for 400
+    assert 10 < estimate_seconds("ctgan", 210, 20, 20) < 17
+    assert 130 < estimate_seconds("ctgan", 210, 20, 400) < 190

@@ -59,7 +59,13 @@ def test_tvae_on_a_tiny_minority_warns_and_reports_loss():
     at.number_input(key="w_param_tvae_epochs").set_value(2).run()
     at.radio(key="w_amount_rule").set_value("count").run()
     at.number_input(key="w_amount_count").set_value(50).run()
-    assert any("Estimated training time" in i.value for i in at.info)
+    assert any("Estimated training time" in i.value and "remaining time measured on this run" in i.value
+               for i in at.info)
+    epochs = at.number_input(key="w_param_tvae_epochs")
+    assert epochs.label == "Epochs" and "Training passes" in epochs.help  # human label, help as a tooltip
+    assert at.number_input(key="w_param_tvae_time_budget_s").label == "Time budget (seconds)"
+    assert at.selectbox(key="w_param_tvae_mode").label == "Training mode"
+    assert any("leaving the page or clicking any control stops it" in c.value for c in at.caption)
     at.button(key="generate").click().run()
     assert not at.exception and not errors(at)
     assert metrics(at)["Synthetic rows"] == "50"

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pytest
 
 from core.config import RunConfig, config_json, read_config
+from core.evaluation import conservative_gain
 from core.report import SECTIONS
-from tests.apptest_helpers import errors, go, open_app
+from tests.apptest_helpers import errors, go, metrics, open_app
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,8 @@ def test_report_shows_every_section_and_offers_downloads(compared):
     assert SECTIONS[1].startswith("1.5 Ethical") and SECTIONS[3].startswith("2.5 Ethical")
     assert SECTIONS[-2:] == ("8. Deployment and monitoring", "9. Limitations and residual risks")
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Model card (Markdown)", "Model card (HTML)", "Run config (JSON)", "Everything (zip)"]
+    assert labels == ["Summary card (HTML)", "Model card (Markdown)", "Model card (HTML)", "Run config (JSON)",
+                      "Everything (zip)"]
     result = at.session_state["experiment"]
     assert result.config.repeats == 2 and result.validation is not None
 
@@ -76,6 +78,43 @@ def test_monitor_checks_the_run_itself(compared):
     assert any(f"Last drift check: {drift.verdict.value}" in m.value for m in at.markdown)
 
 
+def test_summary_on_top_of_the_report(compared):
+    at = go(compared, "report")
+    result = at.session_state["experiment"]
+    assert at.markdown[0].value == "## Summary: german\\_credit\\.csv"  # first on the page, user text escaped
+    m = metrics(at)
+    assert m["Rare class"] == "bad" and m["Imbalance"] == f"{result.profile.imbalance_ratio:,.1f} : 1"
+    assert m["Tried"] == "SMOTE-NC"
+    assert m["Quality score"] == f"{result.validation.fidelity.quality_score:.2f}"
+    gain = conservative_gain(result.comparison, "minority_f1")  # at tuned thresholds, corrected interval
+    assert m["Minority F1 gain"] == f"{gain.mean:+.3f}"
+    banners = [b.value for b in list(at.success) + list(at.warning) + list(at.error)]
+    decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
+        str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
+    assert f"**Validation: {decision}**" in banners
+    base = result.comparison.arms["threshold_tuned"]["minority_f1"].mean
+    after = result.comparison.arms["augmented_tuned"]["minority_f1"].mean
+    assert f"**Comparison: minority F1 {base:.3f} → {after:.3f}**" in banners
+    charts = [c.proto.spec for c in at.get("plotly_chart")[:2]]
+    assert "Where the synthetic rows fall" in charts[0] and "Minority F1 on the test rows" in charts[1]
+    card = at.get("download_button")[0].proto
+    assert card.label == "Summary card (HTML)"
+    assert any("kaleido" in c.value and "not installed" in c.value for c in at.caption)
+
+
+def test_summary_card_html_is_self_contained_and_escaped(compared):
+    from dataclasses import replace
+
+    from pages import _summary
+    result = compared.session_state["experiment"]
+    dataset = replace(result.prepared.dataset, name="<script>x</script>.csv")
+    hostile = replace(result, prepared=replace(result.prepared, dataset=dataset))
+    page = _summary.to_html(hostile, "approved")
+    assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;.csv" in page
+    assert page.count("plotly") > 10 and "<script src=" not in page  # plotly.js inline, nothing fetched
+    assert "Validation: Approved" in page and "#2e7d4f" in page
+
+
 def test_replaying_an_uploaded_config(compared):
     at = go(compared, "report")
     table = at.session_state["table"]
@@ -111,8 +150,27 @@ def test_compare_generators_page():
     assert not at.exception
     board = at.session_state["leaderboard"]
     assert board.best == board.race.recommended
-    table = at.dataframe[0].value
-    assert table.loc[table["method"] == board.best, "best"].item() == "*"
     assert "Best on the training folds" in at.success[0].value
-    assert "numeric columns only" in table.loc[table["method"] == "adasyn", "error"].item()
+    table, fidelity = at.dataframe[0].value, at.dataframe[1].value
+    # labels, not ids; the best is starred; one cell per gain with its interval; two narrow tables, no side scroll
+    star = {m: ("* " if m == board.best else "") for m in board.rows["method"]}
+    assert table["method"].tolist() == fidelity["method"].tolist() == [
+        star["threshold_tuned"] + "Tuned threshold only", star["class_weighted"] + "Class weights + tuned threshold",
+        star["random_oversampler"] + "Random oversampling", star["gaussian_copula"] + "Gaussian copula"]
+    copula = board.rows.set_index("method").loc["gaussian_copula"]
+    row = table.set_index("method").loc[star["gaussian_copula"] + "Gaussian copula"]
+    low, high = copula["minority_f1_gain_ci_low"], copula["minority_f1_gain_ci_high"]
+    assert row["minority F1 gain [95% CI]"] == f"{copula['minority_f1_gain']:+.3f} [{low:+.3f}, {high:+.3f}]"
+    assert row["folds: minority F1 [95% CI]"].startswith(f"{copula['fold_minority_f1']:.3f} [")
+    assert table.set_index("method").loc[star["random_oversampler"] + "Random oversampling", "decision"] == "Rejected"
+    assert table.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only", "decision"] == \
+        "no synthetic rows"
+    assert fidelity.set_index("method").loc[star["random_oversampler"] + "Random oversampling",
+                                            "copies (exact / near)"].startswith("280 / ")
+    assert (len(table.columns), len(fidelity.columns)) == (6, 6)  # was one table of 17 columns
+    assert any(w.value.startswith("**ADASYN** did not run:") and "numeric columns only" in w.value
+               for w in at.warning)
     assert len(at.get("plotly_chart")) == 1
+    scatter = at.get("plotly_chart")[0].proto.spec
+    assert "Gaussian copula" in scatter and "gaussian_copula\"" not in scatter  # point labels are method labels
+    assert "#2e7d4f" in scatter or "#d08a1e" in scatter  # the app's decision palette (approved green, refine amber)

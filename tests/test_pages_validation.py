@@ -20,8 +20,14 @@ def test_quality_page(generated):
     result = at.session_state["validation"]
     assert m["Quality score"] == f"{result.fidelity.quality_score:.3f}"
     assert 0.8 < result.fidelity.quality_score < 1.0
-    assert len(at.dataframe[0].value) == 20  # one row per feature
-    assert len(at.get("plotly_chart")) == 4  # the feature chart and three heatmaps
+    numbers, categories = at.dataframe[0].value, at.dataframe[1].value  # one table per kind, no empty columns
+    assert len(numbers) + len(categories) == 20 and len(numbers) == 7
+    assert "total_variation" not in numbers.columns and "wasserstein" not in categories.columns
+    assert not numbers.drop(columns="flag").isna().any().any() and not categories.isna().any().any()
+    assert len(at.get("plotly_chart")) == 4  # the feature chart and three heatmaps (one tab each)
+    assert [t.label for t in at.tabs] == ["Real minority", "Synthetic", "Difference (real - synthetic)"]
+    heatmap = at.get("plotly_chart")[1].proto.spec
+    assert '"dtick":1' in heatmap and "%{y} and %{x}: %{z:.2f}" in heatmap  # every label, values on hover
     assert "Verdict:" in at.warning[0].value or "Verdict:" in at.success[0].value
 
 
@@ -31,6 +37,10 @@ def test_coverage_page(generated):
     coverage = at.session_state["validation"].coverage
     assert m["Precision"] == f"{coverage.precision:.2f}" and m["Coverage"] == f"{coverage.coverage:.2f}"
     assert len(at.get("plotly_chart")) == 1  # PCA until UMAP is asked for
+    umap = at.button(key="umap")  # the measured cost: about 80 s the first time per server process, 5-10 s later
+    assert umap.label in ("Compute UMAP (about 5-10 s)",
+                          "Compute UMAP (the first run on this server compiles UMAP's code: about 80 s)")
+    assert "77 s" in umap.help and "4-10 s" in umap.help
 
 
 def test_privacy_page_thresholds_and_dropping_copies(generated):

@@ -15,14 +15,24 @@ LossReport = Callable[[pd.DataFrame], None]  # per-epoch losses so far (columns 
 
 @dataclass(frozen=True)
 class ParamSpec:
-    """One parameter: its type ('int', 'float', 'choice'), default, allowed range or choices, and help."""
+    """One parameter: its type ('int', 'float', 'choice'), default, allowed range, help, choices and the label
+    the app shows (the name is what configs and the CLI use).
+
+    help comes before choices so that ParamSpec(name, kind, default, low, high, "help text") puts the text in
+    help: number parameters are declared that way in the registry modules."""
     name: str
     kind: str
     default: object
     low: float | None = None
     high: float | None = None
-    choices: tuple = ()
     help: str = ""
+    choices: tuple = ()
+    label: str = ""
+
+    @property
+    def display(self) -> str:
+        """The human label, or the name when none was declared."""
+        return self.label or self.name
 
     def check(self, value: object, method: str) -> object:
         """The value converted to the declared type; ConfigError when it is out of range."""

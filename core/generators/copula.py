@@ -18,7 +18,8 @@ INFO = GeneratorInfo(
     name="gaussian_copula", label="Gaussian copula", family="copula", library="scipy (SynthBalance)",
     categorical="any", min_minority_rows=5,
     params=(ParamSpec("correlation_shrinkage", "float", 0.05, 0.0, 1.0,
-                      "Pulls the correlation matrix towards identity; stabilises tiny classes."),),
+                      "Pulls the correlation matrix towards identity (0: as measured, 1: no correlation); "
+                      "stabilises tiny classes.", label="Correlation shrinkage"),),
     summary="Keeps each column's real distribution and their pairwise correlations, per class.",
     pros="Fast, stable on small classes, every column type, new values inside the observed range.",
     limits="Captures linear (rank) dependence only; misses multi-modal interactions.",

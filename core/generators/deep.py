@@ -19,13 +19,16 @@ from core.generators.base import GenerationTask, GeneratorInfo, ParamSpec
 
 SMALL_CLASS_ROWS = 50
 _PARAMS = (
-    ParamSpec("epochs", "int", 100, 1, 2000, "Training passes over the rows."),
-    ParamSpec("batch_size", "int", 500, 10, 10000, "Rows per training step (rounded to a multiple of 10)."),
+    ParamSpec("epochs", "int", 100, 1, 2000, "Training passes over the rows: more learns more and takes longer.",
+              label="Epochs"),
+    ParamSpec("batch_size", "int", 500, 10, 10000, "Rows per training step (rounded to a multiple of 10; capped at "
+              "the rows trained on).", label="Batch size (rows)"),
     ParamSpec("time_budget_s", "float", 0.0, 0.0, 7200.0,
-              "Stop training after this many seconds and sample from the model as it is (0: no limit)."),
+              "Stop training after this many seconds and sample from the model as it is (0: no limit).",
+              label="Time budget (seconds)"),
     ParamSpec("mode", "choice", "per_class", choices=("per_class", "conditional"),
               help="per_class: one model per minority class on its rows; conditional: one model on all rows, "
-                   "sampled by class."),
+                   "sampled by class.", label="Training mode"),
 )
 _LIMITS = ("Slow on CPU; needs a few hundred minority rows to learn; results vary with epochs; "
            "Business Source License 1.1 (not for a commercial synthetic-data service).")
@@ -41,16 +44,81 @@ INFOS = {
         pros="Often more faithful than CTGAN on small tables; trains about twice as fast.", limits=_LIMITS,
         min_minority_rows=10, warn_below_rows=SMALL_CLASS_ROWS, slow=True, cost="high", tuning="medium"),
 }
-# Seconds per epoch per training row, measured on this project's 2-core machine (CTGAN 3.4 s/epoch on
-# 5,000 x 13; TVAE 1.5 s/epoch on 5,000 rows), plus a floor for the fixed per-epoch cost.
-_SECONDS_PER_ROW = {"ctgan": 3.4 / 5000, "tvae": 1.5 / 5000}
-_EPOCH_FLOOR = {"ctgan": 0.1, "tvae": 0.05}
+# Measured on this project's 2-core machine (German credit, 21 columns): CTGAN on the 210 training rows of its
+# minority took 13 s for 20 epochs and ran 400 epochs at about 2.6 epochs/s, so about 5.4 s of setup (the data
+# transformer) and 0.38 s per training step; on 5,000 rows x 13 columns, 10 steps per epoch, 3.0-3.4 s per epoch.
+# TVAE runs a step in about half that time. An epoch's cost follows its steps (rows // batch, at least 1).
+_SETUP_SECONDS = {"ctgan": 5.4, "tvae": 5.4}
+_SECONDS_PER_STEP = {"ctgan": 0.32, "tvae": 0.15}
 
 
-def estimate_seconds(name: str, n_rows: int, n_columns: int, epochs: int) -> float:
-    """Rough training time on this 2-core machine: epochs x (floor + rows x per-row cost x width factor)."""
+def estimate_seconds(name: str, n_rows: int, n_columns: int, epochs: int, batch_size: int = 500) -> float:
+    """A first guess of the training time on this 2-core machine, before anything is timed:
+    setup + epochs x steps per epoch x seconds per step x a width factor (sqrt of columns / 13, at least 1).
+    The run itself re-estimates from its own timed epochs (TrainingClock)."""
     width = max(1.0, n_columns / 13) ** 0.5
-    return epochs * (_EPOCH_FLOOR[name] + n_rows * _SECONDS_PER_ROW[name] * width)
+    batch = max(10, min(batch_size, max(10, n_rows)))
+    steps = max(1, n_rows // batch)
+    return _SETUP_SECONDS[name] * width ** 0.5 + epochs * steps * _SECONDS_PER_STEP[name] * width
+
+
+def format_seconds(seconds: float) -> str:
+    """'45 s', '3 min 20 s': a duration for a progress line."""
+    seconds = max(0.0, float(seconds))
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+class TrainingClock:
+    """Remaining training time calibrated on the epochs timed so far, not on a fixed per-row constant.
+
+    The first epoch of a model includes fitting the data transformer, so it is timed apart (`setup_seconds`,
+    counted again for every model still to train); from the second epoch on, `seconds_per_epoch` is the mean of
+    this model's epochs. Later models are scaled by training steps per epoch (rows // batch, at least 1), which is
+    what an epoch's cost follows in the ctgan package.
+    rows: training rows per model, in training order (label -> rows).
+    """
+
+    def __init__(self, name: str, epochs: int, rows: dict[str, int], batch_size: int,
+                 now=time.perf_counter) -> None:
+        self.name, self.epochs, self.rows, self.batch_size, self._now = name, epochs, dict(rows), batch_size, now
+        self._order = list(rows)
+        self.current: str | None = None
+        self.setup_seconds = 0.0
+        self.seconds_per_epoch = 0.0
+        self._group_started = self._last = self._first = 0.0
+        self._timed: list[float] = []
+
+    def _steps(self, label: str) -> int:
+        return max(1, self.rows[label] // max(10, self.batch_size))
+
+    def start_group(self, label: str) -> None:
+        if self.current is not None:  # carry the measured cost per training step over to the next model
+            self.seconds_per_epoch *= self._steps(label) / self._steps(self.current)
+        self.current = label
+        self._group_started = self._last = self._now()
+        self._timed = []
+
+    def epoch_done(self, done: int) -> None:
+        now = self._now()
+        if done == 1:
+            self._first = now - self._group_started
+            if not self.seconds_per_epoch:  # nothing timed yet: the first epoch, setup included (errs long)
+                self.seconds_per_epoch = self._first
+        else:
+            self._timed.append(now - self._last)
+            self.seconds_per_epoch = sum(self._timed) / len(self._timed)
+            if len(self._timed) == 1 and not self.setup_seconds:
+                self.setup_seconds = max(0.0, self._first - self.seconds_per_epoch)
+        self._last = now
+
+    def seconds_left(self, done: int) -> float:
+        """Seconds still to train: this model's remaining epochs plus every later model (setup and epochs)."""
+        left = self.seconds_per_epoch * (self.epochs - done)
+        later = self._order[self._order.index(self.current) + 1:]
+        per_step = self.seconds_per_epoch / self._steps(self.current)
+        return left + sum(self.setup_seconds + per_step * self._steps(label) * self.epochs for label in later)
 
 
 class _StopTraining(Exception):
@@ -172,17 +240,27 @@ def fit(task: GenerationTask, name: str, classes: list[str]) -> DeepSampler:
     started = time.perf_counter()
     budget = float(params["time_budget_s"])
     models, losses, warnings = {}, [], []
+    clock = TrainingClock(name, epochs, {label: len(rows) for label, rows in groups.items()},
+                          int(params["batch_size"]))
     for index, (label, rows) in enumerate(groups.items()):
         model = _make_model(name, params, len(rows))
         model.set_random_state(task.seed)
         _seed_everything(task.seed)
+        what = f"class '{label}'" if params["mode"] == "per_class" else "all classes"
+        if task.progress is not None:
+            task.progress(index * epochs / total_epochs,
+                          f"{name.upper()}: training on the {len(rows):,} rows of {what} ({epochs} epochs)")
+        clock.start_group(label)
 
-        def after_epoch(done: int, index=index, label=label, model=model) -> None:
+        def after_epoch(done: int, index=index, label=label, model=model, what=what) -> None:
             if task.should_stop is not None and task.should_stop():
                 raise GenerationCancelled("Training was cancelled; nothing was generated.")
+            clock.epoch_done(done)
             if task.progress is not None:
+                left = clock.seconds_left(done)
                 task.progress((index * epochs + done) / total_epochs,
-                              f"{name.upper()} class '{label}': epoch {done} of {epochs}")
+                              f"{name.upper()} {what} ({clock.rows[label]:,} rows): epoch {done} of {epochs}, "
+                              f"{clock.seconds_per_epoch:.2f} s per epoch, about {format_seconds(left)} left")
             if task.on_losses is not None:
                 task.on_losses(pd.concat(losses + [_epoch_losses(model, label)], ignore_index=True))
             if budget and time.perf_counter() - started > budget and done < epochs:

@@ -172,6 +172,15 @@ def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
     return deep.fit(task, method, classes)
 
 
+def _rows_trained_on(info: GeneratorInfo, params: dict, train_counts: dict[str, int], counts: dict[str, int]) -> str:
+    """The rows a generator actually learns from: the generated classes' own rows for families that fit one model
+    per class (copula, CTGAN/TVAE in per_class mode), every training row for the others."""
+    if info.family == "copula" or params.get("mode") == "per_class":
+        rows = sum(train_counts[c] for c in counts)
+        return f"the {rows:,} training rows of class {', '.join(map(repr, counts))}"
+    return f"{sum(train_counts.values()):,} training rows"
+
+
 def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
              counts: dict[str, int], method: str, params: dict | None = None, seed: int = 42,
              constraints: Constraints | None = None, density: DensityFilter | None = None,
@@ -205,7 +214,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         warnings.append(f"{len(gappy)} numeric column(s) have gaps; each gap pattern was generated as a yes/no "
                         "column beside it, so synthetic rows keep missing values where real ones would.")
     if progress:
-        progress(0.0, f"Fitting {used_info.label} on {len(train):,} training rows")
+        progress(0.0, f"Fitting {used_info.label} on {_rows_trained_on(used_info, params, train_counts, counts)}")
     if gappy and method_used in NUMBERS_ONLY_SMOTE:  # companion columns are categories: SMOTE-NC takes them
         method_used, used_info = "smotenc", REGISTRY["smotenc"]
         params = used_info.resolve_params({k: v for k, v in params.items() if k == "k_neighbors"})

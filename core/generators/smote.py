@@ -15,15 +15,18 @@ from core.errors import GenerationError
 from core.generators.base import GenerationTask, GeneratorInfo, ParamSpec
 
 K_NEIGHBORS = ParamSpec("k_neighbors", "int", 5, 1, 50,
-                        "Nearest minority neighbours to interpolate between; lowered automatically for tiny classes.")
+                        "Nearest minority neighbours to interpolate between; lowered automatically for tiny classes.",
+                        label="Minority neighbours (k)")
 M_NEIGHBORS = ParamSpec("m_neighbors", "int", 10, 1, 100,
-                        "Neighbours (all classes) used to decide whether a minority row is in danger.")
+                        "Neighbours (all classes) used to decide whether a minority row is in danger.",
+                        label="Neighbours for the danger test (m)")
 
 INFOS = {
     "random_oversampler": GeneratorInfo(
         name="random_oversampler", label="Random oversampling", family="duplication", library="imbalanced-learn",
         categorical="any", params=(ParamSpec("shrinkage", "float", 0.0, 0.0, 5.0,
-                                             "0 copies rows exactly; above 0 adds Gaussian noise to numbers."),),
+                                             "0 copies rows exactly; above 0 adds Gaussian noise to numbers.",
+                                             label="Noise on numbers (shrinkage)"),),
         summary="Copies minority rows at random: the reference every other method must beat.",
         pros="Fastest; keeps every value real; any column type.",
         limits="Adds no new information; exact copies invite overfitting and fail the memorization checks.",
@@ -37,7 +40,11 @@ INFOS = {
     "borderline_smote": GeneratorInfo(
         name="borderline_smote", label="Borderline-SMOTE", family="interpolation", library="imbalanced-learn",
         categorical="none", params=(K_NEIGHBORS, M_NEIGHBORS,
-                                    ParamSpec("kind", "choice", "borderline-1", choices=("borderline-1", "borderline-2"))),
+                                    ParamSpec("kind", "choice", "borderline-1",
+                                              choices=("borderline-1", "borderline-2"), label="Variant",
+                                              help="borderline-1 interpolates towards minority neighbours only; "
+                                                   "borderline-2 also towards other classes' neighbours, "
+                                                   "a shorter step.")),
         summary="SMOTE only from minority rows near the class border.",
         pros="Strengthens the decision boundary where errors happen.",
         limits="Numbers only; finds nothing when the minority has no borderline rows.", tuning="medium"),
@@ -49,16 +56,19 @@ INFOS = {
         limits="Numbers only; the SVM is slow on large tables.", cost="medium", tuning="medium"),
     "adasyn": GeneratorInfo(
         name="adasyn", label="ADASYN", family="interpolation", library="imbalanced-learn", categorical="none",
-        params=(ParamSpec("n_neighbors", "int", 5, 1, 50, "Neighbours used to weigh how hard each row is."),),
+        params=(ParamSpec("n_neighbors", "int", 5, 1, 50, "Neighbours used to weigh how hard each row is.",
+                          label="Neighbours for difficulty"),),
         summary="More synthetic rows where minority rows are surrounded by other classes.",
         pros="Adapts to difficult regions.",
         limits="Numbers only; amplifies noise and outliers.", tuning="medium"),
     "kmeans_smote": GeneratorInfo(
         name="kmeans_smote", label="KMeans-SMOTE", family="interpolation", library="imbalanced-learn",
         categorical="none", min_minority_rows=10,
-        params=(K_NEIGHBORS, ParamSpec("n_clusters", "int", 8, 2, 100, "k-means clusters over all rows."),
+        params=(K_NEIGHBORS, ParamSpec("n_clusters", "int", 8, 2, 100, "k-means clusters over all rows.",
+                                          label="Clusters"),
                 ParamSpec("cluster_balance_threshold", "float", 0.1, 0.0, 1.0,
-                          "Minimum minority share for a cluster to receive rows.")),
+                          "Minimum minority share for a cluster to receive rows.",
+                          label="Minimum minority share per cluster")),
         summary="Clusters the data, then runs SMOTE inside clusters where the minority is dense.",
         pros="Avoids generating in majority regions.",
         limits="Numbers only; fails when no cluster is minority-dense enough.", tuning="high"),

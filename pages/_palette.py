@@ -1,0 +1,20 @@
+"""The one palette for validation decisions (approved / refine / rejected): every page that colours a decision
+takes its colours and labels from here, so green always means approved and red always means rejected."""
+from __future__ import annotations
+
+from typing import Callable
+
+import streamlit as st
+
+from core.validation.verdict import APPROVED, REFINE, REJECTED
+
+DECISION_LABELS = {APPROVED: "Approved", REFINE: "Requires refinement", REJECTED: "Rejected"}
+DECISION_COLOURS = {APPROVED: "#2e7d4f", REFINE: "#d08a1e", REJECTED: "#c0392b"}
+# The same colours keyed by label, for charts whose legend shows the label.
+LABEL_COLOURS = {DECISION_LABELS[d]: colour for d, colour in DECISION_COLOURS.items()}
+LABEL_ORDER = [DECISION_LABELS[d] for d in (APPROVED, REFINE, REJECTED)]
+
+
+def decision_box(decision: str) -> Callable:
+    """The Streamlit message box whose colour matches the decision (success, warning, error)."""
+    return {APPROVED: st.success, REFINE: st.warning, REJECTED: st.error}[decision]

@@ -1,0 +1,163 @@
+"""The stakeholder Summary at the top of the Report page: one screen (1400 x 900) in large type with the dataset,
+the imbalance, what was tried, the validation verdict and the comparison verdict, each with its key figures and
+one chart; and the same view as a self-contained HTML card to download.
+
+Every figure comes from the run's result objects (core); this module only lays them out.
+"""
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.evaluation import ARM_LABELS as EVALUATION_LABELS
+from core.evaluation import Decision, conservative_gain
+from core.generators.registry import METHOD_LABELS
+from core.models import CLASSIFIERS
+from core.pipeline import ExperimentResult
+from pages import _palette
+
+ARM_LABELS = {"threshold_tuned": "no change", "class_weighted_tuned": "class weights",
+              "augmented_tuned": "with synthetic rows"}  # the fair arms: each at its own tuned threshold
+GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+CHART_HEIGHT = 300
+FONT = {"size": 16}
+
+
+def comparison_earned(result: ExperimentResult) -> bool:
+    """The comparison decided that the synthetic rows earned their place (read from its enum)."""
+    return result.comparison.decision is Decision.EARNED
+
+
+def facts(result: ExperimentResult, decision: str | None) -> dict:
+    """The summary's figures as display strings, read from the result (nothing recomputed)."""
+    profile, config, comparison = result.profile, result.config, result.comparison
+    minority = profile.minority_class
+    f1 = comparison.arms[comparison.subject]["minority_f1"]
+    base = comparison.arms["threshold_tuned" if comparison.subject != "threshold_tuned" else "baseline"]["minority_f1"]
+    gain = conservative_gain(comparison, "minority_f1")
+    pr_gain = conservative_gain(comparison, "pr_auc")
+    interval = (f" (corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if comparison.repeats > 1
+                else " (one split)")
+    validation = result.validation
+    return {
+        "dataset": result.prepared.dataset.name, "target": config.target,
+        "rows": f"{sum(profile.class_counts.values()):,}",
+        "minority": f"{minority}", "minority_rows": f"{profile.minority_count:,}",
+        "minority_share": f"{profile.class_shares[minority]:.1%}", "ratio": f"{profile.imbalance_ratio:,.1f} : 1",
+        "method": METHOD_LABELS.get(config.method) or EVALUATION_LABELS[comparison.subject],
+        "synthetic_rows": f"{result.synthetic.n_synthetic:,}" if result.synthetic is not None else "no",
+        "classifier": CLASSIFIERS.get(config.classifier, config.classifier), "repeats": f"{comparison.repeats}",
+        "decision": _palette.DECISION_LABELS.get(decision, "not validated"),
+        "quality": "n/a" if validation is None else f"{validation.fidelity.quality_score:.2f}",
+        "detection": "n/a" if validation is None or validation.detection_auc is None
+        else f"{validation.detection_auc:.2f}",
+        "copies": "n/a" if validation is None else f"{validation.privacy.exact_copies:,}",
+        "f1_threshold": f"{comparison.arms['threshold_tuned']['minority_f1'].mean:.3f}",
+        "f1_before": f"{base.mean:.3f}", "f1_after": f"{f1.mean:.3f}", "f1_gain": f"{gain.mean:+.3f}",
+        "f1_interval": interval, "pr_gain": f"{pr_gain.mean:+.3f}", "verdict": comparison.verdict,
+    }
+
+
+def _style(figure: go.Figure, title: str) -> go.Figure:
+    figure.update_layout(title=title, height=CHART_HEIGHT, font=FONT, margin={"t": 50, "b": 10, "l": 10, "r": 10},
+                         legend={"orientation": "h", "y": -0.15, "title": None})
+    return figure
+
+
+def coverage_chart(result: ExperimentResult) -> go.Figure | None:
+    """Real minority, real majority and synthetic rows on the run's PCA map."""
+    if result.validation is None:
+        return None
+    points = result.validation.pca.points
+    figure = px.scatter(points, x="x", y="y", color="group", color_discrete_map=GROUP_COLOURS, opacity=0.6,
+                        labels={"x": "", "y": ""})
+    figure.update_xaxes(showticklabels=False)
+    figure.update_yaxes(showticklabels=False)
+    return _style(figure, "Where the synthetic rows fall (PCA map)")
+
+
+def arms_chart(result: ExperimentResult) -> go.Figure:
+    """Minority F1 on the untouched test rows per approach, with its 95% interval."""
+    comparison = result.comparison
+    rows = pd.DataFrame([{"approach": ARM_LABELS[arm], "minority F1": s.mean, "low": s.mean - s.ci_low,
+                          "high": s.ci_high - s.mean, "synthetic": arm == "augmented_tuned"}
+                         for arm, metrics in comparison.arms.items() for name, s in metrics.items()
+                         if name == "minority_f1" and arm in ARM_LABELS])
+    figure = px.bar(rows, x="approach", y="minority F1", error_y="high", error_y_minus="low", color="synthetic",
+                    color_discrete_map={True: "#e07b39", False: "#9aa9b2"}, text_auto=".2f")
+    figure.update_traces(textposition="inside", insidetextanchor="middle", textfont={"color": "white", "size": 16})
+    figure.update_layout(showlegend=False)
+    figure.update_xaxes(title=None)
+    return _style(figure, "Minority F1 on the test rows, by approach")
+
+
+def draw(result: ExperimentResult, decision: str | None) -> None:
+    """The one-screen Summary: large type, two verdicts with their figures and one chart each."""
+    f = facts(result, decision)
+    st.markdown(f"## Summary: {_escape(f['dataset'])}")
+    st.caption(f"Target {_escape(f['target'])}; {f['rows']} rows. For a projector: one screen at 1400 x 900.")
+    top = st.columns(4)
+    top[0].metric("Rare class", f["minority"], f"{f['minority_rows']} rows, {f['minority_share']}", delta_color="off",
+                  delta_arrow="off")
+    top[1].metric("Imbalance", f["ratio"])
+    top[2].metric("Tried", f["method"], f"{f['synthetic_rows']} synthetic rows", delta_color="off", delta_arrow="off")
+    top[3].metric("Judged on", f"{f['repeats']} split(s)", f["classifier"], delta_color="off", delta_arrow="off")
+    left, right = st.columns(2, gap="large")
+    with left:
+        box = _palette.decision_box(decision) if decision else st.info
+        box(f"**Validation: {f['decision']}**")
+        figures = st.columns(3)
+        figures[0].metric("Quality score", f["quality"], help="0..1, higher is closer to the real minority")
+        figures[1].metric("Detection AUC", f["detection"], help="0.5: a model cannot tell synthetic from real")
+        figures[2].metric("Exact copies", f["copies"], help="Synthetic rows identical to a training row")
+        chart = coverage_chart(result)
+        if chart is not None:
+            st.plotly_chart(chart, width="stretch", key="summary_coverage")
+    with right:
+        (st.success if comparison_earned(result) else st.warning)(
+            f"**Comparison: minority F1 {f['f1_before']} → {f['f1_after']}**")
+        figures = st.columns(3)
+        figures[0].metric("Minority F1 gain", f["f1_gain"], help="At tuned thresholds, over the strongest reference without synthetic rows"
+                          + f["f1_interval"])
+        figures[1].metric("PR-AUC gain", f["pr_gain"])
+        figures[2].metric("Tuned threshold F1", f["f1_threshold"],
+                          help="The baseline with its decision threshold tuned on training folds, no synthetic rows")
+        st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
+    st.caption(f"Verdict: {_escape(f['verdict'])}")
+
+
+def _escape(text: str) -> str:
+    """User text (file, column, class names) shown as Markdown: no markup is interpreted."""
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in str(text))
+
+
+def to_html(result: ExperimentResult, decision: str | None) -> str:
+    """The Summary as one self-contained HTML file (plotly.js embedded; nothing fetched when opened)."""
+    f = {k: html.escape(v) for k, v in facts(result, decision).items()}
+    colour = _palette.DECISION_COLOURS.get(decision, "#5b6b73")
+    earned = comparison_earned(result)
+    charts = [c for c in (coverage_chart(result), arms_chart(result)) if c is not None]
+    markup = [c.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, c in enumerate(charts)]
+    tiles = "".join(f"<div class='tile'><div class='label'>{label}</div><div class='value'>{value}</div>"
+                    f"<div class='note'>{note}</div></div>" for label, value, note in (
+                        ("Rare class", f["minority"], f"{f['minority_rows']} rows, {f['minority_share']}"),
+                        ("Imbalance", f["ratio"], ""), ("Tried", f["method"], f"{f['synthetic_rows']} synthetic rows"),
+                        ("Judged on", f"{f['repeats']} split(s)", f["classifier"])))
+    return f"""<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>Summary: {f['dataset']}</title>
+<style>body{{font-family:sans-serif;margin:1.5em 2em;color:#1f2a30;font-size:20px}}
+.row{{display:flex;gap:1.5em}}.tile{{flex:1}}.label{{font-size:0.8em;color:#5b6b73}}.value{{font-size:1.8em}}
+.note{{font-size:0.8em;color:#5b6b73}}.half{{flex:1}}.banner{{color:white;padding:0.4em 0.7em;border-radius:6px}}
+</style></head><body><h1>Summary: {f['dataset']}</h1><p>Target {f['target']}; {f['rows']} rows.</p>
+<div class='row'>{tiles}</div><div class='row'>
+<div class='half'><p class='banner' style='background:{colour}'>Validation: {f['decision']}</p>
+<p>Quality score {f['quality']} &middot; detection AUC {f['detection']} &middot; exact copies {f['copies']}</p>
+{markup[0] if len(charts) == 2 else ''}</div>
+<div class='half'><p class='banner' style='background:{"#2e7d4f" if earned else "#d08a1e"}'>Comparison: minority F1
+{f['f1_before']} &rarr; {f['f1_after']}</p>
+<p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
+F1 {f['f1_threshold']}</p>
+{markup[-1]}</div></div><p>Verdict: {f['verdict']}</p></body></html>"""
