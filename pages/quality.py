@@ -11,24 +11,34 @@ from pages import _flow
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
+
+def _score(value: float | None) -> str:
+    return "not measured" if value is None or value != value else f"{value:.3f}"
+
+
 st.title("Quality")
 prepared, synthetic, result = _flow.validated()
 _flow.verdict_banner(result)
 fidelity = result.fidelity
 c = st.columns(5)
-c[0].metric("Quality score", f"{fidelity.quality_score:.3f}", help="Mean of column shapes and column pair trends "
-            "(SDMetrics definitions), 0..1")
-c[1].metric("Column shapes", f"{fidelity.column_shapes:.3f}")
-c[2].metric("Column pair trends", f"{fidelity.column_pair_trends:.3f}")
+c[0].metric("Quality score", _score(fidelity.quality_score), help="Mean of column shapes and column pair trends, "
+            f"0..1, as {fidelity.reference}")
+c[1].metric("Column shapes", _score(fidelity.column_shapes))
+c[2].metric("Column pair trends", _score(fidelity.column_pair_trends),
+            help="Mean over the pairs whose real association is strong (|Pearson| > 0.5, Cramér's V > 0.3)")
 c[3].metric("Detection AUC", "n/a" if result.detection_auc is None else f"{result.detection_auc:.3f}",
             help="Cross-validated ROC-AUC of a model telling real from synthetic rows: 0.5 is indistinguishable")
 c[4].metric("Seen as their class", f"{result.representation.synthetic_share:.0%}",
             help=f"Real minority rows: {result.representation.real_share:.0%}")
-st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minority:,} real training minority rows.")
+st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minority:,} real training minority rows. "
+           f"Figures follow {fidelity.reference}. Over every pair (the definition before SDMetrics 0.27): column "
+           f"pair trends {_score(fidelity.column_pair_trends_all_pairs)}, quality score "
+           f"{_score(fidelity.quality_score_all_pairs)}.")
 
 st.subheader("Per feature")
 table = fidelity.table()
-table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else "" for f in fidelity.per_feature]
+table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else ""
+                 for f in fidelity.per_feature]
 shown = ["column", "kind", "shape_score", "js_divergence", "ks_statistic", "ks_pvalue", "total_variation",
          "wasserstein", "real_mean", "synthetic_mean", "real_median", "synthetic_median", "real_std",
          "synthetic_std", "flag"]

@@ -44,6 +44,9 @@ class ValidationResult:
         return {
             "quality_score": self.fidelity.quality_score, "column_shapes": self.fidelity.column_shapes,
             "column_pair_trends": self.fidelity.column_pair_trends,
+            "quality_score_all_pairs": self.fidelity.quality_score_all_pairs,
+            "column_pair_trends_all_pairs": self.fidelity.column_pair_trends_all_pairs,
+            "quality_reference": self.fidelity.reference,
             "correlation_difference": self.fidelity.correlation_difference,
             "per_feature": [{"column": f.column, "kind": f.kind, "shape_score": f.shape_score,
                              "js_divergence": f.js_divergence, "ks_statistic": f.ks_statistic,
@@ -122,6 +125,6 @@ def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataF
     space = fit_distance_space(train, features, kinds)
     labels = train[target].astype(str).to_numpy()
     projection = umap_projection(to_distance_space(space, train, features, kinds), labels,
-                                 set(synthetic[target].astype(str)), to_distance_space(space, synthetic, features, kinds),
-                                 seed)
+                                 set(synthetic[target].astype(str)),
+                                 to_distance_space(space, synthetic, features, kinds), seed)
     return replace(result, umap=projection)
