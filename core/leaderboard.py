@@ -44,7 +44,7 @@ def _row(method: str, config: RunConfig, dataset: Dataset, params: dict) -> dict
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,
             "near_copies": v.privacy.near_copies if v else None,
             "dcr_share_vs_holdout": v.privacy.dcr_share_vs_holdout if v else None,
-            "decision": v.verdict.decision if v else None, "minority_f1_gain": f1.mean,
+            "decision": v.verdict.decision.value if v else None, "minority_f1_gain": f1.mean,
             "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high, "pr_auc_gain": pr.mean,
             "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high, "error": ""}
 

@@ -219,13 +219,14 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             {"metric": "median NNDR", "value": validation.privacy.nndr_median, "meaning": "near 0 = one record"},
             {"metric": "identifiability", "value": validation.privacy.identifiability, "meaning": "share"}])
         checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at,
-                                "reject at": c.reject_at, "outcome": c.outcome} for c in validation.verdict.checks])
+                                "reject at": c.reject_at, "outcome": c.outcome.text}
+                               for c in validation.verdict.checks])
         sections.append((SECTIONS[5], (
             Block("table", validation.fidelity.table()[["column", "kind", "shape_score", "js_divergence",
                                                         "ks_statistic", "ks_pvalue", "total_variation"]]),
             Block("table", quality), Block("figure", "feature_shapes"), Block("figure", "coverage_scatter"),
             Block("figure", "dcr_histogram"), Block("table", checks),
-            Block("text", f"Decision: {validation.verdict.decision.replace('_', ' ')}."))))
+            Block("text", validation.verdict.text))))
 
     from core.models import CLASSIFIERS, HYPERPARAMETERS
     sections.append((SECTIONS[6], (

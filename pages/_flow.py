@@ -103,12 +103,13 @@ def judged(result: ValidationResult):
 
 
 def verdict_banner(result: ValidationResult) -> None:
-    """The decision under the session's thresholds, with every failed check named."""
+    """The decision under the session's thresholds, with every failed and every unmeasured check named."""
+    from core.validation.verdict import Decision
     verdict = judged(result)
-    failed = [c.message for c in verdict.checks if c.outcome != "pass"]
-    text = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[verdict.decision]
-    body = f"**Verdict: {text}.** " + ("; ".join(failed) + "." if failed else "Every check is within its limits.")
-    {"approved": st.success, "requires_refinement": st.warning, "rejected": st.error}[verdict.decision](body)
+    show = {Decision.APPROVED: st.success, Decision.INCOMPLETE: st.info, Decision.REFINE: st.warning,
+            Decision.REJECTED: st.error}[verdict.decision]
+    head, _, rest = verdict.text.partition(". ")
+    show(f"**{head}.** {rest}")
 
 
 def validated():

@@ -70,5 +70,5 @@ with st.form("thresholds_form"):
         _state.set_thresholds(Thresholds(**edited))
         st.rerun()
 checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
-                        "outcome": c.outcome} for c in _flow.judged(result).checks])
+                        "outcome": c.outcome.text} for c in _flow.judged(result).checks])
 st.dataframe(checks, hide_index=True, width="stretch", key="checks")

@@ -65,8 +65,9 @@ class ValidationResult:
             "coverage": {"precision": self.coverage.precision, "recall": self.coverage.recall,
                          "density": self.coverage.density, "coverage": self.coverage.coverage,
                          "novelty": self.coverage.novelty, "diversity": self.coverage.diversity},
-            "decision": self.verdict.decision, "failed_checks": self.verdict.failed_checks,
-            "checks": [{"name": c.name, "value": c.value, "outcome": c.outcome, "message": c.message}
+            "decision": self.verdict.decision.value, "failed_checks": self.verdict.failed_checks,
+            "unmeasured_checks": self.verdict.unmeasured_checks,
+            "checks": [{"name": c.name, "value": c.value, "outcome": c.outcome.value, "message": c.message}
                        for c in self.verdict.checks],
         }
 
