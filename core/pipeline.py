@@ -115,7 +115,7 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
                 progress(0.0, "Repeat 1: validate the synthetic rows")
             started = time.perf_counter()
             validation = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
-                                            dataset.features, dataset.column_types, seed)
+                                            dataset.features, dataset.column_types, seed, cleaning=prepared.cleaning)
             seconds["validate"] += time.perf_counter() - started
         if progress:
             progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: train and score the arms")

@@ -87,7 +87,8 @@ def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None
         try:
             with st.spinner("Validating the synthetic rows against the training minority..."):
                 result = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
-                                            dataset.features, dataset.column_types, _state.seed(), _state.thresholds())
+                                            dataset.features, dataset.column_types, _state.seed(), _state.thresholds(),
+                                            cleaning=prepared.cleaning)
         except SynthBalanceError as exc:
             st.error(str(exc))
             return None

@@ -22,7 +22,10 @@ def test_quality_page(generated):
     assert 0.8 < result.fidelity.quality_score < 1.0
     assert len(at.dataframe[0].value) == 20  # one row per feature
     assert len(at.get("plotly_chart")) == 4  # the feature chart and three heatmaps
-    assert "Verdict:" in at.warning[0].value or "Verdict:" in at.success[0].value
+    verdict = result.verdict
+    shown = {"approved": at.success, "not_fully_measured": at.info, "requires_refinement": at.warning,
+             "rejected": at.error}[verdict.decision.value]
+    assert shown[0].value.startswith(f"**Verdict: {verdict.decision.text}.**")
 
 
 def test_coverage_page(generated):

@@ -12,7 +12,9 @@ from core.data import LEVEL_KINDS
 from core.encoding import model_frame
 from core.generators.amount import Amount
 from core.pipeline import synthesize
+from core.validation.coverage import prdc
 from core.validation.fidelity import quality_score
+from core.validation.privacy import dcr_share, identifiability, near_copy_threshold, privacy_checks
 
 TOL = 1e-9
 
@@ -108,3 +110,45 @@ def test_no_strong_pair_leaves_shapes_alone():
     ours = _assert_parity(real, synthetic, {"x": True, "y": True})
     assert np.isnan(ours.column_pair_trends) and ours.quality_score == ours.column_shapes
     assert np.isfinite(ours.column_pair_trends_all_pairs)
+
+
+def test_prdc_matches_the_reference_package():
+    from prdc import compute_prdc
+    rng = np.random.default_rng(7)
+    real = rng.normal(size=(300, 4))
+    # near copies of real rows: an exact copy can sit exactly on a ball's edge, where the last bit of the distance
+    # (which depends on the reference's n_jobs=8 chunking) decides; a 1e-9 nudge keeps the test off that tie
+    synthetic = np.vstack([rng.normal(0.3, 1.2, size=(250, 4)), real[:20] + 1e-9])
+    ours = prdc(real, synthetic, k=5)
+    reference = compute_prdc(real, synthetic, nearest_k=5)
+    for name in ("precision", "recall", "density", "coverage"):
+        assert getattr(ours, name) == pytest.approx(reference[name], abs=TOL), name
+    assert 0 < ours.precision < 1 and 0 < ours.coverage < 1
+
+
+def test_dcr_share_by_hand():
+    # MOSTLY AI: share = mean(d_train < d_holdout) + 0.5 * mean(d_train = d_holdout)
+    train = np.array([[0.0], [10.0]])
+    holdout = np.array([[1.0], [20.0]])
+    synthetic = np.array([[0.2], [0.5], [9.0], [15.0]])
+    # d_train: 0.2, 0.5, 1.0, 5.0; d_holdout: 0.8, 0.5, 8.0, 5.0 -> closer to train 2 of 4, ties 2 of 4
+    assert dcr_share(train, holdout, synthetic, seed=0) == pytest.approx(2 / 4 + 0.5 * 2 / 4)
+    assert dcr_share(train, np.empty((0, 1)), synthetic, seed=0) is None
+
+
+def test_nndr_identifiability_and_near_threshold_by_hand():
+    train = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 3.0], [100.0, 100.0]])
+    minority = train[:3]
+    synthetic = np.array([[1.0, 0.0], [0.0, 0.0], [50.0, 50.0]])
+    exact = np.array([False, True, False])
+    privacy = privacy_checks(train, synthetic, minority, minority, exact, seed=0)
+    # NNDR (MOSTLY AI): closest / second-closest training distance; row 0: 1 / 3; an exact copy: 0
+    assert privacy.nndr[0] == pytest.approx(1 / 3) and privacy.nndr[1] == 0.0
+    assert privacy.nndr[2] == pytest.approx(np.hypot(46, 50) / np.hypot(50, 47))  # (4,0) then (0,3)
+    # near-copy threshold: 5th percentile of the minority rows' own gaps (3, 3, 3), not of all training rows'
+    assert privacy.near_threshold == pytest.approx(3.0)
+    assert privacy.near_copies == 1 and privacy.exact_copies == 1  # row 0 at 1.0 < 3; row 1 is exact
+    # identifiability (synthcity, unit weights): real rows whose closest synthetic row is closer than their
+    # closest other real row: (0,0) 0 < 3 yes; (4,0) 3 < 4 yes; (0,3) sqrt(10) = 3.16 < 3 no -> 2 / 3
+    assert identifiability(minority, synthetic) == pytest.approx(2 / 3)
+    assert near_copy_threshold(minority[:1], seed=0) == 0.0 and identifiability(minority[:1], synthetic) is None
