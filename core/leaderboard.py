@@ -40,7 +40,7 @@ def _row(method: str, config: RunConfig, dataset: Dataset, params: dict) -> dict
     pr = result.comparison.differences["augmented_vs_baseline"]["pr_auc"]
     v = result.validation
     return {"method": method, "seconds": time.perf_counter() - started,
-            "quality_score": v.fidelity.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
+            "quality_score": v.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,
             "near_copies": v.privacy.near_copies if v else None,
             "dcr_share_vs_holdout": v.privacy.dcr_share_vs_holdout if v else None,

@@ -19,7 +19,7 @@ from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.imbalance import ImbalanceProfile, profile_dataset
 from core.split import Split, split_dataset
-from core.validation.validate import ValidationResult, validate_synthetic
+from core.validation.validate import ValidationResult, copy_mask, validate_synthetic, without_rows
 
 
 @dataclass(frozen=True)
@@ -90,11 +90,13 @@ class ExperimentResult:
 
 def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | None = None,
                    should_stop: StopRequested | None = None) -> ExperimentResult:
-    """Run a config end to end: per repeat (seed + i) split, clean, generate and compare; validate repeat 0."""
+    """Run a config end to end: per repeat (seed + i) split, clean, generate (with the config's bounds, rules and
+    density filter, and its copies dropped when the user dropped them) and compare; validate repeat 0 under the
+    config's thresholds. Repeat 0 makes the same rows as the app's Generation page with the same settings."""
     config.check()
     seconds = {"prepare": 0.0, "generate": 0.0, "validate": 0.0, "evaluate": 0.0}
     profile = profile_dataset(dataset)
-    constraints = build_constraints(list(dataset.frame.columns), list(config.rules))
+    constraints = build_constraints(list(dataset.frame.columns), list(config.rules), config.bounds)
     runs, first = [], None
     for repeat in range(config.repeats):
         seed = config.seed + repeat
@@ -108,6 +110,10 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
         started = time.perf_counter()
         synthetic = synthesize(prepared, config.method, config.amount, config.params, seed, constraints,
                                config.density, should_stop=should_stop)
+        if config.drop_copies and len(synthetic.rows):  # the user dropped copies after validating: drop them here
+            synthetic = without_rows(synthetic, copy_mask(prepared.train, synthetic.rows, dataset.target,
+                                                          dataset.features, dataset.column_types, seed),
+                                     dataset.target)
         seconds["generate"] += time.perf_counter() - started
         validation = None
         if repeat == 0 and config.validation:
@@ -115,7 +121,8 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
                 progress(0.0, "Repeat 1: validate the synthetic rows")
             started = time.perf_counter()
             validation = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
-                                            dataset.features, dataset.column_types, seed, cleaning=prepared.cleaning)
+                                            dataset.features, dataset.column_types, seed, config.thresholds,
+                                            cleaning=prepared.cleaning)
             seconds["validate"] += time.perf_counter() - started
         if progress:
             progress(repeat / config.repeats, f"Repeat {repeat + 1} of {config.repeats}: train and score the arms")

@@ -57,7 +57,7 @@ st.dataframe(closest[["source", "dcr", *[c for c in closest.columns if c not in 
              hide_index=True, width="stretch", key="closest_pairs")
 copies = int(privacy.copy_mask.sum())
 if copies and st.button(f"Drop the {copies:,} exact and near copies from the synthetic rows", key="drop_copies"):
-    _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target))
+    _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target), copies_dropped=True)
     st.rerun()
 
 st.subheader("Verdict thresholds")

@@ -342,8 +342,13 @@ def association_matrix(frame: pd.DataFrame, numeric: dict[str, bool]) -> pd.Data
         pearson = (values.corr() if not values.isna().any().any() else values.corr(min_periods=2)).fillna(0.0)
         matrix.loc[numbers, numbers] = pearson.to_numpy()  # a constant column correlates 0, as in _pearson
     levels = [c for c in columns if not numeric[c]]
-    for a, b in combinations(levels, 2):
-        matrix.loc[a, b] = matrix.loc[b, a] = cramers_v(_levels(frame[a]), _levels(frame[b]))
+    codes = {c: pd.factorize(_levels(frame[c]))[0] for c in levels}
+    for a, b in combinations(levels, 2):  # Cramér's V from integer codes (as cramers_v, without a crosstab per pair)
+        size_b = int(codes[b].max()) + 1 if len(codes[b]) else 1
+        cells = np.bincount(codes[a] * size_b + codes[b], minlength=(int(codes[a].max()) + 1) * size_b
+                            if len(codes[a]) else 0).reshape(-1, size_b) if len(codes[a]) else np.zeros((0, 0))
+        matrix.loc[a, b] = matrix.loc[b, a] = (float(contingency.association(cells, method="cramer"))
+                                               if min(cells.shape) >= 2 else 0.0)
     for c in columns:
         matrix.loc[c, c] = 1.0
     return matrix

@@ -205,12 +205,32 @@ def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFra
 
 def without_copies(synthetic: SyntheticResult, result: ValidationResult, target: str) -> SyntheticResult:
     """The generation result with exact and near copies removed (counts updated, a warning added)."""
-    rows = drop_copies(synthetic.rows, result)
+    return without_rows(synthetic, result.privacy.copy_mask, target)
+
+
+def without_rows(synthetic: SyntheticResult, mask: np.ndarray, target: str) -> SyntheticResult:
+    """The generation result without the rows where mask is True (counts updated, a warning added)."""
+    rows = synthetic.rows.loc[~mask].reset_index(drop=True)
     removed = len(synthetic.rows) - len(rows)
     produced = {str(k): int(v) for k, v in rows[target].value_counts().items()}
     return replace(synthetic, rows=rows, produced=produced,
                    warnings=synthetic.warnings + (f"{removed:,} exact or near copies of training rows were removed "
                                                   "after validation.",))
+
+
+def copy_mask(train: pd.DataFrame, synthetic: pd.DataFrame, target: str, features: list[str],
+              kinds: dict[str, str], seed: int = 42) -> np.ndarray:
+    """True for the synthetic rows validation calls exact or near copies (the same space, threshold and seed as
+    validate_synthetic, so the rows dropped here are the rows the app drops)."""
+    ensure_not_held_out(train)
+    in_classes = train[target].astype(str).isin(set(synthetic[target].astype(str))).to_numpy()
+    space = fit_distance_space(train, features, kinds)
+    train_points = to_distance_space(space, train, features, kinds)
+    synthetic_points = to_distance_space(space, synthetic, features, kinds)
+    exact = exact_copy_mask(model_frame(train, features, kinds), model_frame(synthetic, features, kinds))
+    privacy = privacy_checks(train_points, synthetic_points, np.empty((0, train_points.shape[1])),
+                             train_points[in_classes], exact, seed)
+    return privacy.copy_mask
 
 
 def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataFrame, target: str,
