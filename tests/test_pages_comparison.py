@@ -1,6 +1,8 @@
 """Comparison page: a fast one-split run, the verdict, tables and charts; fairness by an attribute."""
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.apptest_helpers import go, open_app
 
 
@@ -28,3 +30,27 @@ def test_comparison_one_repeat_with_fairness():
 def test_comparison_needs_synthetic_rows():
     at = go(open_app(), "comparison")
     assert not at.exception and at.info[0].value == "Generate synthetic rows first."
+
+
+def test_comparison_and_leaderboard_use_the_rows_kept_after_dropping_copies():
+    at = go(open_app(), "generation")
+    at.button(key="generate").click().run()
+    at = go(at, "privacy")
+    at.button(key="drop_copies").click().run()
+    kept = at.session_state["synthetic"].rows
+    assert at.session_state["generation_settings"]["copies_dropped"] is True
+    at = go(at, "comparison")
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    assert result.config.drop_copies and len(result.synthetic.rows) == len(kept)
+    assert (pd.util.hash_pandas_object(result.synthetic.rows, index=False).tolist()
+            == pd.util.hash_pandas_object(kept, index=False).tolist())
+    at = go(at, "leaderboard")
+    at.multiselect(key="w_board_methods").set_value([result.config.method]).run()
+    at.slider(key="w_board_repeats").set_value(1).run()
+    at.button(key="run_board").click().run()
+    assert not at.exception
+    row = at.session_state["leaderboard"].rows.iloc[0]
+    assert row["quality_score"] == result.validation.quality_score and row["error"] == ""
