@@ -12,7 +12,8 @@ from core.errors import DataError
 
 def _car_like(n: int = 200, seed: int = 0) -> bytes:
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({"doors": rng.choice(["2", "3", "4", "5more"], n), "persons": rng.choice(["2", "4", "more"], n),
+    frame = pd.DataFrame({"doors": rng.choice(["2", "3", "4", "5more"], n),
+                          "persons": rng.choice(["2", "4", "more"], n),
                           "price": rng.normal(10_000, 2_000, n).round(0),
                           "class": np.where(rng.random(n) < 0.15, "good", "unacc")})
     return frame.to_csv(index=False).encode()
