@@ -170,7 +170,7 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame, t
              kinds: dict[str, str], minority: list[str], majority: str, classifier: str = "logreg",
              seed: int = 42) -> dict[str, ArmRun]:
     """Fit every arm on its training rows and score it on the test rows (which no arm ever fits on)."""
-    ensure_not_held_out(train)
+    ensure_not_held_out(train, test)
     # Synthetic rows get negative index labels, so no fitted row can be mistaken for a real (or test) row.
     synthetic = synthetic.drop(columns=["is_synthetic"], errors="ignore").set_axis(pd.RangeIndex(-len(synthetic), 0))
     real_without_minority = train.loc[~train[target].astype(str).isin(set(synthetic[target].astype(str)))]

@@ -3,7 +3,8 @@ generate. Each function takes the earlier stage's result object and returns a ne
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import pandas as pd
 
@@ -17,8 +18,8 @@ from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
-from core.imbalance import ImbalanceProfile, profile_dataset
-from core.split import Split, split_dataset
+from core.imbalance import ImbalanceProfile, minority_typology, profile_dataset
+from core.split import Split, ensure_not_held_out, split_dataset
 from core.validation.validate import ValidationResult, copy_mask, validate_synthetic, without_rows
 
 
@@ -43,6 +44,19 @@ class Prepared:
         counts = self.train[self.dataset.target].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
 
+    @cached_property
+    def train_typology(self) -> pd.DataFrame:
+        """The minority typology of the cleaned training part (computed once, on demand): what the advisor reads,
+        so the test part plays no part in the choice of method. Columns as ImbalanceProfile.typology."""
+        dataset = self.dataset
+        return minority_typology(self.train, dataset.target, dataset.features, dataset.column_types,
+                                 self.profile.minority_classes)
+
+    @property
+    def advisor_profile(self) -> ImbalanceProfile:
+        """The whole table's profile with the training part's typology: the advisor's input."""
+        return replace(self.profile, typology=self.train_typology)
+
 
 def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
             cleaning: CleaningPlan = CleaningPlan(), profile: ImbalanceProfile | None = None) -> Prepared:
@@ -51,6 +65,7 @@ def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
     split = split_dataset(dataset, test_size=test_size, seed=seed)
     cleaned = clean_training(split.train, dataset.target, dataset.features, dataset.column_types,
                              profile.minority_class, cleaning, seed)
+    ensure_not_held_out(cleaned.train, split.test)
     test = fill_missing_like_train(cleaned, split.test, dataset.features, dataset.column_types)
     return Prepared(dataset=dataset, profile=profile, split=split, cleaning=cleaned, test=test)
 
@@ -61,6 +76,7 @@ def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), param
                on_losses: LossReport | None = None) -> SyntheticResult:
     """Generate synthetic rows from the cleaned training part for the amount asked."""
     dataset = prepared.dataset
+    ensure_not_held_out(prepared.train, prepared.split.test)
     return generate(prepared.train, dataset.target, dataset.features, dataset.column_types,
                     amount.counts(prepared.train_class_counts), method, params, seed, constraints, density,
                     progress, should_stop, on_losses)

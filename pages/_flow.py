@@ -41,7 +41,7 @@ def current_profile(dataset: Dataset) -> ImbalanceProfile:
 
 def current_advice(prepared: Prepared):
     """The advisor's ranking for this prepared data (cached by content and settings)."""
-    profile = prepared.profile
+    profile = prepared.advisor_profile  # typology of the training part only
     return _cached.advice(_state.dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
                           _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
 

@@ -136,7 +136,7 @@ def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd
     to the synthesised classes and, when `cleaning` (the training part's) is given, put through the same plan
     (transform only), so the DCR share compares like with like.
     """
-    ensure_not_held_out(train)
+    ensure_not_held_out(train, holdout)
     classes = sorted(set(synthetic[target].astype(str)))
     labels = train[target].astype(str).to_numpy()
     in_classes = np.isin(labels, classes)
