@@ -201,10 +201,13 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
         sections.append((SECTIONS[5], (Block("text", "Validation was not run for this configuration."),)))
     else:
         quality = pd.DataFrame([
-            {"metric": "quality score", "value": validation.fidelity.quality_score,
-             "meaning": f"0..1, as {validation.fidelity.reference}"},
+            {"metric": "quality score", "value": validation.quality_score,
+             "meaning": f"0..1, as {validation.fidelity.reference}"
+                        + (f"; per-class mean, {validation.weights_text}" if validation.multiclass else "")},
+            *[{"metric": f"quality score, class {c.label}", "value": c.quality_score,
+               "meaning": f"{c.n_real:,} real vs {c.n_synthetic:,} synthetic rows"} for c in validation.per_class],
             {"metric": "quality score over every pair", "value": validation.fidelity.quality_score_all_pairs,
-             "meaning": "the pair definition before SDMetrics 0.27"},
+             "meaning": "the pair definition before SDMetrics 0.27 (classes pooled)"},
             {"metric": "mean JS divergence (bits)", "value": float(np.mean([f.js_divergence for f in
                                                                             validation.fidelity.per_feature])),
              "meaning": f"0 identical; limit {JS_LIMIT}"},
