@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
-from core.config import RunConfig, config_json, read_config
+from core.config import RunConfig, build_run_config, config_json, read_config
 from core.constraints import build_constraints
-from core.data import read_path, validate_dataset
+from core.data import COLUMN_KINDS, read_path, validate_dataset
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.export import to_csv_text
@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument("--candidates", help="comma-separated names (default: those that fit the data)")
     advise.add_argument("--json", action="store_true", help="print JSON instead of text")
     _parallel_options(advise)
+    _add_type_option(advise)
+    _add_type_option(analyze)
     generate = commands.add_parser("generate", help="write synthetic.csv and augmented_train.csv")
     _shared_generation_options(generate)
     generate.add_argument("--out", required=True)
@@ -81,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--test-size", type=float, default=0.3)
     compare.add_argument("--ratio", type=float, default=1.0)
     compare.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
+    _add_type_option(compare)
     compare.add_argument("--out", required=True)
     _parallel_options(compare)
     _drift_command(commands)
@@ -114,10 +117,31 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
     command.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
     command.add_argument("--missing", choices=MISSING_STRATEGIES, default="none")
     command.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
+    _add_type_option(command)
+
+
+def _add_type_option(command: argparse.ArgumentParser) -> None:
+    """--type COL=KIND (repeatable): override a column's inferred kind; the run config stores the overrides."""
+    command.add_argument("--type", action="append", default=[], metavar="COL=KIND", dest="types",
+                         help=f"set a column's type, KIND one of {', '.join(COLUMN_KINDS)} (repeatable)")
+
+
+def _types(args) -> dict[str, str]:
+    """The --type overrides as {column: kind}; a malformed one or an unknown kind is a usage error."""
+    types = {}
+    for item in getattr(args, "types", None) or []:
+        column, sep, kind = item.rpartition("=")
+        column, kind = column.strip(), kind.strip().lower()
+        if not sep or not column:
+            raise CliError(f"--type needs COL=KIND, got '{item}'.")
+        if kind not in COLUMN_KINDS:
+            raise CliError(f"--type {column}: unknown kind '{kind}'; choose one of {', '.join(COLUMN_KINDS)}.")
+        types[column] = kind
+    return types
 
 
 def _analyze(args) -> int:
-    profile = profile_dataset(validate_dataset(read_path(args.data), args.target))
+    profile = profile_dataset(validate_dataset(read_path(args.data), args.target, _types(args)))
     if args.json:
         print(json.dumps(profile.to_dict(), indent=2, default=str))
         return 0
@@ -134,7 +158,7 @@ def _analyze(args) -> int:
 
 
 def _advise(args) -> int:
-    dataset = validate_dataset(read_path(args.data), args.target)
+    dataset = validate_dataset(read_path(args.data), args.target, _types(args))
     prepared = prepare(dataset, args.test_size, args.seed)
     candidates = [c.strip() for c in args.candidates.split(",") if c.strip()] if args.candidates else None
     interactive = sys.stderr.isatty() and not args.json  # progress for a person at a terminal, not for pipes
@@ -157,7 +181,7 @@ def _advise(args) -> int:
 
 
 def _generate(args) -> int:
-    prepared = prepare(validate_dataset(read_path(args.data), args.target), args.test_size, args.seed,
+    prepared = prepare(validate_dataset(read_path(args.data), args.target, _types(args)), args.test_size, args.seed,
                        CleaningPlan(missing=args.missing))
     constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule)
     result = synthesize(prepared, args.method, _amount(args), _params(args), args.seed, constraints)
@@ -183,10 +207,11 @@ def _params(args) -> dict:
 def _config_from_args(args, table) -> RunConfig:
     if not (args.data and args.target and args.method):
         raise CliError("run needs --data, --target and --method, or --config FILE")
-    return RunConfig(target=args.target, method=args.method, data=Path(args.data).name, data_sha256=table.sha256,
-                     cleaning=CleaningPlan(missing=args.missing), test_size=args.test_size, seed=args.seed,
-                     amount=_amount(args), params=_params(args), rules=tuple(args.rule), classifier=args.classifier,
-                     repeats=args.repeats, targets=Targets(args.target_gain), validation=not args.no_validation)
+    return build_run_config(args.target, args.method, data=Path(args.data).name, data_sha256=table.sha256,
+                            column_types=_types(args), cleaning=CleaningPlan(missing=args.missing),
+                            test_size=args.test_size, seed=args.seed, amount=_amount(args), params=_params(args),
+                            rules=tuple(args.rule), classifier=args.classifier, repeats=args.repeats,
+                            targets=Targets(args.target_gain), validation=not args.no_validation)
 
 
 def _replayed(args):
@@ -211,6 +236,8 @@ def _replayed(args):
 def _run(args) -> int:
     if args.config:
         table, config = _replayed(args)
+        if _types(args):  # --type on a replay adds to (or overrides) the config's stored types
+            config = replace(config, column_types={**config.column_types, **_types(args)})
     else:
         table = read_path(args.data)
         config = _config_from_args(args, table)
@@ -234,15 +261,16 @@ def _run(args) -> int:
 
 def _compare(args) -> int:
     table = read_path(args.data)
-    dataset = validate_dataset(table, args.target)
+    types = _types(args)
+    dataset = validate_dataset(table, args.target, types)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if not methods or unknown:
         raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHOD_NAMES)}.")
     params = {"epochs": args.epochs} if args.epochs is not None else {}
-    config = RunConfig(target=args.target, method=methods[0], data=Path(args.data).name, data_sha256=table.sha256,
-                       test_size=args.test_size, seed=args.seed, amount=Amount("ratio", args.ratio),
-                       classifier=args.classifier, repeats=args.repeats)
+    config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
+                              column_types=types, test_size=args.test_size, seed=args.seed,
+                              amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats)
     board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {},
                               n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)

@@ -70,6 +70,7 @@ class CleaningResult:
     outliers_flagged: dict[str, int] = field(default_factory=dict)
     number_imputer: object | None = None
     level_imputer: object | None = None
+    outlier_rule: OutlierRule | None = None
 
     def impact_table(self) -> pd.DataFrame:
         """One row per step: rows before/after, completeness before/after, rows removed per class."""
@@ -167,20 +168,60 @@ def fill_missing_like_train(result: CleaningResult, frame: pd.DataFrame, feature
     return out
 
 
-def _outlier_mask(frame: pd.DataFrame, features: list[str], kinds: dict[str, str], plan: CleaningPlan,
-                  seed: int) -> pd.Series:
+@dataclass(frozen=True)
+class OutlierRule:
+    """An outlier rule fitted on training rows, applied as is to other rows. iqr: per-number (lower, upper)
+    limits; isolation_forest: the fitted space and forest."""
+    method: str
+    lower: pd.Series | None = None
+    upper: pd.Series | None = None
+    space: object | None = None
+    forest: object | None = None
+
+    def mask(self, frame: pd.DataFrame, features: list[str], kinds: dict[str, str]) -> pd.Series:
+        """True for rows outside the rule (transform only: nothing is refitted)."""
+        if self.method == "iqr":
+            if self.lower is None or self.lower.empty:
+                return pd.Series(False, index=frame.index)
+            numbers = model_frame(frame, list(self.lower.index), kinds)
+            return ((numbers < self.lower) | (numbers > self.upper)).any(axis=1)
+        points = self.space.transform(model_frame(frame, features, kinds))
+        return pd.Series(self.forest.predict(points) == -1, index=frame.index)
+
+
+def _outlier_rule(frame: pd.DataFrame, features: list[str], kinds: dict[str, str], plan: CleaningPlan,
+                  seed: int) -> OutlierRule:
     if plan.outliers == "iqr":
         numbers = model_frame(frame, number_columns(features, kinds), kinds)
         if numbers.empty:
-            return pd.Series(False, index=frame.index)
+            return OutlierRule("iqr")
         q1, q3 = numbers.quantile(0.25), numbers.quantile(0.75)
         spread = (q3 - q1) * plan.iqr_factor
-        outside = (numbers < q1 - spread) | (numbers > q3 + spread)
-        return outside.any(axis=1)
+        return OutlierRule("iqr", lower=q1 - spread, upper=q3 + spread)
     space = distance_space(features, kinds)
     points = space.fit_transform(model_frame(frame, features, kinds))
     forest = IsolationForest(contamination="auto", random_state=seed).fit(points)
-    return pd.Series(forest.predict(points) == -1, index=frame.index)
+    return OutlierRule("isolation_forest", space=space, forest=forest)
+
+
+def clean_like_training(result: CleaningResult, frame: pd.DataFrame, target: str, features: list[str],
+                        kinds: dict[str, str]) -> pd.DataFrame:
+    """Other rows (the test part) through the training part's plan, transform only: rows with gaps dropped or
+    filled with the training imputers, duplicates within these rows dropped, outliers removed by the rule fitted
+    on training rows. For measuring against training rows like for like (nothing here is fitted)."""
+    plan, out = result.plan, frame
+    if plan.missing == "drop_rows":
+        out = out.dropna(subset=features)
+    else:
+        out = fill_missing_like_train(result, out, features, kinds)
+    if plan.duplicates != "keep":
+        drop = out.duplicated(subset=features + [target])
+        if plan.duplicates == "drop_conflicting" and features:
+            drop |= out.groupby(features, dropna=False, sort=False)[target].transform("nunique") > 1
+        out = out.loc[~drop]
+    if plan.outliers != "none" and plan.outlier_action == "remove" and result.outlier_rule is not None and len(out):
+        out = out.loc[~result.outlier_rule.mask(out, features, kinds)]
+    return out
 
 
 def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
@@ -216,8 +257,10 @@ def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds:
         steps.append(_impact("remove duplicates", detail, frame, after, target, features, minority))
         frame = after
     flagged: dict[str, int] = {}
+    rule = None
     if plan.outliers != "none" and len(frame) >= 5:
-        mask = _outlier_mask(frame, features, kinds, plan, seed)
+        rule = _outlier_rule(frame, features, kinds, plan, seed)
+        mask = rule.mask(frame, features, kinds)
         flagged = {str(c): int(n) for c, n in frame.loc[mask, target].value_counts().items()}
         method = "IQR rule" if plan.outliers == "iqr" else "IsolationForest"
         if plan.outlier_action == "remove":
@@ -237,4 +280,4 @@ def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds:
                         "rows. Use imputation instead of dropping rows, or keep outliers.")
     return CleaningResult(train=frame, steps=steps, plan=plan, exact_duplicates=exact,
                           conflicting_duplicates=conflicting, outliers_flagged=flagged,
-                          number_imputer=number_imputer, level_imputer=level_imputer)
+                          number_imputer=number_imputer, level_imputer=level_imputer, outlier_rule=rule)

@@ -7,11 +7,14 @@ from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
 
 from core.cleaning import CleaningPlan
+from core.constraints import ColumnBound
+from core.data import COLUMN_KINDS
 from core.errors import ConfigError
 from core.evaluation import Targets
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
 from core.models import CLASSIFIERS
+from core.validation.verdict import Thresholds, thresholds_from_dict
 
 PINNED = ("streamlit", "pandas", "numpy", "plotly", "scikit-learn", "imbalanced-learn", "ctgan", "rdt",
           "umap-learn", "scipy", "torch")
@@ -20,7 +23,13 @@ MAX_REPEATS = 30
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that decides a run's figures, apart from the data itself (identified by its SHA-256)."""
+    """Everything that decides a run's figures, apart from the data itself (identified by its SHA-256).
+
+    What the user kept travels here, so every page and command that evaluates judges the rows the user validated
+    and downloaded: bounds (narrowed ranges and allowed levels), rules, density (filter), drop_copies (exact and
+    near copies of training rows removed after generation) and thresholds (the validation verdict's limits).
+    Build it with `build_run_config`, the one function the pages and the CLI share.
+    """
     target: str
     method: str
     data: str = ""
@@ -32,7 +41,10 @@ class RunConfig:
     amount: Amount = Amount()
     params: dict = field(default_factory=dict)
     rules: tuple[str, ...] = ()
+    bounds: tuple[ColumnBound, ...] = ()
     density: DensityFilter | None = None
+    drop_copies: bool = False
+    thresholds: Thresholds = Thresholds()
     classifier: str = "logreg"
     repeats: int = 5
     targets: Targets = Targets()
@@ -41,6 +53,11 @@ class RunConfig:
     card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.report.CARD_FIELDS)
 
     def check(self) -> None:
+        """Refuse settings no run can use (the method is checked where it is run: no-generation strategies
+        and generators are both names here)."""
+        bad_kinds = sorted(k for k, v in self.column_types.items() if v not in COLUMN_KINDS)
+        if bad_kinds:
+            raise ConfigError(f"Unknown column kind for {', '.join(bad_kinds)}; kinds are: {', '.join(COLUMN_KINDS)}.")
         if self.classifier not in CLASSIFIERS:
             raise ConfigError(f"Unknown classifier '{self.classifier}'. Choose one of: {', '.join(CLASSIFIERS)}.")
         if not 1 <= self.repeats <= MAX_REPEATS:
@@ -52,6 +69,8 @@ class RunConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["rules"] = list(self.rules)
+        out["bounds"] = [{**b, "allowed": None if b["allowed"] is None else list(b["allowed"])} for b in out["bounds"]]
+        out["thresholds"] = self.thresholds.to_dict()
         out["versions"] = versions()
         return out
 
@@ -71,10 +90,61 @@ def config_from_dict(data: dict) -> RunConfig:
         values["targets"] = Targets(**values.get("targets", {}))
         values["density"] = DensityFilter(**values["density"]) if values.get("density") else None
         values["rules"] = tuple(values.get("rules", ()))
+        values["bounds"] = tuple(_bound(b) for b in values.get("bounds", ()))
+        values["thresholds"] = thresholds_from_dict(values.get("thresholds"))
+        values["column_types"] = dict(values.get("column_types") or {})
         config = RunConfig(**values)
-    except TypeError as exc:
+    except (TypeError, ValueError, AttributeError) as exc:
         raise ConfigError(f"The config has a malformed section: {exc}.") from None
     config.cleaning.validate()
+    config.check()
+    return config
+
+
+def _bound(value) -> ColumnBound:
+    """A ColumnBound from itself or its JSON form {column, low, high, allowed}."""
+    if isinstance(value, ColumnBound):
+        return value
+    allowed = value.get("allowed")
+    return ColumnBound(column=str(value["column"]), low=None if value.get("low") is None else float(value["low"]),
+                       high=None if value.get("high") is None else float(value["high"]),
+                       allowed=None if allowed is None else tuple(allowed))
+
+
+def build_run_config(target: str, method: str | None = None, *, data: str = "", data_sha256: str = "",
+                     generation: dict | None = None, column_types: dict | None = None,
+                     cleaning: CleaningPlan = CleaningPlan(), test_size: float = 0.3, seed: int = 42,
+                     amount: Amount | dict | None = None, params: dict | None = None,
+                     rules: list[str] | tuple[str, ...] | None = None, bounds: list | tuple | None = None,
+                     density: DensityFilter | dict | None = None, drop_copies: bool | None = None,
+                     thresholds: Thresholds | dict | None = None, classifier: str = "logreg", repeats: int = 5,
+                     targets: Targets = Targets(), sensitive_attribute: str | None = None,
+                     validation: bool = True) -> RunConfig:
+    """The one way pages and the CLI build a RunConfig, checked.
+
+    generation: the record of the rows the user kept, as the Generation page stores it: method, amount
+    {rule, value}, params, constraints {rules, bounds}, density {k, max_other_share} or None, copies_dropped.
+    A keyword given explicitly (not None) overrides the record; a field in neither keeps RunConfig's default.
+    """
+    kept = generation or {}
+    constraints = kept.get("constraints") or {}
+    amount = amount if amount is not None else kept.get("amount")
+    density = density if density is not None else kept.get("density")
+    config = RunConfig(
+        target=target, method=method or kept.get("method") or "", data=data, data_sha256=data_sha256,
+        column_types=dict(column_types or {}), cleaning=cleaning, test_size=float(test_size), seed=int(seed),
+        amount=Amount(**amount) if isinstance(amount, dict) else (amount or Amount()),
+        params=dict(params if params is not None else kept.get("params") or {}),
+        rules=tuple(r for r in (rules if rules is not None else constraints.get("rules", ())) if str(r).strip()),
+        bounds=tuple(_bound(b) for b in (bounds if bounds is not None else constraints.get("bounds", ()))),
+        density=DensityFilter(**density) if isinstance(density, dict) else density,
+        drop_copies=bool(drop_copies if drop_copies is not None else kept.get("copies_dropped", False)),
+        thresholds=(thresholds_from_dict(thresholds) if isinstance(thresholds, dict)
+                    else thresholds or Thresholds()),
+        classifier=classifier, repeats=int(repeats), targets=targets, sensitive_attribute=sensitive_attribute,
+        validation=validation)
+    if not config.method:
+        raise ConfigError("The run needs a method: generate synthetic rows first, or name one.")
     config.check()
     return config
 

@@ -186,6 +186,13 @@ def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB) -> Loaded
     frame = frame.reset_index(drop=True)
     mixed = find_mixed_columns(frame)
     kinds = infer_column_types(frame)
+    levels = [col for col in mixed if looks_like_levels(frame[col])]
+    for col in levels:
+        text = sorted(_text_values(frame[col]).unique())
+        notes.append(f"Column '{col}' mixes numbers with a few text levels ({', '.join(map(repr, text[:3]))}); "
+                     "it was read as categorical. Set its type on the Data page if that is wrong.")
+    mixed = [col for col in mixed if col not in levels]
+    kinds.update({col: CATEGORICAL for col in levels})
     kinds.update({col: NUMERIC for col in mixed})  # meant as numbers: validation names the text cells
     return LoadedTable(frame=frame, name=name, sha256=sha256_of(raw), n_bytes=len(raw), column_types=kinds,
                        notes=tuple(notes), mixed_columns=tuple(mixed))
@@ -216,6 +223,27 @@ def find_mixed_columns(frame: pd.DataFrame) -> list[str]:
         if 0.5 <= share < 1.0:
             mixed.append(col)
     return mixed
+
+
+MAX_MIXED_LEVELS = 20  # a mixed column with at most this many distinct values is a set of levels (car 'doors')
+MIN_TEXT_SHARE = 0.05  # ... when its text values are this common; rarer text is stray junk in a number column
+MIN_TEXT_REPEATS = 2  # ... and each text value repeats (a level, not a one-off typo)
+
+
+def _text_values(values: pd.Series) -> pd.Series:
+    present = values.dropna().astype(str).str.strip()
+    return present[pd.to_numeric(present, errors="coerce").isna()]
+
+
+def looks_like_levels(values: pd.Series) -> bool:
+    """A column of mostly numbers with a few text levels (doors = 2, 3, 4, '5more'): few distinct values, and the
+    text ones common enough not to be typos. Such a column is categorical; a number column with stray text is
+    not (validation then names the text cells)."""
+    present = values.dropna().astype(str).str.strip()
+    if present.empty or present.nunique() > MAX_MIXED_LEVELS:
+        return False
+    text = _text_values(values)
+    return len(text) >= MIN_TEXT_SHARE * len(present) and int(text.value_counts().min()) >= MIN_TEXT_REPEATS
 
 
 def _looks_like_dates(values: pd.Series) -> bool:

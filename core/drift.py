@@ -477,9 +477,9 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
     model, argmax decision). Without: a logistic regression on a 70/30 stratified split of the reference."""
     from core.cleaning import fill_missing_like_train
     from core.constraints import build_constraints
+    from core.evaluation import NO_GENERATION
     from core.models import fit_classifier, make_classifier, predict_proba
     from core.pipeline import prepare, synthesize
-    from core.evaluation import NO_GENERATION
     target, features, kinds = reference.target, reference.features, reference.column_types
     weight = None
     if config is not None and config.method in NO_GENERATION:  # a strategy without synthetic rows

@@ -243,7 +243,7 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
     tuned on a model whose synthetic rows it makes from the tuning split's fit part only. Without a sampler the
     augmented arm keeps argmax / 0.5 (no tuned threshold is claimed).
     """
-    ensure_not_held_out(train)
+    ensure_not_held_out(train, test)
     real = {"baseline": (train, None), "class_weighted": (train, "balanced")}
     training = dict(real)
     if synthetic is not None:

@@ -52,11 +52,11 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
     f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
     subject = comparison.arms[comparison.subject]
     return {"seconds": time.perf_counter() - started,
-            "quality_score": v.fidelity.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
+            "quality_score": v.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,
             "near_copies": v.privacy.near_copies if v else None,
             "dcr_share_vs_holdout": v.privacy.dcr_share_vs_holdout if v else None,
-            "decision": v.verdict.decision if v else None,
+            "decision": v.verdict.decision.value if v else None,
             "test_minority_f1": subject["minority_f1"].mean, "test_pr_auc": subject["pr_auc"].mean,
             "minority_f1_gain": f1.mean, "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high,
             "pr_auc_gain": pr.mean, "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high}

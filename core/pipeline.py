@@ -3,8 +3,8 @@ generate. Each function takes the earlier stage's result object and returns a ne
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from functools import partial
+from dataclasses import dataclass, field, replace
+from functools import cached_property, partial
 
 import pandas as pd
 
@@ -19,10 +19,10 @@ from core.generators.base import LossReport, Progress, StopRequested, SyntheticR
 from core.generators.density import DensityFilter
 from core.generators.registry import generate
 from core.generators.sampler import GeneratorSampler
-from core.imbalance import ImbalanceProfile, profile_dataset
+from core.imbalance import ImbalanceProfile, minority_typology, profile_dataset
 from core.parallel import parallel_map
-from core.split import Split, split_dataset
-from core.validation.validate import ValidationResult, validate_synthetic
+from core.split import Split, ensure_not_held_out, split_dataset
+from core.validation.validate import ValidationResult, copy_mask, validate_synthetic, without_rows
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,19 @@ class Prepared:
         counts = self.train[self.dataset.target].value_counts()
         return {str(k): int(v) for k, v in counts.items()}
 
+    @cached_property
+    def train_typology(self) -> pd.DataFrame:
+        """The minority typology of the cleaned training part (computed once, on demand): what the advisor reads,
+        so the test part plays no part in the choice of method. Columns as ImbalanceProfile.typology."""
+        dataset = self.dataset
+        return minority_typology(self.train, dataset.target, dataset.features, dataset.column_types,
+                                 self.profile.minority_classes)
+
+    @property
+    def advisor_profile(self) -> ImbalanceProfile:
+        """The whole table's profile with the training part's typology: the advisor's input."""
+        return replace(self.profile, typology=self.train_typology)
+
 
 def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
             cleaning: CleaningPlan = CleaningPlan(), profile: ImbalanceProfile | None = None) -> Prepared:
@@ -54,6 +67,7 @@ def prepare(dataset: Dataset, test_size: float = 0.3, seed: int = 42,
     split = split_dataset(dataset, test_size=test_size, seed=seed)
     cleaned = clean_training(split.train, dataset.target, dataset.features, dataset.column_types,
                              profile.minority_class, cleaning, seed)
+    ensure_not_held_out(cleaned.train, split.test)
     test = fill_missing_like_train(cleaned, split.test, dataset.features, dataset.column_types)
     return Prepared(dataset=dataset, profile=profile, split=split, cleaning=cleaned, test=test)
 
@@ -64,6 +78,7 @@ def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), param
                on_losses: LossReport | None = None) -> SyntheticResult:
     """Generate synthetic rows from the cleaned training part for the amount asked."""
     dataset = prepared.dataset
+    ensure_not_held_out(prepared.train, prepared.split.test)
     return generate(prepared.train, dataset.target, dataset.features, dataset.column_types,
                     amount.counts(prepared.train_class_counts), method, params, seed, constraints, density,
                     progress, should_stop, on_losses)
@@ -97,7 +112,8 @@ class ExperimentResult:
 
 
 def sampler_for_config(config: RunConfig, dataset: Dataset, seed: int) -> GeneratorSampler:
-    """The run's generator as an imbalanced-learn sampler, configured exactly as `synthesize` is for a repeat."""
+    """The run's generator as an imbalanced-learn sampler, configured as `synthesize` is for a repeat (used to
+    tune the augmented arm's threshold on rows generated from the tuning split's fit part)."""
     kinds = {c: dataset.column_types[c] for c in dataset.features}
     return GeneratorSampler(method=config.method, params=dict(config.params), sampling_strategy=config.amount,
                             kinds=kinds, rules=tuple(config.rules), density=config.density, random_state=seed)
@@ -115,7 +131,8 @@ class _Repeat:
 
 def _one_repeat(dataset: Dataset, config: RunConfig, profile: ImbalanceProfile, repeat: int,
                 should_stop: StopRequested | None = None) -> _Repeat:
-    """Split, clean, generate, validate (repeat 0) and score the arms for one repeat (seed + repeat)."""
+    """Split, clean, generate (with the config's bounds, rules and density filter, and its copies dropped when the
+    user dropped them), validate repeat 0 under the config's thresholds, and score the arms (seed + repeat)."""
     seed = config.seed + repeat
     seconds = {"prepare": 0.0, "generate": 0.0, "validate": 0.0, "evaluate": 0.0}
     started = time.perf_counter()
@@ -125,14 +142,19 @@ def _one_repeat(dataset: Dataset, config: RunConfig, profile: ImbalanceProfile, 
     minority = profile.minority_classes
     if config.method not in NO_GENERATION:
         started = time.perf_counter()
-        constraints = build_constraints(list(dataset.frame.columns), list(config.rules))
+        constraints = build_constraints(list(dataset.frame.columns), list(config.rules), config.bounds)
         synthetic = synthesize(prepared, config.method, config.amount, config.params, seed, constraints,
                                config.density, should_stop=should_stop)
+        if config.drop_copies and len(synthetic.rows):  # the user dropped copies after validating: drop them here
+            synthetic = without_rows(synthetic, copy_mask(prepared.train, synthetic.rows, dataset.target,
+                                                          dataset.features, dataset.column_types, seed),
+                                     dataset.target)
         seconds["generate"] = time.perf_counter() - started
         if repeat == 0 and config.validation:
             started = time.perf_counter()
             validation = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
-                                            dataset.features, dataset.column_types, seed)
+                                            dataset.features, dataset.column_types, seed, config.thresholds,
+                                            cleaning=prepared.cleaning)
             seconds["validate"] = time.perf_counter() - started
         minority = [c for c in profile.minority_classes if c in synthetic.produced] or profile.minority_classes
         sampler = sampler_for_config(config, dataset, seed)

@@ -16,8 +16,8 @@ import pandas as pd
 from core import plots
 from core.advisor import Advice, advise
 from core.config import config_json
-from core.evaluation import ARM_LABELS, conservative_gain, real_gain
 from core.errors import ConfigError, SynthBalanceError
+from core.evaluation import ARM_LABELS, conservative_gain, real_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
@@ -155,7 +155,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
     config, profile, prepared = result.config, result.profile, result.prepared
     synthetic, validation, comparison = result.synthetic, result.validation, result.comparison
     dataset = prepared.dataset
-    advice = advice or advise(profile, prepared.train_class_counts.get(profile.minority_class))
+    advice = advice or advise(prepared.advisor_profile, prepared.train_class_counts.get(profile.minority_class))
     info = REGISTRY[synthetic.method_used] if synthetic is not None else None
     versions = config.to_dict()["versions"]
     sections: list[tuple[str, tuple[Block, ...]]] = []
@@ -238,7 +238,13 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
         sections.append((_STEPS[5], (Block("text", "Validation was not run for this configuration."),)))
     else:
         quality = pd.DataFrame([
-            {"metric": "quality score", "value": validation.fidelity.quality_score, "meaning": "SDMetrics-style, 0..1"},
+            {"metric": "quality score", "value": validation.quality_score,
+             "meaning": f"0..1, as {validation.fidelity.reference}"
+                        + (f"; per-class mean, {validation.weights_text}" if validation.multiclass else "")},
+            *[{"metric": f"quality score, class {c.label}", "value": c.quality_score,
+               "meaning": f"{c.n_real:,} real vs {c.n_synthetic:,} synthetic rows"} for c in validation.per_class],
+            {"metric": "quality score over every pair", "value": validation.fidelity.quality_score_all_pairs,
+             "meaning": "the pair definition before SDMetrics 0.27 (classes pooled)"},
             {"metric": "mean JS divergence (bits)", "value": float(np.mean([f.js_divergence for f in
                                                                             validation.fidelity.per_feature])),
              "meaning": f"0 identical; limit {JS_LIMIT}"},
@@ -253,13 +259,14 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             {"metric": "median NNDR", "value": validation.privacy.nndr_median, "meaning": "near 0 = one record"},
             {"metric": "identifiability", "value": validation.privacy.identifiability, "meaning": "share"}])
         checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at,
-                                "reject at": c.reject_at, "outcome": c.outcome} for c in validation.verdict.checks])
+                                "reject at": c.reject_at, "outcome": c.outcome.text}
+                               for c in validation.verdict.checks])
         sections.append((_STEPS[5], (
             Block("table", validation.fidelity.table()[["column", "kind", "shape_score", "js_divergence",
                                                         "ks_statistic", "ks_pvalue", "total_variation"]]),
             Block("table", quality), Block("figure", "feature_shapes"), Block("figure", "coverage_scatter"),
             Block("figure", "dcr_histogram"), Block("table", checks),
-            Block("text", f"Decision: {validation.verdict.decision.replace('_', ' ')}."))))
+            Block("text", validation.verdict.text))))
 
     from core.models import CLASSIFIERS, HYPERPARAMETERS
     sections.append((_STEPS[6], (

@@ -1,7 +1,12 @@
 """Stratified train/test split. The test part is marked held out here and every fitting step refuses it.
 
-The mark lives in DataFrame.attrs, which pandas carries through copies and slices; `ensure_not_held_out`
-is called at the top of every function that fits on rows (cleaning, generators, distance spaces, models).
+Two guards. The mark lives in DataFrame.attrs, which pandas carries through copies and slices (but not through
+pd.concat with unmarked frames, nor merge); `ensure_not_held_out` is called at the top of every function that fits
+on rows (cleaning, generators, distance spaces, models). Where a step also holds the test part (preparation,
+generation, validation, the evaluation arms), it passes it too, and the rows are checked by identity: a row whose
+index label is in the split's test index is a test row, however the frame was built (rows keep their dataset
+index labels through the split, cleaning, concat and index-preserving merges; synthetic rows get labels of
+their own).
 """
 from __future__ import annotations
 
@@ -46,10 +51,18 @@ def mark_held_out(frame: pd.DataFrame) -> pd.DataFrame:
     return marked
 
 
-def ensure_not_held_out(frame: pd.DataFrame) -> None:
-    """Raise HeldOutLeak when held-out test rows are about to be fitted on (a bug, not a user error)."""
+def ensure_not_held_out(frame: pd.DataFrame, test: pd.DataFrame | pd.Index | None = None) -> None:
+    """Raise HeldOutLeak when held-out test rows are about to be fitted on (a bug, not a user error): the frame
+    carries the held-out mark, or (when the split's test part or test index is given) holds rows whose index
+    labels are test rows' labels."""
     if frame.attrs.get(HELD_OUT_MARK):
         raise HeldOutLeak("Held-out test rows were passed to a step that fits on data.")
+    if test is not None:
+        test_index = test.index if isinstance(test, pd.DataFrame) else test
+        leaked = frame.index.isin(test_index)
+        if leaked.any():
+            raise HeldOutLeak(f"{int(leaked.sum())} held-out test row(s) (e.g. row {frame.index[leaked][0]!r}) were "
+                              "passed to a step that fits on data.")
 
 
 def class_distribution(original: pd.Series, train: pd.Series, test: pd.Series) -> pd.DataFrame:

@@ -63,7 +63,7 @@ def current_profile(dataset: Dataset) -> ImbalanceProfile:
 
 def current_advice(prepared: Prepared):
     """The advisor's ranking for this prepared data (cached by content and settings)."""
-    profile = prepared.profile
+    profile = prepared.advisor_profile  # typology of the training part only
     return _cached.advice(_state.dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
                           _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
 
@@ -115,7 +115,8 @@ def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None
         try:
             with st.spinner("Validating the synthetic rows against the training minority..."):
                 result = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
-                                            dataset.features, dataset.column_types, _state.seed(), _state.thresholds())
+                                            dataset.features, dataset.column_types, _state.seed(), _state.thresholds(),
+                                            cleaning=prepared.cleaning)
         except SynthBalanceError as exc:
             st.error(str(exc))
             return None
@@ -131,12 +132,10 @@ def judged(result: ValidationResult):
 
 
 def verdict_banner(result: ValidationResult) -> None:
-    """The decision under the session's thresholds, with every failed check named."""
+    """The decision under the session's thresholds, with every failed and every unmeasured check named."""
     verdict = judged(result)
-    failed = [c.message for c in verdict.checks if c.outcome != "pass"]
-    body = f"**Verdict: {_palette.DECISION_LABELS[verdict.decision]}.** " + (
-        "; ".join(failed) + "." if failed else "Every check is within its limits.")
-    _palette.decision_box(verdict.decision)(body)
+    head, _, rest = verdict.text.partition(". ")
+    _palette.decision_box(verdict.decision)(f"**{head}.** {rest}")
 
 
 def next_link(page: str, label: str) -> None:

@@ -154,9 +154,10 @@ def set_synthetic(result: SyntheticResult, settings: dict) -> None:
         st.session_state.pop(key, None)
 
 
-def replace_synthetic(result: SyntheticResult) -> None:
-    """The same generation with rows removed (e.g. copies dropped): keep its settings, redo validation."""
-    set_synthetic(result, generation_settings() or {})
+def replace_synthetic(result: SyntheticResult, **changes) -> None:
+    """The same generation with rows removed (e.g. copies dropped): keep its settings (with `changes`, such as
+    copies_dropped=True, recorded in them so the comparison judges the same rows), redo validation."""
+    set_synthetic(result, {**(generation_settings() or {}), **changes})
 
 
 def clear_results() -> None:

@@ -41,10 +41,12 @@ left.plotly_chart(px.bar(classes, x="class", y="rows", color="role", text="rows"
 typology = profile.typology.melt(id_vars="class", value_vars=list(TYPOLOGY), var_name="type", value_name="rows")
 right.plotly_chart(px.bar(typology, x="class", y="rows", color="type", barmode="stack",
                           color_discrete_map=TYPOLOGY_COLOURS,
-                          title="Minority rows by neighbourhood (5 nearest neighbours)"),
+                          title="Minority rows by neighbourhood, whole table (5 nearest neighbours)"),
                    width="stretch", key="chart_typology")
 st.caption("Safe: 4-5 of 5 neighbours share the class; borderline: 2-3; rare: 1; outlier: 0 "
-           "(Napierala & Stefanowski). Many non-safe rows mean the classes overlap and generators must be careful.")
+           "(Napierala & Stefanowski). Many non-safe rows mean the classes overlap and generators must be careful. "
+           "This chart describes the whole table; the method advice reads the same figure computed on the training "
+           "part only.")
 
 st.subheader("Features and missing data")
 kinds = ", ".join(f"{n} {k}" for k, n in profile.feature_kinds.items())

@@ -6,12 +6,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.config import MAX_REPEATS, RunConfig
+from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets
-from core.generators.amount import Amount
-from core.generators.density import DensityFilter
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
@@ -73,17 +71,17 @@ st.caption("Every arm uses the same classifier and hyperparameters, and is also 
            + (" Generator settings: those used on the Generation page." if strategy not in NO_GENERATION else ""))
 
 if st.button("Run the comparison", type="primary", key="run_comparison"):
-    amount = settings.get("amount", {"rule": "ratio", "value": 1.0})
-    density = settings.get("density")
-    config = RunConfig(target=dataset.target, method=strategy, data=dataset.name,
-                       data_sha256=dataset.sha256, column_types=_state.type_overrides(),
-                       cleaning=_state.cleaning_plan(), test_size=_state.test_size(), seed=_state.seed(),
-                       amount=Amount(amount["rule"], amount["value"]),
-                       params=settings.get("params", {}) if strategy not in NO_GENERATION else {},
-                       rules=tuple(settings.get("constraints", {}).get("rules", [])),
-                       density=DensityFilter(**density) if density else None, classifier=classifier,
-                       repeats=int(repeats), targets=Targets(float(gain)),
-                       sensitive_attribute=None if sensitive == "(none)" else sensitive)
+    try:  # what the user kept on the Generation and privacy pages travels in the config
+        kept = settings if strategy not in NO_GENERATION else None  # no generator settings without synthetic rows
+        config = build_run_config(dataset.target, strategy, data=dataset.name, data_sha256=dataset.sha256,
+                                  generation=kept, column_types=_state.type_overrides(),
+                                  cleaning=_state.cleaning_plan(), test_size=_state.test_size(), seed=_state.seed(),
+                                  thresholds=_state.thresholds(), classifier=classifier, repeats=int(repeats),
+                                  targets=Targets(float(gain)),
+                                  sensitive_attribute=None if sensitive == "(none)" else sensitive)
+    except SynthBalanceError as exc:
+        st.error(str(exc))
+        st.stop()
     bar = st.progress(0.0, text="Starting...")
     try:
         result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),

@@ -5,9 +5,8 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.config import RunConfig
+from core.config import build_run_config
 from core.errors import SynthBalanceError
-from core.generators.amount import Amount
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
@@ -25,14 +24,17 @@ c1, c2, c3 = st.columns(3)
 classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get, key="w_board_classifier")
 repeats = c2.slider("Repeated splits", 1, 10, value=3, key="w_board_repeats")
 epochs = c3.number_input("CTGAN / TVAE epochs", 1, 1000, value=100, key="w_board_epochs")
-st.caption("Same splits (seed + i), same amount (ratio 1.0), same classifier for every method; numbers-only "
-           "methods on mixed tables fail with their reason in their row.")
+st.caption("Same splits (seed + i), the amount, row rules, ranges, density filter, dropped copies and verdict "
+           "thresholds kept on the Generation and privacy pages (ratio 1.0 before any generation), and the same "
+           "classifier for every strategy; numbers-only methods on mixed tables fail with their reason in their row.")
 
 if st.button("Run the comparison of generators", type="primary", key="run_board", disabled=not methods):
-    config = RunConfig(target=dataset.target, method=methods[0], data=dataset.name, data_sha256=dataset.sha256,
-                       column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
-                       test_size=_state.test_size(), seed=_state.seed(), amount=Amount("ratio", 1.0),
-                       classifier=classifier, repeats=int(repeats))
+    settings = _state.generation_settings() or {}  # ratio, rules, bounds, density as kept on the Generation page
+    config = build_run_config(dataset.target, methods[0], data=dataset.name, data_sha256=dataset.sha256,
+                              generation={k: v for k, v in settings.items() if k not in ("method", "params")},
+                              column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
+                              test_size=_state.test_size(), seed=_state.seed(), thresholds=_state.thresholds(),
+                              classifier=classifier, repeats=int(repeats))
     bar = st.progress(0.0, text="Starting...")
     deep = {"epochs": int(epochs)}
     try:

@@ -10,6 +10,11 @@ from core.validation.validate import without_copies
 from core.validation.verdict import NAMES, Thresholds
 from pages import _flow, _state
 
+
+def _share(value: float | None) -> str:
+    return "not measured" if value is None or value != value else f"{value:.2f}"
+
+
 st.title("Duplicates & privacy")
 prepared, synthetic, result = _flow.validated()
 privacy = result.privacy
@@ -19,15 +24,17 @@ c[0].metric("Exact copies", f"{privacy.exact_copies:,}", f"{privacy.exact_share:
             delta_color="off", delta_arrow="off")
 c[1].metric("Near copies", f"{privacy.near_copies:,}", f"{privacy.near_share:.1%}", delta_color="off",
             delta_arrow="off", help=f"Closer to a training row than {privacy.near_threshold:.3f}, the 5th percentile "
-                                    "of real rows' distances to their closest other real row")
-c[2].metric("DCR share vs holdout", f"{privacy.dcr_share_vs_holdout:.2f}",
-            help="Share of synthetic rows closer to training rows than to as many held-out rows: 0.5 is ideal, "
-                 "near 1 means memorization")
+                                    "of real minority rows' distances to their closest other minority row")
+c[2].metric("DCR share vs holdout", _share(privacy.dcr_share_vs_holdout),
+            help="Share of synthetic rows closer to training minority rows than to as many held-out rows of the "
+                 "same classes: 0.5 is ideal, near 1 means memorization")
 c[3].metric("Median NNDR", f"{privacy.nndr_median:.2f}", help="Closest / second-closest training distance; "
                                                                   "near 0 singles out one record")
-c[4].metric("Identifiability", f"{privacy.identifiability:.2f}",
-            help="Share of real minority rows whose closest synthetic row is closer than their closest real row")
-st.caption("Holdout: the test rows, read only (distances only; nothing is fitted on them). "
+c[4].metric("Identifiability", _share(privacy.identifiability),
+            help="Share of real minority rows whose closest synthetic row is closer than their closest other real "
+                 "minority row (synthcity's definition, unit weights)")
+st.caption(f"Holdout: {privacy.n_holdout:,} test rows of the synthesised classes, cleaned with the training part's "
+           "plan, read only (distances only; nothing is fitted on them). "
            "Distances are Euclidean in the standardised one-hot space fitted on the training rows.")
 
 left, right = st.columns(2)
@@ -50,7 +57,7 @@ st.dataframe(closest[["source", "dcr", *[c for c in closest.columns if c not in 
              hide_index=True, width="stretch", key="closest_pairs")
 copies = int(privacy.copy_mask.sum())
 if copies and st.button(f"Drop the {copies:,} exact and near copies from the synthetic rows", key="drop_copies"):
-    _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target))
+    _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target), copies_dropped=True)
     st.rerun()
 
 st.subheader("Verdict thresholds")
@@ -70,6 +77,6 @@ with st.form("thresholds_form"):
         _state.set_thresholds(Thresholds(**edited))
         st.rerun()
 checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
-                        "outcome": c.outcome} for c in _flow.judged(result).checks])
+                        "outcome": c.outcome.text} for c in _flow.judged(result).checks])
 st.dataframe(checks, hide_index=True, width="stretch", key="checks")
 _flow.next_link("pages/comparison.py", "Next: compare a classifier with and without the synthetic rows")

@@ -11,20 +11,41 @@ from pages import _flow
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
+
+def _score(value: float | None) -> str:
+    return "not measured" if value is None or value != value else f"{value:.3f}"
+
+
 st.title("Quality")
 prepared, synthetic, result = _flow.validated()
 _flow.verdict_banner(result)
 fidelity = result.fidelity
 c = st.columns(5)
-c[0].metric("Quality score", f"{fidelity.quality_score:.3f}", help="Mean of column shapes and column pair trends "
-            "(SDMetrics definitions), 0..1")
-c[1].metric("Column shapes", f"{fidelity.column_shapes:.3f}")
-c[2].metric("Column pair trends", f"{fidelity.column_pair_trends:.3f}")
-c[3].metric("Detection AUC", "n/a" if result.detection_auc is None else f"{result.detection_auc:.3f}",
-            help="Cross-validated ROC-AUC of a model telling real from synthetic rows: 0.5 is indistinguishable")
+c[0].metric("Quality score", _score(result.quality_score), help="Mean of column shapes and column pair trends, "
+            f"0..1, as {fidelity.reference}" + ("; the per-class scores' weighted mean" if result.multiclass else ""))
+c[1].metric("Column shapes", _score(fidelity.column_shapes))
+c[2].metric("Column pair trends", _score(fidelity.column_pair_trends),
+            help="Mean over the pairs whose real association is strong (|Pearson| > 0.5, Cramér's V > 0.3)")
+detected = result.detection
+interval = None if detected is None or detected.low is None else f"95% CI {detected.low:.2f}-{detected.high:.2f}"
+c[3].metric("Detection AUC", _score(result.detection_auc), interval,
+            delta_color="off", delta_arrow="off",
+            help="Cross-validated ROC-AUC of a model telling real from synthetic rows: 0.5 is indistinguishable; "
+                 "the interval is over the folds")
 c[4].metric("Seen as their class", f"{result.representation.synthetic_share:.0%}",
             help=f"Real minority rows: {result.representation.real_share:.0%}")
-st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minority:,} real training minority rows.")
+st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minority:,} real training minority rows. "
+           f"Figures follow {fidelity.reference}. Over every pair (the definition before SDMetrics 0.27): column "
+           f"pair trends {_score(fidelity.column_pair_trends_all_pairs)}, quality score "
+           f"{_score(fidelity.quality_score_all_pairs)}."
+           + (f" Detection: {detected.note}." if detected and detected.note else ""))
+if result.multiclass:
+    st.subheader("Per class")
+    st.caption("Each synthesised class judged alone (its real training rows against its synthetic rows); the "
+               f"headline quality score and the verdict's precision are weighted means, {result.weights_text}. "
+               f"The pooled figures below mix the classes (pooled quality score {_score(fidelity.quality_score)}).")
+    st.dataframe(pd.DataFrame([vars(c) for c in result.per_class]), hide_index=True, width="stretch",
+                 key="per_class")
 
 st.subheader("Per feature")
 table = fidelity.table()

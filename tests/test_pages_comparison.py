@@ -1,6 +1,8 @@
 """Comparison page: a fast one-split run, the verdict, tables and charts; fairness by an attribute."""
 from __future__ import annotations
 
+import pandas as pd
+
 from tests.apptest_helpers import go, open_app
 
 
@@ -48,3 +50,27 @@ def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run():
     at.button(key="run_comparison").click().run()
     assert not at.exception
     assert any("Could not reach the Dask scheduler at 'tcp://127.0.0.1:9'" in e.value for e in at.error)
+
+
+def test_comparison_and_leaderboard_use_the_rows_kept_after_dropping_copies():
+    at = go(open_app(), "generation")
+    at.button(key="generate").click().run()
+    at = go(at, "privacy")
+    at.button(key="drop_copies").click().run()
+    kept = at.session_state["synthetic"].rows
+    assert at.session_state["generation_settings"]["copies_dropped"] is True
+    at = go(at, "comparison")
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    assert result.config.drop_copies and len(result.synthetic.rows) == len(kept)
+    assert (pd.util.hash_pandas_object(result.synthetic.rows, index=False).tolist()
+            == pd.util.hash_pandas_object(kept, index=False).tolist())
+    at = go(at, "leaderboard")
+    at.multiselect(key="w_board_methods").set_value([result.config.method]).run()
+    at.slider(key="w_board_repeats").set_value(1).run()
+    at.button(key="run_board").click().run()
+    assert not at.exception
+    row = at.session_state["leaderboard"].rows.set_index("method").loc[result.config.method]
+    assert row["quality_score"] == result.validation.quality_score and row["error"] == ""

@@ -28,7 +28,10 @@ def test_quality_page(generated):
     assert [t.label for t in at.tabs] == ["Real minority", "Synthetic", "Difference (real - synthetic)"]
     heatmap = at.get("plotly_chart")[1].proto.spec
     assert '"dtick":1' in heatmap and "%{y} and %{x}: %{z:.2f}" in heatmap  # every label, values on hover
-    assert "Verdict:" in at.warning[0].value or "Verdict:" in at.success[0].value
+    verdict = result.verdict
+    shown = {"approved": at.success, "not_fully_measured": at.info, "requires_refinement": at.warning,
+             "rejected": at.error}[verdict.decision.value]
+    assert shown[0].value.startswith(f"**Verdict: {verdict.decision.text}.**")
 
 
 def test_coverage_page(generated):
@@ -48,7 +51,7 @@ def test_privacy_page_thresholds_and_dropping_copies(generated):
     privacy = at.session_state["validation"].privacy
     assert metrics(at)["Near copies"] == f"{privacy.near_copies:,}"
     checks = at.dataframe[-1].value
-    assert set(checks["outcome"]) <= {"pass", "refine", "reject"} and len(checks) == 7
+    assert set(checks["outcome"]) <= {"pass", "refine", "reject", "not measured"} and len(checks) == 7
     at.number_input(key="w_th_near_copy_share_refine").set_value(0.9)
     at.number_input(key="w_th_near_copy_share_reject").set_value(0.95)
     at.button[-1].click().run()  # the form's submit button

@@ -11,7 +11,17 @@ from core.validation import fidelity as fid
 from core.validation.coverage import prdc
 from core.validation.privacy import exact_copy_mask
 from core.validation.validate import drop_copies, validate_synthetic
-from core.validation.verdict import APPROVED, REFINE, REJECTED, Thresholds, judge
+from core.validation.verdict import (
+    APPROVED,
+    INCOMPLETE,
+    REFINE,
+    REJECTED,
+    Decision,
+    Outcome,
+    Thresholds,
+    judge,
+    thresholds_from_dict,
+)
 
 
 def test_identical_data_scores_perfectly(prepared):
@@ -98,6 +108,29 @@ def test_verdict_flips_at_each_threshold():
     strict = Thresholds(quality_score=(0.95, 0.6))
     verdict = judge(good, strict)
     assert verdict.decision == REFINE and "quality score 0.9 is below 0.95" in verdict.checks[0].message
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan])
+def test_unmeasured_checks_never_pass(missing):
+    good = {"quality_score": 0.9, "detection_auc": 0.6, "exact_copy_share": 0.0, "near_copy_share": 0.05,
+            "dcr_share_vs_holdout": 0.52, "precision": 0.9, "class_representation": 0.9}
+    verdict = judge({**good, "detection_auc": missing})
+    auc = next(c for c in verdict.checks if c.name == "detection_auc")
+    assert auc.outcome is Outcome.NOT_MEASURED and auc.value is None and auc.outcome.text == "not measured"
+    assert verdict.decision is INCOMPLETE and verdict.decision is not APPROVED
+    assert verdict.failed_checks == [] and verdict.unmeasured_checks == ["detection_auc"]
+    assert verdict.text.startswith("Verdict: Not fully measured.") and "Not measured (not counted as passed): " \
+        "detection AUC." in verdict.text
+    # a failed check still decides: unmeasured ones never soften a refine or a reject
+    assert judge({**good, "detection_auc": missing, "quality_score": 0.7}).decision is REFINE
+    assert judge({}).decision is INCOMPLETE and len(judge({}).unmeasured_checks) == 7
+    assert Decision("requires_refinement") is REFINE and REJECTED.text == "Rejected"
+
+
+def test_thresholds_round_trip_through_json_form():
+    strict = Thresholds(quality_score=(0.9, 0.7), detection_auc=(0.7, 0.9))
+    assert thresholds_from_dict(strict.to_dict()) == strict
+    assert thresholds_from_dict(None) == Thresholds()
 
 
 def test_validation_of_smote_on_abalone(prepared):

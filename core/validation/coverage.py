@@ -14,6 +14,7 @@ K = 5
 class Coverage:
     """All in 0..1 except density (around 1 when synthetic rows are as dense as real ones) and diversity.
 
+    A row is inside a ball when strictly closer than its radius (the reference implementation, prdc 0.2).
     precision: share of synthetic rows inside some real row's k-NN ball (realism).
     recall: share of real rows inside some synthetic row's k-NN ball (how much of the real spread is produced).
     density: (1 / (k m)) * sum over synthetic rows of the number of real balls containing it.
@@ -43,19 +44,19 @@ def prdc(real: np.ndarray, synthetic: np.ndarray, k: int = K, seed: int = 0) -> 
     real_balls = np.zeros(len(synthetic))
     recalled = np.zeros(len(real), dtype=bool)
     closest_synthetic = np.full(len(real), np.inf)
-    for start, block in chunked_distances(synthetic, real):
+    for start, block in chunked_distances(real, synthetic):  # real x synthetic, the reference's orientation
         rows = slice(start, start + len(block))
-        within = block <= real_radius[None, :]
-        inside_real[rows] = within.any(axis=1)
-        real_balls[rows] = within.sum(axis=1)
-        recalled |= (block <= synthetic_radius[rows, None]).any(axis=0)
-        closest_synthetic = np.minimum(closest_synthetic, block.min(axis=0))
+        within = block < real_radius[rows, None]  # strict, as in Naeem et al.'s reference code (prdc)
+        inside_real |= within.any(axis=0)
+        real_balls += within.sum(axis=0)
+        recalled[rows] = (block < synthetic_radius[None, :]).any(axis=1)
+        closest_synthetic[rows] = block.min(axis=1)
     typical = float(np.median(kth_neighbour_radius(real, 1))) if len(real) > 1 else 0.0
     to_real = nearest(real, synthetic, 1)[:, 0]
     real_spread = float(np.var(real, axis=0).sum())
     return Coverage(
         precision=float(inside_real.mean()), recall=float(recalled.mean()),
         density=float(real_balls.sum() / (k * len(synthetic))),
-        coverage=float((closest_synthetic <= real_radius).mean()),
+        coverage=float((closest_synthetic < real_radius).mean()),
         novelty=float((to_real > typical).mean()),
         diversity=float(np.sqrt(np.var(synthetic, axis=0).sum() / real_spread)) if real_spread > 0 else 0.0, k=k)

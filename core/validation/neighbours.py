@@ -26,11 +26,13 @@ def nearest(reference: np.ndarray, queries: np.ndarray, k: int = 1, return_index
 
 
 def kth_neighbour_radius(points: np.ndarray, k: int) -> np.ndarray:
-    """Each row's distance to its k-th nearest other row of the same set (self excluded)."""
+    """Each row's distance to its k-th nearest other row of the same set (self excluded), from the same
+    pairwise distances as the comparisons that use it (so a row on a ball's edge is judged consistently)."""
     k = min(k, len(points) - 1)
     if k < 1:
         return np.zeros(len(points))
-    return nearest(points, points, k + 1)[:, k]
+    return np.concatenate([np.partition(block, k, axis=1)[:, k] for block in pairwise_distances_chunked(
+        points, None, metric="euclidean", n_jobs=1, working_memory=256)])
 
 
 def chunked_distances(a: np.ndarray, b: np.ndarray):

@@ -18,12 +18,16 @@ class Privacy:
     """Distances are Euclidean in the standardised one-hot space fitted on the training rows.
 
     dcr: each probed synthetic row's distance to its closest training row (all rows up to 50,000, else a
-    seeded sample; near_copies is then scaled to all rows); holdout_dcr: the same for up to 10,000 held-out rows. near_threshold: the 5th percentile of
-    training rows' distances to their closest other training row; a near copy is closer than that (and not
-    an exact copy). dcr_share_vs_holdout: share of synthetic rows closer to a training sample than to an
-    equal-size holdout sample (0.5 ideal; near 1 = memorization; up to 10,000 synthetic rows probed). nndr: closest / second-closest training
-    distance (0 = a copy of one record). identifiability: share of real minority rows whose closest
-    synthetic row is closer than their closest other real row (unweighted version of Yoon et al. 2020).
+    seeded sample; near_copies is then scaled to all rows). near_threshold: the 5th percentile of the real
+    training minority rows' distances to their closest other minority row (the minority's own gaps: the dense
+    majority would make it too small); a near copy is closer than that to some training row (and not an exact
+    copy). holdout: rows of the synthesised classes only, from the test part cleaned with the training part's
+    plan (read only). holdout_dcr: their distance to the closest training row (up to 10,000).
+    dcr_share_vs_holdout (MOSTLY AI): share = mean(d_train < d_holdout) + 0.5 * mean(d_train = d_holdout) over
+    up to 10,000 synthetic rows, d_train / d_holdout the distance to the closest row of equal-size samples of the
+    training minority and of the holdout (0.5 ideal; near 1 = memorization). nndr: closest / second-closest
+    training distance (0 = a copy of one record). identifiability (synthcity's IdentifiabilityScore, unweighted):
+    share of real minority rows whose closest synthetic row is closer than their closest other real minority row.
     """
     exact_copies: int
     exact_share: float
@@ -38,6 +42,7 @@ class Privacy:
     identifiability: float
     closest_pairs: pd.DataFrame  # the 10 synthetic rows closest to a training row (positions in each frame)
     holdout_is_test: bool
+    n_holdout: int
     exact_mask: np.ndarray  # every synthetic row
     probed: np.ndarray  # positions of the synthetic rows that dcr and nndr describe (all, up to 50,000)
 
@@ -58,8 +63,8 @@ def exact_copy_mask(train_rows: pd.DataFrame, synthetic_rows: pd.DataFrame) -> n
 
 def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdout_points: np.ndarray,
                    minority_points: np.ndarray, exact: np.ndarray, seed: int, holdout_is_test: bool = True) -> Privacy:
-    """All distance-based privacy figures. Points are rows in one fitted space:
-    train (all training rows), synthetic, holdout (rows never trained on), minority (real training minority)."""
+    """All distance-based privacy figures. Points are rows in one fitted space: train (all training rows),
+    synthetic, holdout (unseen rows of the synthesised classes), minority (real training rows of those classes)."""
     probed = np.arange(len(synthetic_points))
     if len(probed) > MAX_PROBES:
         probed = np.sort(np.random.default_rng(seed + 6).choice(len(probed), MAX_PROBES, replace=False))
@@ -68,24 +73,11 @@ def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdo
     second = two[:, 1] if two.shape[1] > 1 else two[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         nndr = np.where(dcr == 0, 0.0, dcr / np.where(second == 0, np.inf, second))
-    reference = subsample(train_points, REFERENCE_ROWS, seed)
-    real_gaps = nearest(train_points, reference, 2)[:, 1]
-    threshold = float(np.percentile(real_gaps, NEAR_COPY_PERCENTILE))
+    threshold = near_copy_threshold(minority_points, seed)
     near = (dcr <= threshold) & ~exact[probed]
-    n = min(len(train_points), len(holdout_points))
-    train_sample = subsample(train_points, n, seed + 2)
-    holdout_sample = subsample(holdout_points, n, seed + 3)
-    probes = subsample(synthetic_points, REFERENCE_ROWS, seed + 4)
-    to_train = nearest(train_sample, probes, 1)[:, 0]
-    to_holdout = nearest(holdout_sample, probes, 1)[:, 0]
-    share = float((to_train < to_holdout).mean() + 0.5 * (to_train == to_holdout).mean())
-    holdout_dcr = nearest(train_points, subsample(holdout_points, REFERENCE_ROWS, seed + 5), 1)[:, 0]
-    if len(minority_points) > 1:
-        to_synthetic = nearest(synthetic_points, minority_points, 1)[:, 0]
-        to_other_real = nearest(train_points, minority_points, 2)[:, 1]
-        identifiability = float((to_synthetic < to_other_real).mean())
-    else:
-        identifiability = 0.0
+    share = dcr_share(minority_points, holdout_points, synthetic_points, seed)
+    holdout_dcr = (nearest(train_points, subsample(holdout_points, REFERENCE_ROWS, seed + 5), 1)[:, 0]
+                   if len(holdout_points) else np.array([]))
     order = np.argsort(dcr)[:10]
     closest = pd.DataFrame({"synthetic_row": probed[order], "train_row": positions[order, 0], "dcr": dcr[order],
                             "nndr": nndr[order]})
@@ -93,5 +85,38 @@ def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdo
                    near_copies=int(round(near.mean() * len(exact))), near_share=float(near.mean()),
                    near_threshold=threshold, dcr=dcr, holdout_dcr=holdout_dcr,
                    dcr_share_vs_holdout=share, nndr=nndr, nndr_median=float(np.median(nndr)),
-                   identifiability=identifiability, closest_pairs=closest, holdout_is_test=holdout_is_test,
-                   exact_mask=exact, probed=probed)
+                   identifiability=identifiability(minority_points, synthetic_points), closest_pairs=closest,
+                   holdout_is_test=holdout_is_test, n_holdout=len(holdout_points), exact_mask=exact, probed=probed)
+
+
+def near_copy_threshold(minority_points: np.ndarray, seed: int) -> float:
+    """The 5th percentile of the real minority rows' distances to their closest other minority row (up to
+    10,000 rows, seeded); 0 when there are fewer than two rows."""
+    if len(minority_points) < 2:
+        return 0.0
+    reference = subsample(minority_points, REFERENCE_ROWS, seed)
+    return float(np.percentile(nearest(minority_points, reference, 2)[:, 1], NEAR_COPY_PERCENTILE))
+
+
+def dcr_share(train_points: np.ndarray, holdout_points: np.ndarray, synthetic_points: np.ndarray,
+              seed: int) -> float | None:
+    """MOSTLY AI's DCR share: mean(d_train < d_holdout) + 0.5 * mean(d_train = d_holdout), d_* the distance of
+    each synthetic row (up to 10,000, seeded) to its closest row in equal-size seeded samples of train and
+    holdout. 0.5: no closer to training rows than to unseen ones. None when a side has no rows."""
+    n = min(len(train_points), len(holdout_points))
+    if n == 0 or len(synthetic_points) == 0:
+        return None
+    probes = subsample(synthetic_points, REFERENCE_ROWS, seed + 4)
+    to_train = nearest(subsample(train_points, n, seed + 2), probes, 1)[:, 0]
+    to_holdout = nearest(subsample(holdout_points, n, seed + 3), probes, 1)[:, 0]
+    return float((to_train < to_holdout).mean() + 0.5 * (to_train == to_holdout).mean())
+
+
+def identifiability(real_points: np.ndarray, synthetic_points: np.ndarray) -> float | None:
+    """synthcity's IdentifiabilityScore with unit feature weights: the share of real rows whose
+    closest synthetic row is strictly closer than their closest other real row. None under two real rows."""
+    if len(real_points) < 2 or len(synthetic_points) == 0:
+        return None
+    to_synthetic = nearest(synthetic_points, real_points, 1)[:, 0]
+    to_other_real = nearest(real_points, real_points, 2)[:, 1]
+    return float((to_synthetic < to_other_real).mean())

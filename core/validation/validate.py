@@ -6,21 +6,49 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from core.cleaning import CleaningResult, clean_like_training
 from core.data import LEVEL_KINDS
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.generators.base import SyntheticResult
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
-from core.validation.detection import ClassRepresentation, class_representation, detection_auc
+from core.validation.detection import ClassRepresentation, Detection, class_representation, detection
 from core.validation.embedding import Projection, pca_projection, umap_projection
-from core.validation.fidelity import FidelityResult, fidelity
+from core.validation.fidelity import FidelityResult, fidelity, quality_score
 from core.validation.privacy import Privacy, exact_copy_mask, privacy_checks
 from core.validation.verdict import Thresholds, Verdict, judge
 
 
 @dataclass(frozen=True)
+class ClassValidation:
+    """One synthesised class judged alone: its real training rows against its synthetic rows.
+
+    weight: this class's share of the synthetic rows (the weight of its figures in the weighted means).
+    quality_score follows SDMetrics (see fidelity.py); precision / recall / coverage as in coverage.py; NaN
+    when the class has too few rows to measure.
+    """
+    label: str
+    n_real: int
+    n_synthetic: int
+    weight: float
+    quality_score: float
+    column_shapes: float
+    column_pair_trends: float
+    precision: float
+    recall: float
+    coverage: float
+    detection_auc: float | None
+
+
+@dataclass(frozen=True)
 class ValidationResult:
-    """Fidelity, detection, class representation, coverage, privacy, projections and the verdict."""
+    """Fidelity, detection, class representation, coverage, privacy, projections and the verdict.
+
+    fidelity / coverage / detection: the synthesised classes pooled (the charts' detail). per_class: each class
+    alone; with more than one synthesised class the verdict's quality score and precision are the means of the
+    per-class figures weighted by each class's share of the synthetic rows (pooling would mix the classes'
+    proportions into the score).
+    """
     fidelity: FidelityResult
     detection_auc: float | None
     representation: ClassRepresentation
@@ -31,12 +59,32 @@ class ValidationResult:
     verdict: Verdict
     n_real_minority: int
     n_synthetic: int
+    detection: Detection | None = None
+    per_class: tuple[ClassValidation, ...] = ()
+
+    @property
+    def multiclass(self) -> bool:
+        return len(self.per_class) > 1
+
+    @property
+    def quality_score(self) -> float:
+        """The per-class quality scores' weighted mean (the pooled score for a single class)."""
+        return _weighted(self.per_class, "quality_score") if self.multiclass else self.fidelity.quality_score
+
+    @property
+    def precision(self) -> float:
+        return _weighted(self.per_class, "precision") if self.multiclass else self.coverage.precision
+
+    @property
+    def weights_text(self) -> str:
+        """How the per-class figures are weighted, in words."""
+        return "weights = share of synthetic rows: " + ", ".join(f"{c.label} {c.weight:.0%}" for c in self.per_class)
 
     def check_values(self) -> dict[str, float | None]:
         """The measured value of every verdict check, to judge again under other thresholds."""
-        return {"quality_score": self.fidelity.quality_score, "detection_auc": self.detection_auc,
+        return {"quality_score": self.quality_score, "detection_auc": self.detection_auc,
                 "exact_copy_share": self.privacy.exact_share, "near_copy_share": self.privacy.near_share,
-                "dcr_share_vs_holdout": self.privacy.dcr_share_vs_holdout, "precision": self.coverage.precision,
+                "dcr_share_vs_holdout": self.privacy.dcr_share_vs_holdout, "precision": self.precision,
                 "class_representation": self.representation.synthetic_share}
 
     def to_dict(self) -> dict:
@@ -44,6 +92,9 @@ class ValidationResult:
         return {
             "quality_score": self.fidelity.quality_score, "column_shapes": self.fidelity.column_shapes,
             "column_pair_trends": self.fidelity.column_pair_trends,
+            "quality_score_all_pairs": self.fidelity.quality_score_all_pairs,
+            "column_pair_trends_all_pairs": self.fidelity.column_pair_trends_all_pairs,
+            "quality_reference": self.fidelity.reference,
             "correlation_difference": self.fidelity.correlation_difference,
             "per_feature": [{"column": f.column, "kind": f.kind, "shape_score": f.shape_score,
                              "js_divergence": f.js_divergence, "ks_statistic": f.ks_statistic,
@@ -62,43 +113,89 @@ class ValidationResult:
             "coverage": {"precision": self.coverage.precision, "recall": self.coverage.recall,
                          "density": self.coverage.density, "coverage": self.coverage.coverage,
                          "novelty": self.coverage.novelty, "diversity": self.coverage.diversity},
-            "decision": self.verdict.decision, "failed_checks": self.verdict.failed_checks,
-            "checks": [{"name": c.name, "value": c.value, "outcome": c.outcome, "message": c.message}
+            "quality_score_weighted": self.quality_score, "precision_weighted": self.precision,
+            "per_class": [vars(c) for c in self.per_class],
+            "per_class_weights": self.weights_text,
+            "detection_auc_interval": [self.detection.low, self.detection.high] if self.detection else None,
+            "detection_note": self.detection.note if self.detection else "",
+            "holdout_rows": self.privacy.n_holdout,
+            "decision": self.verdict.decision.value, "failed_checks": self.verdict.failed_checks,
+            "unmeasured_checks": self.verdict.unmeasured_checks,
+            "checks": [{"name": c.name, "value": c.value, "outcome": c.outcome.value, "message": c.message}
                        for c in self.verdict.checks],
         }
 
 
 def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str,
                        features: list[str], kinds: dict[str, str], seed: int = 42,
-                       thresholds: Thresholds = Thresholds(), with_umap: bool = False) -> ValidationResult:
-    """Validate synthetic rows against the training rows of their classes.
+                       thresholds: Thresholds = Thresholds(), with_umap: bool = False,
+                       cleaning: CleaningResult | None = None) -> ValidationResult:
+    """Validate synthetic rows against the training rows of their classes, class by class and pooled.
 
-    Every space and model is fitted on training rows only; the holdout (the test part, read only) is only
-    measured against, never fitted on.
+    Every space and model is fitted on training rows only. The holdout (the test part, read only) is restricted
+    to the synthesised classes and, when `cleaning` (the training part's) is given, put through the same plan
+    (transform only), so the DCR share compares like with like.
     """
-    ensure_not_held_out(train)
-    classes = set(synthetic[target].astype(str))
+    ensure_not_held_out(train, holdout)
+    classes = sorted(set(synthetic[target].astype(str)))
     labels = train[target].astype(str).to_numpy()
-    real_minority = train.loc[np.isin(labels, list(classes))]
+    in_classes = np.isin(labels, classes)
+    real_minority = train.loc[in_classes]
+    if cleaning is not None:
+        holdout = clean_like_training(cleaning, holdout, target, features, kinds)
+    holdout = holdout.loc[holdout[target].astype(str).isin(classes)]
     numeric = {c: kinds[c] not in LEVEL_KINDS for c in features}
-    fidelity_result = fidelity(model_frame(real_minority, features, kinds), model_frame(synthetic, features, kinds),
-                               numeric)
+    real_model, synthetic_model = model_frame(real_minority, features, kinds), model_frame(synthetic, features, kinds)
+    fidelity_result = fidelity(real_model, synthetic_model, numeric)
     space = fit_distance_space(train, features, kinds)
     train_points = to_distance_space(space, train, features, kinds)
     synthetic_points = to_distance_space(space, synthetic, features, kinds)
     holdout_points = to_distance_space(space, holdout, features, kinds)
-    minority_points = train_points[np.isin(labels, list(classes))]
-    exact = exact_copy_mask(model_frame(train, features, kinds), model_frame(synthetic, features, kinds))
+    minority_points = train_points[in_classes]
+    exact = exact_copy_mask(model_frame(train, features, kinds), synthetic_model)
     privacy = privacy_checks(train_points, synthetic_points, holdout_points, minority_points, exact, seed)
     coverage = prdc(minority_points, synthetic_points, seed=seed)
-    auc = detection_auc(real_minority, synthetic, features, kinds, seed)
+    detected = detection(real_minority, synthetic, features, kinds, seed)
+    per_class = tuple(_class_validation(label, real_minority, synthetic, real_model, synthetic_model,
+                                        minority_points, synthetic_points, target, features, kinds, numeric, seed)
+                      for label in classes) if len(classes) > 1 else ()
     representation = class_representation(train, synthetic, target, features, kinds, seed)
-    pca = pca_projection(train_points, labels, classes, synthetic_points, seed)
-    umap = umap_projection(train_points, labels, classes, synthetic_points, seed) if with_umap else None
-    result = ValidationResult(fidelity=fidelity_result, detection_auc=auc, representation=representation,
+    pca = pca_projection(train_points, labels, set(classes), synthetic_points, seed)
+    umap = umap_projection(train_points, labels, set(classes), synthetic_points, seed) if with_umap else None
+    result = ValidationResult(fidelity=fidelity_result, detection_auc=detected.auc, representation=representation,
                               coverage=coverage, privacy=privacy, pca=pca, umap=umap, verdict=judge({}),
-                              n_real_minority=len(real_minority), n_synthetic=len(synthetic))
+                              n_real_minority=len(real_minority), n_synthetic=len(synthetic), detection=detected,
+                              per_class=per_class)
     return replace(result, verdict=judge(result.check_values(), thresholds))
+
+
+def _class_validation(label: str, real_minority: pd.DataFrame, synthetic: pd.DataFrame, real_model: pd.DataFrame,
+                      synthetic_model: pd.DataFrame, minority_points: np.ndarray, synthetic_points: np.ndarray,
+                      target: str, features: list[str], kinds: dict[str, str], numeric: dict[str, bool],
+                      seed: int) -> ClassValidation:
+    """One class's real training rows against its synthetic rows."""
+    real_rows = (real_minority[target].astype(str) == label).to_numpy()
+    synthetic_rows = (synthetic[target].astype(str) == label).to_numpy()
+    score = quality_score(real_model.loc[real_rows], synthetic_model.loc[synthetic_rows], numeric)
+    nan = float("nan")
+    covered = (prdc(minority_points[real_rows], synthetic_points[synthetic_rows], seed=seed)
+               if real_rows.sum() > 1 and synthetic_rows.sum() > 1 else None)
+    detected = detection(real_minority.loc[real_rows], synthetic.loc[synthetic_rows], features, kinds, seed)
+    return ClassValidation(label=label, n_real=int(real_rows.sum()), n_synthetic=int(synthetic_rows.sum()),
+                           weight=float(synthetic_rows.mean()), quality_score=score.quality_score,
+                           column_shapes=score.column_shapes, column_pair_trends=score.column_pair_trends,
+                           precision=covered.precision if covered else nan, recall=covered.recall if covered else nan,
+                           coverage=covered.coverage if covered else nan, detection_auc=detected.auc)
+
+
+def _weighted(per_class: tuple[ClassValidation, ...], name: str) -> float:
+    """Weighted mean of a per-class figure over the classes where it was measured (NaN when none was)."""
+    pairs = [(getattr(c, name), c.weight) for c in per_class]
+    pairs = [(v, w) for v, w in pairs if v is not None and np.isfinite(v)]
+    if not pairs:
+        return float("nan")
+    values, weights = np.array(pairs).T
+    return float(np.average(values, weights=weights))
 
 
 def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFrame:
@@ -108,12 +205,32 @@ def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFra
 
 def without_copies(synthetic: SyntheticResult, result: ValidationResult, target: str) -> SyntheticResult:
     """The generation result with exact and near copies removed (counts updated, a warning added)."""
-    rows = drop_copies(synthetic.rows, result)
+    return without_rows(synthetic, result.privacy.copy_mask, target)
+
+
+def without_rows(synthetic: SyntheticResult, mask: np.ndarray, target: str) -> SyntheticResult:
+    """The generation result without the rows where mask is True (counts updated, a warning added)."""
+    rows = synthetic.rows.loc[~mask].reset_index(drop=True)
     removed = len(synthetic.rows) - len(rows)
     produced = {str(k): int(v) for k, v in rows[target].value_counts().items()}
     return replace(synthetic, rows=rows, produced=produced,
                    warnings=synthetic.warnings + (f"{removed:,} exact or near copies of training rows were removed "
                                                   "after validation.",))
+
+
+def copy_mask(train: pd.DataFrame, synthetic: pd.DataFrame, target: str, features: list[str],
+              kinds: dict[str, str], seed: int = 42) -> np.ndarray:
+    """True for the synthetic rows validation calls exact or near copies (the same space, threshold and seed as
+    validate_synthetic, so the rows dropped here are the rows the app drops)."""
+    ensure_not_held_out(train)
+    in_classes = train[target].astype(str).isin(set(synthetic[target].astype(str))).to_numpy()
+    space = fit_distance_space(train, features, kinds)
+    train_points = to_distance_space(space, train, features, kinds)
+    synthetic_points = to_distance_space(space, synthetic, features, kinds)
+    exact = exact_copy_mask(model_frame(train, features, kinds), model_frame(synthetic, features, kinds))
+    privacy = privacy_checks(train_points, synthetic_points, np.empty((0, train_points.shape[1])),
+                             train_points[in_classes], exact, seed)
+    return privacy.copy_mask
 
 
 def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataFrame, target: str,
@@ -122,6 +239,6 @@ def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataF
     space = fit_distance_space(train, features, kinds)
     labels = train[target].astype(str).to_numpy()
     projection = umap_projection(to_distance_space(space, train, features, kinds), labels,
-                                 set(synthetic[target].astype(str)), to_distance_space(space, synthetic, features, kinds),
-                                 seed)
+                                 set(synthetic[target].astype(str)),
+                                 to_distance_space(space, synthetic, features, kinds), seed)
     return replace(result, umap=projection)
