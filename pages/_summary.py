@@ -121,11 +121,12 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         (st.success if comparison_earned(result) else st.warning)(
             f"**Comparison: minority F1 {f['f1_before']} → {f['f1_after']}**")
         figures = st.columns(3)
-        figures[0].metric("Minority F1 gain", f["f1_gain"], help="At tuned thresholds, over the strongest reference without synthetic rows"
+        figures[0].metric("Minority F1 gain", f["f1_gain"],
+                          help="At tuned thresholds, over the strongest reference without synthetic rows"
                           + f["f1_interval"])
         figures[1].metric("PR-AUC gain", f["pr_gain"])
         figures[2].metric("Tuned threshold F1", f["f1_threshold"],
-                          help="The baseline with its decision threshold tuned on training folds, no synthetic rows")
+                          help="The baseline with its decision threshold tuned on its training rows, no synthetic rows")
         st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
     st.caption(f"Verdict: {_escape(f['verdict'])}")
 
