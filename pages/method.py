@@ -18,7 +18,19 @@ train_minority = prepared.train_class_counts.get(profile.minority_class, 0)
 advice = _flow.current_advice(prepared)
 
 best = advice.best
-st.success(f"Recommended: **{best.label}** ({best.family}) - {'; '.join(best.reasons)}.")
+race_key = (_state.prepared_key(prepared), _state.remembered("race_classifier", "logreg"),
+            int(_state.remembered("race_folds", 5)), float(_state.remembered("race_budget", 120)))
+measured_before = _state.race(race_key)
+if measured_before is None:
+    st.info(f"Instant ranking: **{best.label}** ({best.family}) ranks first - {'; '.join(best.reasons)}. This is "
+            "read from the data's shape, not measured: **Measure on my data** below checks whether generating "
+            "helps your model at all.")
+else:
+    from core.race import label_of
+
+    st.success(f"Measured on your training rows: **{label_of(measured_before.recommended)}** "
+               f"({'no synthetic rows' if measured_before.kind == 'no_generation' else 'a generator'}). The instant "
+               f"ranking put {best.label} first.")
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
                          "score": r.score, "why": "; ".join(r.reasons)} for i, r in enumerate(advice.ranked)])
 st.subheader("Ranking for this dataset")
@@ -69,7 +81,7 @@ if st.button("Measure on my data", type="primary", key="run_race"):
         st.error(str(exc))
     else:
         _state.set_race(race_key, measured)
-        bar.progress(1.0, text=f"Done in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s)")
+        st.rerun()  # redraw with the measured recommendation at the top of the page
 measured = _state.race(race_key)
 if measured is not None:
     from core.race import label_of
@@ -95,7 +107,8 @@ if measured is not None:
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
         "seconds": round(c.seconds, 1), "note": c.error} for c in measured.candidates]),
         hide_index=True, width="stretch", key="race_table")
-    st.caption(f"Intervals: {measured.correction}. Left out: "
+    st.caption(f"Measured in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s). Intervals: "
+               f"{measured.correction}. Left out: "
                + ("; ".join(f"{label_of(n)} ({why})" for n, why in measured.skipped) or "none") + ".")
     if st.button(f"Use this: {label_of(measured.recommended)}", key="use_race"):
         _state.set_comparison_strategy(measured.recommended)

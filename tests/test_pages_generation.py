@@ -6,7 +6,8 @@ from tests.apptest_helpers import errors, go, metrics, open_app, use_sample
 
 def test_method_page_recommends_smotenc_for_german_credit():
     at = go(open_app(), "method")
-    assert "Recommended: **SMOTE-NC**" in at.success[0].value
+    assert "Instant ranking: **SMOTE-NC** (interpolation) ranks first" in at.info[0].value
+    assert "Measure on my data" in at.info[0].value  # the ranking says it is not a measurement
     ranking = at.dataframe[0].value
     assert ranking.iloc[0]["method"] == "SMOTE-NC"
     assert ranking.set_index("method").loc["ADASYN", "usable"] == "no"

@@ -18,6 +18,7 @@ def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison
     assert shown["strategy"].tolist() == [c.label for c in result.candidates]
     assert any(result.explanation in box.value for box in [*at.success, *at.info])
     assert at.get("plotly_chart")  # the race chart
+    assert at.success[0].value.startswith("Measured on your training rows: **")  # the top now says what was measured
     at.button(key="use_race").click().run()
     assert not at.exception
     assert at.session_state["comparison_strategy"] == result.recommended
