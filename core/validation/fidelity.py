@@ -380,6 +380,18 @@ def _histograms(real: pd.Series, synthetic: pd.Series, bins: int = JS_BINS) -> t
     return p / max(p.sum(), 1), q / max(q.sum(), 1)
 
 
+def _discretise(real: pd.Series, synthetic: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Both sides cut on the real values' 10 equal-width bins, the outer edges opened to infinity (the binning the
+    drift check shares: a new batch is judged on the reference's edges)."""
+    r = _numbers(real)
+    edges = np.histogram_bin_edges(r, bins=PAIR_BINS) if r.size else np.array([0.0, 1.0])
+    bins = np.unique(np.concatenate([[-np.inf], edges[1:-1], [np.inf]]))
+
+    def cut(values: pd.Series) -> pd.Series:
+        return pd.cut(pd.to_numeric(values, errors="coerce"), bins, labels=False).astype("Int64").astype(str)
+    return cut(real), cut(synthetic)
+
+
 def _pearson(frame: pd.DataFrame, a: str, b: str) -> float:
     pair = frame[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
     if len(pair) < 2 or pair[a].std() == 0 or pair[b].std() == 0:
