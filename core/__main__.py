@@ -1,4 +1,6 @@
-"""Headless commands: `python -m core analyze | generate | run | compare ...`. Bad input: exit 2 and one line `error: ...`."""
+"""Headless commands: `python -m core analyze | generate | run | compare ...`.
+
+Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
 
 import argparse
@@ -175,7 +177,8 @@ def _compare(args) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if not methods or unknown:
-        raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHOD_NAMES)}.")
+        raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; "
+                       f"choose from {', '.join(METHOD_NAMES)}.")
     params = {"epochs": args.epochs} if args.epochs is not None else {}
     config = RunConfig(target=args.target, method=methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                        test_size=args.test_size, seed=args.seed, amount=Amount("ratio", args.ratio),

@@ -28,7 +28,8 @@ NUMBER_KINDS = (NUMERIC, INTEGER, DATETIME)  # handled as numbers by generators
 LEVEL_KINDS = (CATEGORICAL, BOOLEAN)  # handled as a fixed set of observed values
 
 _BOOLEAN_WORDS = {"0", "1", "true", "false", "t", "f", "y", "n", "yes", "no"}
-_DATE_PATTERN = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?\s*$")
+_DATE_PATTERN = re.compile(
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?\s*$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 

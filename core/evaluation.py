@@ -346,8 +346,8 @@ def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: l
     """Everything the comparison page draws for one repeat, computed here so the page only draws."""
     truth = test[target].astype(str).isin(minority).to_numpy()
     roc, pr = curves(truth, {arm: runs[arm].scores for arm in ("baseline", "class_weighted", "augmented", "tstr")})
-    sweep = pd.concat([scores_by_threshold(truth, runs[arm].scores).assign(arm=arm) for arm in ("baseline", "augmented")],
-                      ignore_index=True)
+    sweep = pd.concat([scores_by_threshold(truth, runs[arm].scores).assign(arm=arm)
+                       for arm in ("baseline", "augmented")], ignore_index=True)
     missed, new_false = error_analysis(test, runs, target, minority)
     table, gaps = fairness(test, runs, target, minority, sensitive_attribute) if sensitive_attribute else (None, None)
     return EvaluationDetail(roc=roc, pr=pr, sweep=sweep, missed=missed, new_false_positives=new_false,

@@ -102,8 +102,10 @@ def _summary(p_counts: dict[str, int], minority: str, ratio: float, typology: pd
         return first + f" {missing_share:.1%} of feature cells are missing."
     counts = row.iloc[0]
     hard = int(counts["borderline"] + counts["rare"] + counts["outlier"])
+    shape = ("it is hard to learn and interpolation needs care" if hard / n_min > 0.5
+             else "most of it forms safe regions")
     second = (f"{hard / n_min:.0%} of its rows sit among other classes (borderline, rare or outlier), "
-              f"so {'it is hard to learn and interpolation needs care' if hard / n_min > 0.5 else 'most of it forms safe regions'}; "
+              f"so {shape}; "
               f"{missing_share:.1%} of feature cells are missing.")
     return f"{first} {second}"
 

@@ -148,7 +148,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             {"figure": "imbalance ratio", "value": f"{profile.imbalance_ratio} : 1"},
             {"figure": "minority rows (share)", "value": f"{profile.minority_count:,} "
                                                        f"({profile.class_shares[profile.minority_class]:.1%})"},
-            {"figure": "classes", "value": f"{len(profile.class_counts)} ({'multi-class' if profile.is_multiclass else 'binary'})"},
+            {"figure": "classes",
+             "value": f"{len(profile.class_counts)} ({'multi-class' if profile.is_multiclass else 'binary'})"},
             {"figure": "features", "value": f"{profile.n_features} ({kinds})"},
             {"figure": "high-dimensional", "value": "yes" if profile.high_dimensional else "no"},
             {"figure": "missing feature cells", "value": f"{profile.missing_share:.1%}"}])),
@@ -188,7 +189,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
             {"item": "execution time", "value": f"{synthetic.seconds:.2f} s (repeat 1)"},
             {"item": "seed", "value": str(synthetic.seed)},
             {"item": "rule", "value": f"{config.amount.rule} {config.amount.value:g}"},
-            {"item": "training rows before", "value": ", ".join(f"{k}: {v:,}" for k, v in prepared.train_class_counts.items())},
+            {"item": "training rows before",
+             "value": ", ".join(f"{k}: {v:,}" for k, v in prepared.train_class_counts.items())},
             {"item": "training rows after", "value": ", ".join(f"{k}: {v:,}" for k, v in after.items())},
             {"item": "constraint rejections", "value": f"{synthetic.rejected_by_constraints:,}"},
             {"item": "density filter drops", "value": f"{synthetic.dropped_by_density:,}"}])),
@@ -285,7 +287,8 @@ def to_markdown(card: ModelCard) -> str:
                 frame: pd.DataFrame = block.content
                 lines.append("| " + " | ".join(_markdown_cell(c) for c in frame.columns) + " |")
                 lines.append("|" + "---|" * len(frame.columns))
-                lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+                lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |"
+                          for row in frame.itertuples(index=False)]
                 lines.append("")
             elif block.kind == "figure":
                 lines += [f"*Figure: {block.content.replace('_', ' ')} (in the HTML model card).*", ""]

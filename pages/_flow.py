@@ -106,7 +106,8 @@ def verdict_banner(result: ValidationResult) -> None:
     """The decision under the session's thresholds, with every failed check named."""
     verdict = judged(result)
     failed = [c.message for c in verdict.checks if c.outcome != "pass"]
-    text = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[verdict.decision]
+    text = {"approved": "Approved", "requires_refinement": "Requires refinement",
+            "rejected": "Rejected"}[verdict.decision]
     body = f"**Verdict: {text}.** " + ("; ".join(failed) + "." if failed else "Every check is within its limits.")
     {"approved": st.success, "requires_refinement": st.warning, "rejected": st.error}[verdict.decision](body)
 

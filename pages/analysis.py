@@ -23,8 +23,8 @@ profile = _flow.current_profile(dataset)
 st.info(profile.summary)
 cols = st.columns(4)
 cols[0].metric("Minority class", profile.minority_class)
-cols[1].metric("Minority rows", f"{profile.minority_count:,}", f"{profile.class_shares[profile.minority_class]:.1%} of rows",
-               delta_color="off", delta_arrow="off")
+cols[1].metric("Minority rows", f"{profile.minority_count:,}",
+               f"{profile.class_shares[profile.minority_class]:.1%} of rows", delta_color="off", delta_arrow="off")
 cols[2].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f} : 1")
 cols[3].metric("Missing cells", f"{profile.missing_share:.1%}")
 
@@ -67,7 +67,8 @@ st.caption(f"Stratified by class, seed {_state.seed()} (set in the sidebar). The
 st.subheader("Cleaning of the training part")
 c1, c2, c3, c4 = st.columns(4)
 plan = CleaningPlan(
-    missing=c1.selectbox("Missing values", MISSING_STRATEGIES, format_func=LABELS.get, key=_state.prime("missing", "none")),
+    missing=c1.selectbox("Missing values", MISSING_STRATEGIES, format_func=LABELS.get,
+                         key=_state.prime("missing", "none")),
     duplicates=c2.selectbox("Duplicates", DUPLICATE_STRATEGIES, format_func=LABELS.get,
                             key=_state.prime("duplicates", "keep")),
     outliers=c3.selectbox("Outliers", OUTLIER_METHODS, format_func=LABELS.get, key=_state.prime("outliers", "none")),

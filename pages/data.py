@@ -26,7 +26,8 @@ st.caption("Load a table whose class of interest is rare. Nothing leaves this ma
 source = _state.keep("source", st.radio("Source", ["Bundled sample", "Upload a file"], horizontal=True,
                                          key=_state.prime("source", "Bundled sample")))
 if source == "Bundled sample":
-    choice = _state.keep("sample", st.selectbox("Sample dataset", list(SAMPLES), format_func={f: title for f, (title, _) in SAMPLES.items()}.get,
+    titles = {f: title for f, (title, _) in SAMPLES.items()}
+    choice = _state.keep("sample", st.selectbox("Sample dataset", list(SAMPLES), format_func=titles.get,
                                                  key=_state.prime("sample", "german_credit.csv")))
     if _state.origin() != f"sample:{choice}":
         _state.set_table(_cached.sample_table(choice), f"sample:{choice}", SAMPLES[choice][1])

@@ -56,7 +56,8 @@ if not ran.empty:
     st.plotly_chart(px.scatter(ran, x="dcr_share_vs_holdout", y="minority_f1_gain", text="method", color="decision",
                                error_y=ran["minority_f1_gain_ci_high"] - ran["minority_f1_gain"],
                                error_y_minus=ran["minority_f1_gain"] - ran["minority_f1_gain_ci_low"],
-                               title="Utility (minority F1 gain) against privacy risk (DCR share vs holdout, 0.5 ideal)"),
+                               title="Utility (minority F1 gain) against privacy risk "
+                                     "(DCR share vs holdout, 0.5 ideal)"),
                     width="stretch", key="board_scatter")
 st.download_button("Download the leaderboard (CSV)", board.rows.to_csv(index=False), "leaderboard.csv", "text/csv",
                    key="download_board")

@@ -28,7 +28,8 @@ st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minori
 
 st.subheader("Per feature")
 table = fidelity.table()
-table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else "" for f in fidelity.per_feature]
+table["flag"] = ["check" if (f.shape_score < SHAPE_FLAG or f.js_divergence > JS_FLAG) else ""
+                 for f in fidelity.per_feature]
 shown = ["column", "kind", "shape_score", "js_divergence", "ks_statistic", "ks_pvalue", "total_variation",
          "wasserstein", "real_mean", "synthetic_mean", "real_median", "synthetic_median", "real_std",
          "synthetic_std", "flag"]

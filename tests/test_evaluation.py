@@ -70,8 +70,10 @@ def test_intervals_and_paired_differences():
 def fake_runs(f1: dict[str, list[float]], pr: dict[str, list[float]]) -> list[dict[str, ArmRun]]:
     runs = []
     for i in range(len(f1["baseline"])):
-        runs.append({arm: ArmRun(arm, {m: (f1[arm][i] if m == "minority_f1" else pr[arm][i] if m == "pr_auc" else 0.5)
-                                       for m in evaluation.METRICS}, pd.DataFrame(), None, np.zeros(1), np.zeros(1), 0.0)
+        runs.append({arm: ArmRun(arm, {m: (f1[arm][i] if m == "minority_f1"
+                                           else pr[arm][i] if m == "pr_auc" else 0.5)
+                                       for m in evaluation.METRICS},
+                                 pd.DataFrame(), None, np.zeros(1), np.zeros(1), 0.0)
                      for arm in evaluation.ARMS})
     return runs
 

@@ -36,8 +36,9 @@ INFOS = {
         limits="Numbers only (mixed data is routed to SMOTENC); can bridge into majority regions."),
     "borderline_smote": GeneratorInfo(
         name="borderline_smote", label="Borderline-SMOTE", family="interpolation", library="imbalanced-learn",
-        categorical="none", params=(K_NEIGHBORS, M_NEIGHBORS,
-                                    ParamSpec("kind", "choice", "borderline-1", choices=("borderline-1", "borderline-2"))),
+        categorical="none",
+        params=(K_NEIGHBORS, M_NEIGHBORS,
+                ParamSpec("kind", "choice", "borderline-1", choices=("borderline-1", "borderline-2"))),
         summary="SMOTE only from minority rows near the class border.",
         pros="Strengthens the decision boundary where errors happen.",
         limits="Numbers only; finds nothing when the minority has no borderline rows.", tuning="medium"),

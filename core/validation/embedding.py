@@ -55,7 +55,8 @@ def umap_projection(real: np.ndarray, labels: np.ndarray, minority: set[str], sy
     import umap  # heavy: imported only when asked for
 
     rng = np.random.default_rng(seed)
-    chosen = np.arange(len(real)) if len(real) <= UMAP_FIT_ROWS else np.sort(rng.choice(len(real), UMAP_FIT_ROWS, False))
+    chosen = (np.arange(len(real)) if len(real) <= UMAP_FIT_ROWS
+              else np.sort(rng.choice(len(real), UMAP_FIT_ROWS, False)))
     reducer = umap.UMAP(n_components=2, n_neighbors=15, random_state=seed).fit(real[chosen])
     embedded, fitted_labels = reducer.embedding_, labels[chosen]
     frames = []

@@ -20,7 +20,9 @@ JS_BINS = 20
 
 
 def ks_complement(real: pd.Series, synthetic: pd.Series) -> float:
-    """KSComplement = 1 - D, D the two-sample Kolmogorov-Smirnov statistic (max gap of the ECDFs). Range 0..1, 1 best."""
+    """KSComplement = 1 - D, D the two-sample Kolmogorov-Smirnov statistic (max gap of the ECDFs).
+
+    Range 0..1, 1 best."""
     r, s = _numbers(real), _numbers(synthetic)
     if len(r) == 0 or len(s) == 0:
         return 0.0

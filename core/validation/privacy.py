@@ -18,10 +18,12 @@ class Privacy:
     """Distances are Euclidean in the standardised one-hot space fitted on the training rows.
 
     dcr: each probed synthetic row's distance to its closest training row (all rows up to 50,000, else a
-    seeded sample; near_copies is then scaled to all rows); holdout_dcr: the same for up to 10,000 held-out rows. near_threshold: the 5th percentile of
+    seeded sample; near_copies is then scaled to all rows); holdout_dcr: the same for up to 10,000 held-out rows.
+    near_threshold: the 5th percentile of
     training rows' distances to their closest other training row; a near copy is closer than that (and not
     an exact copy). dcr_share_vs_holdout: share of synthetic rows closer to a training sample than to an
-    equal-size holdout sample (0.5 ideal; near 1 = memorization; up to 10,000 synthetic rows probed). nndr: closest / second-closest training
+    equal-size holdout sample (0.5 ideal; near 1 = memorization; up to 10,000 synthetic rows probed).
+    nndr: closest / second-closest training
     distance (0 = a copy of one record). identifiability: share of real minority rows whose closest
     synthetic row is closer than their closest other real row (unweighted version of Yoon et al. 2020).
     """

@@ -122,6 +122,6 @@ def with_umap(result: ValidationResult, train: pd.DataFrame, synthetic: pd.DataF
     space = fit_distance_space(train, features, kinds)
     labels = train[target].astype(str).to_numpy()
     projection = umap_projection(to_distance_space(space, train, features, kinds), labels,
-                                 set(synthetic[target].astype(str)), to_distance_space(space, synthetic, features, kinds),
-                                 seed)
+                                 set(synthetic[target].astype(str)),
+                                 to_distance_space(space, synthetic, features, kinds), seed)
     return replace(result, umap=projection)
