@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.config import RunConfig, config_json, read_config
@@ -23,7 +23,6 @@ from core.models import CLASSIFIERS
 from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
-from core.samples import SAMPLE_DIR
 
 
 class CliError(SynthBalanceError):
@@ -132,20 +131,36 @@ def _config_from_args(args, table) -> RunConfig:
 
 
 def _replayed(args):
-    """(table, config) from --config: the data is --data, else the config's file name beside the config or in
-    sample_data/; its SHA-256 must match the config's."""
+    """(table, config) from --config: the data is --data, else the config's `data` as a path relative to the
+    config's folder (no absolute path, no `..`); its SHA-256 must be in the config and match the file."""
     config_path = Path(args.config)
     if not config_path.is_file():
         raise CliError(f"No config file at '{config_path}'.")
     config = read_config(config_path.read_text())
-    candidates = [Path(args.data)] if args.data else [config_path.parent / config.data, SAMPLE_DIR / config.data]
-    data_path = next((p for p in candidates if p.is_file()), None)
-    if data_path is None:
-        raise CliError(f"The config's data file '{config.data}' was not found; pass it with --data.")
+    if args.data:
+        data_path = Path(args.data)
+    else:
+        data_path = config_path.parent / _relative_data_path(config.data)
+        if not data_path.is_file():
+            raise CliError(f"The config's data file '{config.data}' was not found beside the config; "
+                           "pass it with --data.")
+    if not config.data_sha256:
+        raise CliError("The config has no data_sha256, so the data cannot be checked; add the file's SHA-256 "
+                       "(a config saved by the app or by `run` has it).")
     table = read_path(data_path)
-    if config.data_sha256 and table.sha256 != config.data_sha256:
+    if table.sha256 != config.data_sha256:
         raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
     return table, config
+
+
+def _relative_data_path(name: str) -> PurePosixPath:
+    """The config's data file as a path inside the config's folder; absolute paths and `..` are refused."""
+    text = str(name).replace("\\", "/")
+    relative = PurePosixPath(text)
+    if not text or relative.is_absolute() or PureWindowsPath(str(name)).drive or ".." in relative.parts:
+        raise CliError(f"The config's data path '{name}' must be a file name relative to the config's folder "
+                       "(no absolute path, no '..'); or pass the file with --data.")
+    return relative
 
 
 def _run(args) -> int:
@@ -186,7 +201,7 @@ def _compare(args) -> int:
     board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {})
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    board.rows.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.csv").write_text(to_csv_text(board.rows))
     (out / "leaderboard.json").write_text(json.dumps(clean({"best": board.best,
                                                             "rows": board.rows.to_dict(orient="records")}), indent=2))
     print(board.rows[["method", "minority_f1_gain", "pr_auc_gain", "decision", "error"]].to_string(index=False))

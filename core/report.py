@@ -1,12 +1,13 @@
 """The model card: the run documented section by section from its real figures, as Markdown and as one
-self-contained HTML file. Every user-provided string (file name, column names, labels) is escaped in HTML,
-and table cells are escaped in Markdown."""
+self-contained HTML file. Every user-provided string (file name, column names, labels, category values) is
+escaped: in HTML by html.escape, in Markdown by core.text.escape_markdown, so none becomes a link or an image."""
 from __future__ import annotations
 
 import html
 import io
 import os
 import platform
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
+from core.text import MARKDOWN_ACTIVE, escape_markdown
 from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
@@ -39,8 +41,21 @@ class Block:
 
 @dataclass(frozen=True)
 class ModelCard:
+    """The card's text and tables; user_text: the user-derived strings in it (file name, target, column names,
+    class labels, category values) that hold a Markdown-active character, escaped wherever they appear."""
     title: str
     sections: tuple[tuple[str, tuple[Block, ...]], ...]
+    user_text: tuple[str, ...] = ()
+
+
+def user_strings(dataset, frames: list[pd.DataFrame]) -> tuple[str, ...]:
+    """Names, labels and category values from the user's data that Markdown would read as syntax."""
+    found = {dataset.name, dataset.target, *map(str, dataset.frame.columns)}
+    for frame in frames:
+        for col in frame.columns:
+            if dataset.column_types.get(col) in ("categorical", "boolean") or col == dataset.target:
+                found.update(frame[col].dropna().astype(str).unique())
+    return tuple(sorted((s for s in found if s and any(ch in MARKDOWN_ACTIVE for ch in s)), key=len, reverse=True))
 
 
 def hardware() -> str:
@@ -238,7 +253,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
 
     sections.append((SECTIONS[7], (Block("bullets", limitations(result)),)))
     return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
-                     sections=tuple(sections))
+                     sections=tuple(sections),
+                     user_text=user_strings(dataset, [prepared.train, synthetic.rows]))
 
 
 def limitations(result: ExperimentResult) -> list[str]:
@@ -268,26 +284,46 @@ def limitations(result: ExperimentResult) -> list[str]:
                      "the training sample, including its biases."]
 
 
-def _markdown_cell(value) -> str:
+def _structural(text: str) -> str:
+    """The app's own text in a Markdown table cell or paragraph: only what breaks the layout is escaped."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ").replace("<", "&lt;")
+
+
+def _markdown_cell(value, user: re.Pattern | None = None) -> str:
+    """A value as Markdown: user strings fully escaped (escape_markdown), the rest escaped structurally."""
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    if user is None:
+        return _structural(text)
+    parts, last = [], 0
+    for match in user.finditer(text):
+        parts += [_structural(text[last:match.start()]), escape_markdown(match.group(0))]
+        last = match.end()
+    return "".join(parts) + _structural(text[last:])
 
 
 def to_markdown(card: ModelCard) -> str:
     """The card as Markdown (figures are listed by name; the HTML version draws them)."""
-    lines = [f"# {_markdown_cell(card.title)}", ""]
+    user = re.compile("|".join(map(re.escape, card.user_text))) if card.user_text else None
+
+    def cell(value) -> str:
+        return _markdown_cell(value, user)
+
+    def bullet(item) -> str:
+        mark = str(item)[:4] if str(item)[:4] in ("[x] ", "[ ] ") else ""  # the checklist's own boxes
+        return f"- {mark}{cell(str(item)[len(mark):])}"
+    lines = [f"# {cell(card.title)}", ""]
     for title, blocks in card.sections:
         lines += [f"## {title}", ""]
         for block in blocks:
             if block.kind == "text":
-                lines += [_markdown_cell(block.content), ""]
+                lines += [cell(block.content), ""]
             elif block.kind == "bullets":
-                lines += [f"- {_markdown_cell(item)}" for item in block.content] + [""]
+                lines += [bullet(item) for item in block.content] + [""]
             elif block.kind == "table":
                 frame: pd.DataFrame = block.content
-                lines.append("| " + " | ".join(_markdown_cell(c) for c in frame.columns) + " |")
+                lines.append("| " + " | ".join(cell(c) for c in frame.columns) + " |")
                 lines.append("|" + "---|" * len(frame.columns))
-                lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |"
+                lines += ["| " + " | ".join(cell(v) for v in row) + " |"
                           for row in frame.itertuples(index=False)]
                 lines.append("")
             elif block.kind == "figure":

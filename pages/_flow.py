@@ -75,6 +75,12 @@ def current_synthetic(prepared: Prepared):
     result = _state.synthetic()
     if result is None or not _state.synthetic_matches(prepared):
         need(None, "Generate synthetic rows first.", "pages/generation.py", "Go to Generation")
+    if len(result.rows) == 0:  # e.g. every row was dropped as a copy: a state with a message, not an error
+        from core.validation.validate import NO_ROWS_LEFT
+        st.warning(NO_ROWS_LEFT)
+        st.page_link("pages/generation.py", label="Go to Generation to generate again",
+                     icon=":material/arrow_back:")
+        st.stop()
     return result
 
 

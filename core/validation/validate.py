@@ -8,6 +8,7 @@ import pandas as pd
 
 from core.data import LEVEL_KINDS
 from core.encoding import fit_distance_space, model_frame, to_distance_space
+from core.errors import GenerationError
 from core.generators.base import SyntheticResult
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
@@ -68,6 +69,11 @@ class ValidationResult:
         }
 
 
+NO_ROWS_LEFT = ("There are no synthetic rows to validate: every row was dropped (as an exact or near copy of a "
+                "training row) or none was generated. Generate again with another method, seed or amount, or "
+                "with the density filter.")
+
+
 def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str,
                        features: list[str], kinds: dict[str, str], seed: int = 42,
                        thresholds: Thresholds = Thresholds(), with_umap: bool = False) -> ValidationResult:
@@ -77,6 +83,8 @@ def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd
     measured against, never fitted on.
     """
     ensure_not_held_out(train)
+    if len(synthetic) == 0:
+        raise GenerationError(NO_ROWS_LEFT)
     classes = set(synthetic[target].astype(str))
     labels = train[target].astype(str).to_numpy()
     real_minority = train.loc[np.isin(labels, list(classes))]
@@ -107,7 +115,10 @@ def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFra
 
 
 def without_copies(synthetic: SyntheticResult, result: ValidationResult, target: str) -> SyntheticResult:
-    """The generation result with exact and near copies removed (counts updated, a warning added)."""
+    """The generation result with exact and near copies removed (counts updated, a warning added).
+
+    Every row may go: the result then has zero rows, a state the pages show with a way back to Generation.
+    """
     rows = drop_copies(synthetic.rows, result)
     removed = len(synthetic.rows) - len(rows)
     produced = {str(k): int(v) for k, v in rows[target].value_counts().items()}
