@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.set_page_config(page_title="SynthBalance", page_icon=":material/balance:", layout="wide")
@@ -34,8 +35,8 @@ def sidebar() -> None:
     with st.sidebar:
         st.markdown("### SynthBalance")
         table = _state.table()
-        st.caption(f"Data: **{table.name if table else 'none'}**")
-        st.caption(f"Target: **{_state.target() or 'not chosen'}**")
+        st.caption(f"Data: **{escape_markdown(table.name) if table else 'none'}**")
+        st.caption(f"Target: **{escape_markdown(_state.target() or 'not chosen')}**")
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))

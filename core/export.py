@@ -51,10 +51,14 @@ def integers_as_whole_numbers(frame: pd.DataFrame, kinds: dict[str, str]) -> pd.
 
 def to_csv_text(frame: pd.DataFrame, kinds: dict[str, str] | None = None) -> str:
     """CSV text for download or disk (synthetic rows, augmented table, leaderboard, any table): formulas
-    neutralised, no index; with the column kinds, integer columns are written as whole numbers."""
+    neutralised, no index; with the column kinds, integer columns are written as whole numbers.
+
+    Lines end in CRLF (RFC 4180): the csv writer then quotes every cell holding a carriage return, which a
+    spreadsheet would otherwise read as the end of a row.
+    """
     if kinds:
         frame = integers_as_whole_numbers(frame, kinds)
-    return neutralise_formulas(frame).to_csv(index=False)
+    return neutralise_formulas(frame).to_csv(index=False, lineterminator="\r\n")
 
 
 def augmented_training(train: pd.DataFrame, synthetic: pd.DataFrame) -> pd.DataFrame:

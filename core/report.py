@@ -22,7 +22,7 @@ from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
-from core.text import MARKDOWN_ACTIVE, escape_markdown
+from core.text import escape_markdown
 from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
@@ -55,7 +55,7 @@ def user_strings(dataset, frames: list[pd.DataFrame]) -> tuple[str, ...]:
         for col in frame.columns:
             if dataset.column_types.get(col) in ("categorical", "boolean") or col == dataset.target:
                 found.update(frame[col].dropna().astype(str).unique())
-    return tuple(sorted((s for s in found if s and any(ch in MARKDOWN_ACTIVE for ch in s)), key=len, reverse=True))
+    return tuple(sorted((s for s in found if s and escape_markdown(s) != s), key=len, reverse=True))
 
 
 def hardware() -> str:

@@ -9,18 +9,28 @@ from __future__ import annotations
 
 import re
 
-# Every character that starts or closes Markdown syntax in CommonMark, GitHub-flavoured Markdown (tables,
-# strikethrough, autolinks such as www.x.org or http://x) or Streamlit's directives (:red[...], $math$,
-# :emoji:). CommonMark shows any backslash-escaped ASCII punctuation as the character itself.
-MARKDOWN_ACTIVE = "\\`*_{}[]()#+-.!|<>~$:&^=\"'"
-_ACTIVE = re.compile("[" + re.escape(MARKDOWN_ACTIVE) + "]")
+# Characters that open or close Markdown anywhere in a line: CommonMark (code, emphasis, links and images,
+# autolinks and raw HTML, entities), GitHub-flavoured Markdown (strikethrough, tables) and Streamlit ($math$).
+# `!`, `(` and `)` only act next to `[`, which is always escaped.
+MARKDOWN_ACTIVE = "\\`*_[]<>~$|&"
+_INLINE = re.compile("[" + re.escape(MARKDOWN_ACTIVE) + "]")
+# Active only at the start of a line: headings, block quotes, bullet and numbered lists.
+_LINE_START = re.compile(r"^(\s*\d*)([#>+\-.)])(?=\s|$)")
+# GFM autolink literals (http://x, www.x, a@b.c) and Streamlit directives (:red[..], :material/x:).
+_AUTOLINK = re.compile(r"(?<=[A-Za-z])(:)(?=//)|(?<=www)(\.)|(@)|(:)(?=[A-Za-z/])", re.IGNORECASE)
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029]+")
 
 
 def escape_markdown(value: object) -> str:
     """The text of `value` with every Markdown-active character backslash-escaped and line breaks as spaces.
 
-    Use for user-derived text only; the app's own Markdown (bold labels, links it writes) goes around it.
+    Rendered, it reads exactly as written. Use for user-derived text (or a whole message that holds some);
+    the app's own Markdown (bold labels, links it writes) goes around it.
     """
     text = _LINE_BREAKS.sub(" ", str(value))
-    return _ACTIVE.sub(lambda match: "\\" + match.group(0), text)
+    text = _INLINE.sub(lambda match: "\\" + match.group(0), text)
+    text = _AUTOLINK.sub(lambda match: "\\" + match.group(0), text)
+    start = _LINE_START.match(text)
+    if start and (start.group(2) in "#>+-") == (start.group(1).strip() == ""):  # "# x", "- x", "1. x", "2) x"
+        text = f"{start.group(1)}\\{text[start.end(1):]}"
+    return text

@@ -8,6 +8,7 @@ import streamlit as st
 from core.data import Dataset
 from core.errors import SynthBalanceError
 from core.samples import DEFAULT_SAMPLE, SAMPLES
+from core.text import escape_markdown
 from pages import _cached, _state
 
 if TYPE_CHECKING:  # loaded by the pages that use them, keeping the first screen light
@@ -31,7 +32,7 @@ def current_dataset(show_error: bool = True) -> Dataset | None:
         return _cached.dataset(table.sha256, target, tuple(sorted(overrides.items())), table)
     except SynthBalanceError as exc:
         if show_error:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         return None
 
 
@@ -57,7 +58,7 @@ def current_prepared(show_error: bool = True) -> Prepared | None:
         return prepared
     except SynthBalanceError as exc:
         if show_error:
-            st.error(f"{exc} (Change the split or cleaning settings on the Imbalance analysis page.)")
+            st.error(f"{escape_markdown(exc)} (Change the split or cleaning settings on the Imbalance analysis page.)")
         return None
 
 
@@ -95,7 +96,7 @@ def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None
                 result = validate_synthetic(prepared.train, prepared.test, synthetic.rows, dataset.target,
                                             dataset.features, dataset.column_types, _state.seed(), _state.thresholds())
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
             return None
         _state.set_validation(result)
         st.rerun()  # redraw with the sidebar's progress up to date; the result is kept in the session

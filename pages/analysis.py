@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.cleaning import DUPLICATE_STRATEGIES, MISSING_STRATEGIES, OUTLIER_ACTIONS, OUTLIER_METHODS, CleaningPlan
 from core.imbalance import TYPOLOGY
+from core.text import escape_markdown
 from pages import _flow, _state
 
 TYPOLOGY_COLOURS = {"safe": "#3a8d6e", "borderline": "#e0a43a", "rare": "#d0674a", "outlier": "#7a3b69"}
@@ -20,9 +21,9 @@ st.title("Imbalance analysis")
 dataset = _flow.need(_flow.current_dataset(), "Load a table and choose a target first.", "pages/data.py", "Go to Data")
 profile = _flow.current_profile(dataset)
 
-st.info(profile.summary)
+st.info(escape_markdown(profile.summary))
 cols = st.columns(4)
-cols[0].metric("Minority class", profile.minority_class)
+cols[0].metric("Minority class", escape_markdown(profile.minority_class))
 cols[1].metric("Minority rows", f"{profile.minority_count:,}",
                f"{profile.class_shares[profile.minority_class]:.1%} of rows", delta_color="off", delta_arrow="off")
 cols[2].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f} : 1")
@@ -99,7 +100,7 @@ if cleaning.steps:
                                 "completeness after": st.column_config.NumberColumn(format="percent")})
     for step in cleaning.steps:
         if step.warning:
-            st.warning(step.warning)
+            st.warning(escape_markdown(step.warning))
 else:
     st.caption("No cleaning step is selected: the training part is used as loaded. Generators fill gaps for "
                "their own use only.")

@@ -14,6 +14,7 @@ from core.generators.amount import Amount
 from core.generators.density import DensityFilter
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
+from core.text import escape_markdown
 from pages import _flow, _state
 
 ARM_LABELS = {"baseline": "baseline", "class_weighted": "class weights", "threshold_tuned": "tuned threshold",
@@ -55,9 +56,9 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
     try:
         result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
     except GenerationCancelled as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_experiment(result)
         st.rerun()  # redraw with the sidebar's progress up to date
@@ -68,7 +69,7 @@ if result is None:
 comparison, detail_view = result.comparison, result.detail
 verdict_box = st.success if "earned their place" in comparison.verdict and "did not" not in comparison.verdict \
     else st.warning
-verdict_box(comparison.verdict)
+verdict_box(escape_markdown(comparison.verdict))
 
 st.subheader("Metrics on the test rows")
 rows = []
@@ -113,6 +114,6 @@ a.dataframe(detail_view.missed.head(200), width="stretch", key="missed")
 b.caption(f"{len(detail_view.new_false_positives):,} new false positives (the baseline did not flag them)")
 b.dataframe(detail_view.new_false_positives.head(200), width="stretch", key="new_false_positives")
 if detail_view.fairness is not None:
-    st.subheader(f"Fairness by {result.config.sensitive_attribute}")
+    st.subheader(f"Fairness by {escape_markdown(result.config.sensitive_attribute)}")
     st.dataframe(detail_view.fairness, hide_index=True, width="stretch", key="fairness")
     st.dataframe(pd.DataFrame(detail_view.fairness_gaps).T, width="stretch", key="fairness_gaps")

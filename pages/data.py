@@ -18,6 +18,7 @@ from core.data import (
 )
 from core.errors import SynthBalanceError
 from core.samples import SAMPLES
+from core.text import escape_markdown
 from pages import _cached, _flow, _state
 
 st.title("Data")
@@ -42,9 +43,9 @@ else:
             try:
                 loaded = read_table(raw, upload.name)
             except SynthBalanceError as exc:
-                st.error(f"{upload.name}: {exc}")
+                st.error(escape_markdown(f"{upload.name}: {exc}"))
                 if _state.table() is not None:
-                    st.caption(f"The previous table, {_state.table().name}, is still loaded.")
+                    st.caption(f"The previous table, {escape_markdown(_state.table().name)}, is still loaded.")
             else:
                 _state.set_table(loaded, f"upload:{digest}", default_target(loaded))
 
@@ -52,18 +53,18 @@ table = _state.table()
 if table is None:
     st.stop()
 if is_large(table):
-    st.warning(f"{table.name} has {len(table.frame):,} rows. Profiling, generation and the comparison on all of them "
-               f"take minutes on this machine; a stratified sample of {LARGE_TABLE_ROWS:,} rows keeps every class's "
-               "share and answers in seconds.")
+    st.warning(f"{escape_markdown(table.name)} has {len(table.frame):,} rows. Profiling, generation and the "
+               f"comparison on all of them take minutes on this machine; a stratified sample of "
+               f"{LARGE_TABLE_ROWS:,} rows keeps every class's share and answers in seconds.")
     sample_target = _state.target() if _state.target() in table.frame.columns else default_target(table)
-    if st.button(f"Work on a stratified sample of {LARGE_TABLE_ROWS:,} rows (by '{sample_target}')",
+    if st.button(f"Work on a stratified sample of {LARGE_TABLE_ROWS:,} rows (by '{escape_markdown(sample_target)}')",
                  key="use_sample", type="primary"):
         _state.set_table(stratified_sample(table, sample_target, seed=_state.seed()),
                          f"{_state.origin()}:sample", sample_target)
         st.rerun()
 frame = table.frame
 for note in table.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 
 columns = list(frame.columns)
 current_target = _state.target() if _state.target() in columns else default_target(table)
@@ -79,7 +80,7 @@ right.metric("Features used", f"{len(dataset.features):,}" if dataset else "-")
 last.metric("Classes", f"{frame[target].nunique():,}")
 if dataset is not None:
     for note in dataset.notes[len(table.notes):]:
-        st.info(note)
+        st.info(escape_markdown(note))
 
 st.subheader("Column types")
 st.caption("Identifiers (unique per row) and constants are left out of generation. Change any type here.")
@@ -103,7 +104,7 @@ if overrides != _state.type_overrides():
     st.rerun()
 excluded = [c for c in columns if effective[c] in EXCLUDED_KINDS and c != target]
 if excluded:
-    st.caption(f"Left out of generation: {', '.join(excluded)}.")
+    st.caption(f"Left out of generation: {escape_markdown(', '.join(excluded))}.")
 
 st.subheader("Preview")
 st.dataframe(frame.head(200), width="stretch", height=320)

@@ -5,6 +5,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.config import RunConfig
+from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
@@ -59,5 +60,5 @@ if not ran.empty:
                                title="Utility (minority F1 gain) against privacy risk "
                                      "(DCR share vs holdout, 0.5 ideal)"),
                     width="stretch", key="board_scatter")
-st.download_button("Download the leaderboard (CSV)", board.rows.to_csv(index=False), "leaderboard.csv", "text/csv",
+st.download_button("Download the leaderboard (CSV)", to_csv_text(board.rows), "leaderboard.csv", "text/csv",
                    key="download_board")

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core.generators.registry import METHOD_LABELS, REGISTRY
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.title("Method")
@@ -15,11 +16,11 @@ train_minority = prepared.train_class_counts.get(profile.minority_class, 0)
 advice = _flow.current_advice(prepared)
 
 best = advice.best
-st.success(f"Recommended: **{best.label}** ({best.family}) - {'; '.join(best.reasons)}.")
+st.success(f"Recommended: **{best.label}** ({best.family}) - {escape_markdown('; '.join(best.reasons))}.")
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
                          "score": r.score, "why": "; ".join(r.reasons)} for i, r in enumerate(advice.ranked)])
 st.subheader("Ranking for this dataset")
-st.caption(f"From the profile: {train_minority:,} training rows of '{profile.minority_class}', "
+st.caption(f"From the profile: {train_minority:,} training rows of '{escape_markdown(profile.minority_class)}', "
            f"{profile.n_features} features ({', '.join(f'{n} {k}' for k, n in profile.feature_kinds.items())}).")
 st.dataframe(ranking, hide_index=True, width="stretch", key="ranking")
 st.subheader("Method evaluation matrix")
