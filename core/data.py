@@ -138,7 +138,7 @@ def sniff_delimiter(head: str) -> str:
 
 
 def _header_fields(head: str, delimiter: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(head), delimiter=delimiter), [])
+    first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     return [name.strip() for name in first]
 
 
@@ -161,8 +161,13 @@ def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
         raise DataError("The file is empty. Upload a CSV with a header row and at least a few data rows.")
     complete = len(raw) <= SNIFF_BYTES
     lines = _head_lines(head, complete)
-    delimiter = sniff_delimiter("\n".join(lines))
-    header = _header_fields(head, delimiter)
+    try:
+        delimiter = sniff_delimiter("\n".join(lines))
+        header = _header_fields(head, delimiter)
+        decimal = "," if _uses_decimal_comma(lines, delimiter) else "."
+    except csv.Error as exc:
+        raise DataError(f"The CSV could not be parsed ({exc}). Check the quoting of the first rows, or save the "
+                        "table again as CSV.") from None
     if len(header) < 2:
         raise DataError(f"Only one column was found ('{header[0] if header else ''}'). The table needs feature "
                         "columns and a target column, separated by comma, semicolon, tab or |.")
@@ -171,9 +176,7 @@ def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
         raise DataError(f"Column names appear more than once: {', '.join(map(repr, duplicated))}. "
                         "Rename them so every column has its own name.")
     notes = [] if encoding == "utf-8-sig" else [f"The file was decoded as {encoding}."]
-    decimal = "."
-    if _uses_decimal_comma(lines, delimiter):
-        decimal = ","
+    if decimal == ",":
         notes.append("Numbers with decimal commas (1,5) were read as decimals (1.5).")
     if delimiter != ",":
         notes.append(f"Columns are separated by {'tab' if delimiter == chr(9) else repr(delimiter)}.")
