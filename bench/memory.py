@@ -57,9 +57,11 @@ def peak_above_start(record: dict, name: str):
 
 
 def table(rows: int, seed: int = 0) -> pd.DataFrame:
-    """8 decimals, 2 integer columns, a text category, a 0.5% minority label: about 100 bytes a CSV row."""
+    """9 decimals, 2 integer columns, 2 text categories (5 and 2,000 levels), a 0.5% minority label: about 101
+    bytes a CSV row, so 2,000,000 rows make a CSV just under the 200 MB limit."""
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({f"x{i}": rng.normal(100, 30, rows).round(4) for i in range(8)})
+    frame = pd.DataFrame({f"x{i}": rng.normal(100, 30, rows).round(4) for i in range(9)})
+    frame["code"] = rng.choice([f"k{i:04d}" for i in range(2000)], rows)
     frame["count"] = rng.integers(0, 500, rows)
     frame["years"] = rng.integers(18, 90, rows)
     frame["region"] = rng.choice(["north", "south", "east", "west", "centre"], rows)

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.neighbors import NearestNeighbors
 
 from core.data import COLUMN_KINDS, Dataset
@@ -63,6 +64,9 @@ class ImbalanceProfile:
         }
 
 
+TYPOLOGY_WORKING_MB = 64  # memory for one chunk of brute-force distances; same neighbours, smaller peak
+
+
 def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
                       minority_classes: list[str], k: int = TYPOLOGY_NEIGHBOURS) -> pd.DataFrame:
     """Napierala & Stefanowski typology: each minority row by how many of its k=5 nearest neighbours share its class.
@@ -80,7 +84,8 @@ def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kin
     rows = []
     for label in minority_classes:
         positions = np.flatnonzero(labels == label)
-        _, index = neighbours.kneighbors(points[positions])
+        with config_context(working_memory=TYPOLOGY_WORKING_MB):  # distance chunks: 1 GiB by default
+            _, index = neighbours.kneighbors(points[positions])
         # Drop each row itself (exact duplicates may come before it); where it is absent, drop the farthest.
         keep = index != positions[:, None]
         keep[keep.all(axis=1), -1] = False

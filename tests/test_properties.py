@@ -19,7 +19,7 @@ from core.export import FORMULA_STARTS, is_formula, to_csv_text
 from core.pipeline import prepare, synthesize
 from core.text import escape_markdown
 
-FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 VERY_FEW = settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 CSV_LIKE = st.lists(st.sampled_from([b"a", b"1", b"2.5", b",", b";", b"\t", b"|", b"\n", b"\r\n", b'"', b"?",
