@@ -9,7 +9,7 @@ from sklearn import config_context
 from sklearn.neighbors import NearestNeighbors
 
 from core.data import COLUMN_KINDS, Dataset
-from core.encoding import distance_space, model_frame
+from core.encoding import encoded_in_chunks
 
 TYPOLOGY = ("safe", "borderline", "rare", "outlier")
 TYPOLOGY_NEIGHBOURS = 5
@@ -77,8 +77,7 @@ def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kin
     empty = pd.DataFrame([{"class": c, **{t: 0 for t in TYPOLOGY}} for c in minority_classes])
     if len(frame) <= k or not features:
         return empty
-    space = distance_space(features, kinds)
-    points = np.asarray(space.fit_transform(model_frame(frame, features, kinds)), dtype=float)
+    points = encoded_in_chunks(frame, features, kinds)  # = distance_space(...).fit_transform, at half the peak
     labels = frame[target].to_numpy()
     neighbours = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(points)  # trees lose in 30-D
     rows = []
