@@ -24,6 +24,7 @@ run: install
 	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
 
 test: install-dev
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -q
 
 clean:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.set_page_config(page_title="SynthBalance", page_icon=":material/balance:", layout="wide")
@@ -50,10 +51,10 @@ def sidebar(status: tuple) -> None:
     name, target, guessed, failed, steps = status
     with st.sidebar:
         st.markdown("### SynthBalance")
-        st.caption(f"Data: **{name or 'none'}**")
+        st.caption(f"Data: **{escape_markdown(name) if name else 'none'}**")
         if failed:
-            st.caption(f":orange[:material/warning: **{failed}** was not loaded]")
-        st.caption(f"Target: **{target or 'not chosen'}**" + (" (guessed)" if guessed else ""))
+            st.caption(f":orange[:material/warning: **{escape_markdown(failed)}** was not loaded]")
+        st.caption(f"Target: **{escape_markdown(target or 'not chosen')}**" + (" (guessed)" if guessed else ""))
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))

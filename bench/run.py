@@ -97,7 +97,8 @@ def direct_comparison(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.Dat
     x, y = train.drop(columns="label"), train["label"]
 
     def fit(rows_x, rows_y, weight=None):
-        return make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight=weight)).fit(rows_x, rows_y)
+        model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, class_weight=weight))
+        return model.fit(rows_x, rows_y)
 
     models = [fit(x, y), fit(x, y, "balanced"), fit(pd.concat([x, synthetic[x.columns]]),
                                                      pd.concat([y, synthetic["label"]])),
@@ -209,7 +210,8 @@ def main() -> None:
     lines = ["# Benchmarks", "",
              f"Machine: {platform.processor() or platform.machine()}, 2 cores; Python {platform.python_version()}. "
              "Tables: make_classification (seed 0), 30 numeric features, 1% minority; SMOTE to a 1:1 ratio; "
-             "seconds are the best of 3 untraced passes (1 pass at 1,000,000 rows), peak memory from a second pass under tracemalloc (Python and numpy "
+             "seconds are the best of 3 untraced passes (1 pass at 1,000,000 rows), peak memory from a second pass "
+             "under tracemalloc (Python and numpy "
              "allocations). Re-run: `python bench/run.py`.", "",
              "| rows | stage | ours (s) | direct (s) | ratio | goal | ours peak (MiB) | direct peak (MiB) |",
              "|---:|---|---:|---:|---:|---|---:|---:|"]

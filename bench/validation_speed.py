@@ -28,7 +28,8 @@ def main() -> None:
     print("|---:|---:|---:|---:|---|")
     print(f"| {len(prepared.train):,} | {len(synthetic.rows):,} | {len(dataset.features)} | {seconds:.1f} | < 30 s |")
     print(f"decision: {result.verdict.decision}; quality {result.fidelity.quality_score:.3f}; "
-          f"precision {result.coverage.precision:.3f}; failed: {[c.message for c in result.verdict.checks if c.outcome != 'pass']}")
+          f"precision {result.coverage.precision:.3f}; "
+          f"failed: {[c.message for c in result.verdict.checks if c.outcome != 'pass']}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import argparse
 import json
 import sys
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.config import RunConfig, build_run_config, config_json, read_config
@@ -25,7 +25,6 @@ from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, NO_GENERATION, race_prepared
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
-from core.samples import SAMPLE_DIR
 
 
 class CliError(SynthBalanceError):
@@ -215,22 +214,38 @@ def _config_from_args(args, table) -> RunConfig:
 
 
 def _replayed(args):
-    """(table, config) from --config: the data is --data, else the config's file name beside the config or in
-    sample_data/; its SHA-256 must match the config's."""
+    """(table, config) from --config: the data is --data, else the config's `data` as a path relative to the
+    config's folder (no absolute path, no `..`); its SHA-256 must be in the config and match the file."""
     config_path = Path(args.config)
     if not config_path.is_file():
         raise CliError(f"No config file at '{config_path}'.")
     config = read_config(config_path.read_text())
-    candidates = [Path(args.data)] if args.data else [config_path.parent / config.data, SAMPLE_DIR / config.data]
-    data_path = next((p for p in candidates if p.is_file()), None)
-    if data_path is None:
-        raise CliError(f"The config's data file '{config.data}' was not found; pass it with --data.")
+    if args.data:
+        data_path = Path(args.data)
+    else:
+        data_path = config_path.parent / _relative_data_path(config.data)
+        if not data_path.is_file():
+            raise CliError(f"The config's data file '{config.data}' was not found beside the config; "
+                           "pass it with --data.")
+    if not config.data_sha256:
+        raise CliError("The config has no data_sha256, so the data cannot be checked; add the file's SHA-256 "
+                       "(a config saved by the app or by `run` has it).")
     table = read_path(data_path)
     if getattr(args, "refreshed", False) and args.data:  # same settings on refreshed data; the config records it
         return table, replace(config, data=data_path.name, data_sha256=table.sha256)
-    if config.data_sha256 and table.sha256 != config.data_sha256:
+    if table.sha256 != config.data_sha256:
         raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
     return table, config
+
+
+def _relative_data_path(name: str) -> PurePosixPath:
+    """The config's data file as a path inside the config's folder; absolute paths and `..` are refused."""
+    text = str(name).replace("\\", "/")
+    relative = PurePosixPath(text)
+    if not text or relative.is_absolute() or PureWindowsPath(str(name)).drive or ".." in relative.parts:
+        raise CliError(f"The config's data path '{name}' must be a file name relative to the config's folder "
+                       "(no absolute path, no '..'); or pass the file with --data.")
+    return relative
 
 
 def _run(args) -> int:
@@ -266,7 +281,8 @@ def _compare(args) -> int:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHOD_NAMES]
     if not methods or unknown:
-        raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHOD_NAMES)}.")
+        raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; "
+                       f"choose from {', '.join(METHOD_NAMES)}.")
     params = {"epochs": args.epochs} if args.epochs is not None else {}
     config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                               column_types=types, test_size=args.test_size, seed=args.seed,
@@ -275,7 +291,7 @@ def _compare(args) -> int:
                               n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    board.rows.to_csv(out / "leaderboard.csv", index=False)
+    (out / "leaderboard.csv").write_text(to_csv_text(board.rows))
     (out / "leaderboard.json").write_text(json.dumps(clean({
         "best": board.best, "best_chosen_on": "training folds (strategy race); test figures are descriptive",
         "race": board.race.to_dict() if board.race else None,
@@ -311,7 +327,7 @@ def _drift(args) -> int:
             raise CliError(f"No config file at '{config_path}'.")
         config = read_config(config_path.read_text())
         candidates = ([Path(args.reference)] if args.reference
-                      else [config_path.parent / config.data, SAMPLE_DIR / config.data])
+                      else [config_path.parent / _relative_data_path(config.data)])
         reference_path = next((p for p in candidates if p.is_file()), None)
         if reference_path is None:
             raise CliError(f"The config's data file '{config.data}' was not found; pass it with --reference.")
@@ -320,7 +336,7 @@ def _drift(args) -> int:
     else:
         reference_path = Path(args.reference)
     table = read_path(reference_path)
-    if config is not None and config.data_sha256 and table.sha256 != config.data_sha256:
+    if config is not None and table.sha256 != config.data_sha256:
         raise CliError(f"'{reference_path}' is not the file the config was made from (SHA-256 differs).")
     target = args.target or config.target
     reference = validate_dataset(table, target, config.column_types if config else None)

@@ -232,8 +232,9 @@ def clean_training(train: pd.DataFrame, target: str, features: list[str], kinds:
     frame, steps = train, []
     key = features + [target]
     exact = int(frame.duplicated(subset=key).sum()) if features else 0
-    conflicting_mask = (frame.groupby(features, dropna=False, sort=False)[target].transform("nunique") > 1
-                        if features else pd.Series(False, index=frame.index))
+    # observed=True: over `category` columns pandas would otherwise group the product of all declared levels
+    conflicting_mask = (frame.groupby(features, dropna=False, sort=False, observed=True)[target]
+                        .transform("nunique") > 1 if features else pd.Series(False, index=frame.index))
     conflicting = int(conflicting_mask.sum())
     number_imputer = level_imputer = None
     if plan.missing == "drop_rows":

@@ -4,6 +4,11 @@ Rules are parsed into a small expression tree from Python's `ast` (parsing execu
 evaluated over columns with numpy; only column names, numbers, strings, comparisons, + - * /, and/or/not
 are allowed: no calls, no attribute access, no other names. Column names that are not identifiers are
 written in backticks: `credit amount` > 0.
+
+Cost is bounded by construction: a rule is at most MAX_RULE_LENGTH characters, a text literal at most
+MAX_LITERAL_LENGTH, a number finite, and the tree at most MAX_RULE_NODES nodes, each one vectorised numpy
+operation over the rows; arithmetic (+ - * / and unary minus) takes numbers only, so no operation can build
+a string longer than one literal (`sex == 'ab' * 500000000` is refused before anything is evaluated).
 """
 from __future__ import annotations
 
@@ -18,6 +23,8 @@ import pandas as pd
 from core.errors import ConfigError
 
 MAX_RULE_LENGTH = 500
+MAX_LITERAL_LENGTH = 100  # characters of one quoted text value
+MAX_RULE_NODES = 64  # names, values and operators in one rule: its evaluation cost in passes over the rows
 _COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
             ast.Eq: operator.eq, ast.NotEq: operator.ne}
 _ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
@@ -75,8 +82,12 @@ def parse_rule(text: str, columns: list[str]) -> RowRule:
     source = _BACKTICK.sub(alias, text)
     try:
         tree = ast.parse(source, mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # ValueError: null bytes; deep nesting
         raise ConfigError(f"The rule '{text}' is not a valid comparison. Example: `duration_months <= 72`.") from None
+    n_nodes = sum(1 for _ in ast.walk(tree))
+    if n_nodes > MAX_RULE_NODES:
+        raise ConfigError(f"The rule '{text}' has {n_nodes} parts, over the {MAX_RULE_NODES} allowed; "
+                          "split it into simpler rules.")
     used: set[str] = set()
     _check_node(tree, text, set(columns), aliases, used)
     if not isinstance(tree, (ast.Compare, ast.BoolOp)) and not (
@@ -96,6 +107,10 @@ def _check_node(node: ast.AST, text: str, columns: set[str], aliases: dict[str, 
     if isinstance(node, ast.Constant):
         if not isinstance(node.value, (int, float, str)) or isinstance(node.value, bool):
             raise ConfigError(f"The rule '{text}' uses a value that is not a number or text.")
+        if isinstance(node.value, str) and len(node.value) > MAX_LITERAL_LENGTH:
+            raise ConfigError(f"The rule '{text[:60]}...' quotes a text longer than {MAX_LITERAL_LENGTH} characters.")
+        if not isinstance(node.value, str) and not _finite(node.value):
+            raise ConfigError(f"The rule '{text[:60]}' uses a number too large to compare.")
         return
     if isinstance(node, ast.Compare):
         if not all(type(op) in _COMPARE for op in node.ops):
@@ -105,13 +120,34 @@ def _check_node(node: ast.AST, text: str, columns: set[str], aliases: dict[str, 
         children = node.values
     elif isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
         children = [node.left, node.right]
+        _numbers_only(children, text)
     elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.Not, ast.USub)):
         children = [node.operand]
+        if isinstance(node.op, ast.USub):
+            _numbers_only(children, text)
     else:
         raise ConfigError(f"The rule '{text}' uses '{type(node).__name__}', which rules do not allow: only column "
                           "names, numbers, comparisons, + - * / and `and`/`or`/`not`.")
     for child in children:
         _check_node(child, text, columns, aliases, used)
+
+
+def _finite(value: int | float) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except OverflowError:
+        return False
+
+
+def _numbers_only(operands: list[ast.AST], text: str) -> None:
+    """Arithmetic takes numbers (number literals, columns, other arithmetic), never text or comparisons."""
+    for operand in operands:
+        if isinstance(operand, ast.Constant) and isinstance(operand.value, str):
+            raise ConfigError(f"The rule '{text[:60]}' does arithmetic with text; + - * / take numbers only.")
+        if isinstance(operand, (ast.Compare, ast.BoolOp)) or (
+                isinstance(operand, ast.UnaryOp) and isinstance(operand.op, ast.Not)):
+            raise ConfigError(f"The rule '{text[:60]}' does arithmetic with a comparison; + - * / take numbers "
+                              "only.")
 
 
 def _rename(node: ast.AST, aliases: dict[str, str]) -> ast.AST:
@@ -121,16 +157,30 @@ def _rename(node: ast.AST, aliases: dict[str, str]) -> ast.AST:
     return node
 
 
+def _number_operand(node: ast.AST, frame: pd.DataFrame):
+    """An arithmetic operand as float numbers; a text column is refused (it would repeat or join strings)."""
+    if isinstance(node, ast.Name):
+        values = frame[node.id]
+        if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
+            raise ConfigError(f"Column '{node.id}' holds text or dates; + - * / take numbers only.")
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    if isinstance(node, ast.Constant):
+        return np.float64(node.value)
+    return _evaluate(node, frame)
+
+
 def _evaluate(node: ast.AST, frame: pd.DataFrame):
     if isinstance(node, ast.Name):
         return frame[node.id].to_numpy()
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.UnaryOp):
-        value = _evaluate(node.operand, frame)
-        return np.logical_not(value) if isinstance(node.op, ast.Not) else -value
+        if isinstance(node.op, ast.Not):
+            return np.logical_not(_evaluate(node.operand, frame))
+        return -_number_operand(node.operand, frame)
     if isinstance(node, ast.BinOp):
-        return _ARITHMETIC[type(node.op)](_evaluate(node.left, frame), _evaluate(node.right, frame))
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _ARITHMETIC[type(node.op)](_number_operand(node.left, frame), _number_operand(node.right, frame))
     if isinstance(node, ast.BoolOp):
         values = [np.asarray(_evaluate(v, frame), dtype=bool) for v in node.values]
         combine = np.logical_and if isinstance(node.op, ast.And) else np.logical_or

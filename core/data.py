@@ -4,6 +4,7 @@ Every problem with the file becomes a DataError whose message tells the analyst 
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import hashlib
 import io
@@ -17,6 +18,8 @@ import pandas as pd
 from core.errors import DataError
 
 MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
+MAX_ROWS = 2_000_000  # CSV and Parquet alike; Parquet is checked from its metadata before loading
+SNIFF_BYTES = 64 * 1024  # the head decoded to sniff the delimiter and decimal mark
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_MARKERS = ["", "?", "NA"]
 
@@ -28,7 +31,8 @@ NUMBER_KINDS = (NUMERIC, INTEGER, DATETIME)  # handled as numbers by generators
 LEVEL_KINDS = (CATEGORICAL, BOOLEAN)  # handled as a fixed set of observed values
 
 _BOOLEAN_WORDS = {"0", "1", "true", "false", "t", "f", "y", "n", "yes", "no"}
-_DATE_PATTERN = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?\s*$")
+_DATE_PATTERN = re.compile(
+    r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})([ T]\d{1,2}:\d{2}(:\d{2})?)?\s*$")
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
@@ -83,28 +87,44 @@ def check_size(n_bytes: int, limit_mb: float = MAX_UPLOAD_MB) -> None:
                         "Upload a stratified sample of it, or a Parquet file, which is smaller.")
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-16 by its byte-order mark, else UTF-8, else Latin-1. Returns (text, encoding)."""
+def detect_encoding(raw: bytes) -> tuple[str, str]:
+    """The encoding of CSV bytes and the decoded head used for sniffing: (encoding, head text).
+
+    UTF-16 by its byte-order mark, else UTF-8 (checked over the whole file in 1 MB steps, without keeping a
+    decoded copy), else Latin-1. Only the first SNIFF_BYTES are decoded and kept.
+    """
+    head_bytes = raw[:SNIFF_BYTES]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return raw.decode("utf-16"), "utf-16"
-    if b"\x00" in raw[:65536]:
+        return "utf-16", head_bytes[:len(head_bytes) // 2 * 2].decode("utf-16", errors="ignore")
+    if b"\x00" in head_bytes:
         raise DataError("The file holds binary bytes and is not a text CSV. "
                         "Export the table as CSV (UTF-8) or Parquet and upload that.")
+    decoder = codecs.getincrementaldecoder("utf-8")()
     try:
-        return raw.decode("utf-8-sig"), "utf-8"
+        for start in range(0, len(raw), 1 << 20):
+            decoder.decode(raw[start:start + (1 << 20)])
+        decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        pass
-    text = raw.decode("latin-1")
-    control = sum(1 for ch in text[:65536] if ord(ch) < 32 and ch not in "\r\n\t")
-    if control > 0.01 * min(len(text), 65536):
-        raise DataError("The file's bytes could not be decoded as text (tried UTF-8 and Latin-1). "
-                        "Save it as CSV with UTF-8 encoding and upload it again.")
-    return text, "latin-1"
+        head = head_bytes.decode("latin-1")
+        control = sum(1 for ch in head if ord(ch) < 32 and ch not in "\r\n\t")
+        if control > 0.01 * len(head):
+            raise DataError("The file's bytes could not be decoded as text (tried UTF-8 and Latin-1). "
+                            "Save it as CSV with UTF-8 encoding and upload it again.") from None
+        return "latin-1", head
+    return "utf-8-sig", head_bytes.decode("utf-8-sig", errors="ignore")
 
 
-def sniff_delimiter(text: str) -> str:
+def _head_lines(head: str, complete: bool, n: int = 51) -> list[str]:
+    """The first n non-blank lines of the head; a line cut off by the head's end is left out."""
+    lines = head.splitlines()
+    if not complete and len(lines) > 1:
+        lines = lines[:-1]
+    return [ln for ln in lines[:n] if ln.strip()]
+
+
+def sniff_delimiter(head: str) -> str:
     """Pick the delimiter among , ; tab | that splits the first lines into the most, equally many, fields."""
-    lines = [ln for ln in text.splitlines()[:50] if ln.strip()]
+    lines = _head_lines(head, complete=True, n=50)
     best, best_fields = ",", 1
     for delim in DELIMITERS:
         widths = [len(row) for row in csv.reader(lines, delimiter=delim)]
@@ -117,25 +137,37 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _header_fields(text: str, delimiter: str) -> list[str]:
-    first = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
+def _header_fields(head: str, delimiter: str) -> list[str]:
+    first = next(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter), [])
     return [name.strip() for name in first]
 
 
-def _uses_decimal_comma(text: str, delimiter: str) -> bool:
+def _uses_decimal_comma(lines: list[str], delimiter: str) -> bool:
     if delimiter == ",":
         return False
-    rows = list(csv.reader(text.splitlines()[1:51], delimiter=delimiter))
+    rows = list(csv.reader(lines[1:51], delimiter=delimiter))
     cells = [cell.strip() for row in rows for cell in row]
     return sum(bool(_DECIMAL_COMMA.match(c)) for c in cells) >= max(1, len(rows) // 2)
 
 
-def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
-    """Parse CSV text with a sniffed delimiter; '', '?' and 'NA' are missing. Returns (frame, notes)."""
-    if not text.strip():
+def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
+    """Parse CSV bytes once, with delimiter and decimal mark sniffed from the head only.
+
+    '', '?' and 'NA' are missing. Returns (frame, notes). Peak memory is pandas' own parse of the bytes:
+    the file is never decoded into one Python string.
+    """
+    encoding, head = detect_encoding(raw)
+    if not head.strip() and not raw.strip():
         raise DataError("The file is empty. Upload a CSV with a header row and at least a few data rows.")
-    delimiter = sniff_delimiter(text)
-    header = _header_fields(text, delimiter)
+    complete = len(raw) <= SNIFF_BYTES
+    lines = _head_lines(head, complete)
+    try:
+        delimiter = sniff_delimiter("\n".join(lines))
+        header = _header_fields(head, delimiter)
+        decimal = "," if _uses_decimal_comma(lines, delimiter) else "."
+    except csv.Error as exc:
+        raise DataError(f"The CSV could not be parsed ({exc}). Check the quoting of the first rows, or save the "
+                        "table again as CSV.") from None
     if len(header) < 2:
         raise DataError(f"Only one column was found ('{header[0] if header else ''}'). The table needs feature "
                         "columns and a target column, separated by comma, semicolon, tab or |.")
@@ -143,42 +175,91 @@ def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
     if duplicated:
         raise DataError(f"Column names appear more than once: {', '.join(map(repr, duplicated))}. "
                         "Rename them so every column has its own name.")
-    notes = []
-    decimal = "."
-    if _uses_decimal_comma(text, delimiter):
-        decimal = ","
+    notes = [] if encoding == "utf-8-sig" else [f"The file was decoded as {encoding}."]
+    if decimal == ",":
         notes.append("Numbers with decimal commas (1,5) were read as decimals (1.5).")
     if delimiter != ",":
         notes.append(f"Columns are separated by {'tab' if delimiter == chr(9) else repr(delimiter)}.")
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS,
-                            keep_default_na=True, skipinitialspace=True, low_memory=False)
+        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS,
+                            keep_default_na=True, skipinitialspace=True, low_memory=False, encoding=encoding)
     except pd.errors.ParserError as exc:
         raise DataError(f"The CSV could not be parsed: {str(exc).strip().splitlines()[-1]}. "
                         "Check that every row has as many fields as the header.") from None
+    except (UnicodeDecodeError, pd.errors.EmptyDataError):
+        raise DataError("The CSV could not be parsed as text. Save it as CSV with UTF-8 encoding and upload it "
+                        "again.") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, notes
 
 
-def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB) -> LoadedTable:
+def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
+    """Parse CSV text (already decoded); see read_csv_bytes."""
+    return read_csv_bytes(text.encode("utf-8"))
+
+
+def check_rows(n_rows: int, limit: int = MAX_ROWS) -> None:
+    """Refuse tables over the row limit (the same for CSV and Parquet)."""
+    if n_rows > limit:
+        raise DataError(f"The table has {n_rows:,} rows, over the {limit:,}-row limit. "
+                        "Upload a stratified sample of it.")
+
+
+def _parquet_frame(raw: bytes, limit_mb: float, row_limit: int) -> pd.DataFrame:
+    """Read Parquet bytes after checking the row count and uncompressed size in the file's metadata."""
+    import pyarrow.parquet as pq
+    try:
+        parquet = pq.ParquetFile(io.BytesIO(raw))
+        meta = parquet.metadata
+        uncompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
+                        "Export it again or upload a CSV.") from None
+    check_rows(meta.num_rows, row_limit)
+    if uncompressed > limit_mb * 1024 * 1024:
+        raise DataError(f"The Parquet file holds {uncompressed / 1024 / 1024:,.0f} MB of data once uncompressed, "
+                        f"over the {limit_mb:,.0f} MB limit. Upload a stratified sample of it.")
+    try:
+        frame = parquet.read().to_pandas()
+    except Exception as exc:
+        raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
+                        "Export it again or upload a CSV.") from None
+    frame.columns = [str(c) for c in frame.columns]
+    if frame.columns.duplicated().any():
+        raise DataError("Column names appear more than once. Rename them so every column has its own name.")
+    return plain_dtypes(frame)
+
+
+def plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical and pandas-string columns as plain values (object text or numbers).
+
+    A `category` column carries every declared level, used or not; grouping over several of them builds the
+    product of all levels (a 14 KB Parquet file asked for 27 GiB). Plain values make every later groupby,
+    pivot and value count depend on the rows only.
+    """
+    converted = {}
+    for col in frame.columns:
+        values = frame[col]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            levels = values.cat.categories.dtype
+            if pd.api.types.is_numeric_dtype(levels) and not pd.api.types.is_bool_dtype(levels):
+                converted[col] = values.astype("float64" if values.isna().any() else levels)
+            else:
+                converted[col] = values.astype(object).where(values.notna(), np.nan)
+        elif isinstance(values.dtype, pd.StringDtype):
+            converted[col] = values.astype(object).where(values.notna(), np.nan)
+    return frame.assign(**converted) if converted else frame
+
+
+def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB, row_limit: int = MAX_ROWS) -> LoadedTable:
     """Read CSV or Parquet bytes into a typed table; raises DataError with a fix for every bad input."""
     check_size(len(raw), limit_mb)
     notes: list[str] = []
     if raw[:4] == b"PAR1":
-        try:
-            frame = pd.read_parquet(io.BytesIO(raw))
-        except Exception as exc:  # pyarrow raises several types for corrupt files
-            raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
-                            "Export it again or upload a CSV.") from None
-        frame.columns = [str(c) for c in frame.columns]
-        if frame.columns.duplicated().any():
-            raise DataError("Column names appear more than once. Rename them so every column has its own name.")
+        frame = _parquet_frame(raw, limit_mb, row_limit)
     else:
-        text, encoding = decode_text(raw)
-        if encoding != "utf-8":
-            notes.append(f"The file was decoded as {encoding}.")
-        frame, csv_notes = read_csv_text(text)
-        notes += csv_notes
+        frame, notes = read_csv_bytes(raw)
+        check_rows(len(frame), row_limit)
     if frame.shape[1] < 2:
         raise DataError("Only one column was found. The table needs feature columns and a target column.")
     if len(frame) == 0:
@@ -400,7 +481,7 @@ def stratified_sample(table: LoadedTable, target: str, rows: int = LARGE_TABLE_R
     share = min(1.0, rows / len(frame))
     labels = frame[target].astype(str).where(frame[target].notna(), "<missing>")
     picked = []
-    for label, index in frame.groupby(labels, sort=True).groups.items():
+    for label, index in frame.groupby(labels, sort=True, observed=True).groups.items():
         n = min(len(index), max(2, int(round(len(index) * share))))
         picked.append(pd.Series(index).sample(n=n, random_state=seed).to_numpy())
     chosen = np.sort(np.concatenate(picked))

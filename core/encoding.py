@@ -8,7 +8,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -86,6 +86,27 @@ def distance_space(columns: list[str], kinds: dict[str, str]) -> Pipeline:
             OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=MAX_ONE_HOT_LEVELS,
                           sparse_output=False)), levels))
     return Pipeline([("columns", ColumnTransformer(parts, sparse_threshold=0.0))])
+
+
+def encoded_in_chunks(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str],
+                      chunk_rows: int = 50_000) -> np.ndarray:
+    """The same matrix as distance_space(columns, kinds).fit_transform(model_frame(frame, ...)), n_rows x n_encoded.
+
+    Each part (numbers, levels) is fitted on every row, then rows are transformed chunk by chunk into one
+    preallocated matrix: ColumnTransformer.fit transforms every row and stacks the parts, so the full matrix
+    would exist about twice at once (descriptive use on one table, e.g. the typology; no test rows involved).
+    """
+    rows = model_frame(frame, columns, kinds)
+    parts = [(clone(pipeline).fit(rows[cols]), cols)
+             for _, pipeline, cols in distance_space(columns, kinds).named_steps["columns"].transformers]
+    widths = [np.asarray(pipeline.transform(rows[cols].iloc[:1])).shape[1] for pipeline, cols in parts]
+    encoded = np.empty((len(rows), sum(widths)), dtype=float)
+    for start in range(0, len(rows), chunk_rows):
+        chunk, offset = rows.iloc[start:start + chunk_rows], 0
+        for (pipeline, cols), width in zip(parts, widths):
+            encoded[start:start + len(chunk), offset:offset + width] = pipeline.transform(chunk[cols])
+            offset += width
+    return encoded
 
 
 def fit_distance_space(train: pd.DataFrame, columns: list[str], kinds: dict[str, str]) -> Pipeline:

@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn import config_context
 from sklearn.neighbors import NearestNeighbors
 
 from core.data import COLUMN_KINDS, Dataset
-from core.encoding import distance_space, model_frame
+from core.encoding import encoded_in_chunks
 
 TYPOLOGY = ("safe", "borderline", "rare", "outlier")
 TYPOLOGY_NEIGHBOURS = 5
@@ -63,6 +64,9 @@ class ImbalanceProfile:
         }
 
 
+TYPOLOGY_WORKING_MB = 64  # memory for one chunk of brute-force distances; same neighbours, smaller peak
+
+
 def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str],
                       minority_classes: list[str], k: int = TYPOLOGY_NEIGHBOURS) -> pd.DataFrame:
     """Napierala & Stefanowski typology: each minority row by how many of its k=5 nearest neighbours share its class.
@@ -73,14 +77,14 @@ def minority_typology(frame: pd.DataFrame, target: str, features: list[str], kin
     empty = pd.DataFrame([{"class": c, **{t: 0 for t in TYPOLOGY}} for c in minority_classes])
     if len(frame) <= k or not features:
         return empty
-    space = distance_space(features, kinds)
-    points = np.asarray(space.fit_transform(model_frame(frame, features, kinds)), dtype=float)
+    points = encoded_in_chunks(frame, features, kinds)  # = distance_space(...).fit_transform, at half the peak
     labels = frame[target].to_numpy()
     neighbours = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(points)  # trees lose in 30-D
     rows = []
     for label in minority_classes:
         positions = np.flatnonzero(labels == label)
-        _, index = neighbours.kneighbors(points[positions])
+        with config_context(working_memory=TYPOLOGY_WORKING_MB):  # distance chunks: 1 GiB by default
+            _, index = neighbours.kneighbors(points[positions])
         # Drop each row itself (exact duplicates may come before it); where it is absent, drop the farthest.
         keep = index != positions[:, None]
         keep[keep.all(axis=1), -1] = False
@@ -102,8 +106,10 @@ def _summary(p_counts: dict[str, int], minority: str, ratio: float, typology: pd
         return first + f" {missing_share:.1%} of feature cells are missing."
     counts = row.iloc[0]
     hard = int(counts["borderline"] + counts["rare"] + counts["outlier"])
+    shape = ("it is hard to learn and interpolation needs care" if hard / n_min > 0.5
+             else "most of it forms safe regions")
     second = (f"{hard / n_min:.0%} of its rows sit among other classes (borderline, rare or outlier), "
-              f"so {'it is hard to learn and interpolation needs care' if hard / n_min > 0.5 else 'most of it forms safe regions'}; "
+              f"so {shape}; "
               f"{missing_share:.1%} of feature cells are missing.")
     return f"{first} {second}"
 

@@ -1,12 +1,13 @@
 """The model card: the run documented section by section from its real figures, as Markdown and as one
-self-contained HTML file. Every user-provided string (file name, column names, labels) is escaped in HTML,
-and table cells are escaped in Markdown."""
+self-contained HTML file. Every user-provided string (file name, column names, labels, category values) is
+escaped: in HTML by html.escape, in Markdown by core.text.escape_markdown, so none becomes a link or an image."""
 from __future__ import annotations
 
 import html
 import io
 import os
 import platform
+import re
 import zipfile
 from dataclasses import dataclass, replace
 
@@ -22,6 +23,7 @@ from core.export import augmented_training, to_csv_text
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
+from core.text import escape_markdown
 from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
@@ -64,8 +66,21 @@ class Block:
 
 @dataclass(frozen=True)
 class ModelCard:
+    """The card's text and tables; user_text: the user-derived strings in it (file name, target, column names,
+    class labels, category values) that hold a Markdown-active character, escaped wherever they appear."""
     title: str
     sections: tuple[tuple[str, tuple[Block, ...]], ...]
+    user_text: tuple[str, ...] = ()
+
+
+def user_strings(dataset, frames: list[pd.DataFrame]) -> tuple[str, ...]:
+    """Names, labels and category values from the user's data that Markdown would read as syntax."""
+    found = {dataset.name, dataset.target, *map(str, dataset.frame.columns)}
+    for frame in frames:
+        for col in frame.columns:
+            if dataset.column_types.get(col) in ("categorical", "boolean") or col == dataset.target:
+                found.update(frame[col].dropna().astype(str).unique())
+    return tuple(sorted((s for s in found if s and escape_markdown(s) != s), key=len, reverse=True))
 
 
 def hardware() -> str:
@@ -176,7 +191,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             {"figure": "imbalance ratio", "value": f"{profile.imbalance_ratio} : 1"},
             {"figure": "minority rows (share)", "value": f"{profile.minority_count:,} "
                                                        f"({profile.class_shares[profile.minority_class]:.1%})"},
-            {"figure": "classes", "value": f"{len(profile.class_counts)} ({'multi-class' if profile.is_multiclass else 'binary'})"},
+            {"figure": "classes",
+             "value": f"{len(profile.class_counts)} ({'multi-class' if profile.is_multiclass else 'binary'})"},
             {"figure": "features", "value": f"{profile.n_features} ({kinds})"},
             {"figure": "high-dimensional", "value": "yes" if profile.high_dimensional else "no"},
             {"figure": "missing feature cells", "value": f"{profile.missing_share:.1%}"}])),
@@ -225,7 +241,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                 {"item": "execution time", "value": f"{synthetic.seconds:.2f} s (repeat 1)"},
                 {"item": "seed", "value": str(synthetic.seed)},
                 {"item": "rule", "value": f"{config.amount.rule} {config.amount.value:g}"},
-                {"item": "training rows before", "value": ", ".join(f"{k}: {v:,}" for k, v in prepared.train_class_counts.items())},
+                {"item": "training rows before",
+                 "value": ", ".join(f"{k}: {v:,}" for k, v in prepared.train_class_counts.items())},
                 {"item": "training rows after", "value": ", ".join(f"{k}: {v:,}" for k, v in after.items())},
                 {"item": "constraint rejections", "value": f"{synthetic.rejected_by_constraints:,}"},
                 {"item": "density filter drops", "value": f"{synthetic.dropped_by_density:,}"}])),
@@ -286,7 +303,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                  (DEPLOYMENT, deployment(result, drift))]
     sections.sort(key=lambda section: SECTIONS.index(section[0]) if section[0] in SECTIONS else len(SECTIONS))
     return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
-                     sections=tuple(sections))
+                     sections=tuple(sections),
+                     user_text=user_strings(dataset, [prepared.train, synthetic.rows]))
 
 
 def card_notes(notes: dict) -> dict[str, str]:
@@ -433,35 +451,51 @@ def limitations(result: ExperimentResult) -> list[str]:
 
 
 def _escape_markdown(text: str) -> str:
-    """Analyst text made inert in Markdown: the characters that start emphasis, code, links, headings, tables or
-    HTML are backslash-escaped (and '<' written as an entity), line breaks become spaces. Placeholder until the
-    shared Markdown-escaping function lands; swap this body for it."""
-    out = " ".join(str(text).split())
-    for character in "\\`*_[]{}()#|!~":
-        out = out.replace(character, "\\" + character)
-    return out.replace("<", "&lt;").replace(">", "&gt;")
+    """Analyst text made inert in Markdown on one line (core.text.escape_markdown after folding line breaks)."""
+    return escape_markdown(" ".join(str(text).split()))
 
 
-def _markdown_cell(value) -> str:
+def _structural(text: str) -> str:
+    """The app's own text in a Markdown table cell or paragraph: only what breaks the layout is escaped."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ").replace("<", "&lt;")
+
+
+def _markdown_cell(value, user: re.Pattern | None = None) -> str:
+    """A value as Markdown: user strings fully escaped (escape_markdown), the rest escaped structurally."""
     text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+    if user is None:
+        return _structural(text)
+    parts, last = [], 0
+    for match in user.finditer(text):
+        parts += [_structural(text[last:match.start()]), escape_markdown(match.group(0))]
+        last = match.end()
+    return "".join(parts) + _structural(text[last:])
 
 
 def to_markdown(card: ModelCard) -> str:
     """The card as Markdown (figures are listed by name; the HTML version draws them)."""
-    lines = [f"# {_markdown_cell(card.title)}", ""]
+    user = re.compile("|".join(map(re.escape, card.user_text))) if card.user_text else None
+
+    def cell(value) -> str:
+        return _markdown_cell(value, user)
+
+    def bullet(item) -> str:
+        mark = str(item)[:4] if str(item)[:4] in ("[x] ", "[ ] ") else ""  # the checklist's own boxes
+        return f"- {mark}{cell(str(item)[len(mark):])}"
+    lines = [f"# {cell(card.title)}", ""]
     for title, blocks in card.sections:
         lines += [f"## {title}", ""]
         for block in blocks:
             if block.kind == "text":
-                lines += [_markdown_cell(block.content), ""]
+                lines += [cell(block.content), ""]
             elif block.kind == "bullets":
-                lines += [f"- {_markdown_cell(item)}" for item in block.content] + [""]
+                lines += [bullet(item) for item in block.content] + [""]
             elif block.kind == "table":
                 frame: pd.DataFrame = block.content
-                lines.append("| " + " | ".join(_markdown_cell(c) for c in frame.columns) + " |")
+                lines.append("| " + " | ".join(cell(c) for c in frame.columns) + " |")
                 lines.append("|" + "---|" * len(frame.columns))
-                lines += ["| " + " | ".join(_markdown_cell(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+                lines += ["| " + " | ".join(cell(v) for v in row) + " |"
+                          for row in frame.itertuples(index=False)]
                 lines.append("")
             elif block.kind == "fields":
                 lines += [f"- **{label}:** {_escape_markdown(value) if value else '*' + NOT_PROVIDED + '*'}"

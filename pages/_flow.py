@@ -8,6 +8,7 @@ import streamlit as st
 from core.data import Dataset
 from core.errors import SynthBalanceError
 from core.samples import DEFAULT_SAMPLE, SAMPLES
+from core.text import escape_markdown
 from pages import _cached, _palette, _state
 
 if TYPE_CHECKING:  # loaded by the pages that use them, keeping the first screen light
@@ -44,17 +45,19 @@ def current_dataset(show_error: bool = True) -> Dataset | None:
     dataset, problem = dataset_check()
     if problem and show_error:
         table = _state.table()
-        st.error(f"**{table.name}** is loaded but cannot be used yet: {problem}")
+        st.error(f"**{escape_markdown(table.name)}** is loaded but cannot be used yet: {escape_markdown(problem)}")
         st.page_link("pages/data.py", label="Fix it on the Data page", icon=":material/build:")
     return dataset
 
 
 def working_on(dataset: Dataset) -> None:
     """One line naming the table and target a page works on, and an upload that was not loaded."""
-    st.caption(f"Table in use: **{dataset.name}**, target **{dataset.target}**, {len(dataset.frame):,} rows.")
+    st.caption(f"Table in use: **{escape_markdown(dataset.name)}**, target **{escape_markdown(dataset.target)}**, "
+               f"{len(dataset.frame):,} rows.")
     failed = _state.failed_upload()
     if failed:
-        st.warning(f"The upload **{failed['name']}** was not loaded; this page works on **{dataset.name}**.")
+        st.warning(f"The upload **{escape_markdown(failed['name'])}** was not loaded; this page works on "
+                   f"**{escape_markdown(dataset.name)}**.")
 
 
 def current_profile(dataset: Dataset) -> ImbalanceProfile:
@@ -82,7 +85,7 @@ def current_prepared(show_error: bool = True, name_table: bool = True) -> Prepar
         return prepared
     except SynthBalanceError as exc:
         if show_error:
-            st.error(f"{exc} (Change the split or cleaning settings on the Imbalance analysis page.)")
+            st.error(f"{escape_markdown(exc)} (Change the split or cleaning settings on the Imbalance analysis page.)")
             st.page_link("pages/analysis.py", label="Fix it on the Imbalance analysis page", icon=":material/build:")
             return None
 
@@ -103,6 +106,12 @@ def current_synthetic(prepared: Prepared):
     result = _state.synthetic()
     if result is None or not _state.synthetic_matches(prepared):
         need(None, "Generate synthetic rows first.", "pages/generation.py", "Go to Generation")
+    if len(result.rows) == 0:  # e.g. every row was dropped as a copy: a state with a message, not an error
+        from core.validation.validate import NO_ROWS_LEFT
+        st.warning(NO_ROWS_LEFT)
+        st.page_link("pages/generation.py", label="Go to Generation to generate again",
+                     icon=":material/arrow_back:")
+        st.stop()
     return result
 
 
@@ -118,7 +127,7 @@ def current_validation(prepared: Prepared, synthetic) -> ValidationResult | None
                                             dataset.features, dataset.column_types, _state.seed(), _state.thresholds(),
                                             cleaning=prepared.cleaning)
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
             return None
         _state.set_validation(result)
         st.rerun()  # redraw with the sidebar's progress up to date; the result is kept in the session

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.cleaning import DUPLICATE_STRATEGIES, MISSING_STRATEGIES, OUTLIER_ACTIONS, OUTLIER_METHODS, CleaningPlan
 from core.imbalance import TYPOLOGY
+from core.text import escape_markdown
 from pages import _flow, _state
 
 LOG_SCALE_ABOVE = 20  # imbalance ratio above which the split chart's row axis is logarithmic
@@ -24,9 +25,9 @@ dataset = _flow.need(_flow.current_dataset(), "Load a table and choose a target 
 _flow.working_on(dataset)
 profile = _flow.current_profile(dataset)
 
-st.info(profile.summary)
+st.info(escape_markdown(profile.summary))
 cols = st.columns(4)
-cols[0].metric("Minority class", profile.minority_class)
+cols[0].metric("Minority class", escape_markdown(profile.minority_class))
 cols[1].metric("Minority rows", f"{profile.minority_count:,}",
                f"{profile.class_shares[profile.minority_class]:.1%} of rows", delta_color="off", delta_arrow="off")
 cols[2].metric("Imbalance ratio", f"{profile.imbalance_ratio:,.1f} : 1")
@@ -114,7 +115,7 @@ if cleaning.steps:
                                 "completeness after": st.column_config.NumberColumn(format="percent")})
     for step in cleaning.steps:
         if step.warning:
-            st.warning(step.warning)
+            st.warning(escape_markdown(step.warning))
 else:
     st.caption("No cleaning step is selected: the training part is used as loaded. Generators fill gaps for "
                "their own use only.")

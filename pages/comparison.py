@@ -13,6 +13,7 @@ from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOT
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
+from core.text import escape_markdown
 from pages import _flow, _state
 
 DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, Decision.WORSE: st.error,
@@ -87,9 +88,9 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
         result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
                                 n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
     except GenerationCancelled as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_experiment(result)
         st.rerun()  # redraw with the sidebar's progress up to date
@@ -98,7 +99,7 @@ result = _state.experiment()
 if result is None:
     st.stop()
 comparison, detail_view = result.comparison, result.detail
-DECISION_BOX[comparison.decision](comparison.verdict)
+DECISION_BOX[comparison.decision](escape_markdown(comparison.verdict))
 
 st.subheader("Metrics on the test rows")
 shown = [arm for arm in ARMS if arm in comparison.arms]
@@ -156,7 +157,7 @@ a.dataframe(detail_view.missed.head(200), width="stretch", key="missed")
 b.caption(f"{len(detail_view.new_false_positives):,} new false positives (the baseline did not flag them)")
 b.dataframe(detail_view.new_false_positives.head(200), width="stretch", key="new_false_positives")
 if detail_view.fairness is not None:
-    st.subheader(f"Fairness by {result.config.sensitive_attribute}")
+    st.subheader(f"Fairness by {escape_markdown(result.config.sensitive_attribute)}")
     st.dataframe(detail_view.fairness, hide_index=True, width="stretch", key="fairness")
     st.dataframe(pd.DataFrame(detail_view.fairness_gaps).T, width="stretch", key="fairness_gaps")
 _flow.next_link("pages/leaderboard.py", "Next: compare generators side by side")

@@ -19,6 +19,7 @@ from core.data import (
 )
 from core.errors import SynthBalanceError
 from core.samples import SAMPLES
+from core.text import escape_markdown
 from pages import _cached, _flow, _state
 
 st.title("Data")
@@ -55,20 +56,20 @@ else:
 
 failed = _state.failed_upload()
 if failed:
-    st.error(f"**{failed['name']}** was not loaded: {failed['message']}")
+    st.error(f"**{escape_markdown(failed['name'])}** was not loaded: {escape_markdown(failed['message'])}")
     if _state.table() is not None:
-        st.warning(f"Still in use: **{_state.table().name}** (the table loaded before). Every later page works on "
-                   "it until another file loads.")
+        st.warning(f"Still in use: **{escape_markdown(_state.table().name)}** (the table loaded before). Every "
+                   "later page works on it until another file loads.")
 
 table = _state.table()
 if table is None:
     st.stop()
 if is_large(table):
-    st.warning(f"{table.name} has {len(table.frame):,} rows. Profiling, generation and the comparison on all of them "
-               f"take minutes on this machine; a stratified sample of {LARGE_TABLE_ROWS:,} rows keeps every class's "
-               "share and answers in seconds.")
+    st.warning(f"{escape_markdown(table.name)} has {len(table.frame):,} rows. Profiling, generation and the "
+               f"comparison on all of them take minutes on this machine; a stratified sample of "
+               f"{LARGE_TABLE_ROWS:,} rows keeps every class's share and answers in seconds.")
     sample_target = _state.target() if _state.target() in table.frame.columns else default_target(table)
-    if st.button(f"Work on a stratified sample of {LARGE_TABLE_ROWS:,} rows (by '{sample_target}')",
+    if st.button(f"Work on a stratified sample of {LARGE_TABLE_ROWS:,} rows (by '{escape_markdown(sample_target)}')",
                  key="use_sample", type="primary"):
         _state.set_table(stratified_sample(table, sample_target, seed=_state.seed()),
                          f"{_state.origin()}:sample", sample_target)
@@ -76,7 +77,7 @@ if is_large(table):
 frame = table.frame
 st.markdown(f"**Table in use:** {table.name} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
 for note in table.notes:
-    st.info(note)
+    st.info(escape_markdown(note))
 
 columns = list(frame.columns)
 current_target = _state.target() if _state.target() in columns else default_target(table)
@@ -96,13 +97,14 @@ right.metric("Features used", f"{len(dataset.features):,}" if dataset else "-")
 last.metric("Classes", f"{frame[target].nunique():,}")
 if mixed:
     if len(mixed) == 1 and problem:
-        st.error(problem)  # core's sentence for one column: how many values are text, with an example
+        st.error(escape_markdown(problem))  # core's sentence for one column: how many values are text, an example
     else:
-        st.error(f"{len(mixed)} columns mix numbers and text: {', '.join(mixed)}. Fix those cells in the file, or "
-                 "treat the columns as categorical (each value becomes a level).")
+        st.error(f"{len(mixed)} columns mix numbers and text: {escape_markdown(', '.join(mixed))}. Fix those cells "
+                 "in the file, or treat the columns as categorical (each value becomes a level).")
     fix_columns = st.columns(min(4, len(mixed) + 1))
     for i, col in enumerate(mixed):
-        if fix_columns[i % len(fix_columns)].button(f"Treat '{col}' as categorical", key=f"fix_mixed_{col}"):
+        if fix_columns[i % len(fix_columns)].button(f"Treat '{escape_markdown(col)}' as categorical",
+                                                    key=f"fix_mixed_{col}"):
             _state.set_type_overrides({**_state.type_overrides(), col: "categorical"})
             st.rerun()
     if len(mixed) > 1 and fix_columns[len(mixed) % len(fix_columns)].button(
@@ -110,10 +112,11 @@ if mixed:
         _state.set_type_overrides({**_state.type_overrides(), **{c: "categorical" for c in mixed}})
         st.rerun()
 elif problem:
-    st.error(f"This table cannot be used with '{target}' as the target yet: {problem}")
+    st.error(f"This table cannot be used with '{escape_markdown(target)}' as the target yet: "
+             f"{escape_markdown(problem)}")
 if dataset is not None:
     for note in dataset.notes[len(table.notes):]:
-        st.info(note)
+        st.info(escape_markdown(note))
 
 st.subheader("Column types")
 st.caption("Identifiers (unique per row) and constants are left out of generation. Change any type here.")
@@ -137,7 +140,7 @@ if overrides != _state.type_overrides():
     st.rerun()
 excluded = [c for c in columns if effective[c] in EXCLUDED_KINDS and c != target]
 if excluded:
-    st.caption(f"Left out of generation: {', '.join(excluded)}.")
+    st.caption(f"Left out of generation: {escape_markdown(', '.join(excluded))}.")
 
 st.subheader("Preview")
 st.dataframe(frame.head(200), width="stretch", height=320)

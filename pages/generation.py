@@ -16,6 +16,7 @@ from core.generators.deep import estimate_seconds, format_seconds
 from core.generators.density import DensityFilter
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.title("Generation")
@@ -36,7 +37,7 @@ info = REGISTRY[method]
 st.caption(f"{info.summary} ({info.library})")
 verdict = next(r for r in advice.ranked if r.method == method)
 if not verdict.usable:
-    st.warning(f"{info.label} does not fit this table: {'; '.join(verdict.reasons)}.")
+    st.warning(f"{info.label} does not fit this table: {escape_markdown('; '.join(verdict.reasons))}.")
 
 st.subheader("How many rows")
 rule = st.radio("Rule", ["ratio", "count"], horizontal=True, key=_state.prime("amount_rule", "ratio"),
@@ -53,9 +54,9 @@ _state.keep(f"amount_{rule}", value)
 amount = Amount(rule, float(value))
 amount_ok = True
 try:
-    st.markdown("\n".join(f"- {line}" for line in amount.describe(train_counts)))
+    st.markdown("\n".join(f"- {escape_markdown(line)}" for line in amount.describe(train_counts)))
 except SynthBalanceError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     amount_ok = False
 
 st.subheader("Parameters")
@@ -114,7 +115,7 @@ try:
     if not constraints.is_empty:
         st.caption(f"{len(constraints.rules)} rule(s) and {len(constraints.bounds)} narrowed range(s) apply.")
 except SynthBalanceError as exc:
-    st.error(str(exc))
+    st.error(escape_markdown(exc))
     constraints_ok = False
 
 use_density = st.toggle("Density filter: drop synthetic rows that land among other classes",
@@ -157,9 +158,9 @@ if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok
         result = synthesize(prepared, method, amount, params, _state.seed(), constraints, density, progress=report,
                             on_losses=draw_losses)
     except GenerationCancelled as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_synthetic(result, {"method": method, "amount": {"rule": rule, "value": float(value)},
                                       "params": params, "seed": _state.seed(),
@@ -181,10 +182,11 @@ c[0].metric("Synthetic rows", f"{result.n_synthetic:,}")
 c[1].metric("Seconds", f"{result.seconds:.2f}")
 c[2].metric("Rejected by constraints", f"{result.rejected_by_constraints:,}")
 c[3].metric("Dropped by density filter", f"{result.dropped_by_density:,}")
-st.caption(f"Method run: {REGISTRY[result.method_used].label}; seed {result.seed}; parameters {result.params}. "
+st.caption(f"Method run: {REGISTRY[result.method_used].label}; seed {result.seed}; "
+           f"parameters {escape_markdown(result.params)}. "
            "Generated from the training part only; the test rows were never used.")
 for warning in result.warnings:
-    st.warning(warning)
+    st.warning(escape_markdown(warning))
 target = dataset.target
 before = pd.Series(train_counts, name="training rows")
 after = before.add(pd.Series(result.produced), fill_value=0).astype(int)

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.config import build_run_config
 from core.errors import SynthBalanceError
+from core.export import to_csv_text
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
@@ -129,6 +130,6 @@ if not ran.empty:
     scatter.update_xaxes(range=[low - pad / 2, high + 2 * pad])
     scatter.update_layout(height=520, margin={"t": 80, "r": 40})
     st.plotly_chart(scatter, width="stretch", key="board_scatter")
-st.download_button("Download the leaderboard (CSV)", board.rows.to_csv(index=False), "leaderboard.csv", "text/csv",
+st.download_button("Download the leaderboard (CSV)", to_csv_text(board.rows), "leaderboard.csv", "text/csv",
                    key="download_board")
 _flow.next_link("pages/report.py", "Next: the report")

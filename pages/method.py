@@ -8,6 +8,7 @@ import streamlit as st
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.generators.registry import METHOD_LABELS, REGISTRY
 from core.models import CLASSIFIERS
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.title("Method")
@@ -22,9 +23,9 @@ race_key = (_state.prepared_key(prepared), _state.remembered("race_classifier", 
             int(_state.remembered("race_folds", 5)), float(_state.remembered("race_budget", 120)))
 measured_before = _state.race(race_key)
 if measured_before is None:
-    st.info(f"Instant ranking: **{best.label}** ({best.family}) ranks first - {'; '.join(best.reasons)}. This is "
-            "read from the data's shape, not measured: **Measure on my data** below checks whether generating "
-            "helps your model at all.")
+    st.info(f"Instant ranking: **{best.label}** ({best.family}) ranks first - "
+            f"{escape_markdown('; '.join(best.reasons))}. This is read from the data's shape, not measured: "
+            "**Measure on my data** below checks whether generating helps your model at all.")
 else:
     from core.race import label_of
 
@@ -34,7 +35,7 @@ else:
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
                          "score": r.score, "why": "; ".join(r.reasons)} for i, r in enumerate(advice.ranked)])
 st.subheader("Ranking for this dataset")
-st.caption(f"From the profile: {train_minority:,} training rows of '{profile.minority_class}', "
+st.caption(f"From the profile: {train_minority:,} training rows of '{escape_markdown(profile.minority_class)}', "
            f"{profile.n_features} features ({', '.join(f'{n} {k}' for k, n in profile.feature_kinds.items())}).")
 st.dataframe(ranking.drop(columns="why"), hide_index=True, width="stretch", key="ranking")
 with st.expander("Why each method ranks where it does", expanded=True):  # full reasons, wrapped, one per row

@@ -22,6 +22,7 @@ from core.report import (
     with_card_notes,
 )
 from core.representation import REPRESENTATION_LIMIT, run_representation
+from core.text import escape_markdown
 from pages import _flow, _state, _summary
 
 st.title("Report")
@@ -37,7 +38,10 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
             table = _state.table()
             try:
                 config = read_config(raw.decode("utf-8", errors="replace"))
-                if table is None or (config.data_sha256 and config.data_sha256 != table.sha256):
+                if not config.data_sha256:
+                    raise SynthBalanceError("This config has no data_sha256, so its data cannot be checked. Use a "
+                                            "config saved by the app or by `python -m core run`.")
+                if table is None or config.data_sha256 != table.sha256:
                     raise SynthBalanceError(f"This config was made from '{config.data}' (SHA-256 "
                                             f"{config.data_sha256[:12]}...), not from the loaded table. Load that "
                                             "file on the Data page first.")
@@ -46,14 +50,14 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
                 dataset = _flow.current_dataset()
                 if dataset is None:
                     st.stop()
-                with st.spinner(f"Replaying {config.method} with {config.repeats} repeat(s)..."):
+                with st.spinner(f"Replaying {escape_markdown(config.method)} with {config.repeats} repeat(s)..."):
                     result = run_experiment(dataset, config)
             except SynthBalanceError as exc:
-                st.error(str(exc))
+                st.error(escape_markdown(exc))
             else:
                 _state.set_experiment(result)
                 _state.set_replayed(digest)
-                st.success(f"Replayed {config.method} on {config.data} with seed {config.seed}.")
+                st.success(escape_markdown(f"Replayed {config.method} on {config.data} with seed {config.seed}."))
 
 result = _state.experiment()
 if result is None:

@@ -59,7 +59,8 @@ def test_outliers_flagged_or_removed():
     train = small_train().fillna({"x": 3.0, "c": "a"})
     flagged = clean_training(train, "y", ["x", "n"], KINDS, "min", CleaningPlan(outliers="iqr"))
     assert flagged.outliers_flagged == {"maj": 1} and len(flagged.train) == 10
-    removed = clean_training(train, "y", ["x", "n"], KINDS, "min", CleaningPlan(outliers="iqr", outlier_action="remove"))
+    removed = clean_training(train, "y", ["x", "n"], KINDS, "min",
+                             CleaningPlan(outliers="iqr", outlier_action="remove"))
     assert 100.0 not in removed.train["x"].tolist() and len(removed.train) == 9
 
 

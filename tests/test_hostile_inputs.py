@@ -3,6 +3,8 @@ a clear error for what cannot be used, a correct load (and generation) for what 
 from __future__ import annotations
 
 import io
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,9 @@ import pandas as pd
 import pytest
 
 from core.__main__ import main
+from core.cleaning import clean_training
+from core.config import RunConfig, config_json
+from core.constraints import build_constraints, rule_mask
 from core.data import (
     DATETIME,
     IDENTIFIER,
@@ -17,13 +22,16 @@ from core.data import (
     is_large,
     read_path,
     read_table,
+    sha256_of,
     stratified_sample,
     validate_dataset,
 )
-from core.errors import SynthBalanceError
+from core.errors import ConfigError, DataError, SynthBalanceError
 from core.export import to_csv_text
 from core.pipeline import augmented, prepare, synthesize
-from tests.apptest_helpers import errors, metrics, open_app
+from core.text import escape_markdown
+from core.validation.validate import validate_synthetic, without_copies
+from tests.apptest_helpers import errors, go, metrics, open_app
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LOAD_ERRORS = {  # file -> (target, words the message must contain)
@@ -37,17 +45,19 @@ LOAD_ERRORS = {  # file -> (target, words the message must contain)
     "minority_1.csv": ("label", "Class 'yes' of 'label' has a single row"),
     "mixed_numbers_text.csv": ("label", "Column 'income' mixes numbers and text"),
     "infinities.csv": ("label", "Column 'income' holds 1 infinite values"),
+    "rows_over_limit.parquet": ("label", "2,000,001 rows, over the 2,000,000-row limit"),
 }
 GENERATION_ERRORS = {"minority_2.csv": ("label", "Class 'yes' has 1 training row")}
 AWKWARD = {  # file -> target; each also has a check below
     "minority_3.csv": "label", "semicolon_decimal_comma.csv": "label", "utf16.csv": "label",
     "float_target.csv": "label", "five_classes.csv": "label", "datetime_column.csv": "label",
     "high_cardinality_text.csv": "label", "odd_names.csv": "<script>alert(1)</script>",
-    "formula_cells.csv": "label", "wide_200_columns.csv": "label"}
+    "formula_cells.csv": "label", "wide_200_columns.csv": "label", "many_levels.parquet": "label",
+    "formula_dtypes.parquet": "label", "markdown_names.csv": "label"}
 
 
 def test_every_file_is_covered():
-    assert {p.name for p in BAD.glob("*.csv")} == set(LOAD_ERRORS) | set(GENERATION_ERRORS) | set(AWKWARD)
+    assert {p.name for p in BAD.iterdir()} == set(LOAD_ERRORS) | set(GENERATION_ERRORS) | set(AWKWARD)
 
 
 @pytest.mark.parametrize("name", sorted(LOAD_ERRORS))
@@ -174,3 +184,228 @@ def test_large_file_is_offered_a_stratified_sample():
     assert not at.exception
     assert metrics(at)["Rows"] == f"{len(sample.frame) - 0:,}" or metrics(at)["Rows"].startswith("200,0")
     assert not any("250,000 rows" in w.value for w in at.warning)
+
+
+# Round two: classes of problems found by review (issue 12). Each is a table row run through core, CLI and app.
+
+def test_category_columns_with_many_levels_generate():
+    """5 `category` columns of 120 declared levels: pandas' observed=False would group 120**5 combinations."""
+    raw = pd.read_parquet(BAD / "many_levels.parquet")
+    assert isinstance(raw["c0"].dtype, pd.CategoricalDtype) and len(raw["c0"].cat.categories) == 120
+    ds, prep, result = generated("many_levels.parquet")
+    assert not any(isinstance(d, pd.CategoricalDtype) for d in ds.frame.dtypes)
+    assert ds.column_types["c0"] == "categorical" and ds.frame["c0"].nunique() == 40
+    assert result.produced["yes"] == prep.train_class_counts["no"] - prep.train_class_counts["yes"]
+    assert set(result.rows["c0"]) <= set(prep.train["c0"])
+    # the groupby itself is safe when a caller hands core a frame that still has category dtypes
+    features = [c for c in raw.columns if c != "label"]
+    kinds = {c: "categorical" for c in features} | {"amount": "numeric"}
+    cleaned = clean_training(raw.assign(label=raw["label"].astype(str)), "label", features, kinds, "yes")
+    assert cleaned.conflicting_duplicates == 0 and len(cleaned.train) == 200
+
+
+def test_cli_generates_from_the_many_levels_parquet(tmp_path):
+    assert main(["generate", "--data", str(BAD / "many_levels.parquet"), "--target", "label", "--method", "smotenc",
+                 "--out", str(tmp_path)]) == 0
+    rows = pd.read_csv(tmp_path / "synthetic.csv")
+    assert len(rows) == 98 and set(rows["label"]) == {"yes"}
+
+
+FORMULA_PREFIX = r"^[=+\-@\t\r]"
+
+
+def test_formulas_in_category_and_string_dtypes_are_neutralised(tmp_path):
+    raw = pd.read_parquet(BAD / "formula_dtypes.parquet")
+    assert isinstance(raw["region"].dtype, pd.CategoricalDtype) and isinstance(raw["note"].dtype, pd.StringDtype)
+    exported = pd.read_csv(io.StringIO(to_csv_text(raw)), keep_default_na=False)  # no kinds: any table works
+    assert set(exported["region"]) == {"'=HYPERLINK(\"http://host\",\"x\")", "'+SUM(1,2)", "north", "'-2+3", "'@A1"}
+    assert set(exported["note"]) == {"'=1+1", "'\tTAB", "plain", "", "'\r=CR", "-5"}  # a plain number stays
+    assert main(["generate", "--data", str(BAD / "formula_dtypes.parquet"), "--target", "label", "--method",
+                 "random_oversampler", "--out", str(tmp_path)]) == 0
+    for name in ("synthetic.csv", "augmented_train.csv"):
+        frame = pd.read_csv(tmp_path / name, dtype=str, keep_default_na=False)
+        for col in ("region", "note"):
+            assert not frame[col].str.match(FORMULA_PREFIX).any() or set(
+                frame.loc[frame[col].str.match(FORMULA_PREFIX), col]) == {"-5"}, (name, col)
+        assert frame["region"].str.startswith("'=HYPERLINK").any() or name == "synthetic.csv"
+
+
+@pytest.mark.parametrize("cell,expected", [
+    ("=1+1", "'=1+1"), ("+cmd", "'+cmd"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+    ("\r=1", "'\r=1"), ("-5", "-5"), ("+1.5e3", "+1.5e3"), ("plain", "plain"), ("a=b", "a=b")])
+def test_every_dtype_neutralises_the_same_cells(cell, expected):
+    for values in (pd.Series([cell, "z"], dtype=object), pd.Series([cell, "z"], dtype="category"),
+                   pd.Series([cell, "z"], dtype="string")):
+        board = pd.DataFrame({"method": ["smote", "x"], "error": values, "gain": [-0.5, 0.1]})
+        exported = pd.read_csv(io.StringIO(to_csv_text(board)), dtype=str, keep_default_na=False)
+        assert exported["error"].tolist() == [expected, "z"] and exported["gain"].tolist() == ["-0.5", "0.1"]
+
+
+def test_markdown_card_escapes_user_labels_and_column_names(tmp_path):
+    assert main(["run", "--data", str(BAD / "markdown_names.csv"), "--target", "label", "--method",
+                 "random_oversampler", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    card = (tmp_path / "model_card.md").read_text()
+    assert not re.search(r"(?<!\\)\]\(", card) and "[click](" not in card and "<img" not in card
+    assert "\\[click\\](http\\://host)" in card and "!\\[x\\](http\\://host/leak.png)" in card
+    assert "| R3 reproducibility | seed 42" in card  # the app's own text is not escaped
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("[click](http://host)", "\\[click\\](http\\://host)"), ("![x](http://host/leak.png)", "!\\[x\\](http\\://host/leak.png)"),
+    ("<img src=x>", "\\<img src=x\\>"), ("www.host.org", "www\\.host.org"), ("a@host.org", "a\\@host.org"),
+    ("*bold* _it_ ~~s~~ `code`", "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\`"), ("$x^2$", "\\$x^2\\$"),
+    ("# title", "\\# title"), ("- item", "\\- item"), ("1. item", "1\\. item"), ("a|b", "a\\|b"),
+    ("line\nbreak", "line break"), ("back\\slash", "back\\\\slash"), (":red[x]", "\\:red\\[x\\]"),
+    ("credit amount", "credit amount"), ("Column 'age' (years): 3.5", "Column 'age' (years): 3.5")])
+def test_escape_markdown_cases(text, shown):
+    assert escape_markdown(text) == shown
+
+
+def test_app_renders_markdown_names_as_text():
+    at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    at.file_uploader(key="upload").set_value(("markdown_names.csv", (BAD / "markdown_names.csv").read_bytes(),
+                                              "text/csv")).run()
+    assert not at.exception and at.session_state["table"].name == "markdown_names.csv"
+    at = go(at, "analysis")
+    assert metrics(at)["Minority class"] == "\\[click\\](http\\://host)"
+    shown = [e.value for kind in ("markdown", "caption", "info", "warning", "error", "success")
+             for e in at.get(kind)] + [m.value for m in at.metric]
+    assert shown and not any(re.search(r"(?<!\\)\]\(|<img", text) for text in shown)
+    assert any("\\[click\\](http\\://host)" in text for text in shown)
+
+
+RULE_ERRORS = {  # rule -> words of the refusal; none of them is evaluated
+    "region == 'ab' * 500000000": "arithmetic with text",
+    "region * 500000000 == 'x'": "holds text or dates",
+    "-region < 1": "holds text or dates",
+    "age + (age > 1) > 0": "arithmetic with a comparison",
+    "region == '" + "x" * 101 + "'": "longer than 100 characters",
+    "age > 1e999": "too large",
+    " and ".join(["age > 1"] * 17): "parts, over the 64 allowed",
+    "(" * 210 + "age" + ")" * 210 + " > 1": "not a valid comparison",
+    "__import__('os').system('id') == 0": "Call",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULE_ERRORS))
+def test_rules_are_bounded_in_core_and_cli(rule, tmp_path, capsys):
+    frame = validate_dataset(read_path(BAD / "minority_3.csv"), "label").frame
+    with pytest.raises(ConfigError, match=re.escape(RULE_ERRORS[rule])):
+        rule_mask(build_constraints(list(frame.columns), [rule]).rules[0], frame)
+    assert main(["generate", "--data", str(BAD / "formula_cells.csv"), "--target", "label", "--method", "smote",
+                 "--rule", rule, "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and RULE_ERRORS[rule] in err and err.count("\n") == 1
+
+
+def test_app_refuses_bounded_rules_and_keeps_working():
+    at = go(open_app(), "generation")
+    for rule, words in [item for item in RULE_ERRORS.items() if "holds text" not in item[1]][:5]:
+        at.text_area(key="w_rules").set_value(rule.replace("region", "purpose")).run()
+        assert not at.exception and any(words in e for e in errors(at)), errors(at)
+    at.text_area(key="w_rules").set_value("purpose * 500000000 == 'x'").run()  # refused when evaluated
+    at.button(key="generate").click().run()
+    assert not at.exception and any("holds text or dates" in e for e in errors(at)), errors(at)
+    at.text_area(key="w_rules").set_value("age >= 18").run()
+    assert not at.exception and not errors(at)
+
+
+def _config(tmp_path: Path, data: str, sha: str) -> Path:
+    source = BAD / "semicolon_decimal_comma.csv"
+    (tmp_path / "cfg").mkdir(exist_ok=True)
+    (tmp_path / "cfg" / "table.csv").write_bytes(source.read_bytes())
+    config = RunConfig(target="label", method="random_oversampler", data=data, data_sha256=sha, repeats=1,
+                       validation=False)
+    path = tmp_path / "cfg" / "config.json"
+    path.write_text(config_json(config))
+    return path
+
+
+SHA = sha256_of((BAD / "semicolon_decimal_comma.csv").read_bytes())
+REPLAY_ERRORS = {  # case -> (data field, sha, words)
+    "absolute path": (str(BAD / "semicolon_decimal_comma.csv"), SHA, "must be a file name relative"),
+    "parent folder": ("../cfg/table.csv", SHA, "no '..'"),
+    "hidden parent": ("sub/../../table.csv", SHA, "no '..'"),
+    "empty checksum": ("table.csv", "", "has no data_sha256"),
+    "wrong checksum": ("table.csv", "0" * 64, "SHA-256 differs"),
+    "missing file": ("other.csv", SHA, "was not found beside the config"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REPLAY_ERRORS))
+def test_config_replay_reads_only_checked_data(case, tmp_path, capsys):
+    data, sha, words = REPLAY_ERRORS[case]
+    path = _config(tmp_path, data, sha)
+    assert main(["run", "--config", str(path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and words in err and err.count("\n") == 1
+
+
+def test_config_replay_beside_the_config_runs(tmp_path):
+    path = _config(tmp_path, "table.csv", SHA)
+    assert main(["run", "--config", str(path), "--out", str(tmp_path / "out")]) == 0
+    assert json.loads((tmp_path / "out" / "config.json").read_text())["data_sha256"] == SHA
+
+
+def test_app_refuses_a_config_without_checksum():
+    at = go(open_app(), "report")
+    config = RunConfig(target="credit_risk", method="smote", data="german_credit.csv", data_sha256="")
+    at.file_uploader(key="config_upload").set_value(("c.json", config_json(config).encode(), "application/json"))
+    at.run()
+    assert not at.exception and any("has no data\\_sha256" in e for e in errors(at))
+    assert at.session_state["experiment"] is None if "experiment" in at.session_state else True
+
+
+def test_parquet_limits_come_from_metadata_before_loading():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"x": np.tile(rng.normal(size=1000), 200), "label": np.tile(["a", "b"], 100_000)})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, compression="zstd", use_dictionary=False)
+    raw = buffer.getvalue()
+    assert len(raw) < 0.5 * 1024 * 1024
+    with pytest.raises(DataError, match="once uncompressed, over the 1 MB limit"):
+        read_table(raw, "wide.parquet", limit_mb=1)
+    with pytest.raises(DataError, match="200,000 rows, over the 1,000-row limit"):
+        read_table(raw, "long.parquet", row_limit=1000)
+    assert len(read_table(raw, "ok.parquet").frame) == 200_000
+
+
+def test_csv_is_sniffed_from_its_head_and_decoded_as_a_whole():
+    body = b"amount;label\n" + b"1,5;x\n2,5;y\n" * 20_000 + "3,5;caf\xe9\n".encode("latin-1")
+    table = read_table(body, "late_latin1.csv")
+    assert len(table.frame) == 40_001 and table.frame["label"].iloc[-1] == "caf\xe9"
+    assert table.frame["amount"].iloc[0] == 1.5 and any("latin-1" in n for n in table.notes)
+    with pytest.raises(DataError, match="over the 10-row limit"):
+        read_table(b"a,label\n" + b"1,x\n" * 11, "long.csv", row_limit=10)
+
+
+def test_zero_synthetic_rows_after_dropping_copies():
+    ds = validate_dataset(read_path(BAD / "formula_cells.csv"), "label")
+    prepared = prepare(ds)
+    result = synthesize(prepared, "random_oversampler")
+    validation = validate_synthetic(prepared.train, prepared.test, result.rows, "label", ds.features,
+                                    ds.column_types)
+    assert int(validation.privacy.copy_mask.sum()) == len(result.rows) > 0  # every row is a copy
+    emptied = without_copies(result, validation, "label")
+    assert len(emptied.rows) == 0 and emptied.produced == {}
+    with pytest.raises(SynthBalanceError, match="no synthetic rows to validate"):
+        validate_synthetic(prepared.train, prepared.test, emptied.rows, "label", ds.features, ds.column_types)
+
+
+def test_app_shows_zero_rows_with_a_way_back():
+    at = go(open_app(), "generation")
+    at.selectbox(key="w_gen_method").set_value("random_oversampler").run()
+    at.button(key="generate").click().run()
+    at = go(at, "privacy")
+    assert int(at.session_state["validation"].privacy.copy_mask.sum()) == 280
+    at.button(key="drop_copies").click().run()
+    assert not at.exception and not errors(at)
+    assert len(at.session_state["synthetic"].rows) == 0
+    assert any("no synthetic rows to validate" in w.value for w in at.warning)
+    for page in ("quality", "comparison", "generation"):
+        at = go(at, page)
+        assert not at.exception and not errors(at), page
+    assert metrics(at)["Synthetic rows"] == "0"
+    at.button(key="generate").click().run()  # the way back: generate again
+    assert not at.exception and metrics(at)["Synthetic rows"] == "280"

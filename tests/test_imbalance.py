@@ -49,3 +49,13 @@ def test_multiclass_minorities():
     assert p.minority_classes == ["b", "c"] and p.minority_class == "c"
     assert p.imbalance_ratio == 10.0
     assert set(p.typology["class"]) == {"b", "c"}
+
+
+def test_chunked_encoding_equals_the_fitted_space(datasets):
+    """The typology's space, encoded part by part in chunks, is the same matrix as fit_transform."""
+    from core.encoding import distance_space, encoded_in_chunks, model_frame
+    ds = datasets["german_credit"]
+    whole = distance_space(ds.features, ds.column_types).fit_transform(
+        model_frame(ds.frame, ds.features, ds.column_types))
+    chunked = encoded_in_chunks(ds.frame, ds.features, ds.column_types, chunk_rows=300)
+    assert chunked.shape == (1000, 61) and np.array_equal(np.asarray(whole, dtype=float), chunked)

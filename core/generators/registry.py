@@ -220,8 +220,8 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         params = used_info.resolve_params({k: v for k, v in params.items() if k == "k_neighbors"})
         warnings.append("Numeric gaps are generated as yes/no columns, so SMOTE-NC ran instead of "
                         f"{info.label}.")
-    task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params, seed=seed,
-                          progress=progress, should_stop=should_stop, on_losses=on_losses)
+    task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params,
+                          seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
     constraints = constraints or Constraints()

@@ -9,6 +9,7 @@ import pandas as pd
 from core.cleaning import CleaningResult, clean_like_training
 from core.data import LEVEL_KINDS
 from core.encoding import fit_distance_space, model_frame, to_distance_space
+from core.errors import GenerationError
 from core.generators.base import SyntheticResult
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
@@ -126,6 +127,11 @@ class ValidationResult:
         }
 
 
+NO_ROWS_LEFT = ("There are no synthetic rows to validate: every row was dropped (as an exact or near copy of a "
+                "training row) or none was generated. Generate again with another method, seed or amount, or "
+                "with the density filter.")
+
+
 def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd.DataFrame, target: str,
                        features: list[str], kinds: dict[str, str], seed: int = 42,
                        thresholds: Thresholds = Thresholds(), with_umap: bool = False,
@@ -137,6 +143,8 @@ def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd
     (transform only), so the DCR share compares like with like.
     """
     ensure_not_held_out(train, holdout)
+    if len(synthetic) == 0:
+        raise GenerationError(NO_ROWS_LEFT)
     classes = sorted(set(synthetic[target].astype(str)))
     labels = train[target].astype(str).to_numpy()
     in_classes = np.isin(labels, classes)
@@ -204,7 +212,10 @@ def drop_copies(synthetic: pd.DataFrame, result: ValidationResult) -> pd.DataFra
 
 
 def without_copies(synthetic: SyntheticResult, result: ValidationResult, target: str) -> SyntheticResult:
-    """The generation result with exact and near copies removed (counts updated, a warning added)."""
+    """The generation result with exact and near copies removed (counts updated, a warning added).
+
+    Every row may go: the result then has zero rows, a state the pages show with a way back to Generation.
+    """
     return without_rows(synthetic, result.privacy.copy_mask, target)
 
 

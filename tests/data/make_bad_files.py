@@ -4,6 +4,7 @@ python tests/data/make_bad_files.py
 """
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,35 @@ def main() -> None:
     mixed.loc[7, "income"] = "n/a yet"
     files["mixed_numbers_text.csv"] = mixed.to_csv(index=False).encode()
     files["no_target.csv"] = table().drop(columns="label").to_csv(index=False).encode()
+    files.update(parquet_files())
+    files["markdown_names.csv"] = table().rename(columns={"region": "![x](http://host/leak.png)"}).assign(
+        label=["[click](http://host)"] * 12 + ["no"] * 48).to_csv(index=False).encode()
     for name, raw in files.items():
         (HERE / name).write_bytes(raw)
+
+
+def parquet(frame: pd.DataFrame, **options) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False, **options)
+    return buffer.getvalue()
+
+
+def parquet_files() -> dict[str, bytes]:
+    """Parquet files whose dtypes or metadata a CSV cannot carry."""
+    rng = np.random.default_rng(2)
+    rows = 200
+    levels = {f"c{i}": [f"level_{i}_{j}" for j in range(120)] for i in range(5)}
+    # 5 `category` columns of 120 declared levels: grouping over them with pandas' observed=False default asks
+    # for 120**5 groups (27 GiB)
+    many = pd.DataFrame({col: pd.Categorical(rng.choice(names[:40], rows), categories=names)
+                         for col, names in levels.items()})
+    many = many.assign(amount=rng.normal(100, 20, rows).round(2), label=pd.Categorical(["yes"] * 30 + ["no"] * 170))
+    formulas = table().assign(
+        region=pd.Categorical(["=HYPERLINK(\"http://host\",\"x\")", "+SUM(1,2)", "north", "-2+3", "@A1"] * 12),
+        note=pd.array(["=1+1", "\tTAB", "plain", None, "\r=CR", "-5"] * 10, dtype="string"))
+    over = pd.DataFrame({"x": np.zeros(2_000_001, dtype=np.int8), "label": np.zeros(2_000_001, dtype=np.int8)})
+    return {"many_levels.parquet": parquet(many), "formula_dtypes.parquet": parquet(formulas),
+            "rows_over_limit.parquet": parquet(over, compression="zstd")}
 
 
 if __name__ == "__main__":
