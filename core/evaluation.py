@@ -236,6 +236,12 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
                       verdict=verdict_text(arms, differences, len(runs), targets), targets=targets)
 
 
+def conservative_gain(comparison: Comparison, metric: str) -> Difference:
+    """Augmented minus the best arm without synthetic rows on `metric`: of the paired differences against
+    every reference arm (baseline, class weights, tuned threshold), the one with the smallest mean gain."""
+    return min((d[metric] for d in comparison.differences.values()), key=lambda d: d.mean)
+
+
 def survives(difference: Difference, repeats: int) -> bool:
     """A gain that holds up: the 95% interval above 0 over repeats, or above +0.01 on a single split."""
     return difference.ci_low > 0 if repeats > 1 else difference.mean > 0.01

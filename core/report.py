@@ -18,6 +18,7 @@ from core.advisor import Advice, advise
 from core.config import config_json
 from core.evaluation import survives
 from core.export import augmented_training, to_csv_text
+from core.generators.base import SyntheticResult
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
@@ -195,7 +196,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
         Block("text", "Integration: synthetic rows carry their class label and an is_synthetic flag in the "
                       "augmented training table. Test-set isolation: the test rows were split off before cleaning "
                       "and generation; every fitting function refuses them, and they were only scored."),
-        Block("bullets", list(synthetic.warnings) or ["No generation warnings."]))))
+        Block("bullets", list(synthetic.warnings) or ["No generation warnings."]),
+        Block("text", "Privacy guarantee:"), Block("bullets", privacy_statement(synthetic)))))
 
     if validation is None:
         sections.append((SECTIONS[5], (Block("text", "Validation was not run for this configuration."),)))
@@ -237,6 +239,28 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None) -> 
     sections.append((SECTIONS[7], (Block("bullets", limitations(result)),)))
     return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
                      sections=tuple(sections))
+
+
+def privacy_statement(synthetic: SyntheticResult) -> list[str]:
+    """The privacy part of the card in words: the (epsilon, delta) guarantee, how it was computed, what it
+    protects and what was treated as public; or that there is none."""
+    guarantee = synthetic.privacy
+    if guarantee is None:
+        return [f"No formal privacy guarantee: {REGISTRY[synthetic.method_used].label} is not trained with "
+                "differential privacy. The privacy figures of the validation measure risk after the fact; they do "
+                "not bound it."]
+    return [f"Differentially private with epsilon = {guarantee.epsilon:.4g} and delta = {guarantee.delta:.2g} "
+            f"(target epsilon {guarantee.target_epsilon:g}): for any one protected row, the chance of any output "
+            f"changes by at most a factor e^{guarantee.epsilon:.3g} = {np.exp(guarantee.epsilon):.3g} whether "
+            f"or not that row was used, except with probability {guarantee.delta:.2g}.",
+            f"Mechanism: {guarantee.mechanism}; noise multiplier {guarantee.noise_multiplier:.3g}, sampling rate "
+            f"{guarantee.sample_rate:.3g}, {guarantee.steps:,} steps.",
+            f"Accountant: {guarantee.accountant}, computed by {guarantee.library} (not by hand).",
+            f"Protects: {guarantee.protects}.",
+            f"Public, not paid for from the budget: {guarantee.public}.",
+            "Noise: opacus' secure random mode" if guarantee.secure_mode else
+            "Noise: seeded pseudo-random numbers, so the run is reproducible; a production release should be "
+            "retrained with secure_mode 'on' (cryptographically secure noise, needs torchcsprng)."]
 
 
 def limitations(result: ExperimentResult) -> list[str]:

@@ -42,7 +42,8 @@ def results_dict(result: ExperimentResult) -> dict:
                        "requested": synthetic.requested, "train_class_counts_after": after,
                        "rejected_by_constraints": synthetic.rejected_by_constraints,
                        "dropped_by_density": synthetic.dropped_by_density, "warnings": list(synthetic.warnings),
-                       "rules": list(result.config.rules)},
+                       "rules": list(result.config.rules),
+                       "privacy": synthetic.privacy.to_dict() if synthetic.privacy is not None else None},
         "evaluation": {
             "classifier": comparison.classifier, "repeats": comparison.repeats,
             "arms": {arm: {m: vars(s) for m, s in metrics.items()} for arm, metrics in comparison.arms.items()},

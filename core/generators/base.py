@@ -24,6 +24,11 @@ class ParamSpec:
     choices: tuple = ()
     help: str = ""
 
+    def __post_init__(self):
+        if isinstance(self.choices, str):  # ParamSpec(name, kind, default, low, high, "help"): the help, not choices
+            object.__setattr__(self, "help", self.choices)
+            object.__setattr__(self, "choices", ())
+
     def check(self, value: object, method: str) -> object:
         """The value converted to the declared type; ConfigError when it is out of range."""
         if self.kind == "choice":

@@ -262,3 +262,17 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
                            rejected_by_constraints=rejected, dropped_by_density=dropped, warnings=tuple(warnings),
                            loss_history=getattr(sampler, "loss_history", pd.DataFrame()),
                            privacy=getattr(sampler, "privacy", None))
+
+
+def catalogue() -> list[dict]:
+    """Every registered method as plain values: name, label, family, library, what it takes (columns, classes),
+    parameters with ranges or choices, minimum minority rows, and whether it is differentially private."""
+    takes = {"none": "numeric columns only", "mixed": "numeric and categorical columns together",
+             "only": "categorical columns only", "any": "numeric, categorical or mixed columns"}
+    return [{"name": info.name, "label": info.label, "family": info.family, "library": info.library,
+             "takes": takes[info.categorical], "categorical": info.categorical, "multiclass": info.multiclass,
+             "min_minority_rows": info.min_minority_rows, "differentially_private": info.differentially_private,
+             "slow": info.slow, "deterministic": info.deterministic,
+             "params": [{"name": p.name, "kind": p.kind, "default": p.default, "low": p.low, "high": p.high,
+                         "choices": list(p.choices), "help": p.help} for p in info.params]}
+            for info in REGISTRY.values()]
