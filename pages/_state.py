@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy im
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
+    from core.sweep import SweepResult
     from core.validation.validate import ValidationResult
     from core.validation.verdict import Thresholds
 
@@ -223,3 +224,16 @@ def is_prepared(dataset: Dataset) -> bool:
     """A page has prepared this dataset with the current split and cleaning settings."""
     key = st.session_state.get("prepared_key")
     return bool(key) and key == _preparation_key(dataset, seed(), test_size(), cleaning_plan())
+
+
+PRIVACY_SWEEP = "privacy_sweep"
+
+
+def privacy_sweep(prepared: Prepared) -> SweepResult | None:
+    """The last privacy-utility sweep, if it ran on this preparation (data, split and cleaning)."""
+    stored = st.session_state.get(PRIVACY_SWEEP)
+    return stored["result"] if stored and stored["prepared_key"] == prepared_key(prepared) else None
+
+
+def set_privacy_sweep(result: SweepResult, prepared: Prepared) -> None:
+    st.session_state[PRIVACY_SWEEP] = {"result": result, "prepared_key": prepared_key(prepared)}

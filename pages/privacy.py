@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.validation.validate import without_copies
 from core.validation.verdict import NAMES, Thresholds
-from pages import _flow, _state
+from pages import _dial, _flow, _state
 
 st.title("Duplicates & privacy")
 prepared, synthetic, result = _flow.validated()
@@ -72,3 +72,5 @@ with st.form("thresholds_form"):
 checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
                         "outcome": c.outcome} for c in _flow.judged(result).checks])
 st.dataframe(checks, hide_index=True, width="stretch", key="checks")
+
+_dial.draw_dial(prepared, synthetic)  # the privacy-utility dial: its own block, drawn by pages/_dial.py
