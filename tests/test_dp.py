@@ -131,3 +131,10 @@ def test_time_estimate_grows_with_rows_and_epochs():
     assert dp.estimate_seconds(5000, 13, 30) > dp.estimate_seconds(200, 13, 30) > 0
     assert dp.estimate_seconds(200, 13, 60) == pytest.approx(2 * dp.estimate_seconds(200, 13, 30))
     assert dp.default_delta(210) == pytest.approx(1 / 2100)
+
+
+def test_steps_outside_the_guarantee_are_named():
+    assert dp.uncovered_steps([], False) == []
+    notes = dp.uncovered_steps(["age"], True)
+    assert notes[0].startswith("Gaps in 1 numeric column(s) were filled with medians")
+    assert "turn it off for a private release" in notes[1]

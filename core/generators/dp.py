@@ -291,6 +291,18 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
     return FittedVAE(model=model, encoding=encoding, privacy=guarantee), pd.DataFrame(history)
 
 
+def uncovered_steps(gappy_columns: list[str], density_filter: bool) -> list[str]:
+    """Steps of this generation that read the private rows outside DP-SGD, so the guarantee does not cover them."""
+    notes = []
+    if gappy_columns:
+        notes.append(f"Gaps in {len(gappy_columns)} numeric column(s) were filled with medians of the training rows "
+                     "before training; those medians are not covered by the privacy guarantee.")
+    if density_filter:
+        notes.append("The density filter keeps rows by their distance to real training rows, which the privacy "
+                     "guarantee does not cover: turn it off for a private release.")
+    return notes
+
+
 def combined(guarantees: list[PrivacyGuarantee], protects: str) -> PrivacyGuarantee:
     """Per-class guarantees on disjoint rows compose in parallel: the largest epsilon and delta hold for all."""
     worst = max(guarantees, key=lambda g: (g.epsilon, g.delta))

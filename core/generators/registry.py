@@ -217,6 +217,8 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
                           progress=progress, should_stop=should_stop, on_losses=on_losses)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
+    if used_info.differentially_private:
+        warnings += dp.uncovered_steps(gappy, density is not None)
     constraints = constraints or Constraints()
     fitted_density = fit_density(density, train, target, features, kinds) if density else None
     limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range

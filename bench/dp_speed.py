@@ -1,0 +1,70 @@
+"""Per-fit seconds of the differentially private VAE at epsilon 1 (default settings: 30 epochs, PRV accountant),
+beside CTGAN's seconds per epoch on the same rows (a few epochs, as bench/run.py measures it), on German credit
+(minority only) and on a 5,000 x 13 mixed table. Prints a Markdown table; the load average is printed too,
+because this machine is shared.
+
+python bench/dp_speed.py [--ctgan-epochs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.common import as_dataset, classification_frame  # noqa: E402
+from core.data import read_path, validate_dataset  # noqa: E402
+from core.generators.registry import generate  # noqa: E402
+from core.pipeline import prepare  # noqa: E402
+from core.samples import SAMPLE_DIR  # noqa: E402
+
+
+def mixed_frame(rows: int = 5000, seed: int = 0):
+    """make_classification with 12 features, 4 of them cut into 3-5 labelled levels, plus 'label' (30% 'rare')."""
+    frame = classification_frame(rows, features=12, minority=0.3, seed=seed)
+    for i, col in enumerate(["f08", "f09", "f10", "f11"]):
+        levels = 3 + i % 3
+        edges = np.quantile(frame[col], np.linspace(0, 1, levels + 1)[1:-1])
+        frame[col] = [f"L{int(v)}" for v in np.digitize(frame[col], edges)]
+    return frame
+
+
+def fit_seconds(prepared, method: str, params: dict, label: str) -> tuple[float, float | None]:
+    """Seconds of one generate() call asking 10 rows of `label` (the fit dominates), and the epsilon spent."""
+    dataset = prepared.dataset
+    started = time.perf_counter()
+    result = generate(prepared.train, dataset.target, dataset.features, dataset.column_types, {label: 10}, method,
+                      params, seed=0)
+    return time.perf_counter() - started, result.privacy.epsilon if result.privacy else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--ctgan-epochs", type=int, default=3)
+    args = parser.parse_args()
+    import opacus  # noqa: F401  first imports are not part of a fit
+    import torch  # noqa: F401
+    german = prepare(validate_dataset(read_path(SAMPLE_DIR / "german_credit.csv"), "credit_risk"), seed=42)
+    mixed = prepare(as_dataset(mixed_frame()), seed=0)
+    cases = [("German credit, minority only (210 training rows x 20 features)", german, "bad", "per_class"),
+             ("5,000 x 13 mixed, minority only (1,050 training rows)", mixed, "rare", "per_class"),
+             ("5,000 x 13 mixed, conditional (all 3,500 training rows)", mixed, "rare", "conditional")]
+    lines = ["| table | DP-VAE fit, epsilon 1, 30 epochs | epsilon spent | CTGAN per epoch | CTGAN fit, 100 epochs "
+             "(per epoch x 100) |", "|---|---:|---:|---:|---:|"]
+    for name, prepared, label, mode in cases:
+        dp_s, spent = fit_seconds(prepared, "dp_vae", {"epsilon": 1.0, "mode": mode}, label)
+        ct_s, _ = fit_seconds(prepared, "ctgan", {"epochs": args.ctgan_epochs, "mode": mode}, label)
+        per_epoch = ct_s / args.ctgan_epochs
+        lines.append(f"| {name} | {dp_s:.1f} s | {spent:.3f} | {per_epoch:.2f} s | {100 * per_epoch:.0f} s |")
+        print(lines[-1], file=sys.stderr, flush=True)
+    print("\n".join(lines))
+    print(f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{v:.1f}' for v in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()
