@@ -176,7 +176,7 @@ class FittedVAE:
         generator = torch.Generator().manual_seed(int(seed))
         k = len(self.encoding.numbers)
         with torch.no_grad():
-            self.model.eval()
+            self.model.train(False)  # inference mode
             output = self.model.decoder(torch.randn(n, LATENT, generator=generator))
             numbers = output[:, :k] + output[:, k:2 * k].clamp(-5, 2).exp() * torch.randn(n, k, generator=generator)
             codes, start, logits = {}, 0, output[:, 2 * k:]
