@@ -129,7 +129,9 @@ def test_clear_errors(german):
 
 def test_time_estimate_grows_with_rows_and_epochs():
     assert dp.estimate_seconds(5000, 13, 30) > dp.estimate_seconds(200, 13, 30) > 0
-    assert dp.estimate_seconds(200, 13, 60) == pytest.approx(2 * dp.estimate_seconds(200, 13, 30))
+    per_30_epochs = dp.estimate_seconds(200, 13, 60) - dp.estimate_seconds(200, 13, 30)
+    assert per_30_epochs == pytest.approx(30 * (0.01 + 200 * 1.5e-4))
+    assert dp.estimate_seconds(3500, 13, 30) == pytest.approx(1.5 + 30 * (0.01 + 3500 * 1.5e-4))  # 17.55 s
     assert dp.default_delta(210) == pytest.approx(1 / 2100)
 
 

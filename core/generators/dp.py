@@ -67,14 +67,16 @@ INFOS = {
 # Said by opacus and torch on every run and decided here: secure mode is a parameter; the inputs need no
 # gradient; the accountant's search for its best order is internal to it.
 _EXPECTED_WARNINGS = ("Secure RNG turned off", "Full backward hook is firing", "Optimal order is the largest alpha")
-# Seconds per epoch per training row on this project's 2-core machine (bench/dp_speed.py), plus a floor.
-_SECONDS_PER_ROW, _EPOCH_FLOOR = 0.6 / 5000, 0.01
+# Measured with bench/dp_speed.py on this project's shared 2-core machine (load average about 8): fits at epsilon 1
+# and 30 epochs took 2.9 s on 210 rows x 20 columns, 5.8 s on 1,050 rows x 13 and 16.8 s on 3,500 rows x 13.
+# A fixed cost (opacus calibrating the noise, about 1.5 s with PRV) plus seconds per epoch per training row.
+_CALIBRATION_S, _SECONDS_PER_ROW, _EPOCH_FLOOR = 1.5, 1.5e-4, 0.01
 
 
 def estimate_seconds(n_rows: int, n_columns: int, epochs: int) -> float:
-    """Rough training time on this 2-core machine: epochs x (floor + rows x per-row cost x width factor)."""
+    """Rough training time on this 2-core machine: calibration + epochs x (floor + rows x per-row cost x width)."""
     width = max(1.0, n_columns / 13) ** 0.5
-    return epochs * (_EPOCH_FLOOR + n_rows * _SECONDS_PER_ROW * width)
+    return _CALIBRATION_S + epochs * (_EPOCH_FLOOR + n_rows * _SECONDS_PER_ROW * width)
 
 
 def default_delta(n_rows: int) -> float:
