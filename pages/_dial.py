@@ -128,7 +128,8 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
     st.caption("Run a differentially private generator at several privacy budgets (epsilon: smaller is more "
                "private) and see what each costs in model quality, to choose the smallest epsilon that still meets "
                "your target. Every point is a whole comparison on the same splits; delta is 1/(10 n) for the n rows "
-               "each model trains on. " + PUBLIC_NOTE)
+               "each model trains on. " + PUBLIC_NOTE + " The sweep itself is not a private release: it trains many "
+               "models on the same rows, so use it where you may see the data, then release the rows of one run.")
     private_methods = [name for name, info in REGISTRY.items() if info.differentially_private]
     c = st.columns(3)
     method = c[0].selectbox("Private generator", private_methods, format_func=METHOD_LABELS.get,
