@@ -1,4 +1,4 @@
-"""Headless commands: `python -m core analyze | advise | generate | run | compare ...`.
+"""Headless commands: `python -m core analyze | advise | generate | run | compare | methods | sweep | drift`.
 
 Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
@@ -17,7 +17,8 @@ from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.export import to_csv_text
 from core.generators.amount import Amount
-from core.generators.registry import METHOD_NAMES
+from core.generators.dp import ACCOUNTANTS
+from core.generators.registry import METHOD_NAMES, catalogue, get_info
 from core.imbalance import profile_dataset
 from core.leaderboard import build_leaderboard
 from core.models import CLASSIFIERS
@@ -25,6 +26,7 @@ from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, NO_GENERATION, race_prepared
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
+from core.sweep import UTILITY_METRICS, parse_epsilons, run_sweep
 
 
 class CliError(SynthBalanceError):
@@ -83,9 +85,12 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--ratio", type=float, default=1.0)
     compare.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
     _add_type_option(compare)
+    _privacy_options(compare)
     compare.add_argument("--out", required=True)
     _parallel_options(compare)
     _drift_command(commands)
+    _methods_command(commands)
+    _sweep_command(commands)
     return parser
 
 
@@ -117,6 +122,7 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
     command.add_argument("--missing", choices=MISSING_STRATEGIES, default="none")
     command.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
     _add_type_option(command)
+    _privacy_options(command)
 
 
 def _add_type_option(command: argparse.ArgumentParser) -> None:
@@ -137,6 +143,40 @@ def _types(args) -> dict[str, str]:
             raise CliError(f"--type {column}: unknown kind '{kind}'; choose one of {', '.join(COLUMN_KINDS)}.")
         types[column] = kind
     return types
+
+
+def _privacy_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--epsilon", type=float, help="privacy budget of a differentially private method (e.g. 1.0)")
+    command.add_argument("--delta", type=float, help="its delta (default 1/(10 n), n the rows it trains on)")
+    command.add_argument("--accountant", choices=ACCOUNTANTS, help="opacus' privacy accountant (default prv)")
+
+
+def _methods_command(commands) -> None:
+    methods = commands.add_parser("methods", help="list every generator: family, inputs, parameters, privacy")
+    methods.add_argument("--json", action="store_true", help="print JSON instead of text")
+
+
+def _sweep_command(commands) -> None:
+    sweep = commands.add_parser("sweep", help="privacy-utility dial: a private generator at several epsilons")
+    sweep.add_argument("--data", required=True)
+    sweep.add_argument("--target", required=True)
+    sweep.add_argument("--method", default="dp_vae", choices=METHOD_NAMES, metavar="NAME")
+    sweep.add_argument("--epsilons", default="0.5,1,2,4,8", help="comma-separated, e.g. 0.5,1,2,4,8")
+    sweep.add_argument("--delta", type=float, help="delta at every epsilon (default 1/(10 n))")
+    sweep.add_argument("--accountant", choices=ACCOUNTANTS, help="opacus' privacy accountant (default prv)")
+    sweep.add_argument("--epochs", type=int, help="training epochs of the private generator")
+    sweep.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
+    sweep.add_argument("--repeats", type=int, default=3, help="repeated stratified splits per epsilon (1 to 30)")
+    sweep.add_argument("--utility", choices=list(UTILITY_METRICS), default="minority_f1",
+                       help="the gain judged against the target")
+    sweep.add_argument("--target-gain", type=float, default=0.0,
+                       help="gain wanted over the best arm without synthetic rows (default 0: no loss)")
+    sweep.add_argument("--no-reference", action="store_true", help="skip the point without privacy")
+    sweep.add_argument("--seed", type=int, default=42)
+    sweep.add_argument("--test-size", type=float, default=0.3)
+    sweep.add_argument("--ratio", type=float, default=1.0)
+    sweep.add_argument("--out", required=True)
+    _parallel_options(sweep)
 
 
 def _analyze(args) -> int:
@@ -200,7 +240,23 @@ def _amount(args) -> Amount:
 
 
 def _params(args) -> dict:
-    return {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else {}
+    params = {"epochs": args.epochs} if args.epochs is not None and args.method in ("ctgan", "tvae") else {}
+    return {**params, **_private_params(args.method, args)}
+
+
+def _private_params(method: str, args) -> dict:
+    """epochs, epsilon and delta for a differentially private method; --epsilon/--delta elsewhere is refused."""
+    private = get_info(method).differentially_private
+    if not private:
+        if args.epsilon is not None or args.delta is not None or args.accountant is not None:
+            raise CliError(f"--epsilon, --delta and --accountant apply to differentially private methods "
+                           f"({', '.join(m for m in METHOD_NAMES if get_info(m).differentially_private)}); "
+                           f"'{method}' is not one.")
+        return {}
+    params = {"epochs": args.epochs} if args.epochs is not None else {}
+    params.update({name: getattr(args, name) for name in ("epsilon", "delta", "accountant")
+                   if getattr(args, name) is not None})
+    return params
 
 
 def _config_from_args(args, table) -> RunConfig:
@@ -284,11 +340,15 @@ def _compare(args) -> int:
         raise CliError(f"Unknown method(s) {', '.join(unknown) or '(none given)'}; "
                        f"choose from {', '.join(METHOD_NAMES)}.")
     params = {"epochs": args.epochs} if args.epochs is not None else {}
+    private = [m for m in methods if get_info(m).differentially_private]
+    if (args.epsilon is not None or args.delta is not None or args.accountant is not None) and not private:
+        raise CliError("--epsilon, --delta and --accountant apply to differentially private methods; none was listed.")
     config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                               column_types=types, test_size=args.test_size, seed=args.seed,
                               amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats)
-    board = build_leaderboard(dataset, config, methods, params_for=lambda m: params if m in ("ctgan", "tvae") else {},
-                              n_jobs=args.n_jobs, scheduler=args.scheduler)
+    board = build_leaderboard(dataset, config, methods, params_for=lambda m: (
+        _private_params(m, args) if m in private else params if m in ("ctgan", "tvae") else {}),
+        n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "leaderboard.csv").write_text(to_csv_text(board.rows))
@@ -361,11 +421,52 @@ def _drift(args) -> int:
     return 0
 
 
+def _methods(args) -> int:
+    methods = catalogue()
+    if args.json:
+        print(json.dumps(clean(methods), indent=2))
+        return 0
+    for method in methods:
+        private = "  [differentially private]" if method["differentially_private"] else ""
+        print(f"{method['name']}: {method['label']} ({method['family']}, {method['library']}){private}")
+        print(f"  takes {method['takes']}; at least {method['min_minority_rows']} minority rows")
+        for param in method["params"]:
+            allowed = (" | ".join(map(str, param["choices"])) if param["kind"] == "choice"
+                       else f"{param['low']:g} to {param['high']:g}")
+            print(f"  --{param['name']}: {param['kind']}, default {param['default']}, {allowed}")
+    return 0
+
+
+def _sweep(args) -> int:
+    table = read_path(args.data)
+    dataset = validate_dataset(table, args.target)
+    epsilons = parse_epsilons(args.epsilons)
+    params = {"epochs": args.epochs} if args.epochs is not None else {}
+    params.update({name: getattr(args, name) for name in ("delta", "accountant") if getattr(args, name) is not None})
+    config = build_run_config(args.target, args.method, data=Path(args.data).name, data_sha256=table.sha256,
+                              test_size=args.test_size, seed=args.seed, amount=Amount("ratio", args.ratio),
+                              params=params, classifier=args.classifier, repeats=args.repeats,
+                              targets=Targets(args.target_gain))
+    result = run_sweep(dataset, config, epsilons, utility_metric=args.utility,
+                       include_non_private=not args.no_reference, n_jobs=args.n_jobs,
+                       scheduler=args.scheduler)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    frame = result.table()
+    frame.to_csv(out / "sweep.csv", index=False)
+    (out / "sweep.json").write_text(json.dumps(clean(result.to_dict()), indent=2))
+    shown = ["epsilon", "epsilon_spent", f"{args.utility}_gain", "quality_score", "dcr_share_vs_holdout", "error"]
+    print(frame[shown].to_string(index=False))
+    print(result.answer)
+    print(f"sweep -> {out / 'sweep.json'}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare,
-                    "drift": _drift}
+                    "drift": _drift, "methods": _methods, "sweep": _sweep}
         return commands[args.command](args)
     except SynthBalanceError as exc:
         print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)

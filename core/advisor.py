@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.data import LEVEL_KINDS, NUMBER_KINDS
+from core.generators.base import DP_FAMILY
 from core.generators.deep import SMALL_CLASS_ROWS, estimate_seconds
 from core.generators.registry import REGISTRY
 from core.imbalance import ImbalanceProfile
@@ -109,6 +110,9 @@ def advise(profile: ImbalanceProfile, train_minority_rows: int | None = None) ->
         if info.family == "duplication":
             score += 0.5
             reasons.append("the reference: adds no new information, only copies")
+        if info.differentially_private:  # chosen for a guarantee, not for fidelity: never the default pick
+            score -= 1
+            reasons.append("formal (epsilon, delta) privacy guarantee; its noise costs fidelity")
         if profile.high_dimensional and info.family == "interpolation":
             score -= 1
             reasons.append("many features for the minority size: nearest neighbours become unreliable")
@@ -133,4 +137,6 @@ def _quality(family: str, n_min: int, hard: float) -> str:
         return "high with enough rows" if n_min >= 300 else ("medium" if n_min >= SMALL_CLASS_ROWS else "low")
     if family == "interpolation":
         return "medium (noisy minority)" if hard > 0.7 else "good"
+    if family == DP_FAMILY:
+        return "lower: noise added for privacy"
     return "good"

@@ -20,6 +20,7 @@ from core.config import config_json
 from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import ARM_LABELS, conservative_gain, real_gain
 from core.export import augmented_training, to_csv_text
+from core.generators.base import SyntheticResult
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
@@ -249,7 +250,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             Block("text", "Integration: synthetic rows carry their class label and an is_synthetic flag in the "
                           "augmented training table. Test-set isolation: the test rows were split off before cleaning "
                           "and generation; every fitting function refuses them, and they were only scored."),
-            Block("bullets", list(synthetic.warnings) or ["No generation warnings."]))))
+            Block("bullets", list(synthetic.warnings) or ["No generation warnings."]),
+            Block("text", "Privacy guarantee:"), Block("bullets", privacy_statement(synthetic)))))
 
     if validation is None:
         sections.append((_STEPS[5], (Block("text", "Validation was not run for this configuration."),)))
@@ -421,6 +423,28 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
                           f"method {config.method}) on refreshed minority data and compare against this run before "
                           "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
                           "back to."))
+
+
+def privacy_statement(synthetic: SyntheticResult) -> list[str]:
+    """The privacy part of the card in words: the (epsilon, delta) guarantee, how it was computed, what it
+    protects and what was treated as public; or that there is none."""
+    guarantee = synthetic.privacy
+    if guarantee is None:
+        return [f"No formal privacy guarantee: {REGISTRY[synthetic.method_used].label} is not trained with "
+                "differential privacy. The privacy figures of the validation measure risk after the fact; they do "
+                "not bound it."]
+    return [f"Differentially private with epsilon = {guarantee.epsilon:.4g} and delta = {guarantee.delta:.2g} "
+            f"(target epsilon {guarantee.target_epsilon:g}): for any one protected row, the chance of any output "
+            f"changes by at most a factor e^{guarantee.epsilon:.3g} = {np.exp(guarantee.epsilon):.3g} whether "
+            f"or not that row was used, except with probability {guarantee.delta:.2g}.",
+            f"Mechanism: {guarantee.mechanism}; noise multiplier {guarantee.noise_multiplier:.3g}, sampling rate "
+            f"{guarantee.sample_rate:.3g}, {guarantee.steps:,} steps.",
+            f"Accountant: {guarantee.accountant}, computed by {guarantee.library} (not by hand).",
+            f"Protects: {guarantee.protects}.",
+            f"Public, not paid for from the budget: {guarantee.public}.",
+            "Noise: opacus' secure random mode" if guarantee.secure_mode else
+            "Noise: seeded pseudo-random numbers, so the run is reproducible; a production release should be "
+            "retrained with secure_mode 'on' (cryptographically secure noise, needs torchcsprng)."]
 
 
 def limitations(result: ExperimentResult) -> list[str]:

@@ -62,7 +62,8 @@ def results_dict(result: ExperimentResult) -> dict:
             "n_synthetic": synthetic.n_synthetic, "seconds": synthetic.seconds, "requested": synthetic.requested,
             "train_class_counts_after": after, "rejected_by_constraints": synthetic.rejected_by_constraints,
             "dropped_by_density": synthetic.dropped_by_density, "warnings": list(synthetic.warnings),
-            "rules": list(result.config.rules)}
+            "rules": list(result.config.rules),
+            "privacy": synthetic.privacy.to_dict() if synthetic.privacy is not None else None}
     if result.validation is not None:
         out["validation"] = result.validation.to_dict()
     return clean(out)

@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy im
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
     from core.race import RaceResult
+    from core.sweep import SweepResult
     from core.validation.validate import ValidationResult
     from core.validation.verdict import Thresholds
 
@@ -298,3 +299,14 @@ def scheduler() -> str | None:
 def n_jobs() -> int | None:
     """Worker processes on this machine for the race, repeats and leaderboard (None: all cores)."""
     return None
+PRIVACY_SWEEP = "privacy_sweep"
+
+
+def privacy_sweep(prepared: Prepared) -> SweepResult | None:
+    """The last privacy-utility sweep, if it ran on this preparation (data, split and cleaning)."""
+    stored = st.session_state.get(PRIVACY_SWEEP)
+    return stored["result"] if stored and stored["prepared_key"] == prepared_key(prepared) else None
+
+
+def set_privacy_sweep(result: SweepResult, prepared: Prepared) -> None:
+    st.session_state[PRIVACY_SWEEP] = {"result": result, "prepared_key": prepared_key(prepared)}

@@ -17,7 +17,7 @@ from core.generators.density import DensityFilter
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
 from core.text import escape_markdown
-from pages import _flow, _state
+from pages import _dial, _flow, _state
 
 st.title("Generation")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
@@ -77,7 +77,10 @@ if info.params:
         _state.keep(f"param_{method}_{spec.name}", params[spec.name])
 else:
     st.caption("This method has no parameters.")
-if info.slow:
+if info.differentially_private:
+    _dial.generation_note(params, train_counts, amount.counts(train_counts) if amount_ok else {},
+                          len(dataset.features))
+elif info.slow:
     classes = amount.counts(train_counts) if amount_ok else {}
     class_rows = ([train_counts[c] for c in classes] or [0]) if params.get("mode") != "conditional" \
         else [sum(train_counts.values())]  # per_class: one model per generated class; conditional: one on all rows

@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.validation.validate import without_copies
 from core.validation.verdict import NAMES, Thresholds
-from pages import _flow, _state
+from pages import _dial, _flow, _state
 
 
 def _share(value: float | None) -> str:
@@ -79,4 +79,5 @@ with st.form("thresholds_form"):
 checks = pd.DataFrame([{"check": NAMES[c.name], "value": c.value, "refine at": c.refine_at, "reject at": c.reject_at,
                         "outcome": c.outcome.text} for c in _flow.judged(result).checks])
 st.dataframe(checks, hide_index=True, width="stretch", key="checks")
+_dial.draw_dial(prepared, synthetic)  # the privacy-utility dial: its own block, drawn by pages/_dial.py
 _flow.next_link("pages/comparison.py", "Next: compare a classifier with and without the synthetic rows")

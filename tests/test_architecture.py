@@ -9,8 +9,8 @@ from tests.conftest import ROOT
 
 PROBE = """
 import sys
-import core.pipeline, core.advisor, core.generators.registry, core.__main__
-heavy = [m for m in ("streamlit", "torch", "ctgan", "umap", "numba") if m in sys.modules]
+import core.pipeline, core.advisor, core.generators.registry, core.__main__, core.sweep
+heavy = [m for m in ("streamlit", "torch", "ctgan", "umap", "numba", "opacus") if m in sys.modules]
 print(",".join(heavy))
 """
 

@@ -50,11 +50,11 @@ def test_privacy_page_thresholds_and_dropping_copies(generated):
     at = go(generated, "privacy")
     privacy = at.session_state["validation"].privacy
     assert metrics(at)["Near copies"] == f"{privacy.near_copies:,}"
-    checks = at.dataframe[-1].value
+    checks = next(d.value for d in at.dataframe if "outcome" in d.value.columns)
     assert set(checks["outcome"]) <= {"pass", "refine", "reject", "not measured"} and len(checks) == 7
     at.number_input(key="w_th_near_copy_share_refine").set_value(0.9)
     at.number_input(key="w_th_near_copy_share_reject").set_value(0.95)
-    at.button[-1].click().run()  # the form's submit button
+    next(b for b in at.button if b.label == "Apply thresholds").click().run()  # the form's submit button
     assert at.session_state["thresholds"].near_copy_share == (0.9, 0.95)
     copies = int(privacy.copy_mask.sum())
     assert copies > 0

@@ -34,6 +34,11 @@ class ParamSpec:
         """The human label, or the name when none was declared."""
         return self.label or self.name
 
+    def __post_init__(self):
+        if isinstance(self.choices, str):  # ParamSpec(name, kind, default, low, high, "help"): the help, not choices
+            object.__setattr__(self, "help", self.choices)
+            object.__setattr__(self, "choices", ())
+
     def check(self, value: object, method: str) -> object:
         """The value converted to the declared type; ConfigError when it is out of range."""
         if self.kind == "choice":
@@ -51,6 +56,9 @@ class ParamSpec:
             raise ConfigError(f"{method}: '{self.name}' must be between {self.low:g} and {self.high:g}; "
                               f"got {number:g}.")
         return number
+
+
+DP_FAMILY = "differential privacy"
 
 
 @dataclass(frozen=True)
@@ -76,6 +84,11 @@ class GeneratorInfo:
     deterministic: bool = True
     cost: str = "low"
     tuning: str = "low"
+
+    @property
+    def differentially_private(self) -> bool:
+        """True for generators whose training carries an (epsilon, delta) guarantee."""
+        return self.family == DP_FAMILY
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.params}
@@ -107,6 +120,34 @@ class GenerationTask:
     on_losses: LossReport | None = None
 
 
+@dataclass(frozen=True)
+class PrivacyGuarantee:
+    """The (epsilon, delta) differential-privacy guarantee of a trained generator, as its accountant reports it.
+
+    epsilon: spent, from the library's accountant after training (at most target_epsilon); delta: the
+    probability the bound fails. protects: which rows the guarantee covers; public: what was treated as public
+    information (not paid for from the budget). secure_mode: the library's cryptographically secure noise.
+    Per-class models on disjoint rows compose in parallel: the largest epsilon (and its settings) is reported.
+    """
+    mechanism: str
+    epsilon: float
+    delta: float
+    accountant: str
+    library: str
+    target_epsilon: float
+    noise_multiplier: float
+    protects: str
+    public: str
+    secure_mode: bool = False
+    sample_rate: float = 0.0  # Poisson sampling rate of each step (expected batch / rows)
+    steps: int = 0  # noisy steps taken; with noise_multiplier and sample_rate, what the accountant composed
+
+    def to_dict(self) -> dict:
+        """The `generation.privacy` block of results.json."""
+        return {"mechanism": self.mechanism, "epsilon": self.epsilon, "delta": self.delta,
+                "accountant": self.accountant, "library": self.library}
+
+
 class FittedSampler(Protocol):
     """A family's fitted state; sample() returns rows in model units with the target column filled."""
 
@@ -132,6 +173,7 @@ class SyntheticResult:
     dropped_by_density: int = 0
     warnings: tuple[str, ...] = ()
     loss_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    privacy: PrivacyGuarantee | None = None  # set by differentially private generators only
 
     @property
     def n_synthetic(self) -> int:

@@ -12,12 +12,12 @@ from core.constraints import Constraints, satisfied
 from core.data import CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
 from core.encoding import level_columns, model_frame, number_columns
 from core.errors import ConfigError, DataError, GenerationError
-from core.generators import copula, deep, smote
+from core.generators import copula, deep, dp, smote
 from core.generators.base import GenerationTask, GeneratorInfo, LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter, fit_density
 from core.split import ensure_not_held_out
 
-REGISTRY: dict[str, GeneratorInfo] = {**smote.INFOS, copula.INFO.name: copula.INFO, **deep.INFOS}
+REGISTRY: dict[str, GeneratorInfo] = {**smote.INFOS, copula.INFO.name: copula.INFO, **deep.INFOS, **dp.INFOS}
 METHOD_NAMES = tuple(REGISTRY)
 METHOD_LABELS = {name: info.label for name, info in REGISTRY.items()}  # shown in pickers
 NUMBERS_ONLY_SMOTE = ("smote", "borderline_smote", "svm_smote", "adasyn", "kmeans_smote")
@@ -169,6 +169,8 @@ def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
         return smote.fit(task, method)
     if info.family == "copula":
         return copula.fit(task, classes)
+    if info.differentially_private:
+        return dp.fit(task, classes)
     return deep.fit(task, method, classes)
 
 
@@ -224,6 +226,8 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
                           seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
+    if used_info.differentially_private:
+        warnings += dp.uncovered_steps(gappy, density is not None)
     constraints = constraints or Constraints()
     fitted_density = fit_density(density, train, target, features, kinds) if density else None
     limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
@@ -267,4 +271,19 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     return SyntheticResult(rows=rows, method=method, method_used=method_used, params=params, seed=seed,
                            seconds=time.perf_counter() - started, requested=counts, produced=produced,
                            rejected_by_constraints=rejected, dropped_by_density=dropped, warnings=tuple(warnings),
-                           loss_history=getattr(sampler, "loss_history", pd.DataFrame()))
+                           loss_history=getattr(sampler, "loss_history", pd.DataFrame()),
+                           privacy=getattr(sampler, "privacy", None))
+
+
+def catalogue() -> list[dict]:
+    """Every registered method as plain values: name, label, family, library, what it takes (columns, classes),
+    parameters with ranges or choices, minimum minority rows, and whether it is differentially private."""
+    takes = {"none": "numeric columns only", "mixed": "numeric and categorical columns together",
+             "only": "categorical columns only", "any": "numeric, categorical or mixed columns"}
+    return [{"name": info.name, "label": info.label, "family": info.family, "library": info.library,
+             "takes": takes[info.categorical], "categorical": info.categorical, "multiclass": info.multiclass,
+             "min_minority_rows": info.min_minority_rows, "differentially_private": info.differentially_private,
+             "slow": info.slow, "deterministic": info.deterministic,
+             "params": [{"name": p.name, "kind": p.kind, "default": p.default, "low": p.low, "high": p.high,
+                         "choices": list(p.choices), "help": p.help} for p in info.params]}
+            for info in REGISTRY.values()]

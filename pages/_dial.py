@@ -1,0 +1,165 @@
+"""The privacy-utility dial on the Duplicates & privacy page: a differentially private generator run at several
+epsilons (core.sweep), drawn as utility against epsilon with the privacy figures beside it and the answer."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from core.config import MAX_REPEATS, RunConfig
+from core.errors import SynthBalanceError
+from core.evaluation import Targets
+from core.generators.amount import Amount
+from core.generators.base import SyntheticResult
+from core.generators.density import DensityFilter
+from core.generators.dp import default_delta, estimate_seconds
+from core.generators.registry import METHOD_LABELS, REGISTRY
+from core.models import CLASSIFIERS
+from core.pipeline import Prepared
+from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
+from pages import _state
+
+PUBLIC_NOTE = ("What the private generator takes as public, and does not pay for from the budget: the column types "
+               "you confirmed on the Data page and each column's range and set of categories in the training part "
+               "(the ranges shown on the Generation page). Everything else it learns is covered by epsilon.")
+
+
+def _plain(text: str) -> str:
+    """User text (class labels) shown literally inside Markdown: every Markdown and HTML character escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
+
+
+def guarantee_note(synthetic: SyntheticResult) -> None:
+    """What the current synthetic rows are protected by, in words."""
+    guarantee = synthetic.privacy
+    if guarantee is None:
+        st.caption(f"The current rows come from {REGISTRY[synthetic.method_used].label}, which has no formal "
+                   "guarantee: the figures above measure risk after the fact. A differentially private generator "
+                   "bounds it in advance.")
+        return
+    st.info(f"The current rows carry a differential-privacy guarantee: epsilon {guarantee.epsilon:.3g}, delta "
+            f"{guarantee.delta:.2g} ({guarantee.accountant}, {guarantee.library}). It protects "
+            f"{_plain(guarantee.protects)}.")
+
+
+def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str, int], n_columns: int) -> None:
+    """On the Generation page, for a private generator: delta beside epsilon, the rows protected, what is taken
+    as public, and the time estimate."""
+    per_class = params.get("mode") == "per_class"
+    trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
+    deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
+    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values())
+    if params.get("privacy") == "none":
+        st.warning("privacy 'none': the same VAE without noise or clipping. Its rows carry no guarantee.")
+    else:
+        st.info(f"Guarantee asked for: epsilon {float(params.get('epsilon', 1.0)):g} with delta "
+                + ", ".join(f"{d:.2g} ({_plain(str(c))}: {trained[c]:,} rows)" for c, d in deltas.items())
+                + ". It protects the rows each model trains on: "
+                + ("the training rows of each class generated for." if per_class else "every training row.")
+                + " The epsilon actually spent is reported by opacus' accountant after training.")
+    st.caption(PUBLIC_NOTE + f" Estimated training time on this 2-core machine: about {seconds:,.0f} s "
+               "(measured with bench/dp_speed.py).")
+
+
+def _config(prepared: Prepared, method: str, epochs: int, classifier: str, repeats: int, gain: float) -> RunConfig:
+    """The Generation page's amount, rules and filter with the dial's method and settings."""
+    dataset, settings = prepared.dataset, _state.generation_settings() or {}
+    amount = settings.get("amount", {"rule": "ratio", "value": 1.0})
+    density = settings.get("density")
+    return RunConfig(target=dataset.target, method=method, data=dataset.name, data_sha256=dataset.sha256,
+                     column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
+                     test_size=_state.test_size(), seed=_state.seed(), amount=Amount(amount["rule"], amount["value"]),
+                     params={"epochs": int(epochs)}, rules=tuple(settings.get("constraints", {}).get("rules", [])),
+                     density=DensityFilter(**density) if density else None, classifier=classifier,
+                     repeats=int(repeats), targets=Targets(float(gain)))
+
+
+def _utility_chart(result: SweepResult, table: pd.DataFrame) -> go.Figure:
+    metric = result.utility_metric
+    private = table.loc[table["private"] & table["error"].isna()]
+    figure = go.Figure(go.Scatter(
+        x=private["epsilon"], y=private[f"{metric}_gain"], mode="lines+markers", name="private generator",
+        error_y={"type": "data", "symmetric": False,
+                 "array": private[f"{metric}_gain_ci_high"] - private[f"{metric}_gain"],
+                 "arrayminus": private[f"{metric}_gain"] - private[f"{metric}_gain_ci_low"]}))
+    figure.add_hline(y=result.utility_target, line_dash="dash", line_color="#b03a2e",
+                     annotation_text=f"your target {result.utility_target:+.3f}")
+    reference = table.loc[~table["private"] & table["error"].isna()]
+    if len(reference):
+        figure.add_hline(y=float(reference[f"{metric}_gain"].iloc[0]), line_dash="dot", line_color="#5d6d7e",
+                         annotation_text="without privacy", annotation_position="bottom right")
+    figure.update_layout(title=f"{UTILITY_METRICS[metric]} gain over the best arm without synthetic rows",
+                         xaxis_title="epsilon (log scale)", yaxis_title="gain (95% interval)", xaxis_type="log")
+    return figure
+
+
+def _privacy_chart(table: pd.DataFrame) -> go.Figure:
+    private = table.loc[table["private"] & table["error"].isna()]
+    long = private.melt(id_vars="epsilon", value_vars=["dcr_share_vs_holdout", "detection_auc", "quality_score"],
+                        var_name="figure", value_name="value")
+    figure = px.line(long, x="epsilon", y="value", color="figure", markers=True, log_x=True,
+                     title="Privacy and fidelity figures (repeat 1)")
+    figure.add_hline(y=0.5, line_dash="dot", line_color="#5d6d7e", annotation_text="0.5: DCR share and AUC ideal")
+    return figure
+
+
+def draw_result(result: SweepResult) -> None:
+    """The answer, the two charts side by side, and the table."""
+    (st.success if result.smallest_epsilon is not None else st.warning)(result.answer)
+    table = result.table()
+    left, right = st.columns(2)
+    left.plotly_chart(_utility_chart(result, table), width="stretch", key="dial_utility_chart")
+    right.plotly_chart(_privacy_chart(table), width="stretch", key="dial_privacy_chart")
+    for row in table.loc[table["error"].notna()].itertuples():
+        st.warning(_plain(f"epsilon {row.epsilon:g}: {row.error}" if row.private else f"without privacy: {row.error}"))
+    shown = table.drop(columns=["private"]).assign(epsilon=table["epsilon"].map(
+        lambda e: "none (no privacy)" if pd.isna(e) else f"{e:g}"))
+    st.dataframe(shown, hide_index=True, width="stretch", key="dial_table")
+
+
+def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
+    """The whole section: the current rows' guarantee, the sweep's settings, the run, and the result."""
+    st.divider()
+    st.subheader("Privacy-utility dial")
+    guarantee_note(synthetic)
+    st.caption("Run a differentially private generator at several privacy budgets (epsilon: smaller is more "
+               "private) and see what each costs in model quality, to choose the smallest epsilon that still meets "
+               "your target. Every point is a whole comparison on the same splits; delta is 1/(10 n) for the n rows "
+               "each model trains on. " + PUBLIC_NOTE + " The sweep itself is not a private release: it trains many "
+               "models on the same rows, so use it where you may see the data, then release the rows of one run.")
+    private_methods = [name for name, info in REGISTRY.items() if info.differentially_private]
+    c = st.columns(3)
+    method = c[0].selectbox("Private generator", private_methods, format_func=METHOD_LABELS.get,
+                            key=_state.prime("dial_method", private_methods[0]))
+    epsilons_text = c[1].text_input("Epsilons", key=_state.prime("dial_epsilons",
+                                                                 ",".join(f"{e:g}" for e in DEFAULT_EPSILONS)),
+                                    help="Comma-separated, e.g. 0.5,1,2,4,8.")
+    epochs = c[2].number_input("Training epochs", 1, 1000, step=5, key=_state.prime("dial_epochs", 30))
+    d = st.columns(3)
+    classifier = d[0].selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
+                                key=_state.prime("dial_classifier", "logreg"))
+    repeats = d[1].slider("Repeated splits per epsilon", 1, MAX_REPEATS, key=_state.prime("dial_repeats", 3))
+    gain = d[2].number_input("Minority F1 gain you need (over the best arm without synthetic rows)", -1.0, 1.0,
+                             step=0.01, format="%.3f", key=_state.prime("dial_target", 0.0))
+    reference = st.toggle("Also run the same generator without privacy (reference point)",
+                          key=_state.prime("dial_reference", True))
+    for name, value in (("dial_method", method), ("dial_epsilons", epsilons_text), ("dial_epochs", epochs),
+                        ("dial_classifier", classifier), ("dial_repeats", repeats), ("dial_target", gain),
+                        ("dial_reference", reference)):
+        _state.keep(name, value)
+    if st.button("Run the sweep", key="dial_run"):
+        bar = st.progress(0.0, text="Starting...")
+        try:
+            result = run_sweep(prepared.dataset, _config(prepared, method, epochs, classifier, repeats, gain),
+                               parse_epsilons(epsilons_text), include_non_private=reference,
+                               progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        except SynthBalanceError as exc:
+            st.error(str(exc))
+        else:
+            _state.set_privacy_sweep(result, prepared)
+    result = _state.privacy_sweep(prepared)
+    if result is not None:
+        draw_result(result)
