@@ -246,7 +246,7 @@ def _params(args) -> dict:
 
 def _private_params(method: str, args) -> dict:
     """epochs, epsilon and delta for a differentially private method; --epsilon/--delta elsewhere is refused."""
-    private = get_info(method).differentially_private
+    private = method not in NO_GENERATION and get_info(method).differentially_private
     if not private:
         if args.epsilon is not None or args.delta is not None or args.accountant is not None:
             raise CliError(f"--epsilon, --delta and --accountant apply to differentially private methods "

@@ -306,7 +306,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
     sections.sort(key=lambda section: SECTIONS.index(section[0]) if section[0] in SECTIONS else len(SECTIONS))
     return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
                      sections=tuple(sections),
-                     user_text=user_strings(dataset, [prepared.train, synthetic.rows]))
+                     user_text=user_strings(dataset, [prepared.train]
+                                            + ([synthetic.rows] if synthetic is not None else [])))
 
 
 def card_notes(notes: dict) -> dict[str, str]:

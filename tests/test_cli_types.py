@@ -49,7 +49,7 @@ def test_run_stores_the_types_in_its_config(table, tmp_path):
 def test_compare_takes_type_overrides(table, tmp_path, capsys):
     assert main(["compare", "--data", str(table), "--target", "label", "--methods", "random_oversampler",
                  "--repeats", "1", "--type", "rooms=categorical", "--out", str(tmp_path / "c")]) == 0
-    assert "best:" in capsys.readouterr().out
+    assert "best on the training folds:" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("command", ["analyze", "generate", "run", "compare"])

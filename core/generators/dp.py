@@ -33,24 +33,26 @@ MIN_BATCH = 8  # expected rows per step; below this most steps would be all nois
 PUBLIC = ("column types, each number column's range and each categorical column's levels (from the training "
           "part, confirmed by the analyst on the Data and Generation pages), treated as public")
 _PARAMS = (
-    ParamSpec("epsilon", "float", 1.0, 0.01, 100.0,
+    ParamSpec("epsilon", "float", 1.0, 0.01, 100.0, label="Epsilon (privacy budget)",
               help="Privacy budget: smaller is more private and noisier (1.0 is a common choice)."),
-    ParamSpec("delta", "float", 0.0, 0.0, 0.001,
+    ParamSpec("delta", "float", 0.0, 0.0, 0.001, label="Delta",
               help="Probability the epsilon bound fails; 0 uses 1/(10 n), n the rows the model trains on."),
-    ParamSpec("epochs", "int", 30, 1, 1000, help="Training passes over the rows (the noise is set for this many)."),
-    ParamSpec("batch_size", "int", 64, 8, 4096,
+    ParamSpec("epochs", "int", 30, 1, 1000, label="Training epochs",
+              help="Training passes over the rows (the noise is set for this many)."),
+    ParamSpec("batch_size", "int", 64, 8, 4096, label="Batch size",
               help="Expected rows per training step (capped at a quarter of the rows)."),
-    ParamSpec("max_grad_norm", "float", 1.0, 0.01, 100.0, help="Each row's gradient is clipped to this norm."),
-    ParamSpec("mode", "choice", "per_class", choices=("per_class", "conditional"),
+    ParamSpec("max_grad_norm", "float", 1.0, 0.01, 100.0, label="Gradient clipping norm",
+              help="Each row's gradient is clipped to this norm."),
+    ParamSpec("mode", "choice", "per_class", choices=("per_class", "conditional"), label="Training mode",
               help="per_class: one model per minority class on its rows (protects those rows); conditional: one "
                    "model on all training rows (protects every training row), sampled by class."),
-    ParamSpec("privacy", "choice", "dp", choices=("dp", "none"),
+    ParamSpec("privacy", "choice", "dp", choices=("dp", "none"), label="Privacy",
               help="dp: trained with DP-SGD; none: the same VAE without noise or clipping (no guarantee), for "
                    "the privacy-utility dial's reference point."),
-    ParamSpec("accountant", "choice", "prv", choices=ACCOUNTANTS,
+    ParamSpec("accountant", "choice", "prv", choices=ACCOUNTANTS, label="Privacy accountant",
               help="opacus' privacy accountant: prv (its default; tighter, so less noise for the same epsilon) or "
                    "rdp (Renyi DP; faster to calibrate, slightly more noise)."),
-    ParamSpec("secure_mode", "choice", "off", choices=("off", "on"),
+    ParamSpec("secure_mode", "choice", "off", choices=("off", "on"), label="Secure random mode",
               help="on: opacus' cryptographically secure noise (needs torchcsprng; not reproducible by seed). "
                    "Use it for a production release."),
 )
