@@ -136,14 +136,17 @@ for box, arm in zip(columns, dict.fromkeys(("baseline", "threshold_tuned", judge
                                labels={"x": "predicted", "y": "true"}), width="stretch", key=f"confusion_{arm}")
 left, right = st.columns(2)
 per_class = detail_view.roc["class"].nunique() > 1
-left.plotly_chart(px.line(detail_view.roc, x="fpr", y="tpr", color="arm", line_dash="class" if per_class else None,
+labelled = {"arm": ARM_LABELS}  # legends in the analyst's words, not internal ids
+roc_curves = detail_view.roc.replace(labelled)
+pr_curves = detail_view.pr.replace(labelled)
+left.plotly_chart(px.line(roc_curves, x="fpr", y="tpr", color="arm", line_dash="class" if per_class else None,
                           title="ROC curve (first split" + (", one-vs-rest per class)" if per_class else ")")),
                   width="stretch", key="roc")
-right.plotly_chart(px.line(detail_view.pr, x="recall", y="precision", color="arm",
+right.plotly_chart(px.line(pr_curves, x="recall", y="precision", color="arm",
                            line_dash="class" if per_class else None,
                            title="Precision-recall curve (first split" + (", per class)" if per_class else ")")),
                    width="stretch", key="pr")
-sweep = detail_view.sweep.melt(id_vars=["arm", "class", "threshold"], var_name="metric", value_name="value")
+sweep = detail_view.sweep.replace(labelled).melt(id_vars=["arm", "class", "threshold"], var_name="metric", value_name="value")
 st.plotly_chart(px.line(sweep, x="threshold", y="value", color="metric", line_dash="arm",
                         facet_col="class" if per_class else None,
                         title="Test rows: precision, recall and F1 against the threshold (descriptive)"),

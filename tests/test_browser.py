@@ -138,7 +138,11 @@ def test_walk_every_page_with_the_default_sample(page):
     check(page, "Imbalance analysis", 3, "2_analysis")
     open_page(page, "Method")
     check(page, "Method", 0, "3_method")
-    assert page.get_by_text("Recommended:").count() == 1
+    assert page.get_by_text("Instant ranking:").count() == 1
+    page.get_by_role("button", name="Measure on my data").click()  # the strategy race on the training part
+    settle(page, 300_000)
+    page.wait_for_selector("text=Measured on your training rows", timeout=300_000)
+    check(page, "Method", 1, "3b_method_race")
     open_page(page, "Generation")
     check(page, "Generation", 0, "4_generation_form")
     page.get_by_role("button", name="Generate").click()
