@@ -146,7 +146,8 @@ right.plotly_chart(px.line(pr_curves, x="recall", y="precision", color="arm",
                            line_dash="class" if per_class else None,
                            title="Precision-recall curve (first split" + (", per class)" if per_class else ")")),
                    width="stretch", key="pr")
-sweep = detail_view.sweep.replace(labelled).melt(id_vars=["arm", "class", "threshold"], var_name="metric", value_name="value")
+sweep = detail_view.sweep.replace(labelled).melt(id_vars=["arm", "class", "threshold"], var_name="metric",
+                                                 value_name="value")
 st.plotly_chart(px.line(sweep, x="threshold", y="value", color="metric", line_dash="arm",
                         facet_col="class" if per_class else None,
                         title="Test rows: precision, recall and F1 against the threshold (descriptive)"),
