@@ -45,7 +45,7 @@ def direct(frame) -> float:
             steps.append(("resample", samplers[name]))
         steps.append(("model", LogisticRegression(C=1.0, max_iter=2000, random_state=SEED,
                                                   class_weight="balanced" if name == "class_weighted" else None)))
-        tuned = TunedThresholdClassifierCV(Pipeline(steps), scoring=f1, pos_label="rare", thresholds=THRESHOLDS,
+        tuned = TunedThresholdClassifierCV(Pipeline(steps), scoring=f1, thresholds=THRESHOLDS,
                                            cv=0.25, refit=True, random_state=SEED)
         scores = cross_validate(tuned, x, y, cv=StratifiedKFold(FOLDS, shuffle=True, random_state=SEED),
                                 scoring={"f1": f1, "ap": "average_precision"}, n_jobs=1)
