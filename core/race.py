@@ -228,7 +228,8 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
     best = max(ran, key=lambda c: (c.minority_f1.mean, -simplicity(c.name)))
     pick = by_name[chosen]
     text = [f"On {folds} folds of your {train_rows:,} training rows (the test part was not touched), "
-            f"{len(ran)} strategies were measured at their own tuned thresholds. The best minority F1 was "
+            f"{len(ran)} {'strategy was' if len(ran) == 1 else 'strategies were'} measured at their own tuned "
+            "thresholds. The best minority F1 was "
             f"{best.minority_f1.mean:.3f} ({best.label}; corrected 95% CI {best.minority_f1.ci_low:.3f} to "
             f"{best.minority_f1.ci_high:.3f})."]
     if chosen == best.name:
@@ -238,8 +239,11 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
         text.append(f"{pick.label} reached {pick.minority_f1.mean:.3f}, within noise of the best "
                     f"(difference {d.mean:+.3f}, corrected 95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}), and it is "
                     "simpler, so it is recommended.")
-    if chosen in NO_GENERATION:
+    generators_ran = [c for c in ran if c.name not in NO_GENERATION]
+    if chosen in NO_GENERATION and generators_ran:
         text.append("Do not generate: synthetic rows did not beat class weights or a tuned threshold on your data.")
+    elif chosen in NO_GENERATION:
+        text.append("No generator was measured, so this says nothing yet about synthetic rows.")
     else:
         beaten = [c.label for c in ran if c.name in NO_GENERATION and c.vs_best is not None
                   and c.vs_best.ci_high < 0]
