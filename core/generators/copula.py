@@ -75,7 +75,8 @@ def _fit_class(rows: pd.DataFrame, numbers: list[str], levels: list[str], shrink
     if len(rows) < 3 or dims == 1:
         correlation = np.eye(dims)
     else:
-        correlation = np.nan_to_num(np.corrcoef(scores, rowvar=False), nan=0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a constant column has no correlation: 0 below
+            correlation = np.nan_to_num(np.corrcoef(scores, rowvar=False), nan=0.0)
         np.fill_diagonal(correlation, 1.0)
         correlation = (1 - shrinkage) * correlation + shrinkage * np.eye(dims)
         eigenvalues, vectors = np.linalg.eigh(correlation)  # repair to the nearest positive-definite matrix
