@@ -262,6 +262,12 @@ def _private_params(method: str, args) -> dict:
 def _config_from_args(args, table) -> RunConfig:
     if not (args.data and args.target and args.method):
         raise CliError("run needs --data, --target and --method, or --config FILE")
+    if args.method in NO_GENERATION:
+        given = [flag for flag, value in (("--ratio", args.ratio), ("--count", args.count), ("--rule", args.rule),
+                                          ("--epochs", args.epochs)) if value]
+        if given:
+            raise CliError(f"{', '.join(given)} set(s) how synthetic rows are made, and '{args.method}' makes none; "
+                           "drop it or choose a generator.")
     return build_run_config(args.target, args.method, data=Path(args.data).name, data_sha256=table.sha256,
                             column_types=_types(args), cleaning=CleaningPlan(missing=args.missing),
                             test_size=args.test_size, seed=args.seed, amount=_amount(args), params=_params(args),

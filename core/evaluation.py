@@ -21,7 +21,7 @@ from sklearn import metrics as skm
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedShuffleSplit
 
-from core.errors import DataError
+from core.errors import DataError, SynthBalanceError
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.split import ensure_not_held_out
 
@@ -266,11 +266,13 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
             continue
         started = time.perf_counter()
         if arm == "augmented":
-            if sampler is None:
-                threshold = None
-            else:
-                threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, None, sampler), train,
-                                           target, features, minority, seed)
+            threshold = None
+            if sampler is not None:
+                try:
+                    threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, None, sampler),
+                                               train, target, features, minority, seed)
+                except SynthBalanceError:  # e.g. the generator needs more rows than the tuning split's 75% holds
+                    threshold = None  # the tuned arm keeps 0.5 / argmax, and the verdict says so
         else:
             threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, weight), train, target,
                                        features, minority, seed)
@@ -331,6 +333,12 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
     differences = {f"{a}_vs_{b}": {m: paired_difference(arms[a][m].values, arms[b][m].values, test_train_ratio)
                                    for m in METRICS} for a, b in pairs_for(subject)}
     decision, text = judge(arms, differences, len(runs), targets, subject)
+    binary = any(r["threshold_tuned"].threshold is not None for r in runs)
+    untuned = sum(1 for r in runs if "augmented_tuned" in r and r["augmented_tuned"].threshold is None)
+    if binary and untuned:
+        text += (f" On {untuned} of {len(runs)} split(s) the augmented model's threshold could not be tuned (the "
+                 "generator could not run on the tuning split's 75% of the training rows), so its 'tuned' figures "
+                 "there use 0.5.")
     return Comparison(classifier=classifier, repeats=len(runs), arms=arms, differences=differences, verdict=text,
                       targets=targets, decision=decision, subject=subject, test_train_ratio=test_train_ratio)
 
@@ -435,16 +443,19 @@ def curves(truth: np.ndarray, probas: dict[str, pd.DataFrame],
             pd.concat(pr, ignore_index=True) if pr else empty_pr)
 
 
-def _judged_and_reference(runs: dict[str, ArmRun]) -> tuple[str, str]:
-    """(the arm judged, the arm it is set against) for error analysis and fairness."""
-    return ("augmented", "baseline") if "augmented" in runs else ("threshold_tuned", "baseline")
+def _judged_and_reference(runs: dict[str, ArmRun], subject: str | None = None) -> tuple[str, str]:
+    """(the arm judged, the arm it is set against) for error analysis, fairness and the sweep: the run's subject
+    at its tuned threshold (the model an analyst would deploy) against the tuned baseline (or, when the subject
+    is the tuned baseline, the untuned one)."""
+    judged = subject or ("augmented_tuned" if "augmented_tuned" in runs else "threshold_tuned")
+    return judged, ("threshold_tuned" if judged != "threshold_tuned" else "baseline")
 
 
 def error_analysis(test: pd.DataFrame, runs: dict[str, ArmRun], target: str,
-                   minority: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+                   minority: list[str], subject: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(test minority rows the judged model still misses, rows it newly flags as minority that the baseline
     did not and that are not minority)."""
-    judged, reference = _judged_and_reference(runs)
+    judged, reference = _judged_and_reference(runs, subject)
     truth = test[target].astype(str).isin(minority).to_numpy()
     flagged = np.isin(runs[judged].predictions, minority)
     before = np.isin(runs[reference].predictions, minority)
@@ -458,7 +469,7 @@ MISSING_GROUP = "missing"
 
 
 def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
-             attribute: str) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
+             attribute: str, subject: str | None = None) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
     """Per group of `attribute` (gaps form the group 'missing') and arm (baseline and the judged arm): rows,
     minority recall / precision / F1 and the share predicted minority; plus per arm the demographic parity
     difference (max - min predicted-minority share across groups) and the equal opportunity difference
@@ -469,7 +480,7 @@ def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority:
     groups = values.astype(object).where(values.notna(), MISSING_GROUP).astype(str).to_numpy()
     truth = test[target].astype(str).isin(minority).to_numpy()
     rows, gaps = [], {}
-    judged, reference = _judged_and_reference(runs)
+    judged, reference = _judged_and_reference(runs, subject)
     for arm in (reference, judged):
         flagged = np.isin(runs[arm].predictions, minority)
         for group in sorted(set(groups)):
@@ -504,18 +515,19 @@ SWEEP_NOTE = ("Descriptive only: this sweep is measured on the test rows, so do 
 
 
 def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
-           sensitive_attribute: str | None = None) -> EvaluationDetail:
+           sensitive_attribute: str | None = None, subject: str | None = None) -> EvaluationDetail:
     """Everything the comparison page draws for one repeat, computed here so the page only draws."""
     truth = test[target].astype(str).to_numpy()
     shown = [arm for arm in ("baseline", "class_weighted", "augmented", "tstr") if arm in runs]
     roc, pr = curves(truth, {arm: runs[arm].proba for arm in shown}, minority)
-    judged, reference = _judged_and_reference(runs)
+    judged, reference = _judged_and_reference(runs, subject)
     sweeps = []
     for arm in dict.fromkeys((reference, judged)):
         for label in minority:
             table = scores_by_threshold(truth == label, runs[arm].proba[label].to_numpy())
             sweeps.append(table.assign(arm=arm, **{"class": label}))
-    missed, new_false = error_analysis(test, runs, target, minority)
-    table, gaps = fairness(test, runs, target, minority, sensitive_attribute) if sensitive_attribute else (None, None)
+    missed, new_false = error_analysis(test, runs, target, minority, subject)
+    table, gaps = (fairness(test, runs, target, minority, sensitive_attribute, subject) if sensitive_attribute
+                   else (None, None))
     return EvaluationDetail(roc=roc, pr=pr, sweep=pd.concat(sweeps, ignore_index=True), missed=missed,
                             new_false_positives=new_false, fairness=table, fairness_gaps=gaps)

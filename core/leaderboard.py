@@ -13,7 +13,7 @@ import pandas as pd
 
 from core.config import RunConfig
 from core.data import Dataset
-from core.evaluation import conservative_gain
+from core.evaluation import Difference, conservative_gain
 from core.generators.base import Progress
 from core.pipeline import prepare, run_experiment
 from core.race import NO_GENERATION, RaceResult, SamplerSettings, label_of, race_prepared
@@ -37,8 +37,8 @@ class Leaderboard:
 
 
 def default_methods(usable: list[str]) -> list[str]:
-    """Random oversampling, SMOTE, Borderline-SMOTE, ADASYN, and SMOTE-NC or CTGAN where they apply."""
-    wanted = ["random_oversampler", "smote", "borderline_smote", "adasyn"]
+    """Random oversampling, SMOTE, Borderline-SMOTE, ADASYN, and SMOTE-NC or CTGAN: those usable on this table."""
+    wanted = [m for m in ("random_oversampler", "smote", "borderline_smote", "adasyn") if m in usable]
     extra = [m for m in ("smotenc", "ctgan") if m in usable][:1]
     return wanted + extra
 
@@ -51,6 +51,8 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
     comparison, v = result.comparison, result.validation
     f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
     subject = comparison.arms[comparison.subject]
+    if method in NO_GENERATION:  # its 'gain' would be against the other strategy without synthetic rows: left blank
+        f1 = pr = Difference(float("nan"), float("nan"), float("nan"), None)
     return {"seconds": time.perf_counter() - started,
             "quality_score": v.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,

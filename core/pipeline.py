@@ -116,7 +116,8 @@ def sampler_for_config(config: RunConfig, dataset: Dataset, seed: int) -> Genera
     tune the augmented arm's threshold on rows generated from the tuning split's fit part)."""
     kinds = {c: dataset.column_types[c] for c in dataset.features}
     return GeneratorSampler(method=config.method, params=dict(config.params), sampling_strategy=config.amount,
-                            kinds=kinds, rules=tuple(config.rules), density=config.density, random_state=seed)
+                            kinds=kinds, rules=tuple(config.rules), bounds=tuple(config.bounds),
+                            density=config.density, random_state=seed)
 
 
 @dataclass(frozen=True)
@@ -201,4 +202,4 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
     return ExperimentResult(config=config, profile=profile, prepared=first.prepared, synthetic=first.synthetic,
                             validation=first.validation, runs=[r.runs for r in repeats], comparison=comparison,
                             detail=detail(first.prepared.test, first.runs, dataset.target, first.minority,
-                                          config.sensitive_attribute), seconds=seconds)
+                                          config.sensitive_attribute, subject), seconds=seconds)

@@ -233,7 +233,9 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
             f"{best.minority_f1.mean:.3f} ({best.label}; corrected 95% CI {best.minority_f1.ci_low:.3f} to "
             f"{best.minority_f1.ci_high:.3f})."]
     if chosen == best.name:
-        text.append(f"{pick.label} is recommended: no simpler strategy came within noise of it.")
+        simpler = [c for c in ran if simplicity(c.name) < simplicity(pick.name)]
+        text.append(f"{pick.label} is recommended: " + ("no simpler strategy came within noise of it."
+                                                        if simpler else "it is also the simplest strategy."))
     else:
         d = pick.vs_best
         text.append(f"{pick.label} reached {pick.minority_f1.mean:.3f}, within noise of the best "

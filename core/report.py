@@ -217,9 +217,9 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
     if synthetic is None:
         sections.append((_STEPS[3], (
             Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows (method "
-                          f"'{config.method}'). A measurement on the training part (the strategy race, "
-                          "`python -m core advise`) found it within noise of the best strategy, and the simplest "
-                          "strategy within noise is preferred."),
+                          f"'{config.method}'), chosen by the analyst. The strategy race (`python -m core advise`, "
+                          "the Method page's measurement) recommends a strategy like this one when no generator "
+                          "beats it beyond noise on the training part."),
             Block("table", advice.matrix))))
         sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
     else:
@@ -254,7 +254,9 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             Block("text", "Privacy guarantee:"), Block("bullets", privacy_statement(synthetic)))))
 
     if validation is None:
-        sections.append((_STEPS[5], (Block("text", "Validation was not run for this configuration."),)))
+        sections.append((_STEPS[5], (Block("text", "Validation was not run for this configuration." if synthetic
+                                           is not None else "No synthetic rows were made, so there is nothing to "
+                                           "validate."),)))
     else:
         quality = pd.DataFrame([
             {"metric": "quality score", "value": validation.quality_score,
@@ -296,7 +298,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                       f"{comparison.correction}, which widens the plain interval for overlapping training sets."),
         Block("table", _arms_table(result)), Block("figure", "arms"),
         Block("figure", "confusion_baseline"),
-        Block("figure", "confusion_augmented" if synthetic is not None else "confusion_threshold_tuned"),
+        Block("figure", f"confusion_{comparison.subject}"),
         Block("text", comparison.verdict),
         *((Block("table", result.detail.fairness),) if result.detail.fairness is not None else ()))))
 
@@ -304,7 +306,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
     sections += [(ETHICS_USES, ethics_uses(result)), (ETHICS_BIAS, ethics_bias(result)),
                  (DEPLOYMENT, deployment(result, drift))]
     sections.sort(key=lambda section: SECTIONS.index(section[0]) if section[0] in SECTIONS else len(SECTIONS))
-    return ModelCard(title=f"Model card: synthetic minority rows for '{dataset.target}' ({dataset.name})",
+    subject = "synthetic minority rows" if synthetic is not None else ARM_LABELS[comparison.subject]
+    return ModelCard(title=f"Model card: {subject} for '{dataset.target}' ({dataset.name})",
                      sections=tuple(sections),
                      user_text=user_strings(dataset, [prepared.train]
                                             + ([synthetic.rows] if synthetic is not None else [])))
@@ -356,9 +359,12 @@ def ethics_bias(result: ExperimentResult) -> tuple[Block, ...]:
     blocks = [_fields(result, BIAS_FIELDS)]
     share = profile.class_shares[minority]
     text = (f"The minority '{minority}' is {share:.1%} of the rows ({profile.minority_count:,}; ratio "
-            f"{profile.imbalance_ratio} : 1). The synthetic rows are built from its "
-            f"{prepared.train_class_counts.get(minority, 0):,} training rows only, so whatever those rows over- or "
-            "under-represent, the synthetic rows repeat and amplify.")
+            f"{profile.imbalance_ratio} : 1). "
+            + (f"The synthetic rows are built from its {prepared.train_class_counts.get(minority, 0):,} training "
+               "rows only, so whatever those rows over- or under-represent, the synthetic rows repeat and amplify."
+               if result.synthetic is not None else
+               f"No synthetic rows were made; the model learns from its "
+               f"{prepared.train_class_counts.get(minority, 0):,} training rows as they are."))
     if minority in typology.index:
         row = typology.loc[minority]
         total = max(int(row.sum()), 1)
@@ -410,7 +416,8 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
                            for name in REASONS])
     if drift is None:
         check = ("No drift check has been run for this model yet: use the Monitor page or `python -m core drift "
-                 "--config config.json --new FILE --out DIR` on each new batch.")
+                 f"--config config.json --reference {result.config.data or 'DATA_FILE'} --new FILE --out DIR` on "
+                 "each new batch.")
     else:
         check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} new rows. "
                  + " ".join(drift.reasons) + f" Next step: {drift.next_step}")

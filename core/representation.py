@@ -126,6 +126,9 @@ def run_representation(result: ExperimentResult, attribute: str,
     per-group model figures of repeat 1 on the same groups."""
     from core.evaluation import fairness
     dataset, synthetic = result.prepared.dataset, result.synthetic
+    if synthetic is None:
+        raise DataError("This run made no synthetic rows (a strategy without generation), so there is no one they "
+                        "could over- or under-represent; the per-group model figures are on the Comparison page.")
     if attribute not in dataset.features:
         raise DataError(f"'{attribute}' is not one of the features; choose a column the model uses.")
     target, train = dataset.target, result.prepared.train

@@ -114,8 +114,11 @@ def answer_text(points: tuple[SweepPoint, ...], metric: str, target: float) -> s
     if best is not None:
         gain = best.gain(metric)
         return (f"The smallest epsilon that meets your target ({goal}) is {best.epsilon:g}: gain {gain.mean:+.3f} "
-                f"(95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f}).")
+                f"(corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f}).")
     scored = [p for p in points if p.private and p.error is None and p.gain(metric) is not None]
+    failed = [p for p in points if p.private and p.error is not None]
+    if not scored and failed:
+        return f"Every private point failed, so nothing was measured: {failed[0].error}"
     text = f"No epsilon tried meets your target ({goal})."
     if scored:
         top = max(scored, key=lambda p: p.gain(metric).mean)

@@ -20,7 +20,7 @@ from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
 from pages import _palette
 
-ARM_LABELS = {"threshold_tuned": "no change", "class_weighted_tuned": "class weights",
+ARM_LABELS = {"threshold_tuned": "tuned threshold", "class_weighted_tuned": "class weights",
               "augmented_tuned": "with synthetic rows"}  # the fair arms: each at its own tuned threshold
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 CHART_HEIGHT = 300
@@ -37,8 +37,11 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
     profile, config, comparison = result.profile, result.config, result.comparison
     minority = profile.minority_class
     f1 = comparison.arms[comparison.subject]["minority_f1"]
-    base = comparison.arms["threshold_tuned" if comparison.subject != "threshold_tuned" else "baseline"]["minority_f1"]
     gain = conservative_gain(comparison, "minority_f1")
+    # "before" is the reference the gain is measured against, so the banner and the gain tile agree
+    reference = next((name.split("_vs_")[1] for name in comparison.differences
+                      if comparison.differences[name]["minority_f1"] is gain), "threshold_tuned")
+    base = comparison.arms[reference]["minority_f1"]
     pr_gain = conservative_gain(comparison, "pr_auc")
     interval = (f" (corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if comparison.repeats > 1
                 else " (one split)")
@@ -51,7 +54,8 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
         "method": METHOD_LABELS.get(config.method) or EVALUATION_LABELS[comparison.subject],
         "synthetic_rows": f"{result.synthetic.n_synthetic:,}" if result.synthetic is not None else "no",
         "classifier": CLASSIFIERS.get(config.classifier, config.classifier), "repeats": f"{comparison.repeats}",
-        "decision": _palette.DECISION_LABELS.get(decision, "not validated"),
+        "decision": ("no synthetic rows" if result.synthetic is None
+                     else _palette.DECISION_LABELS.get(decision, "not validated")),
         "quality": "n/a" if validation is None else f"{validation.fidelity.quality_score:.2f}",
         "detection": "n/a" if validation is None or validation.detection_auc is None
         else f"{validation.detection_auc:.2f}",
@@ -128,7 +132,7 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         figures[2].metric("Tuned threshold F1", f["f1_threshold"],
                           help="The baseline with its decision threshold tuned on its training rows, no synthetic rows")
         st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
-    st.caption(f"Verdict: {_escape(f['verdict'])}")
+    st.caption(_escape(f["verdict"]))
 
 
 def _escape(text: str) -> str:

@@ -154,7 +154,7 @@ st.plotly_chart(px.line(sweep, x="threshold", y="value", color="metric", line_da
                 width="stretch", key="sweep")
 st.caption(SWEEP_NOTE)
 
-st.subheader("Errors of the augmented model (first split)")
+st.subheader(f"Errors of the model judged ({ARM_LABELS[comparison.subject]}, first split)")
 a, b = st.columns(2)
 a.caption(f"{len(detail_view.missed):,} minority test rows still missed")
 a.dataframe(detail_view.missed.head(200), width="stretch", key="missed")

@@ -63,8 +63,10 @@ if board.best:
 
 
 def interval(mean: float, low: float, high: float) -> str:
-    """A gain with its 95% interval in one cell: '+0.052 [+0.010, +0.094]'."""
-    return "" if pd.isna(mean) else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+    """A gain with its 95% interval in one cell: '+0.052 [+0.010, +0.094]' ('(one split)' without an interval)."""
+    if pd.isna(mean):
+        return ""
+    return f"{mean:+.3f} (one split)" if low == high else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 rows = board.rows
@@ -108,9 +110,11 @@ st.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation",
     "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization")})
 for row in rows.loc[rows["error"] != ""].itertuples():
     st.warning(f"**{row.label}** did not run: {row.error}")
-if not ran.empty:
-    points = ran.assign(label=[label.removeprefix("* ") for label in labels],
-                        verdict=ran["decision"].map(_palette.DECISION_LABELS).fillna("not validated"))
+plotted = ran["dcr_share_vs_holdout"].notna().to_numpy()  # strategies without synthetic rows have no point
+if plotted.any():
+    points = ran.loc[plotted].assign(label=[label.removeprefix("* ") for label, keep in zip(labels, plotted) if keep],
+                                     verdict=ran.loc[plotted, "decision"].map(_palette.DECISION_LABELS)
+                                     .fillna("not validated"))
     # methods landing on the same point (SMOTE on mixed data runs as SMOTE-NC) share one label
     spot = points["dcr_share_vs_holdout"].round(3).astype(str) + "|" + points["minority_f1_gain"].round(3).astype(str)
     joined = points.groupby(spot)["label"].transform(" / ".join)

@@ -102,15 +102,14 @@ if measured is not None:
                         "(corrected 95% intervals)", yaxis_title="score", height=420)
     st.plotly_chart(chart, width="stretch", key="race_chart")
     st.dataframe(pd.DataFrame([{
-        "strategy": c.label, "minority F1": None if not c.ran else round(c.minority_f1.mean, 3),
+        "strategy": c.label, "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
         "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
-        "PR-AUC": None if not c.ran else round(c.pr_auc.mean, 3),
+        "PR-AUC": None if not c.ran else f"{c.pr_auc.mean:.3f}",
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
         "seconds": round(c.seconds, 1), "note": c.error} for c in measured.candidates]),
         hide_index=True, width="stretch", key="race_table")
     st.caption(f"Measured in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s). Intervals: "
-               f"{measured.correction}. Left out: "
-               + ("; ".join(f"{label_of(n)} ({why})" for n, why in measured.skipped) or "none") + ".")
+               f"{measured.correction}.")
     if st.button(f"Use this: {label_of(measured.recommended)}", key="use_race"):
         _state.set_comparison_strategy(measured.recommended)
         if measured.kind == "generator" and measured.recommended in usable:

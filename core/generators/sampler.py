@@ -95,18 +95,20 @@ class GeneratorSampler(BaseOverSampler):
                               dict, Amount],
         "kinds": [dict, None],
         "rules": [tuple, list],
+        "bounds": [tuple, list],
         "density": [DensityFilter, None],
         "random_state": [Interval(Integral, 0, None, closed="left"), None],
     }
 
     def __init__(self, method: str = "random_oversampler", params: dict | None = None, sampling_strategy="auto",
-                 kinds: dict | None = None, rules: tuple = (), density: DensityFilter | None = None,
-                 random_state: int | None = None):
+                 kinds: dict | None = None, rules: tuple = (), bounds: tuple = (),
+                 density: DensityFilter | None = None, random_state: int | None = None):
         self.method = method
         self.params = params
         self.sampling_strategy = sampling_strategy
         self.kinds = kinds
         self.rules = rules
+        self.bounds = bounds
         self.density = density
         self.random_state = random_state
 
@@ -156,7 +158,8 @@ class GeneratorSampler(BaseOverSampler):
         if not counts:  # already balanced: nothing to add
             self.result_ = None
             return (X, y)
-        constraints = build_constraints(features, list(self.rules)) if self.rules else None
+        constraints = (build_constraints(features, list(self.rules), tuple(self.bounds))
+                       if self.rules or self.bounds else None)
         result = generate(train, TARGET_COLUMN, features, kinds, counts, self.method, self.params, seed,
                           constraints, self.density)
         self.result_ = result
