@@ -121,7 +121,8 @@ with st.container(border=True):
             st.warning(f"Group '{_escape_markdown(group.group)}' is {group.flag}: {group.real_share:.1%} of the real "
                        f"minority rows, {group.synthetic_share:.1%} of the synthetic rows.")
         if not groups.flagged:
-            st.success(f"No group of '{_escape_markdown(attribute)}' moved by more than {groups.limit:.0%} points.")
+            st.success(f"No group of '{_escape_markdown(attribute)}' moved by more than "
+                       f"{groups.limit * 100:.0f} percentage points.")
         st.dataframe(groups.table(), hide_index=True)
         if result.validation is None:
             st.caption("Copies and DCR per group need the validation, which this run skipped.")

@@ -239,3 +239,19 @@ def test_threshold_scores_equal_scikit_learn():
         assert row["f1"] == pytest.approx(skm.f1_score(truth, scores >= t, zero_division=0))
         assert row["precision"] == pytest.approx(skm.precision_score(truth, scores >= t, zero_division=0))
         assert row["recall"] == pytest.approx(skm.recall_score(truth, scores >= t, zero_division=0))
+
+
+def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tuning_split(datasets, monkeypatch):
+    import core.generators.sampler as sampler_module
+    from core.errors import DataError
+
+    def too_few_rows(*args, **kwargs):  # as a generator with a minimum row count refuses 75% of the minority
+        raise DataError("DP-VAE needs at least 20 training rows of a class; 'bad' has 16.")
+
+    monkeypatch.setattr(sampler_module, "generate", too_few_rows)
+    config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
+    result = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1)
+    assert all(run["augmented_tuned"].threshold is None for run in result.runs)
+    assert all(run["threshold_tuned"].threshold is not None for run in result.runs)
+    assert result.runs[0]["augmented_tuned"].metrics == result.runs[0]["augmented"].metrics
+    assert "On 2 of 2 split(s) the augmented model's threshold could not be tuned" in result.comparison.verdict

@@ -25,7 +25,7 @@ def test_comparison_one_repeat_with_fairness():
     assert table.loc[2, "minority_f1"] == f"{augmented:.3f}"
     assert len(at.get("plotly_chart")) == 6  # three confusion matrices, ROC, PR, threshold sweep
     fairness = at.dataframe[-2].value
-    assert set(fairness["arm"]) == {"baseline", "augmented"} and fairness["rows"].sum() == 2 * 300
+    assert set(fairness["arm"]) == {"threshold_tuned", "augmented_tuned"} and fairness["rows"].sum() == 2 * 300
 
 
 def test_comparison_without_synthetic_rows_judges_a_strategy_without_them():

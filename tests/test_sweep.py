@@ -58,7 +58,7 @@ def test_smallest_epsilon_that_meets_the_target_on_a_constructed_case():
     assert smallest_meeting(points, "minority_f1", 0.03).epsilon == 2.0
     assert answer_text(points, "minority_f1", 0.03) == (
         "The smallest epsilon that meets your target (a minority F1 gain of at least +0.030 over the best arm "
-        "without synthetic rows) is 2: gain +0.040 (95% CI +0.020 to +0.060).")
+        "without synthetic rows) is 2: gain +0.040 (corrected 95% CI +0.020 to +0.060).")
     assert smallest_meeting(points, "minority_f1", 0.055) is None  # 8 failed, the non-private point never counts
     assert answer_text(points, "minority_f1", 0.055) == (
         "No epsilon tried meets your target (a minority F1 gain of at least +0.055 over the best arm without "
