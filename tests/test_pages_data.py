@@ -133,3 +133,14 @@ def test_single_row_class_is_named_on_later_pages():
     upload(at, "one_row.csv", "x,z,label\n" + rows)
     go(at, "generation")
     assert any("is loaded but cannot be used yet" in e and "'rare'" in e and "single row" in e for e in errors(at))
+
+
+def test_switching_the_table_clears_every_result_of_the_old_one():
+    at = go(open_app(), "comparison")
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()  # tuned threshold only: no generation needed
+    assert at.session_state["experiment"].prepared.dataset.name == "german_credit.csv"
+    at = use_sample(at, "hypothyroid.csv")
+    assert "experiment" not in at.session_state and "synthetic" not in at.session_state
+    at = go(at, "comparison")
+    assert not at.exception and not at.get("plotly_chart")  # no German credit figures under the new table
