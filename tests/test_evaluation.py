@@ -255,3 +255,19 @@ def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tun
     assert all(run["threshold_tuned"].threshold is not None for run in result.runs)
     assert result.runs[0]["augmented_tuned"].metrics == result.runs[0]["augmented"].metrics
     assert "On 2 of 2 split(s) the augmented model's threshold could not be tuned" in result.comparison.verdict
+
+
+def test_fairness_names_gaps_as_the_group_missing():
+    test = pd.DataFrame({"y": ["min", "maj", "min", "maj", "maj", "min"],
+                         "sex": ["f", "m", None, np.nan, "f", "m"]}, index=range(6))
+    predictions = np.array(["min", "maj", "maj", "min", "maj", "min"])
+
+    def run(arm):
+        return ArmRun(arm, {}, pd.DataFrame(), 0.5, np.zeros(6), predictions, 0.0)
+    table, gaps = evaluation.fairness(test, {"threshold_tuned": run("threshold_tuned"),
+                                             "augmented_tuned": run("augmented_tuned")}, "y", ["min"], "sex")
+    judged = table.loc[table["arm"] == "augmented_tuned"].set_index("group")
+    assert set(judged.index) == {"f", "m", "missing"} and "nan" not in set(table["group"])
+    assert judged.loc["missing", "rows"] == 2 and judged.loc["missing", "recall"] == 0.0  # the gap row 'min' missed
+    assert judged.loc["missing", "predicted_minority"] == 0.5  # one of its two rows flagged
+    assert gaps["augmented_tuned"]["equal_opportunity_difference"] == 1.0  # f and m: recall 1; missing: 0

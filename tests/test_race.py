@@ -135,6 +135,24 @@ def test_advise_json_schema_and_bad_input(tmp_path):
         assert message in bad.stderr, bad.stderr
 
 
+def test_advise_takes_type_overrides():
+    run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
+                          "--target", "credit_risk", "--type", "age=categorical", "--folds", "2", "--candidates",
+                          "threshold_tuned", "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    plain = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
+                            "--target", "credit_risk", "--folds", "2", "--candidates", "threshold_tuned",
+                            "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    typed, untyped = json.loads(run.stdout), json.loads(plain.stdout)
+    # age as a category changes the model's columns, so the measured F1 changes
+    assert typed["candidates"][0]["minority_f1"]["mean"] != untyped["candidates"][0]["minority_f1"]["mean"]
+    bad = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
+                          "--target", "credit_risk", "--type", "age=colour"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=120)
+    assert bad.returncode == 2 and "unknown kind 'colour'" in bad.stderr
+
+
 def test_run_takes_a_strategy_without_generation(tmp_path):
     run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(sample_path("german_credit")),
                           "--target", "credit_risk", "--method", "threshold_tuned", "--repeats", "2", "--out",
