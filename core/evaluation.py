@@ -218,19 +218,26 @@ def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd
     return pd.DataFrame({"threshold": THRESHOLDS.astype(float), "precision": precision, "recall": recall, "f1": f1})
 
 
-def _arm(arm: str, proba: pd.DataFrame, test: pd.DataFrame, target: str, minority: list[str], majority: str,
-         threshold: float | None, seconds: float) -> ArmRun:
+def scored(proba: pd.DataFrame, truth: np.ndarray, minority: list[str], majority: str,
+           threshold: float | None) -> tuple[pd.DataFrame, np.ndarray, dict[str, float]]:
+    """(probabilities with a 0 column for any class the model never saw, predicted labels at the threshold,
+    METRICS) for one set of rows: what an arm on the test rows and a race candidate on a fold both report."""
     proba = proba.copy()
     for label in [*minority, majority]:
         if label not in proba.columns:
             proba[label] = 0.0
     predicted = decide(proba, minority, threshold)
+    return proba, predicted, metric_values(truth, predicted, proba, minority, majority)
+
+
+def _arm(arm: str, proba: pd.DataFrame, test: pd.DataFrame, target: str, minority: list[str], majority: str,
+         threshold: float | None, seconds: float) -> ArmRun:
     truth = test[target].astype(str).to_numpy()
+    proba, predicted, values = scored(proba, truth, minority, majority, threshold)
     labels = list(proba.columns)
     counts = pd.DataFrame(confusion(truth, predicted, labels), index=labels, columns=labels)
-    return ArmRun(arm=arm, metrics=metric_values(truth, predicted, proba, minority, majority), confusion=counts,
-                  threshold=threshold, scores=proba[minority[0]].to_numpy(), predictions=predicted, seconds=seconds,
-                  proba=proba)
+    return ArmRun(arm=arm, metrics=values, confusion=counts, threshold=threshold,
+                  scores=proba[minority[0]].to_numpy(), predictions=predicted, seconds=seconds, proba=proba)
 
 
 def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | None, target: str,
@@ -343,12 +350,29 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
                       targets=targets, decision=decision, subject=subject, test_train_ratio=test_train_ratio)
 
 
-def conservative_gain(comparison: Comparison, metric: str) -> Difference:
-    """The subject's gain over the best arm without synthetic rows, at tuned thresholds: of its differences
-    against each tuned reference, the one with the smallest mean (the reference chosen is the strongest by this
-    measure, so no choice flatters the subject)."""
+def pair_arms(name: str) -> tuple[str, str]:
+    """(arm, reference) of a difference's key in Comparison.differences ('<arm>_vs_<reference>')."""
+    arm, _, reference = name.partition("_vs_")
+    return arm, reference
+
+
+def _conservative_name(comparison: Comparison, metric: str) -> str:
+    """The key of the subject's difference with the smallest mean on `metric`, among its tuned references (all
+    differences when it has none)."""
     names = comparison.primary or tuple(comparison.differences)
-    return min((comparison.differences[n][metric] for n in names), key=lambda d: d.mean)
+    return min(names, key=lambda n: comparison.differences[n][metric].mean)
+
+
+def conservative_reference(comparison: Comparison, metric: str) -> str:
+    """The reference arm of `conservative_gain`: the one the subject beats by the least on `metric` (the
+    strongest by this measure, so no choice flatters the subject)."""
+    return pair_arms(_conservative_name(comparison, metric))[1]
+
+
+def conservative_gain(comparison: Comparison, metric: str) -> Difference:
+    """The subject's gain over the best arm without synthetic rows, at tuned thresholds: its difference against
+    `conservative_reference`."""
+    return comparison.differences[_conservative_name(comparison, metric)][metric]
 
 
 def real_gain(difference: Difference, repeats: int) -> bool:
@@ -383,7 +407,7 @@ def judge(arms: dict, differences: dict, repeats: int, targets: Targets,
         f1 = arms[subject]["minority_f1"].mean
         text = (f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {f1:.3f}, "
                 f"{vs_base['minority_f1'].mean:+.3f} over the untuned baseline ({_ci(vs_base['minority_f1'])}) and "
-                f"{other['minority_f1'].mean:+.3f} against {ARM_LABELS[name_other.split('_vs_')[1]]} "
+                f"{other['minority_f1'].mean:+.3f} against {ARM_LABELS[pair_arms(name_other)[1]]} "
                 f"({_ci(other['minority_f1'])}).")
         return Decision.NO_GENERATION, text + (" This is one split: run 5 or more repeats before deciding."
                                                if repeats == 1 else "")

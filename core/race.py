@@ -21,7 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.evaluation import Difference, Summary, decide, metric_values, paired_difference, summarise, tune_threshold
+from core.evaluation import Difference, Summary, paired_difference, scored, summarise, tune_threshold
 from core.generators.base import Progress, StopRequested
 from core.generators.deep import SMALL_CLASS_ROWS, estimate_seconds
 from core.generators.registry import REGISTRY, resolve_method
@@ -183,12 +183,8 @@ def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: di
         strategy = _strategy(name, classifier, features, kinds, task_seed, settings)
         threshold = tune_threshold(strategy, fit_rows, target, features, minority, task_seed)
         model = fit_strategy(strategy, fit_rows, target, features)
-        proba = strategy_proba(model, check_rows, features)
-        for label in [*minority, majority]:
-            if label not in proba.columns:
-                proba[label] = 0.0
         truth = check_rows[target].astype(str).to_numpy()
-        values = metric_values(truth, decide(proba, minority, threshold), proba, minority, majority)
+        _, _, values = scored(strategy_proba(model, check_rows, features), truth, minority, majority, threshold)
         return FoldScore(name, fold, values["minority_f1"], values["pr_auc"], threshold,
                          time.perf_counter() - started)
     except Exception as exc:  # one candidate's failure, whatever its type, stays in its row; the race goes on

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.evaluation import ARM_LABELS as EVALUATION_LABELS
-from core.evaluation import Decision, conservative_gain
+from core.evaluation import Decision, conservative_gain, conservative_reference
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
@@ -39,9 +39,7 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
     f1 = comparison.arms[comparison.subject]["minority_f1"]
     gain = conservative_gain(comparison, "minority_f1")
     # "before" is the reference the gain is measured against, so the banner and the gain tile agree
-    reference = next((name.split("_vs_")[1] for name in comparison.differences
-                      if comparison.differences[name]["minority_f1"] is gain), "threshold_tuned")
-    base = comparison.arms[reference]["minority_f1"]
+    base = comparison.arms[conservative_reference(comparison, "minority_f1")]["minority_f1"]
     pr_gain = conservative_gain(comparison, "pr_auc")
     interval = (f" (corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if comparison.repeats > 1
                 else " (one split)")

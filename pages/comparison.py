@@ -9,7 +9,7 @@ import streamlit as st
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
 from core.errors import GenerationCancelled, SynthBalanceError
-from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets
+from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets, pair_arms
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
@@ -118,7 +118,7 @@ st.caption(f"Mean over {comparison.repeats} split(s)" + (
     f" ± half the width of the 95% interval by the {comparison.correction}, which widens the plain interval "
     "because repeated splits share most of their training rows." if comparison.repeats > 1 else ".")
     + " The tuned arms come first: they are the fair comparison; the untuned arms are a secondary view.")
-differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in name.split("_vs_")),
+differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in pair_arms(name)),
                              "metric": METRIC_HEADERS.get(metric, metric), "mean": d.mean, "ci low": d.ci_low,
                              "ci high": d.ci_high, "p (corrected t-test)": d.p_value}
                             for name, metrics in comparison.differences.items() for metric, d in metrics.items()

@@ -92,7 +92,7 @@ def test_summary_on_top_of_the_report(compared):
     decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
         str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
     assert f"**Validation: {decision}**" in banners
-    reference = next(name.split("_vs_")[1] for name, d in result.comparison.differences.items()
+    reference = next(name.partition("_vs_")[2] for name, d in result.comparison.differences.items()
                      if d["minority_f1"] is gain)  # the banner's "before" is the gain's own reference
     base = result.comparison.arms[reference]["minority_f1"].mean
     after = result.comparison.arms["augmented_tuned"]["minority_f1"].mean
