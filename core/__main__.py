@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.config import RunConfig, build_run_config, config_json, read_config
-from core.constraints import build_constraints
+from core.constraints import ColumnBound, build_constraints, parse_bound
 from core.data import COLUMN_KINDS, read_path, validate_dataset
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
@@ -121,8 +121,26 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
     command.add_argument("--epochs", type=int, help="CTGAN / TVAE training epochs")
     command.add_argument("--missing", choices=MISSING_STRATEGIES, default="none")
     command.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
+    command.add_argument("--bound", action="append", default=[], metavar="COL=LOW:HIGH",
+                         help="a number column's range, e.g. 'age=18:75' (repeatable); under differential privacy "
+                              "the ranges you declare are public and the others are read from the rows (not covered)")
     _add_type_option(command)
     _privacy_options(command)
+
+
+def _bounds(args) -> list[ColumnBound]:
+    """The --bound COL=LOW:HIGH ranges as ColumnBounds; a malformed one is a usage error."""
+    bounds = []
+    for item in getattr(args, "bound", None) or []:
+        column, sep, span = item.rpartition("=")
+        low, colon, high = span.partition(":")
+        try:
+            if not (sep and column.strip() and colon):
+                raise ValueError
+            bounds.append(parse_bound(column.strip(), float(low), float(high)))
+        except ValueError:
+            raise CliError(f"--bound needs COL=LOW:HIGH with two numbers, got '{item}'.") from None
+    return bounds
 
 
 def _add_type_option(command: argparse.ArgumentParser) -> None:
@@ -147,7 +165,8 @@ def _types(args) -> dict[str, str]:
 
 def _privacy_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--epsilon", type=float, help="privacy budget of a differentially private method (e.g. 1.0)")
-    command.add_argument("--delta", type=float, help="its delta (default 1/(10 n), n the rows it trains on)")
+    command.add_argument("--delta", type=float, help="its delta, the chance the guarantee fails (default "
+                                                     "min(1/n^1.1, 1e-6), n the rows it trains on)")
     command.add_argument("--accountant", choices=ACCOUNTANTS, help="opacus' privacy accountant (default prv)")
 
 
@@ -162,7 +181,7 @@ def _sweep_command(commands) -> None:
     sweep.add_argument("--target", required=True)
     sweep.add_argument("--method", default="dp_vae", choices=METHOD_NAMES, metavar="NAME")
     sweep.add_argument("--epsilons", default="0.5,1,2,4,8", help="comma-separated, e.g. 0.5,1,2,4,8")
-    sweep.add_argument("--delta", type=float, help="delta at every epsilon (default 1/(10 n))")
+    sweep.add_argument("--delta", type=float, help="delta at every epsilon (default min(1/n^1.1, 1e-6))")
     sweep.add_argument("--accountant", choices=ACCOUNTANTS, help="opacus' privacy accountant (default prv)")
     sweep.add_argument("--epochs", type=int, help="training epochs of the private generator")
     sweep.add_argument("--classifier", choices=list(CLASSIFIERS), default="logreg")
@@ -222,7 +241,7 @@ def _advise(args) -> int:
 def _generate(args) -> int:
     prepared = prepare(validate_dataset(read_path(args.data), args.target, _types(args)), args.test_size, args.seed,
                        CleaningPlan(missing=args.missing))
-    constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule)
+    constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule, _bounds(args))
     result = synthesize(prepared, args.method, _amount(args), _params(args), args.seed, constraints)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,14 +283,15 @@ def _config_from_args(args, table) -> RunConfig:
         raise CliError("run needs --data, --target and --method, or --config FILE")
     if args.method in NO_GENERATION:
         given = [flag for flag, value in (("--ratio", args.ratio), ("--count", args.count), ("--rule", args.rule),
-                                          ("--epochs", args.epochs)) if value]
+                                          ("--bound", args.bound), ("--epochs", args.epochs)) if value]
         if given:
             raise CliError(f"{', '.join(given)} set(s) how synthetic rows are made, and '{args.method}' makes none; "
                            "drop it or choose a generator.")
     return build_run_config(args.target, args.method, data=Path(args.data).name, data_sha256=table.sha256,
                             column_types=_types(args), cleaning=CleaningPlan(missing=args.missing),
                             test_size=args.test_size, seed=args.seed, amount=_amount(args), params=_params(args),
-                            rules=tuple(args.rule), classifier=args.classifier, repeats=args.repeats,
+                            rules=tuple(args.rule), bounds=_bounds(args), classifier=args.classifier,
+                            repeats=args.repeats,
                             targets=Targets(args.target_gain), validation=not args.no_validation)
 
 

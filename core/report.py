@@ -21,6 +21,7 @@ from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import ARM_LABELS, conservative_gain, real_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
+from core.generators.dp import release_sentence
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
@@ -442,14 +443,18 @@ def privacy_statement(synthetic: SyntheticResult) -> list[str]:
                 "differential privacy. The privacy figures of the validation measure risk after the fact; they do "
                 "not bound it."]
     return [f"Differentially private with epsilon = {guarantee.epsilon:.4g} and delta = {guarantee.delta:.2g} "
-            f"(target epsilon {guarantee.target_epsilon:g}): for any one protected row, the chance of any output "
-            f"changes by at most a factor e^{guarantee.epsilon:.3g} = {np.exp(guarantee.epsilon):.3g} whether "
-            f"or not that row was used, except with probability {guarantee.delta:.2g}.",
+            f"(target epsilon {guarantee.target_epsilon:g}), {guarantee.adjacency} adjacency: replacing any one "
+            f"protected row by another changes the chance of any output by at most a factor "
+            f"e^{guarantee.epsilon:.3g} = {np.exp(guarantee.epsilon):.3g}. Delta is the chance that the guarantee "
+            "fails altogether.",
+            release_sentence(guarantee),
             f"Mechanism: {guarantee.mechanism}; noise multiplier {guarantee.noise_multiplier:.3g}, sampling rate "
             f"{guarantee.sample_rate:.3g}, {guarantee.steps:,} steps.",
-            f"Accountant: {guarantee.accountant}, computed by {guarantee.library} (not by hand).",
+            f"Accountant: {guarantee.accountant}, computed by {guarantee.library} (not by hand): epsilon "
+            f"{guarantee.accountant_epsilon:.4g} at delta {guarantee.accountant_delta:.2g} for adding or removing "
+            "a row, doubled for replacing one (group privacy).",
             f"Protects: {guarantee.protects}.",
-            f"Public, not paid for from the budget: {guarantee.public}.",
+            "Public, not paid for from the budget: " + "; ".join(guarantee.public) + ".",
             "Noise: opacus' secure random mode" if guarantee.secure_mode else
             "Noise: seeded pseudo-random numbers, so the run is reproducible; a production release should be "
             "retrained with secure_mode 'on' (cryptographically secure noise, needs torchcsprng)."]

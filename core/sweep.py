@@ -57,8 +57,8 @@ class SweepPoint:
 class SweepResult:
     """Every point in epsilon order (the non-private point last), the target, and the answer.
 
-    smallest_epsilon: the smallest epsilon whose mean gain on utility_metric reaches utility_target (None when
-    no epsilon tried does)."""
+    smallest_epsilon: the smallest epsilon that meets utility_target on utility_metric by the verdict's rule,
+    the lower bound of the gain's corrected 95% interval (`meets_target`); None when no epsilon tried does."""
     method: str
     classifier: str
     repeats: int
@@ -80,7 +80,8 @@ class SweepResult:
                 row[f"{metric}_gain"] = gain.mean if gain else None
                 row[f"{metric}_gain_ci_low"] = gain.ci_low if gain else None
                 row[f"{metric}_gain_ci_high"] = gain.ci_high if gain else None
-            row.update({"meets_target": _meets(point, self.utility_metric, self.utility_target),
+            row.update({"meets_target": meets_target(point, self.utility_metric, self.utility_target,
+                                                     self.repeats),
                         "quality_score": point.quality_score, "detection_auc": point.detection_auc,
                         "dcr_share_vs_holdout": point.dcr_share_vs_holdout, "nndr_median": point.nndr_median,
                         "seconds": point.seconds, "error": point.error})
@@ -95,37 +96,56 @@ class SweepResult:
                 "points": [asdict(p) for p in self.points]}
 
 
-def _meets(point: SweepPoint, metric: str, target: float) -> bool:
+def meets_target(point: SweepPoint, metric: str, target: float, repeats: int) -> bool:
+    """The verdict's rule, not the mean: a private point meets the target when the lower bound of its gain's
+    corrected 95% interval is at least the target. One split has no interval, so it never meets it."""
     gain = point.gain(metric)
-    return bool(point.private and point.error is None and gain is not None and gain.mean >= target)
+    return bool(point.private and point.error is None and gain is not None and repeats > 1
+                and gain.ci_low >= target)
 
 
-def smallest_meeting(points: tuple[SweepPoint, ...], metric: str, target: float) -> SweepPoint | None:
-    """The private point with the smallest epsilon whose mean gain on `metric` is at least `target`."""
-    meeting = [p for p in points if _meets(p, metric, target)]
+def smallest_meeting(points: tuple[SweepPoint, ...], metric: str, target: float,
+                     repeats: int) -> SweepPoint | None:
+    """The private point with the smallest epsilon that meets the target on `metric` (`meets_target`)."""
+    meeting = [p for p in points if meets_target(p, metric, target, repeats)]
     return min(meeting, key=lambda p: p.epsilon) if meeting else None
 
 
-def answer_text(points: tuple[SweepPoint, ...], metric: str, target: float) -> str:
-    """The answer in words, with the gain and its interval."""
+def _gain_text(gain: Difference, repeats: int) -> str:
+    interval = (f"corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f}" if repeats > 1
+                else "one split, no interval")
+    return f"gain {gain.mean:+.3f} ({interval})"
+
+
+def answer_text(points: tuple[SweepPoint, ...], metric: str, target: float, repeats: int) -> str:
+    """The answer in words, with the gain and its interval; the rule is the verdict's (the interval's lower
+    bound), so a mean at the target with an interval below it is not called a success."""
     name = UTILITY_METRICS[metric]
-    best = smallest_meeting(points, metric, target)
+    best = smallest_meeting(points, metric, target, repeats)
     goal = f"a {name} gain of at least {target:+.3f} over the best arm without synthetic rows"
     if best is not None:
-        gain = best.gain(metric)
-        return (f"The smallest epsilon that meets your target ({goal}) is {best.epsilon:g}: gain {gain.mean:+.3f} "
-                f"(corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f}).")
+        return (f"The smallest epsilon that meets your target ({goal}, the whole 95% interval at or above it) is "
+                f"{best.epsilon:g}: {_gain_text(best.gain(metric), repeats)}.")
     scored = [p for p in points if p.private and p.error is None and p.gain(metric) is not None]
     failed = [p for p in points if p.private and p.error is not None]
     if not scored and failed:
         return f"Every private point failed, so nothing was measured: {failed[0].error}"
-    text = f"No epsilon tried meets your target ({goal})."
+    if repeats < 2:
+        text = (f"One split per epsilon gives no interval, so no epsilon is said to meet your target ({goal}): "
+                "run 2 or more repeated splits.")
+    else:
+        text = (f"No epsilon tried meets your target ({goal}): it counts as met only when the whole 95% interval "
+                "of the gain is at or above it.")
     if scored:
-        top = max(scored, key=lambda p: p.gain(metric).mean)
-        text += f" The best was epsilon {top.epsilon:g} with {top.gain(metric).mean:+.3f}."
+        top = max(scored, key=lambda p: p.gain(metric).ci_low)
+        text += f" The closest was epsilon {top.epsilon:g}: {_gain_text(top.gain(metric), repeats)}."
     reference = next((p for p in points if not p.private and p.error is None and p.gain(metric)), None)
     if reference is not None:
-        text += f" Without privacy the same generator gives {reference.gain(metric).mean:+.3f}."
+        gain = reference.gain(metric)
+        reached = repeats > 1 and gain.ci_low >= target
+        text += (f" Without privacy the same generator gives {_gain_text(gain, repeats)}, which "
+                 + ("would meet it: the target needs less privacy than any epsilon tried." if reached
+                    else "does not meet it either: the generator falls short even without privacy."))
     return text
 
 
@@ -200,8 +220,8 @@ def run_sweep(dataset: Dataset, config: RunConfig, epsilons: tuple[float, ...] =
             points += parallel_map(_run_point, [item], 1)
         progress(1.0, "Done")
     points = tuple(points)
-    best = smallest_meeting(points, utility_metric, target)
+    best = smallest_meeting(points, utility_metric, target, config.repeats)
     return SweepResult(method=config.method, classifier=config.classifier, repeats=config.repeats, seed=config.seed,
                        utility_metric=utility_metric, utility_target=target, points=points,
                        smallest_epsilon=best.epsilon if best else None,
-                       answer=answer_text(points, utility_metric, target))
+                       answer=answer_text(points, utility_metric, target, config.repeats))

@@ -10,21 +10,28 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.config import MAX_REPEATS, RunConfig
+from core.constraints import ColumnBound
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.generators.amount import Amount
 from core.generators.base import SyntheticResult
 from core.generators.density import DensityFilter
-from core.generators.dp import default_delta, estimate_seconds
+from core.generators.dp import default_delta, estimate_seconds, guarantee_headline
 from core.generators.registry import METHOD_LABELS, REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import Prepared
 from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
+from core.text import escape_markdown
 from pages import _state
 
-PUBLIC_NOTE = ("What the private generator takes as public, and does not pay for from the budget: the column types "
-               "you confirmed on the Data page and each column's range and set of categories in the training part "
-               "(the ranges shown on the Generation page). Everything else it learns is covered by epsilon.")
+EPSILON_WORDS = ("Epsilon is the privacy budget: how much any one person's row can change what the generator "
+                 "learns (smaller is more private and noisier; 1 is a common choice).")
+DELTA_WORDS = ("Delta is the chance that the guarantee fails altogether (for example by publishing one row as it is); "
+               "it is kept far below one in the number of rows.")
+PUBLIC_NOTE = ("Treated as public, not paid for from the budget: each class's number of rows (so neighbouring tables "
+               "differ by one replaced row), the column types you confirmed on the Data page, each category column's "
+               "levels, and the number ranges you declare public on the Generation page. Ranges you do not declare "
+               "are read from the rows, and the release is then not covered.")
 
 
 def _plain(text: str) -> str:
@@ -33,33 +40,36 @@ def _plain(text: str) -> str:
 
 
 def guarantee_note(synthetic: SyntheticResult) -> None:
-    """What the current synthetic rows are protected by, in words."""
+    """What the current synthetic rows are protected by, in words: the guarantee, what is public and whether the
+    release is covered (the same sentences as the card and the Summary)."""
     guarantee = synthetic.privacy
     if guarantee is None:
         st.caption(f"The current rows come from {REGISTRY[synthetic.method_used].label}, which has no formal "
                    "guarantee: the figures above measure risk after the fact. A differentially private generator "
                    "bounds it in advance.")
         return
-    st.info(f"The current rows carry a differential-privacy guarantee: epsilon {guarantee.epsilon:.3g}, delta "
-            f"{guarantee.delta:.2g} ({guarantee.accountant}, {guarantee.library}). It protects "
-            f"{_plain(guarantee.protects)}.")
+    box = st.info if guarantee.release_covered else st.warning
+    box(escape_markdown(f"{guarantee_headline(guarantee)} Accountant: {guarantee.accountant}, {guarantee.library}. "
+                        f"It protects {guarantee.protects}."))
+    st.caption(EPSILON_WORDS + " " + DELTA_WORDS)
 
 
 def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str, int], n_columns: int) -> None:
-    """On the Generation page, for a private generator: delta beside epsilon, the rows protected, what is taken
-    as public, and the time estimate."""
+    """On the Generation page, for a private generator: epsilon and delta in words, the rows protected, what is
+    taken as public, and the time estimate."""
     per_class = params.get("mode") == "per_class"
     trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
     deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
     seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values())
     if params.get("privacy") == "none":
-        st.warning("privacy 'none': the same VAE without noise or clipping. Its rows carry no guarantee.")
+        st.warning("Privacy is off: the same VAE without noise or clipping. Its rows carry no guarantee.")
     else:
         st.info(f"Guarantee asked for: epsilon {float(params.get('epsilon', 1.0)):g} with delta "
                 + ", ".join(f"{d:.2g} ({_plain(str(c))}: {trained[c]:,} rows)" for c, d in deltas.items())
                 + ". It protects the rows each model trains on: "
                 + ("the training rows of each class generated for." if per_class else "every training row.")
                 + " The epsilon actually spent is reported by opacus' accountant after training.")
+        st.caption(EPSILON_WORDS + " " + DELTA_WORDS)
     st.caption(PUBLIC_NOTE + f" Estimated training time on this 2-core machine: about {seconds:,.0f} s "
                "(measured with bench/dp_speed.py).")
 
@@ -73,8 +83,23 @@ def _config(prepared: Prepared, method: str, epochs: int, classifier: str, repea
                      column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
                      test_size=_state.test_size(), seed=_state.seed(), amount=Amount(amount["rule"], amount["value"]),
                      params={"epochs": int(epochs)}, rules=tuple(settings.get("constraints", {}).get("rules", [])),
+                     bounds=tuple(ColumnBound(b["column"], b.get("low"), b.get("high"),
+                                              None if b.get("allowed") is None else tuple(b["allowed"]))
+                                  for b in settings.get("constraints", {}).get("bounds", [])),
                      density=DensityFilter(**density) if density else None, classifier=classifier,
                      repeats=int(repeats), targets=Targets(float(gain)))
+
+
+FIGURE_WORDS = {"dcr_share_vs_holdout": "Share closer to training than to unseen rows (0.5 ideal)",
+                "detection_auc": "How well a model tells synthetic from real (AUC, 0.5 ideal)",
+                "quality_score": "Quality score (1 best)"}
+
+
+def _epsilon_axis(figure: go.Figure, epsilons: list[float]) -> go.Figure:
+    """A log epsilon axis labelled at the epsilons tried (0.5, 1, 2, 4, 8), not at plotly's 2, 5 decades."""
+    figure.update_xaxes(type="log", tickmode="array", tickvals=epsilons, ticktext=[f"{e:g}" for e in epsilons],
+                        title="epsilon, the privacy budget (log scale; smaller is more private)")
+    return figure
 
 
 def _utility_chart(result: SweepResult, table: pd.DataFrame) -> go.Figure:
@@ -91,33 +116,58 @@ def _utility_chart(result: SweepResult, table: pd.DataFrame) -> go.Figure:
     if len(reference):
         figure.add_hline(y=float(reference[f"{metric}_gain"].iloc[0]), line_dash="dot", line_color="#5d6d7e",
                          annotation_text="without privacy", annotation_position="bottom right")
-    figure.update_layout(title=f"{UTILITY_METRICS[metric]} gain over the best arm without synthetic rows",
-                         xaxis_title="epsilon (log scale)", yaxis_title="gain (95% interval)", xaxis_type="log")
-    return figure
+    figure.update_layout(title=f"{UTILITY_METRICS[metric]} gain over the best option without synthetic rows",
+                         yaxis_title="gain, with its 95% interval", showlegend=False)
+    return _epsilon_axis(figure, sorted(private["epsilon"].tolist()))
 
 
 def _privacy_chart(table: pd.DataFrame) -> go.Figure:
     private = table.loc[table["private"] & table["error"].isna()]
-    long = private.melt(id_vars="epsilon", value_vars=["dcr_share_vs_holdout", "detection_auc", "quality_score"],
-                        var_name="figure", value_name="value")
-    figure = px.line(long, x="epsilon", y="value", color="figure", markers=True, log_x=True,
-                     title="Privacy and fidelity figures (repeat 1)")
-    figure.add_hline(y=0.5, line_dash="dot", line_color="#5d6d7e", annotation_text="0.5: DCR share and AUC ideal")
-    return figure
+    long = private.melt(id_vars="epsilon", value_vars=list(FIGURE_WORDS), var_name="figure", value_name="value")
+    long["figure"] = long["figure"].map(FIGURE_WORDS)
+    figure = px.line(long.dropna(subset=["value"]), x="epsilon", y="value", color="figure", markers=True,
+                     title="Privacy and fidelity of the rows (first split)", labels={"value": "value", "figure": ""})
+    figure.update_layout(legend={"orientation": "h", "y": -0.35})
+    figure.add_hline(y=0.5, line_dash="dot", line_color="#5d6d7e", annotation_text="0.5: ideal for the first two")
+    return _epsilon_axis(figure, sorted(private["epsilon"].tolist()))
+
+
+def _number(value, spec: str) -> str:
+    """A table cell: the number formatted, or a dash when there is none (never 'None' or 'nan')."""
+    return "-" if value is None or pd.isna(value) else format(value, spec)
+
+
+def readable_table(result: SweepResult) -> pd.DataFrame:
+    """The sweep as the page shows it: one row per point, columns in words, text cells (no None), few enough
+    columns to fit 1440 px without scrolling sideways (the full table is in sweep.csv / the CLI)."""
+    metric, rows = result.utility_metric, []
+    for point, row in zip(result.points, result.table().itertuples()):
+        gain = point.gain(metric)
+        rows.append({
+            "epsilon asked": "no privacy" if not point.private else f"{point.epsilon:g}",
+            "epsilon spent": _number(point.epsilon_spent, ".3g"),
+            "delta": _number(point.delta, ".1e"),
+            f"{UTILITY_METRICS[metric]} gain (95% interval)": "-" if gain is None else
+            (f"{gain.mean:+.3f} ({gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if result.repeats > 1
+             else f"{gain.mean:+.3f} (one split)"),
+            "meets your target": "-" if not point.private else ("yes" if row.meets_target else "no"),
+            "quality": _number(point.quality_score, ".2f"),
+            "closer to training (share)": _number(point.dcr_share_vs_holdout, ".2f"),
+            "seconds": _number(point.seconds, ".0f"),
+            "note": point.error or ""})
+    return pd.DataFrame(rows)
 
 
 def draw_result(result: SweepResult) -> None:
     """The answer, the two charts side by side, and the table."""
-    (st.success if result.smallest_epsilon is not None else st.warning)(result.answer)
+    (st.success if result.smallest_epsilon is not None else st.warning)(escape_markdown(result.answer))
     table = result.table()
     left, right = st.columns(2)
     left.plotly_chart(_utility_chart(result, table), width="stretch", key="dial_utility_chart")
     right.plotly_chart(_privacy_chart(table), width="stretch", key="dial_privacy_chart")
     for row in table.loc[table["error"].notna()].itertuples():
         st.warning(_plain(f"epsilon {row.epsilon:g}: {row.error}" if row.private else f"without privacy: {row.error}"))
-    shown = table.drop(columns=["private"]).assign(epsilon=table["epsilon"].map(
-        lambda e: "none (no privacy)" if pd.isna(e) else f"{e:g}"))
-    st.dataframe(shown, hide_index=True, width="stretch", key="dial_table")
+    st.dataframe(readable_table(result), hide_index=True, width="stretch", key="dial_table")
 
 
 def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
@@ -127,14 +177,16 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
     guarantee_note(synthetic)
     st.caption("Run a differentially private generator at several privacy budgets (epsilon: smaller is more "
                "private) and see what each costs in model quality, to choose the smallest epsilon that still meets "
-               "your target. Every point is a whole comparison on the same splits; delta is 1/(10 n) for the n rows "
-               "each model trains on. " + PUBLIC_NOTE + " The sweep itself is not a private release: it trains many "
-               "models on the same rows, so use it where you may see the data, then release the rows of one run.")
+               "your target: the whole 95% interval of the gain at or above it, the verdict's rule. Every point is a "
+               "whole comparison on the same splits; delta is min(1/n^1.1, 1e-6) for the n rows each model trains "
+               "on. " + EPSILON_WORDS + " " + DELTA_WORDS + " " + PUBLIC_NOTE + " The sweep itself is not a private "
+               "release: it trains many models on the same rows, so use it where you may see the data, then release "
+               "the rows of one run.")
     private_methods = [name for name, info in REGISTRY.items() if info.differentially_private]
     c = st.columns(3)
     method = c[0].selectbox("Private generator", private_methods, format_func=METHOD_LABELS.get,
                             key=_state.prime("dial_method", private_methods[0]))
-    epsilons_text = c[1].text_input("Epsilons", key=_state.prime("dial_epsilons",
+    epsilons_text = c[1].text_input("Privacy budgets to try (epsilon)", key=_state.prime("dial_epsilons",
                                                                  ",".join(f"{e:g}" for e in DEFAULT_EPSILONS)),
                                     help="Comma-separated, e.g. 0.5,1,2,4,8.")
     epochs = c[2].number_input("Training epochs", 1, 1000, step=5, key=_state.prime("dial_epochs", 30))
@@ -142,7 +194,7 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
     classifier = d[0].selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
                                 key=_state.prime("dial_classifier", "logreg"))
     repeats = d[1].slider("Repeated splits per epsilon", 1, MAX_REPEATS, key=_state.prime("dial_repeats", 3))
-    gain = d[2].number_input("Minority F1 gain you need (over the best arm without synthetic rows)", -1.0, 1.0,
+    gain = d[2].number_input("Minority F1 gain you need (over the best option without synthetic rows)", -1.0, 1.0,
                              step=0.01, format="%.3f", key=_state.prime("dial_target", 0.0))
     reference = st.toggle("Also run the same generator without privacy (reference point)",
                           key=_state.prime("dial_reference", True))

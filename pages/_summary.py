@@ -15,6 +15,7 @@ import streamlit as st
 
 from core.evaluation import ARM_LABELS as EVALUATION_LABELS
 from core.evaluation import Decision, conservative_gain, conservative_reference
+from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
@@ -61,6 +62,8 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
         "f1_threshold": f"{comparison.arms['threshold_tuned']['minority_f1'].mean:.3f}",
         "f1_before": f"{base.mean:.3f}", "f1_after": f"{f1.mean:.3f}", "f1_gain": f"{gain.mean:+.3f}",
         "f1_interval": interval, "pr_gain": f"{pr_gain.mean:+.3f}", "verdict": comparison.verdict,
+        "privacy": guarantee_headline(result.synthetic.privacy)
+        if result.synthetic is not None and result.synthetic.privacy is not None else "",
     }
 
 
@@ -131,6 +134,8 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
                           help="The baseline with its decision threshold tuned on its training rows, no synthetic rows")
         st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
     st.caption(_escape(f["verdict"]))
+    if f["privacy"]:  # a private generator: (epsilon, delta), what is public, whether the release is covered
+        st.caption(_escape(f["privacy"]))
 
 
 def _escape(text: str) -> str:
@@ -163,4 +168,5 @@ def to_html(result: ExperimentResult, decision: str | None) -> str:
 {f['f1_before']} &rarr; {f['f1_after']}</p>
 <p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
 F1 {f['f1_threshold']}</p>
-{markup[-1]}</div></div><p>Verdict: {f['verdict']}</p></body></html>"""
+{markup[-1]}</div></div><p>Verdict: {f['verdict']}</p>{f"<p>{f['privacy']}</p>" if f['privacy'] else ''}
+</body></html>"""

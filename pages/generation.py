@@ -14,6 +14,7 @@ from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.deep import estimate_seconds, format_seconds
 from core.generators.density import DensityFilter
+from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
 from core.text import escape_markdown
@@ -73,7 +74,8 @@ if info.params:
                                                  help=spec.help)
         else:
             params[spec.name] = box.number_input(spec.display, float(spec.low), float(spec.high), key=key,
-                                                 help=spec.help)
+                                                 help=spec.help, format=spec.format or None,
+                                                 step=spec.step or None)
         _state.keep(f"param_{method}_{spec.name}", params[spec.name])
 else:
     st.caption("This method has no parameters.")
@@ -110,10 +112,18 @@ with st.expander("Limits and row rules", expanded=False):
                               help="Comparisons over columns (< <= > >= == !=), + - * /, and/or/not. "
                                    "Column names with spaces go in backticks.")
     _state.keep("rules", rules_text)
+ranges_public = False
+if info.differentially_private:  # under DP a range is public only when the analyst says so
+    ranges_public = st.checkbox("The number ranges under 'Limits and row rules' are public knowledge (for example "
+                                "from a data dictionary), so the private generator may use them",
+                                key=_state.prime("dp_ranges_public", False),
+                                help="Unticked, the generator scales and clips numbers to ranges read from the "
+                                     "private rows, and the release is not covered by epsilon.")
+    _state.keep("dp_ranges_public", ranges_public)
 constraints, constraints_ok = None, True
 try:
     bounds = [parse_bound(row.column, row.min, row.max) for row in limits.itertuples()
-              if row.min > row._2 or row.max < row._3]
+              if ranges_public or row.min > row._2 or row.max < row._3]
     constraints = build_constraints(list(prepared.train.columns), rules_text.splitlines(), bounds)
     if not constraints.is_empty:
         st.caption(f"{len(constraints.rules)} rule(s) and {len(constraints.bounds)} narrowed range(s) apply.")
@@ -156,10 +166,14 @@ if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok
             live.plotly_chart(px.line(long, x="Epoch", y="value", color="loss", line_dash="class",
                                       title="Training loss so far", height=320), width="stretch")
 
+    private = info.differentially_private and params.get("privacy") != "none"
+    if private:  # the loss is computed from the private rows: showing it would release it outside epsilon
+        live.caption("The training loss is not shown under differential privacy: it is computed from the private "
+                     "rows, outside the guarantee.")
     _state.set_running(True)
     try:
         result = synthesize(prepared, method, amount, params, _state.seed(), constraints, density, progress=report,
-                            on_losses=draw_losses)
+                            on_losses=None if private else draw_losses)
     except GenerationCancelled as exc:
         st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
@@ -188,6 +202,14 @@ c[3].metric("Dropped by density filter", f"{result.dropped_by_density:,}")
 st.caption(f"Method run: {REGISTRY[result.method_used].label}; seed {result.seed}; "
            f"parameters {escape_markdown(result.params)}. "
            "Generated from the training part only; the test rows were never used.")
+guarantee = result.privacy
+if guarantee is not None:  # what opacus' accountant spent, and whether the released rows carry it
+    p = st.columns(3)
+    p[0].metric("Epsilon spent", f"{guarantee.epsilon:.3g}", f"target {guarantee.target_epsilon:g}",
+                delta_color="off", delta_arrow="off", help=_dial.EPSILON_WORDS)
+    p[1].metric("Delta", f"{guarantee.delta:.1e}", help=_dial.DELTA_WORDS)
+    p[2].metric("Release covered by the guarantee", "yes" if guarantee.release_covered else "no")
+    st.caption(escape_markdown(guarantee_headline(guarantee)))
 for warning in result.warnings:
     st.warning(escape_markdown(warning))
 target = dataset.target
@@ -197,7 +219,7 @@ counts = pd.DataFrame({"before": before, "after augmentation": after}).reset_ind
 long = counts.melt(id_vars="class", var_name="stage", value_name="rows")
 st.plotly_chart(px.bar(long, x="class", y="rows", color="stage", barmode="group",
                        title="Training class distribution before and after"), width="stretch", key="chart_after")
-if not result.loss_history.empty:
+if not result.loss_history.empty and guarantee is None:  # a private model's loss is not private
     losses = result.loss_history.melt(id_vars=["class", "Epoch"], var_name="loss", value_name="value")
     st.plotly_chart(px.line(losses, x="Epoch", y="value", color="loss", line_dash="class",
                             title="Training loss per epoch"), width="stretch", key="chart_loss")

@@ -6,13 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.constraints import ColumnBound, Constraints
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.errors import ConfigError, HeldOutLeak
 from core.generators import dp
 from core.generators.amount import Amount
+from core.generators.density import DensityFilter
 from core.generators.registry import REGISTRY, generate
 from core.pipeline import synthesize
 from core.validation.privacy import exact_copy_mask, privacy_checks
+from core.validation.validate import without_rows
 
 FAST = {"epochs": 5}
 RDP = {"accountant": "rdp"}  # faster to calibrate than the default PRV where the accountant is not under test
@@ -24,8 +27,24 @@ def german(prepared):
 
 
 @pytest.fixture(scope="module")
-def private_result(german):
-    return synthesize(german, "dp_vae", Amount("count", 150), {**FAST, "epsilon": 1.0}, seed=5)
+def private_run(german):
+    """One private generation (epsilon 1, 5 epochs, PRV) with the size of every training batch recorded."""
+    sizes = []
+    original = dp._row_losses
+
+    def spy(output, mean, log_var, x, encoding):
+        sizes.append(len(x))
+        return original(output, mean, log_var, x, encoding)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(dp, "_row_losses", spy)
+        result = synthesize(german, "dp_vae", Amount("count", 150), {**FAST, "epsilon": 1.0}, seed=5)
+    return result, sizes
+
+
+@pytest.fixture(scope="module")
+def private_result(private_run):
+    return private_run[0]
 
 
 def test_registry_declares_a_private_generator():
@@ -35,35 +54,51 @@ def test_registry_declares_a_private_generator():
     assert info.defaults()["epsilon"] == 1.0 and info.defaults()["delta"] == 0.0
 
 
-def test_reported_epsilon_is_the_accountants(private_result, german):
+def test_epsilon_recomputed_from_rate_noise_and_steps_with_a_fresh_accountant(private_result, german):
+    """Sampling rate and steps from the rows and settings (not from opacus' history), the noise from opacus'
+    calibration for epsilon / 2 and delta / (1 + e^(epsilon/2)), then a new PRV accountant: twice its epsilon
+    is the replace-one epsilon the card prints (group privacy over one removal and one addition)."""
     from opacus.accountants import PRVAccountant
     from opacus.accountants.utils import get_noise_multiplier
 
     guarantee = private_result.privacy
-    n_minority = german.train_class_counts[german.profile.minority_class]
-    assert n_minority == 210
-    assert guarantee.delta == pytest.approx(1 / (10 * 210))
-    assert guarantee.epsilon <= 1.0 + 1e-6 and guarantee.epsilon > 0.8  # spent close to, never above, the target
-    # the same composition through a fresh accountant gives the same epsilon ...
+    n = german.train_class_counts[german.profile.minority_class]
+    assert n == 210
+    batch = max(dp.MIN_BATCH, min(64, n // 4))  # the batch_size default, capped at a quarter of the rows: 52
+    sample_rate, steps = 1 / np.ceil(n / batch), 5 * int(np.ceil(n / batch))  # 0.2 and 25
+    delta = 1e-6  # the default: min(1/210^1.1, 1e-6)
+    asked_delta = delta / (1 + np.exp(0.5))
+    noise = get_noise_multiplier(target_epsilon=0.5, target_delta=asked_delta, sample_rate=sample_rate, epochs=5,
+                                 accountant="prv")
     accountant = PRVAccountant()
-    accountant.history = [(guarantee.noise_multiplier, guarantee.sample_rate, guarantee.steps)]
-    assert accountant.get_epsilon(guarantee.delta) == pytest.approx(guarantee.epsilon, rel=1e-9)
-    # ... and opacus' own calibration for these settings chose this noise
-    assert guarantee.sample_rate == pytest.approx(1 / np.ceil(210 / 52))
-    assert guarantee.steps == 5 * int(np.ceil(210 / 52))
-    noise = get_noise_multiplier(target_epsilon=1.0, target_delta=guarantee.delta, sample_rate=guarantee.sample_rate,
-                                 epochs=5, accountant="prv")
+    for _ in range(steps):
+        accountant.step(noise_multiplier=noise, sample_rate=sample_rate)
+    add_remove = accountant.get_epsilon(asked_delta)
+    assert guarantee.epsilon == pytest.approx(2 * add_remove, rel=1e-6)
+    assert 0.9 < guarantee.epsilon <= 1.0 + 1e-6  # spent close to, never above, the target
+    assert guarantee.delta == delta and guarantee.adjacency == "replace-one"
+    assert (guarantee.sample_rate, guarantee.steps) == (pytest.approx(0.2), 25)
     assert guarantee.noise_multiplier == pytest.approx(noise)
-    assert private_result.privacy.to_dict() == {"mechanism": dp.MECHANISM, "epsilon": guarantee.epsilon,
-                                                "delta": guarantee.delta, "accountant": "prv (opacus)",
-                                                "library": "opacus 1.6.0"}
+    assert guarantee.accountant_delta == pytest.approx(asked_delta)
+    block = guarantee.to_dict()
+    assert block["epsilon"] == guarantee.epsilon and block["library"] == "opacus 1.6.0"
+    assert block["accountant"] == "prv (opacus)" and block["mechanism"] == dp.MECHANISM
+
+
+def test_batches_are_poisson_sampled(private_run):
+    """DP-SGD's accountant assumes each row joins each step independently with the sampling rate: batch sizes
+    vary around 0.2 x 210 = 42. Shuffled fixed-size batches (52, 52, 52, 52, 2 per epoch) fail here."""
+    _, sizes = private_run
+    assert len(sizes) == 25
+    assert len(set(sizes)) >= 6
+    assert 30 < np.mean(sizes) < 54 and max(sizes) < 80
 
 
 def test_smaller_epsilon_means_more_noise(german):
     loose = synthesize(german, "dp_vae", Amount("count", 20), {"epochs": 1, "epsilon": 4.0, **RDP}, seed=5).privacy
-    tight = synthesize(german, "dp_vae", Amount("count", 20), {"epochs": 1, "epsilon": 0.2, **RDP}, seed=5).privacy
+    tight = synthesize(german, "dp_vae", Amount("count", 20), {"epochs": 1, "epsilon": 0.5, **RDP}, seed=5).privacy
     assert tight.noise_multiplier > 2 * loose.noise_multiplier
-    assert tight.epsilon <= 0.2 + 1e-6 and loose.epsilon <= 4.0 + 1e-6
+    assert tight.epsilon <= 0.5 + 1e-6 and loose.epsilon <= 4.0 + 1e-6
 
 
 def test_tiny_epsilon_rows_are_no_closer_to_training_than_to_holdout(german):
@@ -108,7 +143,7 @@ def test_conditional_mode_is_deterministic_and_protects_every_training_row(germa
     assert first.privacy.epsilon == again.privacy.epsilon
     assert "all 700 training rows" in first.privacy.protects
     assert first.produced == {german.profile.minority_class: 40}
-    assert first.privacy.delta == pytest.approx(1 / 7000) and first.privacy.accountant == "rdp (opacus)"
+    assert first.privacy.delta == 1e-6 and first.privacy.accountant == "rdp (opacus)"
     assert first.privacy.epsilon <= 2.0 + 1e-6
 
 
@@ -132,11 +167,57 @@ def test_time_estimate_grows_with_rows_and_epochs():
     per_30_epochs = dp.estimate_seconds(200, 13, 60) - dp.estimate_seconds(200, 13, 30)
     assert per_30_epochs == pytest.approx(30 * (0.01 + 200 * 1.5e-4))
     assert dp.estimate_seconds(3500, 13, 30) == pytest.approx(1.5 + 30 * (0.01 + 3500 * 1.5e-4))  # 17.55 s
-    assert dp.default_delta(210) == pytest.approx(1 / 2100)
+    assert dp.default_delta(210) == 1e-6  # 1/210^1.1 = 2.8e-3: 1e-6 is smaller
+    assert dp.default_delta(10**7) == pytest.approx(1 / 10**7.7)  # 2.0e-8: below 1e-6 for large tables
 
 
-def test_steps_outside_the_guarantee_are_named():
-    assert dp.uncovered_steps([], False) == []
-    notes = dp.uncovered_steps(["age"], True)
-    assert notes[0].startswith("Gaps in 1 numeric column(s) were filled with medians")
-    assert "turn it off for a private release" in notes[1]
+def _table(gaps: bool) -> pd.DataFrame:
+    """200 rows, 60 of class 'yes': a float with one decimal (observed 0.0 to 9.9), an integer and a category;
+    `gaps` blanks a tenth of the float column."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"x": rng.uniform(0, 10, 200).round(1).clip(0, 9.9), "n": rng.integers(20, 60, 200),
+                          "colour": rng.choice(["red", "blue"], 200), "label": ["yes"] * 60 + ["no"] * 140})
+    if gaps:
+        frame.loc[frame.index % 10 == 0, "x"] = np.nan
+    return frame
+
+
+KINDS = {"x": "numeric", "n": "integer", "colour": "categorical", "label": "categorical"}
+DECLARED = [ColumnBound("x", -5.0, 20.0), ColumnBound("n", 0.0, 100.0)]  # wider than the rows' own ranges
+
+
+def _private(switch: str):
+    """A private generation with one post-processing switch on ('none': all off, every range declared)."""
+    frame = _table(gaps=switch == "gaps")
+    bounds = DECLARED[:1] if switch == "ranges" else DECLARED  # 'ranges': n's range is read from the rows
+    result = generate(frame, "label", ["x", "n", "colour"], KINDS, {"yes": 80}, "dp_vae",
+                      {"epochs": 1, "epsilon": 4.0, **RDP}, seed=2, constraints=Constraints(bounds=tuple(bounds)),
+                      density=DensityFilter(k=5, max_other_share=0.9) if switch == "density" else None)
+    if switch == "copies":  # the Duplicates & privacy page's button and config.drop_copies both come here
+        result = without_rows(result, np.arange(len(result.rows)) < 3, "label")
+    return result
+
+
+@pytest.mark.parametrize("switch,step", [("none", None), ("gaps", dp.GAP_FILLING), ("ranges", dp.OBSERVED_RANGES),
+                                         ("density", dp.DENSITY_FILTER), ("copies", dp.DROP_COPIES)])
+def test_every_step_that_reads_the_real_rows_breaks_the_release(switch, step):
+    result = _private(switch)
+    guarantee = result.privacy
+    if step is None:
+        assert guarantee.uncovered == () and guarantee.release_covered
+        assert guarantee.public[-1] == "each number column's range, declared public by the analyst"
+        assert dp.release_sentence(guarantee).startswith("Release covered")
+        assert guarantee.to_dict()["release_covered"] is True and guarantee.to_dict()["uncovered_steps"] == []
+        # decoded with the declared ranges and a fixed precision, not the rows' own min, max and decimals
+        x = result.rows["x"]
+        assert x.between(-5, 20).all() and ((x < 0) | (x > 9.9)).any()
+        assert (x.round(1) != x).any() and (result.rows["n"] == result.rows["n"].round()).all()
+        return
+    assert len(guarantee.uncovered) == 1 and guarantee.uncovered[0].startswith(step)
+    assert not guarantee.release_covered and guarantee.to_dict()["release_covered"] is False
+    assert dp.release_sentence(guarantee).startswith("Release NOT covered") and step in dp.release_sentence(guarantee)
+    if switch == "ranges":
+        assert "(n;" in guarantee.uncovered[0]
+        assert guarantee.public[-1] == "the range of x, declared public by the analyst"
+    if switch != "copies":  # generation names it among its warnings too
+        assert any(step in w for w in result.warnings)

@@ -1,7 +1,7 @@
 """The generator contract: declared capabilities and parameters, a fitted sampler, and the result value."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Protocol
 
 import pandas as pd
@@ -28,6 +28,8 @@ class ParamSpec:
     help: str = ""
     choices: tuple = ()
     label: str = ""
+    format: str = ""  # how a number field shows its value (printf style, e.g. "%.1e" for tiny values); "" default
+    step: float = 0.0  # a number field's +/- step; 0: the app's default
 
     @property
     def display(self) -> str:
@@ -118,16 +120,21 @@ class GenerationTask:
     progress: Progress | None = None
     should_stop: StopRequested | None = None
     on_losses: LossReport | None = None
+    public_ranges: dict = field(default_factory=dict)  # {number column: (low, high)} the analyst declared public
 
 
 @dataclass(frozen=True)
 class PrivacyGuarantee:
-    """The (epsilon, delta) differential-privacy guarantee of a trained generator, as its accountant reports it.
+    """The (epsilon, delta) differential-privacy guarantee of a trained generator and of the rows released from it.
 
-    epsilon: spent, from the library's accountant after training (at most target_epsilon); delta: the
-    probability the bound fails. protects: which rows the guarantee covers; public: what was treated as public
-    information (not paid for from the budget). secure_mode: the library's cryptographically secure noise.
-    Per-class models on disjoint rows compose in parallel: the largest epsilon (and its settings) is reported.
+    epsilon / delta: the guarantee under replace-one (substitution) adjacency, the one that matches class row
+    counts being public (see core/generators/dp.py): epsilon is twice what the library's accountant spent under
+    add/remove adjacency (accountant_epsilon at accountant_delta), by group privacy; delta is at most the target.
+    protects: which rows the guarantee covers. public: what the guarantee treats as public (not paid for from
+    the budget). uncovered: the steps after (or around) training that read the real rows outside the mechanism;
+    the released rows carry the guarantee only when there is none (release_covered). secure_mode: the library's
+    cryptographically secure noise. Per-class models on disjoint rows compose in parallel: the largest epsilon
+    (and its settings) is reported.
     """
     mechanism: str
     epsilon: float
@@ -137,15 +144,33 @@ class PrivacyGuarantee:
     target_epsilon: float
     noise_multiplier: float
     protects: str
-    public: str
+    public: tuple[str, ...] = ()
     secure_mode: bool = False
     sample_rate: float = 0.0  # Poisson sampling rate of each step (expected batch / rows)
     steps: int = 0  # noisy steps taken; with noise_multiplier and sample_rate, what the accountant composed
+    adjacency: str = "replace-one"
+    accountant_epsilon: float = 0.0  # add/remove epsilon the accountant reports for (noise, rate, steps)
+    accountant_delta: float = 0.0  # the delta it was asked at
+    uncovered: tuple[str, ...] = ()  # steps that read the real rows outside the mechanism (core.generators.dp)
+
+    @property
+    def release_covered(self) -> bool:
+        """True when nothing outside DP-SGD read the real rows, so the released rows carry the guarantee."""
+        return not self.uncovered
+
+    def with_uncovered(self, *steps: str) -> PrivacyGuarantee:
+        """The same guarantee with more steps named as outside it (each named once, in order)."""
+        return replace(self, uncovered=tuple(dict.fromkeys(self.uncovered + tuple(steps))))
 
     def to_dict(self) -> dict:
         """The `generation.privacy` block of results.json."""
         return {"mechanism": self.mechanism, "epsilon": self.epsilon, "delta": self.delta,
-                "accountant": self.accountant, "library": self.library}
+                "accountant": self.accountant, "library": self.library, "adjacency": self.adjacency,
+                "target_epsilon": self.target_epsilon, "noise_multiplier": self.noise_multiplier,
+                "sample_rate": self.sample_rate, "steps": self.steps,
+                "accountant_epsilon": self.accountant_epsilon, "accountant_delta": self.accountant_delta,
+                "protects": self.protects, "public": list(self.public),
+                "release_covered": self.release_covered, "uncovered_steps": list(self.uncovered)}
 
 
 class FittedSampler(Protocol):

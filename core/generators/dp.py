@@ -1,11 +1,26 @@
 """A differentially private tabular VAE: DP-SGD with opacus (Apache-2.0) behind the generator contract.
 
 The guarantee: the VAE is trained with per-row gradient clipping and Gaussian noise on Poisson-sampled
-batches (DP-SGD, Abadi et al. 2016); opacus picks the noise multiplier for the target (epsilon, delta) and
-its accountant reports the epsilon actually spent. Everything else the model needs from the data is treated
-as public, because the analyst confirms it on the Data and Generation pages: the column types, each number
-column's range and each categorical column's set of levels (taken from the training part, all classes).
-Sampling from the trained model is post-processing and costs no privacy.
+batches (DP-SGD, Abadi et al. 2016); opacus picks the noise multiplier and its accountant reports what was spent.
+
+What is public, and why replace-one adjacency. The batch size, the sampling rate, the number of steps, the
+default delta and the number of synthetic rows all follow each class's number of training rows, and the card
+and results.json print those counts (as does every page). Rather than spend part of epsilon on a noisy count that
+would protect one of many places the count is shown, the guarantee treats the class row counts as public and
+uses the adjacency that matches: two tables are neighbours when one row is replaced by another (same counts).
+opacus' accountants bound add/remove adjacency; a replacement is one removal then one addition, so by group
+privacy a mechanism that is (e, d)-DP under add/remove is (2e, (1 + exp(e)) d)-DP under replace-one. We
+therefore ask opacus for epsilon / 2 and delta / (1 + exp(epsilon / 2)) and report 2 x the epsilon it spent,
+with the target delta (an upper bound). This is conservative (a tighter replace-one analysis of the subsampled
+Gaussian exists), never optimistic. The other public facts: the column types, each categorical column's levels,
+and each number column's range when the analyst declares it public (Generation page confirmation, or
+--bound / the config's bounds on the command line).
+
+Covered release. Sampling from the trained model is post-processing and costs no privacy; so is dropping rows
+that break the analyst's rules or declared ranges, and rounding integers. Steps that read the real rows outside
+DP-SGD are not covered: filling number gaps with medians, clipping to ranges read from the rows (any number
+column without a declared range), the density filter, dropping near copies. They are named in the guarantee's
+`uncovered` list (`uncovered_steps`), and the release is covered only when that list is empty.
 
 per_class mode trains one model per class on that class's training rows, each to (epsilon, delta); the
 classes are disjoint, so every protected row is covered by (epsilon, delta) (parallel composition).
@@ -30,13 +45,19 @@ ACCOUNTANTS = ("prv", "rdp")  # opacus' default PRV (Gopi et al. 2021; tighter) 
 MECHANISM = "DP-SGD (per-row gradient clipping, Gaussian noise, Poisson-sampled batches)"
 HIDDEN, LATENT, LEARNING_RATE = 64, 8, 2e-3
 MIN_BATCH = 8  # expected rows per step; below this most steps would be all noise
-PUBLIC = ("column types, each number column's range and each categorical column's levels (from the training "
-          "part, confirmed by the analyst on the Data and Generation pages), treated as public")
+DECIMALS = 6  # non-integer numbers are rounded to this fixed (public) precision, not to the real rows' decimals
+# The steps that read the real rows outside DP-SGD (`uncovered_steps`): each name starts one entry of the list.
+GAP_FILLING = "filling gaps"
+OBSERVED_RANGES = "clipping to ranges read from the real rows"
+DENSITY_FILTER = "the density filter"
+DROP_COPIES = "dropping near copies"
 _PARAMS = (
     ParamSpec("epsilon", "float", 1.0, 0.01, 100.0, label="Epsilon (privacy budget)",
               help="Privacy budget: smaller is more private and noisier (1.0 is a common choice)."),
-    ParamSpec("delta", "float", 0.0, 0.0, 0.001, label="Delta",
-              help="Probability the epsilon bound fails; 0 uses 1/(10 n), n the rows the model trains on."),
+    ParamSpec("delta", "float", 0.0, 0.0, 0.001, label="Delta (chance the guarantee fails)",
+              help="The chance that the guarantee fails altogether (for example by publishing a row as it is). "
+                   "0 uses the default min(1/n^1.1, 1e-6), n the rows the model trains on.", format="%.1e",
+              step=1e-7),
     ParamSpec("epochs", "int", 30, 1, 1000, label="Training epochs",
               help="Training passes over the rows (the noise is set for this many)."),
     ParamSpec("batch_size", "int", 64, 8, 4096, label="Batch size",
@@ -82,8 +103,42 @@ def estimate_seconds(n_rows: int, n_columns: int, epochs: int) -> float:
 
 
 def default_delta(n_rows: int) -> float:
-    """1/(10 n): well below 1/n, the level at which releasing one whole row would be allowed."""
-    return 1.0 / (10 * max(n_rows, 1))
+    """min(1/n^1.1, 1e-6): well below 1/n, the level at which publishing one whole row would be allowed (1/(10 n)
+    would allow it with a 10% chance). n: the rows the model trains on."""
+    return min(1.0 / max(n_rows, 1) ** 1.1, 1e-6)
+
+
+def accountant_targets(epsilon: float, delta: float) -> tuple[float, float]:
+    """The add/remove (epsilon, delta) to ask opacus for so that group privacy gives (epsilon, delta) under
+    replace-one adjacency: (epsilon / 2, delta / (1 + exp(epsilon / 2)))."""
+    return epsilon / 2, delta / (1 + math.exp(epsilon / 2))
+
+
+def replace_one_epsilon(accountant_epsilon: float) -> float:
+    """The replace-one epsilon from an add/remove one (group privacy over two changes): 2 x accountant_epsilon."""
+    return 2 * accountant_epsilon
+
+
+def public_facts(numbers: list[str], declared: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """What the guarantee treats as public (results.json `generation.privacy.public`). numbers: the number
+    columns the model learns; declared: those whose range the analyst declared public."""
+    facts = ["each class's number of training rows (replace-one adjacency: neighbouring tables have the same "
+             "class counts)", "the column types", "each categorical column's set of levels"]
+    if numbers and set(numbers) <= set(declared):
+        facts.append("each number column's range, declared public by the analyst")
+    elif declared:
+        facts.append(f"the range of {', '.join(declared)}, declared public by the analyst")
+    return tuple(facts)
+
+
+def public_limits(limits: dict[str, tuple[float, float, int]], public_ranges: dict[str, tuple[float, float]],
+                  kinds: dict[str, str]) -> dict[str, tuple[float, float, int]]:
+    """The (low, high, decimals) a private generation decodes with: declared ranges where given (the observed
+    range elsewhere, a step named in uncovered_steps), whole numbers for integer columns and DECIMALS for the
+    others, never the real rows' own decimals."""
+    whole = {"integer", "datetime"}
+    return {col: (*(public_ranges.get(col) or (low, high)), 0 if kinds.get(col) in whole else DECIMALS)
+            for col, (low, high, _) in limits.items()}
 
 
 @dataclass(frozen=True)
@@ -93,6 +148,7 @@ class Encoding:
     numbers: list[str]
     ranges: dict[str, tuple[float, float]]
     levels: dict[str, list[str]]
+    declared: tuple[str, ...] = ()  # number columns whose range the analyst declared public
 
     @property
     def width(self) -> int:
@@ -121,11 +177,14 @@ class Encoding:
 
 
 def _public_encoding(task: GenerationTask, columns: list[str]) -> Encoding:
-    """Ranges and level sets of every training row (all classes): the public information the model gets."""
+    """Declared public ranges (task.public_ranges; the other number columns fall back to the training rows' own
+    range, a step named in uncovered_steps) and the level sets of every training row (all classes)."""
     frame = task.frame
-    ranges = {c: (float(frame[c].min()), float(frame[c].max())) for c in task.numbers}
+    ranges = {c: tuple(map(float, task.public_ranges[c])) if c in task.public_ranges
+              else (float(frame[c].min()), float(frame[c].max())) for c in task.numbers}
     levels = {c: sorted(frame[c].astype(str).unique()) for c in columns if c not in task.numbers}
-    return Encoding(numbers=list(task.numbers), ranges=ranges, levels=levels)
+    return Encoding(numbers=list(task.numbers), ranges=ranges, levels=levels,
+                    declared=tuple(c for c in task.numbers if c in task.public_ranges))
 
 
 def _vae(width: int, n_numbers: int):
@@ -256,18 +315,22 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
         from opacus import PrivacyEngine
         secure = params["secure_mode"] == "on"
         delta = float(params["delta"]) or default_delta(n)
+        asked_epsilon, asked_delta = accountant_targets(float(params["epsilon"]), delta)
         try:
             engine = PrivacyEngine(accountant=params["accountant"], secure_mode=secure)
-            model, optimizer, loader = engine.make_private_with_epsilon(
-                module=model, optimizer=optimizer, data_loader=loader, target_epsilon=float(params["epsilon"]),
-                target_delta=delta, epochs=epochs, max_grad_norm=float(params["max_grad_norm"]),
+            model, optimizer, loader = engine.make_private_with_epsilon(  # Poisson sampling: opacus' default
+                module=model, optimizer=optimizer, data_loader=loader, target_epsilon=asked_epsilon,
+                target_delta=asked_delta, epochs=epochs, max_grad_norm=float(params["max_grad_norm"]),
                 noise_generator=None if secure else torch.Generator().manual_seed(seed + 1))
         except ImportError:
             raise ConfigError("secure_mode 'on' needs the torchcsprng package, which is not installed here. Install "
                               "it for a production release, or set secure_mode to 'off'.") from None
         except ValueError as exc:
-            raise ConfigError(f"opacus cannot reach epsilon {params['epsilon']:g} with these settings: {exc}") from None
-        privacy = (delta, optimizer.noise_multiplier, secure)
+            hint = (" The rdp accountant cannot reach a small epsilon at a small delta: use the prv accountant, a "
+                    "larger epsilon or a larger delta." if params["accountant"] == "rdp" else "")
+            raise ConfigError(f"opacus cannot reach epsilon {params['epsilon']:g} with these settings: {exc}"
+                              + hint) from None
+        privacy = (delta, asked_delta, optimizer.noise_multiplier, secure)
     history = []
     for epoch in range(epochs):
         model.train()
@@ -284,27 +347,62 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
         after_epoch(epoch + 1, pd.DataFrame(history))
     guarantee = None
     if engine is not None:
-        delta, noise, secure = privacy
+        delta, asked_delta, noise, secure = privacy
         steps = sum(count for _, _, count in engine.accountant.history)
-        guarantee = PrivacyGuarantee(mechanism=MECHANISM, epsilon=float(engine.get_epsilon(delta)), delta=delta,
+        spent = float(engine.get_epsilon(asked_delta))
+        guarantee = PrivacyGuarantee(mechanism=MECHANISM, epsilon=replace_one_epsilon(spent), delta=delta,
                                      accountant=f"{params['accountant']} (opacus)", library=_opacus_version(),
                                      target_epsilon=float(params["epsilon"]), noise_multiplier=float(noise),
-                                     protects=protects, public=PUBLIC, secure_mode=secure,
-                                     sample_rate=float(engine.accountant.history[-1][1]), steps=int(steps))
+                                     protects=protects, public=public_facts(encoding.numbers, encoding.declared),
+                                     secure_mode=secure, sample_rate=float(engine.accountant.history[-1][1]),
+                                     steps=int(steps), accountant_epsilon=spent, accountant_delta=asked_delta)
         model = model._module  # the trained network without opacus' per-row gradient hooks
     return FittedVAE(model=model, encoding=encoding, privacy=guarantee), pd.DataFrame(history)
 
 
-def uncovered_steps(gappy_columns: list[str], density_filter: bool) -> list[str]:
-    """Steps of this generation that read the private rows outside DP-SGD, so the guarantee does not cover them."""
-    notes = []
+def uncovered_steps(gappy_columns: list[str], density_filter: bool, observed_range_columns: list[str],
+                    drop_copies: bool = False) -> list[str]:
+    """The steps of a private generation that read the real rows outside DP-SGD, so the guarantee does not cover
+    the released rows; each entry starts with one of GAP_FILLING, OBSERVED_RANGES, DENSITY_FILTER, DROP_COPIES.
+
+    gappy_columns: number columns whose gaps were filled with training medians before training.
+    observed_range_columns: number columns scaled and clipped to the training rows' own min and max (no declared
+    public range). density_filter / drop_copies: whether those filters ran on the synthetic rows."""
+    steps = []
     if gappy_columns:
-        notes.append(f"Gaps in {len(gappy_columns)} numeric column(s) were filled with medians of the training rows "
-                     "before training; those medians are not covered by the privacy guarantee.")
+        steps.append(f"{GAP_FILLING} in {', '.join(gappy_columns)} with medians of the training rows")
+    if observed_range_columns:
+        shown = ", ".join(observed_range_columns[:5]) + (", ..." if len(observed_range_columns) > 5 else "")
+        steps.append(f"{OBSERVED_RANGES} ({shown}; declare them public on the Generation page or with --bound)")
     if density_filter:
-        notes.append("The density filter keeps rows by their distance to real training rows, which the privacy "
-                     "guarantee does not cover: turn it off for a private release.")
-    return notes
+        steps.append(f"{DENSITY_FILTER} (keeps rows by their distance to real training rows)")
+    if drop_copies:
+        steps.append(f"{DROP_COPIES} (the threshold and the distances come from the real rows)")
+    return steps
+
+
+def uncovered_note(steps: list[str] | tuple[str, ...]) -> str:
+    """One sentence for warnings, cards and pages: which steps the guarantee does not cover."""
+    return ("The differential-privacy guarantee covers the trained model, not these released rows: "
+            + "; ".join(steps) + " read the real rows outside DP-SGD. Turn them off (and declare the ranges "
+            "public) for a covered release.")
+
+
+def release_sentence(guarantee: PrivacyGuarantee) -> str:
+    """Whether the released rows carry the guarantee, naming the steps that broke it (card, Summary, pages)."""
+    if guarantee.release_covered:
+        return ("Release covered: nothing after training read the real rows, so the released synthetic rows carry "
+                "the guarantee.")
+    return ("Release NOT covered: the guarantee holds for the trained model, but these steps read the real rows "
+            "outside DP-SGD, so the released rows do not carry it: " + "; ".join(guarantee.uncovered) + ".")
+
+
+def guarantee_headline(guarantee: PrivacyGuarantee) -> str:
+    """The guarantee in three sentences: (epsilon, delta) and adjacency, what is public, whether the release is
+    covered."""
+    return (f"Differentially private: epsilon {guarantee.epsilon:.3g}, delta {guarantee.delta:.2g} "
+            f"({guarantee.adjacency} adjacency). Treated as public: {'; '.join(guarantee.public)}. "
+            + release_sentence(guarantee))
 
 
 def combined(guarantees: list[PrivacyGuarantee], protects: str) -> PrivacyGuarantee:
@@ -315,7 +413,8 @@ def combined(guarantees: list[PrivacyGuarantee], protects: str) -> PrivacyGuaran
                             library=worst.library, target_epsilon=worst.target_epsilon,
                             noise_multiplier=worst.noise_multiplier, protects=protects,
                             public=worst.public, secure_mode=worst.secure_mode, sample_rate=worst.sample_rate,
-                            steps=worst.steps)
+                            steps=worst.steps, accountant_epsilon=worst.accountant_epsilon,
+                            accountant_delta=worst.accountant_delta)
 
 
 def fit(task: GenerationTask, classes: list[str]) -> DPSampler:

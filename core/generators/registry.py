@@ -163,6 +163,17 @@ def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kind
     return pd.DataFrame(out, index=rows.index)[list(train.columns)]
 
 
+def declared_ranges(constraints: Constraints, numbers: list[str]) -> dict[str, tuple[float, float]]:
+    """{number column: (low, high)} from bounds that give both ends: the ranges the analyst declared (public
+    under differential privacy). Several bounds on one column intersect."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for bound in constraints.bounds:
+        if bound.column in numbers and bound.low is not None and bound.high is not None:
+            low, high = ranges.get(bound.column, (-math.inf, math.inf))
+            ranges[bound.column] = (max(low, bound.low), min(high, bound.high))
+    return ranges
+
+
 def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
     info = REGISTRY[method]
     if info.family in ("duplication", "interpolation"):
@@ -222,15 +233,23 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         params = used_info.resolve_params({k: v for k, v in params.items() if k == "k_neighbors"})
         warnings.append("Numeric gaps are generated as yes/no columns, so SMOTE-NC ran instead of "
                         f"{info.label}.")
+    constraints = constraints or Constraints()
+    private = used_info.differentially_private
+    public_ranges = declared_ranges(constraints, numbers) if private else {}
     task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params,
-                          seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses)
+                          seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses,
+                          public_ranges=public_ranges)
     sampler = _fit_sampler(method_used, task, list(counts))
     warnings += list(getattr(sampler, "warnings", []))
-    if used_info.differentially_private:
-        warnings += dp.uncovered_steps(gappy, density is not None)
-    constraints = constraints or Constraints()
     fitted_density = fit_density(density, train, target, features, kinds) if density else None
     limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
+    privacy = getattr(sampler, "privacy", None)
+    if private:  # decode with public ranges and precision; name what read the real rows outside DP-SGD
+        limits = dp.public_limits(limits, public_ranges, kinds)
+        uncovered = dp.uncovered_steps(gappy, density is not None, [c for c in numbers if c not in public_ranges])
+        if privacy is not None and uncovered:
+            privacy = privacy.with_uncovered(*uncovered)
+            warnings.append(dp.uncovered_note(uncovered))
     remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
@@ -271,8 +290,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     return SyntheticResult(rows=rows, method=method, method_used=method_used, params=params, seed=seed,
                            seconds=time.perf_counter() - started, requested=counts, produced=produced,
                            rejected_by_constraints=rejected, dropped_by_density=dropped, warnings=tuple(warnings),
-                           loss_history=getattr(sampler, "loss_history", pd.DataFrame()),
-                           privacy=getattr(sampler, "privacy", None))
+                           loss_history=getattr(sampler, "loss_history", pd.DataFrame()), privacy=privacy)
 
 
 def catalogue() -> list[dict]:

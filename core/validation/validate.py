@@ -11,6 +11,7 @@ from core.data import LEVEL_KINDS
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.errors import GenerationError
 from core.generators.base import SyntheticResult
+from core.generators.dp import uncovered_steps
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
 from core.validation.detection import ClassRepresentation, Detection, class_representation, detection
@@ -224,7 +225,9 @@ def without_rows(synthetic: SyntheticResult, mask: np.ndarray, target: str) -> S
     rows = synthetic.rows.loc[~mask].reset_index(drop=True)
     removed = len(synthetic.rows) - len(rows)
     produced = {str(k): int(v) for k, v in rows[target].value_counts().items()}
-    return replace(synthetic, rows=rows, produced=produced,
+    privacy = synthetic.privacy  # the copies are found with the real rows: a private release is no longer covered
+    privacy = privacy.with_uncovered(*uncovered_steps([], False, [], drop_copies=True)) if privacy else None
+    return replace(synthetic, rows=rows, produced=produced, privacy=privacy,
                    warnings=synthetic.warnings + (f"{removed:,} exact or near copies of training rows were removed "
                                                   "after validation.",))
 
