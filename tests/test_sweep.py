@@ -17,7 +17,7 @@ from core.generators.amount import Amount
 from core.pipeline import run_experiment, synthesize
 from core.report import build_model_card, privacy_statement, to_markdown
 from core.results import results_dict
-from core.sweep import SweepPoint, answer_text, parse_epsilons, run_sweep, smallest_meeting
+from core.sweep import SweepPoint, SweepResult, answer_text, parse_epsilons, run_sweep, smallest_meeting
 from tests.conftest import sample_path
 
 
@@ -35,9 +35,10 @@ def small_table(tmp_path=None):
     return validate_dataset(read_table(data, "small.csv"), "label")
 
 
-def point(epsilon, f1_gain, pr_gain=0.0, error=None):
-    return SweepPoint(epsilon=epsilon, delta=1e-4, epsilon_spent=epsilon, quality_score=0.7, detection_auc=0.8,
-                      minority_f1_gain=Difference(f1_gain, f1_gain - 0.02, f1_gain + 0.02, 0.1),
+def point(epsilon, f1_gain, pr_gain=0.0, error=None, ci=None):
+    low, high = ci or (f1_gain - 0.02, f1_gain + 0.02)
+    return SweepPoint(epsilon=epsilon, delta=1e-6, epsilon_spent=epsilon, quality_score=0.7, detection_auc=0.8,
+                      minority_f1_gain=Difference(f1_gain, low, high, 0.1),
                       pr_auc_gain=Difference(pr_gain, pr_gain - 0.01, pr_gain + 0.01, 0.2),
                       dcr_share_vs_holdout=0.5, nndr_median=0.9, seconds=1.0, error=error)
 
@@ -52,18 +53,42 @@ def test_conservative_gain_is_the_smallest_over_the_reference_arms():
     assert conservative_gain(comparison, "minority_f1").mean == -0.01
 
 
-def test_smallest_epsilon_that_meets_the_target_on_a_constructed_case():
-    points = (point(0.5, -0.03), point(1.0, 0.01), point(2.0, 0.04), point(4.0, 0.05), point(8.0, 0.06, error="x"),
-              point(None, 0.07))
-    assert smallest_meeting(points, "minority_f1", 0.03).epsilon == 2.0
-    assert answer_text(points, "minority_f1", 0.03) == (
-        "The smallest epsilon that meets your target (a minority F1 gain of at least +0.030 over the best arm "
-        "without synthetic rows) is 2: gain +0.040 (corrected 95% CI +0.020 to +0.060).")
-    assert smallest_meeting(points, "minority_f1", 0.055) is None  # 8 failed, the non-private point never counts
-    assert answer_text(points, "minority_f1", 0.055) == (
-        "No epsilon tried meets your target (a minority F1 gain of at least +0.055 over the best arm without "
-        "synthetic rows). The best was epsilon 4 with +0.050. Without privacy the same generator gives +0.070.")
-    assert smallest_meeting(points, "pr_auc", 0.0).epsilon == 0.5
+def test_smallest_epsilon_that_meets_the_target_follows_the_verdicts_rule():
+    """The interval's lower bound decides, not the mean: epsilon 1 (gain +0.002, CI -0.150 to +0.154, the issue's
+    case) does not meet a target of 0; epsilon 2 (CI +0.020 to +0.060) does."""
+    points = (point(0.5, -0.03), point(1.0, 0.002, ci=(-0.150, 0.154)), point(2.0, 0.04), point(4.0, 0.06),
+              point(8.0, 0.07, error="x"), point(None, 0.08))
+    assert smallest_meeting(points, "minority_f1", 0.0, repeats=3).epsilon == 2.0
+    assert answer_text(points, "minority_f1", 0.0, 3) == (
+        "The smallest epsilon that meets your target (a minority F1 gain of at least +0.000 over the best arm "
+        "without synthetic rows, the whole 95% interval at or above it) is 2: gain +0.040 (corrected 95% CI +0.020 "
+        "to +0.060).")
+    assert smallest_meeting(points, "minority_f1", 0.05, 3) is None  # 8 failed, the non-private point never counts
+    assert answer_text(points, "minority_f1", 0.05, 3) == (
+        "No epsilon tried meets your target (a minority F1 gain of at least +0.050 over the best arm without "
+        "synthetic rows): it counts as met only when the whole 95% interval of the gain is at or above it. The "
+        "closest was epsilon 4: gain +0.060 (corrected 95% CI +0.040 to +0.080). Without privacy the same generator "
+        "gives gain +0.080 (corrected 95% CI +0.060 to +0.100), which would meet it: the target needs less privacy "
+        "than any epsilon tried.")
+    assert smallest_meeting(points, "pr_auc", -0.02, 3).epsilon == 0.5
+    assert smallest_meeting(points, "minority_f1", -1.0, repeats=1) is None  # one split: no interval, no claim
+    assert answer_text(points, "minority_f1", -1.0, 1).startswith("One split per epsilon gives no interval")
+    result = SweepResult(method="dp_vae", classifier="logreg", repeats=3, seed=1, utility_metric="minority_f1",
+                         utility_target=0.0, points=points, smallest_epsilon=2.0, answer="")
+    assert list(result.table()["meets_target"]) == [False, False, True, True, False, False]
+
+
+def test_no_contradiction_when_nothing_meets_the_target():
+    """Gains near 0 everywhere, target 0: the answer says why no epsilon meets it and that the generator falls
+    short without privacy too (not '+0.000 ... without privacy gives +0.000' as if that were a success)."""
+    points = (point(1.0, -0.0004, ci=(-0.1, 0.1)), point(None, 0.0003, ci=(-0.09, 0.09)))
+    text = answer_text(points, "minority_f1", 0.0, 3)
+    assert text == (
+        "No epsilon tried meets your target (a minority F1 gain of at least +0.000 over the best arm without "
+        "synthetic rows): it counts as met only when the whole 95% interval of the gain is at or above it. The "
+        "closest was epsilon 1: gain -0.000 (corrected 95% CI -0.100 to +0.100). Without privacy the same generator "
+        "gives gain +0.000 (corrected 95% CI -0.090 to +0.090), which does not meet it either: the generator falls "
+        "short even without privacy.")
 
 
 def test_parse_epsilons():
@@ -88,14 +113,15 @@ def test_sweep_command_writes_every_epsilon_and_the_reference_point(tmp_path, ca
     small_table(tmp_path)
     out = tmp_path / "dial"
     assert main(["sweep", "--data", str(tmp_path / "small.csv"), "--target", "label", "--method", "dp_vae",
-                 "--epsilons", "1", "--epochs", "2", "--repeats", "1", "--target-gain", "-1", "--ratio", "0.5",
+                 "--epsilons", "1", "--epochs", "2", "--repeats", "2", "--target-gain", "-5", "--ratio", "0.5",
                  "--accountant", "rdp", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "The smallest epsilon that meets your target (a minority F1 gain of at least -1.000" in printed
+    # two splits give a wide interval (t with 1 degree of freedom): a target of -5 is met by its lower bound
+    assert "The smallest epsilon that meets your target (a minority F1 gain of at least -5.000" in printed
     saved = json.loads((out / "sweep.json").read_text())
     assert set(saved) == {"method", "classifier", "repeats", "seed", "utility_metric", "utility_target",
                           "smallest_epsilon", "answer", "points"}
-    assert saved["smallest_epsilon"] == 1.0 and saved["utility_target"] == -1.0 and saved["answer"] in printed
+    assert saved["smallest_epsilon"] == 1.0 and saved["utility_target"] == -5.0 and saved["answer"] in printed
     points = saved["points"]
     assert [p["epsilon"] for p in points] == [1.0, None]  # the point without privacy last
     assert points[1]["epsilon_spent"] is None and points[1]["delta"] is None
@@ -137,6 +163,8 @@ def test_methods_json_schema(capsys):
     (["run", "--method", "dp_vae", "--delta", "0.5"], "error: dp_vae: 'delta' must be between 0 and 0.001"),
     (["sweep", "--method", "ctgan"], "error: CTGAN is not differentially private"),
     (["sweep", "--epsilons", "1,x"], "error: Epsilons must be numbers separated by commas"),
+    (["run", "--method", "dp_vae", "--bound", "age=18"], "error: --bound needs COL=LOW:HIGH with two numbers, got "
+                                                         "'age=18'."),
 ])
 def test_privacy_options_fail_in_one_line(argv, message, capsys, tmp_path):
     command, rest = argv[0], argv[1:]
@@ -146,7 +174,11 @@ def test_privacy_options_fail_in_one_line(argv, message, capsys, tmp_path):
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_results_json_and_card_state_the_guarantee(prepared):
+def test_results_json_card_and_summary_state_the_guarantee(prepared):
+    """No range declared: results.json lists what is public and marks the release not covered, naming the step;
+    the card and the Summary say the same."""
+    from pages._summary import facts
+
     dataset = prepared["german_credit"].dataset
     params = {"epochs": 1, "epsilon": 2.0, "delta": 1e-4, "accountant": "rdp"}
     config = RunConfig(target="credit_risk", method="dp_vae", params=params, repeats=1, validation=False,
@@ -154,11 +186,42 @@ def test_results_json_and_card_state_the_guarantee(prepared):
     result = run_experiment(dataset, config)
     privacy = results_dict(result)["generation"]["privacy"]
     assert privacy["epsilon"] == result.synthetic.privacy.epsilon and 1.9 < privacy["epsilon"] <= 2.0
+    assert privacy["epsilon"] == pytest.approx(2 * privacy["accountant_epsilon"])
     assert privacy["delta"] == 1e-4 and privacy["accountant"] == "rdp (opacus)"
+    assert privacy["adjacency"] == "replace-one"
     assert privacy["library"] == "opacus 1.6.0" and privacy["mechanism"].startswith("DP-SGD")
+    assert privacy["public"] == ["each class's number of training rows (replace-one adjacency: neighbouring tables "
+                                 "have the same class counts)", "the column types",
+                                 "each categorical column's set of levels"]
+    assert privacy["release_covered"] is False
+    assert [s.split(" (")[0] for s in privacy["uncovered_steps"]] == ["clipping to ranges read from the real rows"]
     card = to_markdown(build_model_card(result))
-    assert f"epsilon = {privacy['epsilon']:.4g} and delta = 0.0001" in card
-    assert "training rows of class(es) 'bad'" in card and "treated as public" in card
+    assert f"epsilon = {privacy['epsilon']:.4g} and delta = 0.0001" in card and "replace-one adjacency" in card
+    assert "training rows of class(es) 'bad'" in card
+    assert "Public, not paid for from the budget: each class's number of training rows" in card
+    assert "Release NOT covered" in card and "clipping to ranges read from the real rows (duration\\_months" in card
+    summary = facts(result, None)["privacy"]
+    assert summary.startswith(f"Differentially private: epsilon {privacy['epsilon']:.3g}, delta 0.0001 (replace-one "
+                              "adjacency). Treated as public: each class's number of training rows")
+    assert "Release NOT covered" in summary and privacy["uncovered_steps"][0] in summary
     plain = synthesize(prepared["german_credit"], "smotenc", Amount("count", 10))
     assert plain.privacy is None
     assert privacy_statement(plain)[0].startswith("No formal privacy guarantee: SMOTE-NC")
+
+
+def test_declared_ranges_on_the_command_line_give_a_covered_release(tmp_path):
+    """run --bound for every number column of German credit: nothing after training read the real rows."""
+    numbers = {"duration_months": "1:100", "credit_amount": "0:20000", "installment_rate_pct": "1:4",
+               "residence_since": "1:4", "age": "18:80", "existing_credits": "1:4", "dependents": "1:2"}
+    bounds = [arg for column, span in numbers.items() for arg in ("--bound", f"{column}={span}")]
+    out = tmp_path / "run"
+    assert main(["run", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "dp_vae",
+                 "--count", "30", "--epochs", "1", "--epsilon", "2", "--accountant", "rdp", "--repeats", "1",
+                 "--no-validation", *bounds, "--out", str(out)]) == 0
+    privacy = json.loads((out / "results.json").read_text())["generation"]["privacy"]
+    assert privacy["release_covered"] is True and privacy["uncovered_steps"] == []
+    assert privacy["public"][-1] == "each number column's range, declared public by the analyst"
+    card = (out / "model_card.md").read_text()
+    assert "Release covered: nothing after training read the real rows" in card
+    synthetic = pd.read_csv(out / "synthetic.csv")
+    assert synthetic["age"].between(18, 80).all() and synthetic["dependents"].between(1, 2).all()
