@@ -38,7 +38,8 @@ def private_run(german):
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(dp, "_row_losses", spy)
-        result = synthesize(german, "dp_vae", Amount("count", 150), {**FAST, "epsilon": 1.0}, seed=5)
+        result = synthesize(german, "dp_vae", Amount("count", 150), {**FAST, "epsilon": 1.0}, seed=5,
+                            on_losses=lambda losses: pytest.fail("a private model's loss was reported live"))
     return result, sizes
 
 
@@ -147,8 +148,17 @@ def test_conditional_mode_is_deterministic_and_protects_every_training_row(germa
     assert first.privacy.epsilon <= 2.0 + 1e-6
 
 
+def test_the_loss_leaves_core_only_without_privacy(private_result):
+    """The per-epoch loss is an average over the private rows: no live curve and no history under DP (the
+    private_run fixture fails if the live callback is called)."""
+    assert private_result.loss_history.empty
+
+
 def test_without_privacy_there_is_no_guarantee(german):
-    result = synthesize(german, "dp_vae", Amount("count", 10), {"epochs": 1, "privacy": "none"}, seed=1)
+    reported = []
+    result = synthesize(german, "dp_vae", Amount("count", 10), {"epochs": 1, "privacy": "none"}, seed=1,
+                        on_losses=reported.append)
+    assert len(reported) == 1 and list(reported[0]["Epoch"]) == [0]  # without privacy the curve is shown
     assert result.privacy is None
     assert any("no guarantee" in w for w in result.warnings)
 

@@ -431,7 +431,7 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
     protects = (f"the {sum(len(g) for g in groups.values()):,} training rows of class(es) "
                 f"{', '.join(map(repr, classes))}, each model on its own class's rows" if per_class
                 else f"all {len(task.frame):,} training rows (one model on every class)")
-    total_epochs = epochs * len(groups)
+    total_epochs, private = epochs * len(groups), params["privacy"] == "dp"
     fitted, losses, threads = {}, [], torch.get_num_threads()
     torch.set_num_threads(1)  # a 64-unit network: one thread is faster than sharing two busy cores
     try:
@@ -445,8 +445,8 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
                     if task.progress is not None:
                         task.progress((index * epochs + done) / total_epochs,
                                       f"DP-VAE class '{label}': epoch {done} of {epochs}")
-                    if task.on_losses is not None:
-                        task.on_losses(pd.concat(losses + [history], ignore_index=True))
+                    if task.on_losses is not None and not private:  # a private model's loss is read from
+                        task.on_losses(pd.concat(losses + [history], ignore_index=True))  # the rows: never shown
 
                 try:
                     fitted[label], history = _train(rows, encoding, params, task.seed, label, after_epoch, protects)
@@ -464,6 +464,7 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
         raise GenerationError("opacus reported an unbounded epsilon; lower the epochs or raise the noise.")
     if params["privacy"] == "none":
         notes.append("The DP-VAE ran without differential privacy (privacy 'none'): its rows carry no guarantee.")
-    history = pd.concat(losses, ignore_index=True) if losses else pd.DataFrame()
+    # The per-epoch loss is an average over the private rows, outside the guarantee: kept only without privacy.
+    history = pd.concat(losses, ignore_index=True) if losses and not private else pd.DataFrame()
     return DPSampler(target=task.target, mode=params["mode"], models=fitted, columns=features,
                      loss_history=history, privacy=privacy, warnings=notes)
