@@ -96,30 +96,33 @@ elif info.slow:
             "the progress bar shows the remaining time measured on this run.")
 
 st.subheader("Domain constraints")
-with st.expander("Limits and row rules", expanded=False):
+with st.expander("Limits and row rules", expanded=info.differentially_private):
     numbers = number_columns(dataset.features, dataset.column_types)
     numbers = [c for c in numbers if dataset.column_types[c] != "datetime"]
     observed = pd.DataFrame({"column": numbers,
                              "observed min": [float(prepared.train[c].min()) for c in numbers],
                              "observed max": [float(prepared.train[c].max()) for c in numbers]})
     observed["min"], observed["max"] = observed["observed min"], observed["observed max"]
-    st.caption("Synthetic values always stay inside the observed training range; narrow a range here.")
+    st.caption("Synthetic values always stay inside the observed training range; narrow a range here."
+               if not info.differentially_private else
+               "Under differential privacy the generator may only use ranges known without these rows: set min and "
+               "max to the ranges you know from outside the data (a data dictionary, a form's limits), then "
+               "confirm them below.")
     digest = hashlib.sha1(_state.prepared_key(prepared).encode()).hexdigest()[:8]
     limits = st.data_editor(observed, hide_index=True, width="stretch", key=f"w_limits_{digest}",
                             disabled=["column", "observed min", "observed max"])
+    ranges_public = False
+    if info.differentially_private:  # under DP a range is public only when the analyst says so
+        ranges_public = st.checkbox("These min and max values are public knowledge, not learned from these rows: "
+                                    "the private generator may use them", key=_state.prime("dp_ranges_public", False),
+                                    help="Unticked, the generator scales and clips numbers to ranges read from the "
+                                         "private rows, and the release is not covered by epsilon.")
+        _state.keep("dp_ranges_public", ranges_public)
     rules_text = st.text_area("Row rules, one per line", key=_state.prime("rules", ""),
                               placeholder="age >= 18\nduration_months <= 72\n`credit amount` > 0",
                               help="Comparisons over columns (< <= > >= == !=), + - * /, and/or/not. "
                                    "Column names with spaces go in backticks.")
     _state.keep("rules", rules_text)
-ranges_public = False
-if info.differentially_private:  # under DP a range is public only when the analyst says so
-    ranges_public = st.checkbox("The number ranges under 'Limits and row rules' are public knowledge (for example "
-                                "from a data dictionary), so the private generator may use them",
-                                key=_state.prime("dp_ranges_public", False),
-                                help="Unticked, the generator scales and clips numbers to ranges read from the "
-                                     "private rows, and the release is not covered by epsilon.")
-    _state.keep("dp_ranges_public", ranges_public)
 constraints, constraints_ok = None, True
 try:
     bounds = [parse_bound(row.column, row.min, row.max) for row in limits.itertuples()
