@@ -56,6 +56,9 @@ closest = pd.concat(pairs, ignore_index=True)
 st.dataframe(closest[["source", "dcr", *[c for c in closest.columns if c not in ("source", "dcr")]]],
              hide_index=True, width="stretch", key="closest_pairs")
 copies = int(privacy.copy_mask.sum())
+if copies and synthetic.privacy is not None:  # the copies are found with the real rows, outside DP-SGD
+    st.caption("Dropping copies reads the real rows, so the released rows would no longer carry the "
+               "differential-privacy guarantee (the card and Summary will say so).")
 if copies and st.button(f"Drop the {copies:,} exact and near copies from the synthetic rows", key="drop_copies"):
     _state.replace_synthetic(without_copies(synthetic, result, prepared.dataset.target), copies_dropped=True)
     st.rerun()
