@@ -30,9 +30,9 @@ DEFAULT_EPSILONS = (0.5, 1.0, 2.0, 4.0, 8.0)
 @dataclass(frozen=True)
 class SweepPoint:
     """One run of the sweep. epsilon: the target (None: trained without privacy); epsilon_spent: the run's
-    replace-one epsilon from the accountant (at most the target; core.generators.dp). Gains: augmented minus the best arm without synthetic rows, with
-    the comparison's 95% interval. Privacy figures (repeat 0): DCR share vs holdout (0.5 ideal), median NNDR.
-    error: why the point has no figures (the other points still count)."""
+    replace-one epsilon from the accountant (at most the target; core.generators.dp). Gains: augmented minus the
+    best arm without synthetic rows, with the comparison's 95% interval. Privacy figures (repeat 0): DCR share vs
+    holdout (0.5 ideal), median NNDR. error: why the point has no figures (the other points still count)."""
     epsilon: float | None
     delta: float | None
     epsilon_spent: float | None
