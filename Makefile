@@ -25,7 +25,7 @@ run: install
 
 test: install-dev
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts

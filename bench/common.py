@@ -1,8 +1,10 @@
-"""Shared pieces for the benchmark scripts: seeded synthetic tables and a timer with peak memory."""
+"""Shared pieces for the benchmark scripts: seeded synthetic tables, a timer with peak memory, loud warnings."""
 from __future__ import annotations
 
+import os
 import time
 import tracemalloc
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -29,13 +31,42 @@ def as_dataset(frame: pd.DataFrame):
     return validate_dataset(table, "label")
 
 
+# Worker processes are fresh interpreters: they read their warning filters from this variable. umap announces an
+# optional TensorFlow at import (ImportWarning): that is not the timed work, so it stays a warning.
+WORKER_WARNINGS = "error,ignore::ImportWarning"
+
+
+@contextmanager
+def loud_warnings():
+    """Every warning raised by the work inside the block is an error, here and in worker processes it starts.
+
+    A benchmark whose work silently failed measures nothing: scikit-learn's cross_validate turns a failing
+    scorer into a warning and a NaN score, so a reference side that computed no PR-AUC looked fast. Call it
+    around everything a script times (`measured` does); joblib's loky workers inherit PYTHONWARNINGS when they
+    start, so a pool started inside the block fails loudly too.
+    """
+    previous = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = WORKER_WARNINGS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            warnings.simplefilter("ignore", ImportWarning)
+            yield
+    finally:
+        if previous is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = previous
+
+
 @contextmanager
 def measured(record: dict, name: str, memory: bool = False):
-    """Store seconds (and peak traced MiB when memory=True) of the block under record[name]."""
+    """Store seconds (and peak traced MiB when memory=True) of the block under record[name]; warnings are errors."""
     if memory:
         tracemalloc.start()
     started = time.perf_counter()
-    yield
+    with loud_warnings():
+        yield
     seconds = time.perf_counter() - started
     peak = tracemalloc.get_traced_memory()[1] / 2**20 if memory else None
     if memory:

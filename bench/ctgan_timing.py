@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+from bench.common import loud_warnings
 from core.data import validate_dataset
 from core.encoding import level_columns, number_columns
 from core.generators.base import GenerationTask
@@ -48,4 +49,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

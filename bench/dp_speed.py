@@ -17,7 +17,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import as_dataset, classification_frame  # noqa: E402
+from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
 from core.data import read_path, validate_dataset  # noqa: E402
 from core.generators.registry import generate  # noqa: E402
 from core.pipeline import prepare  # noqa: E402
@@ -68,4 +68,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

@@ -14,6 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import loud_warnings  # noqa: E402
 from core.data import read_path, validate_dataset  # noqa: E402
 from core.drift import DriftThresholds, Verdict, check_drift, wilson_interval  # noqa: E402
 from core.samples import SAMPLE_DIR  # noqa: E402
@@ -41,4 +42,5 @@ def main(halves: int = 200) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+    with loud_warnings():
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)

@@ -22,6 +22,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import loud_warnings  # noqa: E402
 from core.data import MAX_ROWS, MAX_UPLOAD_MB, read_table, validate_dataset  # noqa: E402
 from core.imbalance import profile_dataset  # noqa: E402
 
@@ -110,4 +111,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

@@ -16,6 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import loud_warnings  # noqa: E402
 from core.validation.fidelity import fidelity, quality_score  # noqa: E402
 
 ROWS, NUMERIC, CATEGORICAL, RUNS = 20_000, 21, 5, 3
@@ -73,4 +74,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

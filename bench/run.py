@@ -19,7 +19,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import as_dataset, classification_frame, measured  # noqa: E402
+from bench.common import as_dataset, classification_frame, loud_warnings, measured  # noqa: E402
 from core.evaluation import run_arms  # noqa: E402
 from core.generators.amount import Amount  # noqa: E402
 from core.imbalance import profile_dataset  # noqa: E402
@@ -225,4 +225,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

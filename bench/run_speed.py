@@ -16,7 +16,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import classification_frame  # noqa: E402
+from bench.common import classification_frame, loud_warnings  # noqa: E402
 from core.config import RunConfig  # noqa: E402
 from core.data import read_path, validate_dataset  # noqa: E402
 from core.pipeline import run_experiment  # noqa: E402
@@ -85,4 +85,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

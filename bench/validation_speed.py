@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import as_dataset, classification_frame  # noqa: E402
+from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
 from core.generators.amount import Amount  # noqa: E402
 from core.pipeline import prepare, synthesize  # noqa: E402
 from core.validation.validate import validate_synthetic  # noqa: E402
@@ -33,4 +33,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()
