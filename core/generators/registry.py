@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -252,6 +253,10 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         if privacy is not None and uncovered:
             privacy = privacy.with_uncovered(*uncovered)
             warnings.append(dp.uncovered_note(uncovered))
+        constants = [c for c in train.columns if kinds.get(c) == CONSTANT and c != target]
+        if privacy is not None and constants:  # copied into every row from the real rows: say it is public
+            privacy = replace(privacy, public=privacy.public + (
+                f"the one value of each constant column ({', '.join(constants)}), copied into every synthetic row",))
     remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
