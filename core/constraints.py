@@ -217,6 +217,25 @@ def parse_bound(column: str, low=None, high=None, allowed=None) -> ColumnBound:
                        allowed=None if allowed is None else tuple(allowed))
 
 
+def limit_bounds(limits: list[tuple[str, float, float, float, float]], public: bool) -> list[ColumnBound]:
+    """The Generation page's limits table as bounds. limits: (column, min, max, observed min, observed max) rows.
+
+    A column gets a bound when a range was narrowed, or every column when the analyst confirmed the ranges as
+    public. Only a bound with both ends counts as a range declared public under differential privacy
+    (registry.declared_ranges), so without that confirmation a narrowed range is kept as two one-sided bounds:
+    the same filter on the rows, but neither its typed ends nor the observed ones become public facts.
+    """
+    bounds = []
+    for column, low, high, observed_low, observed_high in limits:
+        if public:
+            bounds.append(parse_bound(column, low, high))
+        elif low > observed_low or high < observed_high:
+            parse_bound(column, low, high)  # min above max: the same clear error
+            bounds += [parse_bound(column, low=low)] if low > observed_low else []
+            bounds += [parse_bound(column, high=high)] if high < observed_high else []
+    return bounds
+
+
 def build_constraints(columns: list[str], rules: list[str] | tuple[str, ...] = (),
                       bounds: list[ColumnBound] | tuple[ColumnBound, ...] = ()) -> Constraints:
     """Parse rule texts and check bound columns against the table's columns."""

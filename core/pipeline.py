@@ -17,6 +17,7 @@ from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter
+from core.generators.dp import cleaning_steps
 from core.generators.registry import generate
 from core.generators.sampler import GeneratorSampler
 from core.imbalance import ImbalanceProfile, minority_typology, profile_dataset
@@ -81,7 +82,7 @@ def synthesize(prepared: Prepared, method: str, amount: Amount = Amount(), param
     ensure_not_held_out(prepared.train, prepared.split.test)
     return generate(prepared.train, dataset.target, dataset.features, dataset.column_types,
                     amount.counts(prepared.train_class_counts), method, params, seed, constraints, density,
-                    progress, should_stop, on_losses)
+                    progress, should_stop, on_losses, read_before=cleaning_steps(prepared.cleaning.steps))
 
 
 def augmented(prepared: Prepared, synthetic: SyntheticResult) -> pd.DataFrame:

@@ -7,7 +7,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from core.constraints import build_constraints, parse_bound
+from core.constraints import build_constraints, limit_bounds
 from core.encoding import number_columns
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.export import to_csv_text
@@ -125,11 +125,12 @@ with st.expander("Limits and row rules", expanded=info.differentially_private):
     _state.keep("rules", rules_text)
 constraints, constraints_ok = None, True
 try:
-    bounds = [parse_bound(row.column, row.min, row.max) for row in limits.itertuples()
-              if ranges_public or row.min > row._2 or row.max < row._3]
+    bounds = limit_bounds([(row.column, row.min, row.max, row._2, row._3) for row in limits.itertuples()],
+                          ranges_public)
     constraints = build_constraints(list(prepared.train.columns), rules_text.splitlines(), bounds)
     if not constraints.is_empty:
-        st.caption(f"{len(constraints.rules)} rule(s) and {len(constraints.bounds)} narrowed range(s) apply.")
+        narrowed = len({b.column for b in constraints.bounds})
+        st.caption(f"{len(constraints.rules)} rule(s) and {narrowed} narrowed range(s) apply.")
 except SynthBalanceError as exc:
     st.error(escape_markdown(exc))
     constraints_ok = False

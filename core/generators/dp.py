@@ -9,18 +9,28 @@ and results.json print those counts (as does every page). Rather than spend part
 would protect one of many places the count is shown, the guarantee treats the class row counts as public and
 uses the adjacency that matches: two tables are neighbours when one row is replaced by another (same counts).
 opacus' accountants bound add/remove adjacency; a replacement is one removal then one addition, so by group
-privacy a mechanism that is (e, d)-DP under add/remove is (2e, (1 + exp(e)) d)-DP under replace-one. We
-therefore ask opacus for epsilon / 2 and delta / (1 + exp(epsilon / 2)) and report 2 x the epsilon it spent,
-with the target delta (an upper bound). This is conservative (a tighter replace-one analysis of the subsampled
+privacy a mechanism that is (e, d)-DP under add/remove is (2e, (1 + exp(e)) d)-DP under replace-one: chaining
+the definition over the two steps D -> D' -> D'' gives P[M(D) in S] <= e^e (e^e P[M(D'') in S] + d) + d =
+e^(2e) P[M(D'') in S] + (1 + e^e) d. This is the group-privacy lemma for groups of k = 2 changes (Dwork & Roth,
+"The Algorithmic Foundations of Differential Privacy", 2014, Theorem 2.2 for pure DP; Vadhan, "The Complexity of
+Differential Privacy", 2017, group privacy lemma, stated there with the looser k e^(k e) d): the k-step chain
+gives d (1 + e^e + ... + e^((k-1) e)) <= k e^((k-1) e) d, and for k = 2 exactly (1 + e^e) d <= 2 e^e d.
+We therefore ask opacus for epsilon / 2 and delta / (1 + exp(epsilon / 2)) and report 2 x the epsilon it spent,
+with delta max(target, (1 + exp(spent)) x the delta asked), which is the target whenever opacus spent at most
+epsilon / 2 (`replace_one_delta`). This is conservative (a tighter replace-one analysis of the subsampled
 Gaussian exists), never optimistic. The other public facts: the column types, each categorical column's levels,
 and each number column's range when the analyst declares it public (Generation page confirmation, or
 --bound / the config's bounds on the command line).
 
 Covered release. Sampling from the trained model is post-processing and costs no privacy; so is dropping rows
 that break the analyst's rules or declared ranges, and rounding integers. Steps that read the real rows outside
-DP-SGD are not covered: filling number gaps with medians, clipping to ranges read from the rows (any number
-column without a declared range), the density filter, dropping near copies. They are named in the guarantee's
-`uncovered` list (`uncovered_steps`), and the release is covered only when that list is empty.
+DP-SGD are not covered: the cleaning plan's imputation (median, most frequent or k-NN values fill a row's gaps
+from the other rows), duplicate removal and outlier removal (whether a row trains depends on the other rows: its
+copies, IQR limits or a forest fitted on all rows; replacing one row can drop or keep others), filling number
+gaps with medians, clipping to ranges read from the rows (any number column without a declared range), the
+density filter, dropping near copies. Cleaning that looks at one row alone (dropping rows with gaps) changes at
+most the replaced row, and stays covered. The uncovered steps are named in the guarantee's `uncovered` list
+(`uncovered_steps`), and the release is covered only when that list is empty.
 
 per_class mode trains one model per class on that class's training rows, each to (epsilon, delta); the
 classes are disjoint, so every protected row is covered by (epsilon, delta) (parallel composition).
@@ -51,6 +61,9 @@ GAP_FILLING = "filling gaps"
 OBSERVED_RANGES = "clipping to ranges read from the real rows"
 DENSITY_FILTER = "the density filter"
 DROP_COPIES = "dropping near copies"
+IMPUTATION = "imputing missing values before training"
+DUPLICATE_REMOVAL = "removing duplicates before training"
+OUTLIER_REMOVAL = "removing outliers before training"
 _PARAMS = (
     ParamSpec("epsilon", "float", 1.0, 0.01, 100.0, label="Epsilon (privacy budget)",
               help="Privacy budget: smaller is more private and noisier (1.0 is a common choice)."),
@@ -117,6 +130,13 @@ def accountant_targets(epsilon: float, delta: float) -> tuple[float, float]:
 def replace_one_epsilon(accountant_epsilon: float) -> float:
     """The replace-one epsilon from an add/remove one (group privacy over two changes): 2 x accountant_epsilon."""
     return 2 * accountant_epsilon
+
+
+def replace_one_delta(accountant_epsilon: float, accountant_delta: float, target_delta: float) -> float:
+    """The replace-one delta from an add/remove (accountant_epsilon, accountant_delta): (1 + e^eps) x delta by group
+    privacy over two changes (module docstring), reported as the target when that is no smaller (opacus spent at
+    most epsilon / 2), so an accountant that overshoots its target never makes the printed delta too small."""
+    return max(target_delta, (1 + math.exp(accountant_epsilon)) * accountant_delta)
 
 
 def public_facts(numbers: list[str], declared: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -350,7 +370,8 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
         delta, asked_delta, noise, secure = privacy
         steps = sum(count for _, _, count in engine.accountant.history)
         spent = float(engine.get_epsilon(asked_delta))
-        guarantee = PrivacyGuarantee(mechanism=MECHANISM, epsilon=replace_one_epsilon(spent), delta=delta,
+        guarantee = PrivacyGuarantee(mechanism=MECHANISM, epsilon=replace_one_epsilon(spent),
+                                     delta=replace_one_delta(spent, asked_delta, delta),
                                      accountant=f"{params['accountant']} (opacus)", library=_opacus_version(),
                                      target_epsilon=float(params["epsilon"]), noise_multiplier=float(noise),
                                      protects=protects, public=public_facts(encoding.numbers, encoding.declared),
@@ -379,6 +400,21 @@ def uncovered_steps(gappy_columns: list[str], density_filter: bool, observed_ran
     if drop_copies:
         steps.append(f"{DROP_COPIES} (the threshold and the distances come from the real rows)")
     return steps
+
+
+def cleaning_steps(steps) -> list[str]:
+    """The cleaning steps (core.cleaning StepImpact list, before training) that read the other real rows: an
+    imputation that filled a gap, duplicate removal and outlier removal. Each entry starts with IMPUTATION,
+    DUPLICATE_REMOVAL or OUTLIER_REMOVAL."""
+    found = []
+    for step in steps:
+        if step.step == "impute missing values" and step.completeness_after > step.completeness_before:
+            found.append(f"{IMPUTATION} ({step.detail}, fitted on the training rows)")
+        elif step.step == "remove duplicates":
+            found.append(f"{DUPLICATE_REMOVAL} ({step.detail})")
+        elif step.step == "remove outliers":
+            found.append(f"{OUTLIER_REMOVAL} ({step.detail}; the rule is fitted on the training rows)")
+    return found
 
 
 def uncovered_note(steps: list[str] | tuple[str, ...]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -198,11 +199,12 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
              counts: dict[str, int], method: str, params: dict | None = None, seed: int = 42,
              constraints: Constraints | None = None, density: DensityFilter | None = None,
              progress: Progress | None = None, should_stop: StopRequested | None = None,
-             on_losses: LossReport | None = None) -> SyntheticResult:
+             on_losses: LossReport | None = None, read_before: tuple[str, ...] | list[str] = ()) -> SyntheticResult:
     """Make exactly counts[label] synthetic rows per class from the training rows (never the test part).
 
     Rows breaking a constraint or the density filter are dropped and regenerated (new seed per round) up to
-    MAX_ROUNDS; a shortfall after that is reported in the result's warnings.
+    MAX_ROUNDS; a shortfall after that is reported in the result's warnings. read_before: steps before this call
+    that read the other real rows (dp.cleaning_steps); a private release names them among its uncovered steps.
     """
     ensure_not_held_out(train)
     info = get_info(method)
@@ -246,10 +248,15 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     privacy = getattr(sampler, "privacy", None)
     if private:  # decode with public ranges and precision; name what read the real rows outside DP-SGD
         limits = dp.public_limits(limits, public_ranges, kinds)
-        uncovered = dp.uncovered_steps(gappy, density is not None, [c for c in numbers if c not in public_ranges])
+        uncovered = list(read_before) + dp.uncovered_steps(gappy, density is not None,
+                                                           [c for c in numbers if c not in public_ranges])
         if privacy is not None and uncovered:
             privacy = privacy.with_uncovered(*uncovered)
             warnings.append(dp.uncovered_note(uncovered))
+        constants = [c for c in train.columns if kinds.get(c) == CONSTANT and c != target]
+        if privacy is not None and constants:  # copied into every row from the real rows: say it is public
+            privacy = replace(privacy, public=privacy.public + (
+                f"the one value of each constant column ({', '.join(constants)}), copied into every synthetic row",))
     remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
     for round_index in range(MAX_ROUNDS):
         ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
