@@ -408,7 +408,8 @@ def _drift(args) -> int:
     reference = validate_dataset(table, target, config.column_types if config else None)
     new = read_path(args.new)
     result = check_drift(reference, new.frame, config, thresholds, label_free=args.label_free,
-                         config_path=args.config or "config.json", batch=Path(args.new).name)
+                         config_path=args.config or "config.json", batch=Path(args.new).name,
+                         batch_sha256=new.sha256)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = drift_dict(result)

@@ -35,7 +35,17 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
-from core.data import BOOLEAN, CATEGORICAL, DATETIME, INTEGER, NUMERIC, Dataset
+from core.data import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    INTEGER,
+    NUMERIC,
+    Dataset,
+    LoadedTable,
+    sha256_of,
+    validate_dataset,
+)
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.validation.fidelity import _levels, _numbers, ks_test, total_variation
 
@@ -335,6 +345,7 @@ class DriftResult:
     reference: str
     batch: str = ""
     correction: str = CORRECTION
+    batch_sha256: str = ""
 
     @property
     def about(self) -> str:
@@ -643,9 +654,9 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
 
 def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: DriftThresholds = DriftThresholds(),
                 label_free: bool = False, concept: bool = True, seed: int = 42,
-                config_path: str = "config.json", batch: str = "") -> DriftResult:
-    """Compare a new batch (a raw frame as read from a file; `batch` its file name, quoted in every verdict) with
-    the reference.
+                config_path: str = "config.json", batch: str = "", batch_sha256: str = "") -> DriftResult:
+    """Compare a new batch (a raw frame as read from a file; `batch` its file name, quoted in every verdict, and
+    `batch_sha256` its content hash, so a page can tell a result from another file's) with the reference.
 
     reference: the validated dataset the run was built on. With a RunConfig the reference rows are the
     config's training part (split with its seed and test share); without, every reference row.
@@ -765,7 +776,8 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
                        thresholds=thresholds, schema=schema, features=tuple(features),
                        minority_features=tuple(minority_features), prior=prior, concept=concept_result,
                        label_free=not with_labels, reference_rows=int(len(reference_rows)), new_rows=int(len(frame)),
-                       tests=n_tests, per_test_alpha=alpha / max(n_tests, 1), reference=described, batch=batch)
+                       tests=n_tests, per_test_alpha=alpha / max(n_tests, 1), reference=described, batch=batch,
+                       batch_sha256=batch_sha256)
 
 
 def _feature_reasons(f: FeatureDrift, where: str) -> list[str]:
@@ -796,6 +808,47 @@ def next_step(verdict: Verdict, config=None, config_path: str = "config.json") -
             f"current {config_path} is the rollback.")
 
 
+REFRESH_WITH_REFERENCE = "the reference table and the new batch"
+REFRESH_BATCH_ONLY = "the new batch alone"
+
+
+def refreshed_dataset(reference: Dataset, new: pd.DataFrame, batch: str, batch_sha256: str,
+                      with_reference: bool = True) -> Dataset:
+    """The data of the re-run step: the new batch's labelled rows (read with the reference's column kinds), after
+    every reference row when with_reference. Its sha256 is the batch file's, or for the union one derived from
+    both files' (so the refreshed config records what it was run on).
+
+    Raises DataError, naming the columns, when the batch lacks a feature or the target, or holds values of
+    another kind in a column: a re-run on such data would silently drop them."""
+    frame, schema = conform_batch(reference, new)
+    broken = schema.unchecked
+    if broken or not schema.target_present:
+        named = [f"'{c}' ({why.removeprefix('not checked: ')})" for c, why in broken.items()]
+        if not schema.target_present:
+            named.append(f"'{reference.target}' (the target: no labels in the batch)")
+        raise DataError(f"The new batch '{batch}' cannot be used for the re-run: " + "; ".join(named) + ".")
+    columns = [*reference.features, reference.target]
+    rows = frame[columns].reset_index(drop=True)
+    if with_reference:
+        rows = pd.concat([reference.frame[columns], rows], ignore_index=True)
+    identity = (sha256_of(f"{reference.sha256}+{batch_sha256}".encode()) if with_reference else batch_sha256)
+    name = f"{reference.name} + {batch}" if with_reference else batch
+    table = LoadedTable(frame=rows, name=name, sha256=identity, n_bytes=0,
+                        column_types={c: reference.column_types[c] for c in columns})
+    return validate_dataset(table, reference.target, dict(reference.column_types))
+
+
+def rerun_refreshed(reference: Dataset, new: pd.DataFrame, config, batch: str, batch_sha256: str,
+                    with_reference: bool = True, progress=None):
+    """The re-run step in one call: the same config (settings and seed) on the refreshed data, as
+    `python -m core run --config config.json --data NEW_FILE --refreshed` does; the returned ExperimentResult's
+    config records the refreshed data's name and sha256. progress: (fraction, message) callback."""
+    from core.pipeline import run_experiment
+    dataset = refreshed_dataset(reference, new, batch, batch_sha256, with_reference)
+    refreshed = replace(config, data=dataset.name, data_sha256=dataset.sha256)
+    return run_experiment(dataset, refreshed, progress=progress)
+
+
 def drift_dict(result: DriftResult) -> dict:
     """The drift.json content: plain JSON values (enums as their value, NaN as None)."""
     def plain(value):
@@ -820,7 +873,8 @@ def drift_dict(result: DriftResult) -> dict:
                 "reference_rows": f.reference_rows, "new_rows": f.new_rows}
     schema = result.schema
     out = {
-        "verdict": result.verdict, "batch": result.batch, "reasons": list(result.reasons),
+        "verdict": result.verdict, "batch": result.batch, "batch_sha256": result.batch_sha256,
+        "reasons": list(result.reasons),
         "next_step": result.next_step, "reference": result.reference, "correction": result.correction,
         "reference_rows": result.reference_rows, "new_rows": result.new_rows,
         "label_free": result.label_free, "tests": result.tests, "per_test_alpha": result.per_test_alpha,
