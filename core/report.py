@@ -421,7 +421,7 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
                  f"--config config.json --reference {result.config.data or 'DATA_FILE'} --new FILE --out DIR` on "
                  "each new batch.")
     else:
-        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} new rows. "
+        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} rows of {drift.about}. "
                  + " ".join(drift.reasons) + f" Next step: {drift.next_step}")
     config = result.config
     return (_fields(result, DEPLOYMENT_FIELDS),
