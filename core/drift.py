@@ -718,7 +718,8 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
     reasons, verdict = [], Verdict.STABLE
     if schema.missing_columns or schema.retyped:
         verdict = Verdict.RERUN
-        unchecked = "; ".join(f"'{c}' ({why.removeprefix('not checked: ')})" for c, why in schema.unchecked.items())
+        unchecked = "; ".join(f"'{c}' ({why.removeprefix('not checked: ').rstrip('.')})"
+                              for c, why in schema.unchecked.items())
         reasons.append(f"{named[0].upper()}{named[1:]} does not match the reference's columns, and these are not "
                        f"checked: {unchecked}"
                        + ". Fix the feed, or re-run the pipeline on data with these columns as they are now.")

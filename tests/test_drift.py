@@ -316,3 +316,22 @@ def test_every_reference_column_is_named_when_the_shape_differs(reference):
     assert result.reasons[1].startswith("Concept drift not measured: the model needs every feature")
     report = drift_dict(result)
     assert report["batch"] == "feed.csv" and set(report["schema"]["unchecked"]) == {"x1", "x2"}
+
+
+def test_cli_names_every_unchecked_column(tmp_path, capsys):
+    from core.__main__ import main
+    population(400, 1).to_csv(tmp_path / "reference.csv", index=False)
+    batch = population(200, 2).drop(columns="x1").assign(x2=lambda f: f["x2"].astype(object), note="hi")
+    batch.loc[batch.index[:2], "x2"] = "unknown"
+    batch.to_csv(tmp_path / "may.csv", index=False)
+    argv = ["drift", "--reference", str(tmp_path / "reference.csv"), "--target", "label", "--new",
+            str(tmp_path / "may.csv"), "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("verdict on the new batch 'may.csv': re-run")
+    assert ("- The new batch 'may.csv' does not match the reference's columns, and these are not checked: 'x1' "
+            "(missing in the new batch); 'x2' (numeric in the reference, but 2 of 200 values here are not numbers"
+            in printed)
+    assert "schema: Not in the reference, not checked: 'note'." in printed
+    report = json.loads((tmp_path / "out" / "drift.json").read_text())
+    assert report["schema"]["unchecked"]["x1"] == "not checked: missing in the new batch"
