@@ -47,7 +47,7 @@ from core.data import (
     validate_dataset,
 )
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.validation.fidelity import _levels, _numbers, ks_test, total_variation
+from core.validation.fidelity import _levels, _numbers, ks_test
 
 PSI_FLOOR = 1e-4  # an empty bin's share in the PSI, so a level seen on one side only stays finite
 DRIFT_BINS = 10  # numbers are cut at the reference's deciles
@@ -206,8 +206,9 @@ def reference_cut_points(reference_numbers: np.ndarray, bins: int = DRIFT_BINS) 
 
 @dataclass(frozen=True)
 class FeatureDrift:
-    """One feature, reference against new. statistic: KS D for numbers, total variation distance for categories
-    (both 0..1, 0 identical); p_value of the KS test (numbers) or the chi-square test of homogeneity (categories).
+    """One feature, reference against new. statistic: KS D for numbers, total variation distance over the PSI's
+    bins for categories, missing values a level (both 0..1, 0 identical); p_value of the KS test (numbers) or the
+    chi-square test of homogeneity (categories).
     bins / reference_shares / new_shares: the PSI's bins and each side's shares, for the overlay chart.
     reference_missing / new_missing: each side's share of missing values (0..1), tested on their own with Fisher's
     exact test (missing_p_value). p_adjusted / missing_p_adjusted: Holm-adjusted over every test of the check.
@@ -497,8 +498,8 @@ def feature_drift(reference: pd.Series, new: pd.Series, numeric: bool, column: s
         statistic, p_value = ks_test(reference, new)
         name = "KS"
     else:
-        statistic, p_value = (total_variation(reference, new) if not numeric else 0.5 * float(np.abs(p - q).sum()),
-                              homogeneity_p_value(r_counts, n_counts))
+        # total variation over the same bins as the PSI and the chi-square test (missing values a level of their own)
+        statistic, p_value = 0.5 * float(np.abs(p - q).sum()), homogeneity_p_value(r_counts, n_counts)
         name = "TV"
     r_missing, n_missing = int(reference.isna().sum()), int(new.isna().sum())
     return FeatureDrift(column=column, kind="numeric" if numeric else "categorical", psi=psi, statistic_name=name,
