@@ -9,7 +9,8 @@ Planted shifts (each on one column, the same column for every split of a dataset
 - new category: 20% / 5% of the categorical column with the fewest levels set to a level the reference never had.
 Concept drift is left out (concept=False): it needs a model fit per check and does not see these shifts.
 
-Run: nice -n 10 python bench/drift_power.py [HALVES]   (default 40 per dataset and shift; ~0.2 s a check)
+Run: nice -n 10 python bench/drift_power.py [HALVES] [SIZES]   (default 40 per dataset and shift, sizes
+large,small; ~0.2 s a check on a quiet machine)
 """
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def planted(frame: pd.DataFrame, shift: str, size: float, number: str, category:
     return frame
 
 
-def main(halves: int = 40) -> None:
+def main(halves: int = 40, sizes: tuple[str, ...] = tuple(SIZES)) -> None:
     warnings.filterwarnings("ignore", message="ks_2samp: Exact calculation unsuccessful")
     print("| dataset | planted shift | size | column | halves | watch | re-run | detection rate (95% Wilson) |")
     print("|---|---|---|---|---:|---:|---:|---|")
@@ -63,7 +64,8 @@ def main(halves: int = 40) -> None:
         levels = [c for c in dataset.features if kinds[c] in LEVEL_KINDS]
         number = max(numbers, key=lambda c: (frame[c].nunique(), c))
         category = min(levels, key=lambda c: (frame[c].nunique(), c)) if levels else None
-        for (size_name, sizes), shift in [(size, shift) for size in SIZES.items() for shift in size[1]]:
+        for (size_name, sizes), shift in [(size, shift) for size in SIZES.items() if size[0] in sizes
+                                                 for shift in size[1]]:
             if shift == "new category" and category is None:
                 continue
             counts = {Verdict.STABLE: 0, Verdict.WATCH: 0, Verdict.RERUN: 0}
@@ -82,4 +84,5 @@ def main(halves: int = 40) -> None:
                   f"{high:.2f}) |", flush=True)
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40,
+         tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else tuple(SIZES))
