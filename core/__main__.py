@@ -428,7 +428,8 @@ def _drift(args) -> int:
     reference = validate_dataset(table, target, config.column_types if config else None)
     new = read_path(args.new)
     result = check_drift(reference, new.frame, config, thresholds, label_free=args.label_free,
-                         config_path=args.config or "config.json")
+                         config_path=args.config or "config.json", batch=Path(args.new).name,
+                         batch_sha256=new.sha256)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = drift_dict(result)
@@ -437,7 +438,7 @@ def _drift(args) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"verdict: {result.verdict.value}")
+    print(f"verdict on {result.about}: {result.verdict.value}")
     for reason in result.reasons:
         print(f"- {reason}")
     for message in result.schema.messages:

@@ -1,26 +1,33 @@
-"""Drift of a new batch against the reference data a run was built on: per-feature shift, class prior shift,
-the minority rows' own shift, concept drift (the model's test-time figures against the new batch), and a
-verdict (stable / watch / re-run) with the exact next step.
+"""Drift of a new batch against the reference data a run was built on: per-feature shift, each column's missing
+share, class prior shift, the minority rows' own shift, concept drift (the deployed model's test-time figures
+against the new batch), and a verdict (stable / watch / re-run) with the exact next step.
 
-Binning is the validation's (core.validation.fidelity): numbers on 10 equal-width bins of the reference values
-with the outer edges opened to infinity, categories as their levels, missing values as a level of their own.
+Binning: numbers on the reference's deciles (the nine inner cut points of the reference values, repeated cut
+points merged, outer edges open to infinity), so every reference bin holds about a tenth of the rows and a shift
+inside the dense part of a skewed column shows (equal-width bins put most of a log-normal column in one bin);
+categories as their levels; missing values as a bin of their own. The missing share is also tested on its own,
+since the KS test drops missing values.
 
 Thresholds, defaults and why (all editable, see DriftThresholds):
 - psi_watch 0.10 / psi_rerun 0.25: the credit-scoring convention for the population stability index
   (Siddiqi 2006, Yurdakul 2018): below 0.1 no meaningful change, 0.1-0.25 a moderate shift, above 0.25 a
   major shift that invalidates a model built on the old population.
-- alpha 0.05: family-wise error level of the whole check. Every test (each feature, each minority feature,
-  the prior, recall, precision) is judged at alpha / number of tests (Bonferroni), so two random halves of
-  the same data give a non-stable verdict at most 5% of the time; a shift must be both significant and large.
+- missing_watch 0.05 / missing_rerun 0.10: absolute change of a column's missing share (Fisher's exact test);
+  the model fills blanks as it learned on the training part, so ten points more blanks change what it sees.
+- alpha 0.05: family-wise error level of the whole check. Every test (each feature's distribution and missing
+  share, the same among minority rows, the prior, recall, precision) is judged on its Holm-adjusted p-value
+  (Holm 1979, step-down), so two random halves of the same data give a non-stable verdict at most 5% of the time
+  whatever the dependence between tests; a shift must be both significant and large.
 - prior_shift_watch 0.25 / prior_shift_rerun 0.50: relative change of the minority share |new - ref| / ref.
   The synthetic amount was set for the old share; a half-again larger or smaller minority changes it.
 - recall_drop_watch 0.05 / recall_drop_rerun 0.10: absolute drop of minority recall (or precision) from its
   test-time value; ten points of minority recall is the size of gain the synthetic rows are asked to bring.
+  Both are judged at the deployed decision: the run's tuned threshold (the model the card's section 8 monitors).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from enum import Enum
 
 import numpy as np
@@ -28,11 +35,23 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 
-from core.data import BOOLEAN, CATEGORICAL, DATETIME, INTEGER, NUMERIC, Dataset
-from core.errors import ConfigError, DataError
-from core.validation.fidelity import PAIR_BINS, _discretise, _levels, _numbers, ks_test, total_variation
+from core.data import (
+    BOOLEAN,
+    CATEGORICAL,
+    DATETIME,
+    INTEGER,
+    NUMERIC,
+    Dataset,
+    LoadedTable,
+    sha256_of,
+    validate_dataset,
+)
+from core.errors import ConfigError, DataError, SynthBalanceError
+from core.validation.fidelity import _levels, _numbers, ks_test
 
 PSI_FLOOR = 1e-4  # an empty bin's share in the PSI, so a level seen on one side only stays finite
+DRIFT_BINS = 10  # numbers are cut at the reference's deciles
+CORRECTION = "Holm"  # the multiple-testing correction across every test of one check
 NUMBER_KINDS = (NUMERIC, INTEGER, DATETIME)
 LEVEL_KINDS = (CATEGORICAL, BOOLEAN)
 
@@ -56,6 +75,8 @@ class DriftThresholds:
     """Named limits of the drift verdict (reasons in the module docstring and in REASONS)."""
     psi_watch: float = 0.10
     psi_rerun: float = 0.25
+    missing_watch: float = 0.05
+    missing_rerun: float = 0.10
     alpha: float = 0.05
     prior_shift_watch: float = 0.25
     prior_shift_rerun: float = 0.50
@@ -70,7 +91,7 @@ class DriftThresholds:
                 raise ConfigError(f"The drift threshold '{f.name}' must be a number of 0 or more; got {value!r}.")
         if not 0 < self.alpha < 1:
             raise ConfigError(f"The drift threshold 'alpha' must be between 0 and 1; got {self.alpha}.")
-        for name in ("psi", "prior_shift", "recall_drop"):
+        for name in ("psi", "missing", "prior_shift", "recall_drop"):
             if getattr(self, f"{name}_watch") > getattr(self, f"{name}_rerun"):
                 raise ConfigError(f"The drift threshold '{name}_watch' must not be above '{name}_rerun'.")
 
@@ -78,7 +99,9 @@ class DriftThresholds:
 REASONS = {
     "psi_watch": "PSI 0.1-0.25 is a moderate shift in the credit-scoring convention",
     "psi_rerun": "PSI above 0.25 is a major shift: the model was built on another population",
-    "alpha": "family-wise false-alarm level; each test at alpha / number of tests (Bonferroni)",
+    "missing_watch": "a column's missing share changed by 5 points",
+    "missing_rerun": "a column's missing share changed by 10 points: the model sees other inputs than it learned on",
+    "alpha": "family-wise false-alarm level over every test of the check (Holm's step-down correction)",
     "prior_shift_watch": "minority share changed by a quarter of itself",
     "prior_shift_rerun": "minority share changed by half of itself: the synthetic amount no longer fits",
     "recall_drop_watch": "minority recall or precision down 5 points from test time",
@@ -152,15 +175,45 @@ def homogeneity_p_value(reference_counts: np.ndarray, new_counts: np.ndarray) ->
     return float(stats.chi2_contingency(table).pvalue)
 
 
+def holm_adjusted(p_values) -> np.ndarray:
+    """Holm's (1979) step-down adjusted p-values: with p_(1) <= ... <= p_(m) sorted,
+    adjusted_(i) = max over j <= i of min(1, (m - j + 1) * p_(j)). A test is significant at family-wise level
+    alpha when its adjusted p-value is below alpha (the chance of any false alarm is then at most alpha, under
+    any dependence between the tests). NaN p-values count as 1."""
+    p = np.nan_to_num(np.asarray(p_values, dtype=float), nan=1.0)
+    if p.size == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    scaled = np.minimum(1.0, (p.size - np.arange(p.size)) * p[order])
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.maximum.accumulate(scaled)
+    return adjusted
+
+
+def reference_cut_points(reference_numbers: np.ndarray, bins: int = DRIFT_BINS) -> np.ndarray:
+    """The inner cut points of the drift bins: the reference values' quantiles at 1/bins .. (bins-1)/bins (the
+    deciles), repeated ones merged (a value held by many rows gets one bin). Empty without reference values."""
+    values = np.asarray(reference_numbers, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return np.array([])
+    return np.unique(np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1]))
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Result objects
 
 
 @dataclass(frozen=True)
 class FeatureDrift:
-    """One feature, reference against new. statistic: KS D for numbers, total variation distance for categories
-    (both 0..1, 0 identical); p_value of the KS test (numbers) or the chi-square test of homogeneity (categories).
-    bins / reference_shares / new_shares: the PSI's bins and each side's shares, for the overlay chart."""
+    """One feature, reference against new. statistic: KS D for numbers, total variation distance over the PSI's
+    bins for categories, missing values a level (both 0..1, 0 identical); p_value of the KS test (numbers) or the
+    chi-square test of homogeneity (categories).
+    bins / reference_shares / new_shares: the PSI's bins and each side's shares, for the overlay chart.
+    reference_missing / new_missing: each side's share of missing values (0..1), tested on their own with Fisher's
+    exact test (missing_p_value). p_adjusted / missing_p_adjusted: Holm-adjusted over every test of the check.
+    unconfirmed: the PSI is at or above the re-run limit but the test cannot confirm it (too few rows): the
+    feature is not called stable in the table, and the reasons ask for a larger batch."""
     column: str
     kind: str
     psi: float
@@ -173,6 +226,21 @@ class FeatureDrift:
     reference_shares: tuple[float, ...]
     new_shares: tuple[float, ...]
     status: Verdict
+    reference_missing: float = 0.0
+    new_missing: float = 0.0
+    missing_p_value: float = 1.0
+    p_adjusted: float = 1.0
+    missing_p_adjusted: float = 1.0
+    shape_status: Verdict = Verdict.STABLE
+    missing_status: Verdict = Verdict.STABLE
+    unconfirmed: bool = False
+
+    @property
+    def status_text(self) -> str:
+        """The status as the tables show it: the verdict's value, or that a large PSI could not be confirmed."""
+        if self.status == Verdict.STABLE and self.unconfirmed:
+            return "unconfirmed: large PSI, too few rows to tell"
+        return self.status.value
 
 
 @dataclass(frozen=True)
@@ -206,11 +274,15 @@ class MetricShift:
 
 @dataclass(frozen=True)
 class ConceptDrift:
-    """The model refitted on the reference training part, scored on its test part and on the new batch."""
+    """The model refitted on the reference training part, scored on its test part and on the new batch at the
+    deployed decision: threshold on P(minority) (the run's tuned threshold, as in the card's section 8), or None
+    for argmax (multi-class, or a threshold that could not be tuned); decision says which, in words."""
     model: str
     test_rows: int
     new_rows: int
     metrics: tuple[MetricShift, ...]
+    threshold: float | None = None
+    decision: str = "argmax"
 
 
 @dataclass(frozen=True)
@@ -224,13 +296,28 @@ class SchemaReport:
     target_present: bool
 
     @property
+    def unchecked(self) -> dict[str, str]:
+        """Reference feature -> why the drift check could not test it (missing, or values of another kind)."""
+        out = {column: "not checked: missing in the new batch" for column in self.missing_columns}
+        out.update({column: f"not checked: {why}" for column, why in self.retyped.items()})
+        return out
+
+    @property
+    def look_alikes(self) -> dict[str, str]:
+        """Missing reference column -> the extra column that differs from it only by case or spaces."""
+        extra = {" ".join(str(c).split()).lower(): c for c in self.extra_columns}
+        return {c: extra[key] for c in self.missing_columns if (key := " ".join(str(c).split()).lower()) in extra}
+
+    @property
     def messages(self) -> list[str]:
         out = []
         if self.missing_columns:
             out.append(f"Missing in the new batch: {', '.join(map(repr, self.missing_columns))} (the model needs "
-                       "them; drift is checked on the other columns).")
+                       "them; these columns are not checked, the other columns are).")
+        out += [f"Column {extra!r} in the new batch differs from the reference's {column!r} only by case or spaces; "
+                "rename it to check it." for column, extra in self.look_alikes.items()]
         if self.extra_columns:
-            out.append(f"Not in the reference, ignored: {', '.join(map(repr, self.extra_columns))}.")
+            out.append(f"Not in the reference, not checked: {', '.join(map(repr, self.extra_columns))}.")
         out += [f"Column '{c}': {why}" for c, why in self.retyped.items()]
         for column, levels in self.unseen_categories.items():
             shown = ", ".join(f"'{level}' ({share:.1%})" for level, share in list(levels.items())[:5])
@@ -257,14 +344,29 @@ class DriftResult:
     tests: int
     per_test_alpha: float
     reference: str
+    batch: str = ""
+    correction: str = CORRECTION
+    batch_sha256: str = ""
+
+    @property
+    def about(self) -> str:
+        """What the verdict is about, in words: the batch's file name when it has one."""
+        return f"the new batch '{self.batch}'" if self.batch else "the new batch"
 
     def table(self, minority: bool = False) -> pd.DataFrame:
-        """One row per feature: column, kind, psi, statistic, p_value, status (the verdict's value)."""
+        """One row per reference feature: column, kind, psi, statistic, value, p_value, p_adjusted (Holm),
+        missing_reference, missing_new (shares 0..1), status (the verdict's value, 'unconfirmed: ...', or for the
+        whole batch 'not checked: why' for a column the batch lacks or holds values of another kind in)."""
         rows = self.minority_features if minority else self.features
-        return pd.DataFrame([{"column": f.column, "kind": f.kind, "psi": f.psi, "statistic": f.statistic_name,
-                              "value": f.statistic, "p_value": f.p_value, "status": f.status.value}
-                             for f in rows], columns=["column", "kind", "psi", "statistic", "value", "p_value",
-                                                      "status"])
+        columns = ["column", "kind", "psi", "statistic", "value", "p_value", "p_adjusted", "missing_reference",
+                   "missing_new", "status"]
+        records = [{"column": f.column, "kind": f.kind, "psi": f.psi, "statistic": f.statistic_name,
+                    "value": f.statistic, "p_value": f.p_value, "p_adjusted": f.p_adjusted,
+                    "missing_reference": f.reference_missing, "missing_new": f.new_missing, "status": f.status_text}
+                   for f in rows]
+        if not minority:
+            records += [{"column": column, "status": why} for column, why in self.schema.unchecked.items()]
+        return pd.DataFrame(records, columns=columns)
 
     @property
     def drifted(self) -> list[FeatureDrift]:
@@ -359,30 +461,33 @@ def conform_batch(reference: Dataset, new: pd.DataFrame) -> tuple[pd.DataFrame, 
 
 
 def _bins(reference: pd.Series, new: pd.Series, numeric: bool) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The validation's binning: (bin labels, reference counts, new counts)."""
+    """(bin labels, reference counts, new counts): numbers on the reference's deciles (reference_cut_points),
+    categories as levels; missing values in a bin of their own."""
     if numeric:
-        r_codes, n_codes = _discretise(reference, new)
-        r_numbers = _numbers(reference)
-        edges = np.histogram_bin_edges(r_numbers, bins=PAIR_BINS) if r_numbers.size else np.array([0.0, 1.0])
-        cuts = np.unique(np.concatenate([[-np.inf], edges[1:-1], [np.inf]]))
-        names = {str(i): f"{cuts[i]:.4g} to {cuts[i + 1]:.4g}" for i in range(len(cuts) - 1)}
-        order = [*names, "<NA>"]
-        r_counts = r_codes.value_counts()
-        n_counts = n_codes.value_counts()
-        keep = [b for b in order if r_counts.get(b, 0) or n_counts.get(b, 0) or b in names]
-        labels = [names.get(b, "missing") for b in keep]
-    else:
-        r_levels, n_levels = _levels(reference), _levels(new)
-        r_counts, n_counts = r_levels.value_counts(), n_levels.value_counts()
-        keep = list(r_counts.index) + [level for level in n_counts.index if level not in r_counts.index]
-        labels = list(keep)
-    return (labels, np.array([r_counts.get(b, 0) for b in keep], dtype=float),
+        cuts = reference_cut_points(_numbers(reference))
+        edges = np.concatenate([[-np.inf], cuts, [np.inf]])
+        labels = [f"{edges[i]:.4g} to {edges[i + 1]:.4g}" for i in range(len(edges) - 1)]
+
+        def counts(values: pd.Series) -> np.ndarray:
+            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            present = ~np.isnan(numbers)
+            placed = np.bincount(np.searchsorted(cuts, numbers[present], side="right"), minlength=len(labels))
+            return np.append(placed, (~present).sum()).astype(float)
+        r_counts, n_counts = counts(reference), counts(new)
+        if not (r_counts[-1] or n_counts[-1]):  # no missing value on either side: no missing bin
+            return labels, r_counts[:-1], n_counts[:-1]
+        return [*labels, "missing"], r_counts, n_counts
+    r_levels, n_levels = _levels(reference), _levels(new)
+    r_counts, n_counts = r_levels.value_counts(), n_levels.value_counts()
+    keep = list(r_counts.index) + [level for level in n_counts.index if level not in r_counts.index]
+    return (list(keep), np.array([r_counts.get(b, 0) for b in keep], dtype=float),
             np.array([n_counts.get(b, 0) for b in keep], dtype=float))
 
 
 def feature_drift(reference: pd.Series, new: pd.Series, numeric: bool, column: str) -> FeatureDrift:
-    """PSI on the validation's bins, plus KS (numbers) or TV distance with a chi-square p-value (categories).
-    The status is set later by the verdict, which knows how many tests were run."""
+    """PSI on the reference-decile bins, plus KS (numbers, missing values left out) or TV distance with a
+    chi-square p-value (categories), and each side's missing share with Fisher's exact p-value. The statuses are
+    set later by the verdict, which knows every test of the check."""
     if numeric and (pd.api.types.is_datetime64_any_dtype(reference) or pd.api.types.is_datetime64_any_dtype(new)):
         reference, new = _as_number(reference), _as_number(new)
     labels, r_counts, n_counts = _bins(reference, new, numeric)
@@ -393,13 +498,16 @@ def feature_drift(reference: pd.Series, new: pd.Series, numeric: bool, column: s
         statistic, p_value = ks_test(reference, new)
         name = "KS"
     else:
-        statistic, p_value = (total_variation(reference, new) if not numeric else 0.5 * float(np.abs(p - q).sum()),
-                              homogeneity_p_value(r_counts, n_counts))
+        # total variation over the same bins as the PSI and the chi-square test (missing values a level of their own)
+        statistic, p_value = 0.5 * float(np.abs(p - q).sum()), homogeneity_p_value(r_counts, n_counts)
         name = "TV"
+    r_missing, n_missing = int(reference.isna().sum()), int(new.isna().sum())
     return FeatureDrift(column=column, kind="numeric" if numeric else "categorical", psi=psi, statistic_name=name,
                         statistic=float(statistic), p_value=float(p_value), reference_rows=int(len(reference)),
                         new_rows=int(len(new)), bins=tuple(labels), reference_shares=tuple(float(v) for v in p),
-                        new_shares=tuple(float(v) for v in q), status=Verdict.STABLE)
+                        new_shares=tuple(float(v) for v in q), status=Verdict.STABLE,
+                        reference_missing=r_missing / max(len(reference), 1), new_missing=n_missing / max(len(new), 1),
+                        missing_p_value=two_proportion_p_value(n_missing, len(new), r_missing, len(reference)))
 
 
 def _as_number(values: pd.Series) -> pd.Series:
@@ -408,11 +516,21 @@ def _as_number(values: pd.Series) -> pd.Series:
     return values
 
 
-def _judge_feature(drift: FeatureDrift, thresholds: DriftThresholds, alpha: float) -> FeatureDrift:
-    significant = drift.p_value < alpha
-    status = (Verdict.RERUN if significant and drift.psi >= thresholds.psi_rerun
-              else Verdict.WATCH if significant and drift.psi >= thresholds.psi_watch else Verdict.STABLE)
-    return FeatureDrift(**{**{f.name: getattr(drift, f.name) for f in fields(drift)}, "status": status})
+def _judge_feature(drift: FeatureDrift, thresholds: DriftThresholds, p_adjusted: float,
+                   missing_p_adjusted: float) -> FeatureDrift:
+    """The feature's status: the worse of its distribution (Holm-significant and PSI beyond a limit) and its
+    missing share (Holm-significant and changed by more than a limit)."""
+    alpha = thresholds.alpha
+    significant = p_adjusted < alpha
+    shape = (Verdict.RERUN if significant and drift.psi >= thresholds.psi_rerun
+             else Verdict.WATCH if significant and drift.psi >= thresholds.psi_watch else Verdict.STABLE)
+    change = abs(drift.new_missing - drift.reference_missing)
+    missing_significant = missing_p_adjusted < alpha
+    missing = (Verdict.RERUN if missing_significant and change >= thresholds.missing_rerun
+               else Verdict.WATCH if missing_significant and change >= thresholds.missing_watch else Verdict.STABLE)
+    return replace(drift, status=worst(shape, missing), shape_status=shape, missing_status=missing,
+                   p_adjusted=float(p_adjusted), missing_p_adjusted=float(missing_p_adjusted),
+                   unconfirmed=bool(not significant and drift.psi >= thresholds.psi_rerun))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -472,16 +590,22 @@ def _pr_auc(truth: np.ndarray, scores: np.ndarray) -> float:
 
 
 def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=None, seed: int = 42) -> ConceptDrift:
-    """Refit the run's model on the reference training part (never on its test part) and score the test part
-    and the new batch. With a RunConfig: the config's split, cleaning, generator and classifier (the augmented
-    model, argmax decision). Without: a logistic regression on a 70/30 stratified split of the reference."""
+    """Refit the deployed model on the reference training part (never on its test part), score the test part and
+    the new batch, and flag rows at the deployed decision.
+
+    With a RunConfig: repeat 1 of the run rebuilt (the config's split, cleaning, bounds, rules, density filter,
+    dropped copies, generator and classifier), and its tuned threshold recomputed exactly as the run tunes it
+    (`tune_threshold` on the training part, the generator inside the tuning fit): the model and threshold the
+    card's section 8 monitors. Without: a logistic regression on a 70/30 stratified split of the reference, its
+    threshold tuned the same way."""
     from core.cleaning import fill_missing_like_train
     from core.constraints import build_constraints
-    from core.evaluation import NO_GENERATION
-    from core.models import fit_classifier, make_classifier, predict_proba
-    from core.pipeline import prepare, synthesize
+    from core.evaluation import NO_GENERATION, decide, tune_threshold
+    from core.models import fit_strategy, make_strategy, strategy_proba
+    from core.pipeline import prepare, sampler_for_config, synthesize
+    from core.validation.validate import copy_mask, without_rows
     target, features, kinds = reference.target, reference.features, reference.column_types
-    weight = None
+    weight, sampler = None, None
     if config is not None and config.method in NO_GENERATION:  # a strategy without synthetic rows
         prepared = prepare(reference, config.test_size, config.seed, config.cleaning)
         training, classifier, model_seed = prepared.train, config.classifier, config.seed
@@ -489,29 +613,40 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
         described = f"{config.classifier} on training rows ({config.method}, no synthetic rows), refitted"
     elif config is not None:
         prepared = prepare(reference, config.test_size, config.seed, config.cleaning)
-        constraints = build_constraints(list(reference.frame.columns), list(config.rules))
+        constraints = build_constraints(list(reference.frame.columns), list(config.rules), config.bounds)
         synthetic = synthesize(prepared, config.method, config.amount, config.params, config.seed, constraints,
                                config.density)
+        if config.drop_copies and len(synthetic.rows):
+            synthetic = without_rows(synthetic, copy_mask(prepared.train, synthetic.rows, target, features, kinds,
+                                                          config.seed), target)
         rows = synthetic.rows.drop(columns=["is_synthetic"], errors="ignore")
         rows = rows.set_axis(pd.RangeIndex(-len(rows), 0))
         training = pd.concat([prepared.train, rows])
         classifier, model_seed = config.classifier, config.seed
+        sampler = sampler_for_config(config, reference, config.seed)
         described = f"{config.classifier} on training rows + {config.method} synthetic rows, refitted from the config"
     else:
         prepared = prepare(reference, 0.3, seed)
         training, classifier, model_seed = prepared.train, "logreg", seed
         described = "logreg on a 70% stratified training part of the reference (no run config given)"
-    model = fit_classifier(make_classifier(classifier, features, kinds, model_seed, weight), training, target,
-                           features, kinds)
+    model = fit_strategy(make_strategy(classifier, features, kinds, model_seed, weight), training, target, features)
+    try:
+        threshold = tune_threshold(make_strategy(classifier, features, kinds, model_seed, weight, sampler),
+                                   prepared.train, target, features, [minority], model_seed)
+    except SynthBalanceError:  # as the run does: the generator could not fit the tuning split; argmax is kept
+        threshold = None
     new_filled = fill_missing_like_train(prepared.cleaning, new, features, kinds)
 
     def scored(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        proba = predict_proba(model, frame, features, kinds)
+        proba = strategy_proba(model, frame, features)
         score = proba[minority].to_numpy() if minority in proba.columns else np.zeros(len(frame))
-        flagged = proba.idxmax(axis=1).to_numpy() == minority
+        flagged = decide(proba, [minority], threshold) == minority
         return frame[target].astype(str).to_numpy() == minority, flagged, score
     shifts = metric_shifts(*scored(prepared.test), *scored(new_filled))
-    return ConceptDrift(model=described, test_rows=len(prepared.test), new_rows=len(new), metrics=tuple(shifts))
+    decision = (f"flagged when P('{minority}') >= {threshold:.2f}, the tuned threshold" if threshold is not None
+                else "the most likely class (argmax)")
+    return ConceptDrift(model=described, test_rows=len(prepared.test), new_rows=len(new), metrics=tuple(shifts),
+                        threshold=threshold, decision=decision)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -520,15 +655,18 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
 
 def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: DriftThresholds = DriftThresholds(),
                 label_free: bool = False, concept: bool = True, seed: int = 42,
-                config_path: str = "config.json") -> DriftResult:
-    """Compare a new batch (a raw frame as read from a file) with the reference.
+                config_path: str = "config.json", batch: str = "", batch_sha256: str = "") -> DriftResult:
+    """Compare a new batch (a raw frame as read from a file; `batch` its file name, quoted in every verdict, and
+    `batch_sha256` its content hash, so a page can tell a result from another file's) with the reference.
 
     reference: the validated dataset the run was built on. With a RunConfig the reference rows are the
     config's training part (split with its seed and test share); without, every reference row.
     label_free: skip everything that needs the target (also automatic when the batch has no target values).
+    Every test of the check is judged on its Holm-adjusted p-value (family-wise level thresholds.alpha).
     """
     thresholds.check()
     frame, schema = conform_batch(reference, new)
+    named = f"the new batch '{batch}'" if batch else "the new batch"
     target = reference.target
     if config is not None:
         from core.split import split_dataset
@@ -546,6 +684,7 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
     counts = reference.class_counts
     minority = min(counts.index.astype(str), key=lambda c: (counts[c], c))
     minority_features, prior, concept_result = [], None, None
+    concept_skipped = ""
     if with_labels:
         prior = prior_shift(reference_rows[target], frame[target], minority)
         ref_minority = reference_rows.loc[reference_rows[target].astype(str) == minority]
@@ -554,63 +693,106 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
             minority_features = [feature_drift(ref_minority[c], new_minority[c], numeric[c], c) for c in columns]
         if concept and not schema.missing_columns and not schema.retyped:
             concept_result = concept_drift(reference, frame, minority, config, seed)
-    n_tests = len(features) + len(minority_features) + (prior is not None) + (2 if concept_result else 0)
-    alpha = thresholds.alpha / max(n_tests, 1)
-    features = [_judge_feature(f, thresholds, alpha) for f in features]
-    minority_features = [_judge_feature(f, thresholds, alpha) for f in minority_features]
+        elif concept:
+            concept_skipped = ("Concept drift not measured: the model needs every feature, and "
+                               f"{', '.join(map(repr, schema.unchecked))} could not be read from {named}.")
+    # One family of tests: each feature's distribution and missing share (whole batch, then minority rows), the
+    # prior, then minority recall and precision; Holm's step-down keeps the chance of any false alarm <= alpha.
+    concept_tests = [m for m in concept_result.metrics if m.p_value is not None] if concept_result else []
+    raw = ([f.p_value for f in features] + [f.missing_p_value for f in features]
+           + [f.p_value for f in minority_features] + [f.missing_p_value for f in minority_features]
+           + ([prior.p_value] if prior is not None else []) + [m.p_value for m in concept_tests])
+    adjusted = list(holm_adjusted(raw))
+    n_tests = len(raw)
+
+    def take(count: int) -> list[float]:
+        taken = adjusted[:count]
+        del adjusted[:count]
+        return taken
+    shape_p, missing_p = take(len(features)), take(len(features))
+    features = [_judge_feature(f, thresholds, a, m) for f, a, m in zip(features, shape_p, missing_p)]
+    shape_p, missing_p = take(len(minority_features)), take(len(minority_features))
+    minority_features = [_judge_feature(f, thresholds, a, m) for f, a, m in zip(minority_features, shape_p, missing_p)]
+    prior_p = take(1)[0] if prior is not None else 1.0
+    concept_p = take(len(concept_tests))
+    alpha = thresholds.alpha
     reasons, verdict = [], Verdict.STABLE
     if schema.missing_columns or schema.retyped:
         verdict = Verdict.RERUN
-        reasons.append("The new batch does not match the reference's columns: "
-                       + " ".join(schema.messages[:3]) + " Fix the feed, or re-run the pipeline on data with these "
-                       "columns as they are now.")
+        unchecked = "; ".join(f"'{c}' ({why.removeprefix('not checked: ').rstrip('.')})"
+                              for c, why in schema.unchecked.items())
+        reasons.append(f"{named[0].upper()}{named[1:]} does not match the reference's columns, and these are not "
+                       f"checked: {unchecked}"
+                       + ". Fix the feed, or re-run the pipeline on data with these columns as they are now.")
+    if concept_skipped:
+        reasons.append(concept_skipped)
     for f in features:
-        if f.status != Verdict.STABLE:
-            reasons.append(f"'{f.column}' shifted: PSI {f.psi:.2f} ({f.statistic_name} {f.statistic:.2f}, "
-                           f"p = {f.p_value:.2g}).")
+        reasons += _feature_reasons(f, "")
     for f in minority_features:
-        if f.status != Verdict.STABLE:
-            reasons.append(f"Among '{minority}' rows, '{f.column}' shifted: PSI {f.psi:.2f} (p = {f.p_value:.2g}); "
-                           "the generator learned from the old minority rows.")
+        reasons += _feature_reasons(f, f"Among '{minority}' rows, ")
     verdict = worst(verdict, *(f.status for f in features), *(f.status for f in minority_features))
     if prior is not None:
-        significant = prior.p_value < alpha
+        significant = prior_p < alpha
         status = (Verdict.RERUN if significant and prior.relative_change >= thresholds.prior_shift_rerun
                   else Verdict.WATCH if significant and prior.relative_change >= thresholds.prior_shift_watch
                   else Verdict.STABLE)
-        prior = PriorShift(**{**{f.name: getattr(prior, f.name) for f in fields(prior)}, "status": status})
+        prior = replace(prior, status=status)
         if status != Verdict.STABLE:
             reasons.append(f"The share of '{minority}' moved from {prior.reference_share:.1%} to {prior.new_share:.1%} "
                            f"(difference 95% CI {prior.difference_interval[0]:+.1%} to "
                            f"{prior.difference_interval[1]:+.1%}).")
         verdict = worst(verdict, status)
     if concept_result is not None:
-        judged = []
+        judged, adjusted_of = [], dict(zip([m.metric for m in concept_tests], concept_p))
         for shift in concept_result.metrics:
             if shift.p_value is not None:
                 drop = shift.test_value - shift.new_value
-                significant = shift.p_value < alpha and drop > 0
+                significant = adjusted_of[shift.metric] < alpha and drop > 0
                 status = (Verdict.RERUN if significant and drop >= thresholds.recall_drop_rerun
                           else Verdict.WATCH if significant and drop >= thresholds.recall_drop_watch
                           else Verdict.STABLE)
-                shift = MetricShift(**{**{f.name: getattr(shift, f.name) for f in fields(shift)}, "status": status})
+                shift = replace(shift, status=status)
                 if status != Verdict.STABLE:
-                    reasons.append(f"On the new batch, {shift.sentence} (difference 95% CI {shift.interval[0]:+.2f} "
+                    reasons.append(f"On {named}, {shift.sentence} at the deployed decision "
+                                   f"({concept_result.decision}; difference 95% CI {shift.interval[0]:+.2f} "
                                    f"to {shift.interval[1]:+.2f}, p = {shift.p_value:.2g}).")
                 verdict = worst(verdict, status)
             judged.append(shift)
-        concept_result = ConceptDrift(concept_result.model, concept_result.test_rows, concept_result.new_rows,
-                                      tuple(judged))
+        concept_result = replace(concept_result, metrics=tuple(judged))
     # Categories the reference never had are listed in the schema report; they change the verdict only through
     # their feature's PSI and test (a rare level that one random half lacks is not drift).
-    if not reasons:
-        reasons.append(f"No feature{'' if not with_labels else ', prior or model figure'} moved beyond its "
-                       f"threshold ({n_tests} tests at a family-wise level of {thresholds.alpha:.0%}).")
+    unconfirmed = [(f, "") for f in features if f.unconfirmed and f.status == Verdict.STABLE] + [
+        (f, f" among '{minority}' rows") for f in minority_features if f.unconfirmed and f.status == Verdict.STABLE]
+    if unconfirmed:
+        reasons.append("Not confirmed, so not called stable: " + "; ".join(
+            f"'{f.column}'{where} has PSI {f.psi:.2f} from {f.new_rows:,} new rows, but the test cannot tell it "
+            f"from chance (Holm-adjusted p = {f.p_adjusted:.2g})" for f, where in unconfirmed)
+            + ". Check a larger batch before relying on these features.")
+    if verdict == Verdict.STABLE and not unconfirmed and not concept_skipped:
+        reasons.insert(0, f"No feature{'' if not with_labels else ', prior or model figure'} moved beyond its "
+                          f"threshold ({n_tests} tests, Holm-corrected to a family-wise level of {alpha:.0%}).")
+    elif verdict == Verdict.STABLE:
+        reasons.insert(0, f"No test found a shift beyond its threshold ({n_tests} tests, Holm-corrected to a "
+                          f"family-wise level of {alpha:.0%}).")
     return DriftResult(verdict=verdict, reasons=tuple(reasons), next_step=next_step(verdict, config, config_path),
                        thresholds=thresholds, schema=schema, features=tuple(features),
                        minority_features=tuple(minority_features), prior=prior, concept=concept_result,
                        label_free=not with_labels, reference_rows=int(len(reference_rows)), new_rows=int(len(frame)),
-                       tests=n_tests, per_test_alpha=alpha, reference=described)
+                       tests=n_tests, per_test_alpha=alpha / max(n_tests, 1), reference=described, batch=batch,
+                       batch_sha256=batch_sha256)
+
+
+def _feature_reasons(f: FeatureDrift, where: str) -> list[str]:
+    """The verdict's sentences for one judged feature: its distribution and its missing share (empty when stable)."""
+    out = []
+    if f.shape_status != Verdict.STABLE:
+        out.append(f"{where}'{f.column}' shifted: PSI {f.psi:.2f} ({f.statistic_name} {f.statistic:.2f}, "
+                   f"Holm-adjusted p = {f.p_adjusted:.2g})"
+                   + ("; the generator learned from the old minority rows." if where else "."))
+    if f.missing_status != Verdict.STABLE:
+        out.append(f"{where}'{f.column}' is missing in {f.new_missing:.0%} of the new rows against "
+                   f"{f.reference_missing:.0%} in the reference (Holm-adjusted p = {f.missing_p_adjusted:.2g}).")
+    return out
 
 
 def next_step(verdict: Verdict, config=None, config_path: str = "config.json") -> str:
@@ -626,6 +808,47 @@ def next_step(verdict: Verdict, config=None, config_path: str = "config.json") -
             f"{config_path} --data NEW_FILE --refreshed --out NEW_DIR` (seed {config.seed}, method {config.method}, "
             f"{config.repeats} repeat(s)). Compare its results.json with the stored run before switching; the "
             f"current {config_path} is the rollback.")
+
+
+REFRESH_WITH_REFERENCE = "the reference table and the new batch"
+REFRESH_BATCH_ONLY = "the new batch alone"
+
+
+def refreshed_dataset(reference: Dataset, new: pd.DataFrame, batch: str, batch_sha256: str,
+                      with_reference: bool = True) -> Dataset:
+    """The data of the re-run step: the new batch's labelled rows (read with the reference's column kinds), after
+    every reference row when with_reference. Its sha256 is the batch file's, or for the union one derived from
+    both files' (so the refreshed config records what it was run on).
+
+    Raises DataError, naming the columns, when the batch lacks a feature or the target, or holds values of
+    another kind in a column: a re-run on such data would silently drop them."""
+    frame, schema = conform_batch(reference, new)
+    broken = schema.unchecked
+    if broken or not schema.target_present:
+        named = [f"'{c}' ({why.removeprefix('not checked: ')})" for c, why in broken.items()]
+        if not schema.target_present:
+            named.append(f"'{reference.target}' (the target: no labels in the batch)")
+        raise DataError(f"The new batch '{batch}' cannot be used for the re-run: " + "; ".join(named) + ".")
+    columns = [*reference.features, reference.target]
+    rows = frame[columns].reset_index(drop=True)
+    if with_reference:
+        rows = pd.concat([reference.frame[columns], rows], ignore_index=True)
+    identity = (sha256_of(f"{reference.sha256}+{batch_sha256}".encode()) if with_reference else batch_sha256)
+    name = f"{reference.name} + {batch}" if with_reference else batch
+    table = LoadedTable(frame=rows, name=name, sha256=identity, n_bytes=0,
+                        column_types={c: reference.column_types[c] for c in columns})
+    return validate_dataset(table, reference.target, dict(reference.column_types))
+
+
+def rerun_refreshed(reference: Dataset, new: pd.DataFrame, config, batch: str, batch_sha256: str,
+                    with_reference: bool = True, progress=None):
+    """The re-run step in one call: the same config (settings and seed) on the refreshed data, as
+    `python -m core run --config config.json --data NEW_FILE --refreshed` does; the returned ExperimentResult's
+    config records the refreshed data's name and sha256. progress: (fraction, message) callback."""
+    from core.pipeline import run_experiment
+    dataset = refreshed_dataset(reference, new, batch, batch_sha256, with_reference)
+    refreshed = replace(config, data=dataset.name, data_sha256=dataset.sha256)
+    return run_experiment(dataset, refreshed, progress=progress)
 
 
 def drift_dict(result: DriftResult) -> dict:
@@ -645,23 +868,30 @@ def drift_dict(result: DriftResult) -> dict:
 
     def feature(f: FeatureDrift) -> dict:
         return {"column": f.column, "kind": f.kind, "psi": f.psi, "statistic": f.statistic_name,
-                "value": f.statistic, "p_value": f.p_value, "status": f.status, "reference_rows": f.reference_rows,
-                "new_rows": f.new_rows}
+                "value": f.statistic, "p_value": f.p_value, "p_adjusted": f.p_adjusted, "status": f.status,
+                "status_text": f.status_text, "missing_reference": f.reference_missing, "missing_new": f.new_missing,
+                "missing_p_value": f.missing_p_value, "missing_p_adjusted": f.missing_p_adjusted,
+                "missing_status": f.missing_status, "unconfirmed": f.unconfirmed,
+                "reference_rows": f.reference_rows, "new_rows": f.new_rows}
     schema = result.schema
     out = {
-        "verdict": result.verdict, "reasons": list(result.reasons), "next_step": result.next_step,
-        "reference": result.reference, "reference_rows": result.reference_rows, "new_rows": result.new_rows,
+        "verdict": result.verdict, "batch": result.batch, "batch_sha256": result.batch_sha256,
+        "reasons": list(result.reasons),
+        "next_step": result.next_step, "reference": result.reference, "correction": result.correction,
+        "reference_rows": result.reference_rows, "new_rows": result.new_rows,
         "label_free": result.label_free, "tests": result.tests, "per_test_alpha": result.per_test_alpha,
         "thresholds": {**asdict(result.thresholds)},
         "threshold_reasons": REASONS,
         "schema": {"missing_columns": list(schema.missing_columns), "extra_columns": list(schema.extra_columns),
                    "retyped": schema.retyped, "unseen_categories": schema.unseen_categories,
-                   "target_present": schema.target_present, "messages": schema.messages},
+                   "target_present": schema.target_present, "messages": schema.messages,
+                   "unchecked": schema.unchecked},
         "features": [feature(f) for f in result.features],
         "minority_features": [feature(f) for f in result.minority_features],
         "prior_shift": None if result.prior is None else asdict(result.prior),
         "concept": None if result.concept is None else {
             "model": result.concept.model, "test_rows": result.concept.test_rows,
-            "new_rows": result.concept.new_rows, "metrics": [asdict(m) for m in result.concept.metrics]},
+            "new_rows": result.concept.new_rows, "threshold": result.concept.threshold,
+            "decision": result.concept.decision, "metrics": [asdict(m) for m in result.concept.metrics]},
     }
     return plain(out)

@@ -273,7 +273,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             {"metric": "coverage", "value": validation.coverage.coverage, "meaning": f"limit {COVERAGE_LIMIT}"},
             {"metric": "precision", "value": validation.coverage.precision, "meaning": "inside the real region"},
             {"metric": "novelty", "value": validation.coverage.novelty, "meaning": "farther than typical gaps"},
-            {"metric": "detection AUC", "value": validation.detection_auc, "meaning": "0.5 indistinguishable"},
+            {"metric": "detection AUC", "value": validation.detection_auc, "meaning": "0.5 indistinguishable"
+             + ("; per-class mean, weighted as the quality score" if validation.multiclass else "")},
             {"metric": "exact copies", "value": validation.privacy.exact_copies, "meaning": "rows"},
             {"metric": "near copies", "value": validation.privacy.near_copies, "meaning": "rows"},
             {"metric": "DCR share vs holdout", "value": validation.privacy.dcr_share_vs_holdout,
@@ -288,7 +289,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                                                         "ks_statistic", "ks_pvalue", "total_variation"]]),
             Block("table", quality), Block("figure", "feature_shapes"), Block("figure", "coverage_scatter"),
             Block("figure", "dcr_histogram"), Block("table", checks),
-            Block("text", validation.verdict.text))))
+            Block("text", validation.verdict.text),
+            Block("text", " ".join(reading.sentence for reading in validation.readings)))))
 
     from core.models import CLASSIFIERS, HYPERPARAMETERS
     sections.append((_STEPS[6], (
@@ -420,7 +422,7 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
                  f"--config config.json --reference {result.config.data or 'DATA_FILE'} --new FILE --out DIR` on "
                  "each new batch.")
     else:
-        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} new rows. "
+        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} rows of {drift.about}. "
                  + " ".join(drift.reasons) + f" Next step: {drift.next_step}")
     config = result.config
     return (_fields(result, DEPLOYMENT_FIELDS),

@@ -26,6 +26,7 @@ PLAN, SYNTHETIC, GENERATION_SETTINGS, RUNNING = "cleaning_plan", "synthetic", "g
 CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation", "experiment", "thresholds"
 LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DRIFT = "drift"
+DRIFT_RERUN = "drift_rerun"
 FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
@@ -202,8 +203,22 @@ def drift() -> DriftResult | None:
     return st.session_state.get(DRIFT)
 
 
-def set_drift(result: DriftResult) -> None:
-    st.session_state[DRIFT] = result
+def set_drift(result: DriftResult | None) -> None:
+    """A new drift check (None: none); the re-run made after the previous check no longer applies."""
+    st.session_state.pop(DRIFT_RERUN, None)
+    if result is None:
+        st.session_state.pop(DRIFT, None)
+    else:
+        st.session_state[DRIFT] = result
+
+
+def drift_rerun() -> ExperimentResult | None:
+    """The refreshed run made from the Monitor page after the current drift check (the same config, new data)."""
+    return st.session_state.get(DRIFT_RERUN) if st.session_state.get(DRIFT) is not None else None
+
+
+def set_drift_rerun(result: ExperimentResult) -> None:
+    st.session_state[DRIFT_RERUN] = result
 
 
 def is_running() -> bool:

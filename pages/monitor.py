@@ -8,11 +8,22 @@ from dataclasses import asdict, fields
 import pandas as pd
 import streamlit as st
 
-from core.data import read_table
-from core.drift import REASONS, DriftThresholds, Verdict, check_drift, drift_dict
+from core.config import config_json
+from core.data import read_table, sha256_of
+from core.drift import (
+    REASONS,
+    REFRESH_BATCH_ONLY,
+    REFRESH_WITH_REFERENCE,
+    DriftThresholds,
+    Verdict,
+    check_drift,
+    drift_dict,
+    rerun_refreshed,
+)
 from core.errors import SynthBalanceError
 from core.plots import drift_feature
 from core.report import _escape_markdown
+from core.results import results_dict
 from pages import _flow, _state
 
 st.title("Monitor")
@@ -33,6 +44,12 @@ else:
 
 upload = st.file_uploader("New batch (same columns as the reference; the target may be missing)",
                           type=["csv", "txt", "tsv", "parquet"], key="drift_upload")
+upload_sha256 = sha256_of(upload.getvalue()) if upload is not None else None
+previous = _state.drift()
+if previous is not None and upload_sha256 is not None and previous.batch_sha256 != upload_sha256:
+    _state.set_drift(None)  # another file: the previous file's verdict (and its re-run) no longer applies
+    st.info(f"A new file: the verdict on '{_escape_markdown(previous.batch)}' was cleared. Press Check drift to "
+            f"check '{_escape_markdown(upload.name)}'.")
 label_free = st.checkbox("Label-free: ignore the target even when the batch has it",
                          key=_state.prime("drift_label_free", False))
 _state.keep("drift_label_free", label_free)
@@ -53,7 +70,7 @@ if st.button("Check drift", key="run_drift", type="primary", disabled=upload is 
         thresholds = DriftThresholds(**values)
         with st.spinner("Comparing the new batch with the reference and refitting the model..."):
             result = check_drift(reference, batch.frame, config, thresholds, label_free=label_free,
-                                 seed=_state.seed())
+                                 seed=_state.seed(), batch=upload.name, batch_sha256=batch.sha256)
     except SynthBalanceError as exc:
         st.error(str(exc))
     else:
@@ -64,17 +81,21 @@ if drift is None:
     st.stop()
 
 banner = {Verdict.STABLE: st.success, Verdict.WATCH: st.warning, Verdict.RERUN: st.error}[drift.verdict]
-banner(f"**Verdict: {drift.verdict.value}.** {drift.next_step}")  # core's own words: method, seed, file name
+about = _escape_markdown(drift.about)  # the file the verdict is about, in every verdict shown
+banner(f"**Verdict on {about}: {drift.verdict.value}.** {drift.next_step}")  # core's own words: method, seed
+if upload is None:
+    st.caption(f"This verdict is about {about}, checked earlier; upload it again to re-run from it.")
 st.markdown("\n".join(f"- {_escape_markdown(reason)}" for reason in drift.reasons))
 for message in drift.schema.messages:
     st.warning(_escape_markdown(message))
-st.caption(f"{drift.new_rows:,} new rows against {drift.reference_rows:,} reference rows ({drift.reference}); "
-           f"{drift.tests} tests, each at {drift.per_test_alpha:.4f} so the whole check's false-alarm level is "
-           f"{drift.thresholds.alpha:.0%}.")
+st.caption(f"{drift.new_rows:,} new rows of {about} against {drift.reference_rows:,} reference rows "
+           f"({_escape_markdown(drift.reference)}); {drift.tests} tests with {drift.correction}'s correction, so the "
+           f"whole check's false-alarm level is {drift.thresholds.alpha:.0%}. Numbers are binned on the reference's "
+           "deciles; each column's missing share is tested on its own.")
 st.download_button("drift.json", json.dumps(drift_dict(drift), indent=2), "drift.json", "application/json",
                    key="download_drift")
 
-st.subheader("Features")
+st.subheader(f"Features of {drift.batch or 'the new batch'}")
 st.dataframe(drift.table(), hide_index=True)
 for index, feature in enumerate(drift.drifted):
     st.plotly_chart(drift_feature(feature), key=f"drift_chart_{index}")
@@ -98,9 +119,51 @@ else:
     st.dataframe(drift.table(minority=True), hide_index=True)
     if drift.concept is not None:
         st.subheader("Concept drift")
-        st.caption(f"Model: {drift.concept.model}; {drift.concept.test_rows:,} test rows at build time, "
+        st.caption(f"Model: {drift.concept.model}; decision: {_escape_markdown(drift.concept.decision)} (the "
+                   f"deployed model's); {drift.concept.test_rows:,} test rows at build time, "
                    f"{drift.concept.new_rows:,} new rows.")
         st.dataframe(pd.DataFrame([{**asdict(m), "status": m.status.value,
                                     "interval": None if m.interval is None else
                                     f"{m.interval[0]:+.3f} to {m.interval[1]:+.3f}"} for m in drift.concept.metrics]),
                      hide_index=True)
+
+st.subheader("Re-run on refreshed data")
+if config is None:
+    st.caption("The re-run repeats a run's config on refreshed data: run the comparison first.")
+elif drift.label_free:
+    st.caption("The re-run needs labelled rows: this batch was checked without its target.")
+else:
+    st.caption(f"The same config (method {config.method}, seed {config.seed}, {config.repeats} repeat(s)) on refreshed "
+               "data, as `python -m core run --config config.json --data NEW_FILE --refreshed` does. Compare the "
+               "refreshed run with the current one before switching; the current config.json is the rollback.")
+    source = st.radio("Refreshed data", [REFRESH_WITH_REFERENCE, REFRESH_BATCH_ONLY], horizontal=True,
+                      key=_state.prime("drift_refresh_source", REFRESH_WITH_REFERENCE))
+    _state.keep("drift_refresh_source", source)
+    if st.button("Re-run with the same config", key="rerun_refreshed", disabled=upload is None,
+                 help="Upload the batch again to re-run from it." if upload is None else None):
+        bar = st.progress(0.0, text="Starting the refreshed run")
+        try:
+            batch = read_table(upload.getvalue(), upload.name)
+            refreshed = rerun_refreshed(reference, batch.frame, config, upload.name, batch.sha256,
+                                        source == REFRESH_WITH_REFERENCE,
+                                        progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
+        except SynthBalanceError as exc:
+            st.error(str(exc))
+        else:
+            _state.set_drift_rerun(refreshed)
+    rerun = _state.drift_rerun()
+    if rerun is not None:
+        subject = rerun.comparison.subject
+        current, fresh = experiment.comparison.arms[subject], rerun.comparison.arms[subject]
+        rows = len(rerun.prepared.dataset.frame)
+        st.markdown(f"**Refreshed run on {_escape_markdown(rerun.config.data)}** ({rows:,} rows, seed "
+                    f"{rerun.config.seed}): {_escape_markdown(rerun.comparison.verdict)}")
+        st.dataframe(pd.DataFrame([{"metric": name.replace("_", " "), "current run": current[name].mean,
+                                    "refreshed run": fresh[name].mean}
+                                   for name in ("minority_f1", "minority_recall", "minority_precision", "pr_auc")]),
+                     hide_index=True)
+        left, right = st.columns(2)
+        left.download_button("Refreshed config.json", config_json(rerun.config), "config.json", "application/json",
+                             key="download_rerun_config")
+        right.download_button("Refreshed results.json", json.dumps(results_dict(rerun), indent=2, default=str),
+                              "results.json", "application/json", key="download_rerun_results")

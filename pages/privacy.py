@@ -6,6 +6,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.text import escape_markdown
 from core.validation.validate import without_copies
 from core.validation.verdict import NAMES, Thresholds
 from pages import _dial, _flow, _state
@@ -36,6 +37,9 @@ c[4].metric("Identifiability", _share(privacy.identifiability),
 st.caption(f"Holdout: {privacy.n_holdout:,} test rows of the synthesised classes, cleaned with the training part's "
            "plan, read only (distances only; nothing is fitted on them). "
            "Distances are Euclidean in the standardised one-hot space fitted on the training rows.")
+for reading in result.readings:  # what each easily misread figure means for this run, from core
+    if reading.figure != "detection_auc":
+        (st.warning if reading.too_few_rows else st.caption)(escape_markdown(reading.sentence))
 
 left, right = st.columns(2)
 distances = pd.concat([pd.DataFrame({"distance": privacy.dcr, "rows": "synthetic to training"}),

@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.data import LEVEL_KINDS
+from core.text import escape_markdown
 from pages import _flow
 
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
@@ -27,7 +28,8 @@ c[1].metric("Column shapes", _score(fidelity.column_shapes))
 c[2].metric("Column pair trends", _score(fidelity.column_pair_trends),
             help="Mean over the pairs whose real association is strong (|Pearson| > 0.5, Cramér's V > 0.3)")
 detected = result.detection
-interval = None if detected is None or detected.low is None else f"95% CI {detected.low:.2f}-{detected.high:.2f}"
+interval = (None if detected is None or detected.low is None or result.multiclass  # the pooled model's interval
+            else f"95% CI {detected.low:.2f}-{detected.high:.2f}")
 c[3].metric("Detection AUC", _score(result.detection_auc), interval,
             delta_color="off", delta_arrow="off",
             help="Cross-validated ROC-AUC of a model telling real from synthetic rows: 0.5 is indistinguishable; "
@@ -39,6 +41,7 @@ st.caption(f"{result.n_synthetic:,} synthetic rows against {result.n_real_minori
            f"pair trends {_score(fidelity.column_pair_trends_all_pairs)}, quality score "
            f"{_score(fidelity.quality_score_all_pairs)}."
            + (f" Detection: {detected.note}." if detected and detected.note else ""))
+st.caption(" ".join(escape_markdown(r.sentence) for r in result.readings if r.figure == "detection_auc"))
 if result.multiclass:
     st.subheader("Per class")
     st.caption("Each synthesised class judged alone (its real training rows against its synthetic rows); the "

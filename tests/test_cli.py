@@ -81,10 +81,11 @@ def test_drift_json_schema_and_files(tmp_path, capsys):
             "--target", "credit_risk", "--json", "--threshold", "psi_rerun=0.3", "--out", str(tmp_path / "d")]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
-    assert set(report) == {"verdict", "reasons", "next_step", "reference", "reference_rows", "new_rows", "label_free",
-                           "tests", "per_test_alpha", "thresholds", "threshold_reasons", "schema", "features",
-                           "minority_features", "prior_shift", "concept"}
+    assert set(report) == {"verdict", "batch", "batch_sha256", "correction", "reasons", "next_step", "reference",
+                           "reference_rows", "new_rows", "label_free", "tests", "per_test_alpha", "thresholds",
+                           "threshold_reasons", "schema", "features", "minority_features", "prior_shift", "concept"}
     assert report["verdict"] == "re-run" and report["thresholds"]["psi_rerun"] == 0.3
+    assert report["batch"] == "new.csv" and report["correction"] == "Holm" and len(report["batch_sha256"]) == 64
     assert report["reference_rows"] == 500 and report["new_rows"] == 500
     age = next(f for f in report["features"] if f["column"] == "age")
     assert age["status"] == "re-run" and age["statistic"] == "KS" and age["psi"] > 1

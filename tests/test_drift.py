@@ -15,8 +15,10 @@ from core.drift import (
     Verdict,
     check_drift,
     drift_dict,
+    holm_adjusted,
     newcombe_interval,
     population_stability_index,
+    reference_cut_points,
     thresholds_from_pairs,
     two_proportion_p_value,
     wilson_interval,
@@ -67,7 +69,8 @@ def test_wilson_and_newcombe_match_the_published_examples():
 def test_two_random_halves_are_stable(reference):
     result = check_drift(reference, population(1500, 2))
     assert result.verdict == Verdict.STABLE, result.reasons
-    assert result.tests == 3 + 3 + 1 + 2 and result.per_test_alpha == pytest.approx(0.05 / 9)
+    # each feature's distribution and missing share, whole batch and minority rows, the prior, recall, precision
+    assert result.tests == 2 * 3 + 2 * 3 + 1 + 2 and result.correction == "Holm"
     assert all(f.psi < 0.05 for f in result.features)
     assert result.prior.status == Verdict.STABLE and result.concept is not None
     recall = next(m for m in result.concept.metrics if m.metric == "minority recall")
@@ -129,7 +132,7 @@ def test_label_free_mode(reference):
     new = population(1500, 2).drop(columns="label")
     result = check_drift(reference, new)
     assert result.label_free and result.prior is None and result.concept is None and not result.minority_features
-    assert result.verdict == Verdict.STABLE and result.tests == 3
+    assert result.verdict == Verdict.STABLE and result.tests == 2 * 3  # distribution and missing share per feature
     forced = check_drift(reference, population(1500, 2), label_free=True)
     assert forced.label_free and forced.prior is None
 
@@ -194,3 +197,141 @@ def test_same_inputs_same_figures(reference):
     first, second = check_drift(reference, new), check_drift(reference, new)
     assert drift_dict(first) == drift_dict(second)
     assert replace(first.thresholds) == DriftThresholds()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The reviewer's batches (issue 19): a skewed column scaled, a column going missing, a fresh draw
+
+
+def skewed_population(n: int, seed: int) -> pd.DataFrame:
+    """A log-normal amount (median about 1,100), a normal score and a category; the minority sits high on both."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"amount": rng.lognormal(7, 1, n), "score": rng.normal(0, 1, n),
+                          "region": rng.choice(["north", "south", "east"], n, p=[0.5, 0.3, 0.2])})
+    risk = np.log(frame["amount"]) - 7 + frame["score"] + rng.normal(0, 0.5, n)
+    frame["label"] = np.where(risk >= np.quantile(risk, 0.8), "yes", "no")
+    return frame
+
+
+@pytest.fixture(scope="module")
+def skewed_reference():
+    return reference_dataset(skewed_population(1500, 11))
+
+
+def test_holm_by_hand():
+    # sorted 0.005, 0.01, 0.03, 0.04 -> x4 0.02, x3 0.03, x2 0.06, x1 0.04 -> running max 0.02, 0.03, 0.06, 0.06
+    assert holm_adjusted([0.01, 0.04, 0.03, 0.005]) == pytest.approx([0.03, 0.06, 0.06, 0.02])
+    assert holm_adjusted([0.5, float("nan")]) == pytest.approx([1.0, 1.0])
+    assert holm_adjusted([]).size == 0
+
+
+def test_bins_are_the_reference_deciles():
+    # 1..100: the k-th decile sits at position 9.9 k (0-based, linear interpolation): 10.9, 20.8, ..., 90.1
+    assert reference_cut_points(np.arange(1, 101)) == pytest.approx([10.9, 20.8, 30.7, 40.6, 50.5, 60.4, 70.3, 80.2,
+                                                                     90.1])
+    # a value held by most rows is one cut point, not nine
+    assert list(reference_cut_points(np.r_[np.zeros(80), np.arange(1, 21)])) == pytest.approx([0.0, 0.2, 10.1])
+
+
+def test_a_doubled_skewed_column_is_not_stable(skewed_reference):
+    """Every amount doubled: on equal-width bins most of a log-normal column sits in one bin and the PSI stays
+    below 0.1; on the reference's deciles it is a major shift."""
+    new = skewed_population(1500, 12).assign(amount=lambda f: f["amount"] * 2)
+    result = check_drift(skewed_reference, new, concept=False, batch="doubled.csv")
+    amount = next(f for f in result.features if f.column == "amount")
+    assert amount.psi > 0.25 and amount.p_adjusted < 1e-20 and amount.status == Verdict.RERUN
+    assert len(amount.bins) == 10 and max(amount.reference_shares) == pytest.approx(0.1, abs=0.002)
+    assert result.verdict != Verdict.STABLE and [f.column for f in result.drifted] == ["amount"]
+    assert "the new batch 'doubled.csv'" == result.about
+
+
+def test_a_column_going_mostly_missing_is_not_stable(skewed_reference):
+    new = skewed_population(1500, 12)
+    new.loc[new.sample(frac=0.7, random_state=0).index, "amount"] = np.nan
+    result = check_drift(skewed_reference, new, concept=False)
+    amount = next(f for f in result.features if f.column == "amount")
+    # what is left is a fair sample of the same distribution: only the missing share tells
+    assert amount.shape_status == Verdict.STABLE and amount.p_adjusted > 0.05
+    assert amount.reference_missing == 0 and amount.new_missing == pytest.approx(0.7, abs=0.001)
+    assert amount.missing_status == Verdict.RERUN and amount.status == Verdict.RERUN
+    assert result.verdict == Verdict.RERUN
+    assert any("'amount' is missing in 70% of the new rows against 0% in the reference" in r for r in result.reasons)
+    assert result.table().set_index("column").loc["amount", "missing_new"] == pytest.approx(0.7, abs=0.001)
+    small = new.assign(amount=skewed_population(1500, 12)["amount"])
+    small.loc[small.index[:45], "amount"] = np.nan  # 3% blank: significant, but below the 5-point watch limit
+    quiet = next(f for f in check_drift(skewed_reference, small, concept=False).features if f.column == "amount")
+    assert quiet.missing_p_adjusted < 0.05 and quiet.missing_status == Verdict.STABLE
+
+
+def test_a_fresh_draw_of_the_same_process_is_stable(skewed_reference):
+    result = check_drift(skewed_reference, skewed_population(1500, 12))
+    assert result.verdict == Verdict.STABLE, result.reasons
+    assert result.concept is not None and all(f.status == Verdict.STABLE for f in result.features)
+    assert result.reasons[0].startswith("No feature, prior or model figure moved beyond its threshold (15 tests, Holm")
+
+
+def test_concept_drift_is_judged_at_the_runs_tuned_threshold(datasets):
+    """The refitted model and threshold are the run's own (repeat 1): the test-time figures equal the run's."""
+    from core.pipeline import run_experiment
+    credit = datasets["german_credit"]
+    config = RunConfig(target="credit_risk", method="threshold_tuned", data="german_credit.csv", seed=5, repeats=1,
+                       validation=False)
+    run = run_experiment(credit, config).runs[0]["threshold_tuned"]
+    result = check_drift(credit, credit.frame.sample(300, random_state=1), config)
+    assert result.concept.threshold == run.threshold and run.threshold != 0.5
+    assert f"P('bad') >= {run.threshold:.2f}" in result.concept.decision
+    recall = next(m for m in result.concept.metrics if m.metric == "minority recall")
+    assert recall.test_value == pytest.approx(run.metrics["minority_recall"], abs=1e-12)
+
+
+def test_few_minority_rows_with_a_large_psi_are_unconfirmed_not_stable(reference):
+    new = population(600, 2)
+    yes = new.index[new["label"] == "yes"]
+    new = new.drop(yes[6:])  # six minority rows left, moved up on x2
+    new.loc[yes[:6], "x2"] += 1.0
+    result = check_drift(reference, new, concept=False)
+    x2 = next(f for f in result.minority_features if f.column == "x2")
+    assert x2.psi > 0.25 and x2.p_adjusted >= 0.05 and x2.status == Verdict.STABLE and x2.unconfirmed
+    assert x2.status_text == "unconfirmed: large PSI, too few rows to tell"
+    assert result.table(minority=True).set_index("column").loc["x2", "status"] == x2.status_text
+    unconfirmed = next(r for r in result.reasons if r.startswith("Not confirmed, so not called stable: "))
+    assert f"'x2' among 'yes' rows has PSI {x2.psi:.2f} from 6 new rows" in unconfirmed
+
+
+def test_every_reference_column_is_named_when_the_shape_differs(reference):
+    new = population(300, 2).rename(columns={"x1": "X1 "}).assign(extra=1)
+    new["x2"] = new["x2"].astype(object)
+    new.loc[new.index[:3], "x2"] = "n/a"
+    result = check_drift(reference, new, batch="feed.csv")
+    table = result.table().set_index("column")
+    assert list(table.index) == ["colour", "x1", "x2"]
+    assert table.loc["x1", "status"] == "not checked: missing in the new batch"
+    assert table.loc["x2", "status"].startswith("not checked: numeric in the reference, but 3 of 300 values")
+    assert table.loc["colour", "status"] == "stable"
+    assert "Column 'X1 ' in the new batch differs from the reference's 'x1' only by case or spaces" in \
+        " ".join(result.schema.messages)
+    assert result.verdict == Verdict.RERUN and result.concept is None
+    assert result.reasons[0].startswith("The new batch 'feed.csv' does not match the reference's columns, and these "
+                                        "are not checked: 'x1' (missing in the new batch); 'x2' (numeric")
+    assert result.reasons[1].startswith("Concept drift not measured: the model needs every feature")
+    report = drift_dict(result)
+    assert report["batch"] == "feed.csv" and set(report["schema"]["unchecked"]) == {"x1", "x2"}
+
+
+def test_cli_names_every_unchecked_column(tmp_path, capsys):
+    from core.__main__ import main
+    population(400, 1).to_csv(tmp_path / "reference.csv", index=False)
+    batch = population(200, 2).drop(columns="x1").assign(x2=lambda f: f["x2"].astype(object), note="hi")
+    batch.loc[batch.index[:2], "x2"] = "unknown"
+    batch.to_csv(tmp_path / "may.csv", index=False)
+    argv = ["drift", "--reference", str(tmp_path / "reference.csv"), "--target", "label", "--new",
+            str(tmp_path / "may.csv"), "--out", str(tmp_path / "out")]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("verdict on the new batch 'may.csv': re-run")
+    assert ("- The new batch 'may.csv' does not match the reference's columns, and these are not checked: 'x1' "
+            "(missing in the new batch); 'x2' (numeric in the reference, but 2 of 200 values here are not numbers"
+            in printed)
+    assert "schema: Not in the reference, not checked: 'note'." in printed
+    report = json.loads((tmp_path / "out" / "drift.json").read_text())
+    assert report["schema"]["unchecked"]["x1"] == "not checked: missing in the new batch"

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
+import pytest
 
+from core.config import RunConfig
 from core.drift import Verdict
+from core.pipeline import run_experiment
 from tests.apptest_helpers import errors, go, open_app
 from tests.conftest import sample_path
 
@@ -24,11 +28,11 @@ def test_monitor_flags_a_shifted_batch_and_draws_it():
     at.run()
     at.button(key="run_drift").click().run()
     assert not at.exception
-    assert [e for e in errors(at) if not e.startswith("**Verdict: re-run.**")] == []
+    assert [e for e in errors(at) if not e.startswith("**Verdict on the new batch 'new")] == []
     drift = at.session_state["drift"]
     assert drift.verdict == Verdict.RERUN and drift.drifted[0].column == "age"
     assert drift.reference_rows == 1000 and drift.new_rows == 400
-    assert any("Verdict: re-run" in e.value for e in at.error)
+    assert any(e.value.startswith("**Verdict on the new batch 'new") and ": re-run.**" in e.value for e in at.error)
     table = at.dataframe[0].value
     assert table.loc[table["column"] == "age", "status"].item() == "re-run"
     assert len(at.get("plotly_chart")) == len(drift.drifted) >= 1
@@ -62,3 +66,95 @@ def test_a_batch_of_other_data_gives_a_clear_error():
     at.button(key="run_drift").click().run()
     assert not at.exception
     assert any("'psi_watch' must not be above 'psi_rerun'" in e for e in errors(at))
+
+
+def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file():
+    at = go(open_app(), "monitor")
+    credit = pd.read_csv(sample_path("german_credit"))
+    shifted = credit.sample(400, random_state=1).assign(age=lambda f: f["age"] + 20)
+    at.file_uploader(key="drift_upload").set_value(("shifted.csv", csv_bytes(shifted), "text/csv"))
+    at.run()
+    at.button(key="run_drift").click().run()
+    assert at.session_state["drift"].batch == "shifted.csv"
+    assert at.error[0].value.startswith("**Verdict on the new batch 'shifted.csv': re-run.**")
+    fresh = credit.sample(400, random_state=2)
+    at.file_uploader(key="drift_upload").set_value(("fresh.csv", csv_bytes(fresh), "text/csv"))
+    at.run()
+    assert not at.exception
+    assert "drift" not in at.session_state  # the old file's verdict is gone, not shown under the new file
+    assert not [e for e in errors(at) if "Verdict" in e] and not at.dataframe
+    assert any("the verdict on 'shifted.csv' was cleared" in i.value for i in at.info)
+    at.button(key="run_drift").click().run()
+    assert at.session_state["drift"].batch == "fresh.csv"
+    verdicts = [m.value for m in [*at.success, *at.warning, *at.error] if m.value.startswith("**Verdict")]
+    assert len(verdicts) == 1 and verdicts[0].startswith("**Verdict on the new batch 'fresh.csv':")
+
+
+@pytest.fixture(scope="module")
+def small_run():
+    """A one-repeat run without synthetic rows on German credit (fast), as the Comparison page would store it."""
+    from core.data import read_path, validate_dataset
+    credit = validate_dataset(read_path(sample_path("german_credit")), "credit_risk")
+    config = RunConfig(target="credit_risk", method="threshold_tuned", data="german_credit.csv",
+                       data_sha256=credit.sha256, seed=3, repeats=1, validation=False)
+    return run_experiment(credit, config)
+
+
+def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
+    at = go(open_app(), "monitor")
+    at.session_state["experiment"] = small_run
+    at.run()
+    credit = pd.read_csv(sample_path("german_credit"))
+    batch = credit.sample(300, random_state=7).assign(duration_months=lambda f: f["duration_months"] * 2)
+    at.file_uploader(key="drift_upload").set_value(("march.csv", csv_bytes(batch), "text/csv"))
+    at.run()
+    at.button(key="run_drift").click().run()
+    assert not at.exception and at.session_state["drift"].verdict == Verdict.RERUN
+    at.button(key="rerun_refreshed").click().run()
+    assert not at.exception, at.exception
+    rerun = at.session_state["drift_rerun"]
+    assert rerun.config.seed == 3 and rerun.config.method == "threshold_tuned" and rerun.config.repeats == 1
+    assert rerun.config.data == "german_credit.csv + march.csv" and len(rerun.prepared.dataset.frame) == 1300
+    assert rerun.config.data_sha256 != small_run.config.data_sha256
+    table = at.dataframe[-1].value
+    assert list(table["metric"]) == ["minority f1", "minority recall", "minority precision", "pr auc"]
+    assert table["current run"].iloc[0] == small_run.comparison.arms["threshold_tuned"]["minority_f1"].mean
+    assert table["refreshed run"].iloc[0] == rerun.comparison.arms["threshold_tuned"]["minority_f1"].mean
+    assert [b.label for b in at.get("download_button")][-2:] == ["Refreshed config.json", "Refreshed results.json"]
+    at.radio(key="w_drift_refresh_source").set_value("the new batch alone").run()
+    at.button(key="rerun_refreshed").click().run()
+    assert at.session_state["drift_rerun"].config.data == "march.csv"
+    assert len(at.session_state["drift_rerun"].prepared.dataset.frame) == 300
+
+
+def test_rerun_refuses_a_batch_missing_a_column(small_run):
+    at = go(open_app(), "monitor")
+    at.session_state["experiment"] = small_run
+    at.run()
+    batch = pd.read_csv(sample_path("german_credit")).sample(200, random_state=3).drop(columns="age")
+    at.file_uploader(key="drift_upload").set_value(("cut.csv", csv_bytes(batch), "text/csv"))
+    at.run()
+    at.button(key="run_drift").click().run()
+    table = at.dataframe[0].value.set_index("column")
+    assert table.loc["age", "status"] == "not checked: missing in the new batch"
+    at.button(key="rerun_refreshed").click().run()
+    assert not at.exception and "drift_rerun" not in at.session_state
+    assert any(e.startswith("The new batch 'cut.csv' cannot be used for the re-run: 'age' (missing in the new batch)")
+               for e in errors(at))
+
+
+def test_a_large_minority_psi_from_few_rows_is_not_labelled_stable():
+    at = go(open_app(), "monitor")
+    credit = pd.read_csv(sample_path("german_credit"))
+    good, bad = credit[credit["credit_risk"] == "good"], credit[credit["credit_risk"] == "bad"]
+    batch = pd.concat([good.sample(300, random_state=1), bad.sample(5, random_state=1)])
+    batch.loc[batch["credit_risk"] == "bad", "credit_amount"] *= np.array([3, 4, 5, 6, 7])
+    at.file_uploader(key="drift_upload").set_value(("few.csv", csv_bytes(batch), "text/csv"))
+    at.run()
+    at.button(key="run_drift").click().run()
+    assert not at.exception
+    drift = at.session_state["drift"]
+    amount = next(f for f in drift.minority_features if f.column == "credit_amount")
+    assert amount.psi > 1 and amount.status == Verdict.STABLE and amount.unconfirmed
+    minority_table = at.dataframe[1].value.set_index("column")
+    assert minority_table.loc["credit_amount", "status"] == "unconfirmed: large PSI, too few rows to tell"

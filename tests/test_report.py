@@ -191,9 +191,9 @@ def test_card_with_analyst_input_escaped_and_group_representation(german_run):
 
 def test_card_shows_the_last_drift_verdict(german_run, datasets):
     new = datasets["german_credit"].frame.sample(300, random_state=0).assign(age=lambda f: f["age"] + 25)
-    drift = check_drift(german_run.prepared.dataset, new, german_run.config, concept=False)
+    drift = check_drift(german_run.prepared.dataset, new, german_run.config, concept=False, batch="april.csv")
     markdown = to_markdown(build_model_card(german_run, drift=drift))
-    assert "Last drift check: re-run on 300 new rows. 'age' shifted" in markdown
+    assert "Last drift check: re-run on 300 rows of the new batch 'april.csv'. 'age' shifted" in markdown
     assert "python -m core run --config config.json --data NEW\\_FILE" in markdown or \
         "python -m core run --config config.json --data NEW_FILE" in markdown
     archive = zipfile.ZipFile(io.BytesIO(bundle(german_run, drift)))

@@ -18,11 +18,13 @@ class Privacy:
     """Distances are Euclidean in the standardised one-hot space fitted on the training rows.
 
     dcr: each probed synthetic row's distance to its closest training row (all rows up to 50,000, else a
-    seeded sample; near_copies is then scaled to all rows). near_threshold: the 5th percentile of the real
-    training minority rows' distances to their closest other minority row (the minority's own gaps: the dense
-    majority would make it too small); a near copy is closer than that to some training row (and not an exact
-    copy). holdout: rows of the synthesised classes only, from the test part cleaned with the training part's
-    plan (read only). holdout_dcr: their distance to the closest training row (up to 10,000).
+    seeded sample; near_copies is then scaled to all rows). near_threshold: the 5th percentile of the distinct
+    real training minority rows' distances to their closest other distinct minority row (the minority's own
+    gaps: the dense majority would make it too small; duplicates merged, which would make it 0); a near copy is
+    closer than that to some training row (and not an exact copy). minority_duplicate_share: share of the real
+    training minority rows that repeat another row exactly. holdout: rows of the synthesised classes only, from
+    the test part cleaned with the training part's plan (read only). holdout_dcr: their distance to the closest
+    training row (up to 10,000).
     dcr_share_vs_holdout (MOSTLY AI): share = mean(d_train < d_holdout) + 0.5 * mean(d_train = d_holdout) over
     up to 10,000 synthetic rows, d_train / d_holdout the distance to the closest row of equal-size samples of the
     training minority and of the holdout (0.5 ideal; near 1 = memorization). nndr: closest / second-closest
@@ -45,6 +47,8 @@ class Privacy:
     n_holdout: int
     exact_mask: np.ndarray  # every synthetic row
     probed: np.ndarray  # positions of the synthetic rows that dcr and nndr describe (all, up to 50,000)
+    minority_duplicate_share: float = 0.0
+    n_minority: int = 0
 
     @property
     def copy_mask(self) -> np.ndarray:
@@ -86,16 +90,28 @@ def privacy_checks(train_points: np.ndarray, synthetic_points: np.ndarray, holdo
                    near_threshold=threshold, dcr=dcr, holdout_dcr=holdout_dcr,
                    dcr_share_vs_holdout=share, nndr=nndr, nndr_median=float(np.median(nndr)),
                    identifiability=identifiability(minority_points, synthetic_points), closest_pairs=closest,
-                   holdout_is_test=holdout_is_test, n_holdout=len(holdout_points), exact_mask=exact, probed=probed)
+                   holdout_is_test=holdout_is_test, n_holdout=len(holdout_points), exact_mask=exact, probed=probed,
+                   minority_duplicate_share=duplicate_share(minority_points), n_minority=len(minority_points))
 
 
 def near_copy_threshold(minority_points: np.ndarray, seed: int) -> float:
-    """The 5th percentile of the real minority rows' distances to their closest other minority row (up to
-    10,000 rows, seeded); 0 when there are fewer than two rows."""
-    if len(minority_points) < 2:
+    """The 5th percentile of the real minority rows' distances to their closest other minority row, over the
+    distinct rows (up to 10,000, seeded); 0 when there are fewer than two distinct rows.
+
+    Duplicated rows are merged first: with 5% or more of the minority duplicated the percentile would be a
+    distance of 0 and no synthetic row, however close, would count as a near copy."""
+    distinct = np.unique(minority_points, axis=0) if len(minority_points) else minority_points
+    if len(distinct) < 2:
         return 0.0
-    reference = subsample(minority_points, REFERENCE_ROWS, seed)
-    return float(np.percentile(nearest(minority_points, reference, 2)[:, 1], NEAR_COPY_PERCENTILE))
+    reference = subsample(distinct, REFERENCE_ROWS, seed)
+    return float(np.percentile(nearest(distinct, reference, 2)[:, 1], NEAR_COPY_PERCENTILE))
+
+
+def duplicate_share(points: np.ndarray) -> float:
+    """Share of rows (0..1) that repeat an earlier row exactly; 0 for no rows."""
+    if len(points) == 0:
+        return 0.0
+    return float(1 - len(np.unique(points, axis=0)) / len(points))
 
 
 def dcr_share(train_points: np.ndarray, holdout_points: np.ndarray, synthetic_points: np.ndarray,

@@ -14,7 +14,14 @@ from core.generators.base import SyntheticResult
 from core.generators.dp import uncovered_steps
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
-from core.validation.detection import ClassRepresentation, Detection, class_representation, detection
+from core.validation.detection import (
+    FOLDS,
+    MIN_ROWS_PER_FOLD,
+    ClassRepresentation,
+    Detection,
+    class_representation,
+    detection,
+)
 from core.validation.embedding import Projection, pca_projection, umap_projection
 from core.validation.fidelity import FidelityResult, fidelity, quality_score
 from core.validation.privacy import Privacy, exact_copy_mask, privacy_checks
@@ -47,9 +54,11 @@ class ValidationResult:
     """Fidelity, detection, class representation, coverage, privacy, projections and the verdict.
 
     fidelity / coverage / detection: the synthesised classes pooled (the charts' detail). per_class: each class
-    alone; with more than one synthesised class the verdict's quality score and precision are the means of the
-    per-class figures weighted by each class's share of the synthetic rows (pooling would mix the classes'
-    proportions into the score).
+    alone; with more than one synthesised class the verdict's quality score, precision and detection AUC are the
+    means of the per-class figures weighted by each class's share of the synthetic rows (pooling would mix the
+    classes' proportions into the score: a pooled detection model separates real from synthetic rows by the class
+    mixture alone). detection_auc: the judged figure (the weighted per-class mean for several classes);
+    detection_auc_pooled: the pooled model's AUC, kept as detail.
     """
     fidelity: FidelityResult
     detection_auc: float | None
@@ -63,6 +72,7 @@ class ValidationResult:
     n_synthetic: int
     detection: Detection | None = None
     per_class: tuple[ClassValidation, ...] = ()
+    detection_auc_pooled: float | None = None
 
     @property
     def multiclass(self) -> bool:
@@ -81,6 +91,12 @@ class ValidationResult:
     def weights_text(self) -> str:
         """How the per-class figures are weighted, in words."""
         return "weights = share of synthetic rows: " + ", ".join(f"{c.label} {c.weight:.0%}" for c in self.per_class)
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        """One sentence per figure that is easy to misread (detection AUC, identifiability, DCR share), for this
+        run's values, and whether it comes from fewer rows than its stated minimum."""
+        return readings(self)
 
     def check_values(self) -> dict[str, float | None]:
         """The measured value of every verdict check, to judge again under other thresholds."""
@@ -102,7 +118,10 @@ class ValidationResult:
                              "js_divergence": f.js_divergence, "ks_statistic": f.ks_statistic,
                              "ks_pvalue": f.ks_pvalue, "total_variation": f.total_variation,
                              "wasserstein": f.wasserstein} for f in self.fidelity.per_feature],
-            "detection_auc": self.detection_auc,
+            "detection_auc": self.detection_auc, "detection_auc_pooled": self.detection_auc_pooled,
+            "readings": [{"figure": r.figure, "value": r.value, "rows": r.rows, "minimum_rows": r.minimum_rows,
+                          "too_few_rows": r.too_few_rows, "sentence": r.sentence} for r in self.readings],
+            "minority_duplicate_share": self.privacy.minority_duplicate_share,
             "class_representation": self.representation.synthetic_share,
             "class_representation_real": self.representation.real_share,
             "exact_copies": self.privacy.exact_copies, "exact_copy_share": self.privacy.exact_share,
@@ -171,10 +190,14 @@ def validate_synthetic(train: pd.DataFrame, holdout: pd.DataFrame, synthetic: pd
     representation = class_representation(train, synthetic, target, features, kinds, seed)
     pca = pca_projection(train_points, labels, set(classes), synthetic_points, seed)
     umap = umap_projection(train_points, labels, set(classes), synthetic_points, seed) if with_umap else None
-    result = ValidationResult(fidelity=fidelity_result, detection_auc=detected.auc, representation=representation,
+    judged_auc = detected.auc
+    if per_class:  # several classes: the per-class AUCs weighted as quality is (pooled AUC kept as detail)
+        weighted = _weighted(per_class, "detection_auc")
+        judged_auc = None if np.isnan(weighted) else weighted
+    result = ValidationResult(fidelity=fidelity_result, detection_auc=judged_auc, representation=representation,
                               coverage=coverage, privacy=privacy, pca=pca, umap=umap, verdict=judge({}),
                               n_real_minority=len(real_minority), n_synthetic=len(synthetic), detection=detected,
-                              per_class=per_class)
+                              per_class=per_class, detection_auc_pooled=detected.auc)
     return replace(result, verdict=judge(result.check_values(), thresholds))
 
 
@@ -195,6 +218,87 @@ def _class_validation(label: str, real_minority: pd.DataFrame, synthetic: pd.Dat
                            column_shapes=score.column_shapes, column_pair_trends=score.column_pair_trends,
                            precision=covered.precision if covered else nan, recall=covered.recall if covered else nan,
                            coverage=covered.coverage if covered else nan, detection_auc=detected.auc)
+
+
+MIN_HOLDOUT_ROWS = 50  # a DCR share from fewer held-out rows of the synthesised classes is too noisy to judge
+MIN_IDENTIFIABILITY_ROWS = 20  # real minority rows below which identifiability moves by 5 points per row or more
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one figure means for this run, in one sentence. figure: the check's name (verdict.NAMES keys or
+    'identifiability'); rows: the rows it was computed from; too_few_rows: rows < minimum_rows (the sentence then
+    says so)."""
+    figure: str
+    value: float | None
+    rows: int
+    minimum_rows: int
+    too_few_rows: bool
+    sentence: str
+
+
+def readings(result: ValidationResult) -> tuple[Reading, ...]:
+    """The readings of the detection AUC, identifiability and DCR share vs holdout (see Reading)."""
+    out = []
+    auc, detected = result.detection_auc, result.detection
+    real_rows = detected.n_real if detected is not None else result.n_real_minority
+    minimum = MIN_ROWS_PER_FOLD * FOLDS
+    if auc is None:
+        sentence = "Detection AUC: not measured (too few rows to cross-validate a detection model)."
+    elif auc < 0.5:
+        sentence = (f"Detection AUC {auc:.2f} is below 0.5: the model tells synthetic rows from real ones no better "
+                    "than chance; a value under 0.5 is noise around 0.5, not a sign that the synthetic rows are "
+                    "'more real than real'.")
+    else:
+        sentence = (f"Detection AUC {auc:.2f}: a model picks the synthetic row out of a random (real, synthetic) "
+                    f"pair {auc:.0%} of the time (50% is chance).")
+    if result.multiclass and auc is not None:
+        pooled = result.detection_auc_pooled
+        sentence += (f" It is the per-class AUCs' weighted mean ({result.weights_text})"
+                     + (f"; the pooled {pooled:.2f} also reflects the classes' mixture." if pooled is not None
+                        else "."))
+    if auc is not None and real_rows < minimum:
+        sentence += f" From {real_rows} real rows, under the minimum of {minimum}: read the interval, not the point."
+    out.append(Reading("detection_auc", auc, real_rows, minimum, auc is not None and real_rows < minimum, sentence))
+
+    privacy = result.privacy
+    value, rows = privacy.identifiability, result.n_real_minority
+    if value is None:
+        sentence = "Identifiability: not measured (fewer than two real minority rows)."
+    elif value >= 0.995:
+        sentence = (f"Identifiability {value:.2f}: {'every' if value == 1 else 'almost every'} real minority row "
+                    "has a synthetic row closer to it than its "
+                    "nearest other real row, so the synthetic rows sit on top of the real records (interpolating "
+                    "generators such as SMOTE do this by construction) and each record could be singled out by its "
+                    "synthetic neighbour.")
+    else:
+        sentence = (f"Identifiability {value:.2f}: {value:.0%} of the real minority rows have a synthetic row closer "
+                    "to them than their nearest other real row; those records are the easier ones to single out.")
+    too_few = value is not None and rows < MIN_IDENTIFIABILITY_ROWS
+    if too_few:
+        sentence += f" From {rows} real rows, under the minimum of {MIN_IDENTIFIABILITY_ROWS}: a rough sign only."
+    out.append(Reading("identifiability", value, rows, MIN_IDENTIFIABILITY_ROWS, too_few, sentence))
+
+    if privacy.minority_duplicate_share > 0:
+        duplicated = privacy.minority_duplicate_share
+        out.append(Reading("near_copy_share", privacy.near_share, privacy.n_minority, 0, False,
+                           f"{duplicated:.0%} of the real minority rows repeat another row exactly; the near-copy "
+                           f"distance ({privacy.near_threshold:.3g}) is the 5th percentile of the gaps between "
+                           "distinct rows, since counting the duplicates would make it 0 and no synthetic row a near "
+                           "copy."))
+    share, rows = privacy.dcr_share_vs_holdout, privacy.n_holdout
+    if share is None:
+        sentence = "DCR share vs holdout: not measured (no held-out rows of the synthesised classes)."
+    else:
+        sentence = (f"DCR share vs holdout {share:.2f}: {share:.0%} of synthetic rows are closer to a training row "
+                    "than to an unseen row of the same classes (50% means no memorization; near 100% means the "
+                    "generator copied its training rows).")
+    too_few = share is not None and rows < MIN_HOLDOUT_ROWS
+    if too_few:
+        sentence += (f" Only {rows} held-out rows, under the minimum of {MIN_HOLDOUT_ROWS}: the share, and the "
+                     "verdict's outcome on it, are too noisy to rely on.")
+    out.append(Reading("dcr_share_vs_holdout", share, rows, MIN_HOLDOUT_ROWS, too_few, sentence))
+    return tuple(out)
 
 
 def _weighted(per_class: tuple[ClassValidation, ...], name: str) -> float:
