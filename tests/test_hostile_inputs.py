@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,9 @@ from core.data import (
     DATETIME,
     IDENTIFIER,
     LARGE_TABLE_ROWS,
+    MAX_ROWS,
+    MAX_UPLOAD_MB,
+    _parquet_frame,
     is_large,
     read_path,
     read_table,
@@ -46,6 +51,7 @@ LOAD_ERRORS = {  # file -> (target, words the message must contain)
     "mixed_numbers_text.csv": ("label", "Column 'income' mixes numbers and text"),
     "infinities.csv": ("label", "Column 'income' holds 1 infinite values"),
     "rows_over_limit.parquet": ("label", "2,000,001 rows, over the 2,000,000-row limit"),
+    "dictionary_bomb.parquet": ("label", "MB limit (its dictionary encoding repeats values"),
 }
 GENERATION_ERRORS = {"minority_2.csv": ("label", "Class 'yes' has 1 training row")}
 AWKWARD = {  # file -> target; each also has a check below
@@ -369,6 +375,55 @@ def test_parquet_limits_come_from_metadata_before_loading():
     with pytest.raises(DataError, match="200,000 rows, over the 1,000-row limit"):
         read_table(raw, "long.parquet", row_limit=1000)
     assert len(read_table(raw, "ok.parquet").frame) == 200_000
+
+
+def test_dictionary_bomb_is_refused_inside_bounded_memory():
+    """The 2 KB file decodes to 4 GB: it is refused in a fresh process whose peak memory stays far under that,
+    with an address-space limit so that a regression fails here instead of exhausting the machine."""
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
+        "from core.data import read_path\n"
+        "from core.errors import DataError\n"
+        "try:\n"
+        f"    read_path({str(BAD / 'dictionary_bomb.parquet')!r})\n"
+        "    print('accepted')\n"
+        "except DataError as exc:\n"
+        "    print('refused', exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    outcome, peak_mb = done.stdout.strip().splitlines()
+    assert outcome.startswith("refused The Parquet file decodes to more than") and "1,024 MB limit" in outcome
+    assert int(peak_mb) < 600, peak_mb  # imports included; the decoded table would be 4,000 MB
+
+
+def test_parquet_decoded_limit_counts_text_not_metadata():
+    rows = 20_000
+    frame = pd.DataFrame({"note": pd.Categorical(["y" * 100] * rows), "label": ["a", "b"] * (rows // 2)})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    raw = buffer.getvalue()
+    assert len(raw) < 20_000  # 2 MB of text once decoded (20,000 x (100 + 4 offset bytes)) plus the labels
+    with pytest.raises(DataError, match="decodes to more than 2 MB of data, over the 1 MB limit"):
+        _parquet_frame(raw, MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=1)
+    loaded = _parquet_frame(raw, MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=3)
+    assert loaded["note"].dtype == object and (loaded["note"] == "y" * 100).all() and len(loaded) == rows
+
+
+def test_parquet_fixed_width_columns_are_counted_from_the_schema():
+    frame = pd.DataFrame({f"x{i}": np.zeros(100_000) for i in range(3)} | {"label": np.zeros(100_000, "int8")})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)  # 2.4 MB of float64 once decoded, a few KB in the file
+    with pytest.raises(DataError, match="decodes to more than 2 MB of data, over the 2 MB limit"):
+        _parquet_frame(buffer.getvalue(), MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=2)
+
+
+def test_parquet_nested_columns_are_refused_with_one_line():
+    buffer = io.BytesIO()
+    pd.DataFrame({"tags": [[1, 2], [3]], "label": ["a", "b"]}).to_parquet(buffer, index=False)
+    with pytest.raises(DataError, match="Column 'tags' holds lists or records"):
+        read_table(buffer.getvalue(), "nested.parquet")
 
 
 def test_csv_is_sniffed_from_its_head_and_decoded_as_a_whole():
