@@ -10,7 +10,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
-from core.config import RunConfig, build_run_config, config_json, read_config
+from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import build_constraints
 from core.data import COLUMN_KINDS, read_path, validate_dataset
 from core.errors import SynthBalanceError
@@ -73,6 +73,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="with --config and --data: the data is a refreshed version (its SHA-256 may differ); "
                           "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
+    _max_work_option(run)
     _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
@@ -87,11 +88,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_type_option(compare)
     _privacy_options(compare)
     compare.add_argument("--out", required=True)
+    _max_work_option(compare)
     _parallel_options(compare)
     _drift_command(commands)
     _methods_command(commands)
     _sweep_command(commands)
     return parser
+
+
+def _max_work_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-work", type=int, default=MAX_WORK, metavar="N",
+                         help=f"most row-fits (repeats x rows x methods) a run may ask for (default {MAX_WORK:,})")
 
 
 def _parallel_options(command: argparse.ArgumentParser) -> None:
@@ -319,6 +326,7 @@ def _run(args) -> int:
         table = read_path(args.data)
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
+    check_work(config, len(dataset.frame), limit=args.max_work)
     result = run_experiment(dataset, config, n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -352,6 +360,7 @@ def _compare(args) -> int:
     config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                               column_types=types, test_size=args.test_size, seed=args.seed,
                               amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats)
+    check_work(config, len(dataset.frame), len(methods), limit=args.max_work)
     board = build_leaderboard(dataset, config, methods, params_for=lambda m: (
         _private_params(m, args) if m in private else params if m in ("ctgan", "tvae") else {}),
         n_jobs=args.n_jobs, scheduler=args.scheduler)
@@ -475,7 +484,8 @@ def main(argv: list[str] | None = None) -> int:
                     "drift": _drift, "methods": _methods, "sweep": _sweep}
         return commands[args.command](args)
     except SynthBalanceError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        for problem in getattr(exc, "problems", None) or [str(exc)]:  # a config's bad fields: one line each
+            print(f"error: {' '.join(problem.split())}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "), file=sys.stderr)
