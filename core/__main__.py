@@ -468,7 +468,7 @@ def _sweep(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame = result.table()
-    frame.to_csv(out / "sweep.csv", index=False)
+    (out / "sweep.csv").write_text(result.csv_text())
     (out / "sweep.json").write_text(json.dumps(clean(result.to_dict()), indent=2))
     shown = ["epsilon", "epsilon_spent", f"{args.utility}_gain", "quality_score", "dcr_share_vs_holdout", "error"]
     print(frame[shown].to_string(index=False))

@@ -464,3 +464,32 @@ def test_app_shows_zero_rows_with_a_way_back():
     assert metrics(at)["Synthetic rows"] == "0"
     at.button(key="generate").click().run()  # the way back: generate again
     assert not at.exception and metrics(at)["Synthetic rows"] == "280"
+
+
+def test_no_csv_writer_bypasses_the_safe_export():
+    """Every CSV the app or the CLI writes goes through core.export.to_csv_text: no other module calls
+    DataFrame.to_csv or the csv module's writers."""
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "app.py", *sorted((root / "core").rglob("*.py")), *sorted((root / "pages").rglob("*.py"))]
+    writers = re.compile(r"\.to_csv\(|csv\.writer|csv\.DictWriter")
+    bypassing = [f"{path.relative_to(root)}:{number}" for path in sources if path != root / "core" / "export.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1) if writers.search(line)]
+    assert bypassing == []
+    assert len(sources) > 30  # the scan saw the tree
+
+
+def test_sweep_csv_neutralises_formula_cells(tmp_path):
+    from core.evaluation import Difference
+    from core.sweep import SweepPoint, SweepResult
+    failed = SweepPoint(epsilon=1.0, delta=1e-4, epsilon_spent=None, minority_f1_gain=None, pr_auc_gain=None,
+                        quality_score=None, detection_auc=None, dcr_share_vs_holdout=None, nndr_median=None,
+                        seconds=0.5, error='=HYPERLINK("http://host","x") could not be generated')
+    ok = SweepPoint(epsilon=None, delta=None, epsilon_spent=None, minority_f1_gain=Difference(-0.5, -0.6, -0.4, 0.1),
+                    pr_auc_gain=None, quality_score=0.7, detection_auc=0.8, dcr_share_vs_holdout=0.5,
+                    nndr_median=0.9, seconds=1.0)
+    result = SweepResult(method="dp_vae", classifier="logreg", repeats=1, seed=1, utility_metric="minority_f1",
+                         utility_target=0.0, points=(failed, ok), smallest_epsilon=None, answer="")
+    (tmp_path / "sweep.csv").write_text(result.csv_text())
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert table["error"].iloc[0] == '\'=HYPERLINK("http://host","x") could not be generated'
+    assert table["minority_f1_gain"].iloc[1] == -0.5  # a negative number is a number, not a formula
