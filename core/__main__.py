@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import build_constraints
-from core.data import COLUMN_KINDS, read_path, validate_dataset
+from core.data import COLUMN_KINDS, merge_similar_labels, read_path, validate_dataset
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.export import to_csv_text
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--data", required=True)
     analyze.add_argument("--target", required=True)
     analyze.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _merge_labels_option(analyze)
     advise = commands.add_parser("advise", help="race candidate strategies on the training part and recommend one")
     advise.add_argument("--data", required=True)
     advise.add_argument("--target", required=True)
@@ -130,6 +131,23 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
     command.add_argument("--rule", action="append", default=[], help="row rule, e.g. 'age >= 18' (repeatable)")
     _add_type_option(command)
     _privacy_options(command)
+    _merge_labels_option(command)
+
+
+def _merge_labels_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--merge-similar-labels", action="store_true",
+                         help="merge target labels that differ only by case or spaces (never done unasked)")
+
+
+def _read_for_target(args):
+    """The table at --data, with look-alike target labels merged when --merge-similar-labels asks for it."""
+    table = read_path(args.data)
+    if getattr(args, "merge_similar_labels", False):
+        merged = merge_similar_labels(table, args.target)
+        if merged is not table:
+            print(f"note: {merged.notes[-1]}", file=sys.stderr)
+        return merged
+    return table
 
 
 def _add_type_option(command: argparse.ArgumentParser) -> None:
@@ -187,7 +205,11 @@ def _sweep_command(commands) -> None:
 
 
 def _analyze(args) -> int:
-    profile = profile_dataset(validate_dataset(read_path(args.data), args.target, _types(args)))
+    dataset = validate_dataset(_read_for_target(args), args.target, _types(args))
+    for note in dataset.notes:
+        if "differ only by case or spaces" in note and "were merged" not in note:
+            print(f"note: {note}", file=sys.stderr)
+    profile = profile_dataset(dataset)
     if args.json:
         print(json.dumps(profile.to_dict(), indent=2, default=str))
         return 0
@@ -227,7 +249,7 @@ def _advise(args) -> int:
 
 
 def _generate(args) -> int:
-    prepared = prepare(validate_dataset(read_path(args.data), args.target, _types(args)), args.test_size, args.seed,
+    prepared = prepare(validate_dataset(_read_for_target(args), args.target, _types(args)), args.test_size, args.seed,
                        CleaningPlan(missing=args.missing))
     constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule)
     result = synthesize(prepared, args.method, _amount(args), _params(args), args.seed, constraints)
@@ -323,7 +345,7 @@ def _run(args) -> int:
         if _types(args):  # --type on a replay adds to (or overrides) the config's stored types
             config = replace(config, column_types={**config.column_types, **_types(args)})
     else:
-        table = read_path(args.data)
+        table = _read_for_target(args) if args.data and args.target else read_path(args.data)
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
     check_work(config, len(dataset.frame), limit=args.max_work)

@@ -9,7 +9,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -484,11 +484,15 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
     if len(counts) > 50 and len(counts) > 0.5 * len(frame):
         raise DataError(f"The target '{target}' has {len(counts)} distinct values: it looks like an identifier or "
                         "a measurement, not a class label. Choose a column with a few classes.")
+    look_alike = similar_labels(table.frame.loc[~missing_label.to_numpy(), target])
+    if look_alike:
+        notes.append(similar_labels_message(look_alike, target))
     if counts.min() < 2:
         tiny = [str(label) for label, n in counts.items() if n < 2]
         raise DataError(f"Class {', '.join(map(repr, tiny))} of '{target}' has a single row. At least 2 rows per "
                         "class are needed (one to learn from, one to test on): add rows, merge it into another "
-                        "class, or remove it.")
+                        "class, or remove it." + (f" {similar_labels_message(look_alike, target)}" if look_alike
+                                                   else ""))
     kinds[target] = CATEGORICAL
     mixed = [c for c in table.mixed_columns if c != target and kinds.get(c) not in (CATEGORICAL, *EXCLUDED_KINDS)]
     if mixed:
@@ -511,6 +515,50 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
                                 "with a number, or empty those cells to mark them missing.")
     return Dataset(frame=frame, target=target, column_types=kinds, name=table.name, sha256=table.sha256,
                    dropped_missing_labels=int(missing_label.sum()), notes=tuple(notes))
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def similar_labels(values: pd.Series) -> list[tuple[str, ...]]:
+    """Groups of distinct labels that differ only by case or spaces ('positive', 'Positive ', ' POSITIVE'), each
+    sorted, largest group first; an empty list when every label is distinct in its own right."""
+    labels = pd.Series(values.dropna().astype(str).unique())
+    groups = labels.groupby(labels.map(_label_key), sort=True).agg(lambda g: tuple(sorted(g)))
+    found = [group for group in groups if len(group) > 1]
+    return sorted(found, key=lambda group: (-len(group), group))
+
+
+def similar_labels_message(groups: list[tuple[str, ...]], target: str) -> str:
+    """One line naming every group of look-alike labels of the target, and the two ways to merge them."""
+    shown = "; ".join(", ".join(map(repr, group)) for group in groups[:5])
+    more = f" (and {len(groups) - 5} more groups)" if len(groups) > 5 else ""
+    return (f"In '{target}' these labels differ only by case or spaces: {shown}{more}. They are not merged unless "
+            "you ask: merge them on the Data page, or with --merge-similar-labels.")
+
+
+def merge_similar_labels(table: LoadedTable, target: str) -> LoadedTable:
+    """The table with each group of look-alike target labels written as its most frequent spelling (spaces
+    trimmed; a tie goes to the first in sort order). Only the analyst's request calls this: nothing merges them
+    silently. The result's identity (sha256) is derived from the file's and the target."""
+    if target not in table.frame.columns:
+        raise DataError(f"The target column '{target}' is not in the file.")
+    values = table.frame[target]
+    text = values.astype(str).where(values.notna())
+    groups = similar_labels(values)
+    if not groups:
+        return table
+    counts = text.value_counts()
+    renamed, parts = {}, []
+    for group in groups:
+        keep = " ".join(max(group, key=lambda label: (counts.get(label, 0), [-ord(c) for c in label])).split())
+        renamed.update({label: keep for label in group})
+        parts.append(f"{', '.join(map(repr, group))} -> {keep!r}")
+    merged = table.frame.assign(**{target: text.map(lambda v: renamed.get(v, v)).where(values.notna())})
+    note = f"Labels of '{target}' that differ only by case or spaces were merged (as you asked): {'; '.join(parts)}."
+    identity = sha256_of(f"{table.sha256}:merge-similar-labels:{target}".encode())
+    return replace(table, frame=merged, sha256=identity, notes=table.notes + (note,))
 
 
 def default_target(table: LoadedTable) -> str:

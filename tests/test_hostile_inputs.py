@@ -25,9 +25,11 @@ from core.data import (
     MAX_UPLOAD_MB,
     _parquet_frame,
     is_large,
+    merge_similar_labels,
     read_path,
     read_table,
     sha256_of,
+    similar_labels,
     stratified_sample,
     validate_dataset,
 )
@@ -59,7 +61,7 @@ AWKWARD = {  # file -> target; each also has a check below
     "float_target.csv": "label", "five_classes.csv": "label", "datetime_column.csv": "label",
     "high_cardinality_text.csv": "label", "odd_names.csv": "<script>alert(1)</script>",
     "formula_cells.csv": "label", "wide_200_columns.csv": "label", "many_levels.parquet": "label",
-    "formula_dtypes.parquet": "label", "markdown_names.csv": "label"}
+    "formula_dtypes.parquet": "label", "markdown_names.csv": "label", "look_alike_labels.csv": "label"}
 
 
 def test_every_file_is_covered():
@@ -493,3 +495,49 @@ def test_sweep_csv_neutralises_formula_cells(tmp_path):
     table = pd.read_csv(tmp_path / "sweep.csv")
     assert table["error"].iloc[0] == '\'=HYPERLINK("http://host","x") could not be generated'
     assert table["minority_f1_gain"].iloc[1] == -0.5  # a negative number is a number, not a formula
+
+
+LOOK_ALIKE = "In 'label' these labels differ only by case or spaces: 'POSITIVE', 'Positive ', 'positive'."
+
+
+def test_look_alike_labels_are_named_and_merged_only_when_asked():
+    table = read_path(BAD / "look_alike_labels.csv")
+    assert similar_labels(table.frame["label"]) == [("POSITIVE", "Positive ", "positive")]  # CSV drops leading spaces
+    kept = validate_dataset(table, "label")
+    assert kept.class_counts.to_dict() == {"negative": 47, "positive": 6, "Positive": 4, "POSITIVE": 3}
+    assert any(note.startswith(LOOK_ALIKE) for note in kept.notes)
+    merged = merge_similar_labels(table, "label")
+    assert merged.sha256 != table.sha256 and table.frame["label"].nunique() == 4  # the loaded table is untouched
+    assert validate_dataset(merged, "label").class_counts.to_dict() == {"negative": 47, "positive": 13}
+    assert merged.notes[-1] == ("Labels of 'label' that differ only by case or spaces were merged (as you asked): "
+                                "'POSITIVE', 'Positive ', 'positive' -> 'positive'.")
+    assert merge_similar_labels(merged, "label") is merged  # nothing left to merge
+    assert similar_labels(pd.Series(["a", "b", "A b", "a  B", None])) == [("A b", "a  B")]
+
+
+def test_cli_names_look_alike_labels_and_merges_on_request(capsys):
+    assert main(["analyze", "--data", str(BAD / "look_alike_labels.csv"), "--target", "label"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"note: {LOOK_ALIKE}") and "classes: 4" in captured.out
+    assert main(["analyze", "--data", str(BAD / "look_alike_labels.csv"), "--target", "label",
+                 "--merge-similar-labels"]) == 0
+    captured = capsys.readouterr()
+    assert "were merged (as you asked)" in captured.err and LOOK_ALIKE not in captured.err
+    assert "classes: 2" in captured.out and "positive: 13" in captured.out
+
+
+def test_app_names_look_alike_labels_and_merges_on_the_button():
+    at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    raw = (BAD / "look_alike_labels.csv").read_bytes()
+    at.file_uploader(key="upload").set_value(("look_alike_labels.csv", raw, "text/csv")).run()
+    target = next(s for s in at.selectbox if s.label.startswith("Target column"))
+    if target.value != "label":
+        target.set_value("label").run()
+    assert not at.exception and metrics(at)["Classes"] == "4"
+    shown = [w.value for w in at.warning]
+    assert any("these labels differ only by case or spaces" in w and "Positive" in w for w in shown), shown
+    at.button(key="merge_similar_labels").click().run()
+    assert not at.exception and metrics(at)["Classes"] == "2" and not errors(at)
+    assert at.session_state["table"].frame["label"].value_counts().to_dict() == {"negative": 47, "positive": 13}
+    assert not any("differ only by case" in w.value for w in at.warning)

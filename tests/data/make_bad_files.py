@@ -61,6 +61,8 @@ def main() -> None:
     files.update(parquet_files())
     files["markdown_names.csv"] = table().rename(columns={"region": "![x](http://host/leak.png)"}).assign(
         label=["[click](http://host)"] * 12 + ["no"] * 48).to_csv(index=False).encode()
+    files["look_alike_labels.csv"] = table().assign(
+        label=["positive"] * 6 + ["Positive "] * 4 + [" POSITIVE"] * 3 + ["negative"] * 47).to_csv(index=False).encode()
     for name, raw in files.items():
         (HERE / name).write_bytes(raw)
 
