@@ -21,7 +21,7 @@ from core.data import Dataset
 from core.errors import ConfigError, DataError, HeldOutLeak
 
 HELD_OUT_MARK = "synthbalance_held_out"
-HELD_OUT_ROWS = "synthbalance_held_out_rows"  # (columns, sorted content hashes of the test-only rows)
+HELD_OUT_ROWS = "synthbalance_held_out_rows"  # (columns, uint64 content hashes of the test-only rows as bytes)
 MIN_TEST_SIZE, MAX_TEST_SIZE = 0.1, 0.5
 
 
@@ -73,7 +73,7 @@ def ensure_not_held_out(frame: pd.DataFrame, test: pd.DataFrame | pd.Index | Non
         renumbered = isinstance(frame.index, pd.RangeIndex)
         if renumbered and recorded is not None and set(recorded[0]) <= set(frame.columns) and len(recorded[1]):
             columns, hashes = recorded
-            leaked = np.isin(row_hashes(frame, list(columns)), hashes)
+            leaked = np.isin(row_hashes(frame, list(columns)), np.frombuffer(hashes, dtype=np.uint64))
             if leaked.any():
                 raise HeldOutLeak(f"{int(leaked.sum())} held-out test row(s), found by their content (e.g. row "
                                   f"{frame.index[leaked][0]!r}), were passed to a step that fits on data.")
@@ -120,6 +120,7 @@ def split_dataset(dataset: Dataset, test_size: float = 0.3, seed: int = 42) -> S
         raise DataError(f"The stratified split failed: {exc}. Every class needs at least 2 rows.") from None
     train = frame.loc[sorted(train_index)]
     test = mark_held_out(frame.loc[sorted(test_index)])
-    test.attrs[HELD_OUT_ROWS] = (tuple(test.columns), _test_only_hashes(train, test))
+    # bytes, not an array: pandas compares and deep-copies attrs (concat of two marked frames compares them)
+    test.attrs[HELD_OUT_ROWS] = (tuple(test.columns), _test_only_hashes(train, test).tobytes())
     return Split(train=train, test=test, seed=seed, test_size=test_size, target=target,
                  class_distribution=class_distribution(labels, train[target], test[target]))

@@ -76,3 +76,11 @@ def test_content_twins_are_not_leaks(datasets):
     twin = split.train.copy()
     twin.iloc[0] = split.test.iloc[0]
     ensure_not_held_out(twin, split.test)
+
+
+def test_marked_test_parts_still_concatenate(datasets):
+    split = split_dataset(datasets["german_credit"], seed=42)
+    both = pd.concat([split.test.head(3), split.test.tail(3)])  # pandas compares the two frames' attrs
+    assert len(both) == 6
+    with pytest.raises(HeldOutLeak):
+        ensure_not_held_out(both)
