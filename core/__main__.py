@@ -10,9 +10,9 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
-from core.config import RunConfig, build_run_config, config_json, read_config
+from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import ColumnBound, build_constraints, parse_bound
-from core.data import COLUMN_KINDS, read_path, validate_dataset
+from core.data import COLUMN_KINDS, merge_similar_labels, read_path, validate_dataset
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.export import to_csv_text
@@ -45,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     analyze.add_argument("--data", required=True)
     analyze.add_argument("--target", required=True)
     analyze.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _merge_labels_option(analyze)
     advise = commands.add_parser("advise", help="race candidate strategies on the training part and recommend one")
     advise.add_argument("--data", required=True)
     advise.add_argument("--target", required=True)
@@ -73,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="with --config and --data: the data is a refreshed version (its SHA-256 may differ); "
                           "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
+    _max_work_option(run)
     _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
@@ -87,11 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     _add_type_option(compare)
     _privacy_options(compare)
     compare.add_argument("--out", required=True)
+    _max_work_option(compare)
     _parallel_options(compare)
     _drift_command(commands)
     _methods_command(commands)
     _sweep_command(commands)
     return parser
+
+
+def _max_work_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--max-work", type=int, default=MAX_WORK, metavar="N",
+                         help=f"most row-fits (repeats x rows x methods) a run may ask for (default {MAX_WORK:,})")
 
 
 def _parallel_options(command: argparse.ArgumentParser) -> None:
@@ -126,6 +134,23 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
                               "the ranges you declare are public and the others are read from the rows (not covered)")
     _add_type_option(command)
     _privacy_options(command)
+    _merge_labels_option(command)
+
+
+def _merge_labels_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--merge-similar-labels", action="store_true",
+                         help="merge target labels that differ only by case or spaces (never done unasked)")
+
+
+def _read_for_target(args):
+    """The table at --data, with look-alike target labels merged when --merge-similar-labels asks for it."""
+    table = read_path(args.data)
+    if getattr(args, "merge_similar_labels", False):
+        merged = merge_similar_labels(table, args.target)
+        if merged is not table:
+            print(f"note: {merged.notes[-1]}", file=sys.stderr)
+        return merged
+    return table
 
 
 def _bounds(args) -> list[ColumnBound]:
@@ -199,7 +224,11 @@ def _sweep_command(commands) -> None:
 
 
 def _analyze(args) -> int:
-    profile = profile_dataset(validate_dataset(read_path(args.data), args.target, _types(args)))
+    dataset = validate_dataset(_read_for_target(args), args.target, _types(args))
+    for note in dataset.notes:
+        if "differ only by case or spaces" in note and "were merged" not in note:
+            print(f"note: {note}", file=sys.stderr)
+    profile = profile_dataset(dataset)
     if args.json:
         print(json.dumps(profile.to_dict(), indent=2, default=str))
         return 0
@@ -239,7 +268,7 @@ def _advise(args) -> int:
 
 
 def _generate(args) -> int:
-    prepared = prepare(validate_dataset(read_path(args.data), args.target, _types(args)), args.test_size, args.seed,
+    prepared = prepare(validate_dataset(_read_for_target(args), args.target, _types(args)), args.test_size, args.seed,
                        CleaningPlan(missing=args.missing))
     constraints = build_constraints(list(prepared.dataset.frame.columns), args.rule, _bounds(args))
     result = synthesize(prepared, args.method, _amount(args), _params(args), args.seed, constraints)
@@ -336,9 +365,10 @@ def _run(args) -> int:
         if _types(args):  # --type on a replay adds to (or overrides) the config's stored types
             config = replace(config, column_types={**config.column_types, **_types(args)})
     else:
-        table = read_path(args.data)
+        table = _read_for_target(args) if args.data and args.target else read_path(args.data)
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
+    check_work(config, len(dataset.frame), limit=args.max_work)
     result = run_experiment(dataset, config, n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -372,6 +402,7 @@ def _compare(args) -> int:
     config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                               column_types=types, test_size=args.test_size, seed=args.seed,
                               amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats)
+    check_work(config, len(dataset.frame), len(methods), limit=args.max_work)
     board = build_leaderboard(dataset, config, methods, params_for=lambda m: (
         _private_params(m, args) if m in private else params if m in ("ctgan", "tvae") else {}),
         n_jobs=args.n_jobs, scheduler=args.scheduler)
@@ -480,7 +511,7 @@ def _sweep(args) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     frame = result.table()
-    frame.to_csv(out / "sweep.csv", index=False)
+    (out / "sweep.csv").write_text(result.csv_text())
     (out / "sweep.json").write_text(json.dumps(clean(result.to_dict()), indent=2))
     shown = ["epsilon", "epsilon_spent", f"{args.utility}_gain", "quality_score", "dcr_share_vs_holdout", "error"]
     print(frame[shown].to_string(index=False))
@@ -496,7 +527,8 @@ def main(argv: list[str] | None = None) -> int:
                     "drift": _drift, "methods": _methods, "sweep": _sweep}
         return commands[args.command](args)
     except SynthBalanceError as exc:
-        print(f"error: {' '.join(str(exc).split())}", file=sys.stderr)
+        for problem in getattr(exc, "problems", None) or [str(exc)]:  # a config's bad fields: one line each
+            print(f"error: {' '.join(problem.split())}", file=sys.stderr)
         return 2
     except OSError as exc:
         print(f"error: {exc.strerror or exc}: {getattr(exc, 'filename', '') or ''}".rstrip(": "), file=sys.stderr)

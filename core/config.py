@@ -19,6 +19,126 @@ from core.validation.verdict import Thresholds, thresholds_from_dict
 PINNED = ("streamlit", "pandas", "numpy", "plotly", "scikit-learn", "imbalanced-learn", "ctgan", "rdt",
           "umap-learn", "scipy", "torch")
 MAX_REPEATS = 30
+MAX_SEED = 2**31 - 1  # numpy and scikit-learn take seeds up to 2**32 - 1; repeats add their index to the seed
+MAX_WORK = 10_000_000  # repeats x rows x methods a run may ask for; lifted with the CLI's --max-work
+
+
+class ConfigFieldErrors(ConfigError):
+    """Several bad fields of a config: `problems` holds one line per field (the CLI prints each as `error: ...`)."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = list(problems)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """What one config field must hold: its JSON types, a range for numbers, the words a message uses."""
+    types: tuple[type, ...]
+    says: str
+    low: float | None = None
+    high: float | None = None
+    optional: bool = False  # null allowed
+
+
+_TEXT, _NUMBER, _WHOLE, _FLAG, _OBJECT, _LIST = (str,), (int, float), (int,), (bool,), (dict,), (list, tuple)
+# declared once: config_from_dict checks every field against this before building anything
+CONFIG_SCHEMA: dict[str, FieldSpec] = {
+    "target": FieldSpec(_TEXT, "a column name (text)"),
+    "method": FieldSpec(_TEXT, "a method name (text)"),
+    "data": FieldSpec(_TEXT, "a file name (text)"),
+    "data_sha256": FieldSpec(_TEXT, "the data file's SHA-256 (text)"),
+    "column_types": FieldSpec(_OBJECT, "an object {column: kind}"),
+    "cleaning": FieldSpec(_OBJECT, "an object"),
+    "test_size": FieldSpec(_NUMBER, "a number from 0.1 to 0.5", 0.1, 0.5),
+    "seed": FieldSpec(_WHOLE, f"a whole number from 0 to {MAX_SEED}", 0, MAX_SEED),
+    "amount": FieldSpec(_OBJECT, "an object {rule, value}"),
+    "params": FieldSpec(_OBJECT, "an object"),
+    "rules": FieldSpec(_LIST, "a list of rules (text)"),
+    "bounds": FieldSpec(_LIST, "a list of {column, low, high, allowed}"),
+    "density": FieldSpec(_OBJECT, "an object {k, max_other_share} or null", optional=True),
+    "drop_copies": FieldSpec(_FLAG, "true or false"),
+    "thresholds": FieldSpec(_OBJECT, "an object", optional=True),
+    "classifier": FieldSpec(_TEXT, f"one of {', '.join(CLASSIFIERS)}"),
+    "repeats": FieldSpec(_WHOLE, f"a whole number from 1 to {MAX_REPEATS}", 1, MAX_REPEATS),
+    "targets": FieldSpec(_OBJECT, "an object {minority_f1_gain}"),
+    "sensitive_attribute": FieldSpec(_TEXT, "a column name (text) or null", optional=True),
+    "validation": FieldSpec(_FLAG, "true or false"),
+    "card_notes": FieldSpec(_OBJECT, "an object {field: text}"),
+}
+_SECTIONS = {"cleaning": CleaningPlan, "amount": Amount, "targets": Targets, "density": DensityFilter}
+
+
+def _shown(value) -> str:
+    text = json.dumps(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _field_problem(name: str, value, spec: FieldSpec) -> str | None:
+    """One line saying what is wrong with a field's value, or None."""
+    if value is None:
+        return None if spec.optional else f"'{name}' must be {spec.says}; got null."
+    # JSON true/false are Python bools, which are also ints: a flag is never a number, nor a number a flag
+    fits = isinstance(value, spec.types) and (bool in spec.types or not isinstance(value, bool))
+    if spec.types == _WHOLE and isinstance(value, float) and not isinstance(value, bool) and value.is_integer():
+        fits = True  # 7.0 is the whole number 7
+    if not fits:
+        return f"'{name}' must be {spec.says}; got {_shown(value)} ({_json_kind(value)})."
+    if spec.low is not None and not spec.low <= value <= spec.high:
+        return f"'{name}' must be {spec.says}; got {_shown(value)}."
+    return None
+
+
+def _json_kind(value) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    return {str: "text", int: "number", float: "number", dict: "object", list: "list"}.get(type(value), "value")
+
+
+def _section_problems(name: str, value: dict, section: type) -> list[str]:
+    """Every field of a section (cleaning, amount, targets, density) typed like its default."""
+    known = {f.name: f for f in fields(section)}
+    problems = [f"'{name}.{key}' is not a setting of '{name}'; it has: {', '.join(known)}."
+                for key in value if key not in known]
+    for key, spec in known.items():
+        if key not in value:
+            continue
+        default = spec.default
+        kind = _FLAG if isinstance(default, bool) else _WHOLE if isinstance(default, int) else \
+            _NUMBER if isinstance(default, float) else _TEXT
+        says = {_FLAG: "true or false", _WHOLE: "a whole number", _NUMBER: "a number", _TEXT: "text"}[kind]
+        problem = _field_problem(f"{name}.{key}", value[key], FieldSpec(kind, says))
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def config_problems(data: dict) -> list[str]:
+    """One line per field of a config's JSON form whose type or range is wrong (empty: the types are right)."""
+    problems = []
+    for name, spec in CONFIG_SCHEMA.items():
+        if name not in data:
+            continue
+        problem = _field_problem(name, data[name], spec)
+        if problem:
+            problems.append(problem)
+        elif name in _SECTIONS and isinstance(data[name], dict):
+            problems.extend(_section_problems(name, data[name], _SECTIONS[name]))
+    if isinstance(data.get("rules"), (list, tuple)) and not all(isinstance(r, str) for r in data["rules"]):
+        problems.append("'rules' must be a list of rules (text), e.g. [\"age >= 18\"].")
+    kinds = data.get("column_types")
+    if isinstance(kinds, dict) and not all(isinstance(v, str) for v in kinds.values()):
+        problems.append(f"'column_types' must map column names to a kind ({', '.join(COLUMN_KINDS)}).")
+    return problems
+
+
+def check_work(config: RunConfig, rows: int, methods: int = 1, limit: int = MAX_WORK) -> None:
+    """Refuse a run that asks for more than `limit` row-fits (repeats x rows x methods) before it starts."""
+    work = config.repeats * rows * methods
+    if work > limit:
+        raise ConfigError(f"The run asks for {config.repeats} repeats x {rows:,} rows x {methods} method(s) = "
+                          f"{work:,} row-fits, over the cap of {limit:,}. Lower the repeats, use a stratified "
+                          f"sample of the rows, or lift the cap with --max-work {work}.")
 
 
 @dataclass(frozen=True)
@@ -62,6 +182,8 @@ class RunConfig:
             raise ConfigError(f"Unknown classifier '{self.classifier}'. Choose one of: {', '.join(CLASSIFIERS)}.")
         if not 1 <= self.repeats <= MAX_REPEATS:
             raise ConfigError(f"Repeats must be between 1 and {MAX_REPEATS}; got {self.repeats}.")
+        if not 0 <= self.seed <= MAX_SEED:
+            raise ConfigError(f"The seed must be a whole number from 0 to {MAX_SEED}; got {self.seed}.")
         if not isinstance(self.card_notes, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                             for k, v in self.card_notes.items()):
             raise ConfigError("'card_notes' must map model card field names to text.")
@@ -83,8 +205,14 @@ def config_from_dict(data: dict) -> RunConfig:
     unknown = sorted(set(data) - known - {"versions"})
     if unknown:
         raise ConfigError(f"The config has unknown keys: {', '.join(unknown)}.")
+    problems = config_problems(data)
+    if problems:
+        raise ConfigFieldErrors(problems)
     try:
         values = {k: v for k, v in data.items() if k in known}
+        values["seed"] = int(values.get("seed", 42))
+        values["repeats"] = int(values.get("repeats", 5))
+        values["test_size"] = float(values.get("test_size", 0.3))
         values["cleaning"] = CleaningPlan(**values.get("cleaning", {}))
         values["amount"] = Amount(**values.get("amount", {}))
         values["targets"] = Targets(**values.get("targets", {}))

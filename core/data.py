@@ -9,7 +9,7 @@ import csv
 import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -205,29 +205,89 @@ def check_rows(n_rows: int, limit: int = MAX_ROWS) -> None:
                         "Upload a stratified sample of it.")
 
 
-def _parquet_frame(raw: bytes, limit_mb: float, row_limit: int) -> pd.DataFrame:
-    """Read Parquet bytes after checking the row count and uncompressed size in the file's metadata."""
+MAX_DECODED_MB = 1024  # Parquet: the table once decoded (Arrow's plain layout), whatever its encoding
+PARQUET_BATCH_ROWS = 65_536  # rows decoded at a time while the decoded size is counted
+
+
+def _parquet_unreadable(exc: Exception) -> DataError:
+    return DataError(f"The Parquet file could not be read ({type(exc).__name__}). Export it again or upload a CSV.")
+
+
+def _decoded_over(decoded: float, limit_mb: float) -> DataError:
+    return DataError(f"The Parquet file decodes to more than {decoded / 1024 / 1024:,.0f} MB of data, over the "
+                     f"{limit_mb:,.0f} MB limit (its dictionary encoding repeats values that take little room "
+                     "in the file). Upload a stratified sample of it, or a CSV.")
+
+
+def _parquet_frame(raw: bytes, limit_mb: float, row_limit: int,
+                   decoded_limit_mb: float = MAX_DECODED_MB) -> pd.DataFrame:
+    """Read Parquet bytes with the decoded size capped, whatever the file's metadata or encoding says.
+
+    Before decoding: the row count and the encoded size (metadata), nested columns (refused) and the fixed-width
+    columns' decoded size (schema x rows). Then text and binary columns are read as dictionaries, batch by batch,
+    and their decoded length (sum of each row's value length, plus 4-byte offsets) is counted from the
+    dictionary's lengths without building the values: a 13 KB file whose one value repeats 2 million times is
+    refused after reading its indices, never expanded.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
     try:
-        parquet = pq.ParquetFile(io.BytesIO(raw))
+        schema = pq.ParquetFile(io.BytesIO(raw)).schema_arrow
+        text_columns = [f.name for f in schema if _is_text(f.type)]
+        parquet = pq.ParquetFile(io.BytesIO(raw), read_dictionary=text_columns)
         meta = parquet.metadata
-        uncompressed = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        encoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     except Exception as exc:  # pyarrow raises several types for corrupt files
-        raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
-                        "Export it again or upload a CSV.") from None
+        raise _parquet_unreadable(exc) from None
     check_rows(meta.num_rows, row_limit)
-    if uncompressed > limit_mb * 1024 * 1024:
-        raise DataError(f"The Parquet file holds {uncompressed / 1024 / 1024:,.0f} MB of data once uncompressed, "
+    if encoded > limit_mb * 1024 * 1024:
+        raise DataError(f"The Parquet file holds {encoded / 1024 / 1024:,.0f} MB of data once uncompressed, "
                         f"over the {limit_mb:,.0f} MB limit. Upload a stratified sample of it.")
+    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    if nested:
+        raise DataError(f"Column {', '.join(map(repr, nested[:3]))} holds lists or records, not one value per "
+                        "cell. Flatten it into plain columns, or leave it out, and upload the table again.")
+    cap = decoded_limit_mb * 1024 * 1024
+    fixed = sum(f.type.bit_width // 8 for f in schema if _is_fixed_width(f.type)) * meta.num_rows
+    if fixed > cap:
+        raise _decoded_over(fixed, decoded_limit_mb)
+    decoded, batches = float(fixed), []
     try:
-        frame = parquet.read().to_pandas()
+        for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, use_pandas_metadata=True):
+            for values in batch.columns:
+                if pa.types.is_dictionary(values.type) and _is_text(values.type.value_type):
+                    lengths = pc.binary_length(values.dictionary).cast(pa.int64())
+                    decoded += (pc.sum(pc.take(lengths, values.indices)).as_py() or 0) + 4 * len(values)
+                elif _is_text(values.type):
+                    decoded += values.nbytes
+            if decoded > cap:
+                raise _decoded_over(decoded, decoded_limit_mb)
+            batches.append(batch)
+        frame = pa.Table.from_batches(batches, schema=batches[0].schema if batches else None).to_pandas() \
+            if batches else parquet.schema_arrow.empty_table().to_pandas()
+    except DataError:
+        raise
     except Exception as exc:
-        raise DataError(f"The Parquet file could not be read ({type(exc).__name__}). "
-                        "Export it again or upload a CSV.") from None
+        raise _parquet_unreadable(exc) from None
     frame.columns = [str(c) for c in frame.columns]
     if frame.columns.duplicated().any():
         raise DataError("Column names appear more than once. Rename them so every column has its own name.")
     return plain_dtypes(frame)
+
+
+def _is_fixed_width(arrow_type) -> bool:
+    """Numbers, dates and booleans; a dictionary of them counts its index width (its values are few)."""
+    try:
+        return arrow_type.bit_width > 0
+    except ValueError:
+        return False
+
+
+def _is_text(arrow_type) -> bool:
+    import pyarrow as pa
+    return (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_binary(arrow_type)
+            or pa.types.is_large_binary(arrow_type))
 
 
 def plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -424,11 +484,15 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
     if len(counts) > 50 and len(counts) > 0.5 * len(frame):
         raise DataError(f"The target '{target}' has {len(counts)} distinct values: it looks like an identifier or "
                         "a measurement, not a class label. Choose a column with a few classes.")
+    look_alike = similar_labels(table.frame.loc[~missing_label.to_numpy(), target])
+    if look_alike:
+        notes.append(similar_labels_message(look_alike, target))
     if counts.min() < 2:
         tiny = [str(label) for label, n in counts.items() if n < 2]
         raise DataError(f"Class {', '.join(map(repr, tiny))} of '{target}' has a single row. At least 2 rows per "
                         "class are needed (one to learn from, one to test on): add rows, merge it into another "
-                        "class, or remove it.")
+                        "class, or remove it." + (f" {similar_labels_message(look_alike, target)}" if look_alike
+                                                   else ""))
     kinds[target] = CATEGORICAL
     mixed = [c for c in table.mixed_columns if c != target and kinds.get(c) not in (CATEGORICAL, *EXCLUDED_KINDS)]
     if mixed:
@@ -451,6 +515,50 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
                                 "with a number, or empty those cells to mark them missing.")
     return Dataset(frame=frame, target=target, column_types=kinds, name=table.name, sha256=table.sha256,
                    dropped_missing_labels=int(missing_label.sum()), notes=tuple(notes))
+
+
+def _label_key(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def similar_labels(values: pd.Series) -> list[tuple[str, ...]]:
+    """Groups of distinct labels that differ only by case or spaces ('positive', 'Positive ', ' POSITIVE'), each
+    sorted, largest group first; an empty list when every label is distinct in its own right."""
+    labels = pd.Series(values.dropna().astype(str).unique())
+    groups = labels.groupby(labels.map(_label_key), sort=True).agg(lambda g: tuple(sorted(g)))
+    found = [group for group in groups if len(group) > 1]
+    return sorted(found, key=lambda group: (-len(group), group))
+
+
+def similar_labels_message(groups: list[tuple[str, ...]], target: str) -> str:
+    """One line naming every group of look-alike labels of the target, and the two ways to merge them."""
+    shown = "; ".join(", ".join(map(repr, group)) for group in groups[:5])
+    more = f" (and {len(groups) - 5} more groups)" if len(groups) > 5 else ""
+    return (f"In '{target}' these labels differ only by case or spaces: {shown}{more}. They are not merged unless "
+            "you ask: merge them on the Data page, or with --merge-similar-labels.")
+
+
+def merge_similar_labels(table: LoadedTable, target: str) -> LoadedTable:
+    """The table with each group of look-alike target labels written as its most frequent spelling (spaces
+    trimmed; a tie goes to the first in sort order). Only the analyst's request calls this: nothing merges them
+    silently. The result's identity (sha256) is derived from the file's and the target."""
+    if target not in table.frame.columns:
+        raise DataError(f"The target column '{target}' is not in the file.")
+    values = table.frame[target]
+    text = values.astype(str).where(values.notna())
+    groups = similar_labels(values)
+    if not groups:
+        return table
+    counts = text.value_counts()
+    renamed, parts = {}, []
+    for group in groups:
+        keep = " ".join(max(group, key=lambda label: (counts.get(label, 0), [-ord(c) for c in label])).split())
+        renamed.update({label: keep for label in group})
+        parts.append(f"{', '.join(map(repr, group))} -> {keep!r}")
+    merged = table.frame.assign(**{target: text.map(lambda v: renamed.get(v, v)).where(values.notna())})
+    note = f"Labels of '{target}' that differ only by case or spaces were merged (as you asked): {'; '.join(parts)}."
+    identity = sha256_of(f"{table.sha256}:merge-similar-labels:{target}".encode())
+    return replace(table, frame=merged, sha256=identity, notes=table.notes + (note,))
 
 
 def default_target(table: LoadedTable) -> str:

@@ -18,6 +18,7 @@ from core.config import RunConfig
 from core.data import Dataset
 from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import Difference, conservative_gain
+from core.export import to_csv_text
 from core.generators.base import Progress
 from core.generators.registry import get_info
 from core.parallel import check_n_jobs, parallel_map
@@ -87,6 +88,10 @@ class SweepResult:
                         "seconds": point.seconds, "error": point.error})
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def csv_text(self) -> str:
+        """sweep.csv: the table through the one safe writer (an error text can hold a column name)."""
+        return to_csv_text(self.table())
 
     def to_dict(self) -> dict:
         """sweep.json: the settings, the answer and every point."""

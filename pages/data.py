@@ -12,8 +12,11 @@ from core.data import (
     LARGE_TABLE_ROWS,
     default_target,
     is_large,
+    merge_similar_labels,
     read_table,
     sha256_of,
+    similar_labels,
+    similar_labels_message,
     stratified_sample,
     unresolved_mixed_columns,
 )
@@ -88,6 +91,14 @@ _state.set_target(target)
 if _state.target_guessed() and target == _state.target():
     st.info(f"The target **{target}** was guessed when the file loaded, not chosen. Check it: choose the "
             "column that holds the classes to balance.")
+look_alike = similar_labels(frame[target])
+if look_alike:
+    st.warning(escape_markdown(similar_labels_message(look_alike, target)))
+    if st.button("Merge them (each group into its most frequent spelling)", key="merge_similar_labels"):
+        overrides = _state.type_overrides()
+        _state.set_table(merge_similar_labels(table, target), f"{_state.origin()}:merged-labels", target)
+        _state.set_type_overrides(overrides)  # the analyst's column types survive the merge
+        st.rerun()
 mixed = unresolved_mixed_columns(table, target, _state.type_overrides())
 dataset, problem = _flow.dataset_check()
 left, mid, right, last = st.columns(4)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +21,15 @@ from core.data import (
     DATETIME,
     IDENTIFIER,
     LARGE_TABLE_ROWS,
+    MAX_ROWS,
+    MAX_UPLOAD_MB,
+    _parquet_frame,
     is_large,
+    merge_similar_labels,
     read_path,
     read_table,
     sha256_of,
+    similar_labels,
     stratified_sample,
     validate_dataset,
 )
@@ -46,6 +53,7 @@ LOAD_ERRORS = {  # file -> (target, words the message must contain)
     "mixed_numbers_text.csv": ("label", "Column 'income' mixes numbers and text"),
     "infinities.csv": ("label", "Column 'income' holds 1 infinite values"),
     "rows_over_limit.parquet": ("label", "2,000,001 rows, over the 2,000,000-row limit"),
+    "dictionary_bomb.parquet": ("label", "MB limit (its dictionary encoding repeats values"),
 }
 GENERATION_ERRORS = {"minority_2.csv": ("label", "Class 'yes' has 1 training row")}
 AWKWARD = {  # file -> target; each also has a check below
@@ -53,7 +61,7 @@ AWKWARD = {  # file -> target; each also has a check below
     "float_target.csv": "label", "five_classes.csv": "label", "datetime_column.csv": "label",
     "high_cardinality_text.csv": "label", "odd_names.csv": "<script>alert(1)</script>",
     "formula_cells.csv": "label", "wide_200_columns.csv": "label", "many_levels.parquet": "label",
-    "formula_dtypes.parquet": "label", "markdown_names.csv": "label"}
+    "formula_dtypes.parquet": "label", "markdown_names.csv": "label", "look_alike_labels.csv": "label"}
 
 
 def test_every_file_is_covered():
@@ -371,6 +379,55 @@ def test_parquet_limits_come_from_metadata_before_loading():
     assert len(read_table(raw, "ok.parquet").frame) == 200_000
 
 
+def test_dictionary_bomb_is_refused_inside_bounded_memory():
+    """The 2 KB file decodes to 4 GB: it is refused in a fresh process whose peak memory stays far under that,
+    with an address-space limit so that a regression fails here instead of exhausting the machine."""
+    script = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
+        "from core.data import read_path\n"
+        "from core.errors import DataError\n"
+        "try:\n"
+        f"    read_path({str(BAD / 'dictionary_bomb.parquet')!r})\n"
+        "    print('accepted')\n"
+        "except DataError as exc:\n"
+        "    print('refused', exc)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[1])
+    outcome, peak_mb = done.stdout.strip().splitlines()
+    assert outcome.startswith("refused The Parquet file decodes to more than") and "1,024 MB limit" in outcome
+    assert int(peak_mb) < 600, peak_mb  # imports included; the decoded table would be 4,000 MB
+
+
+def test_parquet_decoded_limit_counts_text_not_metadata():
+    rows = 20_000
+    frame = pd.DataFrame({"note": pd.Categorical(["y" * 100] * rows), "label": ["a", "b"] * (rows // 2)})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    raw = buffer.getvalue()
+    assert len(raw) < 20_000  # 2 MB of text once decoded (20,000 x (100 + 4 offset bytes)) plus the labels
+    with pytest.raises(DataError, match="decodes to more than 2 MB of data, over the 1 MB limit"):
+        _parquet_frame(raw, MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=1)
+    loaded = _parquet_frame(raw, MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=3)
+    assert loaded["note"].dtype == object and (loaded["note"] == "y" * 100).all() and len(loaded) == rows
+
+
+def test_parquet_fixed_width_columns_are_counted_from_the_schema():
+    frame = pd.DataFrame({f"x{i}": np.zeros(100_000) for i in range(3)} | {"label": np.zeros(100_000, "int8")})
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)  # 2.4 MB of float64 once decoded, a few KB in the file
+    with pytest.raises(DataError, match="decodes to more than 2 MB of data, over the 2 MB limit"):
+        _parquet_frame(buffer.getvalue(), MAX_UPLOAD_MB, MAX_ROWS, decoded_limit_mb=2)
+
+
+def test_parquet_nested_columns_are_refused_with_one_line():
+    buffer = io.BytesIO()
+    pd.DataFrame({"tags": [[1, 2], [3]], "label": ["a", "b"]}).to_parquet(buffer, index=False)
+    with pytest.raises(DataError, match="Column 'tags' holds lists or records"):
+        read_table(buffer.getvalue(), "nested.parquet")
+
+
 def test_csv_is_sniffed_from_its_head_and_decoded_as_a_whole():
     body = b"amount;label\n" + b"1,5;x\n2,5;y\n" * 20_000 + "3,5;caf\xe9\n".encode("latin-1")
     table = read_table(body, "late_latin1.csv")
@@ -409,3 +466,78 @@ def test_app_shows_zero_rows_with_a_way_back():
     assert metrics(at)["Synthetic rows"] == "0"
     at.button(key="generate").click().run()  # the way back: generate again
     assert not at.exception and metrics(at)["Synthetic rows"] == "280"
+
+
+def test_no_csv_writer_bypasses_the_safe_export():
+    """Every CSV the app or the CLI writes goes through core.export.to_csv_text: no other module calls
+    DataFrame.to_csv or the csv module's writers."""
+    root = Path(__file__).resolve().parents[1]
+    sources = [root / "app.py", *sorted((root / "core").rglob("*.py")), *sorted((root / "pages").rglob("*.py"))]
+    writers = re.compile(r"\.to_csv\(|csv\.writer|csv\.DictWriter")
+    bypassing = [f"{path.relative_to(root)}:{number}" for path in sources if path != root / "core" / "export.py"
+                 for number, line in enumerate(path.read_text().splitlines(), 1) if writers.search(line)]
+    assert bypassing == []
+    assert len(sources) > 30  # the scan saw the tree
+
+
+def test_sweep_csv_neutralises_formula_cells(tmp_path):
+    from core.evaluation import Difference
+    from core.sweep import SweepPoint, SweepResult
+    failed = SweepPoint(epsilon=1.0, delta=1e-4, epsilon_spent=None, minority_f1_gain=None, pr_auc_gain=None,
+                        quality_score=None, detection_auc=None, dcr_share_vs_holdout=None, nndr_median=None,
+                        seconds=0.5, error='=HYPERLINK("http://host","x") could not be generated')
+    ok = SweepPoint(epsilon=None, delta=None, epsilon_spent=None, minority_f1_gain=Difference(-0.5, -0.6, -0.4, 0.1),
+                    pr_auc_gain=None, quality_score=0.7, detection_auc=0.8, dcr_share_vs_holdout=0.5,
+                    nndr_median=0.9, seconds=1.0)
+    result = SweepResult(method="dp_vae", classifier="logreg", repeats=1, seed=1, utility_metric="minority_f1",
+                         utility_target=0.0, points=(failed, ok), smallest_epsilon=None, answer="")
+    (tmp_path / "sweep.csv").write_text(result.csv_text())
+    table = pd.read_csv(tmp_path / "sweep.csv")
+    assert table["error"].iloc[0] == '\'=HYPERLINK("http://host","x") could not be generated'
+    assert table["minority_f1_gain"].iloc[1] == -0.5  # a negative number is a number, not a formula
+
+
+LOOK_ALIKE = "In 'label' these labels differ only by case or spaces: 'POSITIVE', 'Positive ', 'positive'."
+
+
+def test_look_alike_labels_are_named_and_merged_only_when_asked():
+    table = read_path(BAD / "look_alike_labels.csv")
+    assert similar_labels(table.frame["label"]) == [("POSITIVE", "Positive ", "positive")]  # CSV drops leading spaces
+    kept = validate_dataset(table, "label")
+    assert kept.class_counts.to_dict() == {"negative": 47, "positive": 6, "Positive": 4, "POSITIVE": 3}
+    assert any(note.startswith(LOOK_ALIKE) for note in kept.notes)
+    merged = merge_similar_labels(table, "label")
+    assert merged.sha256 != table.sha256 and table.frame["label"].nunique() == 4  # the loaded table is untouched
+    assert validate_dataset(merged, "label").class_counts.to_dict() == {"negative": 47, "positive": 13}
+    assert merged.notes[-1] == ("Labels of 'label' that differ only by case or spaces were merged (as you asked): "
+                                "'POSITIVE', 'Positive ', 'positive' -> 'positive'.")
+    assert merge_similar_labels(merged, "label") is merged  # nothing left to merge
+    assert similar_labels(pd.Series(["a", "b", "A b", "a  B", None])) == [("A b", "a  B")]
+
+
+def test_cli_names_look_alike_labels_and_merges_on_request(capsys):
+    assert main(["analyze", "--data", str(BAD / "look_alike_labels.csv"), "--target", "label"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"note: {LOOK_ALIKE}") and "classes: 4" in captured.out
+    assert main(["analyze", "--data", str(BAD / "look_alike_labels.csv"), "--target", "label",
+                 "--merge-similar-labels"]) == 0
+    captured = capsys.readouterr()
+    assert "were merged (as you asked)" in captured.err and LOOK_ALIKE not in captured.err
+    assert "classes: 2" in captured.out and "positive: 13" in captured.out
+
+
+def test_app_names_look_alike_labels_and_merges_on_the_button():
+    at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    raw = (BAD / "look_alike_labels.csv").read_bytes()
+    at.file_uploader(key="upload").set_value(("look_alike_labels.csv", raw, "text/csv")).run()
+    target = next(s for s in at.selectbox if s.label.startswith("Target column"))
+    if target.value != "label":
+        target.set_value("label").run()
+    assert not at.exception and metrics(at)["Classes"] == "4"
+    shown = [w.value for w in at.warning]
+    assert any("these labels differ only by case or spaces" in w and "Positive" in w for w in shown), shown
+    at.button(key="merge_similar_labels").click().run()
+    assert not at.exception and metrics(at)["Classes"] == "2" and not errors(at)
+    assert at.session_state["table"].frame["label"].value_counts().to_dict() == {"negative": 47, "positive": 13}
+    assert not any("differ only by case" in w.value for w in at.warning)

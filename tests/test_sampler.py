@@ -104,3 +104,29 @@ def test_resampling_happens_inside_each_training_fold_only(monkeypatch):
     assert len(seen) == 4 and (scores > 0).all()
     for rows, (train_index, test_index) in zip(seen, folds):
         assert rows == set(train_index) and not rows & set(test_index)
+
+
+@pytest.mark.parametrize("strategy", ["auto", "not majority", "minority", "not minority", "all",
+                                      lambda y: {"b": 60, "c": 80}, {"c": 100}])
+def test_every_sampling_strategy_imbalanced_learn_accepts_means_the_same(strategy):
+    from imblearn.utils import check_sampling_strategy
+    y = np.array(["a"] * 100 + ["b"] * 30 + ["c"] * 10)
+    theirs = {str(k): int(v) for k, v in check_sampling_strategy(strategy, y, "over-sampling").items() if v > 0}
+    ours = counts_for(strategy, {"a": 100, "b": 30, "c": 10}, y)
+    assert ours == theirs
+    X = pd.DataFrame({"x0": np.arange(140.0), "x1": np.arange(140.0) % 7})
+    _, y_out = GeneratorSampler("random_oversampler", sampling_strategy=strategy).fit_resample(X, y)
+    assert pd.Series(y_out).value_counts().to_dict() == {c: n + theirs.get(c, 0)
+                                                        for c, n in {"a": 100, "b": 30, "c": 10}.items()}
+
+
+def test_numpy_random_state_is_accepted_and_deterministic():
+    X, y = make_classification(200, 4, weights=[0.85], random_state=1)
+    first, _ = GeneratorSampler("smote", random_state=np.random.RandomState(3)).fit_resample(X, y)
+    again, _ = GeneratorSampler("smote", random_state=np.random.RandomState(3)).fit_resample(X, y)
+    other, _ = GeneratorSampler("smote", random_state=np.random.RandomState(4)).fit_resample(X, y)
+    assert np.array_equal(first, again) and not np.array_equal(first[200:], other[200:])
+    with pytest.raises(ConfigError, match="random_state"):
+        GeneratorSampler("smote", random_state=np.random.default_rng(3)).fit_resample(X, y)
+    with pytest.raises(ConfigError, match="returned list"):
+        GeneratorSampler("smote", sampling_strategy=lambda y: [1]).fit_resample(X, y)

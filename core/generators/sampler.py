@@ -39,25 +39,39 @@ def _frame(X) -> pd.DataFrame:
     return pd.DataFrame(values, columns=[f"x{i}" for i in range(values.shape[1])])
 
 
-def counts_for(sampling_strategy, class_counts: dict[str, int]) -> dict[str, int]:
-    """Synthetic rows per class, with imbalanced-learn's `sampling_strategy` meaning.
+STRATEGY_WORDS = ("auto", "not majority", "minority", "not minority", "all")  # imbalanced-learn's, for over-sampling
 
-    'auto' / 'not majority': every class but the majority grows to the majority's count; a float r (two
-    classes): the minority grows to r x majority rows; a dict {class: rows after resampling}. Our Amount is
+
+def counts_for(sampling_strategy, class_counts: dict[str, int], y=None) -> dict[str, int]:
+    """Synthetic rows per class, with imbalanced-learn's `sampling_strategy` meaning (over-sampling).
+
+    Words: the classes they name grow to the majority's count: 'auto' and 'not majority' every class but the
+    majority, 'minority' the smallest, 'not minority' every class but the smallest, 'all' every class (the
+    majority then gets none). A float r (two classes): the minority grows to r x majority rows; a dict
+    {class: rows after resampling}; a callable y -> such a dict (called with y's own labels). Our Amount is
     also accepted.
     """
     if isinstance(sampling_strategy, Amount):
         return sampling_strategy.counts(class_counts)
     if isinstance(sampling_strategy, str):
-        if sampling_strategy not in ("auto", "not majority", "minority"):
-            raise ConfigError(f"sampling_strategy '{sampling_strategy}' is not supported: use 'auto', "
-                              "'not majority', 'minority', a float ratio or a dict of counts.")
-        majority = max(class_counts.values())
-        counts = {c: majority - n for c, n in class_counts.items() if n < majority}
-        if sampling_strategy == "minority":
-            smallest = min(class_counts, key=class_counts.get)
-            counts = {smallest: counts.get(smallest, 0)}
-        return {c: n for c, n in counts.items() if n > 0}
+        if sampling_strategy not in STRATEGY_WORDS:
+            raise ConfigError(f"sampling_strategy '{sampling_strategy}' is not supported: use one of "
+                              f"{', '.join(map(repr, STRATEGY_WORDS))}, a float ratio, a dict of counts or a callable.")
+        majority_count = max(class_counts.values())
+        majority = max(class_counts, key=class_counts.get)
+        smallest = min(class_counts, key=class_counts.get)
+        named = {"auto": set(class_counts) - {majority}, "not majority": set(class_counts) - {majority},
+                 "minority": {smallest}, "not minority": set(class_counts) - {smallest},
+                 "all": set(class_counts)}[sampling_strategy]
+        return {c: majority_count - n for c, n in class_counts.items() if c in named and n < majority_count}
+    if callable(sampling_strategy):
+        if y is None:
+            raise ConfigError("A callable sampling_strategy needs the labels y to be called with.")
+        asked = sampling_strategy(y)
+        if not isinstance(asked, dict):
+            raise ConfigError(f"The sampling_strategy callable returned {type(asked).__name__}; it must return a "
+                              "dict {class: rows after resampling}.")
+        return counts_for(asked, class_counts)
     if isinstance(sampling_strategy, dict):
         counts = {}
         for label, after in sampling_strategy.items():
@@ -76,14 +90,25 @@ def counts_for(sampling_strategy, class_counts: dict[str, int]) -> dict[str, int
     raise ConfigError(f"sampling_strategy {sampling_strategy!r} is not understood.")
 
 
+def seed_from(random_state) -> int:
+    """An int seed from scikit-learn's random_state: None -> 0 (never global state), an int as given, a
+    numpy RandomState -> one draw from it (as scikit-learn's ensembles derive their estimators' seeds)."""
+    if random_state is None:
+        return 0
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(np.iinfo(np.int32).max))
+    return int(random_state)
+
+
 class GeneratorSampler(BaseOverSampler):
     """A registry method as an imbalanced-learn sampler.
 
     method: a registry name (see `python -m core methods`). params: that method's parameters (None: defaults).
-    sampling_strategy: as in imbalanced-learn ('auto', float ratio, dict of counts after resampling) or an Amount.
+    sampling_strategy: as in imbalanced-learn (its words, float ratio, dict of counts after resampling, callable) or
+    an Amount.
     kinds: column kinds of X ({column: kind}); None infers them from the values. rules: row rules the synthetic
-    rows must satisfy. density: an optional DensityFilter. random_state: the seed (None means 0, so results
-    never depend on global state).
+    rows must satisfy. density: an optional DensityFilter. random_state: the seed, or a numpy RandomState a
+    seed is drawn from (None means 0, so results never depend on global state).
 
     After fitting: `sampling_strategy_` (synthetic rows per class) and `result_` (the SyntheticResult).
     """
@@ -91,13 +116,13 @@ class GeneratorSampler(BaseOverSampler):
     _parameter_constraints = {  # validated once, at fit_resample, as scikit-learn does
         "method": [StrOptions(set(METHOD_NAMES))],
         "params": [dict, None],
-        "sampling_strategy": [Interval(Real, 0, 1, closed="right"), StrOptions({"auto", "not majority", "minority"}),
-                              dict, Amount],
+        "sampling_strategy": [Interval(Real, 0, 1, closed="right"), StrOptions(set(STRATEGY_WORDS)), dict, Amount,
+                              callable],
         "kinds": [dict, None],
         "rules": [tuple, list],
         "bounds": [tuple, list],
         "density": [DensityFilter, None],
-        "random_state": [Interval(Integral, 0, None, closed="left"), None],
+        "random_state": [Interval(Integral, 0, None, closed="left"), np.random.RandomState, None],
     }
 
     def __init__(self, method: str = "random_oversampler", params: dict | None = None, sampling_strategy="auto",
@@ -148,12 +173,12 @@ class GeneratorSampler(BaseOverSampler):
         kinds = dict(self.kinds) if self.kinds else {}
         for col in features:
             kinds.setdefault(col, infer_column_kind(frame[col], col))
-        seed = 0 if self.random_state is None else int(self.random_state)
+        seed = seed_from(self.random_state)
         train = frame.assign(**{TARGET_COLUMN: labels.astype(str).to_numpy()})
         class_counts = {str(k): int(v) for k, v in train[TARGET_COLUMN].value_counts().items()}
         if len(class_counts) < 2:
             raise ConfigError("y has a single class: there is no minority to resample.")
-        counts = counts_for(self.sampling_strategy, class_counts)
+        counts = counts_for(self.sampling_strategy, class_counts, y)
         self.sampling_strategy_ = counts
         if not counts:  # already balanced: nothing to add
             self.result_ = None

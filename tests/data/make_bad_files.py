@@ -61,6 +61,8 @@ def main() -> None:
     files.update(parquet_files())
     files["markdown_names.csv"] = table().rename(columns={"region": "![x](http://host/leak.png)"}).assign(
         label=["[click](http://host)"] * 12 + ["no"] * 48).to_csv(index=False).encode()
+    files["look_alike_labels.csv"] = table().assign(
+        label=["positive"] * 6 + ["Positive "] * 4 + [" POSITIVE"] * 3 + ["negative"] * 47).to_csv(index=False).encode()
     for name, raw in files.items():
         (HERE / name).write_bytes(raw)
 
@@ -86,7 +88,21 @@ def parquet_files() -> dict[str, bytes]:
         note=pd.array(["=1+1", "\tTAB", "plain", None, "\r=CR", "-5"] * 10, dtype="string"))
     over = pd.DataFrame({"x": np.zeros(2_000_001, dtype=np.int8), "label": np.zeros(2_000_001, dtype=np.int8)})
     return {"many_levels.parquet": parquet(many), "formula_dtypes.parquet": parquet(formulas),
-            "rows_over_limit.parquet": parquet(over, compression="zstd")}
+            "rows_over_limit.parquet": parquet(over, compression="zstd"), "dictionary_bomb.parquet": dictionary_bomb()}
+
+
+def dictionary_bomb(rows: int = 200_000, width: int = 20_000) -> bytes:
+    """A 2 KB Parquet file whose one 20,000-character value, dictionary-encoded, fills 200,000 rows: 4 GB once
+    decoded, while its metadata says 2 KB. Built from Arrow indices, so writing it never expands the value; no
+    Arrow schema is stored, so a reader sees a plain text column."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    note = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)), pa.array(["x" * width]))
+    label = pa.DictionaryArray.from_arrays(pa.array((np.arange(rows) % 5 == 0).astype(np.int32)),
+                                           pa.array(["no", "yes"]))
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"note": note, "label": label}), buffer, compression="zstd", store_schema=False)
+    return buffer.getvalue()
 
 
 if __name__ == "__main__":
