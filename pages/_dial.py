@@ -2,8 +2,6 @@
 epsilons (core.sweep), drawn as utility against epsilon with the privacy figures beside it and the answer."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -20,6 +18,7 @@ from core.generators.registry import METHOD_LABELS, REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import Prepared
 from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
+from core.text import escape_markdown
 from pages import _state
 
 PUBLIC_NOTE = ("What the private generator takes as public, and does not pay for from the budget: the column types "
@@ -28,8 +27,8 @@ PUBLIC_NOTE = ("What the private generator takes as public, and does not pay for
 
 
 def _plain(text: str) -> str:
-    """User text (class labels) shown literally inside Markdown: every Markdown and HTML character escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
+    """User text (class labels) shown literally inside Markdown (core.text.escape_markdown)."""
+    return escape_markdown(text)
 
 
 def guarantee_note(synthetic: SyntheticResult) -> None:
@@ -157,7 +156,7 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
                                parse_epsilons(epsilons_text), include_non_private=reference,
                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         else:
             _state.set_privacy_sweep(result, prepared)
     result = _state.privacy_sweep(prepared)

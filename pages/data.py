@@ -75,7 +75,7 @@ if is_large(table):
                          f"{_state.origin()}:sample", sample_target)
         st.rerun()
 frame = table.frame
-st.markdown(f"**Table in use:** {table.name} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
+st.markdown(f"**Table in use:** {escape_markdown(table.name)} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
 for note in table.notes:
     st.info(escape_markdown(note))
 
@@ -86,8 +86,8 @@ target = st.selectbox("Target column (the class to balance)", columns, key=targe
 _state.set_target(target)
 
 if _state.target_guessed() and target == _state.target():
-    st.info(f"The target **{target}** was guessed when the file loaded, not chosen. Check it: choose the "
-            "column that holds the classes to balance.")
+    st.info(f"The target **{escape_markdown(target)}** was guessed when the file loaded, not chosen. Check it: "
+            "choose the column that holds the classes to balance.")
 mixed = unresolved_mixed_columns(table, target, _state.type_overrides())
 dataset, problem = _flow.dataset_check()
 left, mid, right, last = st.columns(4)

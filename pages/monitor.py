@@ -55,7 +55,7 @@ if st.button("Check drift", key="run_drift", type="primary", disabled=upload is 
             result = check_drift(reference, batch.frame, config, thresholds, label_free=label_free,
                                  seed=_state.seed())
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(_escape_markdown(exc))
     else:
         _state.set_drift(result)
 
@@ -68,7 +68,8 @@ banner(f"**Verdict: {drift.verdict.value}.** {drift.next_step}")  # core's own w
 st.markdown("\n".join(f"- {_escape_markdown(reason)}" for reason in drift.reasons))
 for message in drift.schema.messages:
     st.warning(_escape_markdown(message))
-st.caption(f"{drift.new_rows:,} new rows against {drift.reference_rows:,} reference rows ({drift.reference}); "
+st.caption(f"{drift.new_rows:,} new rows against {drift.reference_rows:,} reference rows "
+           f"({_escape_markdown(drift.reference)}); "
            f"{drift.tests} tests, each at {drift.per_test_alpha:.4f} so the whole check's false-alarm level is "
            f"{drift.thresholds.alpha:.0%}.")
 st.download_button("drift.json", json.dumps(drift_dict(drift), indent=2), "drift.json", "application/json",
@@ -85,8 +86,8 @@ else:
     prior = drift.prior
     st.subheader("Class prior")
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"'{prior.minority_class}' share, reference", f"{prior.reference_share:.1%}")
-    c2.metric(f"'{prior.minority_class}' share, new batch", f"{prior.new_share:.1%}",
+    c1.metric(f"'{_escape_markdown(prior.minority_class)}' share, reference", f"{prior.reference_share:.1%}")
+    c2.metric(f"'{_escape_markdown(prior.minority_class)}' share, new batch", f"{prior.new_share:.1%}",
               f"{prior.difference:+.1%}", delta_color="off")
     c3.metric("Prior status", prior.status.value)
     st.caption(f"95% Wilson intervals {prior.reference_interval[0]:.1%}-{prior.reference_interval[1]:.1%} and "
