@@ -61,4 +61,4 @@ def test_a_batch_of_other_data_gives_a_clear_error():
     at.run()
     at.button(key="run_drift").click().run()
     assert not at.exception
-    assert any("'psi_watch' must not be above 'psi_rerun'" in e for e in errors(at))
+    assert any("'psi\\_watch' must not be above 'psi\\_rerun'" in e for e in errors(at))  # shown escaped
