@@ -34,7 +34,7 @@ def model_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) 
 
     Number columns that are already numeric are converted as one block (a per-column loop costs most of a run on
     a table with thousands of columns)."""
-    dtypes = frame.dtypes  # one lookup: frame[c] per column costs a millisecond on a wide frame
+    dtypes = dict(frame.dtypes.items())  # one lookup: frame[c] per column costs a millisecond on a wide frame
     ready = [c for c in columns if kinds.get(c) in NUMBER_KINDS and kinds.get(c) != DATETIME
              and pd.api.types.is_numeric_dtype(dtypes[c]) and not pd.api.types.is_bool_dtype(dtypes[c])]
     block = pd.DataFrame(frame[ready].to_numpy(dtype=float, na_value=np.nan), index=frame.index,

@@ -85,7 +85,8 @@ def _generation_frame(train: pd.DataFrame, target: str, numbers: list[str], leve
     category becomes its own level. Returns (frame, level columns incl. companions, number columns with gaps).
     """
     frame = model_frame(train, numbers + levels, kinds)
-    gappy = [c for c in numbers if frame[c].isna().any()]
+    gaps = frame[numbers].isna().any()  # one pass over the block, not one lookup per column
+    gappy = [c for c, gap in gaps.items() if gap]
     for col in gappy:
         frame[col + MISSING_FLAG] = frame[col].isna().map({True: "yes", False: "no"})
         median = frame[col].median()

@@ -203,19 +203,29 @@ def feature_fidelity(real: pd.Series, synthetic: pd.Series, numeric: bool, colum
     kl_divergence, wasserstein_normalised and total_variation, with each side's values read, cleaned and sorted
     (or counted) once for all of them."""
     if numeric:
-        r, s = np.sort(_numbers(real)), np.sort(_numbers(synthetic))
+        r, s = _numbers(real), _numbers(synthetic)
         if not len(r) or not len(s):
             return _feature_fidelity_empty(real, synthetic, column)
-        test = stats.ks_2samp(r, s, _no_deco=True)  # finite values: scipy's NaN-policy wrapper is most of its time
-        p, q = _normalised_histograms(r, s)
-        return FeatureFidelity(
-            column=column, kind="numeric",
-            shape_score=1.0 - _ks_sorted(np.round(r, KS_DECIMALS), np.round(s, KS_DECIMALS)),
-            js_divergence=float(jensenshannon(p, q, base=2) ** 2), kl_divergence=_kl(p, q),
-            ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue), total_variation=None,
-            wasserstein=_wasserstein_sorted(r, s), real_mean=float(np.mean(r)), synthetic_mean=float(np.mean(s)),
-            real_median=float(np.median(r)), synthetic_median=float(np.median(s)), real_std=float(np.std(r)),
-            synthetic_std=float(np.std(s)))
+        return _number_feature(np.sort(r), np.sort(s), column)
+    return _level_feature(real, synthetic, column)
+
+
+def _number_feature(r: np.ndarray, s: np.ndarray, column: str) -> FeatureFidelity:
+    """feature_fidelity of a number column from each side's finite values, sorted, neither side empty."""
+    test = stats.ks_2samp(r, s, _no_deco=True)  # finite values: scipy's NaN-policy wrapper is most of its time
+    p, q = _normalised_histograms(r, s)
+    return FeatureFidelity(
+        column=column, kind="numeric",
+        shape_score=1.0 - _ks_sorted(np.round(r, KS_DECIMALS), np.round(s, KS_DECIMALS)),
+        js_divergence=float(jensenshannon(p, q, base=2) ** 2), kl_divergence=_kl(p, q),
+        ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue), total_variation=None,
+        wasserstein=_wasserstein_sorted(r, s), real_mean=float(np.mean(r)), synthetic_mean=float(np.mean(s)),
+        real_median=float(np.median(r)), synthetic_median=float(np.median(s)), real_std=float(np.std(r)),
+        synthetic_std=float(np.std(s)))
+
+
+def _level_feature(real: pd.Series, synthetic: pd.Series, column: str) -> FeatureFidelity:
+    """feature_fidelity of a level column."""
     real_counts, synthetic_counts = _levels(real).value_counts(), _levels(synthetic).value_counts()
     tv = _total_variation_counts(_without_missing(real_counts, real), _without_missing(synthetic_counts, synthetic))
     p, q = _shares_of(real_counts, synthetic_counts)
@@ -341,7 +351,8 @@ def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
         score[number_pair] = np.where(np.isfinite(r) & np.isfinite(synthetic_r), 1 - np.abs(r - synthetic_r) / 2,
                                       np.nan)
     association[number_pair] = np.abs(r)
-    codes_real, codes_synthetic, sizes = _pair_codes(real, synthetic, columns, numeric)
+    coded = columns if not is_number.all() else []  # codes only serve pairs with a level column
+    codes_real, codes_synthetic, sizes = _pair_codes(real, synthetic, coded, numeric)
     cramer = {}
     for k in np.flatnonzero(~number_pair):
         a, b = columns[first[k]], columns[second[k]]
@@ -373,7 +384,7 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
     Everything the Quality page shows, each piece computed once: the per-feature figures give the Column Shapes
     scores, and the quality score's Pearson matrices and Cramer's V give the association matrices."""
     columns = list(numeric)
-    per_feature = [feature_fidelity(real[c], synthetic[c], numeric[c], c) for c in columns]
+    per_feature = _per_feature(real, synthetic, numeric)
     shapes = {f.column: f.shape_score for f in per_feature}
     score, pearson_real, pearson_synthetic, cramer = _quality(real, synthetic, numeric, shapes)
     corr_real = _association(columns, numeric, pearson_real, {pair: v[0] for pair, v in cramer.items()})
@@ -387,6 +398,30 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
                           correlation_difference=float(finite.mean()) if finite.size else 0.0,
                           quality_score_all_pairs=score.quality_score_all_pairs,
                           column_pair_trends_all_pairs=score.column_pair_trends_all_pairs, pairs=score.pairs)
+
+
+def _per_feature(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> list[FeatureFidelity]:
+    """feature_fidelity of every column, the number columns read as one float block per side (a wide table
+    would otherwise pay a column lookup and a conversion per column and side)."""
+    numbers = [c for c in numeric if numeric[c]]
+    real_block = _number_block(real, numbers)
+    synthetic_block = _number_block(synthetic, numbers)
+    figures = {}
+    for j, c in enumerate(numbers):
+        r, s = real_block[:, j], synthetic_block[:, j]
+        r, s = r[np.isfinite(r)], s[np.isfinite(s)]
+        figures[c] = (_number_feature(np.sort(r), np.sort(s), c) if len(r) and len(s)
+                      else _feature_fidelity_empty(real[c], synthetic[c], c))
+    return [figures[c] if numeric[c] else _level_feature(real[c], synthetic[c], c) for c in numeric]
+
+
+def _number_block(frame: pd.DataFrame, numbers: list[str]) -> np.ndarray:
+    """The number columns as one float array (rows x columns), text that is not a number as NaN (as _numbers)."""
+    block = frame[numbers]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
+        return block.to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack([pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float) for c in numbers]) \
+        if numbers else np.zeros((len(frame), 0))
 
 
 def _association(columns: list[str], numeric: dict[str, bool], pearson: pd.DataFrame,
@@ -413,8 +448,15 @@ def _mean_of(shapes: float, trends: float) -> float:
 def _pearson_matrix(frame: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
     """Pearson on pairwise-complete rows; NaN where a column is constant (SDMetrics refuses constant data)."""
     values = frame[numbers].astype(float)
-    matrix = values.corr(min_periods=2)
-    constant = values.nunique() == 1
+    array = values.to_numpy()
+    if numbers and len(array) >= 2 and not np.isnan(array).any():  # no gaps: one BLAS product, not a loop of pairs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            matrix = pd.DataFrame(np.corrcoef(array, rowvar=False).reshape(len(numbers), len(numbers)),
+                                  index=numbers, columns=numbers)
+        constant = pd.Series(array.max(axis=0) == array.min(axis=0), index=numbers)
+    else:
+        matrix = values.corr(min_periods=2)
+        constant = values.nunique() == 1
     matrix.loc[constant, :] = np.nan
     matrix.loc[:, constant] = np.nan
     return matrix
