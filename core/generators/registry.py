@@ -154,8 +154,12 @@ def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kind
     observed values; identifiers are left empty and constants keep their value.
     """
     limits = limits if limits is not None else observed_limits(train, kinds)
+    numbers = _numbers_in_original_units(rows, train, target, kinds, limits)
     out = {}
     for col in train.columns:
+        if col in numbers:
+            out[col] = numbers[col]
+            continue
         kind = kinds.get(col)
         original = train[col]
         if col == target:
@@ -178,6 +182,27 @@ def to_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kind
             can_cast = not (values.isna().any() and original.dtype.kind in "iub")
             out[col] = values.astype(original.dtype) if can_cast else values
     return pd.DataFrame(out, index=rows.index)[list(train.columns)]
+
+
+def _numbers_in_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: str, kinds: dict[str, str],
+                               limits: dict[str, tuple[float, float, int]]) -> dict[str, pd.Series]:
+    """to_original_units for the number columns (not dates) at once: clipped to the observed range, rounded to the
+    observed decimals, in the training column's dtype (a wide table would pay one conversion per column)."""
+    present = set(rows.columns)
+    columns = [c for c in train.columns if c != target and c in present and kinds.get(c) in NUMBER_KINDS
+               and kinds.get(c) != DATETIME]
+    if not columns:
+        return {}
+    values = np.clip(rows[columns].to_numpy(dtype=float), [limits[c][0] for c in columns],
+                     [limits[c][1] for c in columns])
+    decimals = np.array([limits[c][2] for c in columns])
+    for places in np.unique(decimals):
+        values[:, decimals == places] = np.round(values[:, decimals == places], int(places))
+    block = pd.DataFrame(values, index=rows.index, columns=columns)
+    dtypes = dict(train.dtypes.items())
+    cast = {c: dtypes[c] for c in columns if dtypes[c] != np.float64}
+    block = block.astype(cast) if cast else block
+    return dict(block.items())
 
 
 def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
