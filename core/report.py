@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import platform
+import warnings
 import zipfile
 from dataclasses import dataclass, replace
 
@@ -136,9 +137,16 @@ def _checklist(result: ExperimentResult) -> list[str]:
     levels_ok = all(set(rows[c].dropna().astype(str)) <= set(train[c].dropna().astype(str))
                     for c in dataset.features if dataset.column_types[c] in ("categorical", "boolean"))
     numbers = [c for c in dataset.features if dataset.column_types[c] in ("numeric", "integer")]
-    ranges_ok = all(rows[c].dropna().between(train[c].min(), train[c].max()).all() for c in numbers)
-    integers_ok = all((rows[c].dropna() == rows[c].dropna().round()).all()
-                      for c in dataset.features if dataset.column_types[c] == "integer")
+    made = rows[numbers].to_numpy(dtype=float, na_value=np.nan)  # one block: a wide table has thousands of columns
+    seen = train[numbers].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-empty column has no range; nothing to check
+        inside = (made >= np.nanmin(seen, axis=0, initial=np.inf, where=~np.isnan(seen)))
+        inside &= made <= np.nanmax(seen, axis=0, initial=-np.inf, where=~np.isnan(seen))
+    ranges_ok = bool((inside | np.isnan(made)).all())
+    whole = rows[[c for c in dataset.features if dataset.column_types[c] == "integer"]].to_numpy(
+        dtype=float, na_value=np.nan)
+    integers_ok = bool((np.isnan(whole) | (whole == np.round(whole))).all())
 
     def mark(ok: bool) -> str:
         return "[x]" if ok else "[ ]"
