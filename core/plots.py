@@ -2,14 +2,56 @@
 plotly is a plain plotting library (no Streamlit): core stays UI-free."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 
 from core.imbalance import TYPOLOGY, ImbalanceProfile
 from core.pipeline import ExperimentResult
+from core.text import escape_chart_text
 
 COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+# trace fields whose strings plotly draws (values on axes, bar and hover text, legend names); templates are the app's
+TRACE_TEXT = frozenset({"x", "y", "z", "text", "hovertext", "labels", "name", "customdata"})
+LAYOUT_TEXT = frozenset({"text", "ticktext"})  # titles (figure, axes, legend, colour bar), annotations, tick labels
+
+
+def _escape_strings(value):
+    """Every string inside value (str, list, tuple, dict, numpy array of objects or text) chart-escaped."""
+    if isinstance(value, str):
+        return escape_chart_text(value)
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in "OUS":
+            return value
+        return np.array([_escape_strings(v) for v in value.ravel().tolist()], dtype=object).reshape(value.shape)
+    if isinstance(value, (list, tuple)):
+        return [_escape_strings(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _escape_strings(v) for k, v in value.items()}
+    return value
+
+
+def _escape_layout(value):
+    """Layout with the strings under LAYOUT_TEXT keys chart-escaped, at any depth."""
+    if isinstance(value, dict):
+        return {k: _escape_strings(v) if k in LAYOUT_TEXT else _escape_layout(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escape_layout(v) for v in value]
+    return value
+
+
+def inert(figure: go.Figure) -> go.Figure:
+    """`figure` with its drawn text (data values, names, hover text, titles, tick and annotation text) escaped by
+    core.text.escape_chart_text, in place, and returned: a column named `<a href=...>` shows as written, not as a
+    link. Call it where a figure is rendered, whatever built it. In place: rebuilding the figure re-validates its
+    theme, which cost more than drawing it."""
+    for trace in figure.data:
+        trace.update({k: _escape_strings(trace[k]) for k in TRACE_TEXT if k in trace and trace[k] is not None})
+    layout = figure.layout.to_plotly_json()
+    layout.pop("template", None)  # plotly's theme: no user text, and large
+    figure.update_layout(_escape_layout(layout))
+    return figure
 
 
 def class_counts(profile: ImbalanceProfile) -> go.Figure:

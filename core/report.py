@@ -1,13 +1,14 @@
 """The model card: the run documented section by section from its real figures, as Markdown and as one
-self-contained HTML file. Every user-provided string (file name, column names, labels, category values) is
-escaped: in HTML by html.escape, in Markdown by core.text.escape_markdown, so none becomes a link or an image."""
+self-contained HTML file. Text is escaped where it is rendered, whatever its origin (training, test or synthetic
+rows, config): every cell, paragraph and bullet in Markdown by core.text.escape_markdown, in HTML by
+core.text.escape_html, chart text by core.plots.inert; the renderers add only their own markup around it, so no file
+name, column name, label or category value becomes a link, an image or a tag."""
 from __future__ import annotations
 
-import html
 import io
 import os
 import platform
-import re
+import warnings
 import zipfile
 from dataclasses import dataclass, replace
 
@@ -25,7 +26,7 @@ from core.generators.dp import release_sentence
 from core.generators.registry import REGISTRY
 from core.pipeline import ExperimentResult
 from core.results import results_dict
-from core.text import escape_markdown
+from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
@@ -68,21 +69,9 @@ class Block:
 
 @dataclass(frozen=True)
 class ModelCard:
-    """The card's text and tables; user_text: the user-derived strings in it (file name, target, column names,
-    class labels, category values) that hold a Markdown-active character, escaped wherever they appear."""
+    """The card's text and tables, as plain text: the renderers (to_markdown, to_html) escape all of it."""
     title: str
     sections: tuple[tuple[str, tuple[Block, ...]], ...]
-    user_text: tuple[str, ...] = ()
-
-
-def user_strings(dataset, frames: list[pd.DataFrame]) -> tuple[str, ...]:
-    """Names, labels and category values from the user's data that Markdown would read as syntax."""
-    found = {dataset.name, dataset.target, *map(str, dataset.frame.columns)}
-    for frame in frames:
-        for col in frame.columns:
-            if dataset.column_types.get(col) in ("categorical", "boolean") or col == dataset.target:
-                found.update(frame[col].dropna().astype(str).unique())
-    return tuple(sorted((s for s in found if s and escape_markdown(s) != s), key=len, reverse=True))
 
 
 def hardware() -> str:
@@ -149,9 +138,16 @@ def _checklist(result: ExperimentResult) -> list[str]:
     levels_ok = all(set(rows[c].dropna().astype(str)) <= set(train[c].dropna().astype(str))
                     for c in dataset.features if dataset.column_types[c] in ("categorical", "boolean"))
     numbers = [c for c in dataset.features if dataset.column_types[c] in ("numeric", "integer")]
-    ranges_ok = all(rows[c].dropna().between(train[c].min(), train[c].max()).all() for c in numbers)
-    integers_ok = all((rows[c].dropna() == rows[c].dropna().round()).all()
-                      for c in dataset.features if dataset.column_types[c] == "integer")
+    made = rows[numbers].to_numpy(dtype=float, na_value=np.nan)  # one block: a wide table has thousands of columns
+    seen = train[numbers].to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-empty column has no range; nothing to check
+        inside = (made >= np.nanmin(seen, axis=0, initial=np.inf, where=~np.isnan(seen)))
+        inside &= made <= np.nanmax(seen, axis=0, initial=-np.inf, where=~np.isnan(seen))
+    ranges_ok = bool((inside | np.isnan(made)).all())
+    whole = rows[[c for c in dataset.features if dataset.column_types[c] == "integer"]].to_numpy(
+        dtype=float, na_value=np.nan)
+    integers_ok = bool((np.isnan(whole) | (whole == np.round(whole))).all())
 
     def mark(ok: bool) -> str:
         return "[x]" if ok else "[ ]"
@@ -311,9 +307,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
     sections.sort(key=lambda section: SECTIONS.index(section[0]) if section[0] in SECTIONS else len(SECTIONS))
     subject = "synthetic minority rows" if synthetic is not None else ARM_LABELS[comparison.subject]
     return ModelCard(title=f"Model card: {subject} for '{dataset.target}' ({dataset.name})",
-                     sections=tuple(sections),
-                     user_text=user_strings(dataset, [prepared.train]
-                                            + ([synthetic.rows] if synthetic is not None else [])))
+                     sections=tuple(sections))
 
 
 def card_notes(notes: dict) -> dict[str, str]:
@@ -494,29 +488,15 @@ def _escape_markdown(text: str) -> str:
     return escape_markdown(" ".join(str(text).split()))
 
 
-def _structural(text: str) -> str:
-    """The app's own text in a Markdown table cell or paragraph: only what breaks the layout is escaped."""
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("\r", " ").replace("<", "&lt;")
-
-
-def _markdown_cell(value, user: re.Pattern | None = None) -> str:
-    """A value as Markdown: user strings fully escaped (escape_markdown), the rest escaped structurally."""
-    text = f"{value:.4g}" if isinstance(value, float) else str(value)
-    if user is None:
-        return _structural(text)
-    parts, last = [], 0
-    for match in user.finditer(text):
-        parts += [_structural(text[last:match.start()]), escape_markdown(match.group(0))]
-        last = match.end()
-    return "".join(parts) + _structural(text[last:])
+def _markdown_cell(value) -> str:
+    """A value as Markdown text, escaped in full (core.text.escape_markdown) whatever its origin: the renderer
+    cannot tell a test-only category level from its own words, so it escapes both; rendered, they read the same."""
+    return escape_markdown(f"{value:.4g}" if isinstance(value, float) else value)
 
 
 def to_markdown(card: ModelCard) -> str:
     """The card as Markdown (figures are listed by name; the HTML version draws them)."""
-    user = re.compile("|".join(map(re.escape, card.user_text))) if card.user_text else None
-
-    def cell(value) -> str:
-        return _markdown_cell(value, user)
+    cell = _markdown_cell
 
     def bullet(item) -> str:
         mark = str(item)[:4] if str(item)[:4] in ("[x] ", "[ ] ") else ""  # the checklist's own boxes
@@ -555,28 +535,28 @@ def _figure(result: ExperimentResult, name: str):
 def to_html(card: ModelCard, result: ExperimentResult) -> str:
     """One self-contained HTML file: escaped text and tables, plotly charts inline (plotly.js embedded once)."""
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{html.escape(card.title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
+             f"<title>{escape_html(card.title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
              "margin:2em auto;color:#1f2a30}table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
              "td,th{border:1px solid #ccd;padding:4px 8px;text-align:left}th{background:#eef2f3}</style></head><body>",
-             f"<h1>{html.escape(card.title)}</h1>"]
+             f"<h1>{escape_html(card.title)}</h1>"]
     first_figure = True
     for title, blocks in card.sections:
-        parts.append(f"<h2>{html.escape(title)}</h2>")
+        parts.append(f"<h2>{escape_html(title)}</h2>")
         for block in blocks:
             if block.kind == "text":
-                parts.append(f"<p>{html.escape(str(block.content))}</p>")
+                parts.append(f"<p>{escape_html(str(block.content))}</p>")
             elif block.kind == "bullets":
-                parts.append("<ul>" + "".join(f"<li>{html.escape(str(i))}</li>" for i in block.content) + "</ul>")
+                parts.append("<ul>" + "".join(f"<li>{escape_html(str(i))}</li>" for i in block.content) + "</ul>")
             elif block.kind == "table":
                 parts.append(block.content.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}",
                                                    na_rep=""))
             elif block.kind == "fields":
                 parts.append("<ul>" + "".join(
-                    f"<li><strong>{html.escape(label)}:</strong> "
-                    f"{html.escape(value) if value else '<em>' + NOT_PROVIDED + '</em>'}</li>"
+                    f"<li><strong>{escape_html(label)}:</strong> "
+                    f"{escape_html(value) if value else '<em>' + NOT_PROVIDED + '</em>'}</li>"
                     for label, value in block.content) + "</ul>")
             elif block.kind == "figure":
-                figure = _figure(result, block.content)
+                figure = plots.inert(_figure(result, block.content))
                 markup = figure.to_html(full_html=False, include_plotlyjs=first_figure)
                 parts.append(markup.replace("</script><script", "</script>\n<script"))
                 first_figure = False

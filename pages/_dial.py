@@ -2,8 +2,6 @@
 epsilons (core.sweep), drawn as utility against epsilon with the privacy figures beside it and the answer."""
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
@@ -35,8 +33,8 @@ PUBLIC_NOTE = ("Treated as public, not paid for from the budget: each class's nu
 
 
 def _plain(text: str) -> str:
-    """User text (class labels) shown literally inside Markdown: every Markdown and HTML character escaped."""
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$&])", r"\\\1", text)
+    """User text (class labels) shown literally inside Markdown (core.text.escape_markdown)."""
+    return escape_markdown(text)
 
 
 def guarantee_note(synthetic: SyntheticResult) -> None:
@@ -209,7 +207,7 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
                                parse_epsilons(epsilons_text), include_non_private=reference,
                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         else:
             _state.set_privacy_sweep(result, prepared)
     result = _state.privacy_sweep(prepared)

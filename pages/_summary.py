@@ -2,11 +2,10 @@
 the imbalance, what was tried, the validation verdict and the comparison verdict, each with its key figures and
 one chart; and the same view as a self-contained HTML card to download.
 
-Every figure comes from the run's result objects (core); this module only lays them out.
+Every figure comes from the run's result objects (core); this module only lays them out, escaping every string
+where it renders it (core.text: Markdown on screen, HTML in the download; core.plots.inert for the charts).
 """
 from __future__ import annotations
-
-import html
 
 import pandas as pd
 import plotly.express as px
@@ -19,6 +18,8 @@ from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
+from core.plots import inert
+from core.text import escape_html, escape_markdown
 from pages import _palette
 
 ARM_LABELS = {"threshold_tuned": "tuned threshold", "class_weighted_tuned": "class weights",
@@ -102,9 +103,9 @@ def arms_chart(result: ExperimentResult) -> go.Figure:
 
 def draw(result: ExperimentResult, decision: str | None) -> None:
     """The one-screen Summary: large type, two verdicts with their figures and one chart each."""
-    f = facts(result, decision)
-    st.markdown(f"## Summary: {_escape(f['dataset'])}")
-    st.caption(f"Target {_escape(f['target'])}; {f['rows']} rows. For a projector: one screen at 1400 x 900.")
+    f = {k: escape_markdown(v) for k, v in facts(result, decision).items()}  # metric values are Markdown too
+    st.markdown(f"## Summary: {f['dataset']}")
+    st.caption(f"Target {f['target']}; {f['rows']} rows. For a projector: one screen at 1400 x 900.")
     top = st.columns(4)
     top[0].metric("Rare class", f["minority"], f"{f['minority_rows']} rows, {f['minority_share']}", delta_color="off",
                   delta_arrow="off")
@@ -121,7 +122,7 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         figures[2].metric("Exact copies", f["copies"], help="Synthetic rows identical to a training row")
         chart = coverage_chart(result)
         if chart is not None:
-            st.plotly_chart(chart, width="stretch", key="summary_coverage")
+            st.plotly_chart(inert(chart), width="stretch", key="summary_coverage")
     with right:
         (st.success if comparison_earned(result) else st.warning)(
             f"**Comparison: minority F1 {f['f1_before']} → {f['f1_after']}**")
@@ -132,23 +133,18 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         figures[1].metric("PR-AUC gain", f["pr_gain"])
         figures[2].metric("Tuned threshold F1", f["f1_threshold"],
                           help="The baseline with its decision threshold tuned on its training rows, no synthetic rows")
-        st.plotly_chart(arms_chart(result), width="stretch", key="summary_arms")
-    st.caption(_escape(f["verdict"]))
+        st.plotly_chart(inert(arms_chart(result)), width="stretch", key="summary_arms")
+    st.caption(f["verdict"])
     if f["privacy"]:  # a private generator: (epsilon, delta), what is public, whether the release is covered
-        st.caption(_escape(f["privacy"]))
-
-
-def _escape(text: str) -> str:
-    """User text (file, column, class names) shown as Markdown: no markup is interpreted."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in str(text))
+        st.caption(f["privacy"])
 
 
 def to_html(result: ExperimentResult, decision: str | None) -> str:
     """The Summary as one self-contained HTML file (plotly.js embedded; nothing fetched when opened)."""
-    f = {k: html.escape(v) for k, v in facts(result, decision).items()}
+    f = {k: escape_html(v) for k, v in facts(result, decision).items()}
     colour = _palette.DECISION_COLOURS.get(decision, "#5b6b73")
     earned = comparison_earned(result)
-    charts = [c for c in (coverage_chart(result), arms_chart(result)) if c is not None]
+    charts = [inert(c) for c in (coverage_chart(result), arms_chart(result)) if c is not None]
     markup = [c.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, c in enumerate(charts)]
     tiles = "".join(f"<div class='tile'><div class='label'>{label}</div><div class='value'>{value}</div>"
                     f"<div class='note'>{note}</div></div>" for label, value, note in (

@@ -81,7 +81,7 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
                                   targets=Targets(float(gain)),
                                   sensitive_attribute=None if sensitive == "(none)" else sensitive)
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
         st.stop()
     bar = st.progress(0.0, text="Starting...")
     try:

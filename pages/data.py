@@ -78,7 +78,7 @@ if is_large(table):
                          f"{_state.origin()}:sample", sample_target)
         st.rerun()
 frame = table.frame
-st.markdown(f"**Table in use:** {table.name} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
+st.markdown(f"**Table in use:** {escape_markdown(table.name)} ({len(frame):,} rows, {frame.shape[1]:,} columns)")
 for note in table.notes:
     st.info(escape_markdown(note))
 
@@ -89,8 +89,8 @@ target = st.selectbox("Target column (the class to balance)", columns, key=targe
 _state.set_target(target)
 
 if _state.target_guessed() and target == _state.target():
-    st.info(f"The target **{target}** was guessed when the file loaded, not chosen. Check it: choose the "
-            "column that holds the classes to balance.")
+    st.info(f"The target **{escape_markdown(target)}** was guessed when the file loaded, not chosen. Check it: "
+            "choose the column that holds the classes to balance.")
 look_alike = similar_labels(frame[target])
 if look_alike:
     st.warning(escape_markdown(similar_labels_message(look_alike, target)))

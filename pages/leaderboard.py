@@ -11,6 +11,7 @@ from core.export import to_csv_text
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
+from core.text import escape_markdown
 from pages import _flow, _palette, _state
 
 st.title("Compare generators")
@@ -44,7 +45,7 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
                                   params_for=lambda m: deep if m in ("ctgan", "tvae") else {},
                                   n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_leaderboard(board)
 
@@ -59,7 +60,7 @@ if board.best:
                "best minority F1 in cross-validation on the training part). The test-split columns are the final, "
                "descriptive check; nothing here was chosen on them.")
     if board.race is not None:
-        st.caption(board.race.explanation)
+        st.caption(escape_markdown(board.race.explanation))
 
 
 def interval(mean: float, low: float, high: float) -> str:
@@ -109,7 +110,7 @@ st.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation",
     "coverage": st.column_config.NumberColumn(format="%.3f"),
     "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization")})
 for row in rows.loc[rows["error"] != ""].itertuples():
-    st.warning(f"**{row.label}** did not run: {row.error}")
+    st.warning(f"**{row.label}** did not run: {escape_markdown(row.error)}")
 plotted = ran["dcr_share_vs_holdout"].notna().to_numpy()  # strategies without synthetic rows have no point
 if plotted.any():
     points = ran.loc[plotted].assign(label=[label.removeprefix("* ") for label, keep in zip(labels, plotted) if keep],

@@ -77,9 +77,9 @@ if st.button("Measure on my data", type="primary", key="run_race"):
                                  n_jobs=_state.n_jobs(), scheduler=_state.scheduler(),
                                  progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
     except GenerationCancelled as exc:
-        st.warning(str(exc))
+        st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_race(race_key, measured)
         st.rerun()  # redraw with the measured recommendation at the top of the page

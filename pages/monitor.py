@@ -72,7 +72,7 @@ if st.button("Check drift", key="run_drift", type="primary", disabled=upload is 
             result = check_drift(reference, batch.frame, config, thresholds, label_free=label_free,
                                  seed=_state.seed(), batch=upload.name, batch_sha256=batch.sha256)
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(_escape_markdown(exc))
     else:
         _state.set_drift(result)
 
@@ -106,8 +106,8 @@ else:
     prior = drift.prior
     st.subheader("Class prior")
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"'{prior.minority_class}' share, reference", f"{prior.reference_share:.1%}")
-    c2.metric(f"'{prior.minority_class}' share, new batch", f"{prior.new_share:.1%}",
+    c1.metric(f"'{_escape_markdown(prior.minority_class)}' share, reference", f"{prior.reference_share:.1%}")
+    c2.metric(f"'{_escape_markdown(prior.minority_class)}' share, new batch", f"{prior.new_share:.1%}",
               f"{prior.difference:+.1%}", delta_color="off")
     c3.metric("Prior status", prior.status.value)
     st.caption(f"95% Wilson intervals {prior.reference_interval[0]:.1%}-{prior.reference_interval[1]:.1%} and "

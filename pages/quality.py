@@ -6,6 +6,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.data import LEVEL_KINDS
+from core.plots import inert
 from core.text import escape_markdown
 from pages import _flow
 
@@ -90,7 +91,7 @@ if dataset.column_types[column] in LEVEL_KINDS:
 else:
     figure = px.histogram(groups, x=column, color="group", barmode="overlay", histnorm="probability density",
                           opacity=0.55, nbins=40, color_discrete_map=GROUP_COLOURS, title=f"{column}: distribution")
-st.plotly_chart(figure, width="stretch", key="chart_feature")
+st.plotly_chart(inert(figure), width="stretch", key="chart_feature")  # column names and levels as text
 
 st.subheader("Correlations")
 st.caption(f"Pearson for number pairs, Cramér's V for category pairs (mixed pairs blank). Mean absolute "
@@ -106,5 +107,5 @@ for tab, (matrix, title, scale) in zip(st.tabs([title for _, title, _ in heatmap
     heatmap.update_yaxes(dtick=1)
     heatmap.update_traces(hovertemplate="%{y} and %{x}: %{z:.2f}<extra></extra>")
     heatmap.update_layout(height=max(450, 22 * len(labels) + 200))
-    tab.plotly_chart(heatmap, width="stretch", key=f"heatmap_{title}")
+    tab.plotly_chart(inert(heatmap), width="stretch", key=f"heatmap_{title}")
 _flow.next_link("pages/coverage.py", "Next: coverage of the minority region")

@@ -84,7 +84,7 @@ with st.expander("Model card fields: ethics, deployment and monitoring", expande
         try:
             result = with_card_notes(result, values)
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(escape_markdown(exc))
         else:
             _state.set_experiment(result)
             notes = result.config.card_notes
@@ -115,7 +115,7 @@ with st.container(border=True):
     try:
         groups = run_representation(result, attribute, float(limit))
     except SynthBalanceError as exc:
-        st.error(str(exc))
+        st.error(escape_markdown(exc))
     else:
         for group in groups.flagged:
             st.warning(f"Group '{_escape_markdown(group.group)}' is {group.flag}: {group.real_share:.1%} of the real "

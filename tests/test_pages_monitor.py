@@ -65,7 +65,7 @@ def test_a_batch_of_other_data_gives_a_clear_error():
     at.run()
     at.button(key="run_drift").click().run()
     assert not at.exception
-    assert any("'psi_watch' must not be above 'psi_rerun'" in e for e in errors(at))
+    assert any("'psi\\_watch' must not be above 'psi\\_rerun'" in e for e in errors(at))  # shown escaped
 
 
 def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file():

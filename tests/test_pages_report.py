@@ -81,7 +81,7 @@ def test_monitor_checks_the_run_itself(compared):
 def test_summary_on_top_of_the_report(compared):
     at = go(compared, "report")
     result = at.session_state["experiment"]
-    assert at.markdown[0].value == "## Summary: german\\_credit\\.csv"  # first on the page, user text escaped
+    assert at.markdown[0].value == "## Summary: german\\_credit.csv"  # first on the page, escaped (core.text)
     m = metrics(at)
     assert m["Rare class"] == "bad" and m["Imbalance"] == f"{result.profile.imbalance_ratio:,.1f} : 1"
     assert m["Tried"] == "SMOTE-NC"

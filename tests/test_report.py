@@ -35,7 +35,7 @@ def test_model_card_has_every_section_and_the_run_figures(german_run):
     for title in SECTIONS:
         assert f"## {title}" in markdown and f"<h2>{title}</h2>" in page
     f1 = results["evaluation"]["arms"]["augmented"]["minority_f1"]
-    assert f"{f1['mean']:.3f} [{f1['ci_low']:.3f}, {f1['ci_high']:.3f}]" in markdown
+    assert f"{f1['mean']:.3f} \\[{f1['ci_low']:.3f}, {f1['ci_high']:.3f}\\]" in markdown  # every cell escaped
     assert f"{results['validation']['exact_copies']}" in markdown
     assert f"{results['dataset']['imbalance_ratio']} : 1" in markdown
     assert "| R3 reproducibility | seed 42" in markdown
@@ -144,7 +144,7 @@ def test_model_card_of_a_run_without_generation(datasets):
     markdown, page = to_markdown(card), to_html(card, result)
     assert "No synthetic rows were generated for this run." in markdown
     assert "Strategy: baseline, tuned threshold, without synthetic rows" in markdown
-    assert "corrected resampled t-test (Nadeau & Bengio 2003)" in markdown and "<h2>" in page
+    assert "corrected resampled t-test (Nadeau \\& Bengio 2003)" in markdown and "<h2>" in page
     with zipfile.ZipFile(io.BytesIO(bundle(result))) as archive:
         assert "synthetic.csv" not in archive.namelist()
         assert "generation" not in json.loads(archive.read("results.json"))
@@ -159,7 +159,7 @@ def test_card_sections_follow_the_template_without_analyst_input(german_run):
     assert "No drift check has been run for this model yet" in markdown
     recall = german_run.comparison.arms["augmented_tuned"]["minority_recall"]
     assert f"| minority recall | {recall.mean:.3f} | {recall.ci_low:.3f} to {recall.ci_high:.3f} |" in markdown
-    assert "| psi_rerun | 0.25 |" in markdown and "## 9. Limitations and residual risks" in markdown
+    assert "| psi\\_rerun | 0.25 |" in markdown and "## 9. Limitations and residual risks" in markdown
 
 
 def test_card_with_analyst_input_escaped_and_group_representation(german_run):

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 
 from core.constraints import build_constraints
-from core.data import infer_column_kind
+from core.data import infer_column_types
 from core.errors import ConfigError
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
@@ -171,8 +171,8 @@ class GeneratorSampler(BaseOverSampler):
         features = [str(c) for c in frame.columns]
         frame = frame.set_axis(features, axis=1)
         kinds = dict(self.kinds) if self.kinds else {}
-        for col in features:
-            kinds.setdefault(col, infer_column_kind(frame[col], col))
+        unknown = [col for col in features if col not in kinds]  # (setdefault would infer every column's kind)
+        kinds.update(infer_column_types(frame[unknown]) if unknown else {})
         seed = seed_from(self.random_state)
         train = frame.assign(**{TARGET_COLUMN: labels.astype(str).to_numpy()})
         class_counts = {str(k): int(v) for k, v in train[TARGET_COLUMN].value_counts().items()}

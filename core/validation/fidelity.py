@@ -199,23 +199,115 @@ class FidelityResult:
 
 
 def feature_fidelity(real: pd.Series, synthetic: pd.Series, numeric: bool, column: str) -> FeatureFidelity:
-    """Every per-feature figure for one column."""
+    """Every per-feature figure for one column: the same figures as ks_complement, ks_test, js_divergence,
+    kl_divergence, wasserstein_normalised and total_variation, with each side's values read, cleaned and sorted
+    (or counted) once for all of them."""
     if numeric:
         r, s = _numbers(real), _numbers(synthetic)
-        d, p = ks_test(real, synthetic)
-        return FeatureFidelity(
-            column=column, kind="numeric", shape_score=ks_complement(real, synthetic),
-            js_divergence=js_divergence(real, synthetic, True),
-            kl_divergence=kl_divergence(real, synthetic, True), ks_statistic=d, ks_pvalue=p, total_variation=None,
-            wasserstein=wasserstein_normalised(real, synthetic), real_mean=_stat(r, np.mean),
-            synthetic_mean=_stat(s, np.mean), real_median=_stat(r, np.median), synthetic_median=_stat(s, np.median),
-            real_std=_stat(r, np.std), synthetic_std=_stat(s, np.std))
-    tv = total_variation(real, synthetic)
+        if not len(r) or not len(s):
+            return _feature_fidelity_empty(real, synthetic, column)
+        return _number_feature(np.sort(r), np.sort(s), column)
+    return _level_feature(real, synthetic, column)
+
+
+def _number_feature(r: np.ndarray, s: np.ndarray, column: str) -> FeatureFidelity:
+    """feature_fidelity of a number column from each side's finite values, sorted, neither side empty."""
+    test = stats.ks_2samp(r, s, _no_deco=True)  # finite values: scipy's NaN-policy wrapper is most of its time
+    p, q = _normalised_histograms(r, s)
     return FeatureFidelity(
-        column=column, kind="categorical", shape_score=1 - tv, js_divergence=js_divergence(real, synthetic, False),
-        kl_divergence=kl_divergence(real, synthetic, False), ks_statistic=None, ks_pvalue=None, total_variation=tv,
+        column=column, kind="numeric",
+        shape_score=1.0 - _ks_sorted(np.round(r, KS_DECIMALS), np.round(s, KS_DECIMALS)),
+        js_divergence=float(jensenshannon(p, q, base=2) ** 2), kl_divergence=_kl(p, q),
+        ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue), total_variation=None,
+        wasserstein=_wasserstein_sorted(r, s), real_mean=float(np.mean(r)), synthetic_mean=float(np.mean(s)),
+        real_median=float(np.median(r)), synthetic_median=float(np.median(s)), real_std=float(np.std(r)),
+        synthetic_std=float(np.std(s)))
+
+
+def _level_feature(real: pd.Series, synthetic: pd.Series, column: str) -> FeatureFidelity:
+    """feature_fidelity of a level column."""
+    real_counts, synthetic_counts = _levels(real).value_counts(), _levels(synthetic).value_counts()
+    tv = _total_variation_counts(_without_missing(real_counts, real), _without_missing(synthetic_counts, synthetic))
+    p, q = _shares_of(real_counts, synthetic_counts)
+    return FeatureFidelity(
+        column=column, kind="categorical", shape_score=1 - tv,
+        js_divergence=float(jensenshannon(p, q, base=2) ** 2) if p.sum() and q.sum() else 1.0,
+        kl_divergence=_kl(p, q), ks_statistic=None, ks_pvalue=None, total_variation=tv,
         wasserstein=None, real_mean=None, synthetic_mean=None, real_median=None, synthetic_median=None,
         real_std=None, synthetic_std=None)
+
+
+def _feature_fidelity_empty(real: pd.Series, synthetic: pd.Series, column: str) -> FeatureFidelity:
+    """A number column with no value on a side: the figures' own conventions (NaN shape, D 1, p 0, JS 1)."""
+    r, s = _numbers(real), _numbers(synthetic)
+    d, p = ks_test(real, synthetic)
+    return FeatureFidelity(
+        column=column, kind="numeric", shape_score=ks_complement(real, synthetic),
+        js_divergence=js_divergence(real, synthetic, True),
+        kl_divergence=kl_divergence(real, synthetic, True), ks_statistic=d, ks_pvalue=p, total_variation=None,
+        wasserstein=wasserstein_normalised(real, synthetic), real_mean=_stat(r, np.mean),
+        synthetic_mean=_stat(s, np.mean), real_median=_stat(r, np.median), synthetic_median=_stat(s, np.median),
+        real_std=_stat(r, np.std), synthetic_std=_stat(s, np.std))
+
+
+def _ks_sorted(r: np.ndarray, s: np.ndarray) -> float:
+    """ks_statistic on already sorted values."""
+    both = np.concatenate([r, s])
+    gaps = np.searchsorted(r, both, side="right") / len(r) - np.searchsorted(s, both, side="right") / len(s)
+    return float(np.max(np.abs(gaps)))
+
+
+def _wasserstein_sorted(r: np.ndarray, s: np.ndarray) -> float:
+    """wasserstein_normalised on sorted, non-empty values: scipy's formula (sum over the merged values of
+    |F_real - F_synthetic| times the gap to the next value) over the real range."""
+    both = np.sort(np.concatenate([r, s]))
+    gaps = np.diff(both)
+    below = both[:-1]
+    distance = float(np.sum(np.abs(np.searchsorted(r, below, side="right") / len(r)
+                                   - np.searchsorted(s, below, side="right") / len(s)) * gaps))
+    spread = float(r[-1] - r[0])
+    return distance / spread if spread > 0 else float(abs(r.mean() - s.mean()) > 0)
+
+
+def _normalised_histograms(r: np.ndarray, s: np.ndarray, bins: int = JS_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """_histograms on finite, non-empty values."""
+    edges = np.histogram_bin_edges(np.concatenate([r, s]), bins=bins)
+    p = np.histogram(r, edges)[0].astype(float)
+    q = np.histogram(s, edges)[0].astype(float)
+    return p / max(p.sum(), 1), q / max(q.sum(), 1)
+
+
+def _kl(p: np.ndarray, q: np.ndarray, smoothing: float = 1e-6) -> float:
+    """kl_divergence from the two sides' shares (scipy's entropy, without its NaN-policy wrapper)."""
+    return float(stats.entropy(p + smoothing, q + smoothing, base=2, _no_deco=True))
+
+
+def _without_missing(counts: pd.Series, values: pd.Series) -> pd.Series:
+    """Level counts (from _levels) without the missing values' count (a real level spelled MISSING stays)."""
+    missing = int(values.isna().sum())
+    if not missing:
+        return counts
+    left = counts.copy()
+    left[MISSING] -= missing
+    return left[left > 0]
+
+
+def _total_variation_counts(r: pd.Series, s: pd.Series) -> float:
+    """total_variation from the level counts of each side (missing values left out)."""
+    if r.empty or s.empty:
+        return float("nan")
+    levels = r.index.union(s.index)
+    r = r.reindex(levels, fill_value=0).astype(float)
+    r[r == 0] = TV_REGULARISATION
+    s = s.reindex(levels, fill_value=0).astype(float)
+    return float(0.5 * np.abs(s / s.sum() - r / r.sum()).sum())
+
+
+def _shares_of(r: pd.Series, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """_shares from the level counts of each side (all zero for a side without rows)."""
+    categories = r.index.union(s.index)
+    r, s = (r / r.sum() if r.sum() else r.astype(float)), (s / s.sum() if s.sum() else s.astype(float))
+    return r.reindex(categories, fill_value=0).to_numpy(), s.reindex(categories, fill_value=0).to_numpy()
 
 
 def pair_trend(real: pd.DataFrame, synthetic: pd.DataFrame, a: str, b: str, numeric: dict[str, bool]) -> float:
@@ -229,45 +321,74 @@ def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str
                   association_threshold: float = REAL_ASSOCIATION_THRESHOLD) -> QualityScore:
     """SDMetrics' quality score of synthetic rows against real rows over the columns in `numeric`
     (column -> is number; numbers as floats, levels as strings, NaN for missing). Vectorised: one Pearson
-    matrix per side and one bincount per contingency pair, so it runs in a fraction of SDMetrics' time."""
+    matrix per side scores every number pair at once, and one bincount each the other pairs, so it runs in a
+    fraction of SDMetrics' time."""
+    return _quality(real, synthetic, numeric, None, correlation_threshold, association_threshold)[0]
+
+
+def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool],
+             shapes: dict[str, float] | None, correlation_threshold: float = REAL_CORRELATION_THRESHOLD,
+             association_threshold: float = REAL_ASSOCIATION_THRESHOLD):
+    """(QualityScore, Pearson matrix of the real rows, of the synthetic rows, Cramer's V of each level pair on each
+    side); shapes: the Column Shapes scores when already computed (fidelity's per-feature figures)."""
     columns = list(numeric)
-    shapes = {c: ks_complement(real[c], synthetic[c]) if numeric[c] else tv_complement(real[c], synthetic[c])
-              for c in columns}
+    if shapes is None:
+        shapes = {c: ks_complement(real[c], synthetic[c]) if numeric[c] else tv_complement(real[c], synthetic[c])
+                  for c in columns}
     shape_values = np.array([v for v in shapes.values() if np.isfinite(v)])
     column_shapes = float(shape_values.mean()) if shape_values.size else float("nan")
     numbers = [c for c in columns if numeric[c]]
     pearson_real, pearson_synthetic = _pearson_matrix(real, numbers), _pearson_matrix(synthetic, numbers)
-    codes_real, codes_synthetic, sizes = _pair_codes(real, synthetic, columns, numeric)
-    rows = []
-    for i, a in enumerate(columns):
-        for b in columns[i + 1:]:
-            if numeric[a] and numeric[b]:
-                r, s = pearson_real.loc[a, b], pearson_synthetic.loc[a, b]
-                score = 1 - abs(r - s) / 2 if np.isfinite(r) and np.isfinite(s) else float("nan")
-                association, metric = abs(r), "correlation"
-                strong = bool(np.isfinite(r) and association > correlation_threshold)
-            else:
-                score, association = _contingency(codes_real[a], codes_real[b], codes_synthetic[a],
-                                                  codes_synthetic[b], sizes[a], sizes[b])
-                metric, strong = "contingency", bool(np.isfinite(association) and association > association_threshold)
-            defined = bool(np.isfinite(association) and np.isfinite(score))
-            rows.append((a, b, metric, score if defined else float("nan"), association, strong and defined))
-    pairs = pd.DataFrame(rows, columns=["column_1", "column_2", "metric", "score", "real_association", "strong"])
-    strong_scores = pairs.loc[pairs["strong"], "score"]
-    every_score = pairs["score"].dropna()
+    first, second = np.triu_indices(len(columns), k=1)  # every pair (a, b), a before b, in column order
+    is_number = np.array([numeric[c] for c in columns], dtype=bool)
+    number_pair = is_number[first] & is_number[second] if len(columns) else np.zeros(0, dtype=bool)
+    position = np.full(len(columns), -1)
+    position[is_number] = np.arange(len(numbers))
+    score, association = np.full(len(first), np.nan), np.full(len(first), np.nan)
+    r = pearson_real.to_numpy()[position[first[number_pair]], position[second[number_pair]]]
+    synthetic_r = pearson_synthetic.to_numpy()[position[first[number_pair]], position[second[number_pair]]]
+    with np.errstate(invalid="ignore"):
+        score[number_pair] = np.where(np.isfinite(r) & np.isfinite(synthetic_r), 1 - np.abs(r - synthetic_r) / 2,
+                                      np.nan)
+    association[number_pair] = np.abs(r)
+    coded = columns if not is_number.all() else []  # codes only serve pairs with a level column
+    codes_real, codes_synthetic, sizes = _pair_codes(real, synthetic, coded, numeric)
+    cramer = {}
+    for k in np.flatnonzero(~number_pair):
+        a, b = columns[first[k]], columns[second[k]]
+        score[k], association[k], synthetic_v = _contingency(codes_real[a], codes_real[b], codes_synthetic[a],
+                                                              codes_synthetic[b], sizes[a], sizes[b])
+        if not numeric[a] and not numeric[b]:
+            cramer[a, b] = (association[k], synthetic_v)
+    threshold = np.where(number_pair, correlation_threshold, association_threshold)
+    defined = np.isfinite(association) & np.isfinite(score)
+    with np.errstate(invalid="ignore"):
+        strong = defined & (association > threshold)
+    names = np.array(columns, dtype=object)
+    pairs = pd.DataFrame({"column_1": names[first], "column_2": names[second],
+                          "metric": np.where(number_pair, "correlation", "contingency").astype(object),
+                          "score": np.where(defined, score, np.nan), "real_association": association,
+                          "strong": strong})
+    strong_scores, every_score = score[strong], score[defined]
     trends = float(strong_scores.mean()) if len(strong_scores) else float("nan")
     trends_all = float(every_score.mean()) if len(every_score) else float("nan")
-    return QualityScore(quality_score=_mean_of(column_shapes, trends), column_shapes=column_shapes,
-                        column_pair_trends=trends, quality_score_all_pairs=_mean_of(column_shapes, trends_all),
-                        column_pair_trends_all_pairs=trends_all, shape_scores=shapes, pairs=pairs)
+    return (QualityScore(quality_score=_mean_of(column_shapes, trends), column_shapes=column_shapes,
+                         column_pair_trends=trends, quality_score_all_pairs=_mean_of(column_shapes, trends_all),
+                         column_pair_trends_all_pairs=trends_all, shape_scores=shapes, pairs=pairs),
+            pearson_real, pearson_synthetic, cramer)
 
 
 def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> FidelityResult:
-    """Compare real (training minority) and synthetic rows over the columns in `numeric` (column -> is number)."""
+    """Compare real (training minority) and synthetic rows over the columns in `numeric` (column -> is number).
+
+    Everything the Quality page shows, each piece computed once: the per-feature figures give the Column Shapes
+    scores, and the quality score's Pearson matrices and Cramer's V give the association matrices."""
     columns = list(numeric)
-    per_feature = [feature_fidelity(real[c], synthetic[c], numeric[c], c) for c in columns]
-    score = quality_score(real, synthetic, numeric)
-    corr_real, corr_syn = association_matrix(real, numeric), association_matrix(synthetic, numeric)
+    per_feature = _per_feature(real, synthetic, numeric)
+    shapes = {f.column: f.shape_score for f in per_feature}
+    score, pearson_real, pearson_synthetic, cramer = _quality(real, synthetic, numeric, shapes)
+    corr_real = _association(columns, numeric, pearson_real, {pair: v[0] for pair, v in cramer.items()})
+    corr_syn = _association(columns, numeric, pearson_synthetic, {pair: v[1] for pair, v in cramer.items()})
     difference = (corr_real - corr_syn).abs().to_numpy()
     off_diagonal = difference[~np.eye(len(columns), dtype=bool)] if columns else np.array([])
     finite = off_diagonal[np.isfinite(off_diagonal)]
@@ -279,6 +400,45 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
                           column_pair_trends_all_pairs=score.column_pair_trends_all_pairs, pairs=score.pairs)
 
 
+def _per_feature(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> list[FeatureFidelity]:
+    """feature_fidelity of every column, the number columns read as one float block per side (a wide table
+    would otherwise pay a column lookup and a conversion per column and side)."""
+    numbers = [c for c in numeric if numeric[c]]
+    real_block = _number_block(real, numbers)
+    synthetic_block = _number_block(synthetic, numbers)
+    figures = {}
+    for j, c in enumerate(numbers):
+        r, s = real_block[:, j], synthetic_block[:, j]
+        r, s = r[np.isfinite(r)], s[np.isfinite(s)]
+        figures[c] = (_number_feature(np.sort(r), np.sort(s), c) if len(r) and len(s)
+                      else _feature_fidelity_empty(real[c], synthetic[c], c))
+    return [figures[c] if numeric[c] else _level_feature(real[c], synthetic[c], c) for c in numeric]
+
+
+def _number_block(frame: pd.DataFrame, numbers: list[str]) -> np.ndarray:
+    """The number columns as one float array (rows x columns), text that is not a number as NaN (as _numbers)."""
+    block = frame[numbers]
+    if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
+        return block.to_numpy(dtype=float, na_value=np.nan)
+    return np.column_stack([pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float) for c in numbers]) \
+        if numbers else np.zeros((len(frame), 0))
+
+
+def _association(columns: list[str], numeric: dict[str, bool], pearson: pd.DataFrame,
+                 cramer: dict[tuple[str, str], float]) -> pd.DataFrame:
+    """association_matrix from figures already computed: the Pearson matrix (NaN for a constant column, shown 0)
+    and Cramer's V of each level pair (NaN when a side has one level, shown 0)."""
+    matrix = np.full((len(columns), len(columns)), np.nan)
+    is_number = np.array([numeric[c] for c in columns], dtype=bool)
+    if is_number.any():
+        matrix[np.ix_(is_number, is_number)] = pearson.fillna(0.0).to_numpy()
+    index = {c: i for i, c in enumerate(columns)}
+    for (a, b), value in cramer.items():
+        matrix[index[a], index[b]] = matrix[index[b], index[a]] = value if np.isfinite(value) else 0.0
+    np.fill_diagonal(matrix, 1.0)
+    return pd.DataFrame(matrix, index=columns, columns=columns)
+
+
 def _mean_of(shapes: float, trends: float) -> float:
     """SDMetrics' overall score: the mean of the property scores that could be computed."""
     values = [v for v in (shapes, trends) if np.isfinite(v)]
@@ -288,8 +448,15 @@ def _mean_of(shapes: float, trends: float) -> float:
 def _pearson_matrix(frame: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
     """Pearson on pairwise-complete rows; NaN where a column is constant (SDMetrics refuses constant data)."""
     values = frame[numbers].astype(float)
-    matrix = values.corr(min_periods=2)
-    constant = values.nunique() == 1
+    array = values.to_numpy()
+    if numbers and len(array) >= 2 and not np.isnan(array).any():  # no gaps: one BLAS product, not a loop of pairs
+        with np.errstate(invalid="ignore", divide="ignore"):
+            matrix = pd.DataFrame(np.corrcoef(array, rowvar=False).reshape(len(numbers), len(numbers)),
+                                  index=numbers, columns=numbers)
+        constant = pd.Series(array.max(axis=0) == array.min(axis=0), index=numbers)
+    else:
+        matrix = values.corr(min_periods=2)
+        constant = values.nunique() == 1
     matrix.loc[constant, :] = np.nan
     matrix.loc[:, constant] = np.nan
     return matrix
@@ -316,20 +483,32 @@ def _pair_codes(real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str],
 
 
 def _contingency(real_a: np.ndarray, real_b: np.ndarray, synthetic_a: np.ndarray, synthetic_b: np.ndarray,
-                 size_a: int, size_b: int) -> tuple[float, float]:
-    """(ContingencySimilarity, Cramer's V of the real table) from integer codes; V is NaN when the real table
-    has under two observed levels on a side (a constant column)."""
+                 size_a: int, size_b: int) -> tuple[float, float, float]:
+    """(ContingencySimilarity, Cramer's V of the real table, Cramer's V of the synthetic table) from integer codes;
+    a V is NaN when its table has under two observed levels on a side (a constant column)."""
     cells = size_a * size_b
     real_counts = np.bincount(real_a * size_b + real_b, minlength=cells).astype(float)
     synthetic_counts = np.bincount(synthetic_a * size_b + synthetic_b, minlength=cells).astype(float)
     if not len(real_a) or not len(synthetic_a):
-        return float("nan"), float("nan")
+        return float("nan"), float("nan"), float("nan")
     score = 1 - 0.5 * np.abs(real_counts / len(real_a) - synthetic_counts / len(synthetic_a)).sum()
-    table = real_counts.reshape(size_a, size_b)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+    return (float(score), _cramer(real_counts.reshape(size_a, size_b)),
+            _cramer(synthetic_counts.reshape(size_a, size_b)))
+
+
+def _cramer(table: np.ndarray) -> float:
+    """Cramer's V = sqrt(chi2 / (n (min(rows, columns) - 1))) of a contingency table of counts, its empty rows and
+    columns left out (scipy.stats.contingency.association's formula, without its per-call checks); NaN when under
+    two levels remain on a side."""
+    rows, columns = table.sum(axis=1), table.sum(axis=0)
+    table = table[rows > 0][:, columns > 0]
     if min(table.shape) < 2:
-        return float(score), float("nan")
-    return float(score), float(contingency.association(table.astype(np.int64), method="cramer"))
+        return float("nan")
+    rows, columns = rows[rows > 0], columns[columns > 0]
+    total = table.sum()
+    expected = np.outer(rows, columns) / total
+    chi2 = float(((table - expected) ** 2 / expected).sum())
+    return float(np.sqrt(chi2 / total / (min(table.shape) - 1)))
 
 
 def association_matrix(frame: pd.DataFrame, numeric: dict[str, bool]) -> pd.DataFrame:
