@@ -26,6 +26,7 @@ from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.evaluation import (
     DEFAULT_THRESHOLD,
+    THRESHOLD_FOLDS,
     Difference,
     Summary,
     choose_threshold,
@@ -53,7 +54,6 @@ CANDIDATE_LABELS = {"as_is": "As is (no weights, threshold 0.5)",
                     "threshold_tuned": "Tuned threshold only", "class_weighted": "Class weights + tuned threshold"}
 DEFAULT_FOLDS = 5
 DEFAULT_REPEATS = 3
-THRESHOLD_FOLDS = 3  # inner folds of each race fold's threshold tuning (the Comparison's arms use 5)
 DEFAULT_BUDGET_S = 300.0
 F1_BOUNDS = (0.0, 1.0)
 DIFFERENCE_BOUNDS = (-1.0, 1.0)
