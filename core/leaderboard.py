@@ -16,7 +16,8 @@ import pandas as pd
 
 from core.config import RunConfig
 from core.data import Dataset
-from core.evaluation import Difference, conservative_gain
+from core.evaluation import NO_GENERATION as EVALUATION_ARM
+from core.evaluation import Difference, compare, conservative_gain
 from core.generators.base import Progress
 from core.pipeline import prepare, run_experiment
 from core.race import NO_GENERATION, RaceResult, SamplerSettings, display_order, label_of, race_prepared
@@ -53,11 +54,21 @@ def default_methods(usable: list[str]) -> list[str]:
 
 
 def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict, n_jobs: int | None,
-                  scheduler: str | None) -> dict:
+                  scheduler: str | None, plain: dict | None = None) -> dict:
+    """The test-split figures of one strategy. plain: a cache for the strategies without synthetic rows, which
+    share one run's arms (only the arm judged differs)."""
     started = time.perf_counter()
-    result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
-                            scheduler=scheduler)
-    comparison, v = result.comparison, result.validation
+    if method in NO_GENERATION and plain is not None and "result" in plain:
+        result = plain["result"]
+        comparison = compare(result.runs, config.classifier, config.targets,
+                             config.test_size / (1 - config.test_size), EVALUATION_ARM[method])
+    else:
+        result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
+                                scheduler=scheduler)
+        comparison = result.comparison
+        if method in NO_GENERATION and plain is not None:
+            plain["result"] = result
+    v = result.validation
     f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
     subject = comparison.arms[comparison.subject]
     if method in NO_GENERATION:  # its 'gain' would be against the other strategy without synthetic rows: left blank
@@ -101,7 +112,7 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
     tally = Counter(picks)
     best = min(tally, key=lambda name: (-tally[name], display_order(name)))
     by_name = {c.name: c for c in race.candidates}
-    rows, test_values = [], {}
+    rows, test_values, plain = [], {}, {}
     for index, method in enumerate(strategies):
         if progress:
             progress(0.4 + 0.6 * index / len(strategies), f"{label_of(method)}: test split, {index + 1} of "
@@ -118,7 +129,7 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
         elif candidate is not None:
             row["error"] = candidate.error
         try:
-            figures = _test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler)
+            figures = _test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler, plain)
             test_values[method] = figures.pop("test_minority_f1_values")
             row.update(figures)
         except Exception as exc:  # one strategy's failure, whatever its type, stays in its row

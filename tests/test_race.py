@@ -21,13 +21,11 @@ from tests.conftest import ROOT, sample_path
 FOLDS = 5
 
 
-@pytest.fixture(scope="module")
-def small():
-    """A Prepared of a small numeric table (200 rows, 40 minority), so real races stay fast."""
+def small_dataset():
+    """A small numeric table (200 rows, 40 minority), so real races stay fast."""
     import pandas as pd
 
     from core.data import LoadedTable, infer_column_types, validate_dataset
-    from core.pipeline import prepare
 
     rng = np.random.default_rng(0)
     y = np.array(["yes"] * 40 + ["no"] * 160)
@@ -35,7 +33,14 @@ def small():
                           "c": rng.normal(size=200) - 0.5 * (y == "yes"), "y": y})
     table = LoadedTable(frame=frame, name="small.csv", sha256="0" * 64, n_bytes=0,
                         column_types=infer_column_types(frame))
-    return prepare(validate_dataset(table, "y"), test_size=0.3, seed=42)
+    return validate_dataset(table, "y")
+
+
+@pytest.fixture(scope="module")
+def small():
+    from core.pipeline import prepare
+
+    return prepare(small_dataset(), test_size=0.3, seed=42)
 
 
 def candidate(name: str, values: list[float], kind: str = "generator") -> CandidateResult:
