@@ -95,7 +95,7 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
     strategies = list(dict.fromkeys([*NO_GENERATION, *methods]))
     params = {m: (params_for(m) if params_for else {}) for m in strategies if m not in NO_GENERATION}
     settings = SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
-                               params={m: p for m, p in params.items() if p})
+                               params={m: p for m, p in params.items() if p}, bounds=tuple(config.bounds))
     races = []
     for repeat in range(config.repeats):
         share = 0.4 / config.repeats

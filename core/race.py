@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import RepeatedStratifiedKFold
 
+from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.evaluation import (
@@ -202,11 +203,21 @@ def candidates_for(feature_kinds: dict[str, str], train_counts: dict[str, int], 
 @dataclass(frozen=True)
 class SamplerSettings:
     """How generators make rows in the race, as in the run: the amount (an Amount, or imbalanced-learn's
-    'auto'), row rules, the density filter, and per-method parameters ({method: {param: value}})."""
+    'auto'), row rules, column limits (ColumnBounds), the density filter, and per-method parameters
+    ({method: {param: value}})."""
     amount: object = "auto"
     rules: tuple[str, ...] = ()
     density: object = None
     params: dict = field(default_factory=dict)
+    bounds: tuple = ()
+
+
+def settings_for_config(config) -> SamplerSettings:
+    """The race's generator settings from a RunConfig: the amount, row rules, column limits and density filter
+    that generation uses."""
+    return SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
+                           params={config.method: dict(config.params)} if config.params else {},
+                           bounds=tuple(config.bounds))
 
 
 def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, str], seed: int,
@@ -217,20 +228,25 @@ def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, 
         return make_strategy(classifier, features, kinds, seed, "balanced")
     sampler = GeneratorSampler(method=name, params=settings.params.get(name), sampling_strategy=settings.amount,
                                kinds={c: kinds[c] for c in features}, rules=tuple(settings.rules),
-                               density=settings.density, random_state=seed)
+                               bounds=tuple(settings.bounds), density=settings.density, random_state=seed)
     return make_strategy(classifier, features, kinds, seed, sampler=sampler)
 
 
 def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
                 minority: list[str], majority: str, seed: int, fold_index: dict[int, tuple[np.ndarray, np.ndarray]],
-                settings: SamplerSettings, task: tuple[str, int]) -> FoldScore:
-    """Fit one candidate on one fold's training rows (a tuned one tunes its threshold on out-of-fold
-    probabilities inside them), score the fold's validation rows."""
+                settings: SamplerSettings, cleaning: CleaningPlan | None, task: tuple[str, int]) -> FoldScore:
+    """Fit one candidate on one fold's training rows (cleaned by `cleaning` fitted on those rows only; a tuned
+    candidate tunes its threshold on out-of-fold probabilities inside them), score the fold's validation rows
+    (gaps filled by the fold's own imputers, transform only)."""
     name, fold = task
     started = time.perf_counter()
     fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
     task_seed = seed + fold
     try:
+        if cleaning is not None:
+            cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, task_seed)
+            fit_rows = cleaned.train
+            check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
         strategy = _strategy(name, classifier, features, kinds, task_seed, settings)
         binary = fit_rows[target].astype(str).nunique() == 2
         fallback = ""
@@ -394,9 +410,10 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
          test_size: float = 0.3, budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
          n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
          should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
-         repeats: int | None = None, margin: float = 0.0) -> RaceResult:
+         repeats: int | None = None, margin: float = 0.0, cleaning: CleaningPlan | None = None) -> RaceResult:
     """Race the candidates on `train` (the training part only) with repeated stratified K-fold.
 
+    cleaning: a plan fitted inside each fold's training rows (None: `train` is used as it is).
     candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). repeats: None
     takes DEFAULT_REPEATS when the estimate fits the budget, fewer (down to 1) when it does not. The budget
     decides, before anything runs, which slow candidates enter and how many repeats: a race is never cut by the
@@ -446,8 +463,8 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
 
     started = time.perf_counter()
     scores = parallel_map(partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
-                                  fold_index, settings), tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
-                          should_stop=should_stop)
+                                  fold_index, settings, cleaning), tasks, n_jobs=jobs, scheduler=scheduler,
+                          on_result=report, should_stop=should_stop)
     ratio = repeated_cv_ratio(folds)
     results = []
     for name in candidates:
@@ -490,8 +507,10 @@ def race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOL
                   n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
                   should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
                   repeats: int | None = None, margin: float = 0.0) -> RaceResult:
-    """The race on a Prepared's cleaned training part (the split `run` uses for the same seed and test share)."""
+    """The race on a Prepared's training part (the split `run` uses for the same seed and test share), its
+    cleaning plan fitted inside each fold's training rows rather than once on the whole training part."""
     dataset, profile = prepared.dataset, prepared.profile
-    return race(prepared.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
+    return race(prepared.split.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
                 profile.majority_class, classifier, folds, prepared.split.seed, prepared.split.test_size,
-                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings, repeats, margin)
+                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings, repeats, margin,
+                prepared.cleaning.plan)

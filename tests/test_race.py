@@ -158,8 +158,13 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
     labels = train["y"].astype(str)
     folds = [(set(train.index[fit]), set(train.index[check])) for fit, check in RepeatedStratifiedKFold(
         n_splits=2, n_repeats=2, random_state=prep.split.seed).split(np.zeros(len(train)), labels)]
-    tuned_on, resampled = [], []
-    real_choose, real_resample = race_module.choose_threshold, GeneratorSampler.fit_resample
+    tuned_on, resampled, cleaned = [], [], []
+    real_choose, real_resample, real_clean = (race_module.choose_threshold, GeneratorSampler.fit_resample,
+                                              race_module.clean_training)
+
+    def spy_clean(rows, *args):
+        cleaned.append(set(rows.index))
+        return real_clean(rows, *args)
 
     def spy_choose(strategy, rows, *args):
         tuned_on.append(set(rows.index))
@@ -171,10 +176,12 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
 
     monkeypatch.setattr(race_module, "choose_threshold", spy_choose)
     monkeypatch.setattr(GeneratorSampler, "fit_resample", spy_resample)
+    monkeypatch.setattr(race_module, "clean_training", spy_clean)
     result = race_prepared(prep, folds=2, repeats=2, candidates=["as_is", "threshold_tuned", "random_oversampler"],
                            n_jobs=1)
     # tasks run candidate by candidate, fold by fold: each tuning sees exactly its fold's training rows
     assert tuned_on == [fit for fit, _ in folds] * 2
+    assert cleaned == [fit for fit, _ in folds] * 3  # cleaning is fitted inside each fold's training rows
     # every synthetic row is made from rows inside one fold's training rows (inner folds too), never before the split
     assert resampled and all(any(rows <= fit for fit, _ in folds) for rows in resampled)
     by_name = {c.name: c for c in result.candidates}
