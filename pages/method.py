@@ -101,16 +101,17 @@ if measured is not None:
     chart = go.Figure()
     for metric, colour in (("minority_f1", "#2f6f8f"), ("pr_auc", "#e07b39")):
         chart.add_trace(go.Bar(
-            name="minority F1 (tuned threshold)" if metric == "minority_f1" else "PR-AUC",
+            name="minority F1" if metric == "minority_f1" else "PR-AUC",
             x=[c.label for c in ran], y=[getattr(c, metric).mean for c in ran], marker_color=colour,
             error_y={"type": "data", "symmetric": False,
                      "array": [getattr(c, metric).ci_high - getattr(c, metric).mean for c in ran],
                      "arrayminus": [getattr(c, metric).mean - getattr(c, metric).ci_low for c in ran]}))
-    chart.update_layout(barmode="group", title=f"Cross-validated on {measured.folds} folds of the training part "
-                        "(corrected 95% intervals)", yaxis_title="score", height=420)
+    chart.update_layout(barmode="group", title=f"Cross-validated on {measured.folds} folds x {measured.repeats} "
+                        "repeats of the training part (corrected 95% intervals)", yaxis_title="score", height=420)
     st.plotly_chart(chart, width="stretch", key="race_chart")
     st.dataframe(pd.DataFrame([{
-        "strategy": c.label, "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
+        "strategy": c.label, "threshold": "tuned" if c.tuned else "0.5",
+        "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
         "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
         "PR-AUC": None if not c.ran else f"{c.pr_auc.mean:.3f}",
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
