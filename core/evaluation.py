@@ -34,8 +34,8 @@ ARM_LABELS = {"baseline": "baseline", "threshold_tuned": "baseline, tuned thresh
               "tstr": "real majority + synthetic minority"}
 TUNED_OF = {"baseline": "threshold_tuned", "class_weighted": "class_weighted_tuned", "augmented": "augmented_tuned"}
 # method -> arm: the strategies without synthetic rows, untuned (threshold 0.5) and tuned
-NO_GENERATION = {"as_is": "baseline", "class_weighted_default": "class_weighted", "threshold_tuned": "threshold_tuned",
-                 "class_weighted": "class_weighted_tuned"}
+NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned", "as_is": "baseline",
+                 "class_weighted_default": "class_weighted"}
 METRICS = ("minority_f1", "minority_precision", "minority_recall", "majority_f1", "majority_precision",
            "majority_recall", "accuracy", "balanced_accuracy", "mcc", "g_mean", "roc_auc", "pr_auc")
 HEADLINE = ("minority_f1", "minority_precision", "minority_recall", "roc_auc", "pr_auc", "balanced_accuracy", "mcc")
