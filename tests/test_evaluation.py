@@ -320,3 +320,14 @@ def test_fairness_names_gaps_as_the_group_missing():
     assert judged.loc["missing", "rows"] == 2 and judged.loc["missing", "recall"] == 0.0  # the gap row 'min' missed
     assert judged.loc["missing", "predicted_minority"] == 0.5  # one of its two rows flagged
     assert gaps["augmented_tuned"]["equal_opportunity_difference"] == 1.0  # f and m: recall 1; missing: 0
+
+
+def test_as_is_is_judged_against_both_tuned_strategies_without_synthetic_rows():
+    f1 = {arm: BASE for arm in evaluation.ARMS}
+    f1["threshold_tuned"] = [v + 0.02 for v in BASE]
+    comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg",
+                         subject=evaluation.NO_GENERATION["as_is"])
+    assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned"}
+    assert comparison.differences["baseline_vs_threshold_tuned"]["minority_f1"].mean == pytest.approx(-0.02)
+    assert "No synthetic rows: baseline reaches minority F1 0.500, +0.000 over class weights, tuned threshold" in \
+        comparison.verdict
