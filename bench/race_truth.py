@@ -31,7 +31,9 @@ from core.evaluation import NO_GENERATION, NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
 from core.race import race_prepared
 
-LIST = Path(__file__).resolve().parents[2] / "shared" / "bench" / "race_datasets.txt"
+# ../shared next to the repository (a worktree one level deeper also finds it)
+LIST = next((p / "shared" / "bench" / "race_datasets.txt" for p in Path(__file__).resolve().parents[1:4]
+             if (p / "shared" / "bench" / "race_datasets.txt").exists()), Path("../shared/bench/race_datasets.txt"))
 FIXED = {"as is": "baseline", "class weights": "class_weighted", "tuned threshold": "threshold_tuned",
          "class weights + tuned": "class_weighted_tuned"}
 
