@@ -216,7 +216,8 @@ def _advise(args) -> int:
     if args.json:
         print(json.dumps(clean(result.to_dict()), indent=2))
         return 0
-    print(f"recommended: {result.recommended} ({result.kind})")
+    print(f"recommended: {result.recommended} ({result.kind}; {result.folds} folds x {result.repeats} repeats, "
+          f"margin {result.margin:g})")
     for c in result.candidates:
         if c.ran:
             print(f"  {c.name:20s} minority F1 {c.minority_f1.mean:.3f} [{c.minority_f1.ci_low:.3f}, "

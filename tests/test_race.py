@@ -211,18 +211,22 @@ def test_dask_local_cluster_gives_the_local_results(prepared):
 def test_advise_json_schema_and_bad_input(tmp_path):
     run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
                           "--target", "credit_risk", "--folds", "3", "--candidates", "threshold_tuned,smotenc",
-                          "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                          "--repeats", "2", "--margin", "0.01", "--n-jobs", "1", "--json"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert set(data) >= {"recommended", "kind", "candidates", "explanation"}
     assert data["kind"] in ("no_generation", "generator") and data["recommended"] in ("threshold_tuned", "smotenc")
+    assert data["repeats"] == 2 and data["margin"] == 0.01 and data["rule"] == "highest mean minority F1"
+    assert "Bouckaert & Frank" in data["interval"] and data["margin_cost"] >= 0
     for c in data["candidates"]:
-        assert set(c["minority_f1"]) == {"mean", "ci_low", "ci_high"} and set(c["pr_auc"]) == {"mean", "ci_low",
-                                                                                                "ci_high"}
+        assert set(c["minority_f1"]) == {"mean", "ci_low", "ci_high", "clipped"} and set(c["pr_auc"]) == {
+            "mean", "ci_low", "ci_high", "clipped"}
         assert c["minority_f1"]["ci_low"] <= c["minority_f1"]["mean"] <= c["minority_f1"]["ci_high"]
         assert c["seconds"] > 0
     for argv, message in ((["--target", "nope"], "The target column 'nope' is not in the file"),
                           (["--target", "credit_risk", "--folds", "1"], "Folds must be between 2 and 20"),
+                          (["--target", "credit_risk", "--margin", "-0.1"], "The margin is a minority F1 difference"),
                           (["--target", "credit_risk", "--candidates", "threshold_tuned", "--folds", "2",
                             "--scheduler", "tcp://127.0.0.1:9"],
                            "Could not reach the Dask scheduler")):
@@ -235,12 +239,13 @@ def test_advise_json_schema_and_bad_input(tmp_path):
 def test_advise_takes_type_overrides():
     run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
                           "--target", "credit_risk", "--type", "age=categorical", "--folds", "2", "--candidates",
-                          "threshold_tuned", "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True,
-                         timeout=300)
+                          "threshold_tuned", "--repeats", "1", "--n-jobs", "1", "--json"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     plain = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
                             "--target", "credit_risk", "--folds", "2", "--candidates", "threshold_tuned",
-                            "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+                            "--repeats", "1", "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True,
+                           timeout=300)
     typed, untyped = json.loads(run.stdout), json.loads(plain.stdout)
     # age as a category changes the model's columns, so the measured F1 changes
     assert typed["candidates"][0]["minority_f1"]["mean"] != untyped["candidates"][0]["minority_f1"]["mean"]
