@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     advise.add_argument("--budget-seconds", type=float, default=DEFAULT_BUDGET_S,
                         help="slow generators enter only when their estimate fits")
     advise.add_argument("--candidates", help="comma-separated names (default: those that fit the data)")
+    advise.add_argument("--repeats", type=int, help="repeats of the K folds (default 3 when the budget allows)")
+    _margin_option(advise)
     advise.add_argument("--json", action="store_true", help="print JSON instead of text")
     _parallel_options(advise)
     _add_type_option(advise)
@@ -90,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     _privacy_options(compare)
     compare.add_argument("--out", required=True)
     _max_work_option(compare)
+    _margin_option(compare)
     _parallel_options(compare)
     _drift_command(commands)
     _methods_command(commands)
@@ -105,6 +108,12 @@ def _max_work_option(command: argparse.ArgumentParser) -> None:
 def _parallel_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--n-jobs", type=int, default=None, help="worker processes (default: all cores)")
     command.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (runs there)")
+
+
+def _margin_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--margin", type=float, default=0.0,
+                         help="minority F1 a generator must lead the best strategy without synthetic rows by "
+                              "before it is recommended (default 0: the highest mean wins)")
 
 
 def _run_method(text: str) -> str:
@@ -251,11 +260,12 @@ def _advise(args) -> int:
     interactive = sys.stderr.isatty() and not args.json  # progress for a person at a terminal, not for pipes
     progress = (lambda f, m: print(f"[{f:4.0%}] {m}", file=sys.stderr)) if interactive else None
     result = race_prepared(prepared, args.classifier, args.folds, args.budget_seconds, candidates, args.n_jobs,
-                           args.scheduler, progress)
+                           args.scheduler, progress, repeats=args.repeats, margin=args.margin)
     if args.json:
         print(json.dumps(clean(result.to_dict()), indent=2))
         return 0
-    print(f"recommended: {result.recommended} ({result.kind})")
+    print(f"recommended: {result.recommended} ({result.kind}; {result.folds} folds x {result.repeats} repeats, "
+          f"margin {result.margin:g})")
     for c in result.candidates:
         if c.ran:
             print(f"  {c.name:20s} minority F1 {c.minority_f1.mean:.3f} [{c.minority_f1.ci_low:.3f}, "
@@ -401,7 +411,8 @@ def _compare(args) -> int:
         raise CliError("--epsilon, --delta and --accountant apply to differentially private methods; none was listed.")
     config = build_run_config(args.target, methods[0], data=Path(args.data).name, data_sha256=table.sha256,
                               column_types=types, test_size=args.test_size, seed=args.seed,
-                              amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats)
+                              amount=Amount("ratio", args.ratio), classifier=args.classifier, repeats=args.repeats,
+                              margin=args.margin)
     check_work(config, len(dataset.frame), len(methods), limit=args.max_work)
     board = build_leaderboard(dataset, config, methods, params_for=lambda m: (
         _private_params(m, args) if m in private else params if m in ("ctgan", "tvae") else {}),
@@ -410,12 +421,13 @@ def _compare(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "leaderboard.csv").write_text(to_csv_text(board.rows))
     (out / "leaderboard.json").write_text(json.dumps(clean({
-        "best": board.best, "best_chosen_on": "training folds (strategy race); test figures are descriptive",
+        "best": board.best, "best_chosen_on": board.chosen_on,
         "race": board.race.to_dict() if board.race else None,
+        "race_picks": list(board.picks), "race_pick_test_minority_f1": board.pick_test_minority_f1,
         "rows": board.rows.to_dict(orient="records")}), indent=2))
     print(board.rows[["method", "fold_minority_f1", "test_minority_f1", "minority_f1_gain", "decision",
                       "error"]].to_string(index=False))
-    print(f"best on the training folds: {board.best or 'none'} -> {out / 'leaderboard.csv'}")
+    print(f"best on the training folds: {board.best or 'none'} ({board.chosen_on}) -> {out / 'leaderboard.csv'}")
     return 0
 
 

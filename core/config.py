@@ -65,6 +65,7 @@ CONFIG_SCHEMA: dict[str, FieldSpec] = {
     "sensitive_attribute": FieldSpec(_TEXT, "a column name (text) or null", optional=True),
     "validation": FieldSpec(_FLAG, "true or false"),
     "card_notes": FieldSpec(_OBJECT, "an object {field: text}"),
+    "margin": FieldSpec(_NUMBER, "a minority F1 difference from 0 to below 1", 0.0, 0.999999),
 }
 _SECTIONS = {"cleaning": CleaningPlan, "amount": Amount, "targets": Targets, "density": DensityFilter}
 
@@ -171,6 +172,7 @@ class RunConfig:
     sensitive_attribute: str | None = None
     validation: bool = True
     card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.report.CARD_FIELDS)
+    margin: float = 0.0  # the race's margin in favour of no synthetic rows (minority F1; the analyst's, default 0)
 
     def check(self) -> None:
         """Refuse settings no run can use (the method is checked where it is run: no-generation strategies
@@ -187,6 +189,8 @@ class RunConfig:
         if not isinstance(self.card_notes, dict) or not all(isinstance(k, str) and isinstance(v, str)
                                                             for k, v in self.card_notes.items()):
             raise ConfigError("'card_notes' must map model card field names to text.")
+        if not 0 <= self.margin < 1:
+            raise ConfigError(f"The margin is a minority F1 difference from 0 to below 1; got {self.margin}.")
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -247,7 +251,7 @@ def build_run_config(target: str, method: str | None = None, *, data: str = "", 
                      density: DensityFilter | dict | None = None, drop_copies: bool | None = None,
                      thresholds: Thresholds | dict | None = None, classifier: str = "logreg", repeats: int = 5,
                      targets: Targets = Targets(), sensitive_attribute: str | None = None,
-                     validation: bool = True) -> RunConfig:
+                     validation: bool = True, margin: float = 0.0) -> RunConfig:
     """The one way pages and the CLI build a RunConfig, checked.
 
     generation: the record of the rows the user kept, as the Generation page stores it: method, amount
@@ -270,7 +274,7 @@ def build_run_config(target: str, method: str | None = None, *, data: str = "", 
         thresholds=(thresholds_from_dict(thresholds) if isinstance(thresholds, dict)
                     else thresholds or Thresholds()),
         classifier=classifier, repeats=int(repeats), targets=targets, sensitive_attribute=sensitive_attribute,
-        validation=validation)
+        validation=validation, margin=float(margin))
     if not config.method:
         raise ConfigError("The run needs a method: generate synthetic rows first, or name one.")
     config.check()

@@ -1,17 +1,17 @@
 """Baseline vs augmented, judged on the untouched test part, against strong references.
 
 Arms (identical classifier and hyperparameters, preprocessing fitted on each arm's own training rows), each also
-at a decision threshold tuned on its own training part (never on test rows), since that is the operating point a
-careful analyst would use: baseline / threshold_tuned (training rows), class_weighted / class_weighted_tuned
-(balanced class weights), augmented / augmented_tuned (training + synthetic rows; the tuned threshold comes from
-a model whose synthetic rows were generated from the tuning split's fit part only) and tstr (real majority +
+at a decision threshold tuned on out-of-fold probabilities over K folds of its own training part (never on test
+rows), since that is the operating point a careful analyst would use: baseline / threshold_tuned (training rows),
+class_weighted / class_weighted_tuned (balanced class weights), augmented / augmented_tuned (training + synthetic
+rows; each inner fold's model makes its synthetic rows from that fold's fit rows only) and tstr (real majority +
 synthetic minority rows; the key keeps the results.json contract's name). Intervals over repeated splits use the
 corrected resampled t-test (Nadeau & Bengio 2003).
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 import numpy as np
@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 from sklearn import metrics as skm
 from sklearn.base import clone
-from sklearn.model_selection import StratifiedShuffleSplit
+from sklearn.model_selection import StratifiedKFold
 
 from core.errors import DataError, SynthBalanceError
 from core.models import fit_strategy, make_strategy, strategy_proba
@@ -33,11 +33,14 @@ ARM_LABELS = {"baseline": "baseline", "threshold_tuned": "baseline, tuned thresh
               "augmented": "augmented", "augmented_tuned": "augmented, tuned threshold",
               "tstr": "real majority + synthetic minority"}
 TUNED_OF = {"baseline": "threshold_tuned", "class_weighted": "class_weighted_tuned", "augmented": "augmented_tuned"}
-NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned"}  # method -> arm
+# method -> arm: the strategies without synthetic rows, untuned (threshold 0.5) and tuned
+NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned", "as_is": "baseline",
+                 "class_weighted_default": "class_weighted"}
 METRICS = ("minority_f1", "minority_precision", "minority_recall", "majority_f1", "majority_precision",
            "majority_recall", "accuracy", "balanced_accuracy", "mcc", "g_mean", "roc_auc", "pr_auc")
 HEADLINE = ("minority_f1", "minority_precision", "minority_recall", "roc_auc", "pr_auc", "balanced_accuracy", "mcc")
-VALIDATION_SHARE = 0.25
+THRESHOLD_FOLDS = 3  # K of the out-of-fold threshold tuning: every training row is scored once, out of fold
+DEFAULT_THRESHOLD = 0.5
 THRESHOLDS = np.round(np.arange(0.01, 1.0, 0.01), 2)
 CORRECTION = "corrected resampled t-test (Nadeau & Bengio 2003)"
 
@@ -55,6 +58,7 @@ class ArmRun:
     predictions: np.ndarray
     seconds: float
     proba: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    threshold_fallback: str = ""  # why a tuned arm kept the default threshold ('' when it was tuned)
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,7 @@ class Summary:
     ci_low: float
     ci_high: float
     values: list[float]
+    clipped: bool = False  # the interval was cut to the scale's range (e.g. F1 in [0, 1])
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ class Difference:
     ci_high: float
     p_value: float | None
     test: str = CORRECTION
+    clipped: bool = False  # the interval was cut to the scale's range (a difference of F1 in [-1, 1])
 
 
 def corrected_interval(values: list[float], test_train_ratio: float, level: float = 0.95) -> tuple[float, float,
@@ -104,21 +110,53 @@ def corrected_interval(values: list[float], test_train_ratio: float, level: floa
     return mean, mean - half, mean + half, p_value
 
 
-def summarise(values: list[float], test_train_ratio: float = 0.0) -> Summary:
-    """Mean and 95% interval over repeats (corrected for overlapping training sets when the ratio is > 0)."""
+def _clip(low: float, high: float, bounds: tuple[float, float] | None) -> tuple[float, float, bool]:
+    if bounds is None or np.isnan(low):
+        return low, high, False
+    clipped_low, clipped_high = max(low, bounds[0]), min(high, bounds[1])
+    return clipped_low, clipped_high, (clipped_low, clipped_high) != (low, high)
+
+
+def summarise(values: list[float], test_train_ratio: float = 0.0,
+              bounds: tuple[float, float] | None = None) -> Summary:
+    """Mean and 95% interval over repeats (corrected for overlapping training sets when the ratio is > 0),
+    cut to `bounds` (e.g. (0, 1) for F1) when given; `clipped` says whether it was cut."""
     mean, low, high, _ = corrected_interval(values, test_train_ratio)
-    return Summary(mean, low, high, [float(v) for v in values])
+    low, high, clipped = _clip(low, high, bounds)
+    return Summary(mean, low, high, [float(v) for v in values], clipped)
 
 
-def paired_difference(a: list[float], b: list[float], test_train_ratio: float = 0.0) -> Difference:
-    """a - b per repeat: mean, 95% interval and p-value of the corrected resampled t-test."""
+def paired_difference(a: list[float], b: list[float], test_train_ratio: float = 0.0,
+                      bounds: tuple[float, float] | None = None) -> Difference:
+    """a - b per repeat: mean, 95% interval and p-value of the corrected resampled t-test (interval cut to
+    `bounds`, e.g. (-1, 1) for a difference of F1, when given)."""
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
     mean, low, high, p_value = corrected_interval(list(diff), test_train_ratio)
+    low, high, clipped = _clip(low, high, bounds)
     if diff.size < 2:
-        return Difference(mean, low, high, None)
+        return Difference(mean, low, high, None, clipped=clipped)
     if np.allclose(diff, 0):
         p_value = 1.0
-    return Difference(mean, low, high, p_value)
+    return Difference(mean, low, high, p_value, clipped=clipped)
+
+
+def repeated_cv_ratio(folds: int) -> float:
+    """n_test / n_train of one K-fold split: 1 / (K - 1). With the K x r values of r repeats of K-fold,
+    `corrected_interval` is Bouckaert & Frank's (2004) corrected repeated k-fold test: variance of the mean
+    s^2 x (1/(K r) + n_test/n_train), K r - 1 degrees of freedom."""
+    return 1 / (folds - 1)
+
+
+def detectable_difference(differences: list[float], test_train_ratio: float, level: float = 0.95) -> float:
+    """The smallest mean difference these splits could tell from 0: the half-width of the corrected interval,
+    t(level, J - 1) x sqrt(s^2 x (1/J + n_test/n_train)), from the variance s^2 of the J paired differences
+    (nan for fewer than 2)."""
+    array = np.asarray(differences, dtype=float)
+    array = array[~np.isnan(array)]
+    if array.size < 2:
+        return float("nan")
+    scale = np.sqrt(float(array.var(ddof=1)) * (1 / array.size + test_train_ratio))
+    return float(stats.t.ppf(0.5 + level / 2, array.size - 1) * scale)
 
 
 @dataclass(frozen=True)
@@ -182,26 +220,57 @@ def decide(proba: pd.DataFrame, minority: list[str], threshold: float | None) ->
     return np.where(proba[minority[0]].to_numpy() >= threshold, minority[0], other)
 
 
-def tune_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
-                   seed: int) -> float | None:
-    """The threshold on P(minority) (grid 0.01..0.99) that maximises minority F1 on a stratified 25% validation
-    part of the training rows, for a clone of `strategy` fitted on the other 75% (a resampling strategy makes its
-    synthetic rows from that 75% only, so the validation part stays unseen). None for multi-class targets
-    (argmax is kept). Scores are computed exactly at each grid point (`scores_by_threshold`)."""
+@dataclass(frozen=True)
+class ThresholdChoice:
+    """A tuned threshold on P(minority): the value used (None: argmax, for multi-class targets), the number of
+    inner folds it was tuned on (0 when it was not tuned), and why it kept the default ('' when tuned)."""
+    threshold: float | None
+    folds: int = 0
+    fallback: str = ""
+
+    @property
+    def tuned(self) -> bool:
+        return self.folds > 0
+
+
+def choose_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
+                     seed: int, folds: int = THRESHOLD_FOLDS) -> ThresholdChoice:
+    """The threshold on P(minority) (grid 0.01..0.99) that maximises minority F1 on out-of-fold probabilities
+    over `folds` stratified folds of the training rows (scikit-learn's TunedThresholdClassifierCV method: each
+    row is scored by a clone of `strategy` fitted on the other folds, so a resampling strategy makes its
+    synthetic rows inside each inner fold and the scored rows stay unseen). No single small validation split.
+
+    Falls back to the default threshold 0.5, and says why, when a fold's scores are constant (as
+    TunedThresholdClassifierCV refuses "constant predictions") or the minority has fewer than 2 rows.
+    None for multi-class targets (argmax is kept).
+    """
     ensure_not_held_out(train)
     labels = train[target].astype(str)
     if labels.nunique() != 2:
-        return None
-    splitter = StratifiedShuffleSplit(n_splits=1, test_size=VALIDATION_SHARE, random_state=seed)
-    fit_index, check_index = next(splitter.split(np.zeros(len(train)), labels))
-    fit_part, check_part = train.iloc[fit_index], train.iloc[check_index]
-    model = fit_strategy(clone(strategy), fit_part, target, features)
-    score = strategy_proba(model, check_part, features)
-    if minority[0] not in score.columns:
-        return None
-    truth = check_part[target].astype(str).to_numpy() == minority[0]
-    f1 = scores_by_threshold(truth, score[minority[0]].to_numpy())["f1"].to_numpy()
-    return float(THRESHOLDS[int(np.argmax(f1))])
+        return ThresholdChoice(None)
+    smallest = int(labels.value_counts().min())
+    k = min(folds, smallest)
+    if k < 2:
+        return ThresholdChoice(DEFAULT_THRESHOLD, 0, f"the smallest class has {smallest} row(s), too few to tune "
+                                                     "a threshold on folds")
+    scores = np.full(len(train), np.nan)
+    for fit_index, check_index in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(
+            np.zeros(len(train)), labels):
+        model = fit_strategy(clone(strategy), train.iloc[fit_index], target, features)
+        proba = strategy_proba(model, train.iloc[check_index], features)
+        fold_scores = proba[minority[0]].to_numpy() if minority[0] in proba.columns else np.zeros(len(check_index))
+        if np.ptp(fold_scores) == 0:
+            return ThresholdChoice(DEFAULT_THRESHOLD, 0, "the model's scores were constant on an inner fold, so no "
+                                                         "threshold could be tuned")
+        scores[check_index] = fold_scores
+    f1 = scores_by_threshold(labels.to_numpy() == minority[0], scores)["f1"].to_numpy()
+    return ThresholdChoice(float(THRESHOLDS[int(np.argmax(f1))]), k)
+
+
+def tune_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
+                   seed: int, folds: int = THRESHOLD_FOLDS) -> float | None:
+    """The value of `choose_threshold` (0.5 when it fell back, None for multi-class)."""
+    return choose_threshold(strategy, train, target, features, minority, seed, folds).threshold
 
 
 def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
@@ -247,8 +316,8 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
 
     synthetic: the synthetic rows (None for a run without generation: only the four arms without synthetic rows).
     sampler: the GeneratorSampler that made them, configured as for the run; the augmented arm's threshold is
-    tuned on a model whose synthetic rows it makes from the tuning split's fit part only. Without a sampler the
-    augmented arm keeps argmax / 0.5 (no tuned threshold is claimed).
+    tuned on out-of-fold probabilities of models that make their synthetic rows inside each inner fold. Without a
+    sampler the augmented arm keeps argmax / 0.5 (no tuned threshold is claimed).
     """
     ensure_not_held_out(train, test)
     real = {"baseline": (train, None), "class_weighted": (train, "balanced")}
@@ -273,18 +342,19 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
             continue
         started = time.perf_counter()
         if arm == "augmented":
-            threshold = None
+            choice = ThresholdChoice(None)
             if sampler is not None:
                 try:
-                    threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, None, sampler),
-                                               train, target, features, minority, seed)
-                except SynthBalanceError:  # e.g. the generator needs more rows than the tuning split's 75% holds
-                    threshold = None  # the tuned arm keeps 0.5 / argmax, and the verdict says so
+                    choice = choose_threshold(make_strategy(classifier, features, kinds, seed, None, sampler),
+                                              train, target, features, minority, seed)
+                except SynthBalanceError:  # e.g. the generator needs more rows than an inner fold holds
+                    choice = ThresholdChoice(None)  # the tuned arm keeps 0.5 / argmax, and the verdict says so
         else:
-            threshold = tune_threshold(make_strategy(classifier, features, kinds, seed, weight), train, target,
-                                       features, minority, seed)
-        runs[TUNED_OF[arm]] = _arm(TUNED_OF[arm], proba, test, target, minority, majority, threshold,
-                                   runs[arm].seconds + time.perf_counter() - started)
+            choice = choose_threshold(make_strategy(classifier, features, kinds, seed, weight), train, target,
+                                      features, minority, seed)
+        tuned_run = _arm(TUNED_OF[arm], proba, test, target, minority, majority, choice.threshold,
+                         runs[arm].seconds + time.perf_counter() - started)
+        runs[TUNED_OF[arm]] = replace(tuned_run, threshold_fallback=choice.fallback)
     order = ARMS if synthetic is not None else NO_SYNTHETIC_ARMS
     return {arm: runs[arm] for arm in order}
 
@@ -326,6 +396,8 @@ def pairs_for(subject: str) -> list[tuple[str, str]]:
     if subject == "augmented_tuned":
         return [("augmented_tuned", "threshold_tuned"), ("augmented_tuned", "class_weighted_tuned"),
                 ("augmented", "baseline"), ("augmented", "class_weighted"), ("augmented", "threshold_tuned")]
+    if subject == "baseline":  # as is: against both tuned-threshold strategies without synthetic rows
+        return [("baseline", "threshold_tuned"), ("baseline", "class_weighted_tuned")]
     other = "class_weighted_tuned" if subject == "threshold_tuned" else "threshold_tuned"
     return [(subject, other), (subject, "baseline")]
 
@@ -344,8 +416,12 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
     untuned = sum(1 for r in runs if "augmented_tuned" in r and r["augmented_tuned"].threshold is None)
     if binary and untuned:
         text += (f" On {untuned} of {len(runs)} split(s) the augmented model's threshold could not be tuned (the "
-                 "generator could not run on the tuning split's 75% of the training rows), so its 'tuned' figures "
+                 "generator could not run on an inner fold of the training rows), so its 'tuned' figures "
                  "there use 0.5.")
+    fallbacks = sorted({(arm, r[arm].threshold_fallback) for r in runs for arm in r if r[arm].threshold_fallback})
+    for arm, why in fallbacks:
+        count = sum(1 for r in runs if arm in r and r[arm].threshold_fallback == why)
+        text += f" On {count} of {len(runs)} split(s) '{ARM_LABELS[arm]}' kept the default threshold 0.5: {why}."
     return Comparison(classifier=classifier, repeats=len(runs), arms=arms, differences=differences, verdict=text,
                       targets=targets, decision=decision, subject=subject, test_train_ratio=test_train_ratio)
 
@@ -403,10 +479,12 @@ def judge(arms: dict, differences: dict, repeats: int, targets: Targets,
     baseline is itself real and the tuned baseline is within noise of the augmented model.
     """
     if subject != "augmented_tuned":
-        (name_other, other), (_, vs_base) = list(differences.items())[0], list(differences.items())[1]
+        (name_other, other), (name_base, vs_base) = list(differences.items())[0], list(differences.items())[1]
         f1 = arms[subject]["minority_f1"].mean
+        base_label = "the untuned baseline" if name_base.endswith("_vs_baseline") else \
+            ARM_LABELS[pair_arms(name_base)[1]]
         text = (f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {f1:.3f}, "
-                f"{vs_base['minority_f1'].mean:+.3f} over the untuned baseline ({_ci(vs_base['minority_f1'])}) and "
+                f"{vs_base['minority_f1'].mean:+.3f} over {base_label} ({_ci(vs_base['minority_f1'])}) and "
                 f"{other['minority_f1'].mean:+.3f} against {ARM_LABELS[pair_arms(name_other)[1]]} "
                 f"({_ci(other['minority_f1'])}).")
         return Decision.NO_GENERATION, text + (" This is one split: run 5 or more repeats before deciding."

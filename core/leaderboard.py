@@ -1,22 +1,26 @@
 """What-if comparison of several generators on the same data, splits and classifier: one row per strategy.
 
-"Best" is chosen on the strategy race's validation folds inside the training part (`core.race`), never on the
-test split; the test-split figures of each row are the final, descriptive check. The two strategies without
-synthetic rows (tuned threshold, class weights) are rows too.
+"Best" never sees a test row: for each repeat the strategy race (`core.race`) runs on that repeat's training
+part only (the split `run` makes for seed + repeat), and picks that repeat's best on its folds; `best` is the pick
+most repeats' races made (a tie goes to the earlier strategy in display order). The test figures of each row are
+descriptive; the honest test figure of the procedure is each repeat's own pick scored on that repeat's test part
+(`pick_test_minority_f1`). The strategies without synthetic rows are rows too.
 """
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from core.config import RunConfig
 from core.data import Dataset
-from core.evaluation import Difference, conservative_gain
+from core.evaluation import NO_GENERATION as EVALUATION_ARM
+from core.evaluation import Difference, compare, conservative_gain
 from core.generators.base import Progress
 from core.pipeline import prepare, run_experiment
-from core.race import NO_GENERATION, RaceResult, SamplerSettings, label_of, race_prepared
+from core.race import NO_GENERATION, RaceResult, SamplerSettings, display_order, label_of, race_prepared
 
 COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high",
            "fold_pr_auc", "within_noise_of_best", "seconds", "quality_score", "detection_auc", "coverage",
@@ -27,13 +31,19 @@ COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_l
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """rows: one per strategy (COLUMNS; a failed one has its name and `error`). fold_* columns come from the race
-    on the training part; test_* and *_gain columns from the test split (gain: at tuned thresholds over the
-    strongest reference without synthetic rows, corrected intervals). best: the race's recommendation (the
-    simplest strategy within noise of the best on the folds). race: the race itself."""
+    """rows: one per strategy (COLUMNS; a failed one has its name and `error`). fold_* columns come from repeat
+    0's race on its training part; test_* and *_gain columns from the test splits (gain: at tuned thresholds over
+    the strongest reference without synthetic rows, corrected intervals). picks: each repeat's race pick (chosen
+    on that repeat's training part only); best: the most frequent pick; pick_test_minority_f1: the mean over
+    repeats of each repeat's pick on that repeat's test part; chosen_on: how best was chosen, in words; race:
+    repeat 0's race."""
     rows: pd.DataFrame
     best: str | None
     race: RaceResult | None = None
+    picks: tuple[str, ...] = ()
+    pick_test_minority_f1: float | None = None
+    chosen_on: str = ("each repeat's strategy race on that repeat's training part (highest mean minority F1 on its "
+                      "folds); best is the pick most repeats made; test figures are descriptive")
 
 
 def default_methods(usable: list[str]) -> list[str]:
@@ -44,11 +54,21 @@ def default_methods(usable: list[str]) -> list[str]:
 
 
 def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict, n_jobs: int | None,
-                  scheduler: str | None) -> dict:
+                  scheduler: str | None, plain: dict | None = None) -> dict:
+    """The test-split figures of one strategy. plain: a cache for the strategies without synthetic rows, which
+    share one run's arms (only the arm judged differs)."""
     started = time.perf_counter()
-    result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
-                            scheduler=scheduler)
-    comparison, v = result.comparison, result.validation
+    if method in NO_GENERATION and plain is not None and "result" in plain:
+        result = plain["result"]
+        comparison = compare(result.runs, config.classifier, config.targets,
+                             config.test_size / (1 - config.test_size), EVALUATION_ARM[method])
+    else:
+        result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
+                                scheduler=scheduler)
+        comparison = result.comparison
+        if method in NO_GENERATION and plain is not None:
+            plain["result"] = result
+    v = result.validation
     f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
     subject = comparison.arms[comparison.subject]
     if method in NO_GENERATION:  # its 'gain' would be against the other strategy without synthetic rows: left blank
@@ -60,6 +80,7 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
             "dcr_share_vs_holdout": v.privacy.dcr_share_vs_holdout if v else None,
             "decision": v.verdict.decision.value if v else None,
             "test_minority_f1": subject["minority_f1"].mean, "test_pr_auc": subject["pr_auc"].mean,
+            "test_minority_f1_values": list(subject["minority_f1"].values),
             "minority_f1_gain": f1.mean, "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high,
             "pr_auc_gain": pr.mean, "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high}
 
@@ -67,21 +88,31 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
 def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], progress: Progress | None = None,
                       params_for=None, n_jobs: int | None = None, scheduler: str | None = None,
                       folds: int = 5) -> Leaderboard:
-    """Race the strategies on the training part's folds, then run the config once per strategy for the test
-    figures. A strategy that fails (any exception) keeps its message in its row; the others go on.
-    params_for(method) gives that method's parameters (default: its defaults)."""
+    """Race the strategies inside each repeat's training part (one K-fold per repeat: the repeats replicate it),
+    then run the config once per strategy for the test figures. A strategy that fails (any exception) keeps its
+    message in its row; the others go on. params_for(method) gives that method's parameters (default: its
+    defaults). config.margin is the races' margin in favour of no synthetic rows."""
     strategies = list(dict.fromkeys([*NO_GENERATION, *methods]))
     params = {m: (params_for(m) if params_for else {}) for m in strategies if m not in NO_GENERATION}
-    if progress:
-        progress(0.0, "Racing the strategies on the training folds")
-    prepared = prepare(dataset, config.test_size, config.seed, config.cleaning)
     settings = SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
-                               params={m: p for m, p in params.items() if p})
-    race = race_prepared(prepared, config.classifier, folds, candidates=strategies, n_jobs=n_jobs,
-                         scheduler=scheduler, settings=settings,
-                         progress=(lambda f, m: progress(0.4 * f, m)) if progress else None)
+                               params={m: p for m, p in params.items() if p}, bounds=tuple(config.bounds))
+    races = []
+    for repeat in range(config.repeats):
+        share = 0.4 / config.repeats
+        if progress:
+            progress(share * repeat, f"Racing the strategies on repeat {repeat + 1}'s training folds")
+        # the same split (and cleaning) `run` makes for this repeat: its test part stays out of its race
+        prepared = prepare(dataset, config.test_size, config.seed + repeat, config.cleaning)
+        races.append(race_prepared(prepared, config.classifier, folds, candidates=strategies, n_jobs=n_jobs,
+                                   scheduler=scheduler, settings=settings, repeats=1, margin=config.margin,
+                                   progress=(lambda f, m, r=repeat: progress(share * (r + f), m))
+                                   if progress else None))
+    race = races[0]
+    picks = tuple(r.recommended for r in races)
+    tally = Counter(picks)
+    best = min(tally, key=lambda name: (-tally[name], display_order(name)))
     by_name = {c.name: c for c in race.candidates}
-    rows = []
+    rows, test_values, plain = [], {}, {}
     for index, method in enumerate(strategies):
         if progress:
             progress(0.4 + 0.6 * index / len(strategies), f"{label_of(method)}: test split, {index + 1} of "
@@ -98,7 +129,9 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
         elif candidate is not None:
             row["error"] = candidate.error
         try:
-            row.update(_test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler))
+            figures = _test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler, plain)
+            test_values[method] = figures.pop("test_minority_f1_values")
+            row.update(figures)
         except Exception as exc:  # one strategy's failure, whatever its type, stays in its row
             row["error"] = row["error"] or " ".join(str(exc).split()) or type(exc).__name__
         rows.append(row)
@@ -106,4 +139,6 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
         progress(1.0, "Done")
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     table["error"] = table["error"].fillna("")
-    return Leaderboard(rows=table, best=race.recommended, race=race)
+    own = [test_values[pick][repeat] for repeat, pick in enumerate(picks) if pick in test_values]
+    return Leaderboard(rows=table, best=best, race=race, picks=picks,
+                       pick_test_minority_f1=float(sum(own) / len(own)) if len(own) == len(picks) else None)

@@ -1,27 +1,42 @@
 """The strategy race: measure candidate strategies on the analyst's own training part before recommending one.
 
-Cross-validation inside the training part only (the test part that `run` sets aside for the same seed and test
-share is never touched): each candidate is an imbalanced-learn Pipeline (resample inside each fold, then the
-classifier), scored at its own tuned threshold (tuned inside the fold's training rows) by minority F1 and
-PR-AUC on the fold's validation rows. Intervals over folds use the corrected resampled t-test with
-n_test / n_train = 1 / (K - 1) (Bouckaert & Frank 2004). The recommendation is the simplest strategy within noise
-of the best: no generation before generation, copies before interpolation, interpolation before neural models.
-Folds x candidates run through `core.parallel` (n_jobs, or a Dask cluster) with their seeds fixed per task, so
-the figures are the same for any n_jobs.
+Repeated stratified K-fold inside the training part only (the test part that `run` sets aside for the same seed
+and test share is never touched). Each candidate is an imbalanced-learn Pipeline (resample inside each fold, then
+the classifier), scored by minority F1 and PR-AUC on the fold's validation rows: the untuned candidates ("as is",
+"class weights at 0.5") at the default threshold, the others at a threshold tuned on out-of-fold probabilities
+over inner folds of that fold's training rows (`core.evaluation.choose_threshold`). Intervals over the K x r
+fold values use Bouckaert & Frank's (2004) corrected repeated k-fold test (variance x (1/(K r) + 1/(K - 1)),
+K r - 1 degrees of freedom), cut to what the scale allows. The rule: the highest mean minority F1 wins,
+generators and strategies without synthetic rows alike; a margin in favour of no synthetic rows is the analyst's
+own setting (default 0), and what it cost on the folds is reported. Folds x candidates run through
+`core.parallel` (n_jobs, or a Dask cluster) with their seeds fixed per task, so the figures are the same for any
+n_jobs.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import RepeatedStratifiedKFold
 
+from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.evaluation import Difference, Summary, paired_difference, scored, summarise, tune_threshold
+from core.evaluation import (
+    DEFAULT_THRESHOLD,
+    THRESHOLD_FOLDS,
+    Difference,
+    Summary,
+    choose_threshold,
+    detectable_difference,
+    paired_difference,
+    repeated_cv_ratio,
+    scored,
+    summarise,
+)
 from core.generators.base import Progress, StopRequested
 from core.generators.deep import SMALL_CLASS_ROWS, estimate_seconds
 from core.generators.registry import REGISTRY, resolve_method
@@ -30,13 +45,19 @@ from core.models import fit_strategy, make_strategy, strategy_proba
 from core.parallel import check_n_jobs, parallel_map
 from core.split import ensure_not_held_out
 
-NO_GENERATION = ("threshold_tuned", "class_weighted")
-# Simplicity order: no generation, then copies, interpolation, the copula, neural and private models.
-SIMPLICITY = ("threshold_tuned", "class_weighted", "random_oversampler", "smote", "smotenc", "smoten",
-              "borderline_smote", "adasyn", "svm_smote", "kmeans_smote", "gaussian_copula", "tvae", "ctgan")
-CANDIDATE_LABELS = {"threshold_tuned": "Tuned threshold only", "class_weighted": "Class weights + tuned threshold"}
+UNTUNED = ("as_is", "class_weighted_default")  # scored at the default threshold 0.5
+NO_GENERATION = ("as_is", "class_weighted_default", "threshold_tuned", "class_weighted")
+# Display order only (ties of the best mean go to the earlier one); the rule itself has no simplicity order.
+ORDER = (*NO_GENERATION, "random_oversampler", "smote", "smotenc", "smoten", "borderline_smote", "adasyn",
+         "svm_smote", "kmeans_smote", "gaussian_copula", "tvae", "ctgan")
+CANDIDATE_LABELS = {"as_is": "As is (no weights, threshold 0.5)",
+                    "class_weighted_default": "Class weights, threshold 0.5",
+                    "threshold_tuned": "Tuned threshold only", "class_weighted": "Class weights + tuned threshold"}
 DEFAULT_FOLDS = 5
+DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_S = 300.0
+F1_BOUNDS = (0.0, 1.0)
+DIFFERENCE_BOUNDS = (-1.0, 1.0)
 
 
 def label_of(name: str) -> str:
@@ -44,13 +65,14 @@ def label_of(name: str) -> str:
     return CANDIDATE_LABELS.get(name) or REGISTRY[name].label
 
 
-def simplicity(name: str) -> int:
-    return SIMPLICITY.index(name) if name in SIMPLICITY else len(SIMPLICITY)
+def display_order(name: str) -> int:
+    return ORDER.index(name) if name in ORDER else len(ORDER)
 
 
 @dataclass(frozen=True)
 class FoldScore:
-    """One candidate on one fold: minority F1 at the tuned threshold and PR-AUC on the fold's validation rows."""
+    """One candidate on one fold: minority F1 and PR-AUC on the fold's validation rows at its threshold (0.5
+    for an untuned candidate; tuned on the fold's training rows otherwise), and why a tuned one kept 0.5."""
     candidate: str
     fold: int
     minority_f1: float
@@ -58,13 +80,15 @@ class FoldScore:
     threshold: float | None
     seconds: float
     error: str = ""
+    threshold_fallback: str = ""
 
 
 @dataclass(frozen=True)
 class CandidateResult:
-    """A candidate over the folds: Summaries with corrected intervals, seconds spent (all folds), the tuned
-    thresholds per fold, its paired difference to the best candidate (minority F1, None for the best itself)
-    and the error that stopped it ('' when it ran)."""
+    """A candidate over the folds: Summaries with corrected intervals (F1 cut to [0, 1]), seconds spent (all
+    folds), the thresholds per fold, its paired difference to the highest mean (minority F1, None for that
+    candidate itself), the error that stopped it ('' when it ran), and on how many folds a tuned threshold fell
+    back to 0.5 (with the first reason)."""
     name: str
     label: str
     kind: str
@@ -74,16 +98,26 @@ class CandidateResult:
     thresholds: tuple[float | None, ...] = ()
     vs_best: Difference | None = None
     error: str = ""
+    threshold_fallbacks: int = 0
+    threshold_fallback: str = ""
 
     @property
     def ran(self) -> bool:
         return not self.error
 
+    @property
+    def tuned(self) -> bool:
+        return self.name not in UNTUNED
+
 
 @dataclass(frozen=True)
 class RaceResult:
     """The race: the recommended strategy, its kind ('no_generation' or 'generator'), every candidate, the
-    candidates left out with the reason, the plain-English explanation, and the settings it ran under."""
+    candidates left out with the reason, the plain-English explanation (rendered from these fields), and the
+    settings it ran under (folds x repeats). best: the highest mean; margin and margin_cost: the analyst's margin
+    in favour of no synthetic rows and the minority F1 it cost on the folds (0 when it changed nothing);
+    runner_up, vs_runner_up, separated: the closest other candidate, the recommendation minus it, and whether its
+    interval excludes 0; detectable_difference: the smallest difference these folds could tell from 0."""
     recommended: str
     kind: str
     candidates: tuple[CandidateResult, ...]
@@ -96,33 +130,49 @@ class RaceResult:
     train_rows: int
     seconds: float
     estimated_seconds: float
-    correction: str = field(default="corrected resampled t-test over folds (Bouckaert & Frank 2004)")
+    correction: str = field(default="corrected repeated k-fold test (Bouckaert & Frank 2004)")
+    repeats: int = 1
+    best: str = ""
+    margin: float = 0.0
+    margin_cost: float = 0.0
+    runner_up: str | None = None
+    vs_runner_up: Difference | None = None
+    separated: bool = False
+    detectable_difference: float = float("nan")
+    minority_rows: int = 0
 
     def to_dict(self) -> dict:
         """The `advise --json` schema."""
         def summary(s: Summary | None) -> dict | None:
-            return None if s is None else {"mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high}
+            return None if s is None else {"mean": s.mean, "ci_low": s.ci_low, "ci_high": s.ci_high,
+                                           "clipped": s.clipped}
         return {"recommended": self.recommended, "kind": self.kind,
-                "candidates": [{"name": c.name, "label": c.label, "kind": c.kind,
+                "candidates": [{"name": c.name, "label": c.label, "kind": c.kind, "tuned_threshold": c.tuned,
                                 "minority_f1": summary(c.minority_f1), "pr_auc": summary(c.pr_auc),
-                                "seconds": c.seconds, "error": c.error or None} for c in self.candidates],
+                                "seconds": c.seconds, "threshold_fallbacks": c.threshold_fallbacks,
+                                "error": c.error or None} for c in self.candidates],
                 "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
                 "explanation": self.explanation, "classifier": self.classifier, "folds": self.folds,
-                "seed": self.seed, "test_size": self.test_size, "interval": self.correction}
+                "repeats": self.repeats, "seed": self.seed, "test_size": self.test_size,
+                "interval": self.correction, "rule": "highest mean minority F1", "best": self.best,
+                "margin": self.margin, "margin_cost": self.margin_cost, "runner_up": self.runner_up,
+                "separated": self.separated, "detectable_difference": self.detectable_difference}
 
 
 def candidates_for(feature_kinds: dict[str, str], train_counts: dict[str, int], budget_seconds: float,
-                   n_features: int, folds: int = DEFAULT_FOLDS) -> tuple[list[str], list[tuple[str, str]]]:
-    """(candidates in simplicity order, [(left out, why)]) for these column kinds and training class sizes.
+                   n_features: int, folds: int = DEFAULT_FOLDS,
+                   repeats: int = 1) -> tuple[list[str], list[tuple[str, str]]]:
+    """(candidates in display order, [(left out, why)]) for these column kinds and training class sizes.
 
-    Always: tuned threshold only, class weights, random oversampling; the SMOTE variants that fit the column
-    types; the Gaussian copula; CTGAN / TVAE only when the smallest class has at least SMALL_CLASS_ROWS rows and
-    their estimated time for all folds fits the budget.
+    Always: the four strategies without synthetic rows (as is, class weights, each untuned and with a tuned
+    threshold), random oversampling; the SMOTE variants that fit the column types; the Gaussian copula; CTGAN /
+    TVAE only when the smallest class has at least SMALL_CLASS_ROWS rows per training fold and their estimated
+    time for all folds fits the budget.
     """
     n_numbers = sum(1 for k in feature_kinds.values() if k in NUMBER_KINDS)
     n_levels = sum(1 for k in feature_kinds.values() if k in LEVEL_KINDS)
     smallest = min(train_counts.values())
-    wanted = ["threshold_tuned", "class_weighted", "random_oversampler"]
+    wanted = [*NO_GENERATION, "random_oversampler"]
     skipped = []
     interpolation = ("smote", "borderline_smote", "adasyn") if not n_levels else ("smote",)
     for name in interpolation:
@@ -141,52 +191,75 @@ def candidates_for(feature_kinds: dict[str, str], train_counts: dict[str, int], 
                                   f"needs at least {SMALL_CLASS_ROWS}"))
             continue
         epochs = int(REGISTRY[name].defaults()["epochs"])
-        seconds = folds * 2 * estimate_seconds(name, fold_rows, n_features, epochs)
+        seconds = folds * repeats * (THRESHOLD_FOLDS + 1) * estimate_seconds(name, fold_rows, n_features, epochs)
         if seconds > budget_seconds:
-            skipped.append((name, f"about {seconds:.0f} s for {folds} folds, over the {budget_seconds:.0f} s budget"))
+            skipped.append((name, f"about {seconds:.0f} s for {folds * repeats} folds, over the "
+                                  f"{budget_seconds:.0f} s budget"))
             continue
         wanted.append(name)
-    return sorted(wanted, key=simplicity), skipped
+    return sorted(wanted, key=display_order), skipped
 
 
 @dataclass(frozen=True)
 class SamplerSettings:
     """How generators make rows in the race, as in the run: the amount (an Amount, or imbalanced-learn's
-    'auto'), row rules, the density filter, and per-method parameters ({method: {param: value}})."""
+    'auto'), row rules, column limits (ColumnBounds), the density filter, and per-method parameters
+    ({method: {param: value}})."""
     amount: object = "auto"
     rules: tuple[str, ...] = ()
     density: object = None
     params: dict = field(default_factory=dict)
+    bounds: tuple = ()
+
+
+def settings_for_config(config) -> SamplerSettings:
+    """The race's generator settings from a RunConfig: the amount, row rules, column limits and density filter
+    that generation uses."""
+    return SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
+                           params={config.method: dict(config.params)} if config.params else {},
+                           bounds=tuple(config.bounds))
 
 
 def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, str], seed: int,
               settings: SamplerSettings = SamplerSettings()):
-    if name == "threshold_tuned":
+    if name in ("as_is", "threshold_tuned"):
         return make_strategy(classifier, features, kinds, seed)
-    if name == "class_weighted":
+    if name in ("class_weighted_default", "class_weighted"):
         return make_strategy(classifier, features, kinds, seed, "balanced")
     sampler = GeneratorSampler(method=name, params=settings.params.get(name), sampling_strategy=settings.amount,
                                kinds={c: kinds[c] for c in features}, rules=tuple(settings.rules),
-                               density=settings.density, random_state=seed)
+                               bounds=tuple(settings.bounds), density=settings.density, random_state=seed)
     return make_strategy(classifier, features, kinds, seed, sampler=sampler)
 
 
 def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
                 minority: list[str], majority: str, seed: int, fold_index: dict[int, tuple[np.ndarray, np.ndarray]],
-                settings: SamplerSettings, task: tuple[str, int]) -> FoldScore:
-    """Fit one candidate on one fold's training rows (tuning its threshold inside them), score its validation rows."""
+                settings: SamplerSettings, cleaning: CleaningPlan | None, task: tuple[str, int]) -> FoldScore:
+    """Fit one candidate on one fold's training rows (cleaned by `cleaning` fitted on those rows only; a tuned
+    candidate tunes its threshold on out-of-fold probabilities inside them), score the fold's validation rows
+    (gaps filled by the fold's own imputers, transform only)."""
     name, fold = task
     started = time.perf_counter()
     fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
     task_seed = seed + fold
     try:
+        if cleaning is not None:
+            cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, task_seed)
+            fit_rows = cleaned.train
+            check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
         strategy = _strategy(name, classifier, features, kinds, task_seed, settings)
-        threshold = tune_threshold(strategy, fit_rows, target, features, minority, task_seed)
+        binary = fit_rows[target].astype(str).nunique() == 2
+        fallback = ""
+        if name in UNTUNED:
+            threshold = DEFAULT_THRESHOLD if binary else None
+        else:
+            choice = choose_threshold(strategy, fit_rows, target, features, minority, task_seed, THRESHOLD_FOLDS)
+            threshold, fallback = choice.threshold, choice.fallback
         model = fit_strategy(strategy, fit_rows, target, features)
         truth = check_rows[target].astype(str).to_numpy()
         _, _, values = scored(strategy_proba(model, check_rows, features), truth, minority, majority, threshold)
         return FoldScore(name, fold, values["minority_f1"], values["pr_auc"], threshold,
-                         time.perf_counter() - started)
+                         time.perf_counter() - started, threshold_fallback=fallback)
     except Exception as exc:  # one candidate's failure, whatever its type, stays in its row; the race goes on
         message = " ".join(str(exc).split()) or type(exc).__name__
         if not isinstance(exc, SynthBalanceError):
@@ -194,59 +267,111 @@ def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: di
         return FoldScore(name, fold, float("nan"), float("nan"), None, time.perf_counter() - started, message)
 
 
-def recommend(candidates: list[CandidateResult], folds: int) -> tuple[str, list[CandidateResult]]:
-    """(the simplest candidate within noise of the best by minority F1, candidates with `vs_best` filled).
+def _best(candidates: list[CandidateResult]) -> CandidateResult:
+    """The highest mean minority F1 (a tie goes to the earlier one in display order)."""
+    return max(candidates, key=lambda c: (c.minority_f1.mean, -display_order(c.name)))
 
-    Within noise: the corrected 95% interval of (candidate - best) over folds reaches 0. Ties of the best mean
-    go to the simpler candidate.
+
+def recommend(candidates: list[CandidateResult], folds: int, margin: float = 0.0,
+              test_train_ratio: float | None = None) -> tuple[str, list[CandidateResult]]:
+    """(the recommendation, candidates with `vs_best` filled).
+
+    The rule: the highest mean minority F1 over the folds wins, generators and strategies without synthetic rows
+    alike. With a margin (the analyst's setting, in minority F1, default 0) the best strategy without synthetic
+    rows is kept unless the best generator leads it by more than the margin. Intervals do not decide: "could not
+    tell apart" is not "as good".
     """
     ran = [c for c in candidates if c.ran]
     if not ran:
         raise DataError("No candidate strategy could be measured on these rows; see each candidate's error.")
-    best = max(ran, key=lambda c: (c.minority_f1.mean, -simplicity(c.name)))
-    ratio = 1 / (folds - 1)
+    if margin < 0:
+        raise ConfigError(f"The margin is a minority F1 difference of 0 or more; got {margin}.")
+    ratio = repeated_cv_ratio(folds) if test_train_ratio is None else test_train_ratio
+    best = _best(ran)
     filled = []
     for c in candidates:
         if c.ran and c.name != best.name:
-            c = CandidateResult(**{**c.__dict__, "vs_best": paired_difference(c.minority_f1.values,
-                                                                             best.minority_f1.values, ratio)})
+            c = replace(c, vs_best=paired_difference(c.minority_f1.values, best.minority_f1.values, ratio,
+                                                     DIFFERENCE_BOUNDS))
         filled.append(c)
-    within = [c for c in filled if c.ran and (c.name == best.name or c.vs_best.ci_high >= 0)]
-    chosen = min(within, key=lambda c: simplicity(c.name))
+    chosen = best
+    plain = [c for c in ran if c.name in NO_GENERATION]
+    generators = [c for c in ran if c.name not in NO_GENERATION]
+    if margin > 0 and plain and generators and best.name not in NO_GENERATION:
+        kept = _best(plain)
+        if best.minority_f1.mean - kept.minority_f1.mean <= margin:
+            chosen = kept
     return chosen.name, filled
 
 
+def _interval(low: float, high: float, clipped: bool, signed: bool) -> str:
+    text = f"{low:+.3f} to {high:+.3f}" if signed else f"{low:.3f} to {high:.3f}"
+    return f"corrected 95% CI {text}{', cut to the scale' if clipped else ''}"
+
+
 def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_rows: int,
-            skipped: list[tuple[str, str]]) -> str:
-    """One paragraph in plain English: what was measured, who won, why the recommendation is what it is."""
+            skipped: list[tuple[str, str]], repeats: int = 1, margin: float = 0.0,
+            minority_rows: int | None = None) -> str:
+    """One paragraph in plain English, rendered from the candidates' figures: what was measured, which mean was
+    highest, why the recommendation is what it is, what a margin cost, and whether the race could separate the
+    recommendation from the runner-up (with the smallest difference these folds could detect)."""
     by_name = {c.name: c for c in candidates}
     ran = [c for c in candidates if c.ran]
-    best = max(ran, key=lambda c: (c.minority_f1.mean, -simplicity(c.name)))
-    pick = by_name[chosen]
-    text = [f"On {folds} folds of your {train_rows:,} training rows (the test part was not touched), "
-            f"{len(ran)} {'strategy was' if len(ran) == 1 else 'strategies were'} measured at their own tuned "
-            "thresholds. The best minority F1 was "
-            f"{best.minority_f1.mean:.3f} ({best.label}; corrected 95% CI {best.minority_f1.ci_low:.3f} to "
-            f"{best.minority_f1.ci_high:.3f})."]
+    best, pick = _best(ran), by_name[chosen]
+    ratio = repeated_cv_ratio(folds)
+    shape = f"{folds} folds x {repeats} repeats" if repeats > 1 else f"{folds} folds"
+    text = [f"On {shape} of your {train_rows:,} training rows (the test part was not touched), {len(ran)} "
+            f"{'strategy was' if len(ran) == 1 else 'strategies were'} measured (the untuned ones at threshold 0.5, "
+            "the others at a threshold tuned on out-of-fold probabilities inside each fold's training rows). "
+            f"The highest mean minority F1 was {best.minority_f1.mean:.3f} ({best.label}; "
+            f"{_interval(best.minority_f1.ci_low, best.minority_f1.ci_high, best.minority_f1.clipped, False)})."]
+    rule = "the highest mean minority F1 wins" + (f", with your margin of {margin:.3f} in favour of no synthetic "
+                                                  "rows" if margin > 0 else "")
     if chosen == best.name:
-        simpler = [c for c in ran if simplicity(c.name) < simplicity(pick.name)]
-        text.append(f"{pick.label} is recommended: " + ("no simpler strategy came within noise of it."
-                                                        if simpler else "it is also the simplest strategy."))
+        text.append(f"{pick.label} is recommended ({rule}).")
     else:
-        d = pick.vs_best
-        text.append(f"{pick.label} reached {pick.minority_f1.mean:.3f}, within noise of the best "
-                    f"(difference {d.mean:+.3f}, corrected 95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}), and it is "
-                    "simpler, so it is recommended.")
+        cost = best.minority_f1.mean - pick.minority_f1.mean
+        text.append(f"{pick.label} is recommended ({rule}): {best.label} led it by {cost:.3f}, within your margin, "
+                    f"so the margin cost {cost:.3f} minority F1 on the folds.")
+    others = [c for c in ran if c.name != chosen]
+    if others:
+        runner = _best(others)
+        d = paired_difference(pick.minority_f1.values, runner.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
+        detectable = detectable_difference(list(np.subtract(pick.minority_f1.values, runner.minority_f1.values)),
+                                           ratio)
+        versus = f"difference {d.mean:+.3f}, {_interval(d.ci_low, d.ci_high, d.clipped, True)}"
+        if d.ci_low > 0 or d.ci_high < 0:
+            text.append(f"The race separated it from the runner-up, {runner.label} ({versus}).")
+        else:
+            rows = f"{minority_rows:,} minority rows and " if minority_rows else ""
+            text.append(f"The race could not separate these: {pick.label} and the runner-up, {runner.label} "
+                        f"({versus}); with {rows}{folds * repeats} folds the smallest difference it could detect "
+                        f"is about {detectable:.3f} minority F1.")
     generators_ran = [c for c in ran if c.name not in NO_GENERATION]
+    plain_ran = [c for c in ran if c.name in NO_GENERATION]
     if chosen in NO_GENERATION and generators_ran:
-        text.append("Do not generate: synthetic rows did not beat class weights or a tuned threshold on your data.")
+        gen = _best(generators_ran)
+        d = paired_difference(gen.minority_f1.values, pick.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
+        if d.ci_high < 0:
+            text.append(f"Do not generate: the best generator, {gen.label}, fell short beyond fold noise "
+                        f"({d.mean:+.3f}).")
+        else:
+            text.append(f"No synthetic rows is the pick; the race could not separate the best generator, "
+                        f"{gen.label} ({d.mean:+.3f}), from it, so this is not evidence that generation cannot help.")
     elif chosen in NO_GENERATION:
         text.append("No generator was measured, so this says nothing yet about synthetic rows.")
-    else:
-        beaten = [c.label for c in ran if c.name in NO_GENERATION and c.vs_best is not None
-                  and c.vs_best.ci_high < 0]
-        if beaten:
-            text.append(f"Generation earned its place here: {', '.join(beaten)} fell short beyond noise.")
+    elif plain_ran:
+        plain = _best(plain_ran)
+        d = paired_difference(pick.minority_f1.values, plain.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
+        text.append(f"Generation leads the best strategy without synthetic rows, {plain.label}, by {d.mean:+.3f} "
+                    f"on the folds ({_interval(d.ci_low, d.ci_high, d.clipped, True)})"
+                    + ("." if d.ci_low > 0 else ", a lead the race could not separate from fold noise."))
+    if any(c.minority_f1.clipped for c in ran):
+        text.append("Intervals are cut to what the scale allows (F1 in [0, 1], differences in [-1, 1]).")
+    fell_back = [c for c in ran if c.threshold_fallbacks]
+    if fell_back:
+        text.append("Kept the default threshold 0.5: " + "; ".join(
+            f"{c.label} on {c.threshold_fallbacks} fold(s) ({c.threshold_fallback})" for c in fell_back) + ".")
     text.append(f"PR-AUC of the recommendation: {pick.pr_auc.mean:.3f} (best "
                 f"{max(c.pr_auc.mean for c in ran):.3f}).")
     failed = [c for c in candidates if not c.ran]
@@ -258,35 +383,49 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
 
 
 def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str], features: list[str],
-                          kinds: dict[str, str], classifier: str, folds: int, seed: int, n_jobs: int) -> float:
-    """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times two
-    fits per candidate and fold (synthetic rows about double a balanced fit), plus the neural estimates."""
+                          kinds: dict[str, str], classifier: str, folds: int, seed: int, n_jobs: int,
+                          repeats: int = 1) -> float:
+    """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
+    fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
+    the neural estimates."""
     probe = train.sample(n=min(len(train), 20000), random_state=seed)
     started = time.perf_counter()
     fit_strategy(make_strategy(classifier, features, kinds, seed), probe, target, features)
     per_fit = (time.perf_counter() - started) * (len(train) / len(probe)) * (folds - 1) / folds
-    cheap = sum(2 * per_fit * (1 if c in NO_GENERATION else 1.8) for c in candidates if not REGISTRY.get(c) or
-                not REGISTRY[c].slow) * folds
+
+    def fits(name: str) -> int:
+        return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS
+
+    cheap = sum(fits(c) * per_fit * (1 if c in NO_GENERATION else 1.8) for c in candidates
+                if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
     smallest = int(train[target].astype(str).value_counts().min() * (folds - 1) / folds)
-    deep = sum(2 * folds * estimate_seconds(c, smallest, len(features), int(REGISTRY[c].defaults()["epochs"]))
+    deep = sum(fits(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
+                                                            int(REGISTRY[c].defaults()["epochs"]))
                for c in candidates if c in REGISTRY and REGISTRY[c].slow)
-    return (cheap + deep) / max(1, min(n_jobs, folds * len(candidates)))
+    return (cheap + deep) / max(1, min(n_jobs, folds * repeats * len(candidates)))
 
 
 def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], minority: list[str],
          majority: str, classifier: str = "logreg", folds: int = DEFAULT_FOLDS, seed: int = 42,
          test_size: float = 0.3, budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
          n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
-         should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings()) -> RaceResult:
-    """Race the candidates on `train` (the training part only) with stratified K-fold cross-validation.
+         should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
+         repeats: int | None = None, margin: float = 0.0, cleaning: CleaningPlan | None = None) -> RaceResult:
+    """Race the candidates on `train` (the training part only) with repeated stratified K-fold.
 
-    candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). The budget
-    decides which slow candidates enter, from their estimates, before anything runs: a race is never cut by the
+    cleaning: a plan fitted inside each fold's training rows (None: `train` is used as it is).
+    candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). repeats: None
+    takes DEFAULT_REPEATS when the estimate fits the budget, fewer (down to 1) when it does not. The budget
+    decides, before anything runs, which slow candidates enter and how many repeats: a race is never cut by the
     clock, so the same inputs give the same figures. Stop (should_stop) cancels between fold results.
     """
     ensure_not_held_out(train)
     if not 2 <= folds <= 20:
         raise ConfigError(f"Folds must be between 2 and 20; got {folds}.")
+    if repeats is not None and not 1 <= repeats <= 10:
+        raise ConfigError(f"Repeats must be between 1 and 10; got {repeats}.")
+    if margin < 0 or margin >= 1:
+        raise ConfigError(f"The margin is a minority F1 difference from 0 to below 1; got {margin}.")
     counts = {str(k): int(v) for k, v in train[target].astype(str).value_counts().items()}
     if min(counts.values()) < folds:
         small = min(counts, key=counts.get)
@@ -295,32 +434,38 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     kinds = {c: kinds[c] for c in features}
     skipped: list[tuple[str, str]] = []
     if candidates is None:
-        candidates, skipped = candidates_for(kinds, counts, budget_seconds, len(features), folds)
+        candidates, skipped = candidates_for(kinds, counts, budget_seconds, len(features), folds,
+                                             repeats or DEFAULT_REPEATS)
     else:
         unknown = [c for c in candidates if c not in NO_GENERATION and c not in REGISTRY]
         if unknown:
             raise ConfigError(f"Unknown candidate(s) {', '.join(unknown)}; use {', '.join(NO_GENERATION)} or a "
                               "method name.")
-        candidates = sorted(dict.fromkeys(candidates), key=simplicity)
-    labels = train[target].astype(str)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
-    fold_index = dict(enumerate(splitter.split(np.zeros(len(train)), labels)))
+        candidates = sorted(dict.fromkeys(candidates), key=display_order)
     jobs = check_n_jobs(n_jobs)
-    estimated = estimate_race_seconds(train, target, candidates, features, kinds, classifier, folds, seed, jobs)
-    tasks = [(name, fold) for name in candidates for fold in range(folds)]
+    one_repeat = estimate_race_seconds(train, target, candidates, features, kinds, classifier, folds, seed, jobs)
+    if repeats is None:
+        repeats = int(max(1, min(DEFAULT_REPEATS, budget_seconds // max(one_repeat, 1e-9))))
+    estimated = one_repeat * repeats
+    labels = train[target].astype(str)
+    splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
+    fold_index = dict(enumerate(splitter.split(np.zeros(len(train)), labels)))
+    total_folds = folds * repeats
+    tasks = [(name, fold) for name in candidates for fold in range(total_folds)]
     if progress:
-        progress(0.0, f"Racing {len(candidates)} strategies on {folds} folds of {len(train):,} training rows "
-                      f"(about {estimated:.0f} s)")
+        progress(0.0, f"Racing {len(candidates)} strategies on {folds} folds x {repeats} repeats of "
+                      f"{len(train):,} training rows (about {estimated:.0f} s)")
 
     def report(index: int, total: int) -> None:
         if progress:
             name, fold = tasks[index]
-            progress((index + 1) / total, f"{label_of(name)}: fold {fold + 1} of {folds} done")
+            progress((index + 1) / total, f"{label_of(name)}: fold {fold + 1} of {total_folds} done")
 
     started = time.perf_counter()
     scores = parallel_map(partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
-                                  fold_index, settings), tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
-                          should_stop=should_stop)
+                                  fold_index, settings, cleaning), tasks, n_jobs=jobs, scheduler=scheduler,
+                          on_result=report, should_stop=should_stop)
+    ratio = repeated_cv_ratio(folds)
     results = []
     for name in candidates:
         own = [s for s in scores if s.candidate == name]
@@ -330,26 +475,42 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
         if errors:
             results.append(CandidateResult(name, label_of(name), kind, None, None, seconds, error=errors[0]))
             continue
+        fallbacks = [s.threshold_fallback for s in own if s.threshold_fallback]
         results.append(CandidateResult(name, label_of(name), kind,
-                                       summarise([s.minority_f1 for s in own], 1 / (folds - 1)),
-                                       summarise([s.pr_auc for s in own], 1 / (folds - 1)), seconds,
-                                       tuple(s.threshold for s in own)))
-    chosen, results = recommend(results, folds)
+                                       summarise([s.minority_f1 for s in own], ratio, F1_BOUNDS),
+                                       summarise([s.pr_auc for s in own], ratio, F1_BOUNDS), seconds,
+                                       tuple(s.threshold for s in own), threshold_fallbacks=len(fallbacks),
+                                       threshold_fallback=fallbacks[0] if fallbacks else ""))
+    chosen, results = recommend(results, folds, margin)
+    ran = [c for c in results if c.ran]
+    best, pick = _best(ran), next(c for c in results if c.name == chosen)
+    others = [c for c in ran if c.name != chosen]
+    runner = _best(others) if others else None
+    versus = (paired_difference(pick.minority_f1.values, runner.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
+              if runner else None)
+    detectable = (detectable_difference(list(np.subtract(pick.minority_f1.values, runner.minority_f1.values)),
+                                        ratio) if runner else float("nan"))
+    smallest = min(counts.values())
     return RaceResult(recommended=chosen, kind="no_generation" if chosen in NO_GENERATION else "generator",
                       candidates=tuple(results), skipped=tuple(skipped),
-                      explanation=explain(chosen, results, folds, len(train), skipped), classifier=classifier,
-                      folds=folds, seed=seed, test_size=test_size, train_rows=len(train),
-                      seconds=time.perf_counter() - started, estimated_seconds=estimated)
+                      explanation=explain(chosen, results, folds, len(train), skipped, repeats, margin, smallest),
+                      classifier=classifier, folds=folds, seed=seed, test_size=test_size, train_rows=len(train),
+                      seconds=time.perf_counter() - started, estimated_seconds=estimated, repeats=repeats,
+                      best=best.name, margin=margin, margin_cost=best.minority_f1.mean - pick.minority_f1.mean,
+                      runner_up=runner.name if runner else None, vs_runner_up=versus,
+                      separated=bool(versus is not None and (versus.ci_low > 0 or versus.ci_high < 0)),
+                      detectable_difference=detectable, minority_rows=smallest)
 
 
 def race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOLDS,
                   budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
                   n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
-                  should_stop: StopRequested | None = None,
-                  settings: SamplerSettings = SamplerSettings()) -> RaceResult:
-    """The race on a Prepared's cleaned training part (the split `run` uses for the same seed and test share)."""
+                  should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
+                  repeats: int | None = None, margin: float = 0.0) -> RaceResult:
+    """The race on a Prepared's training part (the split `run` uses for the same seed and test share), its
+    cleaning plan fitted inside each fold's training rows rather than once on the whole training part."""
     dataset, profile = prepared.dataset, prepared.profile
-    return race(prepared.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
+    return race(prepared.split.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
                 profile.majority_class, classifier, folds, prepared.split.seed, prepared.split.test_size,
-                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings)
-
+                budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings, repeats, margin,
+                prepared.cleaning.plan)

@@ -19,7 +19,9 @@ from pages import _flow, _state
 DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, Decision.WORSE: st.error,
                 Decision.NO_GENERATION: st.info}
 STRATEGY_LABELS = {"threshold_tuned": "Tuned threshold only (no synthetic rows)",
-                   "class_weighted": "Class weights + tuned threshold (no synthetic rows)"}
+                   "class_weighted": "Class weights + tuned threshold (no synthetic rows)",
+                   "as_is": "As is, threshold 0.5 (no synthetic rows)",
+                   "class_weighted_default": "Class weights, threshold 0.5 (no synthetic rows)"}
 
 METRIC_HEADERS = {"minority_f1": "minority F1", "minority_precision": "precision", "minority_recall": "recall",
                   "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "balanced_accuracy": "bal. accuracy", "mcc": "MCC"}

@@ -56,9 +56,12 @@ if board is None:
 if board.best:
     from core.race import label_of
 
-    st.success(f"Best on the training folds: **{label_of(board.best)}** (the simplest strategy within noise of the "
-               "best minority F1 in cross-validation on the training part). The test-split columns are the final, "
-               "descriptive check; nothing here was chosen on them.")
+    st.success(f"Best on the training folds: **{label_of(board.best)}**. How it was chosen: {board.chosen_on}. "
+               "Nothing here was chosen on a test row.")
+    if board.pick_test_minority_f1 is not None:
+        st.caption(f"Each repeat's own pick, scored on that repeat's test part: minority F1 "
+                   f"{board.pick_test_minority_f1:.3f} on average (picks: "
+                   f"{', '.join(label_of(p) for p in board.picks)}).")
     if board.race is not None:
         st.caption(escape_markdown(board.race.explanation))
 

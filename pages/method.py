@@ -20,7 +20,8 @@ advice = _flow.current_advice(prepared)
 
 best = advice.best
 race_key = (_state.prepared_key(prepared), _state.remembered("race_classifier", "logreg"),
-            int(_state.remembered("race_folds", 5)), float(_state.remembered("race_budget", 120)))
+            int(_state.remembered("race_folds", 5)), float(_state.remembered("race_budget", 120)),
+            float(_state.remembered("race_margin", 0.0)))
 measured_before = _state.race(race_key)
 if measured_before is None:
     st.info(f"Instant ranking: **{best.label}** ({best.family}) ranks first - "
@@ -54,8 +55,8 @@ _state.set_chosen_method(choice)
 
 st.subheader("Measure on my data")
 st.caption("The ranking above is instant and blind. This races the candidate strategies with cross-validation on "
-           "your training part only (the test part is never touched) and recommends the simplest one within noise "
-           "of the best: it may well say \"do not generate\".")
+           "your training part only (the test part is never touched) and recommends the one with the highest mean "
+           "minority F1 over repeated folds: it may well say \"do not generate\".")
 r1, r2, r3 = st.columns(3)
 race_classifier = r1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
                                key=_state.prime("race_classifier", "logreg"))
@@ -63,9 +64,15 @@ race_folds = r2.slider("Folds", 2, 10, key=_state.prime("race_folds", 5))
 race_budget = r3.number_input("Time budget for slow generators (s)", 10, 3600, step=10,
                               key=_state.prime("race_budget", 120),
                               help="CTGAN and TVAE enter the race only when their estimated time fits.")
-for name, value in (("race_classifier", race_classifier), ("race_folds", race_folds), ("race_budget", race_budget)):
+race_margin = st.number_input("Margin in favour of no synthetic rows (minority F1)", 0.0, 0.5, step=0.01,
+                              key=_state.prime("race_margin", 0.0),
+                              help="0: the highest mean wins. With a margin, a generator must lead the best "
+                                   "strategy without synthetic rows by more than this; the result says what it "
+                                   "cost on the folds.")
+for name, value in (("race_classifier", race_classifier), ("race_folds", race_folds), ("race_budget", race_budget),
+                    ("race_margin", race_margin)):
     _state.keep(name, value)
-race_key = (_state.prepared_key(prepared), race_classifier, int(race_folds), float(race_budget))
+race_key = (_state.prepared_key(prepared), race_classifier, int(race_folds), float(race_budget), float(race_margin))
 if st.button("Measure on my data", type="primary", key="run_race"):
     from core.race import race_prepared
 
@@ -75,7 +82,8 @@ if st.button("Measure on my data", type="primary", key="run_race"):
     try:
         measured = race_prepared(prepared, race_classifier, int(race_folds), float(race_budget),
                                  n_jobs=_state.n_jobs(), scheduler=_state.scheduler(),
-                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                 margin=float(race_margin))
     except GenerationCancelled as exc:
         st.warning(escape_markdown(exc))
     except SynthBalanceError as exc:
@@ -93,16 +101,17 @@ if measured is not None:
     chart = go.Figure()
     for metric, colour in (("minority_f1", "#2f6f8f"), ("pr_auc", "#e07b39")):
         chart.add_trace(go.Bar(
-            name="minority F1 (tuned threshold)" if metric == "minority_f1" else "PR-AUC",
+            name="minority F1" if metric == "minority_f1" else "PR-AUC",
             x=[c.label for c in ran], y=[getattr(c, metric).mean for c in ran], marker_color=colour,
             error_y={"type": "data", "symmetric": False,
                      "array": [getattr(c, metric).ci_high - getattr(c, metric).mean for c in ran],
                      "arrayminus": [getattr(c, metric).mean - getattr(c, metric).ci_low for c in ran]}))
-    chart.update_layout(barmode="group", title=f"Cross-validated on {measured.folds} folds of the training part "
-                        "(corrected 95% intervals)", yaxis_title="score", height=420)
+    chart.update_layout(barmode="group", title=f"Cross-validated on {measured.folds} folds x {measured.repeats} "
+                        "repeats of the training part (corrected 95% intervals)", yaxis_title="score", height=420)
     st.plotly_chart(chart, width="stretch", key="race_chart")
     st.dataframe(pd.DataFrame([{
-        "strategy": c.label, "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
+        "strategy": c.label, "threshold": "tuned" if c.tuned else "0.5",
+        "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
         "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
         "PR-AUC": None if not c.ran else f"{c.pr_auc.mean:.3f}",
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",

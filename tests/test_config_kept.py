@@ -143,3 +143,15 @@ def test_work_is_capped_with_a_way_to_lift_it(tmp_path, capsys):
     assert main(["compare", "--data", str(tmp_path / "german_credit.csv"), "--target", "credit_risk", "--methods",
                  "smote,random_oversampler", "--repeats", "3", "--max-work", "5999", "--out", str(tmp_path)]) == 2
     assert "3 repeats x 1,000 rows x 2 method(s) = 6,000 row-fits" in capsys.readouterr().err
+
+
+def test_the_schema_types_every_field_of_the_config():
+    """A field added to RunConfig without a schema entry would reach the run untyped from a replayed config."""
+    from dataclasses import fields
+
+    from core.config import CONFIG_SCHEMA, RunConfig, config_problems
+    assert {f.name for f in fields(RunConfig)} - {"versions"} <= set(CONFIG_SCHEMA)
+    assert config_problems({"margin": "0.02"}) == ["'margin' must be a minority F1 difference from 0 to below 1; "
+                                                   "got \"0.02\" (text)."]
+    assert config_problems({"margin": 1.0}) == ["'margin' must be a minority F1 difference from 0 to below 1; "
+                                                "got 1.0."]

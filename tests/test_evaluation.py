@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -169,15 +170,17 @@ def test_arms_share_hyperparameters_and_never_fit_on_test_rows(prepared, monkeyp
     test_index = set(result.prepared.split.test.index)
     train_index = set(result.prepared.train.index)
     assert generated_rows[0] == train_index and not generated_rows[0] & test_index
-    # the augmented threshold's synthetic rows come from the tuning split's fit part: 75% of the training rows
-    assert generated_rows[1] < train_index and len(generated_rows[1]) == 525
-    assert len(fitted_rows) == 14  # per repeat: four arms and three tuning models
-    for rows in fitted_rows[:7]:
+    # the augmented threshold's synthetic rows are made inside each of its 3 inner folds: 2/3 of the training rows
+    assert len(generated_rows) == 2 * 4
+    assert all(rows < train_index and len(rows) in (466, 467) for rows in generated_rows[1:4])
+    assert len(fitted_rows) == 2 * 13  # per repeat: four arms and three tunings of 3 inner folds each
+    for rows in fitted_rows[:13]:
         assert not rows & test_index
-    assert min(fitted_rows[4]) == -280  # the augmented arm holds the 280 synthetic rows
+    assert min(fitted_rows[8]) == -280  # the augmented arm holds the 280 synthetic rows
     thresholds = {arm: run.threshold for arm, run in result.runs[0].items()}
     assert thresholds["baseline"] is None and 0 < thresholds["augmented_tuned"] < 1
-    assert thresholds["threshold_tuned"] != thresholds["augmented_tuned"]
+    # each arm tunes its own model's threshold: balanced weights raise P(minority), so theirs is higher
+    assert thresholds["class_weighted_tuned"] > thresholds["threshold_tuned"]
 
 
 def test_a_run_without_generation_has_no_synthetic_arms(datasets):
@@ -241,6 +244,52 @@ def test_threshold_scores_equal_scikit_learn():
         assert row["recall"] == pytest.approx(skm.recall_score(truth, scores >= t, zero_division=0))
 
 
+def _small_binary(rows: int = 60, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    y = np.where(np.arange(rows) < rows // 4, "yes", "no")
+    return pd.DataFrame({"a": rng.normal(size=rows) + (y == "yes"), "b": rng.normal(size=rows), "y": y})
+
+
+def test_the_threshold_is_tuned_on_out_of_fold_scores_never_on_rows_the_model_fitted(monkeypatch):
+    frame = _small_binary()
+    fitted, scored_rows = [], []
+    real_fit, real_proba = evaluation.fit_strategy, evaluation.strategy_proba
+
+    def spy_fit(model, rows, *args):
+        fitted.append(set(rows.index))
+        return real_fit(model, rows, *args)
+
+    def spy_proba(model, rows, *args):
+        scored_rows.append(set(rows.index))
+        return real_proba(model, rows, *args)
+
+    monkeypatch.setattr(evaluation, "fit_strategy", spy_fit)
+    monkeypatch.setattr(evaluation, "strategy_proba", spy_proba)
+    from core.models import make_strategy
+    kinds = {"a": "numeric", "b": "numeric"}
+    choice = evaluation.choose_threshold(make_strategy("logreg", ["a", "b"], kinds, 0), frame, "y", ["a", "b"],
+                                         ["yes"], seed=3)
+    assert choice.tuned and choice.folds == 3 and not choice.fallback and 0 < choice.threshold < 1
+    assert len(fitted) == len(scored_rows) == 3  # K inner folds, no single validation split
+    for fit_rows, check_rows in zip(fitted, scored_rows):
+        assert not fit_rows & check_rows  # each score comes from a model that never saw that row
+    assert set().union(*scored_rows) == set(frame.index)  # every training row is scored once, out of fold
+    assert sum(len(rows) for rows in scored_rows) == len(frame)
+
+
+def test_constant_scores_keep_the_default_threshold_and_say_so():
+    from sklearn.dummy import DummyClassifier
+
+    frame = _small_binary()
+    choice = evaluation.choose_threshold(DummyClassifier(strategy="prior"), frame, "y", ["a", "b"], ["yes"], seed=0)
+    assert choice.threshold == 0.5 and not choice.tuned and "scores were constant" in choice.fallback
+    runs = fake_runs({arm: BASE for arm in evaluation.ARMS}, {arm: PR for arm in evaluation.ARMS})
+    runs = [{arm: (replace(run, threshold_fallback=choice.fallback) if arm == "threshold_tuned" else run)
+             for arm, run in r.items()} for r in runs]
+    text = compare(runs, "logreg").verdict
+    assert f"On 5 of 5 split(s) 'baseline, tuned threshold' kept the default threshold 0.5: {choice.fallback}" in text
+
+
 def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tuning_split(datasets, monkeypatch):
     import core.generators.sampler as sampler_module
     from core.errors import DataError
@@ -271,3 +320,14 @@ def test_fairness_names_gaps_as_the_group_missing():
     assert judged.loc["missing", "rows"] == 2 and judged.loc["missing", "recall"] == 0.0  # the gap row 'min' missed
     assert judged.loc["missing", "predicted_minority"] == 0.5  # one of its two rows flagged
     assert gaps["augmented_tuned"]["equal_opportunity_difference"] == 1.0  # f and m: recall 1; missing: 0
+
+
+def test_as_is_is_judged_against_both_tuned_strategies_without_synthetic_rows():
+    f1 = {arm: BASE for arm in evaluation.ARMS}
+    f1["threshold_tuned"] = [v + 0.02 for v in BASE]
+    comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg",
+                         subject=evaluation.NO_GENERATION["as_is"])
+    assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned"}
+    assert comparison.differences["baseline_vs_threshold_tuned"]["minority_f1"].mean == pytest.approx(-0.02)
+    assert "No synthetic rows: baseline reaches minority F1 0.500, +0.000 over class weights, tuned threshold" in \
+        comparison.verdict

@@ -32,7 +32,9 @@ def test_comparison_without_synthetic_rows_judges_a_strategy_without_them():
     at = go(open_app(), "comparison")
     assert not at.exception
     assert at.selectbox(key="w_strategy").options == ["Tuned threshold only (no synthetic rows)",
-                                                      "Class weights + tuned threshold (no synthetic rows)"]
+                                                      "Class weights + tuned threshold (no synthetic rows)",
+                                                      "As is, threshold 0.5 (no synthetic rows)",
+                                                      "Class weights, threshold 0.5 (no synthetic rows)"]
     at.selectbox(key="w_strategy").set_value("class_weighted").run()
     at.slider(key="w_repeats").set_value(2).run()
     at.button(key="run_comparison").click().run()

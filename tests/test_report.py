@@ -111,15 +111,16 @@ def test_leaderboard_keeps_going_past_a_failing_generator(datasets, monkeypatch)
     board = build_leaderboard(datasets["german_credit"], config, ["random_oversampler", "adasyn", "gaussian_copula"],
                               n_jobs=1)
     rows = board.rows.set_index("method")
-    assert list(rows.index) == ["threshold_tuned", "class_weighted", "random_oversampler", "adasyn",
-                                "gaussian_copula"]
+    assert list(rows.index) == ["as_is", "class_weighted_default", "threshold_tuned", "class_weighted",
+                                "random_oversampler", "adasyn", "gaussian_copula"]
     assert "ADASYN handles numeric columns only" in rows.loc["adasyn", "error"]
     assert "copula exploded" in rows.loc["gaussian_copula", "error"]
     assert rows.loc["random_oversampler", "error"] == "" and rows.loc["threshold_tuned", "error"] == ""
     assert rows.loc["random_oversampler", "exact_copies"] == 280 and rows.loc["random_oversampler", "decision"] == \
         "rejected"
     # best is chosen on the race's training folds, never on the test split
-    assert board.best == board.race.recommended
+    assert board.best == board.race.recommended and board.picks == (board.race.recommended,)
+    assert rows.loc["as_is", "test_minority_f1"] != rows.loc["threshold_tuned", "test_minority_f1"]
     fold = {c.name: c.minority_f1.mean for c in board.race.candidates if c.ran}
     assert rows.loc["threshold_tuned", "fold_minority_f1"] == pytest.approx(fold["threshold_tuned"])
     assert pd.isna(rows.loc["threshold_tuned", "dcr_share_vs_holdout"])  # no synthetic rows, nothing to judge
@@ -131,10 +132,37 @@ def test_compare_command_writes_the_leaderboard(tmp_path):
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     table = pd.read_csv(tmp_path / "leaderboard.csv")
-    assert table["method"].tolist() == ["threshold_tuned", "class_weighted", "smote", "adasyn", "random_oversampler"]
+    assert table["method"].tolist() == ["as_is", "class_weighted_default", "threshold_tuned", "class_weighted",
+                                        "smote", "adasyn", "random_oversampler"]
     data = json.loads((tmp_path / "leaderboard.json").read_text())
-    assert len(data["rows"]) == 5 and data["best"] == data["race"]["recommended"]
-    assert data["best_chosen_on"].startswith("training folds")
+    assert len(data["rows"]) == 7 and data["best"] == data["race"]["recommended"] == data["race_picks"][0]
+    assert data["best_chosen_on"].startswith("each repeat's strategy race on that repeat's training part")
+
+
+def test_no_test_row_of_a_repeat_is_inside_the_race_that_chose_its_best(monkeypatch):
+    import core.leaderboard as leaderboard
+    from core.pipeline import prepare
+    from tests.test_race import small_dataset
+
+    dataset = small_dataset()
+    raced, real_race = [], leaderboard.race_prepared
+
+    def spy(prepared, *args, **kwargs):
+        result = real_race(prepared, *args, **kwargs)
+        raced.append((prepared.split.seed, set(prepared.train.index), result.recommended))
+        return result
+
+    monkeypatch.setattr(leaderboard, "race_prepared", spy)
+    # the test figures (run once per strategy) are not what this checks: they are skipped to keep it fast
+    monkeypatch.setattr(leaderboard, "_test_figures", lambda *args: {"test_minority_f1_values": [0.5, 0.5]})
+    config = RunConfig(target="y", method="smote", repeats=2, seed=7)
+    board = build_leaderboard(dataset, config, ["random_oversampler"], n_jobs=1, folds=2)
+    assert [seed for seed, _, _ in raced] == [7, 8]  # one race per repeat, on that repeat's split
+    for repeat, (seed, rows, pick) in enumerate(raced):
+        test_rows = set(prepare(dataset, config.test_size, config.seed + repeat).split.test.index)
+        assert rows and not rows & test_rows  # the race that chose this repeat's best never saw its test rows
+        assert board.picks[repeat] == pick
+    assert board.best in board.picks and "each repeat's strategy race" in board.chosen_on
 
 
 def test_model_card_of_a_run_without_generation(datasets):
