@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
 from core.evaluation import Difference, conservative_gain
@@ -99,6 +100,8 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
             row["error"] = candidate.error
         try:
             row.update(_test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler))
+        except ClusterError:
+            raise  # the cluster failed, not the strategy: the next strategies would wait on it too
         except Exception as exc:  # one strategy's failure, whatever its type, stays in its row
             row["error"] = row["error"] or " ".join(str(exc).split()) or type(exc).__name__
         rows.append(row)

@@ -1,0 +1,212 @@
+"""A real Dask cluster (scheduler and worker as subprocesses, started outside the repository with no PYTHONPATH, so
+our source is not on their path): our code is shipped to it, it gives the local figures, and a cluster that cannot
+run the work is one `error:` line within the configured bound, never a silent wait."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.__main__ import main
+from core.cluster import (
+    CHECKED_PACKAGES,
+    CODE_KEY,
+    STALL_ENV,
+    ClusterError,
+    code_fingerprint,
+    code_zip,
+    configured_clusters,
+    connect,
+    parse_clusters,
+    run_on_cluster,
+    version_mismatches,
+)
+from core.errors import ConfigError
+
+pytest.importorskip("distributed")
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+BOUND_S = 3  # the no-progress bound the failure test runs under (60 s by default)
+
+
+def _outside_env(tmp: Path) -> dict:
+    """An environment without our source: PYTHONPATH cleared, run from a folder outside the repository."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(DASK_TEMPORARY_DIRECTORY=str(tmp), DASK_DISTRIBUTED__ADMIN__TICK__LIMIT="60s")
+    return env
+
+
+def _start(argv: list[str], folder: Path) -> subprocess.Popen:
+    with open(folder / f"{argv[1]}.log", "w") as log:  # the cluster's own log, for a failing test's reader
+        return subprocess.Popen(argv, cwd=folder, env=_outside_env(folder), stdout=subprocess.DEVNULL, stderr=log,
+                                start_new_session=True)
+
+
+def _stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the worker's nanny and its child go with it
+        process.wait(timeout=10)
+
+
+def _scheduler(folder: Path, processes: list) -> str:
+    """Start `dask scheduler` on a free port (port 0, read back from its scheduler file); its address."""
+    scheduler_file = folder / "scheduler.json"
+    processes.append(_start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                             "--scheduler-file", str(scheduler_file)], folder))
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() or not scheduler_file.read_text().strip():
+        assert time.monotonic() < deadline and processes[-1].poll() is None, "the scheduler did not start"
+        time.sleep(0.1)
+    time.sleep(0.1)  # the file is written in one go, but give it a moment
+    return json.loads(scheduler_file.read_text())["address"]
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    """A scheduler and one worker (two threads), started outside the repository; killed afterwards."""
+    folder = tmp_path_factory.mktemp("cluster")
+    assert not folder.resolve().is_relative_to(ROOT)
+    processes: list[subprocess.Popen] = []
+    try:
+        address = _scheduler(folder, processes)
+        processes.append(_start([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "2",
+                                 "--no-dashboard", "--local-directory", str(folder / "worker")], folder))
+        yield address
+    finally:
+        _stop(processes)
+
+
+@pytest.fixture()
+def empty_cluster(tmp_path):
+    """A scheduler with no worker at all; killed afterwards."""
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    processes: list[subprocess.Popen] = []
+    try:
+        yield _scheduler(folder, processes)
+    finally:
+        _stop(processes)
+
+
+@pytest.fixture(scope="module")
+def small_table(tmp_path_factory) -> Path:
+    """160 rows, 3 numeric features, 37 minority rows: the smallest table a compare runs on in seconds."""
+    rng = np.random.default_rng(0)
+    label = np.where(rng.random(160) < 0.25, "yes", "no")
+    frame = pd.DataFrame((rng.normal(size=(160, 3)) + (label == "yes")[:, None]).round(3), columns=["a", "b", "c"])
+    frame["label"] = label
+    path = tmp_path_factory.mktemp("table") / "small.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _compare_argv(table: Path, out: Path) -> list[str]:
+    return ["compare", "--data", str(table), "--target", "label", "--methods", "random_oversampler",
+            "--repeats", "2", "--out", str(out)]
+
+
+def _rows(out: Path) -> list[dict]:
+    """The leaderboard's rows without the wall-clock seconds (the only figure that may differ)."""
+    rows = json.loads((out / "leaderboard.json").read_text())["rows"]
+    return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
+
+
+def test_a_cluster_without_our_source_runs_compare_and_gives_the_local_figures(cluster, small_table, tmp_path):
+    assert main([*_compare_argv(small_table, tmp_path / "local"), "--n-jobs", "1"]) == 0
+    started = time.monotonic()
+    remote = subprocess.run([sys.executable, "-m", "core", *_compare_argv(small_table, tmp_path / "remote"),
+                             "--scheduler", cluster], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert remote.returncode == 0, remote.stderr
+    assert time.monotonic() - started < 90
+    local_rows, remote_rows = _rows(tmp_path / "local"), _rows(tmp_path / "remote")
+    assert [r["method"] for r in remote_rows] == ["threshold_tuned", "class_weighted", "random_oversampler"]
+    assert remote_rows == local_rows  # every figure, to the last digit
+    assert all(r["error"] == "" for r in remote_rows) and remote_rows[2]["test_minority_f1"] > 0
+    # The cluster now holds this code (what a client with another version is refused on, test below).
+    from distributed import Client
+
+    with Client(cluster, set_as_default=False) as client:
+        assert client.get_metadata(list(CODE_KEY)) == code_fingerprint()
+
+
+def test_a_scheduler_without_workers_is_exit_2_and_one_error_line_within_the_bound(empty_cluster):
+    started = time.monotonic()
+    run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(ROOT / "sample_data" /
+                          "german_credit.csv"), "--target", "credit_risk", "--folds", "2", "--candidates",
+                          "threshold_tuned", "--scheduler", empty_cluster], cwd=ROOT, capture_output=True, text=True,
+                         timeout=60, env={**os.environ, STALL_ENV: str(BOUND_S)})
+    seconds = time.monotonic() - started
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith("error: "), run.stderr
+    assert f"'{empty_cluster}' has no workers (none joined within {BOUND_S} s)" in run.stderr
+    assert seconds < BOUND_S + 40  # the bound plus the imports of a loaded machine; without a bound it never ends
+
+
+def test_a_cluster_running_another_version_of_our_code_is_refused(empty_cluster):
+    from distributed import Client
+
+    with Client(empty_cluster, set_as_default=False) as client:
+        client.set_metadata(list(CODE_KEY), "0" * 64)
+        with pytest.raises(ClusterError, match="already runs another version of SynthBalance's code "
+                                               r"\(fingerprint 000000000000, ours " + code_fingerprint()[:12]):
+            with connect(empty_cluster):
+                pass
+
+
+def test_a_task_that_makes_no_progress_stops_within_the_bound_with_the_cause():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as c:
+        with connect(c.scheduler_address) as client:
+            assert run_on_cluster(client, c.scheduler_address, abs, [-1, 2, -3]) == [1, 2, 3]
+            started = time.monotonic()
+            with pytest.raises(ClusterError, match=r"No task finished on the Dask cluster at .* for 0.5 s: its 1 "
+                                                   r"worker\(s\) finished nothing"):
+                run_on_cluster(client, c.scheduler_address, time.sleep, [2], stall=0.5)
+            assert time.monotonic() - started < 2
+
+
+def test_package_versions_are_compared_by_name_with_both_versions():
+    from importlib.metadata import version
+
+    ours = {p: version(p) for p in CHECKED_PACKAGES}
+    same = {"scheduler": {"packages": ours}, "workers": {"tcp://w1:1": {"packages": ours}}}
+    assert version_mismatches(same) == []
+    other = {"scheduler": {"packages": ours},
+             "workers": {"tcp://w1:1": {"packages": {**ours, "scikit-learn": "1.4.0", "torch": None}}}}
+    assert version_mismatches(other) == [
+        f"scikit-learn is 1.4.0 on worker tcp://w1:1, ours is {ours['scikit-learn']}",
+        f"torch is not installed on worker tcp://w1:1, ours is {ours['torch']}"]
+
+
+def test_the_shipped_zip_holds_our_package_and_its_fingerprint_follows_the_code(tmp_path):
+    import zipfile
+
+    package = tmp_path / "core"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "race.py").write_text("SEED = 1\n")
+    before = code_fingerprint(package)
+    names = zipfile.ZipFile(code_zip(tmp_path, before, package)).namelist()
+    assert sorted(names) == ["core/__init__.py", "core/race.py"]
+    (package / "race.py").write_text("SEED = 2\n")
+    assert code_fingerprint(package) != before
+    assert "core/cluster.py" in zipfile.ZipFile(code_zip(tmp_path, code_fingerprint(), ROOT / "core")).namelist()
+
+
+def test_configured_clusters_come_from_secrets_and_the_environment():
+    assert parse_clusters("lab = tcp://10.0.0.5:8786, big=tcp://10.0.0.6:8786,") == {
+        "lab": "tcp://10.0.0.5:8786", "big": "tcp://10.0.0.6:8786"}
+    assert configured_clusters({"lab": "tcp://a:1"}, {"SYNTHBALANCE_CLUSTERS": "big=tcp://b:2"}) == {
+        "lab": "tcp://a:1", "big": "tcp://b:2"}
+    assert configured_clusters(None, {}) == {}
+    with pytest.raises(ConfigError, match="name=tcp://HOST:PORT; got 'tcp://10.0.0.5:8786'"):
+        parse_clusters("tcp://10.0.0.5:8786")
