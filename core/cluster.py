@@ -252,8 +252,12 @@ def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Se
 
     No finished task for `stall` seconds (default stall_seconds()) stops the run with a ClusterError."""
     stall = stall_seconds() if stall is None else stall
-    sent = client.scatter(function, hash=False)
-    futures = [client.submit(_apply, sent, item, pure=False) for item in items]
+    try:
+        sent = client.scatter(function, hash=False, timeout=stall)
+        futures = [client.submit(_apply, sent, item, pure=False) for item in items]
+    except Exception as exc:  # the cluster could not take the work (a worker that cannot read it, a timeout)
+        raise ClusterError(f"The Dask cluster at '{scheduler}' could not receive the work: "
+                           f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
     results, delivered, finished = [], 0, 0
     last_progress = time.monotonic()
     try:

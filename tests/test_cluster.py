@@ -70,6 +70,11 @@ def _scheduler(folder: Path, processes: list) -> str:
     return json.loads(scheduler_file.read_text())["address"]
 
 
+def _worker(address: str, folder: Path, processes: list) -> None:
+    processes.append(_start([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "2",
+                             "--no-dashboard", "--local-directory", str(folder / "worker")], folder))
+
+
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory):
     """A scheduler and one worker (two threads), started outside the repository; killed afterwards."""
@@ -78,8 +83,19 @@ def cluster(tmp_path_factory):
     processes: list[subprocess.Popen] = []
     try:
         address = _scheduler(folder, processes)
-        processes.append(_start([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "2",
-                                 "--no-dashboard", "--local-directory", str(folder / "worker")], folder))
+        _worker(address, folder, processes)
+        yield address
+    finally:
+        _stop(processes)
+
+
+@pytest.fixture()
+def bare_cluster(tmp_path):
+    """A scheduler and one worker that have never seen our code; killed afterwards."""
+    processes: list[subprocess.Popen] = []
+    try:
+        address = _scheduler(tmp_path, processes)
+        _worker(address, tmp_path, processes)
         yield address
     finally:
         _stop(processes)
@@ -151,15 +167,24 @@ def test_a_scheduler_without_workers_is_exit_2_and_one_error_line_within_the_bou
     assert seconds < BOUND_S + 40  # the bound plus the imports of a loaded machine; without a bound it never ends
 
 
-def test_a_cluster_running_another_version_of_our_code_is_refused(empty_cluster):
+def test_another_version_of_our_code_is_refused_and_a_task_the_cluster_cannot_read_is_one_error(bare_cluster):
     from distributed import Client
 
-    with Client(empty_cluster, set_as_default=False) as client:
-        client.set_metadata(list(CODE_KEY), "0" * 64)
+    from core.parallel import check_n_jobs, parallel_map
+
+    with Client(bare_cluster, set_as_default=False) as client:
+        client.set_metadata(list(CODE_KEY), "0" * 64)  # as if another version had been shipped there
         with pytest.raises(ClusterError, match="already runs another version of SynthBalance's code "
                                                r"\(fingerprint 000000000000, ours " + code_fingerprint()[:12]):
-            with connect(empty_cluster):
+            with connect(bare_cluster):
                 pass
+        # Claim our code is there while it is not: the tasks cannot be read, and the cluster's cause comes back.
+        client.set_metadata(list(CODE_KEY), code_fingerprint())
+        started = time.monotonic()
+        with pytest.raises(ClusterError, match=f"The Dask cluster at '{bare_cluster}' could not (receive the work|"
+                                               "run a task).*No module named 'core'"):
+            parallel_map(check_n_jobs, [1, 2], scheduler=bare_cluster)
+        assert time.monotonic() - started < 30
 
 
 def test_a_task_that_makes_no_progress_stops_within_the_bound_with_the_cause():
@@ -210,3 +235,29 @@ def test_configured_clusters_come_from_secrets_and_the_environment():
     assert configured_clusters(None, {}) == {}
     with pytest.raises(ConfigError, match="name=tcp://HOST:PORT; got 'tcp://10.0.0.5:8786'"):
         parse_clusters("tcp://10.0.0.5:8786")
+
+
+def test_the_sidebar_offers_only_the_clusters_the_server_configures(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def opened(chosen: str | None) -> AppTest:  # a first run: AppTest keeps the sidebar of a first run only
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+        if chosen:
+            at.session_state["v_cluster"] = chosen
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    monkeypatch.delenv("SYNTHBALANCE_CLUSTERS", raising=False)
+    at = opened(None)
+    assert [w.key for w in at.sidebar.selectbox] == []  # none configured: nothing to choose
+    assert not at.text_input  # and no field where a user could type an address
+    monkeypatch.setenv("SYNTHBALANCE_CLUSTERS", "big=tcp://10.0.0.6:8786,lab=tcp://10.0.0.5:8786")
+    at = opened(None)
+    assert at.selectbox(key="w_cluster").options == ["This machine", "big", "lab"]
+    assert at.selectbox(key="w_cluster").value is None  # this machine unless the analyst chooses
+    at = opened("lab")
+    assert at.selectbox(key="w_cluster").value == "lab" and at.session_state["v_cluster"] == "lab"
+    assert [c.value for c in at.sidebar.caption if "scheduler" in c.value] == ["Dask scheduler: `tcp://10.0.0.5:8786`"]
+    at = opened("tcp://attacker.example:8786")  # not a configured name (say, a crafted session): never used
+    assert at.session_state["v_cluster"] is None and at.selectbox(key="w_cluster").value is None
