@@ -10,6 +10,7 @@ cause from the cluster's log, never a silent wait.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 import tempfile
@@ -169,6 +170,22 @@ def _wait_for_workers(client: Client, scheduler: str, seconds: float) -> None:
 
 
 @contextmanager
+def _quiet_distributed_logs() -> Iterator[None]:
+    """distributed logs its own reconnect attempts and errors to stderr; ours is the one line the user reads
+    (with the cluster's cause in it), so its loggers are silenced while we are connected."""
+    names = ["distributed", *(n for n in list(logging.root.manager.loggerDict) if n.startswith("distributed."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
+
+
+@contextmanager
 def connect(scheduler: str) -> Iterator[Client]:
     """A Client on the cluster at `scheduler`, checked (workers, package versions) and holding our code.
 
@@ -178,8 +195,14 @@ def connect(scheduler: str) -> Iterator[Client]:
     stall = stall_seconds()
     from distributed import Client  # lazy: dask is only needed when a cluster is used
 
+    with _quiet_distributed_logs(), _client(Client, scheduler, stall) as client:
+        yield client
+
+
+@contextmanager
+def _client(client_class: type, scheduler: str, stall: float) -> Iterator[Client]:
     try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        client = client_class(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise ClusterError(f"Could not reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT_S} s "
                            f"({type(exc).__name__}). Check the address and that the scheduler is running.") from None
