@@ -267,13 +267,24 @@ def _raise_task_failure(future, scheduler: str) -> None:
     raise ClusterError(f"The Dask cluster at '{scheduler}' could not run a task: {type(exc).__name__}: {detail}")
 
 
+def _running(client: Client, futures: list) -> bool:
+    """True when a worker the scheduler still counts is executing one of our tasks (asked with a time limit)."""
+    try:
+        processing = client.sync(client.scheduler.processing, callback_timeout=CONNECT_TIMEOUT_S)
+    except Exception:  # the scheduler does not answer: no progress
+        return False
+    ours = {str(f.key) for f in futures if not f.done()}
+    return any(str(key) in ours for keys in (processing or {}).values() for key in keys)
+
+
 def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Sequence,
                    on_result: Callable[[int, int], None] | None = None,
                    should_stop: Callable[[], bool] | None = None, stall: float | None = None) -> list:
     """[function(item) for item in items] on the cluster, in order; on_result(index, total) as each result is
     delivered in order (like joblib's generator here), should_stop() asked between results.
 
-    No finished task for `stall` seconds (default stall_seconds()) stops the run with a ClusterError."""
+    `stall` seconds (default stall_seconds()) with no task finished and none executing on a live worker (no
+    workers, all dead, a scheduler that does not answer) stop the run with a ClusterError naming the cause."""
     stall = stall_seconds() if stall is None else stall
     try:
         sent = client.scatter(function, hash=False, timeout=stall)
@@ -288,6 +299,8 @@ def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Se
             done_now = sum(f.done() for f in futures)
             if done_now > finished:
                 finished, last_progress = done_now, time.monotonic()
+            elif time.monotonic() - last_progress > min(stall / 2, 5) and _running(client, futures):
+                last_progress = time.monotonic()  # a long task on a live worker is progress too
             for future in futures:
                 if future.status in ("error", "cancelled"):
                     if future.status == "cancelled":
@@ -303,7 +316,7 @@ def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Se
                     raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
             if delivered < len(futures):
                 if time.monotonic() - last_progress > stall:
-                    raise ClusterError(f"No task finished on the Dask cluster at '{scheduler}' for {stall:g} s: "
+                    raise ClusterError(f"No progress on the Dask cluster at '{scheduler}' for {stall:g} s: "
                                        f"{_stall_cause(client, scheduler)}.")
                 time.sleep(POLL_S)
     finally:
