@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.errors import SynthBalanceError
 from core.text import escape_markdown
 from pages import _flow, _state
 
@@ -58,11 +59,29 @@ def sidebar(status: tuple) -> None:
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
                                                 key=_state.prime("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))
-        _state.keep("scheduler", st.text_input(
-            "Dask scheduler (optional)", key=_state.prime("scheduler", ""), placeholder="tcp://host:8786",
-            help="Run the race, repeats and leaderboard on a Dask cluster. Empty: this machine, all cores.").strip())
+        cluster_choice()
         st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
                               f"{step}" for step, done in steps))
+
+
+def cluster_choice() -> None:
+    """Where long jobs run: this machine, or one of the clusters the server configures (hidden when none)."""
+    try:
+        clusters = _state.clusters()
+    except SynthBalanceError as exc:
+        st.error(f"Cluster configuration: {escape_markdown(str(exc))}")
+        return
+    if not clusters:
+        _state.keep("cluster", None)
+        return
+    names = [None, *clusters]  # a remembered name no longer configured falls back to the first: this machine
+    chosen = _state.keep("cluster", st.selectbox(
+        "Run long jobs on", names, key=_state.prime("cluster", None),
+        format_func={None: "This machine", **{name: name for name in clusters}}.get,  # a dict's: state must pickle
+        help="The race, repeats, leaderboard and privacy sweep run there; same seed, same figures. "
+             "The server's owner sets which clusters are offered."))
+    if chosen:
+        st.caption(f"Dask scheduler: `{clusters[chosen]}`")
 
 
 _flow.ensure_table()

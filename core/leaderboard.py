@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
 from core.evaluation import NO_GENERATION as EVALUATION_ARM
@@ -132,6 +133,8 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
             figures = _test_figures(method, config, dataset, params.get(method, {}), n_jobs, scheduler, plain)
             test_values[method] = figures.pop("test_minority_f1_values")
             row.update(figures)
+        except ClusterError:
+            raise  # the cluster failed, not the strategy: the next strategies would wait on it too
         except Exception as exc:  # one strategy's failure, whatever its type, stays in its row
             row["error"] = row["error"] or " ".join(str(exc).split()) or type(exc).__name__
         rows.append(row)

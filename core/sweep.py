@@ -216,7 +216,9 @@ def run_sweep(dataset: Dataset, config: RunConfig, epsilons: tuple[float, ...] =
         info.resolve_params(params)  # every bad epsilon is refused before anything runs
     items = [(dataset, replace(config, params=params, validation=True), epsilon) for params, epsilon in settings]
     if scheduler or check_n_jobs(n_jobs) > 1 or progress is None:
-        points = parallel_map(_run_point, items, n_jobs, scheduler)
+        done = (lambda index, total: progress((index + 1) / total, f"Point {index + 1} of {total} done")) \
+            if progress else None
+        points = parallel_map(_run_point, items, n_jobs, scheduler, on_result=done)
     else:
         points = []
         for index, item in enumerate(items):

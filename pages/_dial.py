@@ -205,6 +205,7 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
         try:
             result = run_sweep(prepared.dataset, _config(prepared, method, epochs, classifier, repeats, gain),
                                parse_epsilons(epsilons_text), include_non_private=reference,
+                               scheduler=_state.scheduler(),
                                progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except SynthBalanceError as exc:
             st.error(escape_markdown(exc))

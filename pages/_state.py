@@ -5,6 +5,7 @@ widget; `prime`/`keep` copy them to and from a persistent key (`v_<name>`) so se
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
@@ -307,9 +308,28 @@ def set_comparison_strategy(name: str | None) -> None:
     st.session_state[STRATEGY] = name
 
 
+def clusters() -> dict[str, str]:
+    """The Dask clusters the server's owner allows, name -> address: the [clusters] table of
+    .streamlit/secrets.toml and SYNTHBALANCE_CLUSTERS (name=tcp://host:port,...). A user never types an address:
+    on a shared server that would send the training data to any host. ConfigError: a malformed entry."""
+    from core.cluster import configured_clusters
+
+    try:
+        secrets = st.secrets.get("clusters")
+    except FileNotFoundError:  # no secrets.toml: the environment alone
+        secrets = None
+    return configured_clusters(secrets if isinstance(secrets, Mapping) else None)
+
+
 def scheduler() -> str | None:
-    """The Dask scheduler address from the sidebar ('' or None: this machine)."""
-    return remembered("scheduler", "") or None
+    """The address of the configured cluster chosen in the sidebar (None: this machine)."""
+    from core.errors import ConfigError
+
+    name = remembered("cluster", None)
+    try:
+        return clusters().get(name) if name else None
+    except ConfigError:  # the sidebar shows the configuration's error
+        return None
 
 
 def n_jobs() -> int | None:

@@ -44,9 +44,10 @@ def test_comparison_without_synthetic_rows_judges_a_strategy_without_them():
     assert at.info[-1].value == result.comparison.verdict and "No synthetic rows" in at.info[-1].value
 
 
-def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run():
+def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run(monkeypatch):
+    monkeypatch.setenv("SYNTHBALANCE_CLUSTERS", "down=tcp://127.0.0.1:9")  # the server's configuration
     at = open_app()
-    at.session_state["v_scheduler"] = "tcp://127.0.0.1:9"  # what the sidebar's field keeps
+    at.session_state["v_cluster"] = "down"  # what the sidebar's choice keeps
     at = go(at, "comparison")
     at.slider(key="w_repeats").set_value(2).run()
     at.button(key="run_comparison").click().run()

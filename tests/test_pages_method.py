@@ -26,10 +26,11 @@ def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison
     assert at.session_state["comparison_strategy"] == result.recommended
 
 
-def test_an_unknown_scheduler_on_the_method_page_is_an_error_message():
+def test_a_malformed_configured_cluster_on_the_method_page_is_an_error_message(monkeypatch):
+    monkeypatch.setenv("SYNTHBALANCE_CLUSTERS", "broken=not-an-address")  # the server's configuration
     at = open_app()
-    assert at.text_input(key="w_scheduler").value == ""  # the sidebar's field, empty: this machine
-    at.session_state["v_scheduler"] = "not-an-address"  # AppTest does not redraw the sidebar on reruns
+    assert at.selectbox(key="w_cluster").value is None  # the sidebar's choice, this machine by default
+    at.session_state["v_cluster"] = "broken"  # AppTest does not redraw the sidebar on reruns
     at = go(at, "method")
     at.slider(key="w_race_folds").set_value(2).run()
     at.button(key="run_race").click().run()
