@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.text import escape_markdown
-from pages import _flow, _state
+from pages import _flow, _longjob, _state
 
 st.set_page_config(page_title="SynthBalance", page_icon=":material/balance:", layout="wide")
 
@@ -67,6 +67,7 @@ def sidebar(status: tuple) -> None:
 
 _flow.ensure_table()
 navigation = st.navigation(PAGES)
+_longjob.settle()  # a long job stopped because the user left its page: say so on the page opened
 drawn = sidebar_status()
 sidebar(drawn)
 navigation.run()

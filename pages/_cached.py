@@ -43,3 +43,11 @@ def advice(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _profile
            train_minority_rows: int) -> Advice:
     from core.advisor import advise
     return advise(_profile, train_minority_rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def race_estimate(_prepared: Prepared, prepared_key: str, classifier: str, folds: int, budget: float,
+                  n_jobs: int | None) -> float:
+    """The race's time estimate (one timed classifier fit), once per data and settings."""
+    from core.race import estimate_race_prepared
+    return estimate_race_prepared(_prepared, classifier, folds, budget, n_jobs)
