@@ -20,7 +20,7 @@ from core.generators.registry import METHOD_LABELS, REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import Prepared
 from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
-from pages import _state
+from pages import _cached, _longjob, _state
 
 PUBLIC_NOTE = ("What the private generator takes as public, and does not pay for from the budget: the column types "
                "you confirmed on the Data page and each column's range and set of categories in the training part "
@@ -150,15 +150,19 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
                         ("dial_classifier", classifier), ("dial_repeats", repeats), ("dial_target", gain),
                         ("dial_reference", reference)):
         _state.keep(name, value)
+    _longjob.stopped_notice("sweep")
+    try:
+        points = len(parse_epsilons(epsilons_text))
+    except SynthBalanceError:
+        points = 0  # the run says what is wrong with the list
+    seconds = _cached.sweep_estimate(prepared, _state.prepared_key(prepared), method, int(epochs), points,
+                                     bool(reference), int(repeats), classifier) if points else None
+    _longjob.estimate_note(seconds, "The sweep")
     if st.button("Run the sweep", key="dial_run"):
-        bar = st.progress(0.0, text="Starting...")
-        try:
+        with _longjob.running("sweep", "The privacy-utility sweep", seconds, "Duplicates & privacy") as job:
             result = run_sweep(prepared.dataset, _config(prepared, method, epochs, classifier, repeats, gain),
-                               parse_epsilons(epsilons_text), include_non_private=reference,
-                               progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-        except SynthBalanceError as exc:
-            st.error(str(exc))
-        else:
+                               parse_epsilons(epsilons_text), include_non_private=reference, progress=job.progress)
+        if job.finished:
             _state.set_privacy_sweep(result, prepared)
     result = _state.privacy_sweep(prepared)
     if result is not None:
