@@ -11,6 +11,7 @@ import streamlit as st
 
 from core.config import MAX_REPEATS, RunConfig
 from core.errors import SynthBalanceError
+from core.estimates import first_use_seconds
 from core.evaluation import Targets
 from core.generators.amount import Amount
 from core.generators.base import SyntheticResult
@@ -51,7 +52,8 @@ def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str
     per_class = params.get("mode") == "per_class"
     trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
     deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
-    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values())
+    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values()) \
+        + first_use_seconds("dp_vae")  # torch and opacus load on the first private fit of the server process
     if params.get("privacy") == "none":
         st.warning("privacy 'none': the same VAE without noise or clipping. Its rows carry no guarantee.")
     else:
