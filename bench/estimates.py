@@ -37,7 +37,17 @@ def main() -> None:
     dataset = validate_dataset(load_sample("german_credit.csv"), "credit_risk")
     prepared = prepare(dataset, 0.3, 42, CleaningPlan())
     jobs = int(os.environ.get("N_JOBS", "1"))
-    rows = []
+    print("| job | estimated (s) | measured (s) | measured / estimated |")
+    print("|---|---:|---:|---:|")
+
+    class Table:
+        """Each row printed as soon as it is measured (a loaded machine makes the whole run long)."""
+
+        def append(self, row: tuple[str, float, float]) -> None:
+            name, estimate, measured = row
+            print(f"| {name} | {estimate:.1f} | {measured:.1f} | {measured / max(estimate, 1e-9):.2f} |", flush=True)
+
+    rows = Table()
 
     def config(method, repeats, params=None):
         return build_run_config(dataset.target, method, data=dataset.name, data_sha256=dataset.sha256, seed=42,
@@ -61,10 +71,6 @@ def main() -> None:
                  estimates.sweep_seconds(prepared, "dp_vae", dp, 2, False, 1, "logreg"),
                  timed(lambda: run_sweep(dataset, config("dp_vae", 1, dp), (1.0, 8.0), include_non_private=False))))
     print(f"1-minute load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; n_jobs={jobs}")
-    print("| job | estimated (s) | measured (s) | measured / estimated |")
-    print("|---|---:|---:|---:|")
-    for name, estimate, measured in rows:
-        print(f"| {name} | {estimate:.1f} | {measured:.1f} | {measured / max(estimate, 1e-9):.2f} |")
 
 
 if __name__ == "__main__":
