@@ -26,7 +26,9 @@ n_numbers, n_levels = sum(k in NUMBER_KINDS for k in kinds), sum(k in LEVEL_KIND
 
 
 def swapped(method: str) -> str | None:
-    """Why the method would not run as itself on these columns (None when it would)."""
+    """Why the method would not run as itself on these columns (None when it would, or makes no rows)."""
+    if method not in METHOD_NAMES:  # the strategies without synthetic rows
+        return None
     try:
         return resolve_method(method, n_numbers, n_levels)[1]
     except SynthBalanceError as exc:
