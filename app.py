@@ -67,7 +67,7 @@ def sidebar(status: tuple) -> None:
 
 _flow.ensure_table()
 navigation = st.navigation(PAGES)
-_longjob.settle()  # a long job stopped because the user left its page: say so on the page opened
+_longjob.settle(navigation.title)  # a long job the last run stopped: a toast if the user left its page
 drawn = sidebar_status()
 sidebar(drawn)
 navigation.run()

@@ -8,9 +8,10 @@ import time
 from core.generators.registry import REGISTRY
 from core.parallel import check_n_jobs
 
-# fits per arm: a tuned threshold is a 5-fold out-of-fold fit plus the final fit; validation (quality, coverage,
-# detection and privacy) costs about this many classifier fits of the same rows, plus a fixed part in seconds
-_FITS_PER_ARM, _VALIDATION_FITS, _VALIDATION_S = 6, 8, 2.0
+# classifier fits' worth per arm and repeat, and for validation (quality, coverage, detection, privacy) plus a
+# fixed part: read from bench/estimates.py on German credit (3 December, a loaded machine: the Comparison took
+# 3.6 fits' worth per repeat for its 4 arms without synthetic rows, about 10 with SMOTE-NC's 7 arms)
+_FITS_PER_ARM, _VALIDATION_FITS, _VALIDATION_S = 1.0, 8, 2.0
 
 
 def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], classifier: str, seed: int) -> float:

@@ -117,14 +117,14 @@ def running(name: str, what: str, estimate: float | None, page: str) -> Iterator
     stop_box.button("Stop", key=f"stop_{name}", help="Stops the work at once; nothing from it is kept.")
     st.caption(f":material/hourglass_top: {LEAVING}")
     record = {"name": name, "what": what, "page": page, "fraction": 0.0, "table": _state.origin(), "left": False,
-              "announced": False}
+              "announced": False, "settled": False}
     _state.add_stopped_job(record)  # until the job finishes
     job = Job(name, bar, estimate, record)
     try:
         yield job
         job.finished = True
     except GenerationCancelled as exc:  # core stopped it (its own stop request): said here, at once
-        record["announced"] = True
+        record["announced"] = record["settled"] = True
         st.warning(escape_markdown(exc))
         return
     except SynthBalanceError as exc:
@@ -137,11 +137,19 @@ def running(name: str, what: str, estimate: float | None, page: str) -> Iterator
     _state.forget_stopped_job(name)
 
 
-def settle() -> None:
-    """On whatever page opens next: a toast for a job stopped because the user left its page (once)."""
+def settle(page: str) -> None:
+    """At the start of every script run (app.py), with the title of the page being opened: a job stopped by the
+    run before is settled here; opened on another page than the job's, the user left it: a toast says so, once.
+
+    (A browser's page change stops the script with a plain stop, without naming the page asked for, so the
+    page is compared here rather than read from the interruption.)"""
     for record in _state.stopped_jobs():
+        if record.get("settled"):
+            continue
+        record["settled"] = True
+        record["left"] = record["left"] or page != record["page"]
         if record["left"] and not record["announced"]:
-            _state.add_stopped_job({**record, "announced": True})
+            record["announced"] = True
             st.toast(f"{record['what']} on the {record['page']} page was stopped at {record['fraction']:.0%} when "
                      "you left that page; nothing from it was kept.", icon=":material/stop_circle:")
 
@@ -151,7 +159,7 @@ def stopped_notice(name: str) -> None:
     record = _state.stopped_job(name)
     if record is None or record.get("table") != _state.origin():
         return
-    _state.add_stopped_job({**record, "announced": True})
+    record["announced"] = record["settled"] = True
     how = "when you left the page" if record["left"] else "by Stop or another control on the page"
     st.warning(f"{record['what']} was stopped at {record['fraction']:.0%} {how}; nothing from it was kept. "
                "Run it again to get a result.", icon=":material/stop_circle:")
