@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.errors import SynthBalanceError
 from core.text import escape_markdown
-from pages import _flow, _state
+from pages import _flow, _longjob, _state
 
 st.set_page_config(page_title="SynthBalance", page_icon=":material/balance:", layout="wide")
 
@@ -86,6 +86,7 @@ def cluster_choice() -> None:
 
 _flow.ensure_table()
 navigation = st.navigation(PAGES)
+_longjob.settle(navigation.title)  # a long job the last run stopped: a toast if the user left its page
 drawn = sidebar_status()
 sidebar(drawn)
 navigation.run()

@@ -514,3 +514,17 @@ def race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOL
                 profile.majority_class, classifier, folds, prepared.split.seed, prepared.split.test_size,
                 budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings, repeats, margin,
                 prepared.cleaning.plan)
+
+
+def estimate_race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOLDS,
+                           budget_seconds: float = DEFAULT_BUDGET_S, n_jobs: int | None = None,
+                           repeats: int | None = None) -> float:
+    """Seconds `race_prepared` should take with these settings, before it runs (the candidates it would race;
+    DEFAULT_REPEATS when repeats is None, as the race takes when the budget allows)."""
+    dataset = prepared.dataset
+    kinds = {c: dataset.column_types[c] for c in dataset.features}
+    counts = {str(k): int(v) for k, v in prepared.train[dataset.target].astype(str).value_counts().items()}
+    candidates, _ = candidates_for(kinds, counts, budget_seconds, len(dataset.features), folds)
+    return estimate_race_seconds(prepared.train, dataset.target, candidates, dataset.features, kinds, classifier,
+                                 folds, prepared.split.seed, check_n_jobs(n_jobs),
+                                 DEFAULT_REPEATS if repeats is None else repeats)

@@ -43,3 +43,37 @@ def advice(key: tuple, test_size: float, seed: int, plan: CleaningPlan, _profile
            train_minority_rows: int) -> Advice:
     from core.advisor import advise
     return advise(_profile, train_minority_rows)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def race_estimate(_prepared: Prepared, prepared_key: str, classifier: str, folds: int, budget: float,
+                  n_jobs: int | None) -> float:
+    """The race's time estimate (one timed classifier fit), once per data and settings."""
+    from core.race import estimate_race_prepared
+    return estimate_race_prepared(_prepared, classifier, folds, budget, n_jobs)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def experiment_estimate(_prepared: Prepared, prepared_key: str, method: str, params: dict, repeats: int,
+                        classifier: str, n_jobs: int | None) -> float:
+    """The Comparison's time estimate, once per data and settings."""
+    from core.estimates import experiment_seconds
+    return experiment_seconds(_prepared, method, params, repeats, classifier, n_jobs)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def leaderboard_estimate(_prepared: Prepared, prepared_key: str, methods: tuple, epochs: int, classifier: str,
+                         n_jobs: int | None) -> float:
+    """Compare generators' time estimate, once per data and settings."""
+    from core.estimates import leaderboard_seconds
+    deep = {"epochs": epochs}
+    return leaderboard_seconds(_prepared, list(methods), lambda m: deep if m in ("ctgan", "tvae") else {},
+                               classifier, n_jobs)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def sweep_estimate(_prepared: Prepared, prepared_key: str, method: str, epochs: int, points: int,
+                   reference: bool, repeats: int, classifier: str) -> float:
+    """The privacy-utility sweep's time estimate, once per data and settings."""
+    from core.estimates import sweep_seconds
+    return sweep_seconds(_prepared, method, {"epochs": epochs}, points, reference, repeats, classifier)

@@ -10,6 +10,7 @@ import streamlit as st
 from core.config import MAX_REPEATS, RunConfig
 from core.constraints import ColumnBound
 from core.errors import SynthBalanceError
+from core.estimates import first_use_seconds
 from core.evaluation import Targets
 from core.generators.amount import Amount
 from core.generators.base import SyntheticResult
@@ -20,7 +21,7 @@ from core.models import CLASSIFIERS
 from core.pipeline import Prepared
 from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
 from core.text import escape_markdown
-from pages import _state
+from pages import _cached, _longjob, _state
 
 EPSILON_WORDS = ("Epsilon is the privacy budget: how much any one person's row can change what the generator "
                  "learns (smaller is more private and noisier; 1 is a common choice).")
@@ -58,7 +59,8 @@ def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str
     per_class = params.get("mode") == "per_class"
     trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
     deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
-    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values())
+    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values()) \
+        + first_use_seconds("dp_vae")  # torch and opacus load on the first private fit of the server process
     if params.get("privacy") == "none":
         st.warning("Privacy is off: the same VAE without noise or clipping. Its rows carry no guarantee.")
     else:
@@ -200,16 +202,20 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
                         ("dial_classifier", classifier), ("dial_repeats", repeats), ("dial_target", gain),
                         ("dial_reference", reference)):
         _state.keep(name, value)
+    _longjob.stopped_notice("sweep")
+    try:
+        points = len(parse_epsilons(epsilons_text))
+    except SynthBalanceError:
+        points = 0  # the run says what is wrong with the list
+    seconds = _cached.sweep_estimate(prepared, _state.prepared_key(prepared), method, int(epochs), points,
+                                     bool(reference), int(repeats), classifier) if points else None
+    _longjob.estimate_note(seconds, "The sweep")
     if st.button("Run the sweep", key="dial_run"):
-        bar = st.progress(0.0, text="Starting...")
-        try:
+        with _longjob.running("sweep", "The privacy-utility sweep", seconds, "Duplicates & privacy") as job:
             result = run_sweep(prepared.dataset, _config(prepared, method, epochs, classifier, repeats, gain),
                                parse_epsilons(epsilons_text), include_non_private=reference,
-                               scheduler=_state.scheduler(),
-                               progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-        except SynthBalanceError as exc:
-            st.error(escape_markdown(exc))
-        else:
+                               scheduler=_state.scheduler(), progress=job.progress)
+        if job.finished:
             _state.set_privacy_sweep(result, prepared)
     result = _state.privacy_sweep(prepared)
     if result is not None:

@@ -346,3 +346,23 @@ def privacy_sweep(prepared: Prepared) -> SweepResult | None:
 
 def set_privacy_sweep(result: SweepResult, prepared: Prepared) -> None:
     st.session_state[PRIVACY_SWEEP] = {"result": result, "prepared_key": prepared_key(prepared)}
+
+
+STOPPED_JOBS = "stopped_jobs"
+
+
+def stopped_jobs() -> list[dict]:
+    """Records of long jobs stopped before they finished (pages/_longjob.py), one per job name."""
+    return list(st.session_state.get(STOPPED_JOBS, {}).values())
+
+
+def stopped_job(name: str) -> dict | None:
+    return st.session_state.get(STOPPED_JOBS, {}).get(name)
+
+
+def add_stopped_job(record: dict) -> None:
+    st.session_state[STOPPED_JOBS] = {**st.session_state.get(STOPPED_JOBS, {}), record["name"]: record}
+
+
+def forget_stopped_job(name: str) -> None:
+    st.session_state[STOPPED_JOBS] = {k: v for k, v in st.session_state.get(STOPPED_JOBS, {}).items() if k != name}

@@ -8,13 +8,13 @@ import streamlit as st
 
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
-from core.errors import GenerationCancelled, SynthBalanceError
+from core.errors import SynthBalanceError
 from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets, pair_arms
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
 from core.text import escape_markdown
-from pages import _flow, _state
+from pages import _cached, _flow, _longjob, _state
 
 DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, Decision.WORSE: st.error,
                 Decision.NO_GENERATION: st.info}
@@ -73,6 +73,10 @@ st.caption("Every arm uses the same classifier and hyperparameters, and is also 
            "tuned on its own training part; the test rows are only scored."
            + (" Generator settings: those used on the Generation page." if strategy not in NO_GENERATION else ""))
 
+_longjob.stopped_notice("comparison")
+_longjob.estimate_note(_cached.experiment_estimate(prepared, _state.prepared_key(prepared), strategy,
+                                                  settings.get("params") or {}, int(repeats), classifier,
+                                                  _state.n_jobs()), "The comparison")
 if st.button("Run the comparison", type="primary", key="run_comparison"):
     try:  # what the user kept on the Generation and privacy pages travels in the config
         kept = settings if strategy not in NO_GENERATION else None  # no generator settings without synthetic rows
@@ -85,15 +89,12 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
     except SynthBalanceError as exc:
         st.error(escape_markdown(exc))
         st.stop()
-    bar = st.progress(0.0, text="Starting...")
-    try:
-        result = run_experiment(dataset, config, progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                                n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
-    except GenerationCancelled as exc:
-        st.warning(escape_markdown(exc))
-    except SynthBalanceError as exc:
-        st.error(escape_markdown(exc))
-    else:
+    seconds = _cached.experiment_estimate(prepared, _state.prepared_key(prepared), strategy,
+                                          settings.get("params") or {}, int(repeats), classifier, _state.n_jobs())
+    with _longjob.running("comparison", "The comparison", seconds, "Comparison") as job:
+        result = run_experiment(dataset, config, progress=job.progress, n_jobs=_state.n_jobs(),
+                                scheduler=_state.scheduler())
+    if job.finished:
         _state.set_experiment(result)
         st.rerun()  # redraw with the sidebar's progress up to date
 

@@ -8,8 +8,9 @@ import numpy as np
 import plotly.express as px
 import streamlit as st
 
+from core.estimates import umap_seconds
 from core.validation.validate import with_umap
-from pages import _flow, _state
+from pages import _flow, _longjob, _state
 
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
@@ -30,17 +31,23 @@ groups = st.multiselect("Show", list(GROUP_COLOURS), default=list(GROUP_COLOURS)
 projections = [result.pca]
 if result.umap is not None:
     projections.append(result.umap)
-elif st.button("Compute UMAP" + (" (about 5-10 s)" if "umap" in sys.modules else
-                                  " (the first run on this server compiles UMAP's code: about 80 s)"),
-               key="umap", help="Measured on this 2-core machine: the first UMAP run after the app starts took 77 s "
-                                "(numba compiles UMAP's functions once per server process); later runs took 4-10 s "
-                                "on up to 20,000 rows."):
-    dataset = prepared.dataset
-    with st.spinner("Fitting UMAP on at most 20,000 training rows" + ("..." if "umap" in sys.modules else
-                    " (compiling UMAP's code first: about 80 s, once per server process)...")):
-        _state.set_validation(with_umap(result, prepared.train, synthetic.rows, dataset.target, dataset.features,
-                                        dataset.column_types, _state.seed()))
-    st.rerun()
+else:
+    _longjob.stopped_notice("umap")
+    compiled = "umap" in sys.modules  # numba compiles UMAP's functions once per server process
+    _longjob.estimate_note(umap_seconds(len(prepared.train) + len(synthetic.rows), compiled), "UMAP")
+    if st.button("Compute UMAP", key="umap", help="Measured on this 2-core machine: the first UMAP run after the app "
+                 "starts took 77 s (numba compiles UMAP's functions once per server process); later runs took "
+                 "4-10 s on up to 20,000 rows."):
+        dataset = prepared.dataset
+        with _longjob.running("umap", "UMAP", umap_seconds(len(prepared.train) + len(synthetic.rows), compiled),
+                              "Coverage") as job:
+            job.progress(0.05, "Fitting UMAP on at most 20,000 training rows" + (
+                "" if compiled else " (compiling UMAP's code first, once per server process)"))
+            projected = with_umap(result, prepared.train, synthetic.rows, dataset.target, dataset.features,
+                                  dataset.column_types, _state.seed())
+        if job.finished:
+            _state.set_validation(projected)
+            st.rerun()
 columns = st.columns(len(projections))
 for box, projection in zip(columns, projections):
     points = projection.points.loc[projection.points["group"].isin(groups)]

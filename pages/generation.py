@@ -10,6 +10,7 @@ import streamlit as st
 from core.constraints import build_constraints, limit_bounds
 from core.encoding import number_columns
 from core.errors import GenerationCancelled, SynthBalanceError
+from core.estimates import first_use_seconds
 from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.deep import estimate_seconds, format_seconds
@@ -88,7 +89,7 @@ elif info.slow:
         else [sum(train_counts.values())]  # per_class: one model per generated class; conditional: one on all rows
     seconds = sum(estimate_seconds(method, n, len(dataset.features), int(params.get("epochs", 100)),
                                    int(params.get("batch_size", 500)))
-                  for n in class_rows)
+                  for n in class_rows) + first_use_seconds(method)  # torch loads on the process's first fit
     budget = float(params.get("time_budget_s", 0))
     st.info(f"Estimated training time on this 2-core machine: about {format_seconds(seconds)} "
             f"({'capped at ' + format(budget, 'g') + ' s by the time budget' if budget else 'no time budget'}). "

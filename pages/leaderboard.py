@@ -6,13 +6,14 @@ import plotly.express as px
 import streamlit as st
 
 from core.config import build_run_config
+from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import SynthBalanceError
 from core.export import to_csv_text
-from core.generators.registry import METHOD_LABELS, METHOD_NAMES
+from core.generators.registry import METHOD_LABELS, METHOD_NAMES, resolve_method
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
 from core.text import escape_markdown
-from pages import _flow, _palette, _state
+from pages import _cached, _flow, _longjob, _palette, _state
 
 st.title("Compare generators")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
@@ -20,8 +21,25 @@ prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "page
 dataset, profile = prepared.dataset, prepared.profile
 advice = _flow.current_advice(prepared)
 usable = [r.method for r in advice.ranked if r.usable]
-methods = st.multiselect("Generators", METHOD_NAMES, default=default_methods(usable), format_func=METHOD_LABELS.get,
-                         key="w_board_methods")
+kinds = [dataset.column_types[c] for c in dataset.features]
+n_numbers, n_levels = sum(k in NUMBER_KINDS for k in kinds), sum(k in LEVEL_KINDS for k in kinds)
+
+
+def swapped(method: str) -> str | None:
+    """Why the method would not run as itself on these columns (None when it would, or makes no rows)."""
+    if method not in METHOD_NAMES:  # the strategies without synthetic rows
+        return None
+    try:
+        return resolve_method(method, n_numbers, n_levels)[1]
+    except SynthBalanceError as exc:
+        return str(exc)
+
+
+methods = st.multiselect("Generators", METHOD_NAMES, default=[m for m in default_methods(usable) if not swapped(m)],
+                         format_func=METHOD_LABELS.get, key="w_board_methods")
+for method in methods:  # chosen by hand: said, never swapped silently
+    if swapped(method):
+        st.warning(f"**{METHOD_LABELS[method]}**: {escape_markdown(swapped(method))}")
 c1, c2, c3 = st.columns(3)
 classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get, key="w_board_classifier")
 repeats = c2.slider("Repeated splits", 1, 10, value=3, key="w_board_repeats")
@@ -30,6 +48,11 @@ st.caption("Same splits (seed + i), the amount, row rules, ranges, density filte
            "thresholds kept on the Generation and privacy pages (ratio 1.0 before any generation), and the same "
            "classifier for every strategy; numbers-only methods on mixed tables fail with their reason in their row.")
 
+deep = {"epochs": int(epochs)}
+_longjob.stopped_notice("leaderboard")
+_longjob.estimate_note(_cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods),
+                                                   int(epochs), classifier, _state.n_jobs()) if methods else None,
+                       "The comparison of generators")
 if st.button("Run the comparison of generators", type="primary", key="run_board", disabled=not methods):
     settings = _state.generation_settings() or {}  # ratio, rules, bounds, density as kept on the Generation page
     config = build_run_config(dataset.target, methods[0], data=dataset.name, data_sha256=dataset.sha256,
@@ -37,16 +60,13 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
                               column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
                               test_size=_state.test_size(), seed=_state.seed(), thresholds=_state.thresholds(),
                               classifier=classifier, repeats=int(repeats))
-    bar = st.progress(0.0, text="Starting...")
-    deep = {"epochs": int(epochs)}
-    try:
-        board = build_leaderboard(dataset, config, methods,
-                                  progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+    seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
+                                           classifier, _state.n_jobs())
+    with _longjob.running("leaderboard", "The comparison of generators", seconds, "Compare generators") as job:
+        board = build_leaderboard(dataset, config, methods, progress=job.progress,
                                   params_for=lambda m: deep if m in ("ctgan", "tvae") else {},
                                   n_jobs=_state.n_jobs(), scheduler=_state.scheduler())
-    except SynthBalanceError as exc:
-        st.error(escape_markdown(exc))
-    else:
+    if job.finished:
         _state.set_leaderboard(board)
 
 board = _state.leaderboard()
@@ -66,6 +86,30 @@ if board.best:
         st.caption(escape_markdown(board.race.explanation))
 
 
+rows = board.rows
+ran = rows.loc[rows["error"] == ""].reset_index(drop=True)
+numbers = [str(i + 1) for i in range(len(ran))]  # the chart's point labels: short, so they do not overlap
+labels = [("* " if m == board.best else "") + label + (" (ran as another method)" if swapped(m) else "")
+          for m, label in zip(ran["method"], ran["label"])]
+# colours mean one thing on this page: what the test gain's interval says (helps / cannot tell / hurts)
+GAIN_COLOURS = {"helps (interval above 0)": "#2e7d4f", "could not tell apart from 0": "#8a99a6",
+                "hurts (interval below 0)": "#c0392b", "one split (no interval)": "#5b7083"}
+
+
+def gain_reading(mean: float, low: float, high: float) -> str:
+    """Which GAIN_COLOURS category a gain and its 95% interval fall in."""
+    if pd.isna(mean):
+        return ""
+    if low == high:
+        return "one split (no interval)"
+    return ("helps (interval above 0)" if low > 0 else "hurts (interval below 0)" if high < 0
+            else "could not tell apart from 0")
+
+
+readings = [gain_reading(*v) for v in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
+                                           "minority_f1_gain_ci_high"]].to_numpy()]
+
+
 def interval(mean: float, low: float, high: float) -> str:
     """A gain with its 95% interval in one cell: '+0.052 [+0.010, +0.094]' ('(one split)' without an interval)."""
     if pd.isna(mean):
@@ -73,38 +117,39 @@ def interval(mean: float, low: float, high: float) -> str:
     return f"{mean:+.3f} (one split)" if low == high else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
-rows = board.rows
-ran = rows.loc[rows["error"] == ""]
-labels = [("* " if m == board.best else "") + label for m, label in zip(ran["method"], ran["label"])]
 # two tables of 5-6 columns, one under the other, instead of one of 17 (no side scrolling at 1400 px); labels
 # instead of ids; each gain and its interval in one cell; failed methods listed under the tables with the reason
 utility = pd.DataFrame({
-    "method": labels,
+    "#": numbers, "method": labels,
     "folds: minority F1 [95% CI]": [interval(*v).replace("+", "") for v in ran[[
         "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high"]].to_numpy()],
-    "decision": ["no synthetic rows" if k == "no_generation" else _palette.DECISION_LABELS.get(d, "not validated")
-                 for k, d in zip(ran["kind"], ran["decision"])],
     "minority F1 gain [95% CI]": [interval(*v) for v in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
                                                              "minority_f1_gain_ci_high"]].to_numpy()],
+    "gain reads": readings,
     "PR-AUC gain [95% CI]": [interval(*v) for v in ran[["pr_auc_gain", "pr_auc_gain_ci_low",
                                                         "pr_auc_gain_ci_high"]].to_numpy()],
     "seconds": ran["seconds"].to_numpy()})
 fidelity = pd.DataFrame({
-    "method": labels, "quality": ran["quality_score"].to_numpy(), "detection AUC": ran["detection_auc"].to_numpy(),
+    "#": numbers, "method": labels,
+    "validation of the rows": ["no synthetic rows" if k == "no_generation" else
+                               _palette.DECISION_LABELS.get(d, "not validated")
+                               for k, d in zip(ran["kind"], ran["decision"])],
+    "quality": ran["quality_score"].to_numpy(), "detection AUC": ran["detection_auc"].to_numpy(),
     "coverage": ran["coverage"].to_numpy(),
     "copies (exact / near)": [("" if pd.isna(e) else f"{int(e)} / {int(n)}")
                               for e, n in ran[["exact_copies", "near_copies"]].to_numpy()],
     "DCR share": ran["dcr_share_vs_holdout"].to_numpy()})
 
 
-def colour_decision(value: str) -> str:
-    colour = _palette.LABEL_COLOURS.get(value)
+def colour_gain(value: str) -> str:
+    colour = GAIN_COLOURS.get(value)
     return f"color: white; background-color: {colour}" if colour else ""
 
 
 st.markdown("**Utility: chosen on the training folds, checked on the test rows** (* marks the best; test gains are "
-            "over the strongest tuned reference without synthetic rows, corrected 95% intervals)")
-st.dataframe(utility.style.map(colour_decision, subset=["decision"]), hide_index=True, width="stretch",
+            "over the strongest tuned reference without synthetic rows, corrected 95% intervals; the colour says "
+            "what the gain's interval reads, green: helps, grey: could not tell apart from 0, red: hurts)")
+st.dataframe(utility.style.map(colour_gain, subset=["gain reads"]), hide_index=True, width="stretch",
              key="board_table", column_config={"seconds": st.column_config.NumberColumn(format="%.1f")})
 st.markdown("**Fidelity and privacy of the synthetic rows**")
 st.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation", column_config={
@@ -116,27 +161,31 @@ for row in rows.loc[rows["error"] != ""].itertuples():
     st.warning(f"**{row.label}** did not run: {escape_markdown(row.error)}")
 plotted = ran["dcr_share_vs_holdout"].notna().to_numpy()  # strategies without synthetic rows have no point
 if plotted.any():
-    points = ran.loc[plotted].assign(label=[label.removeprefix("* ") for label, keep in zip(labels, plotted) if keep],
-                                     verdict=ran.loc[plotted, "decision"].map(_palette.DECISION_LABELS)
-                                     .fillna("not validated"))
-    # methods landing on the same point (SMOTE on mixed data runs as SMOTE-NC) share one label
-    spot = points["dcr_share_vs_holdout"].round(3).astype(str) + "|" + points["minority_f1_gain"].round(3).astype(str)
-    joined = points.groupby(spot)["label"].transform(" / ".join)
-    points["label"] = joined.where(~spot.duplicated(), "")
-    scatter = px.scatter(points, x="dcr_share_vs_holdout", y="minority_f1_gain", text="label", color="verdict",
-                         color_discrete_map=_palette.LABEL_COLOURS,
-                         category_orders={"verdict": _palette.LABEL_ORDER},
+    points = ran.loc[plotted].assign(number=[n for n, keep in zip(numbers, plotted) if keep],
+                                     method_label=[label for label, keep in zip(labels, plotted) if keep],
+                                     reads=[r for r, keep in zip(readings, plotted) if keep])
+    scatter = px.scatter(points, x="dcr_share_vs_holdout", y="minority_f1_gain", text="number", color="reads",
+                         color_discrete_map=GAIN_COLOURS, category_orders={"reads": list(GAIN_COLOURS)},
+                         hover_name="method_label",
                          error_y=points["minority_f1_gain_ci_high"] - points["minority_f1_gain"],
                          error_y_minus=points["minority_f1_gain"] - points["minority_f1_gain_ci_low"],
                          labels={"dcr_share_vs_holdout": "DCR share vs holdout (0.5 ideal, near 1: memorization)",
-                                 "minority_f1_gain": "minority F1 gain (95% CI)", "verdict": "validation"},
-                         title="Utility against privacy risk, one point per method")
-    scatter.update_traces(textposition="middle right", marker_size=12, cliponaxis=False,
-                          textfont={"size": 13})
+                                 "minority_f1_gain": "minority F1 gain (95% CI)", "reads": "the gain"},
+                         title="Utility against privacy risk, one point per method (numbers: rows of the tables)")
+    scatter.update_traces(textposition="top center", marker_size=13, cliponaxis=False, textfont={"size": 12})
+    best = ran.loc[ran["method"] == board.best]
+    if len(best) and plotted[best.index[0]]:  # a star around the best point
+        scatter.add_scatter(x=best["dcr_share_vs_holdout"], y=best["minority_f1_gain"], mode="markers",
+                            name=f"* best: {best['label'].iloc[0]}", hoverinfo="skip",
+                            marker={"symbol": "star-open", "size": 26, "color": "#1f2d3a", "line": {"width": 2}})
+    elif len(best):  # the best makes no rows: its gain as a line, so it is seen
+        scatter.add_hline(y=float(best["minority_f1_gain"].iloc[0]), line_dash="dash", line_color="#2f6f8f",
+                          annotation_text=f"* best: {best['label'].iloc[0]} (no synthetic rows)",
+                          annotation_position="bottom left")
     low, high = float(points["dcr_share_vs_holdout"].min()), float(points["dcr_share_vs_holdout"].max())
-    pad = max(0.05, (high - low) * 0.25)  # room for the labels at the right end
-    scatter.update_xaxes(range=[low - pad / 2, high + 2 * pad])
-    scatter.update_layout(height=520, margin={"t": 80, "r": 40})
+    pad = max(0.05, (high - low) * 0.15)
+    scatter.update_xaxes(range=[low - pad, high + pad])
+    scatter.update_layout(height=520, margin={"t": 80, "r": 40}, legend_title_text="the gain")
     st.plotly_chart(scatter, width="stretch", key="board_scatter")
 st.download_button("Download the leaderboard (CSV)", to_csv_text(board.rows), "leaderboard.csv", "text/csv",
                    key="download_board")

@@ -5,11 +5,10 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.errors import GenerationCancelled, SynthBalanceError
 from core.generators.registry import METHOD_LABELS, REGISTRY
 from core.models import CLASSIFIERS
 from core.text import escape_markdown
-from pages import _flow, _state
+from pages import _cached, _flow, _longjob, _state
 
 st.title("Method")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
@@ -73,22 +72,18 @@ for name, value in (("race_classifier", race_classifier), ("race_folds", race_fo
                     ("race_margin", race_margin)):
     _state.keep(name, value)
 race_key = (_state.prepared_key(prepared), race_classifier, int(race_folds), float(race_budget), float(race_margin))
+_longjob.stopped_notice("race")
+race_seconds = _cached.race_estimate(prepared, race_key[0], race_classifier, int(race_folds), float(race_budget),
+                                     _state.n_jobs())
+_longjob.estimate_note(race_seconds, "The measurement")
 if st.button("Measure on my data", type="primary", key="run_race"):
     from core.race import race_prepared
 
-    bar = st.progress(0.0, text="Starting...")
-    # Any click (this button included) makes Streamlit stop this run at its next progress update.
-    st.button("Stop", key="stop_race", help="Cancel the measurement; nothing is kept.")
-    try:
+    with _longjob.running("race", "The measurement", race_seconds, "Method") as job:
         measured = race_prepared(prepared, race_classifier, int(race_folds), float(race_budget),
-                                 n_jobs=_state.n_jobs(), scheduler=_state.scheduler(),
-                                 progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                 n_jobs=_state.n_jobs(), scheduler=_state.scheduler(), progress=job.progress,
                                  margin=float(race_margin))
-    except GenerationCancelled as exc:
-        st.warning(escape_markdown(exc))
-    except SynthBalanceError as exc:
-        st.error(escape_markdown(exc))
-    else:
+    if job.finished:
         _state.set_race(race_key, measured)
         st.rerun()  # redraw with the measured recommendation at the top of the page
 measured = _state.race(race_key)

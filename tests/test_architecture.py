@@ -40,3 +40,23 @@ def test_first_screen_imports_no_scikit_learn_scipy_or_torch():
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == ""
+
+
+def test_the_first_screen_imports_nothing_heavy():
+    """Every module app.py and the Data page import at their top (read from the files, so a new import is
+    checked too), imported in a fresh interpreter: none of the heavy libraries comes with them."""
+    import ast
+
+    modules = sorted({node.module if isinstance(node, ast.ImportFrom) else alias.name
+                      for path in (ROOT / "app.py", ROOT / "pages" / "data.py")
+                      for node in ast.parse(path.read_text()).body if isinstance(node, (ast.Import, ast.ImportFrom))
+                      for alias in node.names} - {"__future__"})
+    assert "pages._longjob" not in modules and "pages" in modules  # `from pages import _longjob, ...`
+    heavy = ("sklearn", "scipy", "torch", "umap", "ctgan", "numba", "dask", "distributed", "joblib", "opacus",
+             "imblearn", "rdt", "copulas")
+    probe = (f"import sys, importlib; [importlib.import_module(m) for m in {modules!r}]; "
+             "import pages._flow, pages._cached, pages._state, pages._longjob, pages._palette; "
+             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == ""

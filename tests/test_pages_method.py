@@ -35,4 +35,4 @@ def test_a_malformed_configured_cluster_on_the_method_page_is_an_error_message(m
     at.slider(key="w_race_folds").set_value(2).run()
     at.button(key="run_race").click().run()
     assert not at.exception
-    assert any("is not of the form tcp://HOST:PORT" in e.value for e in at.error)
+    assert any("is not of the form tcp://HOST:PORT" in e.value.replace("\\", "") for e in at.error)

@@ -1,6 +1,10 @@
 """Report and Compare generators pages: the model card on screen, downloads, config replay, the leaderboard."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from core.config import RunConfig, config_json, read_config
@@ -113,8 +117,65 @@ def test_summary_card_html_is_self_contained_and_escaped(compared):
     hostile = replace(result, prepared=replace(result.prepared, dataset=dataset))
     page = _summary.to_html(hostile, "approved")
     assert "<script>x</script>" not in page and "&lt;script&gt;x&lt;/script&gt;.csv" in page
-    assert page.count("plotly") > 10 and "<script src=" not in page  # plotly.js inline, nothing fetched
+    assert "<script" not in page and page.count("<svg") == 2  # static SVG charts, nothing fetched or run
     assert "Validation: Approved" in page and "#2e7d4f" in page
+
+
+
+CARD_LAYOUT = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return {x: r.left, y: r.top, w: r.width, h: r.height,
+    text: e.textContent.trim(), size: parseFloat(getComputedStyle(e).fontSize)}; };
+  const blocks = [...document.querySelectorAll('h1, body > p, .tile, .banner, .half > p, h3, .chart svg, .legend')];
+  return {blocks: blocks.map(box), width: document.documentElement.scrollWidth,
+          charts: [...document.querySelectorAll('.chart svg')].map(svg => ({svg: box(svg),
+            y: [...svg.querySelectorAll('.ytick')].map(box), x: [...svg.querySelectorAll('.xtick')].map(box),
+            title: [...svg.querySelectorAll('.ytitle')].map(box)}))};
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return a["x"] < b["x"] + b["w"] - 1 and b["x"] < a["x"] + a["w"] - 1 and \
+        a["y"] < b["y"] + b["h"] - 1 and b["y"] < a["y"] + a["h"] - 1
+
+
+def _inside(a: dict, outer: dict) -> bool:
+    return outer["x"] <= a["x"] and a["x"] + a["w"] <= outer["x"] + outer["w"] and outer["y"] <= a["y"] and \
+        a["y"] + a["h"] <= outer["y"] + outer["h"]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="Debian chromium is not installed")
+def test_the_summary_card_reads_well_in_chromium(compared, tmp_path):
+    """The card the Report page offers (same call), opened from disk in Chromium at 1440 px: small, nothing
+    overlaps, the F1 axis rises from 0 with readable, uncut tick labels."""
+    from playwright.sync_api import sync_playwright
+
+    from pages import _summary
+    result = compared.session_state["experiment"]
+    card = tmp_path / "summary.html"
+    card.write_text(_summary.to_html(result, "approved"), encoding="utf-8")
+    assert card.stat().st_size < 1_000_000  # was 4.8 MB with plotly.js inside
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.goto(card.as_uri())
+        layout = page.evaluate(CARD_LAYOUT)
+        browser.close()
+    assert layout["width"] <= 1440  # no sideways scroll
+    blocks = layout["blocks"]
+    clashes = [(a["text"][:30], b["text"][:30]) for i, a in enumerate(blocks) for b in blocks[i + 1:]
+               if _overlap(a, b) and not (_inside(a, b) or _inside(b, a))]
+    assert clashes == []
+    pca, arms = layout["charts"]
+    values = [float(t["text"]) for t in sorted(arms["y"], key=lambda t: -t["y"])]  # bottom to top
+    assert values[0] == 0 and values == sorted(values) and len(values) >= 3  # "0, 0.2, ... 1.0", not "6, 4, 2, 0"
+    labels = arms["y"] + arms["x"] + arms["title"]
+    assert all(_inside(t, arms["svg"]) for t in labels)  # no cut labels
+    assert all(t["size"] >= 12 for t in labels)
+    assert [t["text"] for t in arms["x"]] == ["tuned threshold", "class weights", "with synthetic rows"]
+    assert not any(_overlap(a, b) for i, a in enumerate(arms["x"]) for b in arms["x"][i + 1:])
+    assert not any(_overlap(arms["title"][0], t) for t in arms["y"])
+    assert pca["y"] == []  # a projection has no unit: no tick labels on the PCA map
 
 
 def test_replaying_an_uploaded_config(compared):
@@ -144,8 +205,9 @@ def test_a_config_for_other_data_is_refused():
 
 def test_compare_generators_page():
     at = go(open_app(), "leaderboard")
-    # only the defaults usable on this mixed table (Borderline-SMOTE and ADASYN take numbers only)
-    assert at.multiselect(key="w_board_methods").value == ["random_oversampler", "smote", "smotenc"]
+    # only the defaults that run as themselves on this mixed table (Borderline-SMOTE and ADASYN take numbers only;
+    # SMOTE would run as SMOTE-NC, which is already there)
+    assert at.multiselect(key="w_board_methods").value == ["random_oversampler", "smotenc"]
     at.multiselect(key="w_board_methods").set_value(["random_oversampler", "adasyn", "gaussian_copula"])
     at.slider(key="w_board_repeats").set_value(1)
     at.button(key="run_board").click().run()
@@ -167,15 +229,48 @@ def test_compare_generators_page():
     assert table.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only",
                                          "minority F1 gain [95% CI]"] == ""  # no gain over itself
     assert row["folds: minority F1 [95% CI]"].startswith(f"{copula['fold_minority_f1']:.3f} [")
-    assert table.set_index("method").loc[star["random_oversampler"] + "Random oversampling", "decision"] == "Rejected"
-    assert table.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only", "decision"] == \
-        "no synthetic rows"
+    # the rows' validation sits with fidelity, uncoloured; the utility table's colours read the gain's interval
+    assert fidelity.set_index("method").loc[star["random_oversampler"] + "Random oversampling",
+                                            "validation of the rows"] == "Rejected"
+    assert fidelity.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only",
+                                            "validation of the rows"] == "no synthetic rows"
+    ran = board.rows.loc[board.rows["error"] == ""]
+    expected = ["" if pd.isna(m) else "one split (no interval)" if lo == hi else "helps (interval above 0)" if lo > 0
+                else "hurts (interval below 0)" if hi < 0 else "could not tell apart from 0"
+                for m, lo, hi in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
+                                      "minority_f1_gain_ci_high"]].to_numpy()]
+    assert table["gain reads"].tolist() == expected
+    assert table["#"].tolist() == fidelity["#"].tolist() == ["1", "2", "3", "4"]
     assert fidelity.set_index("method").loc[star["random_oversampler"] + "Random oversampling",
                                             "copies (exact / near)"].startswith("280 / ")
-    assert (len(table.columns), len(fidelity.columns)) == (6, 6)  # was one table of 17 columns
+    assert (len(table.columns), len(fidelity.columns)) == (7, 8)  # was one table of 17 columns
     assert any(w.value.startswith("**ADASYN** did not run:") and "numeric columns only" in w.value
                for w in at.warning)
     assert len(at.get("plotly_chart")) == 1
-    scatter = at.get("plotly_chart")[0].proto.spec
-    assert "Gaussian copula" in scatter and "gaussian_copula\"" not in scatter  # point labels are method labels
-    assert "#2e7d4f" in scatter or "#d08a1e" in scatter  # the app's decision palette (approved green, refine amber)
+    scatter = json.loads(at.get("plotly_chart")[0].proto.spec)
+    texts = [t for trace in scatter["data"] for t in (trace.get("text") or [])]
+    assert sorted(texts) == ["3", "4"]  # short numbers, not long labels that overlap; rows 3 and 4 make rows
+    names = {trace.get("name") for trace in scatter["data"]}
+    readings = {"helps (interval above 0)", "could not tell apart from 0", "hurts (interval below 0)",
+                "one split (no interval)"}
+    assert names - {f"* best: {label}" for label in ran["label"]} <= readings  # one meaning for the colours
+    best_label = ran.set_index("method").loc[board.best, "label"]
+    drawn = f"* best: {best_label}" in names or any(
+        a.get("text", "").startswith(f"* best: {best_label}") for a in scatter["layout"].get("annotations", []))
+    assert drawn  # the starred best is in the chart (a star, or a line when it makes no rows)
+
+def test_compare_generators_never_preselects_or_silently_swaps_a_method_the_columns_do_not_fit():
+    numbers = pd.DataFrame({"a": range(120), "b": [i % 7 for i in range(120)],
+                            "label": ["rare" if i % 6 == 0 else "common" for i in range(120)]})
+    at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    at.file_uploader[0].set_value(("numbers.csv", numbers.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    at = go(at, "leaderboard")
+    chosen = at.multiselect(key="w_board_methods").value
+    assert "smotenc" not in chosen and "smote" in chosen  # all-numeric: SMOTE-NC would run as SMOTE
+    assert not [w for w in at.warning if "SMOTE-NC" in w.value]
+    at.multiselect(key="w_board_methods").set_value([*chosen, "smotenc"]).run()
+    assert [w.value for w in at.warning if "SMOTE-NC" in w.value] == [
+        "**SMOTE-NC**: SMOTE-NC needs both number and category columns; this table has no categories, so SMOTE was "
+        "used."]

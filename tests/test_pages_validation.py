@@ -1,6 +1,8 @@
 """Quality, Coverage and Duplicates & privacy pages after SMOTE-NC on German credit, and their failure path."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tests.apptest_helpers import errors, go, metrics, open_app
@@ -41,9 +43,10 @@ def test_coverage_page(generated):
     assert m["Precision"] == f"{coverage.precision:.2f}" and m["Coverage"] == f"{coverage.coverage:.2f}"
     assert len(at.get("plotly_chart")) == 1  # PCA until UMAP is asked for
     umap = at.button(key="umap")  # the measured cost: about 80 s the first time per server process, 5-10 s later
-    assert umap.label in ("Compute UMAP (about 5-10 s)",
-                          "Compute UMAP (the first run on this server compiles UMAP's code: about 80 s)")
-    assert "77 s" in umap.help and "4-10 s" in umap.help
+    assert umap.label == "Compute UMAP" and "77 s" in umap.help and "4-10 s" in umap.help
+    note = next(c.value for c in at.caption if c.value.startswith(":material/schedule: UMAP: estimated about"))
+    seconds = int(note.split("about ")[1].split(" s")[0])
+    assert (74 <= seconds <= 80) if "umap" not in sys.modules else (4 <= seconds <= 10)  # compiling, or not
 
 
 def test_privacy_page_thresholds_and_dropping_copies(generated):

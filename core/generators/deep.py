@@ -113,6 +113,11 @@ class TrainingClock:
                 self.setup_seconds = max(0.0, self._first - self.seconds_per_epoch)
         self._last = now
 
+    @property
+    def steady(self) -> bool:
+        """Whether the pace is measured on epochs after the first (two of them) of the current model."""
+        return len(self._timed) >= 2
+
     def seconds_left(self, done: int) -> float:
         """Seconds still to train: this model's remaining epochs plus every later model (setup and epochs)."""
         left = self.seconds_per_epoch * (self.epochs - done)
@@ -258,9 +263,12 @@ def fit(task: GenerationTask, name: str, classes: list[str]) -> DeepSampler:
             clock.epoch_done(done)
             if task.progress is not None:
                 left = clock.seconds_left(done)
+                # the first epoch carries the setup: no countdown until two later epochs are timed (it would jump)
+                when = (f"about {format_seconds(left)} left" if clock.steady
+                        else "time left shown once 3 epochs are timed")
                 task.progress((index * epochs + done) / total_epochs,
                               f"{name.upper()} {what} ({clock.rows[label]:,} rows): epoch {done} of {epochs}, "
-                              f"{clock.seconds_per_epoch:.2f} s per epoch, about {format_seconds(left)} left")
+                              f"{clock.seconds_per_epoch:.2f} s per epoch, {when}")
             if task.on_losses is not None:
                 task.on_losses(pd.concat(losses + [_epoch_losses(model, label)], ignore_index=True))
             if budget and time.perf_counter() - started > budget and done < epochs:

@@ -1,0 +1,106 @@
+"""Time estimates for the long jobs, shown before they start (pages) and checked against measured times by
+bench/estimates.py. Each is a count of classifier fits times one timed fit on this data, plus the generators'
+own estimates; the factors were read from bench/estimates.py runs on this 2-core machine."""
+from __future__ import annotations
+
+import time
+
+from core.generators.registry import REGISTRY
+from core.parallel import check_n_jobs
+
+# classifier fits' worth per arm and repeat, and for validation (quality, coverage, detection, privacy) plus a
+# fixed part: read from bench/estimates.py on German credit (3 December, a loaded machine: the Comparison took
+# 3.6 fits' worth per repeat for its 4 arms without synthetic rows, about 10 with SMOTE-NC's 7 arms)
+_FITS_PER_ARM, _VALIDATION_FITS, _VALIDATION_S = 1.0, 8, 2.0
+
+
+def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], classifier: str, seed: int) -> float:
+    """Seconds of one fit of the classifier pipeline on `train` (timed on at most 20,000 of its rows, scaled)."""
+    from core.models import fit_strategy, make_strategy
+
+    probe = train.sample(n=min(len(train), 20000), random_state=seed)
+    started = time.perf_counter()
+    fit_strategy(make_strategy(classifier, features, {c: kinds[c] for c in features}, seed), probe, target, features)
+    return (time.perf_counter() - started) * len(train) / len(probe)
+
+
+# the first private or neural fit in a server process imports torch (and opacus): DP-VAE on German credit's 210
+# minority rows was estimated at 3 s (its training alone) and took 15 s the first time (issue 21, quiet machine)
+FIRST_USE_S = {"dp_vae": 10.0, "ctgan": 6.0, "tvae": 6.0}
+
+
+def first_use_seconds(method: str) -> float:
+    """Seconds of library imports a generator pays on its first fit in this process (0 once they are loaded)."""
+    import sys
+
+    needed = ("torch", "opacus") if method == "dp_vae" else ("torch", "ctgan")
+    return 0.0 if all(m in sys.modules for m in needed) else FIRST_USE_S.get(method, 0.0)
+
+
+def generator_seconds(method: str, params: dict, train_counts: dict[str, int], n_features: int) -> float:
+    """A generator's own estimate (neural and private ones), or a couple of fits' worth (0) for the fast ones."""
+    info = REGISTRY.get(method)
+    if info is None:
+        return 0.0
+    smallest = min(train_counts.values()) if train_counts else 0
+    settings = {**info.defaults(), **(params or {})}
+    if info.differentially_private:
+        from core.generators.dp import estimate_seconds
+        return estimate_seconds(smallest, n_features, int(settings.get("epochs", 30))) + first_use_seconds(method)
+    if info.slow:
+        from core.generators.deep import estimate_seconds
+        return estimate_seconds(method, smallest, n_features, int(settings.get("epochs", 100)),
+                                int(settings.get("batch_size", 500))) + first_use_seconds(method)
+    return 0.0
+
+
+def experiment_seconds(prepared, method: str, params: dict, repeats: int, classifier: str,
+                       n_jobs: int | None = 1) -> float:
+    """The Comparison (`run_experiment`): per repeat the arms' fits and the generator, validation once; repeats
+    share the cores."""
+    dataset = prepared.dataset
+    per_fit = fit_seconds(prepared.train, dataset.target, dataset.features, dataset.column_types, classifier,
+                          prepared.split.seed)
+    generating = method in REGISTRY
+    arms = 7 if generating else 4
+    counts = prepared.train_class_counts
+    one_repeat = arms * _FITS_PER_ARM * per_fit * (1.5 if generating else 1.0) + (
+        generator_seconds(method, params, counts, len(dataset.features)) if generating else 0.0)
+    validation = (_VALIDATION_FITS * per_fit + _VALIDATION_S) if generating else 0.0
+    return repeats * one_repeat / max(1, min(check_n_jobs(n_jobs), repeats)) + validation
+
+
+def leaderboard_seconds(prepared, methods: list[str], params_for, classifier: str, n_jobs: int | None = 1,
+                        folds: int = 5) -> float:
+    """Compare generators (`build_leaderboard`): the race over the strategies' folds, then one test-split run
+    (with validation) per strategy."""
+    from core.evaluation import NO_GENERATION
+    from core.race import estimate_race_seconds
+
+    dataset = prepared.dataset
+    strategies = list(dict.fromkeys([*NO_GENERATION, *methods]))
+    race = estimate_race_seconds(prepared.train, dataset.target, strategies, dataset.features,
+                                 dataset.column_types, classifier, folds, prepared.split.seed,
+                                 check_n_jobs(n_jobs))
+    per_fit = fit_seconds(prepared.train, dataset.target, dataset.features, dataset.column_types, classifier,
+                          prepared.split.seed)
+    counts = prepared.train_class_counts
+    tests = sum(7 * _FITS_PER_ARM * per_fit * 1.5 + _VALIDATION_FITS * per_fit + _VALIDATION_S
+                + generator_seconds(m, params_for(m) if params_for else {}, counts, len(dataset.features))
+                for m in strategies if m in REGISTRY)
+    return race + tests + len(NO_GENERATION) * 4 * _FITS_PER_ARM * per_fit
+
+
+def sweep_seconds(prepared, method: str, params: dict, epsilons: int, include_non_private: bool, repeats: int,
+                  classifier: str) -> float:
+    """The privacy-utility dial (`run_sweep`, points one after the other): a Comparison per point."""
+    points = epsilons + (1 if include_non_private else 0)
+    return points * experiment_seconds(prepared, method, params, repeats, classifier, 1)
+
+
+def umap_seconds(rows: int, compiled: bool) -> float:
+    """UMAP's time on this machine: measured 77 s for the first run of a server process (numba compiles UMAP's
+    functions), then 4-10 s on up to 20,000 rows (it fits on at most 20,000).
+
+    compiled: whether UMAP already ran in this process."""
+    return 4.0 + 6.0 * min(rows, 20000) / 20000 + (0.0 if compiled else 70.0)

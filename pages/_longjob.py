@@ -1,0 +1,165 @@
+"""Long work a user can follow, the same on every page: an estimate before it starts, a bar with the time left,
+Stop beside the bar, a warning that leaving the page stops it, and "was stopped" afterwards.
+
+Streamlit stops a running script at its next update when any control is used or another page is opened, by
+raising a control exception inside it. `running` records that as "was stopped" (and whether another page was
+asked for); the job's page shows it until the job runs again, and `settle` (app.py, every page) shows a toast
+once when the user left mid-job.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import streamlit as st
+
+from core.errors import GenerationCancelled, SynthBalanceError
+from core.text import escape_markdown
+from pages import _state
+
+LEAVING = ("Leaving this page, or using any control on it, stops the work; nothing from a stopped run is kept.")
+STABLE_READINGS, STABLE_SPREAD = 3, 0.25  # countdown shown once 3 readings of the time left agree within 25%
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 min 20 s'."""
+    seconds = max(0.0, float(seconds))
+    return f"{seconds:.0f} s" if seconds < 90 else f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def estimate_note(seconds: float | None, what: str) -> None:
+    """Before the start: the estimated time on this machine, and that leaving stops the work."""
+    if seconds is None:
+        st.caption(f":material/schedule: {what}: no estimate for this setting. {LEAVING}")
+    else:
+        st.caption(f":material/schedule: {what}: estimated about {duration(seconds)} on this machine. {LEAVING}")
+
+
+@dataclass
+class Countdown:
+    """The time left from the pace between progress readings (the first step done, often slowed by setup, is the
+    origin, not a sample); None until STABLE_READINGS estimates in a row agree within STABLE_SPREAD, so a first
+    guess never jumps from minutes to seconds on screen."""
+
+    now: Callable[[], float] = time.perf_counter
+    _origin: tuple[float, float] | None = None
+    _finishes: list[float] = field(default_factory=list)
+
+    def update(self, fraction: float) -> float | None:
+        """Seconds left after this reading (fraction done, 0-1), or None while the pace is not yet stable."""
+        moment = self.now()
+        if self._origin is None:
+            if fraction > 0:  # the first step done (setup included) is the origin of the pace
+                self._origin = (fraction, moment)
+            return None
+        start_fraction, start_moment = self._origin
+        if fraction <= start_fraction:
+            return None
+        left = (moment - start_moment) / (fraction - start_fraction) * (1.0 - fraction)
+        # projected finishing moments; stable when the last few agree to within a share of the time left
+        self._finishes = (self._finishes + [moment + left])[-STABLE_READINGS:]
+        spread = max(self._finishes) - min(self._finishes)
+        if len(self._finishes) < STABLE_READINGS or spread > max(STABLE_SPREAD * left, 2.0):
+            return None
+        return left
+
+
+@dataclass
+class Job:
+    """What a page gets inside `running`: the progress callback for core, and whether the work finished.
+
+    record: this run's "was stopped" record, stored in the session when the job starts and removed when it
+    finishes; updated in place, because once Streamlit has asked for a stop even reading the session raises."""
+
+    name: str
+    bar: object
+    estimate: float | None
+    record: dict
+    started: float = field(default_factory=time.perf_counter)
+    countdown: Countdown = field(default_factory=Countdown)
+    finished: bool = False
+
+    def progress(self, fraction: float, message: str) -> None:
+        fraction = min(max(float(fraction), 0.0), 1.0)
+        elapsed = time.perf_counter() - self.started
+        left = self.countdown.update(fraction)
+        if left is not None:
+            when = f"{duration(elapsed)} so far, about {duration(left)} left"
+        elif self.estimate is not None:
+            when = f"{duration(elapsed)} so far (estimated {duration(self.estimate)} in all)"
+        else:
+            when = f"{duration(elapsed)} so far"
+        self.bar.progress(fraction, text=f"{message} - {fraction:.0%}, {when}")  # where Streamlit interrupts
+        self.record["fraction"] = fraction  # the share last shown
+
+
+def _left_the_page(interruption: BaseException) -> bool:
+    """Whether Streamlit interrupted the script to open another page (a rerun asked for another page's script)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    wanted = getattr(getattr(interruption, "rerun_data", None), "page_script_hash", "")
+    ctx = get_script_run_ctx()
+    return bool(wanted) and ctx is not None and wanted != ctx.page_script_hash
+
+
+@contextmanager
+def running(name: str, what: str, estimate: float | None, page: str) -> Iterator[Job]:
+    """Bar, Stop beside it and the leaving warning; core's errors become messages (GenerationCancelled a
+    "was stopped" note, other SynthBalanceErrors an error box); `job.finished` says whether the work completed.
+    Streamlit interrupts a script by raising a control exception (BaseException) from an update inside the job:
+    the job's record stays in the session as "was stopped" (with whether another page was asked for).
+
+    name: the job's id on its page ('race'); what: its name in words ('The measurement'); page: the page's title."""
+    bar_box, stop_box = st.columns([6, 1], vertical_alignment="center")
+    bar = bar_box.progress(0.0, text="Starting...")
+    stop_box.button("Stop", key=f"stop_{name}", help="Stops the work at once; nothing from it is kept.")
+    st.caption(f":material/hourglass_top: {LEAVING}")
+    record = {"name": name, "what": what, "page": page, "fraction": 0.0, "table": _state.origin(), "left": False,
+              "announced": False, "settled": False}
+    _state.add_stopped_job(record)  # until the job finishes
+    job = Job(name, bar, estimate, record)
+    try:
+        yield job
+        job.finished = True
+    except GenerationCancelled as exc:  # core stopped it (its own stop request): said here, at once
+        record["announced"] = record["settled"] = True
+        st.warning(escape_markdown(exc))
+        return
+    except SynthBalanceError as exc:
+        _state.forget_stopped_job(name)
+        st.error(escape_markdown(exc))
+        return
+    except BaseException as interruption:  # Streamlit's stop or rerun: no session access from here on
+        record["left"] = _left_the_page(interruption)
+        raise
+    _state.forget_stopped_job(name)
+
+
+def settle(page: str) -> None:
+    """At the start of every script run (app.py), with the title of the page being opened: a job stopped by the
+    run before is settled here; opened on another page than the job's, the user left it: a toast says so, once.
+
+    (A browser's page change stops the script with a plain stop, without naming the page asked for, so the
+    page is compared here rather than read from the interruption.)"""
+    for record in _state.stopped_jobs():
+        if record.get("settled"):
+            continue
+        record["settled"] = True
+        record["left"] = record["left"] or page != record["page"]
+        if record["left"] and not record["announced"]:
+            record["announced"] = True
+            st.toast(f"{record['what']} on the {record['page']} page was stopped at {record['fraction']:.0%} when "
+                     "you left that page; nothing from it was kept.", icon=":material/stop_circle:")
+
+
+def stopped_notice(name: str) -> None:
+    """On the job's page: say that its last run was stopped, until it runs again (for the same table only)."""
+    record = _state.stopped_job(name)
+    if record is None or record.get("table") != _state.origin():
+        return
+    record["announced"] = record["settled"] = True
+    how = "when you left the page" if record["left"] else "by Stop or another control on the page"
+    st.warning(f"{record['what']} was stopped at {record['fraction']:.0%} {how}; nothing from it was kept. "
+               "Run it again to get a result.", icon=":material/stop_circle:")

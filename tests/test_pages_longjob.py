@@ -1,0 +1,73 @@
+"""Long work on the pages (pages/_longjob.py): an estimate before the start, and a run that Streamlit interrupts
+(Stop, any control, or another page opened) is reported as stopped instead of vanishing."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import streamlit as st
+
+import core.race
+from pages._longjob import Countdown
+from tests.apptest_helpers import go, open_app
+
+
+def interrupt_race(monkeypatch, interruption):
+    """The race reports 40% and is then interrupted the way Streamlit interrupts a script: a control exception
+    raised from inside the running job (a click raises a stop or rerun there, opening a page a rerun for it)."""
+    def race_prepared(prepared, *args, progress=None, **kwargs):
+        progress(0.4, "Class weights: fold 2 of 5 done")
+        interruption()  # Streamlit asks for the stop; it happens at the job's next update, as in a real run
+        progress(0.6, "Class weights: fold 3 of 5 done")
+        raise AssertionError("the job went on after the interruption")
+    monkeypatch.setattr(core.race, "race_prepared", race_prepared)
+
+
+def _started(at):
+    at.slider(key="w_race_folds").set_value(2).run()
+    at.button(key="run_race").click().run()
+    assert not at.exception
+    return at
+
+
+def test_the_method_page_estimates_the_race_before_it_starts():
+    at = go(open_app(), "method")
+    note = next(c.value for c in at.caption if "The measurement: estimated about" in c.value)
+    found = re.search(r"estimated about (?:(\d+) min )?(\d+) s on this machine\. Leaving this page", note)
+    assert found  # '45 s' or '3 min 20 s'
+    assert 0 < int(found.group(1) or 0) * 60 + int(found.group(2)) < 3600
+
+
+def test_stop_during_the_race_leaves_a_kept_was_stopped_message(monkeypatch):
+    interrupt_race(monkeypatch, st.stop)
+    at = _started(go(open_app(), "method"))
+    assert at.button(key="stop_race")  # Stop beside the bar while it runs
+    at.button(key="stop_race").click().run()  # the click's rerun is what stops the race
+    stopped = [w.value for w in at.warning if "was stopped" in w.value]
+    assert stopped == ["The measurement was stopped at 40% by Stop or another control on the page; nothing from it "
+                       "was kept. Run it again to get a result."]
+    at.run()  # still said on the next rerun, not only once
+    assert any("The measurement was stopped at 40%" in w.value for w in at.warning)
+    assert not at.session_state["races"] if "races" in at.session_state else True
+
+
+def test_leaving_the_method_page_mid_race_says_so_on_return(monkeypatch):
+    interrupt_race(monkeypatch, lambda: st.switch_page("pages/data.py"))  # the rerun a page change asks for
+    at = _started(go(open_app(), "method"))
+    assert at.title[0].value == "Data"
+    go(at, "method")
+    assert any("The measurement was stopped at 40% when you left the page" in w.value for w in at.warning)
+
+
+def test_the_countdown_ignores_a_slow_first_step_and_waits_for_a_steady_pace():
+    clock = iter([0.0, 10.0, 11.0, 12.0, 13.0, 14.0])  # the first 1% takes 10 s (setup), then 1 s per 1%
+    countdown = Countdown(now=lambda: next(clock))
+    shown = [countdown.update(f) for f in (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)]
+    assert shown[:4] == [None, None, None, None]  # no pace yet, then too few readings to trust
+    assert shown[4:] == [pytest.approx(3 / 0.03 * 0.96), pytest.approx(4 / 0.04 * 0.95)]  # 96 s, 95 s: not 16 min
+
+
+def test_the_countdown_stays_hidden_while_the_pace_jumps():
+    clock = iter([0.0, 1.0, 2.0, 8.0, 9.0, 20.0])  # 1 s, 6 s, 1 s, 11 s per step
+    countdown = Countdown(now=lambda: next(clock))
+    assert [countdown.update(f) for f in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)] == [None] * 6
