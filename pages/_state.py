@@ -148,18 +148,22 @@ def generation_settings() -> dict | None:
     return st.session_state.get(GENERATION_SETTINGS)
 
 
-def set_synthetic(result: SyntheticResult, settings: dict) -> None:
-    """New synthetic rows: their validation and any comparison run are out of date."""
+def set_synthetic(result: SyntheticResult, settings: dict, new_generation: bool = True) -> None:
+    """New synthetic rows: their validation and any comparison run are out of date, and a new generation is
+    what the Comparison judges next (not a strategy without synthetic rows chosen before it)."""
     st.session_state[SYNTHETIC] = result
     st.session_state[GENERATION_SETTINGS] = settings
     for key in (VALIDATION, EXPERIMENT):
         st.session_state.pop(key, None)
+    if new_generation and settings.get("method"):
+        st.session_state[STRATEGY] = settings["method"]
+        st.session_state.pop("w_strategy", None)
 
 
 def replace_synthetic(result: SyntheticResult, **changes) -> None:
     """The same generation with rows removed (e.g. copies dropped): keep its settings (with `changes`, such as
     copies_dropped=True, recorded in them so the comparison judges the same rows), redo validation."""
-    set_synthetic(result, {**(generation_settings() or {}), **changes})
+    set_synthetic(result, {**(generation_settings() or {}), **changes}, new_generation=False)
 
 
 def clear_results() -> None:

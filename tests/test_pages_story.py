@@ -1,0 +1,42 @@
+"""One story across the pages: what is judged follows the last generation, the advice not to generate carries
+through, and 'Method chosen' means the analyst chose."""
+from __future__ import annotations
+
+from tests.apptest_helpers import errors, go, open_app
+
+
+def test_a_new_generation_is_what_the_comparison_judges_next():
+    at = open_app()
+    at.session_state["comparison_strategy"] = "threshold_tuned"  # 'use this: Tuned threshold only' on Method
+    at = go(at, "generation")
+    assert "The measured advice is not to generate" in at.info[0].value  # the advice first
+    at.button(key="generate").click().run()
+    assert not at.exception
+    method = at.session_state["generation_settings"]["method"]
+    at = go(at, "comparison")
+    assert at.selectbox(key="w_strategy").value == method  # the new rows, not the strategy chosen before
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    assert result.synthetic is not None and result.comparison.subject == "augmented_tuned"
+
+
+def test_validation_pages_say_not_needed_when_the_strategy_makes_no_rows():
+    at = open_app()
+    at.session_state["comparison_strategy"] = "class_weighted"
+    for page in ("quality", "coverage", "privacy"):
+        at = go(at, page)
+        assert not errors(at)
+        assert at.info[0].value.startswith("Not needed for the strategy you chose (class weights and a tuned "
+                                           "threshold, no synthetic rows)"), page
+
+
+def test_method_chosen_only_after_a_choice():
+    at = go(open_app(), "method")
+    assert at.selectbox(key="w_method_choice").value == "smotenc"  # preselected, first in the ranking
+    at.run()
+    assert "chosen_method" not in at.session_state  # what the sidebar's 'Method chosen' reads
+    at.selectbox(key="w_method_choice").set_value("random_oversampler").run()
+    assert not at.exception
+    assert at.session_state["chosen_method"] == at.session_state["v_gen_method"] == "random_oversampler"
