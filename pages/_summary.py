@@ -32,6 +32,22 @@ def comparison_earned(result: ExperimentResult) -> bool:
     return result.comparison.decision is Decision.EARNED
 
 
+def comparison_colour(result: ExperimentResult) -> str:
+    """Green when the rows earned their place, neutral blue for a strategy without synthetic rows (no loss:
+    nothing was generated), amber otherwise."""
+    if result.comparison.decision is Decision.NO_GENERATION:
+        return "#2f6f8f"
+    return "#2e7d4f" if comparison_earned(result) else "#d08a1e"
+
+
+def failing_checks(verdict) -> str:
+    """The validation checks that refine or reject, each with its value and limit (core's messages), e.g.
+    'detection AUC 0.97 is above 0.95'; '' when none failed."""
+    if verdict is None:
+        return ""
+    return "; ".join(c.message for c in verdict.checks if c.name in verdict.failed_checks)
+
+
 def facts(result: ExperimentResult, decision: str | None) -> dict:
     """The summary's figures as display strings, read from the result (nothing recomputed)."""
     profile, config, comparison = result.profile, result.config, result.comparison
@@ -97,8 +113,9 @@ def arms_chart(result: ExperimentResult) -> go.Figure:
     return _style(figure, "Minority F1 on the test rows, by approach")
 
 
-def draw(result: ExperimentResult, decision: str | None) -> None:
-    """The one-screen Summary: large type, two verdicts with their figures and one chart each."""
+def draw(result: ExperimentResult, decision: str | None, why: str = "") -> None:
+    """The one-screen Summary: large type, two verdicts with their figures and one chart each. why: the failing
+    validation checks with their values (failing_checks)."""
     f = facts(result, decision)
     st.markdown(f"## Summary: {_escape(f['dataset'])}")
     st.caption(f"Target {_escape(f['target'])}; {f['rows']} rows. For a projector: one screen at 1400 x 900.")
@@ -111,7 +128,7 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         box = _palette.decision_box(decision) if decision else st.info
-        box(f"**Validation: {f['decision']}**")
+        box(f"**Validation: {f['decision']}**" + (f": {_escape(why)}" if why else ""))
         figures = st.columns(3)
         figures[0].metric("Quality score", f["quality"], help="0..1, higher is closer to the real minority")
         figures[1].metric("Detection AUC", f["detection"], help="0.5: a model cannot tell synthetic from real")
@@ -120,7 +137,8 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         if chart is not None:
             st.plotly_chart(chart, width="stretch", key="summary_coverage")
     with right:
-        (st.success if comparison_earned(result) else st.warning)(
+        no_rows = result.comparison.decision is Decision.NO_GENERATION  # a choice, not a loss
+        (st.info if no_rows else st.success if comparison_earned(result) else st.warning)(
             f"**Comparison: minority F1 {f['f1_before']} → {f['f1_after']}**")
         figures = st.columns(3)
         figures[0].metric("Minority F1 gain", f["f1_gain"],
@@ -138,11 +156,11 @@ def _escape(text: str) -> str:
     return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in str(text))
 
 
-def to_html(result: ExperimentResult, decision: str | None) -> str:
+def to_html(result: ExperimentResult, decision: str | None, why: str = "") -> str:
     """The Summary as one self-contained HTML file (plotly.js embedded; nothing fetched when opened)."""
     f = {k: html.escape(v) for k, v in facts(result, decision).items()}
     colour = _palette.DECISION_COLOURS.get(decision, "#5b6b73")
-    earned = comparison_earned(result)
+    why = f": {html.escape(why)}" if why else ""
     charts = [c for c in (coverage_chart(result), arms_chart(result)) if c is not None]
     markup = [c.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, c in enumerate(charts)]
     tiles = "".join(f"<div class='tile'><div class='label'>{label}</div><div class='value'>{value}</div>"
@@ -156,10 +174,10 @@ def to_html(result: ExperimentResult, decision: str | None) -> str:
 .note{{font-size:0.8em;color:#5b6b73}}.half{{flex:1}}.banner{{color:white;padding:0.4em 0.7em;border-radius:6px}}
 </style></head><body><h1>Summary: {f['dataset']}</h1><p>Target {f['target']}; {f['rows']} rows.</p>
 <div class='row'>{tiles}</div><div class='row'>
-<div class='half'><p class='banner' style='background:{colour}'>Validation: {f['decision']}</p>
+<div class='half'><p class='banner' style='background:{colour}'>Validation: {f['decision']}{why}</p>
 <p>Quality score {f['quality']} &middot; detection AUC {f['detection']} &middot; exact copies {f['copies']}</p>
 {markup[0] if len(charts) == 2 else ''}</div>
-<div class='half'><p class='banner' style='background:{"#2e7d4f" if earned else "#d08a1e"}'>Comparison: minority F1
+<div class='half'><p class='banner' style='background:{comparison_colour(result)}'>Comparison: minority F1
 {f['f1_before']} &rarr; {f['f1_after']}</p>
 <p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
 F1 {f['f1_threshold']}</p>

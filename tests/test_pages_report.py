@@ -91,7 +91,10 @@ def test_summary_on_top_of_the_report(compared):
     banners = [b.value for b in list(at.success) + list(at.warning) + list(at.error)]
     decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
         str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
-    assert f"**Validation: {decision}**" in banners
+    shown = next(b for b in banners if b.startswith(f"**Validation: {decision}**"))
+    for check in result.validation.verdict.checks:  # "Rejected" names each failing check with its value
+        if check.outcome.value in ("refine", "reject"):
+            assert f"{check.value:.3g}".replace(".", "\\.") in shown, (check, shown)
     reference = next(name.partition("_vs_")[2] for name, d in result.comparison.differences.items()
                      if d["minority_f1"] is gain)  # the banner's "before" is the gain's own reference
     base = result.comparison.arms[reference]["minority_f1"].mean

@@ -40,3 +40,14 @@ def test_method_chosen_only_after_a_choice():
     at.selectbox(key="w_method_choice").set_value("random_oversampler").run()
     assert not at.exception
     assert at.session_state["chosen_method"] == at.session_state["v_gen_method"] == "random_oversampler"
+
+
+def test_the_summary_names_the_failing_check_and_its_value():
+    from core.validation.verdict import judge
+    from pages import _summary
+    passing = {"quality_score": 0.9, "detection_auc": 0.6, "exact_copy_share": 0.0, "near_copy_share": 0.0,
+               "dcr_share_vs_holdout": 0.5, "precision": 0.9, "class_representation": 0.9}
+    assert _summary.failing_checks(judge(passing)) == ""
+    rejected = judge({**passing, "detection_auc": 0.97, "quality_score": 0.7})
+    assert rejected.decision.value == "rejected"
+    assert _summary.failing_checks(rejected) == "quality score 0.7 is below 0.8; detection AUC 0.97 is above 0.95"
