@@ -25,6 +25,9 @@ def ensure_table() -> None:
     """First visit: the default real sample is loaded, so the analyst sees data without uploading."""
     if _state.table() is None:
         _state.set_table(_cached.sample_table(DEFAULT_SAMPLE), f"sample:{DEFAULT_SAMPLE}", SAMPLES[DEFAULT_SAMPLE][1])
+        # a browser reload starts a new session: say so rather than silently swap the table the analyst had
+        st.toast(f"A new session: the sample {DEFAULT_SAMPLE} is loaded. (A browser reload starts a new session; "
+                 "load your own file again on the Data page.)", icon=":material/info:", duration="long")
 
 
 def dataset_check() -> tuple[Dataset | None, str | None]:

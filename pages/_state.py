@@ -66,7 +66,7 @@ def set_table(loaded: LoadedTable, source: str, target: str, guessed: bool = Fal
     st.session_state[TARGET_GUESSED] = guessed
     st.session_state.pop(FAILED_UPLOAD, None)
     st.session_state[TYPES] = {}
-    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY):
+    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY, RUNNING):  # no old table's stopped run
         st.session_state.pop(key, None)
     clear_results()  # validation, comparison, leaderboard and drift of the previous table no longer apply
     for key in [k for k in st.session_state if str(k).startswith(("w_target", "w_types"))]:

@@ -2,7 +2,7 @@
 through, and 'Method chosen' means the analyst chose."""
 from __future__ import annotations
 
-from tests.apptest_helpers import errors, go, open_app
+from tests.apptest_helpers import errors, go, open_app, use_sample
 
 
 def test_a_new_generation_is_what_the_comparison_judges_next():
@@ -51,3 +51,14 @@ def test_the_summary_names_the_failing_check_and_its_value():
     rejected = judge({**passing, "detection_auc": 0.97, "quality_score": 0.7})
     assert rejected.decision.value == "rejected"
     assert _summary.failing_checks(rejected) == "quality score 0.7 is below 0.8; detection AUC 0.97 is above 0.95"
+
+
+def test_a_new_session_says_the_sample_is_loaded_and_a_new_sample_forgets_a_stopped_run():
+    at = open_app()  # what a browser reload gives: a new session
+    assert [t.value for t in at.toast][0].startswith("A new session: the sample german_credit.csv is loaded.")
+    at.run()
+    assert not at.toast  # said once, not on every rerun
+    at.session_state["running"] = True  # a generation on the first table was stopped
+    at = use_sample(at, "hypothyroid.csv")
+    at = go(at, "generation")
+    assert not any("was stopped" in w.value for w in at.warning)
