@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from core.evaluation import HEADLINE, METRICS
+from core.evaluation import HEADLINE, METRICS, headline_gain
 from core.pipeline import ExperimentResult
 
 
@@ -52,6 +52,7 @@ def results_dict(result: ExperimentResult) -> dict:
                                    for arm, run in result.runs[0].items()},
             "headline_metrics": list(HEADLINE), "metrics": list(METRICS),
             "target_minority_f1_gain": comparison.targets.minority_f1_gain,
+            "headline_gain": headline_gain(comparison).to_dict(),  # the gain the pages and the card quote
             "verdict": comparison.verdict},
         "config": result.config.to_dict(),
         "seconds": result.seconds,

@@ -68,7 +68,7 @@ def set_table(loaded: LoadedTable, source: str, target: str, guessed: bool = Fal
     st.session_state[TARGET_GUESSED] = guessed
     st.session_state.pop(FAILED_UPLOAD, None)
     st.session_state[TYPES] = {}
-    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY):
+    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY, RUNNING):  # no old table's stopped run
         st.session_state.pop(key, None)
     clear_results()  # validation, comparison, leaderboard and drift of the previous table no longer apply
     for key in [k for k in st.session_state if str(k).startswith(("w_target", "w_types"))]:
@@ -150,18 +150,22 @@ def generation_settings() -> dict | None:
     return st.session_state.get(GENERATION_SETTINGS)
 
 
-def set_synthetic(result: SyntheticResult, settings: dict) -> None:
-    """New synthetic rows: their validation and any comparison run are out of date."""
+def set_synthetic(result: SyntheticResult, settings: dict, new_generation: bool = True) -> None:
+    """New synthetic rows: their validation and any comparison run are out of date, and a new generation is
+    what the Comparison judges next (not a strategy without synthetic rows chosen before it)."""
     st.session_state[SYNTHETIC] = result
     st.session_state[GENERATION_SETTINGS] = settings
     for key in (VALIDATION, EXPERIMENT):
         st.session_state.pop(key, None)
+    if new_generation and settings.get("method"):
+        st.session_state[STRATEGY] = settings["method"]
+        st.session_state.pop("w_strategy", None)
 
 
 def replace_synthetic(result: SyntheticResult, **changes) -> None:
     """The same generation with rows removed (e.g. copies dropped): keep its settings (with `changes`, such as
     copies_dropped=True, recorded in them so the comparison judges the same rows), redo validation."""
-    set_synthetic(result, {**(generation_settings() or {}), **changes})
+    set_synthetic(result, {**(generation_settings() or {}), **changes}, new_generation=False)
 
 
 def clear_results() -> None:

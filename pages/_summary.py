@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.evaluation import ARM_LABELS as EVALUATION_LABELS
-from core.evaluation import Decision, conservative_gain, conservative_reference
+from core.evaluation import Decision, conservative_gain, headline_gain
 from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
@@ -37,14 +37,31 @@ def comparison_earned(result: ExperimentResult) -> bool:
     return result.comparison.decision is Decision.EARNED
 
 
+def comparison_colour(result: ExperimentResult) -> str:
+    """Green when the rows earned their place, neutral blue for a strategy without synthetic rows (no loss:
+    nothing was generated), amber otherwise."""
+    if result.comparison.decision is Decision.NO_GENERATION:
+        return "#2f6f8f"
+    return "#2e7d4f" if comparison_earned(result) else "#d08a1e"
+
+
+def failing_checks(verdict) -> str:
+    """The validation checks that refine or reject, each with its value and limit (core's messages), e.g.
+    'detection AUC 0.97 is above 0.95'; '' when none failed."""
+    if verdict is None:
+        return ""
+    return "; ".join(c.message for c in verdict.checks if c.name in verdict.failed_checks)
+
+
 def facts(result: ExperimentResult, decision: str | None) -> dict:
     """The summary's figures as display strings, read from the result (nothing recomputed)."""
     profile, config, comparison = result.profile, result.config, result.comparison
     minority = profile.minority_class
     f1 = comparison.arms[comparison.subject]["minority_f1"]
-    gain = conservative_gain(comparison, "minority_f1")
+    headline = headline_gain(comparison)  # the one gain the Comparison, the card and results.json quote
+    gain = headline.gain
     # "before" is the reference the gain is measured against, so the banner and the gain tile agree
-    base = comparison.arms[conservative_reference(comparison, "minority_f1")]["minority_f1"]
+    base = comparison.arms[headline.reference]["minority_f1"]
     pr_gain = conservative_gain(comparison, "pr_auc")
     interval = (f" (corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if comparison.repeats > 1
                 else " (one split)")
@@ -65,7 +82,8 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
         "copies": "n/a" if validation is None else f"{validation.privacy.exact_copies:,}",
         "f1_threshold": f"{comparison.arms['threshold_tuned']['minority_f1'].mean:.3f}",
         "f1_before": f"{base.mean:.3f}", "f1_after": f"{f1.mean:.3f}", "f1_gain": f"{gain.mean:+.3f}",
-        "f1_interval": interval, "pr_gain": f"{pr_gain.mean:+.3f}", "verdict": comparison.verdict,
+        "f1_interval": interval,
+        "reference": headline.reference_words, "pr_gain": f"{pr_gain.mean:+.3f}", "verdict": comparison.verdict,
         "privacy": guarantee_headline(result.synthetic.privacy)
         if result.synthetic is not None and result.synthetic.privacy is not None else "",
     }
@@ -104,8 +122,9 @@ def arms_chart(result: ExperimentResult) -> go.Figure:
     return _style(figure, "Minority F1 on the test rows, by approach")
 
 
-def draw(result: ExperimentResult, decision: str | None) -> None:
-    """The one-screen Summary: large type, two verdicts with their figures and one chart each."""
+def draw(result: ExperimentResult, decision: str | None, why: str = "") -> None:
+    """The one-screen Summary: large type, two verdicts with their figures and one chart each. why: the failing
+    validation checks with their values (failing_checks)."""
     f = {k: escape_markdown(v) for k, v in facts(result, decision).items()}  # metric values are Markdown too
     st.markdown(f"## Summary: {f['dataset']}")
     st.caption(f"Target {f['target']}; {f['rows']} rows. For a projector: one screen at 1400 x 900.")
@@ -118,7 +137,7 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
     left, right = st.columns(2, gap="large")
     with left:
         box = _palette.decision_box(decision) if decision else st.info
-        box(f"**Validation: {f['decision']}**")
+        box(f"**Validation: {f['decision']}**" + (f": {escape_markdown(why)}" if why else ""))
         figures = st.columns(3)
         figures[0].metric("Quality score", f["quality"], help="0..1, higher is closer to the real minority")
         figures[1].metric("Detection AUC", f["detection"], help="0.5: a model cannot tell synthetic from real")
@@ -127,12 +146,12 @@ def draw(result: ExperimentResult, decision: str | None) -> None:
         if chart is not None:
             st.plotly_chart(inert(chart), width="stretch", key="summary_coverage")
     with right:
-        (st.success if comparison_earned(result) else st.warning)(
+        no_rows = result.comparison.decision is Decision.NO_GENERATION  # a choice, not a loss
+        (st.info if no_rows else st.success if comparison_earned(result) else st.warning)(
             f"**Comparison: minority F1 {f['f1_before']} → {f['f1_after']}**")
         figures = st.columns(3)
         figures[0].metric("Minority F1 gain", f["f1_gain"],
-                          help="At tuned thresholds, over the strongest reference without synthetic rows"
-                          + f["f1_interval"])
+                          help=f"At tuned thresholds, against {f['reference']}" + f["f1_interval"])
         figures[1].metric("PR-AUC gain", f["pr_gain"])
         figures[2].metric("Tuned threshold F1", f["f1_threshold"],
                           help="The baseline with its decision threshold tuned on its training rows, no synthetic rows")
@@ -230,11 +249,11 @@ def _card_charts(result: ExperimentResult) -> tuple[str, str]:
     return svg_scatter(result.validation.pca.points, order) + f"<p class='legend'>{legend}</p>", bars
 
 
-def to_html(result: ExperimentResult, decision: str | None) -> str:
+def to_html(result: ExperimentResult, decision: str | None, why: str = "") -> str:
     """The Summary as one self-contained HTML file with static SVG charts (small; nothing fetched when opened)."""
     f = {k: escape_html(v) for k, v in facts(result, decision).items()}
     colour = _palette.DECISION_COLOURS.get(decision, "#5b6b73")
-    earned = comparison_earned(result)
+    why = f": {escape_html(why)}" if why else ""
     coverage, arms = _card_charts(result)
     tiles = "".join(f"<div class='tile'><div class='label'>{label}</div><div class='value'>{value}</div>"
                     f"<div class='note'>{note}</div></div>" for label, value, note in (
@@ -251,12 +270,13 @@ def to_html(result: ExperimentResult, decision: str | None) -> str:
 .chart svg{{display:block}}.legend{{font-size:0.8em;margin:0.3em 0}}</style></head><body>
 <h1>Summary: {f['dataset']}</h1><p>Target {f['target']}; {f['rows']} rows.</p>
 <div class='row'>{tiles}</div><div class='row'>
-<div class='half'><p class='banner' style='background:{colour}'>Validation: {f['decision']}</p>
+<div class='half'><p class='banner' style='background:{colour}'>Validation: {f['decision']}{why}</p>
 <p>Quality score {f['quality']} &middot; detection AUC {f['detection']} &middot; exact copies {f['copies']}</p>
 {coverage_block}</div>
-<div class='half'><p class='banner' style='background:{"#2e7d4f" if earned else "#d08a1e"}'>Comparison: minority F1
+<div class='half'><p class='banner' style='background:{comparison_colour(result)}'>Comparison: minority F1
 {f['f1_before']} &rarr; {f['f1_after']}</p>
-<p>Minority F1 gain {f['f1_gain']}{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
+<p>Minority F1 gain {f['f1_gain']} against {f['reference']}
+{f['f1_interval']} &middot; PR-AUC gain {f['pr_gain']} &middot; tuned threshold
 F1 {f['f1_threshold']}</p>
 <h3>Minority F1 on the test rows, by approach (bars: mean; lines: 95% interval)</h3>
 <div class='chart'>{arms}</div></div></div><p>Verdict: {f['verdict']}</p>

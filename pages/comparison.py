@@ -9,7 +9,17 @@ import streamlit as st
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
 from core.errors import SynthBalanceError
-from core.evaluation import ARM_LABELS, ARMS, HEADLINE, NO_GENERATION, SWEEP_NOTE, Decision, Targets, pair_arms
+from core.evaluation import (
+    ARM_LABELS,
+    ARMS,
+    HEADLINE,
+    NO_GENERATION,
+    SWEEP_NOTE,
+    Decision,
+    Targets,
+    headline_gain,
+    pair_arms,
+)
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
@@ -103,6 +113,10 @@ if result is None:
     st.stop()
 comparison, detail_view = result.comparison, result.detail
 DECISION_BOX[comparison.decision](escape_markdown(comparison.verdict))
+headline = headline_gain(comparison)  # the same number as the Summary, the model card and results.json
+st.metric("Minority F1 gain", f"{headline.gain.mean:+.3f}", f"against {headline.reference_words}",
+          delta_color="off", delta_arrow="off",
+          help=f"At tuned thresholds; target {headline.target:+.2f}: {'met' if headline.met else 'not met'}.")
 
 st.subheader("Metrics on the test rows")
 shown = [arm for arm in ARMS if arm in comparison.arms]

@@ -30,6 +30,11 @@ if _state.is_running():
     st.warning("The last generation was stopped before it finished; nothing from it was kept.")
     _state.set_running(False)
 
+strategy = _state.comparison_strategy()
+if strategy in _flow.STRATEGY_WORDS:  # the advice first: this step is optional for the strategy chosen
+    st.info(f"The measured advice is not to generate: you chose {_flow.STRATEGY_WORDS[strategy]}. Generating is "
+            "optional; the Comparison judges your choice without synthetic rows.")
+    st.page_link("pages/comparison.py", label="Go to Comparison", icon=":material/arrow_forward:")
 advice = _flow.current_advice(prepared)
 default_method = _state.chosen_method() or advice.best.method
 method = st.selectbox("Method", METHOD_NAMES, format_func=METHOD_LABELS.get,

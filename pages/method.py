@@ -44,13 +44,28 @@ st.subheader("Method evaluation matrix")
 st.dataframe(advice.matrix, hide_index=True, width="stretch", key="matrix")
 
 usable = [r.method for r in advice.ranked if r.usable]
-current = _state.chosen_method() if _state.chosen_method() in usable else usable[0]
-choice = st.selectbox("Method to use", usable, index=usable.index(current),
-                      format_func=METHOD_LABELS.get, key="w_method_choice")
-if choice != _state.chosen_method():
-    _state.keep("gen_method", choice)  # the Generation page opens on the method chosen here
-    st.session_state.pop("w_gen_method", None)
-_state.set_chosen_method(choice)
+chosen = _state.chosen_method() if _state.chosen_method() in usable else None
+advised_none = measured_before is not None and measured_before.kind == "no_generation"
+if advised_none and chosen is None:  # no generator sits preselected under advice not to generate
+    st.session_state.pop("w_method_choice", None)
+    current = None
+else:
+    current = chosen or usable[0]
+
+
+def _choose() -> None:
+    """Only the analyst's pick counts as a choice (the sidebar's 'Method chosen'), not the preselected first."""
+    picked = st.session_state.get("w_method_choice")
+    if picked is not None:
+        _state.set_chosen_method(picked)
+        _state.keep("gen_method", picked)  # the Generation page opens on the method chosen here
+        st.session_state.pop("w_gen_method", None)
+
+
+st.selectbox("Method to use", usable, index=None if current is None else usable.index(current),
+             format_func=METHOD_LABELS.get, key="w_method_choice", on_change=_choose,
+             placeholder="None: the measurement advises no synthetic rows",
+             help="Choose one to try generating anyway." if advised_none else None)
 
 st.subheader("Measure on my data")
 st.caption("The ranking above is instant and blind. This races the candidate strategies with cross-validation on "

@@ -130,10 +130,12 @@ with st.container(border=True):
         st.dataframe(groups.performance, hide_index=True)
 
 with summary_box:
-    decision = None if result.validation is None else _flow.judged(result.validation).decision
-    _summary.draw(result, decision)
+    validation_verdict = None if result.validation is None else _flow.judged(result.validation)
+    decision = None if validation_verdict is None else validation_verdict.decision
+    why = _summary.failing_checks(validation_verdict)  # "Rejected" names the failing check and its value
+    _summary.draw(result, decision, why)
     s1, s2 = st.columns([1, 3], vertical_alignment="center")
-    s1.download_button("Summary card (HTML)", _summary.to_html(result, decision), "summary.html", "text/html",
+    s1.download_button("Summary card (HTML)", _summary.to_html(result, decision, why), "summary.html", "text/html",
                        key="download_summary", icon=":material/download:")
     s2.caption("One self-contained HTML page with these figures and both charts; opens offline in any browser. "
                "A PNG export needs the kaleido package, which is not installed here: open the card and use the "

@@ -95,7 +95,10 @@ def test_summary_on_top_of_the_report(compared):
     banners = [b.value for b in list(at.success) + list(at.warning) + list(at.error)]
     decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
         str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
-    assert f"**Validation: {decision}**" in banners
+    shown = next(b for b in banners if b.startswith(f"**Validation: {decision}**"))
+    for check in result.validation.verdict.checks:  # "Rejected" names each failing check with its value
+        if check.outcome.value in ("refine", "reject"):
+            assert f"{check.value:.3g}".replace(".", "\\.") in shown, (check, shown)
     reference = next(name.partition("_vs_")[2] for name, d in result.comparison.differences.items()
                      if d["minority_f1"] is gain)  # the banner's "before" is the gain's own reference
     base = result.comparison.arms[reference]["minority_f1"].mean
@@ -274,3 +277,34 @@ def test_compare_generators_never_preselects_or_silently_swaps_a_method_the_colu
     assert [w.value for w in at.warning if "SMOTE-NC" in w.value] == [
         "**SMOTE-NC**: SMOTE-NC needs both number and category columns; this table has no categories, so SMOTE was "
         "used."]
+
+
+
+def test_comparison_summary_card_and_results_quote_one_headline_gain(compared):
+    import re
+
+    from core.report import build_model_card, to_markdown
+    from core.results import results_dict
+    at = go(compared, "comparison")
+    result = at.session_state["experiment"]
+    comparison = result.comparison
+    # hand-picked: the tuned reference the augmented model beats by the least
+    references = {r: comparison.differences[f"augmented_tuned_vs_{r}"]["minority_f1"]
+                  for r in ("threshold_tuned", "class_weighted_tuned")}
+    reference = min(references, key=lambda r: references[r].mean)
+    number = f"{references[reference].mean:+.3f}"
+    words = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights"}[reference]
+    on_comparison = next(m for m in at.metric if m.label == "Minority F1 gain")
+    assert on_comparison.value == number
+    assert on_comparison.proto.delta == f"against {words}, the best option without synthetic rows"
+    assert metrics(go(compared, "report"))["Minority F1 gain"] == number
+    saved = results_dict(result)["evaluation"]["headline_gain"]
+    assert f"{saved['gain']:+.3f}" == number and saved["reference"] == reference
+    card = to_markdown(build_model_card(result))
+    r1 = next(line for line in card.splitlines() if "R1 performance" in line)
+    assert f"minority F1 {number} against {words}" in r1
+    assert f"with {words}, the best option without synthetic rows: {number}" in comparison.verdict
+    # "met" in the table and in the verdict paragraph follow one rule
+    met_in_verdict = re.search(r"The target of \+0\.\d\d is (met|not met)", comparison.verdict).group(1) == "met"
+    assert met_in_verdict == (r1.rstrip(" |").endswith("| Met"))
+    assert saved["met"] == met_in_verdict

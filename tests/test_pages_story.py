@@ -1,0 +1,64 @@
+"""One story across the pages: what is judged follows the last generation, the advice not to generate carries
+through, and 'Method chosen' means the analyst chose."""
+from __future__ import annotations
+
+from tests.apptest_helpers import errors, go, open_app, use_sample
+
+
+def test_a_new_generation_is_what_the_comparison_judges_next():
+    at = open_app()
+    at.session_state["comparison_strategy"] = "threshold_tuned"  # 'use this: Tuned threshold only' on Method
+    at = go(at, "generation")
+    assert "The measured advice is not to generate" in at.info[0].value  # the advice first
+    at.button(key="generate").click().run()
+    assert not at.exception
+    method = at.session_state["generation_settings"]["method"]
+    at = go(at, "comparison")
+    assert at.selectbox(key="w_strategy").value == method  # the new rows, not the strategy chosen before
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    assert result.synthetic is not None and result.comparison.subject == "augmented_tuned"
+
+
+def test_validation_pages_say_not_needed_when_the_strategy_makes_no_rows():
+    at = open_app()
+    at.session_state["comparison_strategy"] = "class_weighted"
+    for page in ("quality", "coverage", "privacy"):
+        at = go(at, page)
+        assert not errors(at)
+        assert at.info[0].value.startswith("Not needed for the strategy you chose (class weights and a tuned "
+                                           "threshold, no synthetic rows)"), page
+
+
+def test_method_chosen_only_after_a_choice():
+    at = go(open_app(), "method")
+    assert at.selectbox(key="w_method_choice").value == "smotenc"  # preselected, first in the ranking
+    at.run()
+    assert "chosen_method" not in at.session_state  # what the sidebar's 'Method chosen' reads
+    at.selectbox(key="w_method_choice").set_value("random_oversampler").run()
+    assert not at.exception
+    assert at.session_state["chosen_method"] == at.session_state["v_gen_method"] == "random_oversampler"
+
+
+def test_the_summary_names_the_failing_check_and_its_value():
+    from core.validation.verdict import judge
+    from pages import _summary
+    passing = {"quality_score": 0.9, "detection_auc": 0.6, "exact_copy_share": 0.0, "near_copy_share": 0.0,
+               "dcr_share_vs_holdout": 0.5, "precision": 0.9, "class_representation": 0.9}
+    assert _summary.failing_checks(judge(passing)) == ""
+    rejected = judge({**passing, "detection_auc": 0.97, "quality_score": 0.7})
+    assert rejected.decision.value == "rejected"
+    assert _summary.failing_checks(rejected) == "quality score 0.7 is below 0.8; detection AUC 0.97 is above 0.95"
+
+
+def test_a_new_session_says_the_sample_is_loaded_and_a_new_sample_forgets_a_stopped_run():
+    at = open_app()  # what a browser reload gives: a new session
+    assert [t.value for t in at.toast][0].startswith("A new session: the sample german_credit.csv is loaded.")
+    at.run()
+    assert not at.toast  # said once, not on every rerun
+    at.session_state["running"] = True  # a generation on the first table was stopped
+    at = use_sample(at, "hypothyroid.csv")
+    at = go(at, "generation")
+    assert not any("was stopped" in w.value for w in at.warning)
