@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import as_dataset, classification_frame  # noqa: E402
+from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
 from bench.race_speed import ours  # noqa: E402
 from core.race import race  # noqa: E402
 
@@ -74,4 +74,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

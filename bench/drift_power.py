@@ -24,6 +24,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import loud_warnings  # noqa: E402
 from core.data import LEVEL_KINDS, read_path, validate_dataset  # noqa: E402
 from core.drift import Verdict, check_drift, wilson_interval  # noqa: E402
 from core.samples import SAMPLE_DIR  # noqa: E402
@@ -84,5 +85,6 @@ def main(halves: int = 40, sizes: tuple[str, ...] = tuple(SIZES)) -> None:
                   f"{high:.2f}) |", flush=True)
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40,
-         tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else tuple(SIZES))
+    with loud_warnings():
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 40,
+             tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else tuple(SIZES))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.common import loud_warnings  # noqa: E402
 from core import estimates  # noqa: E402
 from core.cleaning import CleaningPlan  # noqa: E402
 from core.config import build_run_config  # noqa: E402
@@ -74,4 +75,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

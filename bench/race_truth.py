@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.common import as_dataset, classification_frame
+from bench.common import as_dataset, classification_frame, loud_warnings
 from core.config import RunConfig
 from core.evaluation import NO_GENERATION, NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
@@ -155,4 +155,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with loud_warnings():
+        raise SystemExit(main())

@@ -18,6 +18,10 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.common import loud_warnings  # noqa: E402
+
 ROWS, COLUMNS, MINORITY = 400, 2000, 0.1
 
 
@@ -55,4 +59,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with loud_warnings():
+        main()

@@ -180,7 +180,7 @@ def test_monitor_reaches_a_verdict(page, tmp_path):
     settle(page)
     page.get_by_role("button", name="Check drift").click()
     settle(page)
-    page.wait_for_selector("text=Verdict: re-run", timeout=120_000)
+    page.wait_for_selector("text='new_batch.csv': re-run", timeout=120_000)
     check(page, "Monitor", 1, "14_monitor_result")
 @pytest.mark.skipif(not os.environ.get("SYNTHBALANCE_ALL_SAMPLES"),
                     reason="long screenshot walk over every sample: set SYNTHBALANCE_ALL_SAMPLES=1")

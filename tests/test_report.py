@@ -64,7 +64,7 @@ def test_config_round_trip_and_errors():
         read_config("{nope")
     with pytest.raises(ConfigError, match="unknown keys: colour"):
         read_config(json.dumps({"target": "y", "method": "smote", "colour": "red"}))
-    with pytest.raises(ConfigError, match="Repeats must be between 1 and 30"):
+    with pytest.raises(ConfigError, match="'repeats' must be a whole number from 1 to 30; got 0"):
         read_config(json.dumps({"target": "y", "method": "smote", "repeats": 0}))
 
 

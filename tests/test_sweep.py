@@ -127,7 +127,7 @@ def test_sweep_command_writes_every_epsilon_and_the_reference_point(tmp_path, ca
     assert points[1]["epsilon_spent"] is None and points[1]["delta"] is None
     assert all(p["error"] is None for p in points)
     assert 0.9 < points[0]["epsilon_spent"] <= 1.0 + 1e-6
-    assert set(points[0]["minority_f1_gain"]) == {"mean", "ci_low", "ci_high", "p_value", "test"}
+    assert set(points[0]["minority_f1_gain"]) == {"mean", "ci_low", "ci_high", "p_value", "test", "clipped"}
     table = pd.read_csv(out / "sweep.csv")
     assert len(table) == 2 and list(table["private"]) == [True, False]
     assert list(table["meets_target"]) == [True, False]
