@@ -245,7 +245,7 @@ def test_compare_generators_page():
                 for m, lo, hi in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
                                       "minority_f1_gain_ci_high"]].to_numpy()]
     assert table["gain reads"].tolist() == expected
-    assert table["#"].tolist() == fidelity["#"].tolist() == ["1", "2", "3", "4"]
+    assert table["#"].tolist() == fidelity["#"].tolist() == ["1", "2", "3", "4", "5", "6"]
     assert fidelity.set_index("method").loc[star["random_oversampler"] + "Random oversampling",
                                             "copies (exact / near)"].startswith("280 / ")
     assert (len(table.columns), len(fidelity.columns)) == (7, 8)  # was one table of 17 columns
@@ -254,7 +254,7 @@ def test_compare_generators_page():
     assert len(at.get("plotly_chart")) == 1
     scatter = json.loads(at.get("plotly_chart")[0].proto.spec)
     texts = [t for trace in scatter["data"] for t in (trace.get("text") or [])]
-    assert sorted(texts) == ["3", "4"]  # short numbers, not long labels that overlap; rows 3 and 4 make rows
+    assert sorted(texts) == ["5", "6"]  # short numbers, not long labels that overlap; rows 5 and 6 make rows
     names = {trace.get("name") for trace in scatter["data"]}
     readings = {"helps (interval above 0)", "could not tell apart from 0", "hurts (interval below 0)",
                 "one split (no interval)"}
