@@ -405,6 +405,25 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
     return (cheap + deep) / max(1, min(n_jobs, folds * repeats * len(candidates)))
 
 
+# Seconds of one classifier fit on a fold: a fixed part plus a part per cell (rows x features), read from fits on
+# this project's 2-core machine (December 2026). A constant, not a timer: how many repeats a race runs follows from
+# its inputs alone, so the same data, settings and seed give the same figures on any machine and under any load.
+FIT_COST = {"logreg": (0.01, 2.5e-7), "hgb": (0.4, 1e-6), "rf": (0.3, 2.2e-5)}
+
+
+def repeats_for(train_rows: int, n_features: int, candidates: list[str], classifier: str, folds: int,
+                budget_seconds: float) -> int:
+    """DEFAULT_REPEATS when the race's modelled seconds for that many repeats fit the budget, fewer (down to 1) when
+    they do not. The model (FIT_COST x fits per candidate and fold; synthetic rows about double a fit) depends on
+    the inputs only, never on a clock; slow generators already entered by their own estimate."""
+    fixed, per_cell = FIT_COST.get(classifier, FIT_COST["hgb"])
+    fold_rows = train_rows * (folds - 1) / folds
+    per_fit = fixed + per_cell * fold_rows * max(1, n_features)
+    one_repeat = folds * sum((1 if c in UNTUNED else 1 + THRESHOLD_FOLDS) * per_fit
+                             * (1 if c in NO_GENERATION else 1.8) for c in candidates)
+    return int(max(1, min(DEFAULT_REPEATS, budget_seconds // max(one_repeat, 1e-9))))
+
+
 def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], minority: list[str],
          majority: str, classifier: str = "logreg", folds: int = DEFAULT_FOLDS, seed: int = 42,
          test_size: float = 0.3, budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
@@ -415,7 +434,8 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
 
     cleaning: a plan fitted inside each fold's training rows (None: `train` is used as it is).
     candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). repeats: None
-    takes DEFAULT_REPEATS when the estimate fits the budget, fewer (down to 1) when it does not. The budget
+    takes `repeats_for` (DEFAULT_REPEATS when a fixed cost model of the inputs fits the budget, fewer down to 1;
+    never a clock, so a loaded machine does not change the figures). The budget
     decides, before anything runs, which slow candidates enter and how many repeats: a race is never cut by the
     clock, so the same inputs give the same figures. Stop (should_stop) cancels between fold results.
     """
@@ -445,7 +465,7 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     jobs = check_n_jobs(n_jobs)
     one_repeat = estimate_race_seconds(train, target, candidates, features, kinds, classifier, folds, seed, jobs)
     if repeats is None:
-        repeats = int(max(1, min(DEFAULT_REPEATS, budget_seconds // max(one_repeat, 1e-9))))
+        repeats = repeats_for(len(train), len(features), candidates, classifier, folds, budget_seconds)
     estimated = one_repeat * repeats
     labels = train[target].astype(str)
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
