@@ -33,7 +33,9 @@ else:
                f"({'no synthetic rows' if measured_before.kind == 'no_generation' else 'a generator'}). The instant "
                f"ranking put {best.label} first.")
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
-                         "score": r.score, "why": "; ".join(r.reasons)} for i, r in enumerate(advice.ranked)])
+                         # a method that cannot run on these columns has no score: the scores fall with the rank
+                         "score": r.score if r.usable else None, "why": "; ".join(r.reasons)}
+                        for i, r in enumerate(advice.ranked)])
 st.subheader("Ranking for this dataset")
 st.caption(f"From the profile: {train_minority:,} training rows of '{escape_markdown(profile.minority_class)}', "
            f"{profile.n_features} features ({', '.join(f'{n} {k}' for k, n in profile.feature_kinds.items())}).")
