@@ -49,7 +49,8 @@ usable = [r.method for r in advice.ranked if r.usable]
 chosen = _state.chosen_method() if _state.chosen_method() in usable else None
 advised_none = measured_before is not None and measured_before.kind == "no_generation"
 if advised_none and chosen is None:  # no generator sits preselected under advice not to generate
-    st.session_state.pop("w_method_choice", None)
+    # set, not popped: the browser sends back the value it showed (the first in the ranking) with the rerun
+    st.session_state["w_method_choice"] = None
     current = None
 else:
     current = chosen or usable[0]
