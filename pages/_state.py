@@ -86,6 +86,11 @@ def set_target(name: str) -> None:
         clear_results()
 
 
+def confirm_target() -> None:
+    """The analyst kept the guessed target: it is theirs now."""
+    st.session_state[TARGET_GUESSED] = False
+
+
 def target_guessed() -> bool:
     """The target in use was guessed when the table was loaded and the analyst has not changed it."""
     return bool(st.session_state.get(TARGET_GUESSED))

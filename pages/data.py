@@ -25,6 +25,8 @@ from core.samples import SAMPLES
 from core.text import escape_markdown
 from pages import _cached, _flow, _state
 
+MANY_TARGET_VALUES = 20  # a numeric target with more distinct values is more likely a measurement than a class
+
 st.title("Data")
 st.caption("Load a table whose class of interest is rare. Nothing leaves this machine.")
 
@@ -90,7 +92,15 @@ _state.set_target(target)
 
 if _state.target_guessed() and target == _state.target():
     st.info(f"The target **{escape_markdown(target)}** was guessed when the file loaded, not chosen. Check it: "
-            "choose the column that holds the classes to balance.")
+            "choose the column that holds the classes to balance, or keep this one.")
+    if st.button(f"Keep '{escape_markdown(target)}' as the target", key="confirm_target"):
+        _state.confirm_target()  # the sidebar's "(guessed)" goes
+        st.rerun()
+distinct = frame[target].nunique()
+if pd.api.types.is_numeric_dtype(frame[target]) and distinct > MANY_TARGET_VALUES:
+    st.warning(f"**{escape_markdown(target)}** is a number column with {distinct:,} different values: each value "
+               "would be a class of its own. A class target usually has a few values; choose the column that "
+               "holds the classes, or bin this one in the file first.")
 look_alike = similar_labels(frame[target])
 if look_alike:
     st.warning(escape_markdown(similar_labels_message(look_alike, target)))
