@@ -13,6 +13,8 @@ from core.validation.validate import with_umap
 from pages import _flow, _longjob, _state
 
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+GROUP_SYMBOLS = {"real majority": "circle", "synthetic": "circle", "real minority": "diamond"}
+DRAW_ORDER = ("real majority", "synthetic", "real minority")  # later groups are drawn on top
 
 st.title("Coverage")
 prepared, synthetic, result = _flow.validated()
@@ -52,8 +54,13 @@ columns = st.columns(len(projections))
 for box, projection in zip(columns, projections):
     points = projection.points.loc[projection.points["group"].isin(groups)]
     title = projection.method + (f" ({np.sum(projection.explained):.0%} of variance)" if projection.explained else "")
-    box.plotly_chart(px.scatter(points, x="x", y="y", color="group", color_discrete_map=GROUP_COLOURS, opacity=0.6,
-                                title=title), width="stretch", key=f"scatter_{projection.method}")
+    # the real minority last (on top) with its own marker: a few dozen real rows never vanish under the synthetic
+    figure = px.scatter(points, x="x", y="y", color="group", symbol="group", color_discrete_map=GROUP_COLOURS,
+                        symbol_map=GROUP_SYMBOLS, opacity=0.6, title=title,
+                        category_orders={"group": [g for g in DRAW_ORDER if g in groups]})
+    figure.for_each_trace(lambda t: t.update(opacity=1.0, marker={"size": 9, "line": {"width": 1, "color": "white"}})
+                          if t.name == "real minority" else None)
+    box.plotly_chart(figure, width="stretch", key=f"scatter_{projection.method}")
 st.caption("Fitted on real training rows; synthetic rows are placed with the same fitted transform. "
            "Up to 3,000 points per group are drawn.")
 _flow.next_link("pages/privacy.py", "Next: duplicates and privacy")
