@@ -148,7 +148,7 @@ else:
                                         source == REFRESH_WITH_REFERENCE,
                                         progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
         except SynthBalanceError as exc:
-            st.error(str(exc))
+            st.error(_escape_markdown(exc))
         else:
             _state.set_drift_rerun(refreshed)
     rerun = _state.drift_rerun()
