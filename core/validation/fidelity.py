@@ -560,8 +560,8 @@ def _histograms(real: pd.Series, synthetic: pd.Series, bins: int = JS_BINS) -> t
 
 
 def _discretise(real: pd.Series, synthetic: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Both sides cut on the real values' 10 equal-width bins, the outer edges opened to infinity (the binning the
-    drift check shares: a new batch is judged on the reference's edges)."""
+    """Both sides cut on the real values' 10 equal-width bins, the outer edges opened to infinity (SDMetrics'
+    discretisation for pair trends; the drift check bins on the reference's deciles instead, core.drift)."""
     r = _numbers(real)
     edges = np.histogram_bin_edges(r, bins=PAIR_BINS) if r.size else np.array([0.0, 1.0])
     bins = np.unique(np.concatenate([[-np.inf], edges[1:-1], [np.inf]]))
