@@ -317,3 +317,22 @@ def test_a_constant_columns_value_is_listed_as_public():
     assert result.privacy.public[-1] == ("the one value of each constant column (site), copied into every synthetic "
                                          "row")
     assert result.privacy.release_covered
+
+
+def test_two_private_generations_in_threads_give_the_rows_of_each_alone(german):
+    """A Dask worker runs several tasks in threads of one process, and torch's generator (model initialisation,
+    the VAE's sampling noise, opacus' Poisson sampling) is process-wide: two trainings at once must still each give
+    the rows they give alone, or a sweep on a cluster would not equal the same sweep here."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    params = {"epochs": 2, "epsilon": 1.0, **RDP}
+
+    def one(seed):
+        return synthesize(german, "dp_vae", Amount("count", 30), params, seed=seed).rows
+
+    alone = [one(11), one(12)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        together = list(pool.map(one, [11, 12]))
+    for expected, got in zip(alone, together):
+        pd.testing.assert_frame_equal(expected, got)
+    assert not alone[0].equals(alone[1])  # two seeds, two sets of rows: the check compares something

@@ -3,7 +3,9 @@ original units and types, enforce constraints and the density filter, and count 
 from __future__ import annotations
 
 import math
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -217,6 +219,23 @@ def _numbers_in_original_units(rows: pd.DataFrame, train: pd.DataFrame, target: 
     return dict(block.items())
 
 
+# torch's random generator (model initialisation, CTGAN's and the VAEs' sampling noise) and its thread setting are
+# process-wide. Two trainings in threads of one process (a Dask worker runs several tasks at once) would interleave
+# their draws, and "same data, config and seed, same rows" would fail on a cluster. One torch job at a time per
+# process; separate processes (joblib's workers, the cluster's worker processes) still run in parallel.
+_TORCH_JOBS = threading.RLock()  # re-entrant: a generator that calls generate again must not wait on itself
+
+
+@contextmanager
+def _torch_exclusive(info: GeneratorInfo):
+    """Hold the process's torch lock while a torch-based generator (neural or differentially private) works."""
+    if info.slow or info.differentially_private:
+        with _TORCH_JOBS:
+            yield
+    else:
+        yield
+
+
 def _fit_sampler(method: str, task: GenerationTask, classes: list[str]):
     info = REGISTRY[method]
     if info.family in ("duplication", "interpolation"):
@@ -283,46 +302,48 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params,
                           seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses,
                           public_ranges=public_ranges)
-    sampler = _fit_sampler(method_used, task, list(counts))
-    warnings += list(getattr(sampler, "warnings", []))
-    fitted_density = fit_density(density, train, target, features, kinds) if density else None
-    limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
-    privacy = getattr(sampler, "privacy", None)
-    if private:  # decode with public ranges and precision; name what read the real rows outside DP-SGD
-        limits = dp.public_limits(limits, public_ranges, kinds)
-        uncovered = list(read_before) + dp.uncovered_steps(gappy, density is not None,
-                                                           [c for c in numbers if c not in public_ranges])
-        if privacy is not None and uncovered:
-            privacy = privacy.with_uncovered(*uncovered)
-            warnings.append(dp.uncovered_note(uncovered))
-        constants = [c for c in train.columns if kinds.get(c) == CONSTANT and c != target]
-        if privacy is not None and constants:  # copied into every row from the real rows: say it is public
-            privacy = replace(privacy, public=privacy.public + (
-                f"the one value of each constant column ({', '.join(constants)}), copied into every synthetic row",))
-    remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
-    for round_index in range(MAX_ROUNDS):
-        ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
-        raw = sampler.sample(ask, seed + round_index)
-        decoded = _restore_gaps(to_original_units(raw, train, target, kinds, limits), raw, gappy)
-        valid = satisfied(decoded, constraints)
-        rejected += int((~valid).sum())
-        decoded = decoded.loc[valid]
-        if fitted_density is not None:
-            near = fitted_density.keep(decoded, target)
-            dropped += int((~near).sum())
-            decoded = decoded.loc[near]
-        acceptance = max(0.05, min(1.0, len(decoded) / max(sum(ask.values()), 1)))
-        for label in list(remaining):
-            candidates = decoded.loc[decoded[target] == label]
-            if len(candidates) > remaining[label]:  # a seeded subset: some samplers return rows grouped by source
-                candidates = candidates.sample(n=remaining[label], random_state=seed + round_index)
-            take = candidates
-            kept.append(take)
-            remaining[label] -= len(take)
-        if progress and used_info.slow is False:
-            progress(min(1.0, 1 - sum(remaining.values()) / sum(counts.values())), "Generating rows")
-        if not any(remaining.values()):
-            break
+    with _torch_exclusive(used_info):  # fit and sampling draw from torch's process-wide generator
+        sampler = _fit_sampler(method_used, task, list(counts))
+        warnings += list(getattr(sampler, "warnings", []))
+        fitted_density = fit_density(density, train, target, features, kinds) if density else None
+        limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
+        privacy = getattr(sampler, "privacy", None)
+        if private:  # decode with public ranges and precision; name what read the real rows outside DP-SGD
+            limits = dp.public_limits(limits, public_ranges, kinds)
+            uncovered = list(read_before) + dp.uncovered_steps(gappy, density is not None,
+                                                               [c for c in numbers if c not in public_ranges])
+            if privacy is not None and uncovered:
+                privacy = privacy.with_uncovered(*uncovered)
+                warnings.append(dp.uncovered_note(uncovered))
+            constants = [c for c in train.columns if kinds.get(c) == CONSTANT and c != target]
+            if privacy is not None and constants:  # copied into every row from the real rows: say it is public
+                privacy = replace(privacy, public=privacy.public + (
+                    f"the one value of each constant column ({', '.join(constants)}), copied into every synthetic "
+                    "row",))
+        remaining, kept, rejected, dropped, acceptance = dict(counts), [], 0, 0, 1.0
+        for round_index in range(MAX_ROUNDS):
+            ask = {c: min(int(math.ceil(n / acceptance)), 20 * n + 100) for c, n in remaining.items() if n > 0}
+            raw = sampler.sample(ask, seed + round_index)
+            decoded = _restore_gaps(to_original_units(raw, train, target, kinds, limits), raw, gappy)
+            valid = satisfied(decoded, constraints)
+            rejected += int((~valid).sum())
+            decoded = decoded.loc[valid]
+            if fitted_density is not None:
+                near = fitted_density.keep(decoded, target)
+                dropped += int((~near).sum())
+                decoded = decoded.loc[near]
+            acceptance = max(0.05, min(1.0, len(decoded) / max(sum(ask.values()), 1)))
+            for label in list(remaining):
+                candidates = decoded.loc[decoded[target] == label]
+                if len(candidates) > remaining[label]:  # a seeded subset: some samplers return rows grouped by source
+                    candidates = candidates.sample(n=remaining[label], random_state=seed + round_index)
+                take = candidates
+                kept.append(take)
+                remaining[label] -= len(take)
+            if progress and used_info.slow is False:
+                progress(min(1.0, 1 - sum(remaining.values()) / sum(counts.values())), "Generating rows")
+            if not any(remaining.values()):
+                break
     rows = pd.concat(kept, ignore_index=True) if kept else to_original_units(frame.head(0), train, target, kinds)
     if rows.empty:
         raise GenerationError(f"{used_info.label} produced no row that meets the constraints and the density "
