@@ -47,19 +47,20 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_generate_meets_the_contract_in_a_real_process(tmp_path):
+def test_generate_meets_the_contract_in_a_real_process(small_credit_csv, tmp_path):
     out = tmp_path / "g"
-    run = subprocess.run([sys.executable, "-m", "core", "generate", "--data", str(sample_path("german_credit")),
+    run = subprocess.run([sys.executable, "-m", "core", "generate", "--data", str(small_credit_csv),
                           "--target", "credit_risk", "--method", "smotenc", "--ratio", "1.0", "--out", str(out)],
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     synthetic = pd.read_csv(out / "synthetic.csv")
     augmented = pd.read_csv(out / "augmented_train.csv")
-    assert len(synthetic) == 280 and set(synthetic["credit_risk"]) == {"bad"}
-    assert augmented["credit_risk"].value_counts().to_dict() == {"good": 490, "bad": 490}
-    assert augmented["is_synthetic"].sum() == 280
+    # the 300-row sample (210 good, 90 bad) keeps 70% for training: 147 good, 63 bad; ratio 1.0 adds 84 bad rows
+    assert len(synthetic) == 84 and set(synthetic["credit_risk"]) == {"bad"}
+    assert augmented["credit_risk"].value_counts().to_dict() == {"good": 147, "bad": 147}
+    assert augmented["is_synthetic"].sum() == 84
     if CONTRACT.is_dir():
-        check = subprocess.run([sys.executable, str(CONTRACT / "check_generate.py"), str(sample_path("german_credit")),
+        check = subprocess.run([sys.executable, str(CONTRACT / "check_generate.py"), str(small_credit_csv),
                                 str(out), "credit_risk"], capture_output=True, text=True, timeout=60)
         assert check.returncode == 0, check.stderr
 
@@ -110,12 +111,15 @@ def test_drift_bad_input_exits_2_with_one_line(argv, message, capsys):
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_rerun_a_config_on_refreshed_data(tmp_path, capsys):
+def test_rerun_a_config_on_refreshed_data(small_credit_csv, tmp_path, capsys):
     """The drift check's re-run step: the config's settings and seed on other data, recorded in the new config."""
     config = RunConfig(target="credit_risk", method="smote", data="german_credit.csv", data_sha256="0" * 64,
                        seed=9, repeats=1, validation=False, card_notes={"owner": "Risk team"})
     (tmp_path / "config.json").write_text(config_json(config))
-    base = ["run", "--config", str(tmp_path / "config.json"), "--data", str(sample_path("german_credit"))]
+    refreshed = tmp_path / "data" / "german_credit.csv"  # the 300-row sample under the config's file name
+    refreshed.parent.mkdir()
+    refreshed.write_bytes(small_credit_csv.read_bytes())
+    base = ["run", "--config", str(tmp_path / "config.json"), "--data", str(refreshed)]
     assert main([*base, "--out", str(tmp_path / "refused")]) == 2
     assert "SHA-256 differs" in capsys.readouterr().err
     assert main([*base, "--refreshed", "--out", str(tmp_path / "again")]) == 0

@@ -41,14 +41,15 @@ def test_generate_treats_an_overridden_column_as_levels(table, tmp_path):
 def test_run_stores_the_types_in_its_config(table, tmp_path):
     out = tmp_path / "r"
     assert main(["run", "--data", str(table), "--target", "label", "--method", "random_oversampler", "--repeats", "1",
-                 "--no-validation", "--type", "rooms=categorical", "--type", "area=numeric", "--out", str(out)]) == 0
+                 "--no-validation", "--n-jobs", "1", "--type", "rooms=categorical", "--type", "area=numeric", "--out",
+                 str(out)]) == 0
     config = json.loads((out / "config.json").read_text())
     assert config["column_types"] == {"rooms": "categorical", "area": "numeric"}
 
 
 def test_compare_takes_type_overrides(table, tmp_path, capsys):
     assert main(["compare", "--data", str(table), "--target", "label", "--methods", "random_oversampler",
-                 "--repeats", "1", "--type", "rooms=categorical", "--out", str(tmp_path / "c")]) == 0
+                 "--repeats", "1", "--n-jobs", "1", "--type", "rooms=categorical", "--out", str(tmp_path / "c")]) == 0
     assert "best on the training folds:" in capsys.readouterr().out
 
 

@@ -13,6 +13,7 @@ from sklearn import metrics as skm
 
 import core.evaluation as evaluation
 import core.pipeline as pipeline
+from core.__main__ import main
 from core.config import RunConfig
 from core.evaluation import ArmRun, compare, metric_values, paired_difference, summarise
 from tests.conftest import ROOT, sample_path
@@ -135,8 +136,7 @@ def test_verdict_needs_the_corrected_interval_not_the_plain_one():
         pytest.approx(0.0206)
 
 
-def test_arms_share_hyperparameters_and_never_fit_on_test_rows(prepared, monkeypatch):
-    prep = prepared["german_credit"]
+def test_arms_share_hyperparameters_and_never_fit_on_test_rows(small_credit, monkeypatch):
     made, fitted_rows, generated_rows = [], [], []
     real_make, real_fit, real_generate = evaluation.make_strategy, evaluation.fit_strategy, pipeline.generate
     import core.generators.sampler as sampler_module
@@ -163,7 +163,7 @@ def test_arms_share_hyperparameters_and_never_fit_on_test_rows(prepared, monkeyp
     monkeypatch.setattr(pipeline, "generate", spy_generate)
     monkeypatch.setattr(sampler_module, "generate", spy_sampler_generate)
     config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    result = pipeline.run_experiment(prep.dataset, config, n_jobs=1)
+    result = pipeline.run_experiment(small_credit, config, n_jobs=1)
     assert {(name, seed) for name, seed, _, _ in made} == {("logreg", 42), ("logreg", 43)}
     assert sorted(w for _, _, w, _ in made if w) == ["balanced"] * 4  # class-weighted arm and its tuning model
     assert sum(with_sampler for *_, with_sampler in made) == 2  # the augmented threshold's model, per repeat
@@ -171,21 +171,22 @@ def test_arms_share_hyperparameters_and_never_fit_on_test_rows(prepared, monkeyp
     train_index = set(result.prepared.train.index)
     assert generated_rows[0] == train_index and not generated_rows[0] & test_index
     # the augmented threshold's synthetic rows are made inside each of its 3 inner folds: 2/3 of the training rows
+    # (the 300-row sample splits 210 / 90; 210 training rows = 147 good + 63 bad, each inner fold fits on 140)
     assert len(generated_rows) == 2 * 4
-    assert all(rows < train_index and len(rows) in (466, 467) for rows in generated_rows[1:4])
+    assert all(rows < train_index and len(rows) == 140 for rows in generated_rows[1:4])
     assert len(fitted_rows) == 2 * 13  # per repeat: four arms and three tunings of 3 inner folds each
     for rows in fitted_rows[:13]:
         assert not rows & test_index
-    assert min(fitted_rows[8]) == -280  # the augmented arm holds the 280 synthetic rows
+    assert min(fitted_rows[8]) == -84  # the augmented arm holds the 147 - 63 = 84 synthetic rows
     thresholds = {arm: run.threshold for arm, run in result.runs[0].items()}
     assert thresholds["baseline"] is None and 0 < thresholds["augmented_tuned"] < 1
     # each arm tunes its own model's threshold: balanced weights raise P(minority), so theirs is higher
     assert thresholds["class_weighted_tuned"] > thresholds["threshold_tuned"]
 
 
-def test_a_run_without_generation_has_no_synthetic_arms(datasets):
+def test_a_run_without_generation_has_no_synthetic_arms(small_credit):
     config = RunConfig(target="credit_risk", method="class_weighted", repeats=2, validation=False)
-    result = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1)
+    result = pipeline.run_experiment(small_credit, config, n_jobs=1)
     assert result.synthetic is None and set(result.comparison.arms) == set(evaluation.NO_SYNTHETIC_ARMS)
     assert result.comparison.subject == "class_weighted_tuned"
     assert result.comparison.decision is evaluation.Decision.NO_GENERATION
@@ -193,16 +194,16 @@ def test_a_run_without_generation_has_no_synthetic_arms(datasets):
                                                   "class_weighted_tuned_vs_baseline"}
 
 
-def test_repeats_give_the_same_figures_for_any_n_jobs(datasets):
+def test_repeats_give_the_same_figures_for_any_n_jobs(small_credit):
     config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    one = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1).comparison
-    two = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=2).comparison
+    one = pipeline.run_experiment(small_credit, config, n_jobs=1).comparison
+    two = pipeline.run_experiment(small_credit, config, n_jobs=2).comparison
     assert one.arms["augmented_tuned"]["minority_f1"].values == two.arms["augmented_tuned"]["minority_f1"].values
     assert one.verdict == two.verdict
 
 
-def test_intervals_shrink_with_more_repeats(datasets):
-    ds = datasets["german_credit"]
+def test_intervals_shrink_with_more_repeats(small_credit):
+    ds = small_credit
     widths = []
     for repeats in (3, 8):
         config = RunConfig(target="credit_risk", method="random_oversampler", repeats=repeats, validation=False)
@@ -211,14 +212,25 @@ def test_intervals_shrink_with_more_repeats(datasets):
     assert widths[1] < widths[0] / 2
 
 
+@pytest.fixture(scope="module")
+def small_samples(small_credit_csv, tmp_path_factory):
+    """name -> a stratified 30% sample of the bundled file (German credit: 300 rows; abalone19: 1,253 rows, 10 of
+    them 'positive'), for the results schema, which is a path, not a figure of the whole sample."""
+    frame = pd.read_csv(sample_path("abalone19"))
+    small = frame.groupby("rings_19", group_keys=False).sample(frac=0.3, random_state=0).sort_index()
+    path = tmp_path_factory.mktemp("small_abalone") / "abalone19.csv"
+    small.to_csv(path, index=False)
+    return {"german_credit": small_credit_csv, "abalone19": path}
+
+
 @pytest.mark.parametrize("name,target,method", [("abalone19", "rings_19", "smote"),
                                                 ("german_credit", "credit_risk", "smotenc")])
-def test_run_writes_the_results_schema(tmp_path, name, target, method):
+def test_run_writes_the_results_schema(tmp_path, small_samples, name, target, method):
+    # in-process (exit code from main); test_race's test_run_takes_a_strategy_without_generation runs `run` in a
+    # real process
     out = tmp_path / name
-    run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(sample_path(name)), "--target", target,
-                          "--method", method, "--repeats", "3", "--out", str(out)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
+    assert main(["run", "--data", str(small_samples[name]), "--target", target, "--method", method, "--repeats", "3",
+                 "--n-jobs", "1", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["evaluation"]["repeats"] == 3
     assert len(results["evaluation"]["arms"]["augmented"]["minority_f1"]["values"]) == 3
@@ -290,7 +302,7 @@ def test_constant_scores_keep_the_default_threshold_and_say_so():
     assert f"On 5 of 5 split(s) 'baseline, tuned threshold' kept the default threshold 0.5: {choice.fallback}" in text
 
 
-def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tuning_split(datasets, monkeypatch):
+def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tuning_split(small_credit, monkeypatch):
     import core.generators.sampler as sampler_module
     from core.errors import DataError
 
@@ -299,7 +311,7 @@ def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tun
 
     monkeypatch.setattr(sampler_module, "generate", too_few_rows)
     config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    result = pipeline.run_experiment(datasets["german_credit"], config, n_jobs=1)
+    result = pipeline.run_experiment(small_credit, config, n_jobs=1)
     assert all(run["augmented_tuned"].threshold is None for run in result.runs)
     assert all(run["threshold_tuned"].threshold is not None for run in result.runs)
     assert result.runs[0]["augmented_tuned"].metrics == result.runs[0]["augmented"].metrics

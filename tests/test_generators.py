@@ -43,18 +43,25 @@ def categorical_prepared(datasets):
     return prepare(validate_dataset(loaded, "credit_risk"), seed=3)
 
 
-def prepared_for(method, numeric_prepared, categorical_prepared, prepared):
+@pytest.fixture(scope="module")
+def small_credit_prepared(small_credit):
+    """The 300-row German credit sample (mixed column types; 147 good and 63 bad training rows), split as
+    `prepared` splits the full samples: for the contract and the neural generators' paths."""
+    return prepare(small_credit, test_size=0.3, seed=42)
+
+
+def prepared_for(method, numeric_prepared, categorical_prepared, mixed_prepared):
     info = REGISTRY[method]
     if info.categorical == "none":
         return numeric_prepared
     if info.categorical == "only":
         return categorical_prepared
-    return prepared["german_credit"]
+    return mixed_prepared
 
 
 @pytest.mark.parametrize("method", list(REGISTRY))
-def test_generator_contract(method, numeric_prepared, categorical_prepared, prepared):
-    prep = prepared_for(method, numeric_prepared, categorical_prepared, prepared)
+def test_generator_contract(method, numeric_prepared, categorical_prepared, small_credit_prepared):
+    prep = prepared_for(method, numeric_prepared, categorical_prepared, small_credit_prepared)
     params = DEEP if REGISTRY[method].family in ("GAN", "VAE") else None
     amount = Amount("count", 120)
     result = synthesize(prep, method, amount, params, seed=11)
@@ -152,15 +159,16 @@ def test_missing_values_are_generated_where_real_rows_have_them(prepared):
     assert rows.loc[rows["TBG_measured"] == "n", "TBG"].isna().mean() > 0.9
 
 
-def test_ctgan_reports_progress_per_epoch_and_is_reproducible(prepared):
-    prep = prepared["german_credit"]
+def test_ctgan_reports_progress_per_epoch_and_is_reproducible(small_credit_prepared):
+    prep = small_credit_prepared
     calls = []
     params = {"epochs": 3, "batch_size": 100}
     live = []
     first = synthesize(prep, "ctgan", Amount("count", 40), params, seed=5, progress=lambda f, m: calls.append((f, m)),
                        on_losses=lambda history: live.append(len(history)))
     assert live == [1, 2, 3]  # the loss table grows by one epoch per call
-    rows = prep.train_class_counts["bad"]  # 210: the minority's own rows, not the 700 training rows
+    rows = prep.train_class_counts["bad"]  # 63: the minority's own rows, not the 210 training rows
+    assert (rows, len(prep.train)) == (63, 210)
     assert calls[0][1] == f"Fitting CTGAN on the {rows:,} training rows of class 'bad'"
     assert calls[1][1] == f"CTGAN: training on the {rows:,} rows of class 'bad' (3 epochs)"
     epochs = [m for _, m in calls if ": epoch" in m]
@@ -176,8 +184,8 @@ def test_ctgan_reports_progress_per_epoch_and_is_reproducible(prepared):
     pd.testing.assert_frame_equal(first.rows, second.rows)
 
 
-def test_ctgan_cancel_and_time_budget(prepared):
-    prep = prepared["german_credit"]
+def test_ctgan_cancel_and_time_budget(small_credit_prepared):
+    prep = small_credit_prepared
     with pytest.raises(GenerationCancelled):
         synthesize(prep, "ctgan", Amount("count", 10), {"epochs": 50, "batch_size": 100}, should_stop=lambda: True)
     result = synthesize(prep, "tvae", Amount("count", 10), {"epochs": 500, "batch_size": 100,
@@ -186,8 +194,8 @@ def test_ctgan_cancel_and_time_budget(prepared):
     assert any("Training stopped after" in w for w in result.warnings)
 
 
-def test_ctgan_conditional_mode_gives_the_asked_class(prepared):
-    result = synthesize(prepared["german_credit"], "ctgan", Amount("count", 30),
+def test_ctgan_conditional_mode_gives_the_asked_class(small_credit_prepared):
+    result = synthesize(small_credit_prepared, "ctgan", Amount("count", 30),
                         {"epochs": 2, "batch_size": 100, "mode": "conditional"})
     assert result.produced == {"bad": 30}
 

@@ -11,12 +11,13 @@ import pytest
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 import core.race as race_module
+from core.__main__ import main
 from core.errors import ConfigError
 from core.evaluation import Summary, detectable_difference, repeated_cv_ratio, summarise
 from core.generators.sampler import GeneratorSampler
 from core.parallel import parallel_map
 from core.race import CandidateResult, candidates_for, explain, race_prepared, recommend
-from tests.conftest import ROOT, sample_path
+from tests.conftest import ROOT
 
 FOLDS = 5
 
@@ -41,6 +42,14 @@ def small():
     from core.pipeline import prepare
 
     return prepare(small_dataset(), test_size=0.3, seed=42)
+
+
+@pytest.fixture(scope="module")
+def small_credit_prepared(small_credit):
+    """The 300-row German credit sample (mixed column types), split as `prepared` splits the full samples."""
+    from core.pipeline import prepare
+
+    return prepare(small_credit, test_size=0.3, seed=42)
 
 
 def candidate(name: str, values: list[float], kind: str = "generator") -> CandidateResult:
@@ -192,17 +201,17 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
     assert set(by_name["as_is"].thresholds) == {0.5} and len(set(by_name["threshold_tuned"].thresholds)) > 1
 
 
-def test_a_failing_candidate_keeps_its_error_and_the_race_goes_on(prepared):
-    result = race_prepared(prepared["german_credit"], folds=3, candidates=["threshold_tuned", "adasyn"], n_jobs=1,
+def test_a_failing_candidate_keeps_its_error_and_the_race_goes_on(small_credit_prepared):
+    result = race_prepared(small_credit_prepared, folds=3, candidates=["threshold_tuned", "adasyn"], n_jobs=1,
                            repeats=1)
     by_name = {c.name: c for c in result.candidates}
     assert not by_name["adasyn"].ran and "numeric columns only" in by_name["adasyn"].error
     assert result.recommended == "threshold_tuned" and "Could not run: ADASYN" in result.explanation
 
 
-def test_dask_local_cluster_gives_the_local_results(prepared):
+def test_dask_local_cluster_gives_the_local_results(small_credit_prepared):
     distributed = pytest.importorskip("distributed")
-    prep = prepared["hypothyroid"]
+    prep = small_credit_prepared
     local = race_prepared(prep, folds=3, candidates=["threshold_tuned", "class_weighted"], n_jobs=1, repeats=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
         remote = race_prepared(prep, folds=3, candidates=["threshold_tuned", "class_weighted"],
@@ -212,9 +221,10 @@ def test_dask_local_cluster_gives_the_local_results(prepared):
         assert a.minority_f1.values == b.minority_f1.values
 
 
-def test_advise_json_schema_and_bad_input(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
-                          "--target", "credit_risk", "--folds", "3", "--candidates", "threshold_tuned,smotenc",
+def test_advise_json_schema_and_bad_input(small_credit_csv, capsys):
+    # the real process of the advise family; the refusals run in-process (exit code and stderr from main)
+    run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(small_credit_csv),
+                          "--target", "credit_risk", "--folds", "2", "--candidates", "threshold_tuned,smotenc",
                           "--repeats", "2", "--margin", "0.01", "--n-jobs", "1", "--json"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -234,35 +244,31 @@ def test_advise_json_schema_and_bad_input(tmp_path):
                           (["--target", "credit_risk", "--candidates", "threshold_tuned", "--folds", "2",
                             "--scheduler", "tcp://127.0.0.1:9"],
                            "Could not reach the Dask scheduler")):
-        bad = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
-                              *argv], cwd=ROOT, capture_output=True, text=True, timeout=120)
-        assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and bad.stderr.startswith("error: ")
-        assert message in bad.stderr, bad.stderr
+        capsys.readouterr()
+        assert main(["advise", "--data", str(small_credit_csv), *argv]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("error: ")
+        assert message in err, err
 
 
-def test_advise_takes_type_overrides():
-    run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
-                          "--target", "credit_risk", "--type", "age=categorical", "--folds", "2", "--candidates",
-                          "threshold_tuned", "--repeats", "1", "--n-jobs", "1", "--json"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    plain = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
-                            "--target", "credit_risk", "--folds", "2", "--candidates", "threshold_tuned",
-                            "--repeats", "1", "--n-jobs", "1", "--json"], cwd=ROOT, capture_output=True, text=True,
-                           timeout=300)
-    typed, untyped = json.loads(run.stdout), json.loads(plain.stdout)
+def test_advise_takes_type_overrides(small_credit_csv, capsys):
+    common = ["advise", "--data", str(small_credit_csv), "--target", "credit_risk", "--folds", "2", "--candidates",
+              "threshold_tuned", "--repeats", "1", "--n-jobs", "1", "--json"]
+    assert main([*common, "--type", "age=categorical"]) == 0
+    typed = json.loads(capsys.readouterr().out)
+    assert main(common) == 0
+    untyped = json.loads(capsys.readouterr().out)
     # age as a category changes the model's columns, so the measured F1 changes
     assert typed["candidates"][0]["minority_f1"]["mean"] != untyped["candidates"][0]["minority_f1"]["mean"]
-    bad = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(sample_path("german_credit")),
-                          "--target", "credit_risk", "--type", "age=colour"], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)
-    assert bad.returncode == 2 and "unknown kind 'colour'" in bad.stderr
+    assert main(["advise", "--data", str(small_credit_csv), "--target", "credit_risk", "--type", "age=colour"]) == 2
+    assert "unknown kind 'colour'" in capsys.readouterr().err
 
 
-def test_run_takes_a_strategy_without_generation(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(sample_path("german_credit")),
-                          "--target", "credit_risk", "--method", "threshold_tuned", "--repeats", "2", "--out",
-                          str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+def test_run_takes_a_strategy_without_generation(small_credit_csv, tmp_path):
+    # the real process of the run family (test_evaluation's results schema runs `run` in-process)
+    run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(small_credit_csv),
+                          "--target", "credit_risk", "--method", "threshold_tuned", "--repeats", "2", "--n-jobs", "1",
+                          "--out", str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     results = json.loads((tmp_path / "results.json").read_text())
     assert "generation" not in results and not (tmp_path / "synthetic.csv").exists()
