@@ -2,12 +2,30 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
 
+from core.data import read_path
 from tests.apptest_helpers import go, open_app
+from tests.conftest import ROOT
 
 
-def test_comparison_one_repeat_with_fairness():
-    at = go(open_app(), "generation")
+@pytest.fixture()
+def small_app(small_credit_csv) -> AppTest:
+    """The app after a person uploaded the 300-row German credit sample (210 good, 90 bad) with target credit_risk:
+    the same columns as the default sample, every path of the page in a fraction of its time."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    loaded = read_path(small_credit_csv)
+    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
+    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["table"].name == "small_credit.csv" and len(at.session_state["table"].frame) == 300
+    return at
+
+
+def test_comparison_one_repeat_with_fairness(small_app):
+    at = go(small_app, "generation")
     at.button(key="generate").click().run()
     at = go(at, "comparison")
     at.slider(key="w_repeats").set_value(1).run()
@@ -25,11 +43,12 @@ def test_comparison_one_repeat_with_fairness():
     assert table.loc[2, "minority_f1"] == f"{augmented:.3f}"
     assert len(at.get("plotly_chart")) == 6  # three confusion matrices, ROC, PR, threshold sweep
     fairness = at.dataframe[-2].value
-    assert set(fairness["arm"]) == {"threshold_tuned", "augmented_tuned"} and fairness["rows"].sum() == 2 * 300
+    assert set(fairness["arm"]) == {"threshold_tuned", "augmented_tuned"}
+    assert fairness["rows"].sum() == 2 * 90  # two arms on the test part: 30% of the 300 rows
 
 
-def test_comparison_without_synthetic_rows_judges_a_strategy_without_them():
-    at = go(open_app(), "comparison")
+def test_comparison_without_synthetic_rows_judges_a_strategy_without_them(small_app):
+    at = go(small_app, "comparison")
     assert not at.exception
     assert at.selectbox(key="w_strategy").options == ["Tuned threshold only (no synthetic rows)",
                                                       "Class weights + tuned threshold (no synthetic rows)",
@@ -56,8 +75,15 @@ def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run(monkeypatch):
                for e in at.error)  # the message is escaped for Markdown
 
 
-def test_comparison_and_leaderboard_use_the_rows_kept_after_dropping_copies():
-    at = go(open_app(), "generation")
+def test_comparison_and_leaderboard_use_the_rows_kept_after_dropping_copies(small_app, monkeypatch):
+    import functools
+
+    import core.leaderboard
+    # what this checks is which rows the board judges, not the race: two folds instead of five (the page reads
+    # build_leaderboard from core.leaderboard on every run, so it gets this one)
+    monkeypatch.setattr(core.leaderboard, "build_leaderboard",
+                        functools.partial(core.leaderboard.build_leaderboard, folds=2))
+    at = go(small_app, "generation")
     at.button(key="generate").click().run()
     at = go(at, "privacy")
     at.button(key="drop_copies").click().run()

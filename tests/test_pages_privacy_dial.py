@@ -1,27 +1,36 @@
 """The private generator on the Generation page and the privacy-utility dial on the Duplicates & privacy page
-(German credit, the app's default sample), and the dial's failure path."""
+(German credit's 300-row sample, uploaded: the default sample's columns), and the dial's failure path."""
 from __future__ import annotations
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
+from core.data import read_path
 from core.evaluation import Difference
 from core.sweep import SweepPoint, SweepResult
 from pages import _dial
-from tests.apptest_helpers import errors, go, metrics, open_app
+from tests.apptest_helpers import errors, go, metrics
+from tests.conftest import ROOT
 
 
 @pytest.fixture(scope="module")
-def private_rows():
-    at = go(open_app(), "generation")
+def private_rows(small_credit_csv):
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    loaded = read_path(small_credit_csv)  # as if uploaded: 210 good, 90 bad; training part 147 good, 63 bad
+    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
+    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
+    at.run()
+    assert not at.exception, at.exception
+    at = go(at, "generation")
     at.selectbox(key="w_gen_method").set_value("dp_vae").run()
     at.number_input(key="w_param_dp_vae_epochs").set_value(2).run()
     note = next(i.value for i in at.info if i.value.startswith("Guarantee asked for"))
-    assert note.startswith("Guarantee asked for: epsilon 1 with delta 1e-06 (bad: 210 rows).")
+    assert note.startswith("Guarantee asked for: epsilon 1 with delta 1e-06 (bad: 63 rows).")
     assert any(_dial.EPSILON_WORDS in c.value and _dial.DELTA_WORDS in c.value for c in at.caption)
     at.button(key="generate").click().run()
     assert not at.exception and not errors(at)
     shown = metrics(at)
-    assert shown["Synthetic rows"] == "280"
+    assert shown["Synthetic rows"] == "84"  # 147 - 63
     guarantee = at.session_state["synthetic"].privacy
     assert 0.9 < guarantee.epsilon <= 1.0 and guarantee.delta == 1e-6
     # the epsilon actually spent, on the Generation page; not covered: the ranges were read from the rows

@@ -22,10 +22,26 @@ from core.representation import run_representation
 from core.results import results_dict
 from tests.conftest import ROOT, sample_path
 
+# The 300-row German credit sample (210 good, 90 bad): its training part (70%) holds 147 good and 63 bad rows, so
+# balancing adds 147 - 63 = 84 synthetic rows.
+TRAIN_BAD, N_SYNTHETIC = 63, 84
+
 
 @pytest.fixture(scope="module")
-def german_run(datasets):
-    return run_experiment(datasets["german_credit"], RunConfig(target="credit_risk", method="smotenc", repeats=2))
+def german_run(small_credit):
+    return run_experiment(small_credit, RunConfig(target="credit_risk", method="smotenc", repeats=2))
+
+
+@pytest.fixture(scope="module")
+def small_abalone(tmp_path_factory):
+    """abalone19 with all 32 minority rows and 368 of the majority (seed 0): the same kind of table (one category,
+    seven numbers, ratio about 12) on which a run or a race takes a fraction of the full sample's time."""
+    frame = pd.read_csv(sample_path("abalone19"))
+    small = pd.concat([frame[frame["rings_19"] == "positive"],
+                       frame[frame["rings_19"] == "negative"].sample(368, random_state=0)]).sort_index()
+    path = tmp_path_factory.mktemp("abalone") / "abalone19_small.csv"
+    small.to_csv(path, index=False)
+    return path
 
 
 def test_model_card_has_every_section_and_the_run_figures(german_run):
@@ -68,16 +84,17 @@ def test_config_round_trip_and_errors():
         read_config(json.dumps({"target": "y", "method": "smote", "repeats": 0}))
 
 
-def test_replaying_a_config_gives_identical_outputs(tmp_path):
+def test_replaying_a_config_gives_identical_outputs(tmp_path, small_abalone, capsys):
+    """The first run is a real process; the replay runs in this one (another process): the same bytes."""
+    from core.__main__ import main
+
     first, second = tmp_path / "first", tmp_path / "second"
-    base = [sys.executable, "-m", "core", "run"]
-    run = subprocess.run(base + ["--data", str(sample_path("abalone19")), "--target", "rings_19", "--method",
-                                 "gaussian_copula", "--repeats", "2", "--out", str(first)],
+    run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(small_abalone), "--target", "rings_19",
+                          "--method", "gaussian_copula", "--repeats", "1", "--out", str(first)],
                          cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
-    replay = subprocess.run(base + ["--config", str(first / "config.json"), "--data", str(sample_path("abalone19")),
-                                    "--out", str(second)], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert replay.returncode == 0, replay.stderr
+    assert main(["run", "--config", str(first / "config.json"), "--data", str(small_abalone), "--out",
+                 str(second)]) == 0, capsys.readouterr().err
     assert (first / "synthetic.csv").read_bytes() == (second / "synthetic.csv").read_bytes()
     a, b = (json.loads((d / "results.json").read_text()) for d in (first, second))
     for block in (a, b):
@@ -85,19 +102,20 @@ def test_replaying_a_config_gives_identical_outputs(tmp_path):
         block["generation"].pop("seconds")
     assert a == b
     assert (second / "model_card.md").exists() and (second / "model_card.html").stat().st_size > 100_000
-    wrong = subprocess.run(base + ["--config", str(first / "config.json"), "--data", str(sample_path("german_credit")),
-                                   "--out", str(tmp_path / "x")], cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert wrong.returncode == 2 and "SHA-256 differs" in wrong.stderr
+    capsys.readouterr()
+    assert main(["run", "--config", str(first / "config.json"), "--data", str(sample_path("german_credit")),
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "SHA-256 differs" in capsys.readouterr().err
 
 
 def test_bundle_holds_every_file(german_run):
     archive = zipfile.ZipFile(io.BytesIO(bundle(german_run)))
     assert sorted(archive.namelist()) == ["augmented_train.csv", "config.json", "model_card.html", "model_card.md",
                                           "results.json", "synthetic.csv"]
-    assert json.loads(archive.read("results.json"))["generation"]["n_synthetic"] == 280
+    assert json.loads(archive.read("results.json"))["generation"]["n_synthetic"] == N_SYNTHETIC
 
 
-def test_leaderboard_keeps_going_past_a_failing_generator(datasets, monkeypatch):
+def test_leaderboard_keeps_going_past_a_failing_generator(small_credit, monkeypatch):
     import core.generators.registry as registry
     real_fit = registry._fit_sampler
 
@@ -108,16 +126,16 @@ def test_leaderboard_keeps_going_past_a_failing_generator(datasets, monkeypatch)
 
     monkeypatch.setattr(registry, "_fit_sampler", copula_breaks)
     config = RunConfig(target="credit_risk", method="smote", repeats=1)
-    board = build_leaderboard(datasets["german_credit"], config, ["random_oversampler", "adasyn", "gaussian_copula"],
-                              n_jobs=1)
+    board = build_leaderboard(small_credit, config, ["random_oversampler", "adasyn", "gaussian_copula"], n_jobs=1,
+                              folds=2)
     rows = board.rows.set_index("method")
     assert list(rows.index) == ["as_is", "class_weighted_default", "threshold_tuned", "class_weighted",
                                 "random_oversampler", "adasyn", "gaussian_copula"]
     assert "ADASYN handles numeric columns only" in rows.loc["adasyn", "error"]
     assert "copula exploded" in rows.loc["gaussian_copula", "error"]
     assert rows.loc["random_oversampler", "error"] == "" and rows.loc["threshold_tuned", "error"] == ""
-    assert rows.loc["random_oversampler", "exact_copies"] == 280 and rows.loc["random_oversampler", "decision"] == \
-        "rejected"
+    assert rows.loc["random_oversampler", "exact_copies"] == N_SYNTHETIC
+    assert rows.loc["random_oversampler", "decision"] == "rejected"
     # best is chosen on the race's training folds, never on the test split
     assert board.best == board.race.recommended and board.picks == (board.race.recommended,)
     assert rows.loc["as_is", "test_minority_f1"] != rows.loc["threshold_tuned", "test_minority_f1"]
@@ -126,8 +144,8 @@ def test_leaderboard_keeps_going_past_a_failing_generator(datasets, monkeypatch)
     assert pd.isna(rows.loc["threshold_tuned", "dcr_share_vs_holdout"])  # no synthetic rows, nothing to judge
 
 
-def test_compare_command_writes_the_leaderboard(tmp_path):
-    run = subprocess.run([sys.executable, "-m", "core", "compare", "--data", str(sample_path("abalone19")), "--target",
+def test_compare_command_writes_the_leaderboard(tmp_path, small_abalone):
+    run = subprocess.run([sys.executable, "-m", "core", "compare", "--data", str(small_abalone), "--target",
                           "rings_19", "--methods", "smote,adasyn,random_oversampler", "--repeats", "1", "--out",
                           str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
@@ -165,8 +183,8 @@ def test_no_test_row_of_a_repeat_is_inside_the_race_that_chose_its_best(monkeypa
     assert board.best in board.picks and "each repeat's strategy race" in board.chosen_on
 
 
-def test_model_card_of_a_run_without_generation(datasets):
-    result = run_experiment(datasets["german_credit"], RunConfig(target="credit_risk", method="threshold_tuned",
+def test_model_card_of_a_run_without_generation(small_credit):
+    result = run_experiment(small_credit, RunConfig(target="credit_risk", method="threshold_tuned",
                                                                  repeats=2))
     card = build_model_card(result)
     markdown, page = to_markdown(card), to_html(card, result)
@@ -206,8 +224,8 @@ def test_card_with_analyst_input_escaped_and_group_representation(german_run):
     assert markdown.count("*not provided*") == len(CARD_FIELDS) - 2
     assert evil not in page and "&lt;script&gt;alert(1)&lt;/script&gt; [link](http://x) *bold* | pipe" in page
     groups = run_representation(result, "personal_status_sex")
-    assert sum(g.real_rows for g in groups.groups) == 210 == result.prepared.train_class_counts["bad"]
-    assert sum(g.synthetic_rows for g in groups.groups) == 280 == german_run.synthetic.n_synthetic
+    assert sum(g.real_rows for g in groups.groups) == TRAIN_BAD == result.prepared.train_class_counts["bad"]
+    assert sum(g.synthetic_rows for g in groups.groups) == N_SYNTHETIC == german_run.synthetic.n_synthetic
     assert sum(g.copies for g in groups.groups) == int(german_run.validation.privacy.copy_mask.sum())
     assert "Group representation of 'personal\\_status\\_sex'" in markdown  # user text escaped
     assert f"| male single | {groups.groups[0].real_rows} |" in markdown

@@ -174,12 +174,13 @@ def test_privacy_options_fail_in_one_line(argv, message, capsys, tmp_path):
     assert err.startswith(message) and err.count("\n") == 1
 
 
-def test_results_json_card_and_summary_state_the_guarantee(prepared):
+def test_results_json_card_and_summary_state_the_guarantee(small_credit):
     """No range declared: results.json lists what is public and marks the release not covered, naming the step;
-    the card and the Summary say the same."""
+    the card and the Summary say the same (the 300-row German credit sample: every column of the full one)."""
+    from core.pipeline import prepare
     from pages._summary import facts
 
-    dataset = prepared["german_credit"].dataset
+    dataset = small_credit
     params = {"epochs": 1, "epsilon": 1.0, "delta": 1e-4, "accountant": "rdp"}  # epsilon 1: a quick calibration
     config = RunConfig(target="credit_risk", method="dp_vae", params=params, repeats=1, validation=False,
                        amount=Amount("count", 50))
@@ -204,18 +205,19 @@ def test_results_json_card_and_summary_state_the_guarantee(prepared):
     assert summary.startswith(f"Differentially private: epsilon {privacy['epsilon']:.3g}, delta 0.0001 (replace-one "
                               "adjacency). Treated as public: each class's number of training rows")
     assert "Release NOT covered" in summary and privacy["uncovered_steps"][0] in summary
-    plain = synthesize(prepared["german_credit"], "smotenc", Amount("count", 10))
+    plain = synthesize(prepare(dataset, 0.3, 42), "smotenc", Amount("count", 10))
     assert plain.privacy is None
     assert privacy_statement(plain)[0].startswith("No formal privacy guarantee: SMOTE-NC")
 
 
-def test_declared_ranges_on_the_command_line_give_a_covered_release(tmp_path):
-    """run --bound for every number column of German credit: nothing after training read the real rows."""
+def test_declared_ranges_on_the_command_line_give_a_covered_release(tmp_path, small_credit_csv):
+    """run --bound for every number column of German credit (its 300-row sample): nothing after training read the
+    real rows."""
     numbers = {"duration_months": "1:100", "credit_amount": "0:20000", "installment_rate_pct": "1:4",
                "residence_since": "1:4", "age": "18:80", "existing_credits": "1:4", "dependents": "1:2"}
     bounds = [arg for column, span in numbers.items() for arg in ("--bound", f"{column}={span}")]
     out = tmp_path / "run"
-    assert main(["run", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "dp_vae",
+    assert main(["run", "--data", str(small_credit_csv), "--target", "credit_risk", "--method", "dp_vae",
                  "--count", "30", "--epochs", "1", "--epsilon", "1", "--accountant", "rdp", "--repeats", "1",
                  "--no-validation", *bounds, "--out", str(out)]) == 0
     privacy = json.loads((out / "results.json").read_text())["generation"]["privacy"]
