@@ -91,6 +91,24 @@ def check(tab, heading: str, charts: int, shot: str) -> None:
     tab.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
 
 
+def slide_to_smallest(tab, label: str) -> None:
+    """Move the slider labelled `label` to its smallest value (Home on the focused thumb), as a person would."""
+    thumb = tab.locator("[data-testid='stSlider']", has_text=label).first.locator("input[type='range']")
+    thumb.focus()
+    thumb.press("Home")
+    settle(tab)
+    assert thumb.input_value() == thumb.get_attribute("min"), label
+
+
+def type_number(tab, label: str, value: int) -> None:
+    """Type `value` into the number input labelled `label` and confirm it with Enter."""
+    box = tab.locator("[data-testid='stNumberInput']", has_text=label).first.locator("input")
+    box.fill(str(value))
+    box.press("Enter")
+    settle(tab)
+    assert box.input_value() == str(value), label
+
+
 def sidebar_text(tab) -> str:
     return tab.locator("[data-testid='stSidebarUserContent']").inner_text()
 
@@ -139,6 +157,9 @@ def test_walk_every_page_with_the_default_sample(page):
     open_page(page, "Method")
     check(page, "Method", 0, "3_method")
     assert page.get_by_text("Instant ranking:").count() == 1
+    # the smallest race that still runs every step: 2 folds, and a 10 s budget (one repeat, CTGAN and TVAE left out)
+    slide_to_smallest(page, "Folds")
+    type_number(page, "Time budget for slow generators", 10)
     page.get_by_role("button", name="Measure on my data").click()  # the strategy race on the training part
     settle(page, 300_000)
     page.wait_for_selector("text=Measured on your training rows", timeout=300_000)
@@ -157,6 +178,7 @@ def test_walk_every_page_with_the_default_sample(page):
     check(page, "Duplicates & privacy", 2, "8_privacy")
     open_page(page, "Comparison")
     check(page, "Comparison", 0, "9_comparison_form")
+    slide_to_smallest(page, "Repeated splits")  # one split: the fast mode, every chart and table still drawn
     page.get_by_role("button", name="Run the comparison").click()
     settle(page)
     page.wait_for_selector("text=Metrics on the test rows", timeout=120_000)

@@ -7,14 +7,15 @@ from tests.apptest_helpers import go, open_app
 def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison():
     at = go(open_app(), "method")
     assert at.dataframe[0].value["method"].iloc[0] == "SMOTE-NC"  # the instant ranking is there first
-    at.slider(key="w_race_folds").set_value(3).run()
+    at.slider(key="w_race_folds").set_value(2).run()  # the smallest: the default is 5
     at.number_input(key="w_race_budget").set_value(10).run()  # CTGAN and TVAE cannot fit 10 s
     at.number_input(key="w_race_margin").set_value(0.02).run()  # the analyst's margin reaches the race
     at.button(key="run_race").click().run()
     assert not at.exception
     races = at.session_state["races"]
     result = next(iter(races.values()))
-    assert result.folds == 3 and {n for n, _ in result.skipped} == {"ctgan", "tvae"} and result.margin == 0.02
+    assert result.folds == 2 and result.repeats == 1 and result.margin == 0.02  # the budget allows one repeat
+    assert {n for n, _ in result.skipped} == {"ctgan", "tvae"}
     assert {"as_is", "class_weighted_default"} <= {c.name for c in result.candidates}
     shown = at.dataframe[2].value  # ranking, matrix, then the race
     assert shown["strategy"].tolist() == [c.label for c in result.candidates]

@@ -91,13 +91,12 @@ def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file
 
 
 @pytest.fixture(scope="module")
-def small_run():
-    """A one-repeat run without synthetic rows on German credit (fast), as the Comparison page would store it."""
-    from core.data import read_path, validate_dataset
-    credit = validate_dataset(read_path(sample_path("german_credit")), "credit_risk")
-    config = RunConfig(target="credit_risk", method="threshold_tuned", data="german_credit.csv",
-                       data_sha256=credit.sha256, seed=3, repeats=1, validation=False)
-    return run_experiment(credit, config)
+def small_run(small_credit):
+    """A one-repeat run without synthetic rows on the 300-row credit sample (fast), as the Comparison page would
+    store it."""
+    config = RunConfig(target="credit_risk", method="threshold_tuned", data="small_credit.csv",
+                       data_sha256=small_credit.sha256, seed=3, repeats=1, validation=False)
+    return run_experiment(small_credit, config)
 
 
 def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
@@ -114,7 +113,7 @@ def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
     assert not at.exception, at.exception
     rerun = at.session_state["drift_rerun"]
     assert rerun.config.seed == 3 and rerun.config.method == "threshold_tuned" and rerun.config.repeats == 1
-    assert rerun.config.data == "german_credit.csv + march.csv" and len(rerun.prepared.dataset.frame) == 1300
+    assert rerun.config.data == "small_credit.csv + march.csv" and len(rerun.prepared.dataset.frame) == 600
     assert rerun.config.data_sha256 != small_run.config.data_sha256
     table = at.dataframe[-1].value
     assert list(table["metric"]) == ["minority f1", "minority recall", "minority precision", "pr auc"]

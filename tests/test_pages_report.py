@@ -9,13 +9,25 @@ import pytest
 
 from core.config import RunConfig, config_json, read_config
 from core.evaluation import conservative_gain
+from core.pipeline import prepare
 from core.report import SECTIONS
 from tests.apptest_helpers import errors, go, metrics, open_app
 
 
+def open_small(path: Path):
+    """The app with the 300-row German credit sample uploaded (target credit_risk): every path, a third of the work."""
+    at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    at.file_uploader[0].set_value((path.name, path.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["table"].name == "small_credit.csv" and len(at.session_state["table"].frame) == 300
+    return at
+
+
 @pytest.fixture(scope="module")
-def compared():
-    at = go(open_app(), "generation")
+def compared(small_credit_csv):
+    at = go(open_small(small_credit_csv), "generation")
     at.button(key="generate").click().run()
     at = go(at, "comparison")
     at.slider(key="w_repeats").set_value(2).run()
@@ -76,7 +88,7 @@ def test_monitor_checks_the_run_itself(compared):
     at.button(key="run_drift").click().run()
     assert not at.exception
     drift = at.session_state["drift"]
-    assert drift.reference_rows == 700 and drift.concept.model.startswith("logreg on training rows + smote")
+    assert drift.reference_rows == 210 and drift.concept.model.startswith("logreg on training rows + smote")
     assert "python -m core run --config config.json" in drift.next_step or drift.verdict.value != "re-run"
     at = go(at, "report")
     assert any(f"Last drift check: {drift.verdict.value}" in m.value for m in at.markdown)
@@ -85,7 +97,7 @@ def test_monitor_checks_the_run_itself(compared):
 def test_summary_on_top_of_the_report(compared):
     at = go(compared, "report")
     result = at.session_state["experiment"]
-    assert at.markdown[0].value == "## Summary: german\\_credit.csv"  # first on the page, escaped (core.text)
+    assert at.markdown[0].value == "## Summary: small\\_credit.csv"  # first on the page, escaped (core.text)
     m = metrics(at)
     assert m["Rare class"] == "bad" and m["Imbalance"] == f"{result.profile.imbalance_ratio:,.1f} : 1"
     assert m["Tried"] == "SMOTE-NC"
@@ -206,8 +218,8 @@ def test_a_config_for_other_data_is_refused():
     assert any("not valid JSON" in e for e in errors(at))
 
 
-def test_compare_generators_page():
-    at = go(open_app(), "leaderboard")
+def test_compare_generators_page(small_credit, small_credit_csv):
+    at = go(open_small(small_credit_csv), "leaderboard")
     # only the defaults that run as themselves on this mixed table (Borderline-SMOTE and ADASYN take numbers only;
     # SMOTE would run as SMOTE-NC, which is already there)
     assert at.multiselect(key="w_board_methods").value == ["random_oversampler", "smotenc"]
@@ -246,8 +258,10 @@ def test_compare_generators_page():
                                       "minority_f1_gain_ci_high"]].to_numpy()]
     assert table["gain reads"].tolist() == expected
     assert table["#"].tolist() == fidelity["#"].tolist() == ["1", "2", "3", "4", "5", "6"]
+    train = prepare(small_credit, test_size=0.3, seed=42).split.train["credit_risk"].value_counts()
+    assert (train["good"], train["bad"]) == (147, 63)  # 70% of 210 good and 90 bad
     assert fidelity.set_index("method").loc[star["random_oversampler"] + "Random oversampling",
-                                            "copies (exact / near)"].startswith("280 / ")
+                                            "copies (exact / near)"].startswith("84 / ")  # 147 - 63 rows: all copies
     assert (len(table.columns), len(fidelity.columns)) == (7, 8)  # was one table of 17 columns
     assert any(w.value.startswith("**ADASYN** did not run:") and "numeric columns only" in w.value
                for w in at.warning)

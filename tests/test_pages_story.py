@@ -5,8 +5,19 @@ from __future__ import annotations
 from tests.apptest_helpers import errors, go, open_app, use_sample
 
 
-def test_a_new_generation_is_what_the_comparison_judges_next():
+def open_small(path):
+    """The app with the 300-row German credit sample uploaded (target credit_risk): the same story, less work."""
     at = open_app()
+    at.radio(key="w_source").set_value("Upload a file").run()
+    at.file_uploader[0].set_value((path.name, path.read_bytes(), "text/csv"))
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["table"].name == "small_credit.csv"
+    return at
+
+
+def test_a_new_generation_is_what_the_comparison_judges_next(small_credit_csv):
+    at = open_small(small_credit_csv)
     at.session_state["comparison_strategy"] = "threshold_tuned"  # 'use this: Tuned threshold only' on Method
     at = go(at, "generation")
     assert "The measured advice is not to generate" in at.info[0].value  # the advice first
