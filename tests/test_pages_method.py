@@ -14,7 +14,8 @@ def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison
     assert not at.exception
     races = at.session_state["races"]
     result = next(iter(races.values()))
-    assert result.folds == 2 and result.repeats == 1 and result.margin == 0.02  # the budget allows one repeat
+    # the fixed cost model of logistic regression on 700 rows fits all three repeats in 10 s
+    assert result.folds == 2 and result.repeats == 3 and result.margin == 0.02
     assert {n for n, _ in result.skipped} == {"ctgan", "tvae"}
     assert {"as_is", "class_weighted_default"} <= {c.name for c in result.candidates}
     shown = at.dataframe[2].value  # ranking, matrix, then the race
