@@ -21,7 +21,7 @@ install: $(VENV)/.runtime
 install-dev: $(VENV)/.dev
 
 run: install
-	$(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	$(PY) serve.py --server.port $(PORT)
 
 test: install-dev
 	$(VENV)/bin/ruff check .

@@ -1,4 +1,5 @@
-"""Seconds from `streamlit run app.py` answering /_stcore/health to the Data page drawn and idle in headless
+"""Seconds from `python serve.py` (what `make run` starts: `streamlit run app.py` with the first page's libraries
+imported) answering /_stcore/health to the Data page drawn and idle in headless
 Chromium (goal: under 3 s), and whether umap / torch / ctgan were imported by then (they must not be).
 
 python bench/first_screen.py   (needs Debian's /usr/bin/chromium and the playwright package)
@@ -26,7 +27,7 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+    server = subprocess.Popen([sys.executable, "serve.py", "--server.port", str(port),
                                "--server.address", "127.0.0.1"], cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

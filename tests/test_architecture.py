@@ -60,3 +60,25 @@ def test_the_first_screen_imports_nothing_heavy():
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == ""
+
+
+def test_the_launcher_warms_the_first_page_and_nothing_heavy(monkeypatch):
+    """serve.py (make run) imports the first page's libraries before the server answers, none of the heavy ones,
+    and passes its arguments on to `streamlit run app.py`."""
+    heavy = ("sklearn", "scipy", "torch", "umap", "ctgan", "numba", "dask", "distributed", "opacus", "imblearn")
+    probe = ("import sys; import serve; serve.warm(); import streamlit.delta_generator as d; "
+             f"print(','.join(m for m in {heavy!r} if m in sys.modules)); "
+             "print(all(m in sys.modules for m in serve.FIRST_PAGE), d._use_warning_has_been_displayed)")
+    run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["", "True True"]
+    from streamlit.web import cli
+
+    import serve
+
+    seen = []
+    monkeypatch.setattr(cli, "main", lambda: seen.append(list(sys.argv)) or 0)
+    monkeypatch.setattr(serve, "warm", lambda: None)
+    monkeypatch.setattr(sys, "argv", list(sys.argv))
+    assert serve.main(["--server.port", "8502"]) == 0
+    assert seen == [["streamlit", "run", str(ROOT / "app.py"), "--server.port", "8502"]]
