@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+from core.evaluation import THRESHOLD_FOLDS
 from core.generators.registry import REGISTRY
 from core.parallel import check_n_jobs
 
@@ -12,6 +13,12 @@ from core.parallel import check_n_jobs
 # fixed part: read from bench/estimates.py on German credit (3 December, a loaded machine: the Comparison took
 # 3.6 fits' worth per repeat for its 4 arms without synthetic rows, about 10 with SMOTE-NC's 7 arms)
 _FITS_PER_ARM, _VALIDATION_FITS, _VALIDATION_S = 1.0, 8, 2.0
+
+# Seconds per candidate-and-fold result (or per arm of a repeat in a comparison) beyond its model fits: predicting,
+# scoring, the threshold grid, the cleaning plan and joblib's bookkeeping. Read from bench/estimates.py on a quiet
+# machine (3 December: the race measured 27.1 s against 13.8 s of fits alone over 72 results; a comparison without
+# synthetic rows 2.9 s against 0.9 s over 12 arm runs).
+TASK_SECONDS = 0.17
 
 
 def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], classifier: str, seed: int) -> float:
@@ -25,8 +32,9 @@ def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], 
 
 
 # the first private or neural fit in a server process imports torch (and opacus): DP-VAE on German credit's 210
-# minority rows was estimated at 3 s (its training alone) and took 15 s the first time (issue 21, quiet machine)
-FIRST_USE_S = {"dp_vae": 10.0, "ctgan": 6.0, "tvae": 6.0}
+# minority rows was estimated at 3 s (its training alone) and took 15 s the first time in the app (issue 21) and
+# 5.6-7.5 s in bench/estimates.py (3 December, quiet machine; 3 s of it training)
+FIRST_USE_S = {"dp_vae": 4.0, "ctgan": 6.0, "tvae": 6.0}
 
 
 def first_use_seconds(method: str) -> float:
@@ -64,8 +72,11 @@ def experiment_seconds(prepared, method: str, params: dict, repeats: int, classi
     generating = method in REGISTRY
     arms = 7 if generating else 4
     counts = prepared.train_class_counts
-    one_repeat = arms * _FITS_PER_ARM * per_fit * (1.5 if generating else 1.0) + (
-        generator_seconds(method, params, counts, len(dataset.features)) if generating else 0.0)
+    # the generator runs once for the augmented arm and once in each inner fold of its tuned threshold (on
+    # (K - 1) / K of the rows)
+    generations = 1 + THRESHOLD_FOLDS * (THRESHOLD_FOLDS - 1) / THRESHOLD_FOLDS
+    one_repeat = arms * (_FITS_PER_ARM * per_fit * (1.5 if generating else 1.0) + TASK_SECONDS) + (
+        generations * generator_seconds(method, params, counts, len(dataset.features)) if generating else 0.0)
     validation = (_VALIDATION_FITS * per_fit + _VALIDATION_S) if generating else 0.0
     return repeats * one_repeat / max(1, min(check_n_jobs(n_jobs), repeats)) + validation
 

@@ -25,6 +25,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
+from core.estimates import TASK_SECONDS
 from core.evaluation import (
     DEFAULT_THRESHOLD,
     THRESHOLD_FOLDS,
@@ -387,7 +388,7 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
                           repeats: int = 1) -> float:
     """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
     fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
-    the neural estimates."""
+    the neural estimates, plus TASK_SECONDS per candidate and fold."""
     probe = train.sample(n=min(len(train), 20000), random_state=seed)
     started = time.perf_counter()
     fit_strategy(make_strategy(classifier, features, kinds, seed), probe, target, features)
@@ -402,7 +403,8 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
     deep = sum(fits(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
                                                             int(REGISTRY[c].defaults()["epochs"]))
                for c in candidates if c in REGISTRY and REGISTRY[c].slow)
-    return (cheap + deep) / max(1, min(n_jobs, folds * repeats * len(candidates)))
+    tasks = folds * repeats * len(candidates) * TASK_SECONDS  # scoring, tuning and bookkeeping per fold result
+    return (cheap + deep + tasks) / max(1, min(n_jobs, folds * repeats * len(candidates)))
 
 
 # Seconds of one classifier fit on a fold: a fixed part plus a part per cell (rows x features), read from fits on
