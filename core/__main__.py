@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import ColumnBound, build_constraints, parse_bound
-from core.data import COLUMN_KINDS, merge_similar_labels, read_path, validate_dataset
+from core.data import COLUMN_KINDS, merge_similar_labels, read_path, table_for_config, validate_dataset
 from core.errors import SynthBalanceError
 from core.evaluation import Targets
 from core.export import to_csv_text
@@ -354,9 +354,12 @@ def _replayed(args):
     table = read_path(data_path)
     if getattr(args, "refreshed", False) and args.data:  # same settings on refreshed data; the config records it
         return table, replace(config, data=data_path.name, data_sha256=table.sha256)
-    if table.sha256 != config.data_sha256:
+    matched = table_for_config(table, config.target, config.data_sha256)  # the file, or it with labels merged
+    if matched is None:
         raise CliError(f"'{data_path}' is not the file this config was made from (SHA-256 differs).")
-    return table, config
+    if matched is not table:
+        print(f"note: {matched.notes[-1]}", file=sys.stderr)
+    return matched, config
 
 
 def _relative_data_path(name: str) -> PurePosixPath:
@@ -465,8 +468,10 @@ def _drift(args) -> int:
     else:
         reference_path = Path(args.reference)
     table = read_path(reference_path)
-    if config is not None and table.sha256 != config.data_sha256:
-        raise CliError(f"'{reference_path}' is not the file the config was made from (SHA-256 differs).")
+    if config is not None:
+        table = table_for_config(table, config.target, config.data_sha256)
+        if table is None:
+            raise CliError(f"'{reference_path}' is not the file the config was made from (SHA-256 differs).")
     target = args.target or config.target
     reference = validate_dataset(table, target, config.column_types if config else None)
     new = read_path(args.new)

@@ -579,6 +579,19 @@ def merge_similar_labels(table: LoadedTable, target: str) -> LoadedTable:
     return replace(table, frame=merged, sha256=identity, notes=table.notes + (note,))
 
 
+def table_for_config(table: LoadedTable, target: str, sha256: str) -> LoadedTable | None:
+    """The table a config with this data_sha256 was made from: the file as read, or the file with its look-alike
+    target labels merged (a run made after the merge records the merged table's derived identity); None when
+    neither matches."""
+    if table.sha256 == sha256:
+        return table
+    if target in table.frame.columns:
+        merged = merge_similar_labels(table, target)
+        if merged is not table and merged.sha256 == sha256:
+            return merged
+    return None
+
+
 def default_target(table: LoadedTable) -> str:
     """A sensible first guess for the target: the last column with 2-20 classes, else the last column."""
     for col in reversed(list(table.frame.columns)):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.config import config_json, read_config
-from core.data import sha256_of
+from core.data import sha256_of, table_for_config
 from core.errors import SynthBalanceError
 from core.pipeline import run_experiment
 from core.report import (
@@ -41,6 +41,10 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
                 if not config.data_sha256:
                     raise SynthBalanceError("This config has no data_sha256, so its data cannot be checked. Use a "
                                             "config saved by the app or by `python -m core run`.")
+                if table is not None and config.data_sha256 != table.sha256 and table_for_config(
+                        table, config.target, config.data_sha256) is not None:
+                    raise SynthBalanceError(f"This config was made after merging the look-alike labels of "
+                                            f"'{config.target}': merge them on the Data page, then replay.")
                 if table is None or config.data_sha256 != table.sha256:
                     raise SynthBalanceError(f"This config was made from '{config.data}' (SHA-256 "
                                             f"{config.data_sha256[:12]}...), not from the loaded table. Load that "
