@@ -430,6 +430,11 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
                           "back to."))
 
 
+NOT_COVERED_BY_DP = ("Covers the generator and the synthetic rows only: the comparison's classifiers, their "
+                     "thresholds, the validation figures and this card's figures are computed from the real rows "
+                     "and carry no privacy guarantee, so share the synthetic rows, not the models.")
+
+
 def privacy_statement(synthetic: SyntheticResult) -> list[str]:
     """The privacy part of the card in words: the (epsilon, delta) guarantee, how it was computed, what it
     protects and what was treated as public; or that there is none."""
@@ -450,6 +455,7 @@ def privacy_statement(synthetic: SyntheticResult) -> list[str]:
             f"{guarantee.accountant_epsilon:.4g} at delta {guarantee.accountant_delta:.2g} for adding or removing "
             "a row, doubled for replacing one (group privacy).",
             f"Protects: {guarantee.protects}.",
+            NOT_COVERED_BY_DP,
             "Public, not paid for from the budget: " + "; ".join(guarantee.public) + ".",
             "Noise: opacus' secure random mode" if guarantee.secure_mode else
             "Noise: seeded pseudo-random numbers, so the run is reproducible; a production release should be "

@@ -336,3 +336,13 @@ def test_two_private_generations_in_threads_give_the_rows_of_each_alone(german):
     for expected, got in zip(alone, together):
         pd.testing.assert_frame_equal(expected, got)
     assert not alone[0].equals(alone[1])  # two seeds, two sets of rows: the check compares something
+
+
+def test_the_statement_says_what_the_guarantee_does_not_cover(private_result):
+    """The guarantee is the generator's: the card must not let a reader think the compared classifiers or the
+    figures computed from real rows are private too."""
+    from core.report import privacy_statement
+
+    words = " ".join(privacy_statement(private_result))
+    assert "classifiers" in words and "carry no privacy guarantee" in words
+    assert "share the synthetic rows, not the models" in words
