@@ -153,16 +153,16 @@ def test_the_race_never_sees_the_test_part_and_is_the_same_for_any_n_jobs(small,
 
     monkeypatch.setattr(race_module, "fit_strategy", spy)
     kept = ["threshold_tuned", "random_oversampler"]
-    one = race_prepared(prep, folds=3, candidates=kept, n_jobs=1, repeats=2)
+    one = race_prepared(prep, folds=2, candidates=kept, n_jobs=1, repeats=2)
     test_index, train_index = set(prep.split.test.index), set(prep.train.index)
     # one timed probe for the estimate, then one fit per candidate and fold (threshold fits are in evaluation)
-    assert len(seen) == 1 + 3 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
-    two = race_prepared(prep, folds=3, candidates=kept, n_jobs=2, repeats=2)
+    assert len(seen) == 1 + 2 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
+    two = race_prepared(prep, folds=2, candidates=kept, n_jobs=2, repeats=2)
     for a, b in zip(one.candidates, two.candidates):
         assert a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values
     assert one.recommended == two.recommended and one.explanation == two.explanation
-    assert isinstance(one.candidates[0].minority_f1, Summary) and len(one.candidates[0].thresholds) == 6
-    assert one.repeats == 2 and "3 folds x 2 repeats" in one.explanation
+    assert isinstance(one.candidates[0].minority_f1, Summary) and len(one.candidates[0].thresholds) == 4
+    assert one.repeats == 2 and "2 folds x 2 repeats" in one.explanation
 
 
 def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_the_scored_rows(small, monkeypatch):
