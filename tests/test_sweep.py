@@ -114,7 +114,7 @@ def test_sweep_command_writes_every_epsilon_and_the_reference_point(tmp_path, ca
     out = tmp_path / "dial"
     assert main(["sweep", "--data", str(tmp_path / "small.csv"), "--target", "label", "--method", "dp_vae",
                  "--epsilons", "1", "--epochs", "1", "--repeats", "2", "--target-gain", "-5", "--ratio", "0.5",
-                 "--accountant", "rdp", "--n-jobs", "1", "--out", str(out)]) == 0
+                 "--accountant", "rdp", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     # two splits give a wide interval (t with 1 degree of freedom): a target of -5 is met by its lower bound
     assert "The smallest epsilon that meets your target (a minority F1 gain of at least -5.000" in printed
