@@ -136,7 +136,11 @@ def test_verdict_needs_the_corrected_interval_not_the_plain_one():
         pytest.approx(0.0206)
 
 
-def test_arms_share_hyperparameters_and_never_fit_on_test_rows(small_credit, monkeypatch):
+@pytest.fixture(scope="module")
+def smotenc_run(small_credit):
+    """One smotenc run of 2 repeats (n_jobs=1) on the 300-row sample, with spies on what each model is made with,
+    fitted on and generated from (the spies call the real functions, so the figures are those of a plain run): read
+    by the isolation test and, as the n_jobs=1 side, by the n_jobs test."""
     made, fitted_rows, generated_rows = [], [], []
     real_make, real_fit, real_generate = evaluation.make_strategy, evaluation.fit_strategy, pipeline.generate
     import core.generators.sampler as sampler_module
@@ -158,12 +162,18 @@ def test_arms_share_hyperparameters_and_never_fit_on_test_rows(small_credit, mon
         generated_rows.append(set(train.index))
         return real_sampler_generate(train, *args, **kwargs)
 
-    monkeypatch.setattr(evaluation, "make_strategy", spy_make)
-    monkeypatch.setattr(evaluation, "fit_strategy", spy_fit)
-    monkeypatch.setattr(pipeline, "generate", spy_generate)
-    monkeypatch.setattr(sampler_module, "generate", spy_sampler_generate)
-    config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    result = pipeline.run_experiment(small_credit, config, n_jobs=1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(evaluation, "make_strategy", spy_make)
+        patch.setattr(evaluation, "fit_strategy", spy_fit)
+        patch.setattr(pipeline, "generate", spy_generate)
+        patch.setattr(sampler_module, "generate", spy_sampler_generate)
+        config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
+        result = pipeline.run_experiment(small_credit, config, n_jobs=1)
+    return result, made, fitted_rows, generated_rows
+
+
+def test_arms_share_hyperparameters_and_never_fit_on_test_rows(smotenc_run):
+    result, made, fitted_rows, generated_rows = smotenc_run
     assert {(name, seed) for name, seed, _, _ in made} == {("logreg", 42), ("logreg", 43)}
     assert sorted(w for _, _, w, _ in made if w) == ["balanced"] * 4  # class-weighted arm and its tuning model
     assert sum(with_sampler for *_, with_sampler in made) == 2  # the augmented threshold's model, per repeat
@@ -184,9 +194,15 @@ def test_arms_share_hyperparameters_and_never_fit_on_test_rows(small_credit, mon
     assert thresholds["class_weighted_tuned"] > thresholds["threshold_tuned"]
 
 
-def test_a_run_without_generation_has_no_synthetic_arms(small_credit):
-    config = RunConfig(target="credit_risk", method="class_weighted", repeats=2, validation=False)
-    result = pipeline.run_experiment(small_credit, config, n_jobs=1)
+@pytest.fixture(scope="module")
+def class_weighted_three(small_credit):
+    """A run without generation (class_weighted, 3 repeats) on the 300-row sample."""
+    config = RunConfig(target="credit_risk", method="class_weighted", repeats=3, validation=False)
+    return pipeline.run_experiment(small_credit, config, n_jobs=1)
+
+
+def test_a_run_without_generation_has_no_synthetic_arms(class_weighted_three):
+    result = class_weighted_three
     assert result.synthetic is None and set(result.comparison.arms) == set(evaluation.NO_SYNTHETIC_ARMS)
     assert result.comparison.subject == "class_weighted_tuned"
     assert result.comparison.decision is evaluation.Decision.NO_GENERATION
@@ -194,20 +210,23 @@ def test_a_run_without_generation_has_no_synthetic_arms(small_credit):
                                                   "class_weighted_tuned_vs_baseline"}
 
 
-def test_repeats_give_the_same_figures_for_any_n_jobs(small_credit):
+def test_repeats_give_the_same_figures_for_any_n_jobs(small_credit, smotenc_run):
     config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
-    one = pipeline.run_experiment(small_credit, config, n_jobs=1).comparison
+    one = smotenc_run[0].comparison  # the same config run with n_jobs=1
+    assert one.repeats == config.repeats and len(one.arms["augmented_tuned"]["minority_f1"].values) == 2
     two = pipeline.run_experiment(small_credit, config, n_jobs=2).comparison
     assert one.arms["augmented_tuned"]["minority_f1"].values == two.arms["augmented_tuned"]["minority_f1"].values
     assert one.verdict == two.verdict
 
 
-def test_intervals_shrink_with_more_repeats(small_credit):
-    ds = small_credit
+def test_intervals_shrink_with_more_repeats(small_credit, class_weighted_three):
+    # a run without generation: the baseline arm is fitted and scored as in a run that generates (same split per
+    # repeat seed), at a fraction of the fits
     widths = []
-    for repeats in (3, 8):
-        config = RunConfig(target="credit_risk", method="random_oversampler", repeats=repeats, validation=False)
-        summary = pipeline.run_experiment(ds, config).comparison.arms["baseline"]["minority_f1"]
+    eight = RunConfig(target="credit_risk", method="class_weighted", repeats=8, validation=False)
+    for result in (class_weighted_three, pipeline.run_experiment(small_credit, eight)):
+        summary = result.comparison.arms["baseline"]["minority_f1"]
+        assert len(summary.values) == result.config.repeats
         widths.append(summary.ci_high - summary.ci_low)
     assert widths[1] < widths[0] / 2
 
@@ -229,11 +248,11 @@ def test_run_writes_the_results_schema(tmp_path, small_samples, name, target, me
     # in-process (exit code from main); test_race's test_run_takes_a_strategy_without_generation runs `run` in a
     # real process
     out = tmp_path / name
-    assert main(["run", "--data", str(small_samples[name]), "--target", target, "--method", method, "--repeats", "3",
+    assert main(["run", "--data", str(small_samples[name]), "--target", target, "--method", method, "--repeats", "2",
                  "--n-jobs", "1", "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
-    assert results["evaluation"]["repeats"] == 3
-    assert len(results["evaluation"]["arms"]["augmented"]["minority_f1"]["values"]) == 3
+    assert results["evaluation"]["repeats"] == 2  # two repeats: the schema of figures with an interval
+    assert len(results["evaluation"]["arms"]["augmented"]["minority_f1"]["values"]) == 2
     assert results["dataset"]["minority_class"] == "positive" if name == "abalone19" else "bad"
     assert results["validation"]["decision"] in ("approved", "requires_refinement", "rejected")
     synthetic = pd.read_csv(out / "synthetic.csv")

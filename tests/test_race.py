@@ -153,16 +153,16 @@ def test_the_race_never_sees_the_test_part_and_is_the_same_for_any_n_jobs(small,
 
     monkeypatch.setattr(race_module, "fit_strategy", spy)
     kept = ["threshold_tuned", "random_oversampler"]
-    one = race_prepared(prep, folds=3, candidates=kept, n_jobs=1, repeats=2)
+    one = race_prepared(prep, folds=2, candidates=kept, n_jobs=1, repeats=2)
     test_index, train_index = set(prep.split.test.index), set(prep.train.index)
     # one timed probe for the estimate, then one fit per candidate and fold (threshold fits are in evaluation)
-    assert len(seen) == 1 + 3 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
-    two = race_prepared(prep, folds=3, candidates=kept, n_jobs=2, repeats=2)
+    assert len(seen) == 1 + 2 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
+    two = race_prepared(prep, folds=2, candidates=kept, n_jobs=2, repeats=2)
     for a, b in zip(one.candidates, two.candidates):
         assert a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values
     assert one.recommended == two.recommended and one.explanation == two.explanation
-    assert isinstance(one.candidates[0].minority_f1, Summary) and len(one.candidates[0].thresholds) == 6
-    assert one.repeats == 2 and "3 folds x 2 repeats" in one.explanation
+    assert isinstance(one.candidates[0].minority_f1, Summary) and len(one.candidates[0].thresholds) == 4
+    assert one.repeats == 2 and "2 folds x 2 repeats" in one.explanation
 
 
 def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_the_scored_rows(small, monkeypatch):
@@ -212,32 +212,35 @@ def test_a_failing_candidate_keeps_its_error_and_the_race_goes_on(small_credit_p
 def test_dask_local_cluster_gives_the_local_results(small_credit_prepared):
     distributed = pytest.importorskip("distributed")
     prep = small_credit_prepared
-    local = race_prepared(prep, folds=3, candidates=["threshold_tuned", "class_weighted"], n_jobs=1, repeats=1)
+    local = race_prepared(prep, folds=2, candidates=["threshold_tuned", "class_weighted"], n_jobs=1, repeats=1)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as c:
-        remote = race_prepared(prep, folds=3, candidates=["threshold_tuned", "class_weighted"],
+        remote = race_prepared(prep, folds=2, candidates=["threshold_tuned", "class_weighted"],
                                scheduler=c.scheduler_address, repeats=1)
         assert parallel_map(abs, [-1, -2, 3], scheduler=c.scheduler_address) == [1, 2, 3]
+    assert [len(c.minority_f1.values) for c in remote.candidates] == [2, 2]  # 2 folds x 1 repeat, each compared
     for a, b in zip(local.candidates, remote.candidates):
         assert a.minority_f1.values == b.minority_f1.values
 
 
-def test_advise_json_schema_and_bad_input(small_credit_csv, capsys):
+def test_advise_json_schema_and_bad_input(small_credit_csv, capsys, monkeypatch):
     # the real process of the advise family; the refusals run in-process (exit code and stderr from main)
     run = subprocess.run([sys.executable, "-m", "core", "advise", "--data", str(small_credit_csv),
                           "--target", "credit_risk", "--folds", "2", "--candidates", "threshold_tuned,smotenc",
-                          "--repeats", "2", "--margin", "0.01", "--n-jobs", "1", "--json"], cwd=ROOT,
+                          "--repeats", "1", "--margin", "0.01", "--n-jobs", "1", "--json"], cwd=ROOT,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     data = json.loads(run.stdout)
     assert set(data) >= {"recommended", "kind", "candidates", "explanation"}
     assert data["kind"] in ("no_generation", "generator") and data["recommended"] in ("threshold_tuned", "smotenc")
-    assert data["repeats"] == 2 and data["margin"] == 0.01 and data["rule"] == "highest mean minority F1"
+    assert data["repeats"] == 1 and data["margin"] == 0.01 and data["rule"] == "highest mean minority F1"
     assert "Bouckaert & Frank" in data["interval"] and data["margin_cost"] >= 0
     for c in data["candidates"]:
         assert set(c["minority_f1"]) == {"mean", "ci_low", "ci_high", "clipped"} and set(c["pr_auc"]) == {
             "mean", "ci_low", "ci_high", "clipped"}
         assert c["minority_f1"]["ci_low"] <= c["minority_f1"]["mean"] <= c["minority_f1"]["ci_high"]
         assert c["seconds"] > 0
+    # nothing listens on port 9: a 1 s connect timeout (5 s in the app) reaches the same refusal sooner
+    monkeypatch.setattr("core.cluster.CONNECT_TIMEOUT_S", 1)
     for argv, message in ((["--target", "nope"], "The target column 'nope' is not in the file"),
                           (["--target", "credit_risk", "--folds", "1"], "Folds must be between 2 and 20"),
                           (["--target", "credit_risk", "--margin", "-0.1"], "The margin is a minority F1 difference"),
