@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.data import read_path
-from tests.apptest_helpers import go, open_app
+from tests.apptest_helpers import go
 from tests.conftest import ROOT
 
 
@@ -55,17 +55,22 @@ def test_comparison_without_synthetic_rows_judges_a_strategy_without_them(small_
                                                       "As is, threshold 0.5 (no synthetic rows)",
                                                       "Class weights, threshold 0.5 (no synthetic rows)"]
     at.selectbox(key="w_strategy").set_value("class_weighted").run()
-    at.slider(key="w_repeats").set_value(2).run()
+    # one split: what this checks is which strategy is judged, not the interval (the page's repeats are
+    # tests/test_pages_report.py's `compared`, two repeats)
+    at.slider(key="w_repeats").set_value(1).run()
     at.button(key="run_comparison").click().run()
     assert not at.exception
     result = at.session_state["experiment"]
     assert result.synthetic is None and result.comparison.subject == "class_weighted_tuned"
+    assert result.config.repeats == 1 and len(result.runs) == 1
     assert at.info[-1].value == result.comparison.verdict and "No synthetic rows" in at.info[-1].value
+    assert at.info[-1].value.startswith("No synthetic rows: class weights, tuned threshold reaches minority F1 ")
+    assert at.info[-1].value.endswith("This is one split: run 5 or more repeats before deciding.")
 
 
-def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run(monkeypatch):
+def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run(small_app, monkeypatch):
     monkeypatch.setenv("SYNTHBALANCE_CLUSTERS", "down=tcp://127.0.0.1:9")  # the server's configuration
-    at = open_app()
+    at = small_app
     at.session_state["v_cluster"] = "down"  # what the sidebar's choice keeps
     at = go(at, "comparison")
     at.slider(key="w_repeats").set_value(2).run()

@@ -68,14 +68,27 @@ def test_a_batch_of_other_data_gives_a_clear_error():
     assert any("'psi\\_watch' must not be above 'psi\\_rerun'" in e for e in errors(at))  # shown escaped
 
 
-def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file():
-    at = go(open_app(), "monitor")
+def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file(small_credit_csv):
+    # the reference: the 300-row German credit sample, as if uploaded (which verdict names which file is checked,
+    # not a figure of the reference); the batches come from the whole sample
+    from streamlit.testing.v1 import AppTest
+
+    from core.data import read_path
+    from tests.conftest import ROOT
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    loaded = read_path(small_credit_csv)
+    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
+    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
+    at.run()
+    assert not at.exception, at.exception
+    at = go(at, "monitor")
     credit = pd.read_csv(sample_path("german_credit"))
     shifted = credit.sample(400, random_state=1).assign(age=lambda f: f["age"] + 20)
     at.file_uploader(key="drift_upload").set_value(("shifted.csv", csv_bytes(shifted), "text/csv"))
     at.run()
     at.button(key="run_drift").click().run()
-    assert at.session_state["drift"].batch == "shifted.csv"
+    assert at.session_state["drift"].batch == "shifted.csv" and at.session_state["drift"].reference_rows == 300
     assert at.error[0].value.startswith("**Verdict on the new batch 'shifted.csv': re-run.**")
     fresh = credit.sample(400, random_state=2)
     at.file_uploader(key="drift_upload").set_value(("fresh.csv", csv_bytes(fresh), "text/csv"))
