@@ -23,9 +23,10 @@ install-dev: $(VENV)/.dev
 run: install
 	$(PY) serve.py --server.port $(PORT)
 
+# one BLAS thread per test worker: -n auto already runs one worker per core (tests/conftest.py says why)
 test: install-dev
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest -q -n auto --dist worksteal
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts
