@@ -13,8 +13,8 @@ import os
 import sys
 from pathlib import Path
 
-# One BLAS / OpenMP thread, as on Dask workers and in joblib's workers, so the app's figures equal the command
-# line's and a cluster's (a thread count changes BLAS's sums; core.parallel.one_thread_per_task). Set before numpy
+# One BLAS / OpenMP thread, as on Dask workers and in joblib's workers, so the app computes as the command line
+# and a cluster do (a thread count can change a library's sums; core.parallel.one_thread_per_task). Set before numpy
 # loads: OpenBLAS takes a later limit only from the main thread, and pages run in other threads.
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_name, "1")

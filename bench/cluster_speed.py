@@ -57,12 +57,14 @@ def main() -> None:
                 client.wait_for_workers(2, timeout=120)  # workers started: not part of the measured time
             started = time.perf_counter()
             remote = race(dataset.frame, "label", dataset.features, dataset.column_types, ["rare"], "common",
-                          "logreg", 5, 42, candidates=[c.name for c in local.candidates], scheduler=address)
+                          "logreg", 5, 42, candidates=[c.name for c in local.candidates], scheduler=address,
+                          repeats=local.repeats)  # the same work: without it the budget's cost model chose fewer
             remote_s = time.perf_counter() - started
         finally:
             for process in processes:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+    assert (remote.folds, remote.repeats) == (local.folds, local.repeats), "the two races did different work"
     same = all(a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values
                for a, b in zip(local.candidates, remote.candidates))
     print(f"Race on {rows:,} x 30 (5% minority), {len(local.candidates)} candidates x 5 folds, logistic regression; "

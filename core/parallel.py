@@ -39,12 +39,11 @@ _threads_state = {"depth": 0, "limiter": None, "torch": None}
 def one_thread_per_task() -> Iterator[None]:
     """BLAS, OpenMP and torch at one thread while a task runs, restored when the last task in this process ends.
 
-    A thread count changes the order of floating-point sums inside BLAS: logistic regression on 100,000 x 30 rows
-    gave other fold figures with the 2 BLAS threads of this process than on Dask workers, which run at 1 (their
-    nanny sets OMP_NUM_THREADS=1), and joblib's workers are limited too. One thread everywhere makes the figures
-    the same whether a task runs here, in a joblib worker or on a cluster; parallelism comes from the tasks.
-    OpenBLAS takes the limit only from the process's main thread (the CLI); the app's server, whose scripts run in
-    other threads, starts with one thread instead (serve.py).
+    Dask's workers start at one thread (their nanny sets OMP_NUM_THREADS=1) and joblib's workers are limited too;
+    a thread count can change the order of a library's floating-point sums, so tasks run at one thread here as
+    well and the figures do not depend on where a task ran; parallelism comes from the tasks. OpenBLAS takes the
+    limit only from the process's main thread (the CLI); the app's server, whose scripts run in other threads,
+    starts with one thread instead (serve.py).
     """
     from threadpoolctl import threadpool_limits
 

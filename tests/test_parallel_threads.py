@@ -1,6 +1,5 @@
 """Every task of the one parallel path runs with one BLAS thread, here, in joblib's workers and on a cluster, so a
-fold's figures do not depend on where it ran (a thread count changes the order of BLAS's floating-point sums:
-2 threads here against 1 on Dask workers gave other race figures on 100,000 x 30 rows)."""
+fold's figures do not depend on where it ran (a thread count can change the order of floating-point sums)."""
 from __future__ import annotations
 
 import pytest
