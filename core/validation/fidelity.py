@@ -65,14 +65,8 @@ def total_variation(real: pd.Series, synthetic: pd.Series) -> float:
     """TVD = 1/2 * sum over categories |P_real(c) - P_synthetic(c)|, missing values left out (SDMetrics'
     TVComplement; a level seen only in synthetic rows gets a real count of 1e-6). Range 0..1, 0 identical;
     NaN when a side has no values."""
-    r, s = real.dropna().astype(str).value_counts(), synthetic.dropna().astype(str).value_counts()
-    if r.empty or s.empty:
-        return float("nan")
-    levels = r.index.union(s.index)
-    r = r.reindex(levels, fill_value=0).astype(float)
-    r[r == 0] = TV_REGULARISATION
-    s = s.reindex(levels, fill_value=0).astype(float)
-    return float(0.5 * np.abs(s / s.sum() - r / r.sum()).sum())
+    return _total_variation_counts(real.dropna().astype(str).value_counts(),
+                                   synthetic.dropna().astype(str).value_counts())
 
 
 def tv_complement(real: pd.Series, synthetic: pd.Series) -> float:
