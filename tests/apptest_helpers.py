@@ -13,6 +13,19 @@ def open_app(timeout: float = 120) -> AppTest:
     return at
 
 
+def open_with_upload(path, target: str, timeout: float = 120) -> AppTest:
+    """The app after a person uploaded the table at `path` (CSV) and chose `target`."""
+    from core.data import read_path
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    loaded = read_path(path)
+    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
+    at.session_state["target"], at.session_state["v_source"] = target, "Upload a file"
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
 def go(at: AppTest, page: str) -> AppTest:
     at.switch_page(f"pages/{page}.py")
     at.run()

@@ -38,7 +38,7 @@ from core.export import to_csv_text
 from core.pipeline import augmented, prepare, synthesize
 from core.text import escape_markdown
 from core.validation.validate import validate_synthetic, without_copies
-from tests.apptest_helpers import errors, go, metrics, open_app
+from tests.apptest_helpers import errors, go, metrics, open_app, open_with_upload
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
 LOAD_ERRORS = {  # file -> (target, words the message must contain)
@@ -453,16 +453,7 @@ def test_zero_synthetic_rows_after_dropping_copies():
 def test_app_shows_zero_rows_with_a_way_back(small_credit_csv):
     """On the 300-row German credit sample, as if uploaded (210 good, 90 bad): its training part holds 147 good and
     63 bad rows, so random oversampling to a 1:1 ratio makes 147 - 63 = 84 rows, every one a copy."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.conftest import ROOT
-
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    loaded = read_path(small_credit_csv)
-    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
-    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_with_upload(small_credit_csv, "credit_risk")
     at = go(at, "generation")
     at.selectbox(key="w_gen_method").set_value("random_oversampler").run()
     at.button(key="generate").click().run()

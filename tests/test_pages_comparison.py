@@ -5,21 +5,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.data import read_path
-from tests.apptest_helpers import go
-from tests.conftest import ROOT
+from tests.apptest_helpers import go, open_with_upload
 
 
 @pytest.fixture()
 def small_app(small_credit_csv) -> AppTest:
     """The app after a person uploaded the 300-row German credit sample (210 good, 90 bad) with target credit_risk:
     the same columns as the default sample, every path of the page in a fraction of its time."""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    loaded = read_path(small_credit_csv)
-    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
-    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_with_upload(small_credit_csv, "credit_risk")
     assert at.session_state["table"].name == "small_credit.csv" and len(at.session_state["table"].frame) == 300
     return at
 

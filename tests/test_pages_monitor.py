@@ -10,7 +10,7 @@ import pytest
 from core.config import RunConfig
 from core.drift import Verdict
 from core.pipeline import run_experiment
-from tests.apptest_helpers import errors, go, open_app
+from tests.apptest_helpers import errors, go, open_app, open_with_upload
 from tests.conftest import sample_path
 
 
@@ -71,17 +71,9 @@ def test_a_batch_of_other_data_gives_a_clear_error():
 def test_a_new_file_clears_the_previous_verdict_and_every_verdict_names_its_file(small_credit_csv):
     # the reference: the 300-row German credit sample, as if uploaded (which verdict names which file is checked,
     # not a figure of the reference); the batches come from the whole sample
-    from streamlit.testing.v1 import AppTest
 
-    from core.data import read_path
-    from tests.conftest import ROOT
 
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    loaded = read_path(small_credit_csv)
-    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
-    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_with_upload(small_credit_csv, "credit_risk")
     at = go(at, "monitor")
     credit = pd.read_csv(sample_path("german_credit"))
     shifted = credit.sample(400, random_state=1).assign(age=lambda f: f["age"] + 20)

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from core.data import read_path
 from core.evaluation import Difference
 from core.sweep import SweepPoint, SweepResult
 from pages import _dial
-from tests.apptest_helpers import errors, go, metrics
-from tests.conftest import ROOT
+from tests.apptest_helpers import errors, go, metrics, open_with_upload
 
 
 @pytest.fixture(scope="module")
 def private_rows(small_credit_csv):
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    loaded = read_path(small_credit_csv)  # as if uploaded: 210 good, 90 bad; training part 147 good, 63 bad
-    at.session_state["table"], at.session_state["table_origin"] = loaded, f"upload:{loaded.sha256}"
-    at.session_state["target"], at.session_state["v_source"] = "credit_risk", "Upload a file"
-    at.run()
-    assert not at.exception, at.exception
+    at = open_with_upload(small_credit_csv, "credit_risk")  # 210 good, 90 bad; training part 147 good, 63 bad
     at = go(at, "generation")
     at.selectbox(key="w_gen_method").set_value("dp_vae").run()
     at.number_input(key="w_param_dp_vae_epochs").set_value(2).run()
