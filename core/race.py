@@ -383,6 +383,16 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
     return " ".join(text)
 
 
+def _fits(name: str) -> int:
+    """Model fits per fold of a race candidate: 1 untuned, 1 + THRESHOLD_FOLDS with a tuned threshold."""
+    return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS
+
+
+def _synthetic_factor(name: str) -> float:
+    """A fit on training rows plus synthetic rows costs about 1.8 fits on the training rows alone."""
+    return 1 if name in NO_GENERATION else 1.8
+
+
 def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str], features: list[str],
                           kinds: dict[str, str], classifier: str, folds: int, seed: int, n_jobs: int,
                           repeats: int = 1) -> float:
@@ -393,14 +403,10 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
     started = time.perf_counter()
     fit_strategy(make_strategy(classifier, features, kinds, seed), probe, target, features)
     per_fit = (time.perf_counter() - started) * (len(train) / len(probe)) * (folds - 1) / folds
-
-    def fits(name: str) -> int:
-        return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS
-
-    cheap = sum(fits(c) * per_fit * (1 if c in NO_GENERATION else 1.8) for c in candidates
+    cheap = sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates
                 if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
     smallest = int(train[target].astype(str).value_counts().min() * (folds - 1) / folds)
-    deep = sum(fits(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
+    deep = sum(_fits(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
                                                             int(REGISTRY[c].defaults()["epochs"]))
                for c in candidates if c in REGISTRY and REGISTRY[c].slow)
     tasks = folds * repeats * len(candidates) * TASK_SECONDS  # scoring, tuning and bookkeeping per fold result
@@ -421,8 +427,7 @@ def repeats_for(train_rows: int, n_features: int, candidates: list[str], classif
     fixed, per_cell = FIT_COST.get(classifier, FIT_COST["hgb"])
     fold_rows = train_rows * (folds - 1) / folds
     per_fit = fixed + per_cell * fold_rows * max(1, n_features)
-    one_repeat = folds * sum((1 if c in UNTUNED else 1 + THRESHOLD_FOLDS) * per_fit
-                             * (1 if c in NO_GENERATION else 1.8) for c in candidates)
+    one_repeat = folds * sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates)
     return int(max(1, min(DEFAULT_REPEATS, budget_seconds // max(one_repeat, 1e-9))))
 
 
