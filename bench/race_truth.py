@@ -13,6 +13,8 @@ difference >= -0.015 and above every fixed strategy's; at most one pair in ten b
 >0.10 generator gain found.
 
     python -m bench.race_truth --sets 10 --classifiers logreg --out race_truth.csv
+
+The CSV also keeps every candidate's fold mean (`race NAME`), so other rules can be replayed on the same runs.
 """
 from __future__ import annotations
 
@@ -76,6 +78,8 @@ def one_pair(name: str, loader: str, classifier: str, seed: int, test_size: floa
            "race_s": round(race_seconds, 1), "race_vs_best_plain": arms[subject]["minority_f1"].mean - best_plain}
     for label, arm in FIXED.items():
         row[f"{label} vs best plain"] = plain[arm] - best_plain
+    for candidate in raced.candidates:  # the race's fold means, so that other rules can be replayed on this run
+        row[f"race {candidate.name}"] = candidate.minority_f1.mean if candidate.ran else float("nan")
     for method in check:
         if method == raced.recommended:
             gain = row["race_vs_best_plain"]
