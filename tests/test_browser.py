@@ -67,11 +67,44 @@ def page(server):
         browser.close()
 
 
+# Counts the app's script runs as they start and end, from the changes of stApp's data-test-script-state (each
+# change's new value is the next record's old value, or the attribute now), so that settle() waits for the run an
+# action started rather than for a fixed time.
+RUNS = """() => {
+  const app = document.querySelector("[data-testid='stApp']");
+  if (app && !window.__runs) {
+    const runs = window.__runs = {started: 0, ended: 0};
+    new MutationObserver(records => records.forEach((record, i) => {
+      const now = i + 1 < records.length ? records[i + 1].oldValue : app.getAttribute("data-test-script-state");
+      if (now === "running" && record.oldValue !== "running") runs.started += 1;
+      if (record.oldValue === "running" && now !== "running") runs.ended += 1;
+    })).observe(app, {attributes: true, attributeFilter: ["data-test-script-state"], attributeOldValue: true});
+  }
+  return window.__runs ? window.__runs.started : 0;
+}"""
+_STARTED: dict[int, int] = {}  # per tab: runs started up to the end of its last settle()
+
+
 def settle(tab, timeout_ms: int = 120_000) -> None:
-    """Wait until Streamlit has finished running the script."""
-    tab.wait_for_timeout(400)
-    tab.wait_for_selector(IDLE, timeout=timeout_ms)
-    tab.wait_for_timeout(400)
+    """Wait until the script run that the last action started has finished, and the app has stayed idle for a
+    moment (a page that calls st.rerun runs twice). An action that starts no run costs at most 3 s here."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    before = _STARTED.get(id(tab))
+    started = tab.evaluate(RUNS)  # watches from the first call on
+    if before is not None and started <= before:
+        try:
+            tab.wait_for_function(f"() => window.__runs.started > {before}", timeout=3_000)
+        except PlaywrightTimeout:
+            pass  # no run started: the state below decides
+    while True:
+        tab.wait_for_function("() => !window.__runs || window.__runs.ended >= window.__runs.started",
+                              timeout=timeout_ms)
+        tab.wait_for_selector(IDLE, timeout=timeout_ms)
+        tab.wait_for_timeout(150)
+        if tab.locator(IDLE).count() and tab.evaluate(RUNS) == tab.evaluate("() => window.__runs.ended"):
+            break
+    _STARTED[id(tab)] = tab.evaluate(RUNS)
 
 
 def open_page(tab, title: str) -> None:
