@@ -82,6 +82,8 @@ RUNS = """() => {
   }
   return window.__runs ? window.__runs.started : 0;
 }"""
+# ended may lead started by one: a run already going when the watch began ends uncounted as started
+ALL_ENDED = "() => !window.__runs || window.__runs.ended >= window.__runs.started"
 _STARTED: dict[int, int] = {}  # per tab: runs started up to the end of its last settle()
 
 
@@ -98,11 +100,10 @@ def settle(tab, timeout_ms: int = 120_000) -> None:
         except PlaywrightTimeout:
             pass  # no run started: the state below decides
     while True:
-        tab.wait_for_function("() => !window.__runs || window.__runs.ended >= window.__runs.started",
-                              timeout=timeout_ms)
+        tab.wait_for_function(ALL_ENDED, timeout=timeout_ms)
         tab.wait_for_selector(IDLE, timeout=timeout_ms)
         tab.wait_for_timeout(150)
-        if tab.locator(IDLE).count() and tab.evaluate(RUNS) == tab.evaluate("() => window.__runs.ended"):
+        if tab.locator(IDLE).count() and tab.evaluate(ALL_ENDED):
             break
     _STARTED[id(tab)] = tab.evaluate(RUNS)
 
