@@ -41,11 +41,11 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
                 if not config.data_sha256:
                     raise SynthBalanceError("This config has no data_sha256, so its data cannot be checked. Use a "
                                             "config saved by the app or by `python -m core run`.")
-                if table is not None and config.data_sha256 != table.sha256 and table_for_config(
-                        table, config.target, config.data_sha256) is not None:
+                matched = None if table is None else table_for_config(table, config.target, config.data_sha256)
+                if matched is not None and matched is not table:  # the file, but with its labels merged
                     raise SynthBalanceError(f"This config was made after merging the look-alike labels of "
                                             f"'{config.target}': merge them on the Data page, then replay.")
-                if table is None or config.data_sha256 != table.sha256:
+                if matched is None:
                     raise SynthBalanceError(f"This config was made from '{config.data}' (SHA-256 "
                                             f"{config.data_sha256[:12]}...), not from the loaded table. Load that "
                                             "file on the Data page first.")
