@@ -9,15 +9,15 @@ pages that need them import them. Arguments are passed on to `streamlit run`, e.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from core.parallel import start_at_one_thread  # light: os, threading and core.errors
 
 # One BLAS / OpenMP thread, as on Dask workers and in joblib's workers, so the app computes as the command line
 # and a cluster do (a thread count can change a library's sums; core.parallel.one_thread_per_task). Set before numpy
 # loads: OpenBLAS takes a later limit only from the main thread, and pages run in other threads.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+start_at_one_thread()
 
 APP = Path(__file__).resolve().parent / "app.py"
 FIRST_PAGE = ("numpy", "pandas", "plotly.graph_objects", "core.data", "core.samples", "core.text")

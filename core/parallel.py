@@ -13,6 +13,9 @@ from typing import Callable, Iterable, Iterator, TypeVar
 
 from core.errors import ConfigError
 
+# The variables that start BLAS and OpenMP at one thread when set before numpy loads (see one_thread_per_task).
+ONE_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
@@ -66,6 +69,13 @@ def one_thread_per_task() -> Iterator[None]:
                 if torch is not None and _threads_state["torch"] is not None:
                     torch.set_num_threads(_threads_state["torch"])
                 _threads_state["limiter"] = _threads_state["torch"] = None
+
+
+def start_at_one_thread() -> None:
+    """Set ONE_THREAD_VARIABLES to 1 where unset: called before numpy loads (serve.py, the test suite), since
+    OpenBLAS takes a later limit only from the process's main thread."""
+    for name in ONE_THREAD_VARIABLES:
+        os.environ.setdefault(name, "1")
 
 
 def _one_thread(function: Callable[[Item], Result], item: Item) -> Result:

@@ -1,22 +1,22 @@
 """Shared fixtures: the bundled samples, loaded once per test session."""
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.parallel import start_at_one_thread  # noqa: E402 (light: imports no numpy)
 
 # One BLAS / OpenMP thread per process: the suite runs one pytest-xdist worker per core, and two workers with two
 # busy-waiting BLAS threads each on 2 cores took 90 s where one thread each took 50 s (the same three test files).
 # Set before numpy is imported here and inherited by the CLI, Streamlit and Dask processes the tests start; make
 # test sets the same variables before pytest starts, in case a plugin imports numpy first.
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+start_at_one_thread()
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from core.data import read_path, validate_dataset  # noqa: E402
 from core.pipeline import prepare  # noqa: E402

@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+from core.parallel import ONE_THREAD_VARIABLES
 from tests.conftest import ROOT
 
 PROBE = """
@@ -72,8 +73,7 @@ def test_the_launcher_warms_the_first_page_and_nothing_heavy(monkeypatch):
              f"print(','.join(m for m in {heavy!r} if m in sys.modules)); "
              "print(all(m in sys.modules for m in serve.FIRST_PAGE), d._use_warning_has_been_displayed); "
              "print({p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas'})")
-    unlimited = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                                                                   "MKL_NUM_THREADS")}
+    unlimited = {k: v for k, v in os.environ.items() if k not in ONE_THREAD_VARIABLES}
     run = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env=unlimited)
     assert run.returncode == 0, run.stderr
