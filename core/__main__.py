@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
+from core.cluster import one_client_per_command
 from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import ColumnBound, build_constraints, parse_bound
 from core.data import COLUMN_KINDS, merge_similar_labels, read_path, table_for_config, validate_dataset
@@ -542,7 +543,8 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare,
                     "drift": _drift, "methods": _methods, "sweep": _sweep}
-        return commands[args.command](args)
+        with one_client_per_command(getattr(args, "scheduler", None)):  # a malformed address: refused first
+            return commands[args.command](args)
     except SynthBalanceError as exc:
         for problem in getattr(exc, "problems", None) or [str(exc)]:  # a config's bad fields: one line each
             print(f"error: {' '.join(problem.split())}", file=sys.stderr)

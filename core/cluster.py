@@ -5,21 +5,28 @@ at connect time the client uploads a zip of the `core` package to the scheduler 
 deserialises the task graph, so it needs `core` too), after checking that the packages which decide a figure have
 our versions. While tasks run, a cluster that makes no progress for `stall_seconds()` (no worker, a dead worker,
 a task that cannot be deserialised, a scheduler that stopped answering) is reported as a ClusterError naming the
-cause from the cluster's log, never a silent wait.
+cause from the cluster's log, never a silent wait. Every wait is bounded: the connect and its handshake (a port
+that is not a Dask scheduler), a worker that stopped answering (frozen, cut off), and each task checks the package
+versions of the worker it runs on (a worker that joined after the connect-time check).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.metadata
 import logging
 import os
 import socket
 import tempfile
+import threading
 import time
 import zipfile
-from contextlib import contextmanager
-from importlib.metadata import PackageNotFoundError, version
+from concurrent.futures import CancelledError
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Sequence
+from urllib.parse import urlsplit
 
 from core.errors import ConfigError, GenerationCancelled, SynthBalanceError
 
@@ -27,6 +34,7 @@ if TYPE_CHECKING:  # dask is imported lazily: only a cluster run pays for it
     from distributed import Client
 
 CONNECT_TIMEOUT_S = 5
+CONNECT_BOUND_S = 15.0  # the whole connect and handshake, at most (less when the stall bound is less)
 DEFAULT_STALL_S = 60.0
 STALL_ENV = "SYNTHBALANCE_CLUSTER_TIMEOUT_S"
 CLUSTERS_ENV = "SYNTHBALANCE_CLUSTERS"
@@ -35,6 +43,8 @@ CODE_KEY = ("synthbalance", "core_sha256")  # scheduler metadata: the fingerprin
 CHECKED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "torch", "ctgan")
 POLL_S = 0.1
 CORE_DIR = Path(__file__).resolve().parent
+# The protocols a scheduler address may name (Dask's own: tcp, tls, ws, wss; inproc for an in-process cluster).
+PROTOCOLS = ("tcp", "tls", "ws", "wss")
 
 
 class ClusterError(SynthBalanceError, RuntimeError):
@@ -81,10 +91,23 @@ def configured_clusters(secrets: Mapping | None = None, environ: Mapping[str, st
 
 
 def check_address(scheduler: str) -> str:
-    """The address as given when it reads like tcp://HOST:PORT (any Dask protocol); ConfigError otherwise."""
+    """The address as given when it reads PROTOCOL://HOST:PORT (tcp, tls, ws, wss; a port from 1 to 65535);
+    ConfigError otherwise, before anything connects (Dask itself waits out its connect timeout on a malformed one).
+    An in-process cluster's inproc:// address is taken as it is."""
     scheduler = scheduler.strip()
-    if "://" not in scheduler or not scheduler.split("://", 1)[1]:
-        raise ConfigError(f"The scheduler address '{scheduler}' is not of the form tcp://HOST:PORT.")
+    if scheduler.startswith("inproc://") and len(scheduler) > len("inproc://"):
+        return scheduler
+    problem = f"The scheduler address '{scheduler}' is not of the form tcp://HOST:PORT"
+    parts = urlsplit(scheduler)
+    if "://" not in scheduler or parts.scheme not in PROTOCOLS:
+        raise ConfigError(f"{problem}: it must start with one of {', '.join(p + '://' for p in PROTOCOLS)}.")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range
+        port = 0
+    if not parts.hostname or not port or parts.path not in ("", "/") or parts.query or parts.fragment \
+            or parts.username is not None:
+        raise ConfigError(f"{problem} (a host, then a port number from 1 to 65535, nothing else).")
     return scheduler
 
 
@@ -107,9 +130,35 @@ def code_zip(folder: Path, fingerprint: str, package: Path = CORE_DIR) -> Path:
 
 def _our_version(package: str) -> str | None:
     try:
-        return version(package)
-    except PackageNotFoundError:
+        return importlib.metadata.version(package)  # looked up at call time: the version this process sees
+    except importlib.metadata.PackageNotFoundError:
         return None
+
+
+@functools.lru_cache(maxsize=None)
+def _versions_here(packages: tuple[str, ...]) -> dict[str, str | None]:
+    """The versions of `packages` in this process (a worker's installed packages do not change while it runs)."""
+    return {package: _our_version(package) for package in packages}
+
+
+def check_versions_here(expected: Mapping[str, str | None]) -> None:
+    """Raise ClusterError when this process (a worker running one of our tasks) has other versions of the
+    packages that decide a figure than the machine that sent the task (`expected`, package -> version).
+
+    Checked inside every task, so a worker that joined after the connect-time check runs nothing of ours."""
+    here = _versions_here(tuple(sorted(expected)))
+    problems = [f"{package} is {here[package] or 'not installed'} there, ours is {ours or 'none'}"
+                for package, ours in sorted(expected.items()) if here[package] != ours]
+    if problems:
+        try:
+            from distributed import get_worker
+
+            where = f"The Dask worker {get_worker().address}"
+        except (ImportError, ValueError):
+            where = "A Dask worker"
+        raise ClusterError(f"{where} has other package versions than this machine: {'; '.join(problems[:3])}"
+                           f"{' (and more)' if len(problems) > 3 else ''}. It ran none of the work. "
+                           "Install requirements.txt on every machine of the cluster.")
 
 
 def version_mismatches(versions: Mapping, packages: Sequence[str] = CHECKED_PACKAGES) -> list[str]:
@@ -163,10 +212,13 @@ def _ship_code(client: Client, scheduler: str) -> None:
 
 def _wait_for_workers(client: Client, scheduler: str, seconds: float) -> None:
     try:
-        client.wait_for_workers(1, timeout=seconds)
-    except (TimeoutError, OSError):
+        _within(seconds + CONNECT_TIMEOUT_S, lambda: client.wait_for_workers(1, timeout=seconds))
+    except (_Late, TimeoutError, OSError):
         raise ClusterError(f"The Dask cluster at '{scheduler}' has no workers (none joined within {seconds:g} s). "
                            f"Start one with: dask worker {scheduler}") from None
+    except Exception as exc:  # noqa: BLE001
+        raise ClusterError(f"The Dask cluster at '{scheduler}' failed while waiting for workers "
+                           f"({type(exc).__name__}: {_one_line(exc)}).") from None
 
 
 @contextmanager
@@ -185,45 +237,228 @@ def _quiet_distributed_logs() -> Iterator[None]:
             logger.setLevel(level)
 
 
+class _Late(Exception):
+    """A bounded call did not return in time (raised by _within only, never by the call itself)."""
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _within(seconds: float, call: Callable, on_late: Callable | None = None):
+    """call() in a daemon thread, waited for at most `seconds`: its result, or what it raised, or _Late.
+
+    distributed's own timeouts do not cover every read (a port that accepts and never answers left a connect
+    waiting for over 10 minutes), so the wait is bounded here. A call that returns after we gave up hands its
+    result to on_late (to close a Client nobody will use)."""
+    outcome: dict = {}
+    lock, done = threading.Lock(), threading.Event()
+
+    def calling() -> None:
+        try:
+            result = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread as it is
+            outcome["error"] = exc
+        else:
+            with lock:
+                outcome["result"] = result
+                late = outcome.get("given_up", False)
+            if late and on_late is not None:
+                on_late(result)
+        finally:
+            done.set()
+
+    threading.Thread(target=calling, name="synthbalance-cluster-call", daemon=True).start()
+    if not done.wait(seconds):
+        with lock:
+            if "result" not in outcome and "error" not in outcome:
+                outcome["given_up"] = True
+                raise _Late()
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def _close_quietly(client: Client) -> None:
+    try:
+        client.close(timeout=CONNECT_TIMEOUT_S)
+    except Exception:  # noqa: BLE001 - a client nobody uses any more; its cluster may be gone
+        pass
+
+
+def _abandon(client: Client) -> None:
+    """Let go of a Client whose connect failed or never ended: closed as far as it goes in 2 s, then marked
+    closed, so that its __del__ (at the end of the process) does not wait 10 s and print a traceback."""
+    try:
+        client.close(timeout=2)
+    except Exception:  # noqa: BLE001 - it never connected: there is nothing to close gracefully
+        pass
+    client.status = "closed"
+    try:
+        client._loop_runner.stop()  # its event loop thread, which holds the half-open connection
+    except Exception:  # noqa: BLE001
+        pass
+
+
+@functools.lru_cache(maxsize=1)
+def _client_class() -> type:
+    """distributed.Client, which lets go of itself when its connect fails (see _abandon)."""
+    from distributed import Client
+
+    class OurClient(Client):
+        def __init__(self, *args, opening: list | None = None, **kwargs) -> None:
+            if opening is not None:
+                opening.append(self)  # so that a connect we stop waiting for can still be let go of
+            try:
+                super().__init__(*args, **kwargs)
+            except BaseException:
+                _abandon(self)
+                raise
+
+    return OurClient
+
+
+def _open(client_class: type, scheduler: str, bound: float) -> Client:
+    """A Client connected to `scheduler`, its handshake done within `bound` seconds; ClusterError otherwise."""
+    opening: list = []
+    try:
+        return _within(bound, lambda: client_class(scheduler, timeout=min(CONNECT_TIMEOUT_S, bound),
+                                                   set_as_default=False, opening=opening), on_late=_close_quietly)
+    except _Late:
+        for client in opening:
+            _abandon(client)
+        raise ClusterError(f"'{scheduler}' is not answering as a Dask scheduler (no handshake within {bound:g} s). "
+                           "Check the address and port: a scheduler listens on 8786 unless told otherwise, its "
+                           "dashboard (a web page, not the scheduler) on 8787.") from None
+    except Exception as exc:  # noqa: BLE001 - whatever the other end did (HTTP, garbage, refused): one sentence
+        raise ClusterError(f"Could not reach the Dask scheduler at '{scheduler}' ({type(exc).__name__}: "
+                           f"{_one_line(exc)}). Check the address and that a Dask scheduler runs there.") from None
+
+
+def _checked(scheduler: str, bound: float, what: str, call: Callable):
+    """call() (a request to a scheduler that answered the handshake) within `bound` seconds; its failures, and
+    a scheduler that stops answering, as one ClusterError."""
+    try:
+        return _within(bound, call)
+    except _Late:
+        raise ClusterError(f"The Dask scheduler at '{scheduler}' stopped answering while {what} "
+                           f"(nothing within {bound:g} s).") from None
+    except SynthBalanceError:
+        raise
+    except Exception as exc:  # noqa: BLE001
+        raise ClusterError(f"The Dask cluster at '{scheduler}' failed while {what} ({type(exc).__name__}: "
+                           f"{_one_line(exc)}).") from None
+
+
+# The clients held open for the current command (address -> (its ExitStack, the Client)); None outside one.
+_HELD: ContextVar[dict | None] = ContextVar("synthbalance_cluster_clients", default=None)
+
+
+@contextmanager
+def one_client_per_command(scheduler: str | None = None) -> Iterator[None]:
+    """Within this block every connect(address) shares one checked Client per address, closed when it ends: a
+    command (compare: race, repeats, leaderboard) opens one connection, not one per parallel step.
+
+    A malformed `scheduler` is refused here, before anything is read or connected."""
+    if scheduler:
+        check_address(scheduler)
+    held: dict = {}
+    token = _HELD.set(held)
+    try:
+        yield
+    finally:
+        _HELD.reset(token)
+        for stack, _ in reversed(list(held.values())):
+            stack.close()
+
+
 @contextmanager
 def connect(scheduler: str) -> Iterator[Client]:
     """A Client on the cluster at `scheduler`, checked (workers, package versions) and holding our code.
 
-    Every failure is a ClusterError (or ConfigError for a malformed address) with one clear sentence; a run
-    never falls back to this machine silently."""
+    Every failure is a ClusterError (or ConfigError for a malformed address) with one clear sentence, within a
+    bounded time; a run never falls back to this machine silently. Inside one_client_per_command, the client
+    is opened once and shared."""
     scheduler = check_address(scheduler)
-    stall = stall_seconds()
-    from distributed import Client  # lazy: dask is only needed when a cluster is used
+    held = _HELD.get()
+    if held is None:
+        with _connected(scheduler) as client:
+            yield client
+        return
+    if scheduler not in held:
+        stack = ExitStack()
+        try:
+            client = stack.enter_context(_connected(scheduler))
+        except BaseException:
+            stack.close()
+            raise
+        held[scheduler] = (stack, client)
+    yield held[scheduler][1]
 
-    with _quiet_distributed_logs(), _client(Client, scheduler, stall) as client:
+
+@contextmanager
+def _connected(scheduler: str) -> Iterator[Client]:
+    stall = stall_seconds()
+    client_class = _client_class()  # imports distributed (lazily: only a cluster run pays for it), then its
+    with _quiet_distributed_logs(), _client(client_class, scheduler, stall) as client:  # loggers are quieted
         yield client
 
 
 @contextmanager
 def _client(client_class: type, scheduler: str, stall: float) -> Iterator[Client]:
+    bound = min(stall, CONNECT_BOUND_S)
+    client = _open(client_class, scheduler, bound)
     try:
-        client = client_class(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError, ValueError, TypeError) as exc:
-        raise ClusterError(f"Could not reach the Dask scheduler at '{scheduler}' within {CONNECT_TIMEOUT_S} s "
-                           f"({type(exc).__name__}). Check the address and that the scheduler is running.") from None
-    try:
-        shipped = _refuse_other_code(client, scheduler)
+        shipped = _checked(scheduler, bound, "checking its code", lambda: _refuse_other_code(client, scheduler))
         _wait_for_workers(client, scheduler, stall)
-        mismatches = version_mismatches(client.get_versions(packages=list(CHECKED_PACKAGES)))
+        versions = _checked(scheduler, bound, "asking its package versions",
+                            lambda: client.get_versions(packages=list(CHECKED_PACKAGES)))
+        mismatches = version_mismatches(versions)
         if mismatches:
             raise ClusterError(f"The Dask cluster at '{scheduler}' has other package versions than this machine: "
                                f"{'; '.join(mismatches[:3])}{' (and more)' if len(mismatches) > 3 else ''}. "
                                "Install requirements.txt on every machine of the cluster.")
         if not shipped:
-            _ship_code(client, scheduler)
+            _checked(scheduler, stall, "installing our code", lambda: _ship_code(client, scheduler))
         yield client
     finally:
-        client.close(timeout=CONNECT_TIMEOUT_S)
+        try:
+            _within(CONNECT_TIMEOUT_S, lambda: client.close(timeout=CONNECT_TIMEOUT_S))
+        except BaseException:  # noqa: BLE001 - closing a client whose cluster is gone or frozen: nothing to keep
+            pass
 
 
-def _apply(function: Callable, item):
-    """One task on a worker: the function is sent once (scattered), each item with its own seed."""
+def _expected_versions() -> dict[str, str | None]:
+    """Our versions of the packages that decide a figure: what every task checks on its worker."""
+    return dict(_versions_here(CHECKED_PACKAGES))
+
+
+def _apply(function: Callable, item, versions: Mapping[str, str | None]):
+    """One task on a worker: the function is sent once (scattered), each item with its own seed; the worker's
+    package versions are checked first (a worker may have joined after the connect-time check)."""
+    check_versions_here(versions)
     return function(item)
+
+
+class _Heartbeats:
+    """When each worker was last heard from, on this machine's clock. The scheduler's `last_seen` for a worker
+    (the time of its last heartbeat, on the scheduler's clock) is only compared with its own previous value, so
+    the two machines' clocks never meet."""
+
+    def __init__(self) -> None:
+        self.changed: dict[str, tuple[float | None, float]] = {}  # address -> (last_seen, our time it changed)
+
+    def update(self, workers: Mapping) -> None:
+        now = time.monotonic()
+        for address, info in workers.items():
+            last_seen = (info or {}).get("last_seen")
+            if address not in self.changed or self.changed[address][0] != last_seen:
+                self.changed[address] = (last_seen, now)
+
+    def silent_for(self, address: str) -> float:
+        """Seconds since the worker's last heartbeat changed (0 for one first seen now)."""
+        return time.monotonic() - self.changed[address][1] if address in self.changed else 0.0
 
 
 def _last_error(client: Client) -> str | None:
@@ -239,13 +474,25 @@ def _last_error(client: Client) -> str | None:
     return " ".join(errors[0].split(" - ", 3)[-1].split()) if errors else None
 
 
-def _stall_cause(client: Client, scheduler: str) -> str:
+def _stall_cause(client: Client, scheduler: str, heartbeats: _Heartbeats | None = None,
+                 stall: float = 0.0) -> str:
     try:
         identity = client.sync(client.scheduler.identity, callback_timeout=CONNECT_TIMEOUT_S)
     except Exception:
         return f"the scheduler at '{scheduler}' does not answer"
-    workers = len(identity.get("workers", {}))
-    cause = "it has no workers left" if not workers else f"its {workers} worker(s) finished nothing"
+    workers = identity.get("workers") or {}
+    silent = []
+    if heartbeats is not None:
+        heartbeats.update(workers)
+        silent = [f"{address} ({heartbeats.silent_for(address):.0f} s)" for address in sorted(workers)
+                  if heartbeats.silent_for(address) > stall]
+    if not workers:
+        cause = "it has no workers left"
+    elif silent:
+        cause = (f"{len(silent)} of its {len(workers)} worker(s) have not been heard from (frozen, or cut off by "
+                 f"the network): {', '.join(silent[:3])}")
+    else:
+        cause = f"its {len(workers)} worker(s) finished nothing"
     error = _last_error(client)
     return cause + (f"; its log says: {error}" if error else "")
 
@@ -267,14 +514,34 @@ def _raise_task_failure(future, scheduler: str) -> None:
     raise ClusterError(f"The Dask cluster at '{scheduler}' could not run a task: {type(exc).__name__}: {detail}")
 
 
-def _running(client: Client, futures: list) -> bool:
-    """True when a worker the scheduler still counts is executing one of our tasks (asked with a time limit)."""
+def _running(client: Client, futures: list, heartbeats: _Heartbeats, stall: float) -> bool:
+    """True when a worker that was heard from within `stall` seconds is executing one of our tasks (asked with a
+    time limit). A frozen worker keeps its tasks "processing" until the scheduler drops it (5 minutes by
+    default): without its heartbeat, that is no progress."""
     try:
         processing = client.sync(client.scheduler.processing, callback_timeout=CONNECT_TIMEOUT_S)
+        identity = client.sync(client.scheduler.identity, callback_timeout=CONNECT_TIMEOUT_S)
     except Exception:  # the scheduler does not answer: no progress
         return False
+    heartbeats.update(identity.get("workers") or {})
     ours = {str(f.key) for f in futures if not f.done()}
-    return any(str(key) in ours for keys in (processing or {}).values() for key in keys)
+    return any(heartbeats.silent_for(worker) <= stall and any(str(key) in ours for key in keys)
+               for worker, keys in (processing or {}).items())
+
+
+class _LostWork(Exception):
+    """The cluster dropped our tasks (their scattered input was lost with the workers that held it)."""
+
+
+def _submit(client: Client, scheduler: str, function: Callable, items: Sequence, stall: float) -> tuple:
+    """Scatter the function once, one task per item: (the scattered future, the task futures)."""
+    try:
+        sent = client.scatter(function, hash=False, timeout=stall)
+        versions = _expected_versions()
+        return sent, [client.submit(_apply, sent, item, versions, pure=False) for item in items]
+    except Exception as exc:  # the cluster could not take the work (a worker that cannot read it, a timeout)
+        raise ClusterError(f"The Dask cluster at '{scheduler}' could not receive the work: "
+                           f"{_one_line(exc)}") from None
 
 
 def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Sequence,
@@ -283,42 +550,65 @@ def run_on_cluster(client: Client, scheduler: str, function: Callable, items: Se
     """[function(item) for item in items] on the cluster, in order; on_result(index, total) as each result is
     delivered in order (like joblib's generator here), should_stop() asked between results.
 
-    `stall` seconds (default stall_seconds()) with no task finished and none executing on a live worker (no
-    workers, all dead, a scheduler that does not answer) stop the run with a ClusterError naming the cause."""
+    `stall` seconds (default stall_seconds()) with no task finished and none executing on a worker heard from
+    within `stall` seconds (no workers, all dead or frozen, a scheduler that does not answer) stop the run with a
+    ClusterError naming the cause. Work the cluster drops (its workers killed: the scattered input is lost with
+    them, even when their nanny restarts them) is sent again once; dropped a second time, it is a ClusterError.
+    Each task checks its worker's package versions against ours before it runs."""
     stall = stall_seconds() if stall is None else stall
-    try:
-        sent = client.scatter(function, hash=False, timeout=stall)
-        futures = [client.submit(_apply, sent, item, pure=False) for item in items]
-    except Exception as exc:  # the cluster could not take the work (a worker that cannot read it, a timeout)
-        raise ClusterError(f"The Dask cluster at '{scheduler}' could not receive the work: "
-                           f"{' '.join(str(exc).split()) or type(exc).__name__}") from None
-    results, delivered, finished = [], 0, 0
+    items = list(items)
+    results: list = []
+    for attempt in (1, 2):
+        try:
+            return _run_once(client, scheduler, function, items, results, on_result, should_stop, stall)
+        except _LostWork:
+            if attempt == 2:
+                raise ClusterError(f"The Dask cluster at '{scheduler}' dropped the work twice "
+                                   f"({_stall_cause(client, scheduler)}).") from None
+            _wait_for_workers(client, scheduler, stall)  # the nanny restarts killed workers: send it again
+    raise AssertionError("unreachable")
+
+
+def _run_once(client: Client, scheduler: str, function: Callable, items: list, results: list,
+              on_result: Callable[[int, int], None] | None, should_stop: Callable[[], bool] | None,
+              stall: float) -> list:
+    """Send items[len(results):] and deliver their results into `results`; _LostWork when the cluster drops
+    them."""
+    first = len(results)
+    sent, futures = _submit(client, scheduler, function, items[first:], stall)
+    heartbeats = _Heartbeats()
+    delivered, finished = 0, 0
     last_progress = time.monotonic()
     try:
         while delivered < len(futures):
             done_now = sum(f.done() for f in futures)
             if done_now > finished:
                 finished, last_progress = done_now, time.monotonic()
-            elif time.monotonic() - last_progress > min(stall / 2, 5) and _running(client, futures):
+            elif time.monotonic() - last_progress > min(stall / 2, 5) and _running(client, futures, heartbeats,
+                                                                                    stall):
                 last_progress = time.monotonic()  # a long task on a live worker is progress too
+            if sent.status in ("cancelled", "lost") or any(f.status == "cancelled" for f in futures):
+                raise _LostWork()
             for future in futures:
-                if future.status in ("error", "cancelled"):
-                    if future.status == "cancelled":
-                        raise ClusterError(f"The Dask cluster at '{scheduler}' dropped the work "
-                                           f"({_stall_cause(client, scheduler)}).")
+                if future.status == "error":
                     _raise_task_failure(future, scheduler)
             while delivered < len(futures) and futures[delivered].status == "finished":
                 results.append(futures[delivered].result())
                 if on_result:
-                    on_result(delivered, len(futures))
+                    on_result(first + delivered, len(items))
                 delivered += 1
-                if should_stop and should_stop() and delivered < len(futures):
+                if should_stop and should_stop() and first + delivered < len(items):
                     raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
             if delivered < len(futures):
                 if time.monotonic() - last_progress > stall:
                     raise ClusterError(f"No progress on the Dask cluster at '{scheduler}' for {stall:g} s: "
-                                       f"{_stall_cause(client, scheduler)}.")
+                                       f"{_stall_cause(client, scheduler, heartbeats, stall)}.")
                 time.sleep(POLL_S)
+    except CancelledError:  # a result the cluster dropped between two looks at its status
+        raise _LostWork() from None
     finally:
-        client.cancel([f for f in futures if not f.done()], force=True)
+        try:
+            client.cancel([f for f in futures if not f.done()] + [sent], force=True)
+        except Exception:  # noqa: BLE001 - a scheduler that is gone has nothing left to cancel
+            pass
     return results

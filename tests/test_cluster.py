@@ -60,10 +60,12 @@ def _stop(processes: list[subprocess.Popen]) -> None:
 
 
 def _scheduler(folder: Path, processes: list) -> str:
-    """Start `dask scheduler` on a free port (port 0, read back from its scheduler file); its address."""
+    """Start `dask scheduler` on a free port (port 0, read back from its scheduler file); its address. Its web
+    port (which `--no-dashboard` alone leaves open, on every interface) on a free port of 127.0.0.1 too."""
     scheduler_file = folder / "scheduler.json"
     processes.append(_start([str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                             "--scheduler-file", str(scheduler_file)], folder))
+                             "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(scheduler_file)],
+                            folder))
     deadline = time.monotonic() + 60
     while not scheduler_file.exists() or not scheduler_file.read_text().strip():
         assert time.monotonic() < deadline and processes[-1].poll() is None, "the scheduler did not start"
@@ -72,9 +74,10 @@ def _scheduler(folder: Path, processes: list) -> str:
     return json.loads(scheduler_file.read_text())["address"]
 
 
-def _worker(address: str, folder: Path, processes: list) -> None:
+def _worker(address: str, folder: Path, processes: list, *options: str) -> None:
     processes.append(_start([str(BIN / "dask"), "worker", address, "--nworkers", "1", "--nthreads", "2",
-                             "--no-dashboard", "--local-directory", str(folder / "worker")], folder))
+                             "--host", "127.0.0.1", "--no-dashboard", "--dashboard-address", "127.0.0.1:0",
+                             "--local-directory", str(folder / "worker"), *options], folder))
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +89,7 @@ def cluster(tmp_path_factory):
     try:
         address = _scheduler(folder, processes)
         _worker(address, folder, processes)
-        yield address
+        yield address, folder
     finally:
         _stop(processes)
 
@@ -138,11 +141,19 @@ def _rows(out: Path) -> list[dict]:
     return [{k: v for k, v in row.items() if k != "seconds"} for row in rows]
 
 
+def _clients_received(folder: Path) -> int:
+    """How many client connections the scheduler's log records so far."""
+    return (folder / "scheduler.log").read_text().count("Receive client connection")
+
+
 def test_a_cluster_without_our_source_runs_compare_and_gives_the_local_figures(cluster, small_table, tmp_path):
+    cluster, folder = cluster
     assert main([*_compare_argv(small_table, tmp_path / "local"), "--n-jobs", "1"]) == 0
     # the client in this process (the scheduler and worker are real processes without our source; the test below
     # runs the client as a real process): it ships our code and the cluster runs every task
+    before = _clients_received(folder)
     assert main([*_compare_argv(small_table, tmp_path / "remote"), "--scheduler", cluster]) == 0
+    assert _clients_received(folder) - before == 1  # one connection for the whole command (it was 6: one per step)
     local_rows, remote_rows = _rows(tmp_path / "local"), _rows(tmp_path / "remote")
     assert [r["method"] for r in remote_rows] == ["as_is", "class_weighted_default", "threshold_tuned",
                                                   "class_weighted", "random_oversampler"]
@@ -215,12 +226,13 @@ def test_another_version_refused_a_task_the_cluster_cannot_read_and_a_scheduler_
 
 def test_a_long_task_is_progress_and_a_cluster_without_workers_is_an_error_at_once():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0") as c:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address="127.0.0.1:0") as c:
         with connect(c.scheduler_address) as client:
             assert run_on_cluster(client, c.scheduler_address, abs, [-1, 2, -3]) == [1, 2, 3]
             # A task longer than the bound, executing on a live worker, is not a stall.
             assert run_on_cluster(client, c.scheduler_address, time.sleep, [1.5], stall=0.5) == [None]
-    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as c:
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address="127.0.0.1:0") as c:
         with distributed.Client(c.scheduler_address, set_as_default=False) as client:
             started = time.monotonic()
             with pytest.raises(ClusterError, match=r"could not receive the work: No valid workers found"):
@@ -291,3 +303,195 @@ def test_the_sidebar_offers_only_the_clusters_the_server_configures(monkeypatch)
     at = opened("tcp://attacker.example:8786")  # not a configured name (say, a crafted session): never used
     assert at.session_state["v_cluster"] is None and at.selectbox(key="w_cluster").value is None
 
+
+
+def _advise_argv(scheduler: str, data: Path = ROOT / "sample_data" / "german_credit.csv") -> list[str]:
+    return ["advise", "--data", str(data), "--target", "credit_risk", "--folds", "2", "--candidates",
+            "threshold_tuned", "--scheduler", scheduler]
+
+
+def _one_error_line(argv: list[str], capfd, seconds: float) -> tuple[str, float]:
+    """Run the command in this process, bounded: (its one `error:` line, seconds). Fails on a wait past
+    `seconds`, another exit code than 2, or anything more on stderr (distributed's own tracebacks included,
+    which a half-open Client prints when it is collected)."""
+    import gc
+
+    exit_code: list[int] = []
+    command = threading.Thread(target=lambda: exit_code.append(main(argv)), daemon=True)
+    started = time.monotonic()
+    command.start()
+    command.join(seconds)
+    took = time.monotonic() - started
+    assert not command.is_alive(), f"still waiting after {seconds} s"
+    gc.collect()  # a Client left half-open would print its __del__ traceback now
+    time.sleep(0.2)
+    stderr = capfd.readouterr().err
+    assert exit_code == [2] and stderr.count("\n") == 1 and stderr.startswith("error: "), stderr
+    return stderr, took
+
+
+@pytest.fixture()
+def http_reply_port():
+    """A TCP service that answers any bytes with an HTTP error page (what a web server says to Dask's handshake:
+    its first 8 bytes, read as a frame length, ask for 3 EiB); stopped afterwards."""
+    import socket
+
+    server = socket.create_server(("127.0.0.1", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(5)
+                try:
+                    conn.recv(65536)
+                    conn.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\n\r\nBad Request")
+                except OSError:
+                    pass
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+
+
+def test_a_port_that_is_not_a_dask_scheduler_is_one_line_within_the_bound(empty_cluster, http_reply_port,
+                                                                          monkeypatch, capfd):
+    from distributed import Client
+
+    monkeypatch.setenv(STALL_ENV, str(BOUND_S))  # the connect's bound follows it (15 s at most)
+    with Client(empty_cluster, set_as_default=False, timeout=30) as client:
+        dashboard = client.scheduler_info()["services"]["dashboard"]  # its web port (8787 by default)
+    address = f"tcp://127.0.0.1:{dashboard}"
+    stderr, took = _one_error_line(_advise_argv(address), capfd, BOUND_S + 30)
+    assert f"'{address}' is not answering as a Dask scheduler (no handshake within {BOUND_S} s)" in stderr
+    assert took < BOUND_S + 15  # the bound, letting go of the half-open client (2 s), reading the table; loaded
+    address = f"tcp://127.0.0.1:{http_reply_port}"
+    stderr, took = _one_error_line(_advise_argv(address), capfd, BOUND_S + 30)
+    assert f"Could not reach the Dask scheduler at '{address}' (MemoryError: Unable to allocate" in stderr
+    assert took < BOUND_S + 15
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:notaport", "http://127.0.0.1:8786", "tcp://127.0.0.1",
+                                     "tcp://:8786", "127.0.0.1:8786", "tcp://127.0.0.1:8786/path"])
+def test_a_malformed_address_is_refused_before_anything_is_read_or_connected(address, capfd, tmp_path):
+    # the data file does not exist: the address is refused before the table is read, and before any connect
+    stderr, took = _one_error_line(_advise_argv(address, tmp_path / "absent.csv"), capfd, 10)
+    assert f"The scheduler address '{address}' is not of the form tcp://HOST:PORT" in stderr
+    assert took < 2  # Dask itself took 13 s on these, then printed Client.__del__'s traceback
+
+
+def _processing(client, count: int, seconds: float = 30) -> None:
+    """Wait until `count` tasks are executing on the workers."""
+    deadline = time.monotonic() + seconds
+    while sum(len(keys) for keys in client.processing().values()) < count:
+        assert time.monotonic() < deadline, "the tasks did not start"
+        time.sleep(0.1)
+
+
+def _in_thread(call) -> tuple[threading.Thread, dict]:
+    outcome: dict = {}
+
+    def running() -> None:
+        try:
+            outcome["result"] = call()
+        except BaseException as exc:  # noqa: BLE001 - the test reads it
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=running, daemon=True)
+    thread.start()
+    return thread, outcome
+
+
+def test_a_frozen_worker_is_not_progress_and_its_run_stops_with_one_line(bare_cluster):
+    address, processes = bare_cluster
+    stall = 2.0
+    with connect(address) as client:
+        thread, outcome = _in_thread(lambda: run_on_cluster(client, address, time.sleep, [60, 60], stall=stall))
+        _processing(client, 2)
+        os.killpg(processes[1].pid, signal.SIGSTOP)  # the worker and its nanny: a hung machine
+        frozen = time.monotonic()
+        try:
+            thread.join(3 * stall + 20)
+            took = time.monotonic() - frozen
+        finally:
+            os.killpg(processes[1].pid, signal.SIGCONT)
+        assert not thread.is_alive(), "a frozen worker's 'processing' tasks kept the run waiting"
+    error = outcome.get("error")
+    assert isinstance(error, ClusterError) and "\n" not in str(error), outcome
+    assert re.search(rf"No progress on the Dask cluster at '{address}' for 2 s: 1 of its 1 worker\(s\) have not "
+                     r"been heard from \(frozen, or cut off by the network\): tcp://127\.0\.0\.1:\d+ \(\d+ s\)",
+                     str(error)), error
+    assert took < 3 * stall + 10  # heard from last before the freeze: detected within about two bounds (loaded)
+
+
+def test_workers_killed_mid_run_lose_the_scattered_input_and_the_work_is_sent_again_once(bare_cluster, tmp_path):
+    import psutil
+
+    address, processes = bare_cluster
+    with connect(address) as client:
+        thread, outcome = _in_thread(lambda: run_on_cluster(client, address, time.sleep, [1.0] * 4, stall=30))
+        _processing(client, 2)
+        for child in psutil.Process(processes[1].pid).children():  # the worker process; its nanny restarts it
+            child.kill()
+        thread.join(60)
+        assert not thread.is_alive()
+    assert outcome == {"result": [None] * 4}, outcome
+    assert "caused the cluster to lose scattered data" in (tmp_path / "scheduler.log").read_text()
+
+
+def test_work_dropped_twice_is_one_cluster_error(monkeypatch):
+    distributed = pytest.importorskip("distributed")
+    import core.cluster
+
+    submit = core.cluster._submit
+
+    def dropped(client, *args):  # the cluster drops every task as soon as it gets it
+        sent, futures = submit(client, *args)
+        client.cancel(futures, force=True)
+        return sent, futures
+
+    monkeypatch.setattr(core.cluster, "_submit", dropped)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address="127.0.0.1:0") as c:
+        with connect(c.scheduler_address) as client:
+            started = time.monotonic()
+            with pytest.raises(ClusterError, match=f"The Dask cluster at '{c.scheduler_address}' dropped the work "
+                                                   r"twice \(its 1 worker\(s\) finished nothing\)"):
+                run_on_cluster(client, c.scheduler_address, time.sleep, [5, 5], stall=30)
+            assert time.monotonic() - started < 10
+
+
+def test_a_worker_that_joins_after_the_check_with_other_versions_runs_none_of_the_work(bare_cluster, tmp_path):
+    from importlib.metadata import version
+
+    address, processes = bare_cluster
+    other = tmp_path / "other"
+    other.mkdir()
+    # The late worker's process reads scikit-learn 1.8.0 (what a worker from an older venv reports).
+    preload = other / "older_sklearn.py"
+    preload.write_text("import importlib.metadata as metadata\n\n\n"  # imported by the nanny and the worker
+                       "def version(name, real=getattr(metadata.version, 'real', metadata.version)):\n"
+                       "    return '1.8.0' if name == 'scikit-learn' else real(name)\n\n\n"
+                       "version.real = getattr(metadata.version, 'real', metadata.version)\n"
+                       "metadata.version = version\n")
+    with connect(address) as client:  # checked with the first worker alone, our code shipped
+        _worker(address, other, processes, "--preload", str(preload), "--name", "late")
+        client.wait_for_workers(2, timeout=60)
+        late = next(a for a, w in client.scheduler_info()["workers"].items() if w["name"] == "late")
+        with pytest.raises(ClusterError) as raised:
+            run_on_cluster(client, address, time.sleep, [0.3] * 12, stall=30)
+        assert "\n" not in str(raised.value)
+        assert str(raised.value) == (
+            f"The Dask worker {late} has other package versions than this machine: scikit-learn is 1.8.0 there, "
+            f"ours is {version('scikit-learn')}. It ran none of the work. Install requirements.txt on every machine "
+            "of the cluster.")
