@@ -50,9 +50,10 @@ st.caption("Same splits (seed + i), the amount, row rules, ranges, density filte
 
 deep = {"epochs": int(epochs)}
 _longjob.stopped_notice("leaderboard")
-_longjob.estimate_note(_cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods),
-                                                   int(epochs), classifier, _state.n_jobs()) if methods else None,
-                       "The comparison of generators")
+# one figure for the caption and the bar: the same call, the same arguments (the repeats included)
+seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
+                                       classifier, _state.n_jobs(), int(repeats)) if methods else None
+_longjob.estimate_note(seconds, "The comparison of generators")
 if st.button("Run the comparison of generators", type="primary", key="run_board", disabled=not methods):
     settings = _state.generation_settings() or {}  # ratio, rules, bounds, density as kept on the Generation page
     config = build_run_config(dataset.target, methods[0], data=dataset.name, data_sha256=dataset.sha256,
@@ -60,8 +61,6 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
                               column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
                               test_size=_state.test_size(), seed=_state.seed(), thresholds=_state.thresholds(),
                               classifier=classifier, repeats=int(repeats))
-    seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
-                                           classifier, _state.n_jobs())
     with _longjob.running("leaderboard", "The comparison of generators", seconds, "Compare generators") as job:
         board = build_leaderboard(dataset, config, methods, progress=job.progress,
                                   params_for=lambda m: deep if m in ("ctgan", "tvae") else {},
