@@ -20,6 +20,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from core.parallel import start_at_one_thread  # noqa: E402 (imports no numpy)
+
+start_at_one_thread()  # as serve.py starts the app: one BLAS / OpenMP thread per process
+
 from bench.common import loud_warnings  # noqa: E402
 from core import estimates  # noqa: E402
 from core.cleaning import CleaningPlan  # noqa: E402
