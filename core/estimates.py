@@ -26,7 +26,11 @@ def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], 
 
     A first fit on 200 rows goes before the timed one: the first fit in a process pays imports and first-call
     set-up, which made the Method page's estimate (made on the page's first run) 44 s where the race's own
-    estimate, a minute later, said 17 s for the same work."""
+    estimate, a minute later, said 17 s for the same work. The fit is timed in CPU seconds of this thread (the
+    app runs one BLAS thread per process): a wall-clock timing of a 0.1 s fit on a shared machine read 0.74 s
+    (7 December, load 16 on 2 cores), so estimates swung with whatever else ran at that instant. CPU seconds give
+    the time on a quiet machine: the race estimated so took 1.16 x its estimate in CPU seconds, the Comparisons
+    1.21 and 1.26 (bench/estimates.py, same day)."""
     from core.models import fit_strategy, make_strategy
 
     chosen = {c: kinds[c] for c in features}
@@ -36,9 +40,9 @@ def fit_seconds(train, target: str, features: list[str], kinds: dict[str, str], 
         fit_strategy(make_strategy(classifier, features, chosen, seed), warm, target, features)
     except Exception:  # the warm-up is only for timing; the timed fit below raises what matters
         pass
-    started = time.perf_counter()
+    started = time.thread_time()  # this thread only: other sessions' scripts run in the same server process
     fit_strategy(make_strategy(classifier, features, chosen, seed), probe, target, features)
-    return (time.perf_counter() - started) * len(train) / len(probe)
+    return (time.thread_time() - started) * len(train) / len(probe)
 
 
 # the first private or neural fit in a server process imports torch (and opacus): DP-VAE on German credit's 210
