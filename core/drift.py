@@ -64,6 +64,28 @@ class Verdict(Enum):
 
 
 _ORDER = {Verdict.STABLE: 0, Verdict.WATCH: 1, Verdict.RERUN: 2}
+FIX_THE_FEED = "fix the feed"  # the headline when the batch lacks (or mistypes) a column the model needs
+P_FLOOR = 0.001  # below it a p-value is written "< 0.001": three decimals would print 0, which no test gives
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as a person reads it: '< 0.001' below P_FLOOR, else three decimals; '' when there is none."""
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return ""
+    return f"< {P_FLOOR:g}" if p < P_FLOOR else f"{p:.3f}"
+
+
+def _p_is(p: float) -> str:
+    """'p < 0.001' or 'p = 0.034', for sentences."""
+    return f"p {p_text(p)}" if p < P_FLOOR else f"p = {p_text(p)}"
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.1%}"
+
+
+def _number(value: float | None, pattern: str = "{:.3f}") -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else pattern.format(value)
 
 
 def worst(*verdicts: Verdict) -> Verdict:
@@ -369,6 +391,37 @@ class DriftResult:
         return pd.DataFrame(records, columns=columns)
 
     @property
+    def headline(self) -> str:
+        """The verdict as a banner opens with it: 'fix the feed' when the batch lacks or mistypes a column the model
+        needs (no re-run helps until the feed sends it), else the verdict's value."""
+        return FIX_THE_FEED if self.schema.unchecked else self.verdict.value
+
+    def shown(self, minority: bool = False) -> pd.DataFrame:
+        """table() as a person reads it: headers in words, p-values as p_text ('< 0.001', never 0), shares as
+        percentages, a blank (never 'None') where a column could not be checked."""
+        rows = self.minority_features if minority else self.features
+        records = [{"feature": f.column, "kind": f.kind, "PSI": _number(f.psi), "test": f.statistic_name,
+                    "statistic": _number(f.statistic), "p-value": p_text(f.p_value),
+                    "p-value (Holm-adjusted)": p_text(f.p_adjusted), "missing, reference": _share(f.reference_missing),
+                    "missing, new batch": _share(f.new_missing), "status": f.status_text} for f in rows]
+        if not minority:
+            records += [{"feature": column, "status": why} for column, why in self.schema.unchecked.items()]
+        columns = ["feature", "kind", "PSI", "test", "statistic", "p-value", "p-value (Holm-adjusted)",
+                   "missing, reference", "missing, new batch", "status"]
+        return pd.DataFrame(records, columns=columns).fillna("")
+
+    def concept_shown(self) -> pd.DataFrame:
+        """The concept drift's metrics as a person reads them (empty without a concept check)."""
+        if self.concept is None:
+            return pd.DataFrame()
+        return pd.DataFrame([{"metric": m.metric, "at build time (test rows)": _number(m.test_value),
+                              "new batch": _number(m.new_value),
+                              "difference, 95% CI": "" if m.interval is None else
+                              f"{m.interval[0]:+.3f} to {m.interval[1]:+.3f}",
+                              "p-value": p_text(m.p_value), "status": m.status.value}
+                             for m in self.concept.metrics])
+
+    @property
     def drifted(self) -> list[FeatureDrift]:
         """Features (whole batch) whose status is not stable, largest PSI first."""
         return sorted([f for f in self.features if f.status != Verdict.STABLE], key=lambda f: -f.psi)
@@ -601,8 +654,9 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
     from core.cleaning import fill_missing_like_train
     from core.constraints import build_constraints
     from core.evaluation import NO_GENERATION, decide, tune_threshold
-    from core.models import fit_strategy, make_strategy, strategy_proba
+    from core.models import CLASSIFIERS, fit_strategy, make_strategy, strategy_proba
     from core.pipeline import prepare, sampler_for_config, synthesize
+    from core.race import label_of
     from core.validation.validate import copy_mask, without_rows
     target, features, kinds = reference.target, reference.features, reference.column_types
     weight, sampler = None, None
@@ -610,7 +664,8 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
         prepared = prepare(reference, config.test_size, config.seed, config.cleaning)
         training, classifier, model_seed = prepared.train, config.classifier, config.seed
         weight = "balanced" if config.method == "class_weighted" else None
-        described = f"{config.classifier} on training rows ({config.method}, no synthetic rows), refitted"
+        described = (f"{CLASSIFIERS.get(config.classifier, config.classifier)} on the training rows "
+                     f"({label_of(config.method)}, no synthetic rows), refitted")
     elif config is not None:
         prepared = prepare(reference, config.test_size, config.seed, config.cleaning)
         constraints = build_constraints(list(reference.frame.columns), list(config.rules), config.bounds)
@@ -624,11 +679,13 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
         training = pd.concat([prepared.train, rows])
         classifier, model_seed = config.classifier, config.seed
         sampler = sampler_for_config(config, reference, config.seed)
-        described = f"{config.classifier} on training rows + {config.method} synthetic rows, refitted from the config"
+        described = (f"{CLASSIFIERS.get(config.classifier, config.classifier)} on the training rows + "
+                     f"{label_of(config.method)} synthetic rows, refitted from the config")
     else:
         prepared = prepare(reference, 0.3, seed)
         training, classifier, model_seed = prepared.train, "logreg", seed
-        described = "logreg on a 70% stratified training part of the reference (no run config given)"
+        described = (f"{CLASSIFIERS['logreg']} on a 70% stratified training part of the reference (no run config "
+                     "given)")
     model = fit_strategy(make_strategy(classifier, features, kinds, model_seed, weight), training, target, features)
     try:
         threshold = tune_threshold(make_strategy(classifier, features, kinds, model_seed, weight, sampler),
@@ -723,7 +780,7 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
                               for c, why in schema.unchecked.items())
         reasons.append(f"{named[0].upper()}{named[1:]} does not match the reference's columns, and these are not "
                        f"checked: {unchecked}"
-                       + ". Fix the feed, or re-run the pipeline on data with these columns as they are now.")
+                       + ". Fix the feed: the model needs these columns as it learned them.")
     if concept_skipped:
         reasons.append(concept_skipped)
     for f in features:
@@ -755,7 +812,7 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
                 if status != Verdict.STABLE:
                     reasons.append(f"On {named}, {shift.sentence} at the deployed decision "
                                    f"({concept_result.decision}; difference 95% CI {shift.interval[0]:+.2f} "
-                                   f"to {shift.interval[1]:+.2f}, p = {shift.p_value:.2g}).")
+                                   f"to {shift.interval[1]:+.2f}, {_p_is(shift.p_value)}).")
                 verdict = worst(verdict, status)
             judged.append(shift)
         concept_result = replace(concept_result, metrics=tuple(judged))
@@ -766,7 +823,7 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
     if unconfirmed:
         reasons.append("Not confirmed, so not called stable: " + "; ".join(
             f"'{f.column}'{where} has PSI {f.psi:.2f} from {f.new_rows:,} new rows, but the test cannot tell it "
-            f"from chance (Holm-adjusted p = {f.p_adjusted:.2g})" for f, where in unconfirmed)
+            f"from chance (Holm-adjusted {_p_is(f.p_adjusted)})" for f, where in unconfirmed)
             + ". Check a larger batch before relying on these features.")
     if verdict == Verdict.STABLE and not unconfirmed and not concept_skipped:
         reasons.insert(0, f"No feature{'' if not with_labels else ', prior or model figure'} moved beyond its "
@@ -774,7 +831,8 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
     elif verdict == Verdict.STABLE:
         reasons.insert(0, f"No test found a shift beyond its threshold ({n_tests} tests, Holm-corrected to a "
                           f"family-wise level of {alpha:.0%}).")
-    return DriftResult(verdict=verdict, reasons=tuple(reasons), next_step=next_step(verdict, config, config_path),
+    return DriftResult(verdict=verdict, reasons=tuple(reasons),
+                       next_step=next_step(verdict, config, config_path, schema, named),
                        thresholds=thresholds, schema=schema, features=tuple(features),
                        minority_features=tuple(minority_features), prior=prior, concept=concept_result,
                        label_free=not with_labels, reference_rows=int(len(reference_rows)), new_rows=int(len(frame)),
@@ -787,25 +845,46 @@ def _feature_reasons(f: FeatureDrift, where: str) -> list[str]:
     out = []
     if f.shape_status != Verdict.STABLE:
         out.append(f"{where}'{f.column}' shifted: PSI {f.psi:.2f} ({f.statistic_name} {f.statistic:.2f}, "
-                   f"Holm-adjusted p = {f.p_adjusted:.2g})"
+                   f"Holm-adjusted {_p_is(f.p_adjusted)})"
                    + ("; the generator learned from the old minority rows." if where else "."))
     if f.missing_status != Verdict.STABLE:
         out.append(f"{where}'{f.column}' is missing in {f.new_missing:.0%} of the new rows against "
-                   f"{f.reference_missing:.0%} in the reference (Holm-adjusted p = {f.missing_p_adjusted:.2g}).")
+                   f"{f.reference_missing:.0%} in the reference (Holm-adjusted {_p_is(f.missing_p_adjusted)}).")
     return out
 
 
-def next_step(verdict: Verdict, config=None, config_path: str = "config.json") -> str:
-    """What to do now, in words; for a re-run the exact command with the config's seed and settings."""
+def next_step(verdict: Verdict, config=None, config_path: str = "config.json", schema: SchemaReport | None = None,
+              named: str = "the new batch") -> str:
+    """What to do now, in words: fix the feed when the batch lacks or mistypes a column the model needs (a re-run
+    cannot help: the model needs the column); for a re-run the exact command with the config's seed and settings,
+    and 'refreshed minority rows' only for a run that made synthetic rows from them."""
+    if schema is not None and schema.unchecked:
+        missing, retyped = schema.missing_columns, list(schema.retyped)
+        parts = []
+        if missing:
+            parts.append(f"column{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+                         f"{'are' if len(missing) > 1 else 'is'} missing from {named}")
+        if retyped:
+            parts.append(f"column{'s' if len(retyped) > 1 else ''} {', '.join(map(repr, retyped))} "
+                         f"{'hold' if len(retyped) > 1 else 'holds'} values of another kind")
+        return (f"Fix the feed: {' and '.join(parts)}. The model needs every feature it learned on; send the batch "
+                "with these columns as the reference has them, then check it again.")
     if verdict == Verdict.STABLE:
         return "Keep the model; check the next batch the same way."
     if verdict == Verdict.WATCH:
         return "Keep the model, and check again on the next batch (or a larger one) before acting."
     if config is None:
-        return ("Re-run the pipeline on refreshed data that includes the new batch (and refreshed minority rows), "
-                "then compare the new run against the current one before switching.")
-    return (f"Re-run the pipeline on refreshed minority data with the same settings: `python -m core run --config "
-            f"{config_path} --data NEW_FILE --refreshed --out NEW_DIR` (seed {config.seed}, method {config.method}, "
+        return ("Re-run the pipeline on refreshed data that includes the new batch, then compare the new run "
+                "against the current one before switching.")
+    from core.evaluation import NO_GENERATION
+    from core.models import CLASSIFIERS
+    from core.race import label_of
+    synthetic = config.method not in NO_GENERATION
+    data = ("refreshed data, so the generator learns from refreshed minority rows" if synthetic else
+            "refreshed data (this run made no synthetic rows: the model is refitted on the refreshed rows)")
+    return (f"Re-run the pipeline on {data}, with the same settings: `python -m core run --config "
+            f"{config_path} --data NEW_FILE --refreshed --out NEW_DIR` (seed {config.seed}, "
+            f"{label_of(config.method)}, {CLASSIFIERS.get(config.classifier, config.classifier)}, "
             f"{config.repeats} repeat(s)). Compare its results.json with the stored run before switching; the "
             f"current {config_path} is the rollback.")
 

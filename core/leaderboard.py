@@ -1,10 +1,11 @@
 """What-if comparison of several generators on the same data, splits and classifier: one row per strategy.
 
 "Best" never sees a test row: for each repeat the strategy race (`core.race`) runs on that repeat's training
-part only (the split `run` makes for seed + repeat), and picks that repeat's best on its folds; `best` is the pick
-most repeats' races made (a tie goes to the earlier strategy in display order). The test figures of each row are
-descriptive; the honest test figure of the procedure is each repeat's own pick scored on that repeat's test part
-(`pick_test_minority_f1`). The strategies without synthetic rows are rows too.
+part only (the split `run` makes for seed + repeat), and picks that repeat's best on its folds; `best` follows the
+race's own rule (`core.race.recommend`: the highest mean minority F1, the analyst's margin) over every repeat's
+folds together, so a split of the repeats' picks (1-1-1) is decided by the means, not by display order, and
+said. The test figures of each row are descriptive; the honest test figure of the procedure is each repeat's own
+pick scored on that repeat's test part (`pick_test_minority_f1`). The strategies without synthetic rows are rows too.
 """
 from __future__ import annotations
 
@@ -18,10 +19,18 @@ from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
 from core.evaluation import NO_GENERATION as EVALUATION_ARM
-from core.evaluation import Difference, compare, conservative_gain
+from core.evaluation import Difference, compare, conservative_gain, repeated_cv_ratio, summarise
 from core.generators.base import Progress
 from core.pipeline import prepare, run_experiment
-from core.race import NO_GENERATION, RaceResult, SamplerSettings, display_order, label_of, race_prepared
+from core.race import (
+    F1_BOUNDS,
+    NO_GENERATION,
+    RaceResult,
+    SamplerSettings,
+    label_of,
+    race_prepared,
+    recommend,
+)
 
 COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high",
            "fold_pr_auc", "within_noise_of_best", "seconds", "quality_score", "detection_auc", "coverage",
@@ -35,16 +44,16 @@ class Leaderboard:
     """rows: one per strategy (COLUMNS; a failed one has its name and `error`). fold_* columns come from repeat
     0's race on its training part; test_* and *_gain columns from the test splits (gain: at tuned thresholds over
     the strongest reference without synthetic rows, corrected intervals). picks: each repeat's race pick (chosen
-    on that repeat's training part only); best: the most frequent pick; pick_test_minority_f1: the mean over
-    repeats of each repeat's pick on that repeat's test part; chosen_on: how best was chosen, in words; race:
-    repeat 0's race."""
+    on that repeat's training part only); best: the race's rule over all repeats' folds together (`pooled_best`);
+    pick_test_minority_f1: the mean over repeats of each repeat's pick on that repeat's test part; chosen_on: how
+    best was chosen, in words, with the repeats' picks and any split between them; race: repeat 0's race."""
     rows: pd.DataFrame
     best: str | None
     race: RaceResult | None = None
     picks: tuple[str, ...] = ()
     pick_test_minority_f1: float | None = None
-    chosen_on: str = ("each repeat's strategy race on that repeat's training part (highest mean minority F1 on its "
-                      "folds); best is the pick most repeats made; test figures are descriptive")
+    chosen_on: str = ("each repeat's strategy race on that repeat's training part; best: the race's rule (highest "
+                      "mean minority F1) over every repeat's folds; test figures are descriptive")
 
 
 def default_methods(usable: list[str]) -> list[str]:
@@ -52,6 +61,38 @@ def default_methods(usable: list[str]) -> list[str]:
     wanted = [m for m in ("random_oversampler", "smote", "borderline_smote", "adasyn") if m in usable]
     extra = [m for m in ("smotenc", "ctgan") if m in usable][:1]
     return wanted + extra
+
+
+def pooled_best(races: list[RaceResult], folds: int, margin: float = 0.0) -> str:
+    """The race's rule (`core.race.recommend`: highest mean minority F1, the margin in favour of no synthetic rows)
+    applied to every repeat's fold scores together, over the strategies that ran in every repeat."""
+    names = [c.name for c in races[0].candidates]
+    pooled = []
+    for name in names:
+        runs = [next((c for c in r.candidates if c.name == name), None) for r in races]
+        if all(c is not None and c.ran for c in runs):
+            values = [v for c in runs for v in c.minority_f1.values]
+            pooled.append(replace(runs[0], vs_best=None,
+                                  minority_f1=summarise(values, repeated_cv_ratio(folds), F1_BOUNDS)))
+    return recommend(pooled, folds, margin)[0]
+
+
+def chosen_in_words(picks: tuple[str, ...], best: str, repeats: int, folds: int) -> str:
+    """How `best` was chosen, with the repeats' own picks and, when they split, the split (e.g. 1-1-1)."""
+    rule = (f"each repeat's strategy race on that repeat's training part; best: the race's rule (highest mean "
+            f"minority F1) over all {repeats} x {folds} training folds; test figures are descriptive")
+    if len(picks) < 2:
+        return rule
+    tally = Counter(picks)
+    said = ", ".join(f"{label_of(name)} ({count})" for name, count in tally.most_common())
+    if len(tally) == 1:
+        return f"{rule}. Every repeat's race picked {label_of(picks[0])}."
+    counts = sorted(tally.values(), reverse=True)
+    split = "-".join(str(c) for c in counts)
+    tie = counts[0] == counts[1]
+    return (f"{rule}. The repeats' own picks {'tie' if tie else 'differ'} {split}: {said}; "
+            f"{'no pick was made by most repeats, so ' if tie else ''}the mean over all their folds decides: "
+            f"{label_of(best)}.")
 
 
 def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict, n_jobs: int | None,
@@ -110,8 +151,7 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
                                    if progress else None))
     race = races[0]
     picks = tuple(r.recommended for r in races)
-    tally = Counter(picks)
-    best = min(tally, key=lambda name: (-tally[name], display_order(name)))
+    best = pooled_best(races, folds, config.margin)
     by_name = {c.name: c for c in race.candidates}
     rows, test_values, plain = [], {}, {}
     for index, method in enumerate(strategies):
@@ -144,4 +184,5 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
     table["error"] = table["error"].fillna("")
     own = [test_values[pick][repeat] for repeat, pick in enumerate(picks) if pick in test_values]
     return Leaderboard(rows=table, best=best, race=race, picks=picks,
-                       pick_test_minority_f1=float(sum(own) / len(own)) if len(own) == len(picks) else None)
+                       pick_test_minority_f1=float(sum(own) / len(own)) if len(own) == len(picks) else None,
+                       chosen_on=chosen_in_words(picks, best, config.repeats, folds))

@@ -6,12 +6,23 @@ import numpy as np
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+import plotly.io as pio
 
+from core.evaluation import ARM_LABELS
 from core.imbalance import TYPOLOGY, ImbalanceProfile
 from core.pipeline import ExperimentResult
+from core.sweep import UTILITY_METRICS
 from core.text import escape_chart_text
 
 COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
+# The charts' own palette and theme, fixed here: plotly's default template is process-wide, and once Streamlit is
+# imported it is Streamlit's, whose colours are placeholders (#000001, #000002, ...) that only the app's front end
+# replaces, so a card exported from the app drew every bar near-black. Every chart below names this template.
+PALETTE = ("#2f6f8f", "#e07b39", "#5b8e3e", "#8e5ba8", "#c0392b", "#d0a21e", "#5b7083", "#b8c4cc")
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.update(colorway=PALETTE, font={"family": "sans-serif", "color": "#1f2a30"},
+                       margin={"l": 20, "r": 20, "t": 60, "b": 20},  # automargin adds room for labels from here
+                       xaxis={"automargin": True}, yaxis={"automargin": True})
 # trace fields whose strings plotly draws (values on axes, bar and hover text, legend names); templates are the app's
 TRACE_TEXT = frozenset({"x", "y", "z", "text", "hovertext", "labels", "name", "customdata"})
 LAYOUT_TEXT = frozenset({"text", "ticktext"})  # titles (figure, axes, legend, colour bar), annotations, tick labels
@@ -56,23 +67,33 @@ def inert(figure: go.Figure) -> go.Figure:
 
 def class_counts(profile: ImbalanceProfile) -> go.Figure:
     frame = pd.DataFrame({"class": list(profile.class_counts), "rows": list(profile.class_counts.values())})
-    return px.bar(frame, x="class", y="rows", text="rows", title="Rows per class")
+    return px.bar(frame, x="class", y="rows", text="rows", title="Rows per class", template=TEMPLATE)
 
 
 def typology(profile: ImbalanceProfile) -> go.Figure:
-    long = profile.typology.melt(id_vars="class", value_vars=list(TYPOLOGY), var_name="type", value_name="rows")
-    return px.bar(long, x="class", y="rows", color="type", title="Minority rows by neighbourhood")
+    long = profile.typology.melt(id_vars="class", value_vars=list(TYPOLOGY), var_name="neighbourhood",
+                                 value_name="rows")
+    return px.bar(long, x="class", y="rows", color="neighbourhood", title="Minority rows by neighbourhood",
+                  template=TEMPLATE)
 
 
 def feature_shapes(result: ExperimentResult) -> go.Figure:
     table = result.validation.fidelity.table().sort_values("shape_score")
-    return px.bar(table, x="shape_score", y="column", orientation="h", range_x=[0, 1],
-                  title="Per-feature shape score (KSComplement / TVComplement)")
+    figure = px.bar(table, x="shape_score", y="column", orientation="h", range_x=[0, 1], template=TEMPLATE,
+                    labels={"shape_score": "shape score (1 = same distribution as the real rows)",
+                            "column": "feature"},
+                    title="Per-feature shape score (KSComplement / TVComplement)")
+    # one tick per feature: 22 px a row, so plotly does not skip every other name
+    figure.update_layout(height=max(350, 140 + 22 * len(table)))
+    figure.update_yaxes(dtick=1)
+    return figure
 
 
 def coverage_scatter(result: ExperimentResult) -> go.Figure:
     points = result.validation.pca.points
     return px.scatter(points, x="x", y="y", color="group", color_discrete_map=COLOURS, opacity=0.6,
+                      template=TEMPLATE, labels={"x": "first principal component",
+                                                 "y": "second principal component", "group": "rows"},
                       title="PCA of training rows with the synthetic rows placed on it")
 
 
@@ -80,28 +101,48 @@ def dcr_histogram(result: ExperimentResult) -> go.Figure:
     privacy = result.validation.privacy
     frame = pd.concat([pd.DataFrame({"distance": privacy.dcr, "rows": "synthetic to training"}),
                        pd.DataFrame({"distance": privacy.holdout_dcr, "rows": "holdout to training"})])
-    return px.histogram(frame, x="distance", color="rows", barmode="overlay", histnorm="percent", opacity=0.6,
-                        nbins=50, title="Distance to closest training row")
+    figure = px.histogram(frame, x="distance", color="rows", barmode="overlay", histnorm="percent", opacity=0.6,
+                          nbins=50, template=TEMPLATE,
+                          color_discrete_map={"synthetic to training": COLOURS["synthetic"],
+                                              "holdout to training": COLOURS["real minority"]},
+                          labels={"distance": "distance to the closest training row (standardised features)"},
+                          title="Distance to closest training row")
+    figure.update_yaxes(title_text="share of rows (%)")
+    return figure
 
 
 def arms(result: ExperimentResult, metric: str = "minority_f1") -> go.Figure:
-    rows = [{"arm": arm, "mean": s.mean, "low": s.mean - s.ci_low, "high": s.ci_high - s.mean}
-            for arm, metrics in result.comparison.arms.items() for name, s in metrics.items() if name == metric]
-    frame = pd.DataFrame(rows)
-    return px.bar(frame, x="arm", y="mean", error_y="high", error_y_minus="low",
-                  title=f"{metric} on the test rows (mean and 95% CI)")
+    """The metric's mean per approach on the test rows, whiskers to its interval cut to the metric's scale [0, 1]
+    (no whisker where there is no interval)."""
+    words = UTILITY_METRICS.get(metric, metric.replace("_", " "))
+    rows = []
+    for arm, metrics in result.comparison.arms.items():
+        s = metrics[metric]
+        has_interval = s.ci_low is not None and s.ci_high is not None and np.isfinite([s.ci_low, s.ci_high]).all()
+        low, high = (max(s.ci_low, 0.0), min(s.ci_high, 1.0)) if has_interval else (s.mean, s.mean)
+        rows.append({"approach": ARM_LABELS.get(arm, arm), words: s.mean, "low": max(s.mean - low, 0.0),
+                     "high": max(high - s.mean, 0.0),
+                     "synthetic rows": "with" if arm.startswith(("augmented", "tstr")) else "without"})
+    figure = px.bar(pd.DataFrame(rows), x="approach", y=words, error_y="high", error_y_minus="low",
+                    color="synthetic rows", color_discrete_map={"with": COLOURS["synthetic"],
+                                                                "without": COLOURS["real minority"]},
+                    range_y=[0, 1], template=TEMPLATE,
+                    title=f"{words} on the test rows (mean and 95% interval, cut to 0-1)")
+    figure.update_xaxes(categoryorder="array", categoryarray=[r["approach"] for r in rows])
+    return figure
 
 
 def confusion(result: ExperimentResult, arm: str) -> go.Figure:
     return px.imshow(result.runs[0][arm].confusion, text_auto=True, color_continuous_scale="Blues",
-                     labels={"x": "predicted", "y": "true"}, title=f"Confusion matrix: {arm}")
+                     template=TEMPLATE, labels={"x": "predicted", "y": "true", "color": "rows"},
+                     title=f"Confusion matrix: {ARM_LABELS.get(arm, arm)}")
 
 
 def drift_feature(drift) -> go.Figure:
     """Reference against new batch shares on the drift check's bins, overlaid (drift: core.drift.FeatureDrift)."""
     frame = pd.DataFrame({"bin": list(drift.bins) * 2, "share": [*drift.reference_shares, *drift.new_shares],
                           "data": ["reference"] * len(drift.bins) + ["new batch"] * len(drift.bins)})
-    figure = px.bar(frame, x="bin", y="share", color="data", barmode="overlay", opacity=0.6,
+    figure = px.bar(frame, x="bin", y="share", color="data", barmode="overlay", opacity=0.6, template=TEMPLATE,
                     color_discrete_map={"reference": COLOURS["real minority"], "new batch": COLOURS["synthetic"]},
                     title=f"{drift.column}: PSI {drift.psi:.2f}, {drift.statistic_name} {drift.statistic:.2f}")
     figure.update_xaxes(type="category")

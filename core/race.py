@@ -25,7 +25,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.estimates import TASK_SECONDS
+from core.estimates import TASK_SECONDS, fit_seconds
 from core.evaluation import (
     DEFAULT_THRESHOLD,
     THRESHOLD_FOLDS,
@@ -399,10 +399,7 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
     """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
     fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
     the neural estimates, plus TASK_SECONDS per candidate and fold."""
-    probe = train.sample(n=min(len(train), 20000), random_state=seed)
-    started = time.perf_counter()
-    fit_strategy(make_strategy(classifier, features, kinds, seed), probe, target, features)
-    per_fit = (time.perf_counter() - started) * (len(train) / len(probe)) * (folds - 1) / folds
+    per_fit = fit_seconds(train, target, features, kinds, classifier, seed) * (folds - 1) / folds  # warm, timed
     cheap = sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates
                 if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
     smallest = int(train[target].astype(str).value_counts().min() * (folds - 1) / folds)
@@ -547,11 +544,14 @@ def estimate_race_prepared(prepared, classifier: str = "logreg", folds: int = DE
                            budget_seconds: float = DEFAULT_BUDGET_S, n_jobs: int | None = None,
                            repeats: int | None = None) -> float:
     """Seconds `race_prepared` should take with these settings, before it runs (the candidates it would race;
-    DEFAULT_REPEATS when repeats is None, as the race takes when the budget allows)."""
+    when repeats is None, the repeats the race itself takes: `repeats_for` the budget, so the page's estimate and
+    the race's own 'about N s' count the same repeats)."""
     dataset = prepared.dataset
     kinds = {c: dataset.column_types[c] for c in dataset.features}
     counts = {str(k): int(v) for k, v in prepared.train[dataset.target].astype(str).value_counts().items()}
     candidates, _ = candidates_for(kinds, counts, budget_seconds, len(dataset.features), folds)
+    if repeats is None:
+        repeats = repeats_for(len(prepared.train), len(dataset.features), candidates, classifier, folds,
+                              budget_seconds)
     return estimate_race_seconds(prepared.train, dataset.target, candidates, dataset.features, kinds, classifier,
-                                 folds, prepared.split.seed, check_n_jobs(n_jobs),
-                                 DEFAULT_REPEATS if repeats is None else repeats)
+                                 folds, prepared.split.seed, check_n_jobs(n_jobs), repeats)

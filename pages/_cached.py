@@ -63,12 +63,12 @@ def experiment_estimate(_prepared: Prepared, prepared_key: str, method: str, par
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def leaderboard_estimate(_prepared: Prepared, prepared_key: str, methods: tuple, epochs: int, classifier: str,
-                         n_jobs: int | None) -> float:
+                         n_jobs: int | None, repeats: int = 1) -> float:
     """Compare generators' time estimate, once per data and settings."""
     from core.estimates import leaderboard_seconds
     deep = {"epochs": epochs}
     return leaderboard_seconds(_prepared, list(methods), lambda m: deep if m in ("ctgan", "tvae") else {},
-                               classifier, n_jobs)
+                               classifier, n_jobs, repeats=repeats)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

@@ -84,11 +84,16 @@ class Job:
     def progress(self, fraction: float, message: str) -> None:
         fraction = min(max(float(fraction), 0.0), 1.0)
         elapsed = time.perf_counter() - self.started
-        left = self.countdown.update(fraction)
-        if left is not None:
-            when = f"{duration(elapsed)} so far, about {duration(left)} left"
+        # with an estimate, the bar counts down the figure the caption gave before the start (one figure, not a
+        # second guess from the pace); the pace's countdown only where there is no estimate
+        left = self.countdown.update(fraction) if self.estimate is None else None
+        if self.estimate is not None and elapsed < self.estimate:
+            when = f"{duration(elapsed)} so far, about {duration(self.estimate - elapsed)} left of the estimated " \
+                   f"{duration(self.estimate)}"
         elif self.estimate is not None:
-            when = f"{duration(elapsed)} so far (estimated {duration(self.estimate)} in all)"
+            when = f"{duration(elapsed)} so far, longer than the estimated {duration(self.estimate)}"
+        elif left is not None:
+            when = f"{duration(elapsed)} so far, about {duration(left)} left"
         else:
             when = f"{duration(elapsed)} so far"
         self.bar.progress(fraction, text=f"{message} - {fraction:.0%}, {when}")  # where Streamlit interrupts

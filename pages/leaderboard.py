@@ -50,9 +50,10 @@ st.caption("Same splits (seed + i), the amount, row rules, ranges, density filte
 
 deep = {"epochs": int(epochs)}
 _longjob.stopped_notice("leaderboard")
-_longjob.estimate_note(_cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods),
-                                                   int(epochs), classifier, _state.n_jobs()) if methods else None,
-                       "The comparison of generators")
+# one figure for the caption and the bar: the same call, the same arguments (the repeats included)
+seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
+                                       classifier, _state.n_jobs(), int(repeats)) if methods else None
+_longjob.estimate_note(seconds, "The comparison of generators")
 if st.button("Run the comparison of generators", type="primary", key="run_board", disabled=not methods):
     settings = _state.generation_settings() or {}  # ratio, rules, bounds, density as kept on the Generation page
     config = build_run_config(dataset.target, methods[0], data=dataset.name, data_sha256=dataset.sha256,
@@ -60,8 +61,6 @@ if st.button("Run the comparison of generators", type="primary", key="run_board"
                               column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
                               test_size=_state.test_size(), seed=_state.seed(), thresholds=_state.thresholds(),
                               classifier=classifier, repeats=int(repeats))
-    seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
-                                           classifier, _state.n_jobs())
     with _longjob.running("leaderboard", "The comparison of generators", seconds, "Compare generators") as job:
         board = build_leaderboard(dataset, config, methods, progress=job.progress,
                                   params_for=lambda m: deep if m in ("ctgan", "tvae") else {},
@@ -76,7 +75,8 @@ if board is None:
 if board.best:
     from core.race import label_of
 
-    st.success(f"Best on the training folds: **{label_of(board.best)}**. How it was chosen: {board.chosen_on}. "
+    st.success(f"Best on the training folds: **{label_of(board.best)}**. How it was chosen: "
+               f"{escape_markdown(board.chosen_on)}. "
                "Nothing here was chosen on a test row.")
     if board.pick_test_minority_f1 is not None:
         st.caption(f"Each repeat's own pick, scored on that repeat's test part: minority F1 "
@@ -129,16 +129,22 @@ utility = pd.DataFrame({
     "PR-AUC gain [95% CI]": [interval(*v) for v in ran[["pr_auc_gain", "pr_auc_gain_ci_low",
                                                         "pr_auc_gain_ci_high"]].to_numpy()],
     "seconds": ran["seconds"].to_numpy()})
+def shown(values, pattern: str) -> list[str]:
+    """Numbers as text in `pattern`, a blank where a strategy has none (no synthetic rows: nothing to measure),
+    never a 'None' cell."""
+    return ["" if pd.isna(v) else pattern.format(v) for v in values]
+
+
 fidelity = pd.DataFrame({
     "#": numbers, "method": labels,
     "validation of the rows": ["no synthetic rows" if k == "no_generation" else
                                _palette.DECISION_LABELS.get(d, "not validated")
                                for k, d in zip(ran["kind"], ran["decision"])],
-    "quality": ran["quality_score"].to_numpy(), "detection AUC": ran["detection_auc"].to_numpy(),
-    "coverage": ran["coverage"].to_numpy(),
+    "quality": shown(ran["quality_score"], "{:.3f}"), "detection AUC": shown(ran["detection_auc"], "{:.3f}"),
+    "coverage": shown(ran["coverage"], "{:.3f}"),
     "copies (exact / near)": [("" if pd.isna(e) else f"{int(e)} / {int(n)}")
                               for e, n in ran[["exact_copies", "near_copies"]].to_numpy()],
-    "DCR share": ran["dcr_share_vs_holdout"].to_numpy()})
+    "DCR share": shown(ran["dcr_share_vs_holdout"], "{:.2f}")})
 
 
 def colour_gain(value: str) -> str:
@@ -153,10 +159,8 @@ st.dataframe(utility.style.map(colour_gain, subset=["gain reads"]), hide_index=T
              key="board_table", column_config={"seconds": st.column_config.NumberColumn(format="%.1f")})
 st.markdown("**Fidelity and privacy of the synthetic rows**")
 st.dataframe(fidelity, hide_index=True, width="stretch", key="board_validation", column_config={
-    "quality": st.column_config.NumberColumn(format="%.3f"),
-    "detection AUC": st.column_config.NumberColumn(format="%.3f", help="0.5: synthetic rows cannot be told apart"),
-    "coverage": st.column_config.NumberColumn(format="%.3f"),
-    "DCR share": st.column_config.NumberColumn(format="%.2f", help="0.5 is ideal; near 1: memorization")})
+    "detection AUC": st.column_config.TextColumn(help="0.5: synthetic rows cannot be told apart"),
+    "DCR share": st.column_config.TextColumn(help="0.5 is ideal; near 1: memorization")})
 for row in rows.loc[rows["error"] != ""].itertuples():
     st.warning(f"**{row.label}** did not run: {escape_markdown(row.error)}")
 plotted = ran["dcr_share_vs_holdout"].notna().to_numpy()  # strategies without synthetic rows have no point
@@ -173,19 +177,27 @@ if plotted.any():
                                  "minority_f1_gain": "minority F1 gain (95% CI)", "reads": "the gain"},
                          title="Utility against privacy risk, one point per method (numbers: rows of the tables)")
     scatter.update_traces(textposition="top center", marker_size=13, cliponaxis=False, textfont={"size": 12})
+    # 0 on this axis is the reference every gain is measured against: a horizontal line, inside the range below
+    scatter.add_hline(y=0, line_dash="dot", line_color="#5b7083", line_width=1)
     best = ran.loc[ran["method"] == board.best]
     if len(best) and plotted[best.index[0]]:  # a star around the best point
         scatter.add_scatter(x=best["dcr_share_vs_holdout"], y=best["minority_f1_gain"], mode="markers",
                             name=f"* best: {best['label'].iloc[0]}", hoverinfo="skip",
                             marker={"symbol": "star-open", "size": 26, "color": "#1f2d3a", "line": {"width": 2}})
-    elif len(best):  # the best makes no rows: its gain as a line, so it is seen
-        scatter.add_hline(y=float(best["minority_f1_gain"].iloc[0]), line_dash="dash", line_color="#2f6f8f",
-                          annotation_text=f"* best: {best['label'].iloc[0]} (no synthetic rows)",
-                          annotation_position="bottom left")
+    elif len(best):  # the best makes no rows, so it has no point (and no gain over itself): said above the chart
+        scatter.add_annotation(xref="paper", yref="paper", x=0, y=1.0, xanchor="left", yanchor="bottom",
+                               showarrow=False, align="left",
+                               text=f"* best: {best['label'].iloc[0]} (no synthetic rows, so no point here; the "
+                                    "dotted line at 0 is the strongest tuned strategy without synthetic rows)")
     low, high = float(points["dcr_share_vs_holdout"].min()), float(points["dcr_share_vs_holdout"].max())
     pad = max(0.05, (high - low) * 0.15)
     scatter.update_xaxes(range=[low - pad, high + pad])
-    scatter.update_layout(height=520, margin={"t": 80, "r": 40}, legend_title_text="the gain")
+    # the y range from the points' intervals and 0, set here: a marker never stretches it
+    bottom = min(0.0, float(points[["minority_f1_gain", "minority_f1_gain_ci_low"]].min().min()))
+    top = max(0.0, float(points[["minority_f1_gain", "minority_f1_gain_ci_high"]].max().max()))
+    room = max(0.02, (top - bottom) * 0.12)
+    scatter.update_yaxes(range=[bottom - room, top + room])
+    scatter.update_layout(height=520, margin={"t": 100, "r": 40}, legend_title_text="the gain")
     st.plotly_chart(scatter, width="stretch", key="board_scatter")
 st.download_button("Download the leaderboard (CSV)", to_csv_text(board.rows), "leaderboard.csv", "text/csv",
                    key="download_board")

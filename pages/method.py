@@ -34,7 +34,7 @@ else:
                f"ranking put {best.label} first.")
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
                          # a method that cannot run on these columns has no score: the scores fall with the rank
-                         "score": r.score if r.usable else None, "why": "; ".join(r.reasons)}
+                         "score": f"{r.score:g}" if r.usable else "", "why": "; ".join(r.reasons)}
                         for i, r in enumerate(advice.ranked)])
 st.subheader("Ranking for this dataset")
 st.caption(f"From the profile: {train_minority:,} training rows of '{escape_markdown(profile.minority_class)}', "
@@ -124,9 +124,9 @@ if measured is not None:
     st.plotly_chart(chart, width="stretch", key="race_chart")
     st.dataframe(pd.DataFrame([{
         "strategy": c.label, "threshold": "tuned" if c.tuned else "0.5",
-        "minority F1": None if not c.ran else f"{c.minority_f1.mean:.3f}",
+        "minority F1": "" if not c.ran else f"{c.minority_f1.mean:.3f}",
         "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
-        "PR-AUC": None if not c.ran else f"{c.pr_auc.mean:.3f}",
+        "PR-AUC": "" if not c.ran else f"{c.pr_auc.mean:.3f}",
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
         "seconds": round(c.seconds, 1), "note": c.error} for c in measured.candidates]),
         hide_index=True, width="stretch", key="race_table")

@@ -3,7 +3,7 @@ rows' own drift, concept drift, and a verdict (stable / watch / re-run) with the
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, fields
+from dataclasses import fields
 
 import pandas as pd
 import streamlit as st
@@ -11,6 +11,7 @@ import streamlit as st
 from core.config import config_json
 from core.data import read_table, sha256_of
 from core.drift import (
+    P_FLOOR,
     REASONS,
     REFRESH_BATCH_ONLY,
     REFRESH_WITH_REFERENCE,
@@ -18,10 +19,14 @@ from core.drift import (
     Verdict,
     check_drift,
     drift_dict,
+    p_text,
     rerun_refreshed,
 )
 from core.errors import SynthBalanceError
+from core.evaluation import NO_GENERATION
+from core.models import CLASSIFIERS
 from core.plots import drift_feature
+from core.race import label_of
 from core.report import _escape_markdown
 from core.results import results_dict
 from pages import _flow, _state
@@ -33,7 +38,8 @@ st.caption("Compare a new batch with the data the model was built on, and learn 
 experiment = _state.experiment()
 if experiment is not None:
     reference, config = experiment.prepared.dataset, experiment.config
-    st.info(f"Reference: the training part of the current run ({config.method}, seed {config.seed}). Concept drift "
+    st.info(f"Reference: the training part of the current run ({label_of(config.method)}, seed {config.seed}). "
+            "Concept drift "
             "refits that run's model from its config on the same training rows.")
 else:
     reference = _flow.need(_flow.current_dataset(), "Load a table and choose its target first.", "pages/data.py",
@@ -82,7 +88,7 @@ if drift is None:
 
 banner = {Verdict.STABLE: st.success, Verdict.WATCH: st.warning, Verdict.RERUN: st.error}[drift.verdict]
 about = _escape_markdown(drift.about)  # the file the verdict is about, in every verdict shown
-banner(f"**Verdict on {about}: {drift.verdict.value}.** {drift.next_step}")  # core's own words: method, seed
+banner(f"**Verdict on {about}: {drift.headline}.** {_escape_markdown(drift.next_step)}")  # core's words
 if upload is None:
     st.caption(f"This verdict is about {about}, checked earlier; upload it again to re-run from it.")
 st.markdown("\n".join(f"- {_escape_markdown(reason)}" for reason in drift.reasons))
@@ -96,7 +102,7 @@ st.download_button("drift.json", json.dumps(drift_dict(drift), indent=2), "drift
                    key="download_drift")
 
 st.subheader(f"Features of {drift.batch or 'the new batch'}")
-st.dataframe(drift.table(), hide_index=True)
+st.dataframe(drift.shown(), hide_index=True)
 for index, feature in enumerate(drift.drifted):
     st.plotly_chart(drift_feature(feature), key=f"drift_chart_{index}")
 
@@ -112,30 +118,33 @@ else:
     c3.metric("Prior status", prior.status.value)
     st.caption(f"95% Wilson intervals {prior.reference_interval[0]:.1%}-{prior.reference_interval[1]:.1%} and "
                f"{prior.new_interval[0]:.1%}-{prior.new_interval[1]:.1%}; difference 95% CI (Newcombe) "
-               f"{prior.difference_interval[0]:+.1%} to {prior.difference_interval[1]:+.1%}, Fisher p = "
-               f"{prior.p_value:.3g}.")
+               f"{prior.difference_interval[0]:+.1%} to {prior.difference_interval[1]:+.1%}, Fisher p "
+               f"{'' if prior.p_value < P_FLOOR else '= '}{p_text(prior.p_value)}.")
     st.subheader("Minority rows' own drift")
     st.caption("The generator learned from the reference's minority rows: their features, reference against new.")
-    st.dataframe(drift.table(minority=True), hide_index=True)
+    st.dataframe(drift.shown(minority=True), hide_index=True)
     if drift.concept is not None:
         st.subheader("Concept drift")
-        st.caption(f"Model: {drift.concept.model}; decision: {_escape_markdown(drift.concept.decision)} (the "
+        st.caption(f"Model: {_escape_markdown(drift.concept.model)}; decision: "
+                   f"{_escape_markdown(drift.concept.decision)} (the "
                    f"deployed model's); {drift.concept.test_rows:,} test rows at build time, "
                    f"{drift.concept.new_rows:,} new rows.")
-        st.dataframe(pd.DataFrame([{**asdict(m), "status": m.status.value,
-                                    "interval": None if m.interval is None else
-                                    f"{m.interval[0]:+.3f} to {m.interval[1]:+.3f}"} for m in drift.concept.metrics]),
-                     hide_index=True)
+        st.dataframe(drift.concept_shown(), hide_index=True)
 
 st.subheader("Re-run on refreshed data")
 if config is None:
     st.caption("The re-run repeats a run's config on refreshed data: run the comparison first.")
 elif drift.label_free:
     st.caption("The re-run needs labelled rows: this batch was checked without its target.")
+elif drift.schema.unchecked:
+    st.caption("Fix the feed first: a re-run needs every column the model learned on, as the reference has it.")
 else:
-    st.caption(f"The same config (method {config.method}, seed {config.seed}, {config.repeats} repeat(s)) on refreshed "
-               "data, as `python -m core run --config config.json --data NEW_FILE --refreshed` does. Compare the "
-               "refreshed run with the current one before switching; the current config.json is the rollback.")
+    st.caption(f"The same config ({label_of(config.method)}"
+               f"{', no synthetic rows' if config.method in NO_GENERATION else ''}, "
+               f"{CLASSIFIERS.get(config.classifier, config.classifier)}, seed {config.seed}, {config.repeats} "
+               "repeat(s)) on refreshed data, as `python -m core run --config config.json --data NEW_FILE "
+               "--refreshed` does. Compare the refreshed run with the current one before switching; the current "
+               "config.json is the rollback.")
     source = st.radio("Refreshed data", [REFRESH_WITH_REFERENCE, REFRESH_BATCH_ONLY], horizontal=True,
                       key=_state.prime("drift_refresh_source", REFRESH_WITH_REFERENCE))
     _state.keep("drift_refresh_source", source)
@@ -158,9 +167,11 @@ else:
         rows = len(rerun.prepared.dataset.frame)
         st.markdown(f"**Refreshed run on {_escape_markdown(rerun.config.data)}** ({rows:,} rows, seed "
                     f"{rerun.config.seed}): {_escape_markdown(rerun.comparison.verdict)}")
-        st.dataframe(pd.DataFrame([{"metric": name.replace("_", " "), "current run": current[name].mean,
+        st.dataframe(pd.DataFrame([{"metric": words, "current run": current[name].mean,
                                     "refreshed run": fresh[name].mean}
-                                   for name in ("minority_f1", "minority_recall", "minority_precision", "pr_auc")]),
+                                   for name, words in (("minority_f1", "minority F1"), ("minority_recall",
+                                                       "minority recall"), ("minority_precision",
+                                                       "minority precision"), ("pr_auc", "PR-AUC"))]),
                      hide_index=True)
         left, right = st.columns(2)
         left.download_button("Refreshed config.json", config_json(rerun.config), "config.json", "application/json",

@@ -146,6 +146,11 @@ def test_schema_mismatches_are_reported_not_raised(reference):
     assert "1 of 300 values here are not numbers (e.g. 'n/a')" in result.schema.retyped["x2"]
     assert [f.column for f in result.features] == ["colour"] and result.concept is None
     assert result.verdict == Verdict.RERUN and "does not match the reference's columns" in result.reasons[0]
+    # the step is the feed's, named by column; a re-run cannot help while the model's column is missing
+    assert result.headline == "fix the feed"
+    assert result.next_step.startswith("Fix the feed: column 'x1' is missing from the new batch and column 'x2' "
+                                       "holds values of another kind.")
+    assert "re-run" not in result.next_step.lower() and "re-run" not in result.reasons[0].lower()
     infinite = check_drift(reference, population(300, 2).assign(x1=np.inf))
     assert "300 infinite values (inf)" in infinite.schema.retyped["x1"] and infinite.verdict == Verdict.RERUN
     with pytest.raises(DataError, match="shares no feature"):
@@ -181,11 +186,13 @@ def test_a_config_rebuilds_its_training_part_and_refits(datasets):
     new = credit.frame.sample(400, random_state=0).assign(age=lambda f: f["age"] + 20)
     result = check_drift(credit, new, config, config_path="run/config.json")
     assert result.reference_rows == 700 and "seed 3" in result.reference
-    assert result.concept.model.startswith("logreg on training rows + smote synthetic rows")
+    assert result.concept.model.startswith("logistic regression (scaled, one-hot) on the training rows + SMOTE "
+                                           "synthetic rows")  # words, not the ids logreg and smote
     assert result.concept.test_rows == 300
     assert result.verdict == Verdict.RERUN and result.drifted[0].column == "age"
     assert "python -m core run --config run/config.json --data NEW_FILE" in result.next_step
     assert "seed 3" in result.next_step and "rollback" in result.next_step
+    assert "refreshed minority rows" in result.next_step and "smote" not in result.next_step  # it made synthetic rows
     report = json.loads(json.dumps(drift_dict(result)))
     assert report["verdict"] == "re-run" and report["thresholds"]["psi_rerun"] == 0.25
     assert {"column", "kind", "psi", "statistic", "value", "p_value", "status"} <= set(report["features"][0])
@@ -335,3 +342,18 @@ def test_cli_names_every_unchecked_column(tmp_path, capsys):
     assert "schema: Not in the reference, not checked: 'note'." in printed
     report = json.loads((tmp_path / "out" / "drift.json").read_text())
     assert report["schema"]["unchecked"]["x1"] == "not checked: missing in the new batch"
+
+
+def test_p_values_below_a_thousandth_are_written_so():
+    from core.drift import p_text
+    assert [p_text(p) for p in (0.0, 1e-30, 0.000999, 0.001, 0.0344, 1.0, None)] == [
+        "< 0.001", "< 0.001", "< 0.001", "0.001", "0.034", "1.000", ""]
+
+
+def test_next_step_says_refreshed_minority_rows_only_when_the_run_made_synthetic_rows():
+    from core.drift import next_step
+    plain = RunConfig(target="y", method="threshold_tuned", seed=3, repeats=2)
+    step = next_step(Verdict.RERUN, plain)
+    assert "no synthetic rows" in step and "minority" not in step
+    assert "Tuned threshold only" in step and "threshold_tuned" not in step and "logreg" not in step
+    assert "refreshed minority rows" in next_step(Verdict.RERUN, RunConfig(target="y", method="smote"))

@@ -34,7 +34,12 @@ def test_monitor_flags_a_shifted_batch_and_draws_it():
     assert drift.reference_rows == 1000 and drift.new_rows == 400
     assert any(e.value.startswith("**Verdict on the new batch 'new") and ": re-run.**" in e.value for e in at.error)
     table = at.dataframe[0].value
-    assert table.loc[table["column"] == "age", "status"].item() == "re-run"
+    assert table.loc[table["feature"] == "age", "status"].item() == "re-run"
+    # p-values far below 0.001 are written so, never rounded to 0; headers in words, no 'None' cell
+    assert table.loc[table["feature"] == "age", "p-value (Holm-adjusted)"].item() == "< 0.001"
+    assert drift.drifted[0].p_adjusted < 1e-6
+    assert not {"0", "0.000", "0.0"} & (set(table["p-value"]) | set(table["p-value (Holm-adjusted)"]))
+    assert "p_adjusted" not in table.columns and not table.isna().to_numpy().any()
     assert len(at.get("plotly_chart")) == len(drift.drifted) >= 1
     assert at.metric[0].value == "30.0%"  # 'bad' share in the reference (300 of 1,000)
 
@@ -121,7 +126,7 @@ def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
     assert rerun.config.data == "small_credit.csv + march.csv" and len(rerun.prepared.dataset.frame) == 600
     assert rerun.config.data_sha256 != small_run.config.data_sha256
     table = at.dataframe[-1].value
-    assert list(table["metric"]) == ["minority f1", "minority recall", "minority precision", "pr auc"]
+    assert list(table["metric"]) == ["minority F1", "minority recall", "minority precision", "PR-AUC"]
     assert table["current run"].iloc[0] == small_run.comparison.arms["threshold_tuned"]["minority_f1"].mean
     assert table["refreshed run"].iloc[0] == rerun.comparison.arms["threshold_tuned"]["minority_f1"].mean
     assert [b.label for b in at.get("download_button")][-2:] == ["Refreshed config.json", "Refreshed results.json"]
@@ -131,7 +136,7 @@ def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
     assert len(at.session_state["drift_rerun"].prepared.dataset.frame) == 300
 
 
-def test_rerun_refuses_a_batch_missing_a_column(small_run):
+def test_a_batch_missing_a_column_opens_with_fix_the_feed(small_run):
     at = go(open_app(), "monitor")
     at.session_state["experiment"] = small_run
     at.run()
@@ -139,12 +144,35 @@ def test_rerun_refuses_a_batch_missing_a_column(small_run):
     at.file_uploader(key="drift_upload").set_value(("cut.csv", csv_bytes(batch), "text/csv"))
     at.run()
     at.button(key="run_drift").click().run()
-    table = at.dataframe[0].value.set_index("column")
+    assert not at.exception
+    table = at.dataframe[0].value.set_index("feature")
     assert table.loc["age", "status"] == "not checked: missing in the new batch"
-    at.button(key="rerun_refreshed").click().run()
-    assert not at.exception and "drift_rerun" not in at.session_state
-    assert any(e.startswith("The new batch 'cut.csv' cannot be used for the re-run: 'age' (missing in the new batch)")
-               for e in errors(at))
+    banner = next(e.value for e in at.error if e.value.startswith("**Verdict"))
+    # the banner names the column and the feed; it does not send the analyst to a re-run that cannot work
+    assert banner.startswith("**Verdict on the new batch 'cut.csv': fix the feed.** Fix the feed: column 'age' is "
+                             "missing from the new batch 'cut.csv'.")
+    assert "re-run" not in banner.lower()
+    assert all(b.key != "rerun_refreshed" for b in at.button)  # no button to a re-run that would fail
+    assert any(c.value.startswith("Fix the feed first") for c in at.caption)
+
+
+def test_monitor_speaks_in_words_about_a_run_without_synthetic_rows(small_run):
+    at = go(open_app(), "monitor")
+    at.session_state["experiment"] = small_run  # threshold_tuned with logreg: ids that must not reach the page
+    at.run()
+    credit = pd.read_csv(sample_path("german_credit"))
+    batch = credit.sample(300, random_state=7).assign(duration_months=lambda f: f["duration_months"] * 2)
+    at.file_uploader(key="drift_upload").set_value(("march.csv", csv_bytes(batch), "text/csv"))
+    at.run()
+    at.button(key="run_drift").click().run()
+    assert not at.exception and at.session_state["drift"].verdict == Verdict.RERUN
+    shown = [m.value for kind in (at.info, at.caption, at.error, at.warning, at.success, at.markdown) for m in kind]
+    for frame in at.dataframe:
+        shown += [str(c) for c in frame.value.columns] + [str(v) for v in frame.value.to_numpy().ravel()]
+    for internal in ("threshold_tuned", "logreg", "p_adjusted", "p_value", "missing_new", "None", "nan"):
+        assert not [t for t in shown if internal in t], internal
+    banner = next(e.value for e in at.error if e.value.startswith("**Verdict"))
+    assert "minority" not in banner and "no synthetic rows" in banner  # it made none: nothing minority to refresh
 
 
 def test_a_large_minority_psi_from_few_rows_is_not_labelled_stable():
@@ -160,5 +188,5 @@ def test_a_large_minority_psi_from_few_rows_is_not_labelled_stable():
     drift = at.session_state["drift"]
     amount = next(f for f in drift.minority_features if f.column == "credit_amount")
     assert amount.psi > 1 and amount.status == Verdict.STABLE and amount.unconfirmed
-    minority_table = at.dataframe[1].value.set_index("column")
+    minority_table = at.dataframe[1].value.set_index("feature")
     assert minority_table.loc["credit_amount", "status"] == "unconfirmed: large PSI, too few rows to tell"

@@ -48,8 +48,11 @@ INFOS = {
 # minority took 13 s for 20 epochs and ran 400 epochs at about 2.6 epochs/s, so about 5.4 s of setup (the data
 # transformer) and 0.38 s per training step; on 5,000 rows x 13 columns, 10 steps per epoch, 3.0-3.4 s per epoch.
 # TVAE runs a step in about half that time. An epoch's cost follows its steps (rows // batch, at least 1).
+# 7 December 2026: CTGAN with the defaults (100 epochs) on the same 210 rows was estimated at 52 s on the Generation
+# page (46 s training, 6 s first use) and took 22 s; timed again (bench/estimates.py, CPU seconds of one thread on
+# a loaded machine) 1.3 s setup and 0.09 s an epoch of one step, so the step is 0.10 s (0.32 s before).
 _SETUP_SECONDS = {"ctgan": 5.4, "tvae": 5.4}
-_SECONDS_PER_STEP = {"ctgan": 0.32, "tvae": 0.15}
+_SECONDS_PER_STEP = {"ctgan": 0.10, "tvae": 0.15}
 
 
 def estimate_seconds(name: str, n_rows: int, n_columns: int, epochs: int, batch_size: int = 500) -> float:
