@@ -207,7 +207,8 @@ def test_every_page_and_long_job_renders_hostile_names_as_text(small_credit_csv,
     at.session_state["races"] = {key: quoted}
     at.run()
     scan.check(at, "the race's explanation quoting the minority label")
-    assert any(escape_markdown(LABELS["bad"]) in box.value for box in [*at.success, *at.info])
+    if not any(escape_markdown(LABELS["bad"]) in box.value for box in [*at.success, *at.info]):
+        scan.found.append("method: the explanation is not shown escaped")  # noted; the walk goes on
 
     at = go(at, "generation")
     for method, epochs in (("tvae", "w_param_tvae_epochs"), ("dp_vae", "w_param_dp_vae_epochs")):
