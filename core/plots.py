@@ -2,6 +2,8 @@
 plotly is a plain plotting library (no Streamlit): core stays UI-free."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import plotly.express as px
@@ -26,6 +28,8 @@ TEMPLATE.layout.update(colorway=PALETTE, font={"family": "sans-serif", "color": 
 # trace fields whose strings plotly draws (values on axes, bar and hover text, legend names); templates are the app's
 TRACE_TEXT = frozenset({"x", "y", "z", "text", "hovertext", "labels", "name", "customdata"})
 LAYOUT_TEXT = frozenset({"text", "ticktext"})  # titles (figure, axes, legend, colour bar), annotations, tick labels
+# plotly express writes each group's value and each column's name into hovertemplate between its own markup
+HOVER_MARKUP = re.compile(r"(<br>|<extra></extra>)")
 
 
 def _escape_strings(value):
@@ -59,6 +63,9 @@ def inert(figure: go.Figure) -> go.Figure:
     theme, which cost more than drawing it."""
     for trace in figure.data:
         trace.update({k: _escape_strings(trace[k]) for k in TRACE_TEXT if k in trace and trace[k] is not None})
+        if isinstance(trace["hovertemplate"] if "hovertemplate" in trace else None, str):  # its own markup kept
+            trace.update(hovertemplate="".join(part if HOVER_MARKUP.fullmatch(part) else escape_chart_text(part)
+                                               for part in HOVER_MARKUP.split(trace["hovertemplate"])))
     layout = figure.layout.to_plotly_json()
     layout.pop("template", None)  # plotly's theme: no user text, and large
     figure.update_layout(_escape_layout(layout))

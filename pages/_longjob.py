@@ -96,7 +96,7 @@ class Job:
             when = f"{duration(elapsed)} so far, about {duration(left)} left"
         else:
             when = f"{duration(elapsed)} so far"
-        self.bar.progress(fraction, text=f"{message} - {fraction:.0%}, {when}")  # where Streamlit interrupts
+        self.bar.progress(fraction, text=f"{escape_markdown(message)} - {fraction:.0%}, {when}")  # Streamlit stops here
         self.record["fraction"] = fraction  # the share last shown
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.cleaning import DUPLICATE_STRATEGIES, MISSING_STRATEGIES, OUTLIER_ACTIONS, OUTLIER_METHODS, CleaningPlan
 from core.imbalance import TYPOLOGY
+from core.plots import inert
 from core.text import escape_markdown
 from pages import _flow, _state
 
@@ -36,13 +37,13 @@ cols[3].metric("Missing cells", f"{profile.missing_share:.1%}")
 left, right = st.columns(2)
 classes = pd.DataFrame({"class": list(profile.class_counts), "rows": list(profile.class_counts.values())})
 classes["role"] = ["majority" if c == profile.majority_class else "minority" for c in classes["class"]]
-left.plotly_chart(px.bar(classes, x="class", y="rows", color="role", text="rows", title="Rows per class",
-                         color_discrete_map={"majority": "#9aa9b2", "minority": "#2f6f8f"}),
+left.plotly_chart(inert(px.bar(classes, x="class", y="rows", color="role", text="rows", title="Rows per class",
+                         color_discrete_map={"majority": "#9aa9b2", "minority": "#2f6f8f"})),
                   width="stretch", key="chart_classes")
 typology = profile.typology.melt(id_vars="class", value_vars=list(TYPOLOGY), var_name="type", value_name="rows")
-right.plotly_chart(px.bar(typology, x="class", y="rows", color="type", barmode="stack",
+right.plotly_chart(inert(px.bar(typology, x="class", y="rows", color="type", barmode="stack",
                           color_discrete_map=TYPOLOGY_COLOURS,
-                          title="Minority rows by neighbourhood, whole table (5 nearest neighbours)"),
+                          title="Minority rows by neighbourhood, whole table (5 nearest neighbours)")),
                    width="stretch", key="chart_typology")
 st.caption("Safe: 4-5 of 5 neighbours share the class; borderline: 2-3; rare: 1; outlier: 0 "
            "(Napierala & Stefanowski). Many non-safe rows mean the classes overlap and generators must be careful. "
@@ -62,8 +63,8 @@ else:
     share_columns = [c for c in missing.columns if c.startswith("share_")]
     long = missing.melt(id_vars="feature", value_vars=share_columns, var_name="class", value_name="missing share")
     long["class"] = long["class"].str.removeprefix("share_")
-    st.plotly_chart(px.bar(long, x="feature", y="missing share", color="class", barmode="group",
-                           title="Missing share per feature and class"), width="stretch", key="chart_missing")
+    st.plotly_chart(inert(px.bar(long, x="feature", y="missing share", color="class", barmode="group",
+                           title="Missing share per feature and class")), width="stretch", key="chart_missing")
 
 st.subheader("Train / test split")
 test_size = _state.keep("test_size", st.slider("Test share", 0.1, 0.5, step=0.05,
@@ -102,7 +103,7 @@ split_chart.update_traces(textposition="outside", cliponaxis=False)  # small cou
 split_chart.update_yaxes(title_text="rows (log scale)" if log_scale else "rows")
 if log_scale:  # one grid line per power of ten, from 1 row, so even the smallest bar shows
     split_chart.update_yaxes(dtick=1, range=[0, math.log10(max(2, int(long["rows"].max()))) + 0.3])
-right.plotly_chart(split_chart, width="stretch", key="chart_split")
+right.plotly_chart(inert(split_chart), width="stretch", key="chart_split")
 if log_scale:
     right.caption(f"Log scale because the imbalance ratio is above {LOG_SCALE_ABOVE}: each grid line is ten times "
                   "the one below, so the minority's bars stay visible. The counts are printed on the bars.")

@@ -23,6 +23,7 @@ from core.evaluation import (
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment
+from core.plots import inert
 from core.text import escape_markdown
 from pages import _cached, _flow, _longjob, _state
 
@@ -149,25 +150,25 @@ columns = st.columns(3)
 judged = "augmented_tuned" if "augmented_tuned" in result.runs[0] else comparison.subject
 for box, arm in zip(columns, dict.fromkeys(("baseline", "threshold_tuned", judged))):
     matrix = result.runs[0][arm].confusion
-    box.plotly_chart(px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", title=ARM_LABELS[arm],
-                               labels={"x": "predicted", "y": "true"}), width="stretch", key=f"confusion_{arm}")
+    box.plotly_chart(inert(px.imshow(matrix, text_auto=True, color_continuous_scale="Blues", title=ARM_LABELS[arm],
+                               labels={"x": "predicted", "y": "true"})), width="stretch", key=f"confusion_{arm}")
 left, right = st.columns(2)
 per_class = detail_view.roc["class"].nunique() > 1
 labelled = {"arm": ARM_LABELS}  # legends in the analyst's words, not internal ids
 roc_curves = detail_view.roc.replace(labelled)
 pr_curves = detail_view.pr.replace(labelled)
-left.plotly_chart(px.line(roc_curves, x="fpr", y="tpr", color="arm", line_dash="class" if per_class else None,
-                          title="ROC curve (first split" + (", one-vs-rest per class)" if per_class else ")")),
+left.plotly_chart(inert(px.line(roc_curves, x="fpr", y="tpr", color="arm", line_dash="class" if per_class else None,
+                          title="ROC curve (first split" + (", one-vs-rest per class)" if per_class else ")"))),
                   width="stretch", key="roc")
-right.plotly_chart(px.line(pr_curves, x="recall", y="precision", color="arm",
+right.plotly_chart(inert(px.line(pr_curves, x="recall", y="precision", color="arm",
                            line_dash="class" if per_class else None,
-                           title="Precision-recall curve (first split" + (", per class)" if per_class else ")")),
+                           title="Precision-recall curve (first split" + (", per class)" if per_class else ")"))),
                    width="stretch", key="pr")
 sweep = detail_view.sweep.replace(labelled).melt(id_vars=["arm", "class", "threshold"], var_name="metric",
                                                  value_name="value")
-st.plotly_chart(px.line(sweep, x="threshold", y="value", color="metric", line_dash="arm",
+st.plotly_chart(inert(px.line(sweep, x="threshold", y="value", color="metric", line_dash="arm",
                         facet_col="class" if per_class else None,
-                        title="Test rows: precision, recall and F1 against the threshold (descriptive)"),
+                        title="Test rows: precision, recall and F1 against the threshold (descriptive)")),
                 width="stretch", key="sweep")
 st.caption(SWEEP_NOTE)
 

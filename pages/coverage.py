@@ -9,6 +9,7 @@ import plotly.express as px
 import streamlit as st
 
 from core.estimates import umap_seconds
+from core.plots import inert
 from core.validation.validate import with_umap
 from pages import _flow, _longjob, _state
 
@@ -60,7 +61,7 @@ for box, projection in zip(columns, projections):
                         category_orders={"group": [g for g in DRAW_ORDER if g in groups]})
     figure.for_each_trace(lambda t: t.update(opacity=1.0, marker={"size": 9, "line": {"width": 1, "color": "white"}})
                           if t.name == "real minority" else None)
-    box.plotly_chart(figure, width="stretch", key=f"scatter_{projection.method}")
+    box.plotly_chart(inert(figure), width="stretch", key=f"scatter_{projection.method}")
 st.caption("Fitted on real training rows; synthetic rows are placed with the same fitted transform. "
            "Up to 3,000 points per group are drawn.")
 _flow.next_link("pages/privacy.py", "Next: duplicates and privacy")

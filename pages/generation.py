@@ -18,6 +18,7 @@ from core.generators.density import DensityFilter
 from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
+from core.plots import inert
 from core.text import escape_markdown
 from pages import _dial, _flow, _state
 
@@ -168,13 +169,13 @@ if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok
     live = st.empty()
 
     def report(fraction: float, message: str) -> None:
-        bar.progress(min(max(fraction, 0.0), 1.0), text=message)
+        bar.progress(min(max(fraction, 0.0), 1.0), text=escape_markdown(message))
 
     def draw_losses(history: pd.DataFrame) -> None:
         if not history.empty:
             long = history.melt(id_vars=["class", "Epoch"], var_name="loss", value_name="value")
-            live.plotly_chart(px.line(long, x="Epoch", y="value", color="loss", line_dash="class",
-                                      title="Training loss so far", height=320), width="stretch")
+            live.plotly_chart(inert(px.line(long, x="Epoch", y="value", color="loss", line_dash="class",
+                                      title="Training loss so far", height=320)), width="stretch")
 
     private = info.differentially_private and params.get("privacy") != "none"
     if private:  # the loss is computed from the private rows: showing it would release it outside epsilon
@@ -227,12 +228,12 @@ before = pd.Series(train_counts, name="training rows")
 after = before.add(pd.Series(result.produced), fill_value=0).astype(int)
 counts = pd.DataFrame({"before": before, "after augmentation": after}).reset_index(names="class")
 long = counts.melt(id_vars="class", var_name="stage", value_name="rows")
-st.plotly_chart(px.bar(long, x="class", y="rows", color="stage", barmode="group",
-                       title="Training class distribution before and after"), width="stretch", key="chart_after")
+st.plotly_chart(inert(px.bar(long, x="class", y="rows", color="stage", barmode="group",
+                       title="Training class distribution before and after")), width="stretch", key="chart_after")
 if not result.loss_history.empty and guarantee is None:  # a private model's loss is not private
     losses = result.loss_history.melt(id_vars=["class", "Epoch"], var_name="loss", value_name="value")
-    st.plotly_chart(px.line(losses, x="Epoch", y="value", color="loss", line_dash="class",
-                            title="Training loss per epoch"), width="stretch", key="chart_loss")
+    st.plotly_chart(inert(px.line(losses, x="Epoch", y="value", color="loss", line_dash="class",
+                            title="Training loss per epoch")), width="stretch", key="chart_loss")
 st.dataframe(result.rows.head(100), width="stretch", key="synthetic_preview")
 kinds = dataset.column_types
 d1, d2 = st.columns(2)

@@ -41,7 +41,8 @@ st.caption(f"From the profile: {train_minority:,} training rows of '{escape_mark
            f"{profile.n_features} features ({', '.join(f'{n} {k}' for k, n in profile.feature_kinds.items())}).")
 st.dataframe(ranking.drop(columns="why"), hide_index=True, width="stretch", key="ranking")
 with st.expander("Why each method ranks where it does", expanded=True):  # full reasons, wrapped, one per row
-    st.markdown("\n".join(f"{row['rank']}. **{row['method']}**: {row['why']}." for row in ranking.to_dict("records")))
+    st.markdown("\n".join(f"{row['rank']}. **{row['method']}**: {escape_markdown(row['why'])}."
+                            for row in ranking.to_dict("records")))
 st.subheader("Method evaluation matrix")
 st.dataframe(advice.matrix, hide_index=True, width="stretch", key="matrix")
 
@@ -109,7 +110,7 @@ if measured is not None:
     from core.race import label_of
 
     box = st.success if measured.kind == "no_generation" else st.info
-    box(f"Measured recommendation: **{label_of(measured.recommended)}**. {measured.explanation}")
+    box(f"Measured recommendation: **{label_of(measured.recommended)}**. {escape_markdown(measured.explanation)}")
     ran = [c for c in measured.candidates if c.ran]
     chart = go.Figure()
     for metric, colour in (("minority_f1", "#2f6f8f"), ("pr_auc", "#e07b39")):

@@ -25,10 +25,10 @@ from core.drift import (
 from core.errors import SynthBalanceError
 from core.evaluation import NO_GENERATION
 from core.models import CLASSIFIERS
-from core.plots import drift_feature
+from core.plots import drift_feature, inert
 from core.race import label_of
-from core.report import _escape_markdown
 from core.results import results_dict
+from core.text import escape_markdown
 from pages import _flow, _state
 
 st.title("Monitor")
@@ -54,8 +54,8 @@ upload_sha256 = sha256_of(upload.getvalue()) if upload is not None else None
 previous = _state.drift()
 if previous is not None and upload_sha256 is not None and previous.batch_sha256 != upload_sha256:
     _state.set_drift(None)  # another file: the previous file's verdict (and its re-run) no longer applies
-    st.info(f"A new file: the verdict on '{_escape_markdown(previous.batch)}' was cleared. Press Check drift to "
-            f"check '{_escape_markdown(upload.name)}'.")
+    st.info(f"A new file: the verdict on '{escape_markdown(previous.batch)}' was cleared. Press Check drift to "
+            f"check '{escape_markdown(upload.name)}'.")
 label_free = st.checkbox("Label-free: ignore the target even when the batch has it",
                          key=_state.prime("drift_label_free", False))
 _state.keep("drift_label_free", label_free)
@@ -78,7 +78,7 @@ if st.button("Check drift", key="run_drift", type="primary", disabled=upload is 
             result = check_drift(reference, batch.frame, config, thresholds, label_free=label_free,
                                  seed=_state.seed(), batch=upload.name, batch_sha256=batch.sha256)
     except SynthBalanceError as exc:
-        st.error(_escape_markdown(exc))
+        st.error(escape_markdown(exc))
     else:
         _state.set_drift(result)
 
@@ -87,24 +87,24 @@ if drift is None:
     st.stop()
 
 banner = {Verdict.STABLE: st.success, Verdict.WATCH: st.warning, Verdict.RERUN: st.error}[drift.verdict]
-about = _escape_markdown(drift.about)  # the file the verdict is about, in every verdict shown
-banner(f"**Verdict on {about}: {drift.headline}.** {_escape_markdown(drift.next_step)}")  # core's words
+about = escape_markdown(drift.about)  # the file the verdict is about, in every verdict shown
+banner(f"**Verdict on {about}: {drift.headline}.** {escape_markdown(drift.next_step)}")  # core's words
 if upload is None:
     st.caption(f"This verdict is about {about}, checked earlier; upload it again to re-run from it.")
-st.markdown("\n".join(f"- {_escape_markdown(reason)}" for reason in drift.reasons))
+st.markdown("\n".join(f"- {escape_markdown(reason)}" for reason in drift.reasons))
 for message in drift.schema.messages:
-    st.warning(_escape_markdown(message))
+    st.warning(escape_markdown(message))
 st.caption(f"{drift.new_rows:,} new rows of {about} against {drift.reference_rows:,} reference rows "
-           f"({_escape_markdown(drift.reference)}); {drift.tests} tests with {drift.correction}'s correction, so the "
+           f"({escape_markdown(drift.reference)}); {drift.tests} tests with {drift.correction}'s correction, so the "
            f"whole check's false-alarm level is {drift.thresholds.alpha:.0%}. Numbers are binned on the reference's "
            "deciles; each column's missing share is tested on its own.")
 st.download_button("drift.json", json.dumps(drift_dict(drift), indent=2), "drift.json", "application/json",
                    key="download_drift")
 
-st.subheader(f"Features of {drift.batch or 'the new batch'}")
+st.subheader(f"Features of {escape_markdown(drift.batch or 'the new batch')}")
 st.dataframe(drift.shown(), hide_index=True)
 for index, feature in enumerate(drift.drifted):
-    st.plotly_chart(drift_feature(feature), key=f"drift_chart_{index}")
+    st.plotly_chart(inert(drift_feature(feature)), key=f"drift_chart_{index}")
 
 if drift.label_free:
     st.caption("Label-free check: the class prior, the minority's own drift and concept drift need the target.")
@@ -112,8 +112,8 @@ else:
     prior = drift.prior
     st.subheader("Class prior")
     c1, c2, c3 = st.columns(3)
-    c1.metric(f"'{_escape_markdown(prior.minority_class)}' share, reference", f"{prior.reference_share:.1%}")
-    c2.metric(f"'{_escape_markdown(prior.minority_class)}' share, new batch", f"{prior.new_share:.1%}",
+    c1.metric(f"'{escape_markdown(prior.minority_class)}' share, reference", f"{prior.reference_share:.1%}")
+    c2.metric(f"'{escape_markdown(prior.minority_class)}' share, new batch", f"{prior.new_share:.1%}",
               f"{prior.difference:+.1%}", delta_color="off")
     c3.metric("Prior status", prior.status.value)
     st.caption(f"95% Wilson intervals {prior.reference_interval[0]:.1%}-{prior.reference_interval[1]:.1%} and "
@@ -125,8 +125,8 @@ else:
     st.dataframe(drift.shown(minority=True), hide_index=True)
     if drift.concept is not None:
         st.subheader("Concept drift")
-        st.caption(f"Model: {_escape_markdown(drift.concept.model)}; decision: "
-                   f"{_escape_markdown(drift.concept.decision)} (the "
+        st.caption(f"Model: {escape_markdown(drift.concept.model)}; decision: "
+                   f"{escape_markdown(drift.concept.decision)} (the "
                    f"deployed model's); {drift.concept.test_rows:,} test rows at build time, "
                    f"{drift.concept.new_rows:,} new rows.")
         st.dataframe(drift.concept_shown(), hide_index=True)
@@ -155,9 +155,10 @@ else:
             batch = read_table(upload.getvalue(), upload.name)
             refreshed = rerun_refreshed(reference, batch.frame, config, upload.name, batch.sha256,
                                         source == REFRESH_WITH_REFERENCE,
-                                        progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
+                                        progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0),
+                                                                                 text=escape_markdown(text)))
         except SynthBalanceError as exc:
-            st.error(_escape_markdown(exc))
+            st.error(escape_markdown(exc))
         else:
             _state.set_drift_rerun(refreshed)
     rerun = _state.drift_rerun()
@@ -165,8 +166,8 @@ else:
         subject = rerun.comparison.subject
         current, fresh = experiment.comparison.arms[subject], rerun.comparison.arms[subject]
         rows = len(rerun.prepared.dataset.frame)
-        st.markdown(f"**Refreshed run on {_escape_markdown(rerun.config.data)}** ({rows:,} rows, seed "
-                    f"{rerun.config.seed}): {_escape_markdown(rerun.comparison.verdict)}")
+        st.markdown(f"**Refreshed run on {escape_markdown(rerun.config.data)}** ({rows:,} rows, seed "
+                    f"{rerun.config.seed}): {escape_markdown(rerun.comparison.verdict)}")
         st.dataframe(pd.DataFrame([{"metric": words, "current run": current[name].mean,
                                     "refreshed run": fresh[name].mean}
                                    for name, words in (("minority_f1", "minority F1"), ("minority_recall",

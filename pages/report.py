@@ -14,7 +14,6 @@ from core.report import (
     ETHICS_FIELDS,
     MAX_NOTE_CHARACTERS,
     NOT_PROVIDED,
-    _escape_markdown,
     build_model_card,
     bundle,
     to_html,
@@ -122,10 +121,10 @@ with st.container(border=True):
         st.error(escape_markdown(exc))
     else:
         for group in groups.flagged:
-            st.warning(f"Group '{_escape_markdown(group.group)}' is {group.flag}: {group.real_share:.1%} of the real "
+            st.warning(f"Group '{escape_markdown(group.group)}' is {group.flag}: {group.real_share:.1%} of the real "
                        f"minority rows, {group.synthetic_share:.1%} of the synthetic rows.")
         if not groups.flagged:
-            st.success(f"No group of '{_escape_markdown(attribute)}' moved by more than "
+            st.success(f"No group of '{escape_markdown(attribute)}' moved by more than "
                        f"{groups.limit * 100:.0f} percentage points.")
         st.dataframe(groups.table(), hide_index=True)
         if result.validation is None:

@@ -1,6 +1,7 @@
 """Method page: the instant ranking, then the measured race with a small budget, and 'use this'."""
 from __future__ import annotations
 
+from core.text import escape_markdown
 from tests.apptest_helpers import go, open_app, open_with_upload
 
 
@@ -21,7 +22,8 @@ def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison
     assert {"as_is", "class_weighted_default"} <= {c.name for c in result.candidates}
     shown = at.dataframe[2].value  # ranking, matrix, then the race
     assert shown["strategy"].tolist() == [c.label for c in result.candidates]
-    assert any(result.explanation in box.value for box in [*at.success, *at.info])
+    # shown escaped: it quotes class labels and candidates' errors (tests/test_hostile_pages.py)
+    assert any(escape_markdown(result.explanation) in box.value for box in [*at.success, *at.info])
     assert at.get("plotly_chart")  # the race chart
     assert at.success[0].value.startswith("Measured on your training rows: **")  # the top now says what was measured
     at.button(key="use_race").click().run()
