@@ -606,7 +606,8 @@ def judge(arms: dict, differences: dict, repeats: int, targets: Targets, subject
     if generated:
         lines = [f"At each model's own tuned threshold, minority F1 is {subject_f1:.3f} with synthetic rows against "
                  f"{reference_f1:.3f} with {headline.reference_words}: a gain of {headline.gain.mean:+.3f} "
-                 f"({judgement.interval_text}). The target of {targets.minority_f1_gain:+.2f} is {'met' if judgement.earned else 'not met'}."]
+                 f"({judgement.interval_text}). The target of {targets.minority_f1_gain:+.2f} is "
+                 f"{'met' if judgement.earned else 'not met'}."]
     else:
         lines = [f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {subject_f1:.3f} against "
                  f"{reference_f1:.3f} with {headline.reference_words}: {headline.gain.mean:+.3f} "

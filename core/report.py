@@ -29,7 +29,7 @@ from core.results import results_dict
 from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
 
-MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
+MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"  # R2 and R4; R1 follows core.judgement
 JS_LIMIT, COVERAGE_LIMIT, TIME_LIMIT_S = 0.1, 0.5, 600.0
 _STEPS = ("1. Problem framing", "2. Imbalance analysis", "3. Data preparation", "4. Method selection",
           "5. Generation", "6. Validation", "7. Model training and evaluation", "9. Limitations and residual risks")
@@ -91,9 +91,9 @@ def hardware() -> str:
 def requirements(result: ExperimentResult) -> pd.DataFrame:
     """R1-R4 with their status from the measured figures (R1 at tuned thresholds, corrected intervals)."""
     comparison, validation, synthetic = result.comparison, result.validation, result.synthetic
-    headline = headline_gain(comparison)  # the gain and "met" the verdict paragraph states
+    headline = headline_gain(comparison)  # the gain and the verdict the Comparison states (core.judgement)
     fair, target = headline.gain, headline.target
-    r1 = MET if headline.met else PARTIAL if fair.mean >= target else NOT_MET
+    r1 = f"{MET if headline.met else NOT_MET}: {headline.verdict.words}"
     total = sum(result.seconds.values())
     complete = synthetic is None or synthetic.produced == synthetic.requested
     r2 = MET if total <= TIME_LIMIT_S and complete else PARTIAL if total <= TIME_LIMIT_S or complete else NOT_MET
@@ -109,9 +109,9 @@ def requirements(result: ExperimentResult) -> pd.DataFrame:
                  if synthetic is not None else "no synthetic rows")
     return pd.DataFrame([
         {"requirement": "R1 performance", "measure": f"minority F1 {fair.mean:+.3f} against "
-                                                     f"{headline.reference_words} ({comparison.correction}: "
-                                                     f"{fair.ci_low:+.3f} to {fair.ci_high:+.3f}; target "
-                                                     f"{target:+.2f})", "status": r1},
+                                                     f"{headline.reference_words} ({headline.judgement.interval_text}"
+                                                     f", {comparison.correction}; target {target:+.2f})",
+         "status": r1},
         {"requirement": "R2 efficiency", "measure": f"{total:.1f} s in all; {rows_made}", "status": r2},
         {"requirement": "R3 reproducibility", "measure": f"seed {result.config.seed}, config with package versions "
                                                          "and data SHA-256", "status": MET},
@@ -124,7 +124,8 @@ def _arms_table(result: ExperimentResult) -> pd.DataFrame:
         row = {"arm": ARM_LABELS.get(arm, arm)}
         for metric in ("minority_f1", "minority_precision", "minority_recall", "pr_auc", "roc_auc", "mcc"):
             s = metrics[metric]
-            row[metric] = f"{s.mean:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+            row[metric] = f"{s.mean:.3f}" + ("" if np.isnan(s.ci_low) else
+                                               f" [{s.ci_low:.3f}, {s.ci_high:.3f}]{'*' if s.clipped else ''}")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -177,7 +178,9 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
         Block("text", f"{'Multi-class' if profile.is_multiclass else 'Binary'} classification of "
                       f"'{dataset.target}' in '{dataset.name}'. Primary metric: minority F1 of "
                       f"'{profile.minority_class}'; secondary: precision, recall, PR-AUC, ROC-AUC, MCC. Target: "
-                      f"minority F1 {comparison.targets.minority_f1_gain:+.2f} over the baseline."),
+                      f"minority F1 {comparison.targets.minority_f1_gain:+.2f} over the best option without synthetic "
+                      f"rows ({headline_gain(comparison).reference_words.split(',')[0]} in this run), earned only "
+                      "when the gain's corrected 95% interval lies above 0."),
         Block("table", requirements(result)))))
 
     kinds = ", ".join(f"{n} {k}" for k, n in profile.feature_kinds.items())
@@ -294,7 +297,9 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                       f", identical in every arm; {comparison.repeats} repeated stratified split(s); training and "
                       f"scoring took {result.seconds['evaluate']:.1f} s. Every arm is also scored at a decision "
                       "threshold tuned on its own training part (never on test rows). Intervals: 95%, "
-                      f"{comparison.correction}, which widens the plain interval for overlapping training sets."),
+                      f"{comparison.correction}, which widens the plain interval for overlapping training sets; "
+                      "cut to each metric's scale (F1 and PR-AUC in [0, 1], their differences in [-1, 1]; a cut "
+                      "interval is marked *); none under 3 repeats."),
         Block("table", _arms_table(result)), Block("figure", "arms"),
         Block("figure", "confusion_baseline"),
         Block("figure", f"confusion_{comparison.subject}"),
@@ -403,7 +408,8 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
     subject = result.comparison.subject
     deployed = result.comparison.arms[subject]  # the judged model at its tuned threshold
     metrics = pd.DataFrame([{"metric": name.replace("_", " "), "test-time value": f"{deployed[name].mean:.3f}",
-                             "95% CI over repeats": f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
+                             "95% CI over repeats": "none (under 3 repeats)" if np.isnan(deployed[name].ci_low)
+                             else f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
                             for name in ("minority_recall", "minority_precision", "minority_f1", "pr_auc")])
     minority = result.profile.minority_class
     share = result.prepared.train_class_counts.get(minority, 0) / max(len(result.prepared.train), 1)
@@ -481,7 +487,7 @@ def limitations(result: ExperimentResult) -> list[str]:
         if v.detection_auc is not None and v.detection_auc > 0.8:
             items.append(f"A simple model tells synthetic rows from real ones (AUC {v.detection_auc:.2f}).")
     pr = conservative_gain(result.comparison, "pr_auc")
-    if result.synthetic is not None and pr.ci_low <= 0 <= pr.ci_high:
+    if result.synthetic is not None and not np.isnan(pr.ci_low) and pr.ci_low <= 0 <= pr.ci_high:
         items.append("The PR-AUC change is inside split noise: the synthetic rows did not improve ranking.")
     if result.synthetic is not None and result.synthetic.warnings:
         items += [f"Generation note: {w}" for w in result.synthetic.warnings]
