@@ -587,7 +587,7 @@ def interval_text(summary, repeats: int) -> str:
 
 
 def _ci(d: Difference, repeats: int = MIN_REPEATS) -> str:
-    return interval_text(d, repeats) if not np.isnan(d.ci_low) else "no interval"
+    return interval_text(d, repeats) if not np.isnan(d.ci_low) else f"no interval under {MIN_REPEATS} repeats"
 
 
 def judge(arms: dict, differences: dict, repeats: int, targets: Targets, subject: str = "augmented_tuned",
@@ -630,7 +630,8 @@ def judge(arms: dict, differences: dict, repeats: int, targets: Targets, subject
     else:
         decision = Decision.NO_GENERATION
     if repeats < MIN_REPEATS:
-        lines.append(f"Run {MIN_REPEATS} or more repeats (5 recommended) before deciding.")
+        lines.append(f"{no_interval_text(repeats)} Run {MIN_REPEATS} or more repeats (5 recommended) before "
+                     "deciding.")
     return decision, " ".join(lines)
 
 

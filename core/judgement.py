@@ -55,7 +55,7 @@ class Judgement:
     def interval_text(self) -> str:
         """'corrected 95% CI +0.157 to +0.919' (', cut to [-1, 1]' when clipped), or why there is none."""
         if not self.has_interval:
-            return no_interval_text(self.repeats)
+            return f"no interval under {MIN_REPEATS} repeats"
         cut = ", cut to the scale [-1, 1]" if self.clipped else ""
         return f"corrected 95% CI {self.ci_low:+.3f} to {self.ci_high:+.3f}{cut}"
 
@@ -63,7 +63,7 @@ class Judgement:
     def reason(self) -> str:
         """Why the verdict, in one clause."""
         if not self.has_interval:
-            return no_interval_text(self.repeats)
+            return f"no interval under {MIN_REPEATS} repeats, so no gain is claimed"
         if self.verdict is Verdict.EARNED:
             return (f"the interval lies above 0 and the mean {self.mean:+.3f} reaches the target "
                     f"{self.target:+.2f}")
@@ -77,7 +77,7 @@ class Judgement:
 
     def sentence(self, reference_words: str, subject_words: str = "the synthetic rows") -> str:
         """'Against class weights, ...: +0.538 (corrected 95% CI +0.157 to +0.919): earned (the interval ...).'"""
-        interval = f" ({self.interval_text})" if self.has_interval else ""
+        interval = f" ({self.interval_text})"
         return (f"Against {reference_words}, {subject_words}: {self.mean:+.3f}{interval}: "
                 f"{self.verdict.words} ({self.reason}).")
 

@@ -18,13 +18,16 @@ import pandas as pd
 from core import plots
 from core.advisor import Advice, advise
 from core.config import config_json
+from core.decision import decision_record
 from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import ARM_LABELS, conservative_gain, headline_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
 from core.generators.dp import release_sentence
 from core.generators.registry import REGISTRY
+from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
+from core.race import label_of
 from core.results import results_dict
 from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
@@ -214,22 +217,35 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                     Block("text", "Data Quality Verification checklist:"), Block("bullets", _checklist(result))]
     sections.append((_STEPS[2], tuple(prep_blocks)))
 
+    record = decision_record(result)  # the one story: race, strategy kept, verdict
+    race_story = [Block("text", f"Strategy kept: {record.kept.sentence}")]
+    if record.race is not None:
+        race = record.race
+        race_story += [Block("text", f"The strategy race ({CLASSIFIERS[race.classifier]}, {race.folds} folds x "
+                                     f"{race.repeats} repeat(s) of the training part) picked "
+                                     f"{label_of(race.pick)}. {race.explanation}"),
+                       Block("table", pd.DataFrame([{"strategy": label, "fold minority F1": f"{f1:.3f}",
+                                                     "95% CI": f"{low:.3f} to {high:.3f}", "fold PR-AUC": f"{pr:.3f}"}
+                                                    for _, label, f1, low, high, pr in race.candidates
+                                                    if f1 == f1]))]
     if synthetic is None:
         sections.append((_STEPS[3], (
             Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows (method "
-                          f"'{config.method}'), chosen by the analyst. The strategy race (`python -m core advise`, "
-                          "the Method page's measurement) recommends a strategy like this one when no generator "
-                          "beats it beyond noise on the training part."),
+                          f"'{config.method}')."),
+            *race_story,
             Block("table", advice.matrix))))
         sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
     else:
         chosen = next((r for r in advice.ranked if r.method == synthetic.method_used), None)
         alternatives = [f"{r.label}: {REGISTRY[r.method].pros} Limits: {REGISTRY[r.method].limits}"
                         for r in advice.ranked if r.method != synthetic.method_used][:4]
+        why = ("the strategy race's measurement (below)" if record.race is not None else
+               f"no strategy race ran on these inputs; the instant ranking's reason: {'; '.join(chosen.reasons)}"
+               if chosen else "chosen by the analyst")
         sections.append((_STEPS[3], (
             Block("text", f"Method: {info.label} ({info.family}; {info.library} "
-                          f"{versions.get(info.library, '') if info.library in versions else ''}). Why: "
-                          f"{'; '.join(chosen.reasons) if chosen else 'chosen by the analyst'}."),
+                          f"{versions.get(info.library, '') if info.library in versions else ''}). Why: {why}."),
+            *race_story,
             Block("table", pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in synthetic.params.items()])),
             Block("text", "Alternatives considered:"), Block("bullets", alternatives),
             Block("table", advice.matrix))))
@@ -291,7 +307,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             Block("text", validation.verdict.text),
             Block("text", " ".join(reading.sentence for reading in validation.readings)))))
 
-    from core.models import CLASSIFIERS, HYPERPARAMETERS
+    from core.models import HYPERPARAMETERS
     sections.append((_STEPS[6], (
         Block("text", f"Classifier: {CLASSIFIERS[comparison.classifier]} with {HYPERPARAMETERS[comparison.classifier]}"
                       f", identical in every arm; {comparison.repeats} repeated stratified split(s); training and "
@@ -405,8 +421,9 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
     test-time values as the baseline, and the last drift check's verdict."""
     from core.drift import REASONS, DriftThresholds
     thresholds = drift.thresholds if drift is not None else DriftThresholds()
-    subject = result.comparison.subject
-    deployed = result.comparison.arms[subject]  # the judged model at its tuned threshold
+    kept = decision_record(result).kept
+    subject = kept.monitored_arm  # the model that goes forward (not augmented rows the verdict did not earn)
+    deployed = result.comparison.arms[subject]
     metrics = pd.DataFrame([{"metric": name.replace("_", " "), "test-time value": f"{deployed[name].mean:.3f}",
                              "95% CI over repeats": "none (under 3 repeats)" if np.isnan(deployed[name].ci_low)
                              else f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
@@ -427,11 +444,11 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
     config = result.config
     return (_fields(result, DEPLOYMENT_FIELDS),
             Block("text", f"Monitored metrics and their test-time values ({ARM_LABELS[subject]}), the baseline a new "
-                          "batch is compared with:"), Block("table", metrics),
+                          f"batch is compared with: {kept.monitored_sentence}"), Block("table", metrics),
             Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
             Block("text", check),
             Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
-                          f"method {config.method}) on refreshed minority data and compare against this run before "
+                          f"method {kept.monitored}) on refreshed data and compare against this run before "
                           "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
                           "back to."))
 
