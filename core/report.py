@@ -29,6 +29,7 @@ from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
 from core.race import label_of
 from core.results import results_dict
+from core.summary import to_html as summary_html
 from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
 
@@ -594,8 +595,8 @@ def to_html(card: ModelCard, result: ExperimentResult) -> str:
 
 
 def bundle(result: ExperimentResult, drift=None) -> bytes:
-    """A zip with config.json, model_card.md, model_card.html, synthetic.csv, augmented_train.csv, results.json
-    (and drift.json when a drift check is given)."""
+    """A zip with config.json, model_card.md, model_card.html, summary.html, synthetic.csv, augmented_train.csv,
+    results.json (and drift.json when a drift check is given)."""
     import json
     card = build_model_card(result, drift=drift)
     kinds = result.prepared.dataset.column_types
@@ -604,6 +605,7 @@ def bundle(result: ExperimentResult, drift=None) -> bytes:
         archive.writestr("config.json", config_json(result.config))
         archive.writestr("model_card.md", to_markdown(card))
         archive.writestr("model_card.html", to_html(card, result))
+        archive.writestr("summary.html", summary_html(result))
         if result.synthetic is not None:
             archive.writestr("synthetic.csv", to_csv_text(result.synthetic.rows, kinds))
             archive.writestr("augmented_train.csv", to_csv_text(augmented_training(result.prepared.train,

@@ -20,7 +20,7 @@ from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
 from core.text import escape_html
-from core.validation.verdict import APPROVED, INCOMPLETE, REFINE, REJECTED
+from core.validation.verdict import APPROVED, INCOMPLETE, NAMES, REFINE, REJECTED, Outcome
 
 ARM_LABELS = {"threshold_tuned": "tuned threshold", "class_weighted_tuned": "class weights",
               "augmented_tuned": "with synthetic rows"}  # the fair arms: each at its own tuned threshold
@@ -45,11 +45,31 @@ def comparison_colour(result: ExperimentResult) -> str:
 
 
 def failing_checks(verdict) -> str:
-    """The validation checks that refine or reject, each with its value and limit (core's messages), e.g.
-    'detection AUC 0.97 is above 0.95'; '' when none failed."""
+    """The validation checks at the decision's own level, each with its value and limit (core's messages), e.g.
+    'detection AUC 0.97 is above 0.95' under Rejected (reject-level checks only), the refine-level ones under
+    Requires refinement; '' when none failed."""
     if verdict is None:
         return ""
-    return "; ".join(c.message for c in verdict.checks if c.name in verdict.failed_checks)
+    level = {REJECTED: Outcome.REJECT, REFINE: Outcome.REFINE}.get(verdict.decision.value)
+    return "; ".join(c.message for c in verdict.checks if c.outcome is level)
+
+
+def banner_text(verdict) -> str:
+    """A validation banner: the decision with only the checks at its level, then (apart) the checks at a lower
+    level and what was not measured, e.g. 'Verdict: Rejected. detection AUC 0.97 is above 0.95. Also to refine:
+    quality score 0.7 is below 0.8.'"""
+    own = failing_checks(verdict)
+    lower = ([c.message for c in verdict.checks if c.outcome is Outcome.REFINE]
+             if verdict.decision.value == REJECTED else [])
+    unmeasured = [NAMES.get(c.name, c.name) for c in verdict.checks if c.outcome is Outcome.NOT_MEASURED]
+    parts = [f"Verdict: {verdict.decision.text}.",
+             f"{own}." if own else ("Every check is within its limits." if not unmeasured
+                                    else "Every measured check is within its limits.")]
+    if lower:
+        parts.append(f"Also to refine: {'; '.join(lower)}.")
+    if unmeasured:
+        parts.append(f"Not measured (not counted as passed): {', '.join(unmeasured)}.")
+    return " ".join(parts)
 
 
 def facts(result: ExperimentResult, decision: str | None) -> dict:
