@@ -73,6 +73,8 @@ def _shown(name: str, value) -> str:
         return f"(SHA-256 {str(value)[:12]})"
     if name == "classifier":
         return CLASSIFIERS.get(value, value)
+    if name == "strategy":
+        return f"'{label_of(value)}'"
     if name == "types":
         return "as they were"
     if name == "generation":
