@@ -27,7 +27,7 @@ def test_comparison_one_repeat_with_fairness(small_app):
     assert not at.exception
     result = at.session_state["experiment"]
     verdict = (list(at.warning) + list(at.success) + list(at.error))[0].value
-    assert verdict == result.comparison.verdict and "This is one split" in verdict
+    assert verdict == result.comparison.verdict and "Under 3 repeated splits there is no interval" in verdict
     table = at.dataframe[0].value
     assert table["arm"].tolist() == ["baseline, tuned threshold", "class weights, tuned threshold",
                                      "augmented, tuned threshold", "baseline", "class weights", "augmented",

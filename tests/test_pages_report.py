@@ -88,7 +88,12 @@ def test_monitor_checks_the_run_itself(compared):
     at.button(key="run_drift").click().run()
     assert not at.exception
     drift = at.session_state["drift"]
-    assert drift.reference_rows == 210 and drift.concept.model.startswith("logreg on training rows + smote")
+    # Monitor watches the model that goes forward (the record's kept.monitored): the augmented one only if earned
+    from core.decision import decision_record
+    kept = decision_record(at.session_state["experiment"]).kept
+    expected = ("logreg on training rows + smote" if kept.monitored == "smotenc" else
+                f"logreg on training rows ({kept.monitored}, no synthetic rows)")
+    assert drift.reference_rows == 210 and drift.concept.model.startswith(expected)
     assert "python -m core run --config config.json" in drift.next_step or drift.verdict.value != "re-run"
     at = go(at, "report")
     assert any(f"Last drift check: {drift.verdict.value}" in m.value for m in at.markdown)
@@ -108,14 +113,18 @@ def test_summary_on_top_of_the_report(compared):
     decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
         str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
     shown = next(b for b in banners if b.startswith(f"**Validation: {decision}**"))
-    for check in result.validation.verdict.checks:  # "Rejected" names each failing check with its value
-        if check.outcome.value in ("refine", "reject"):
-            assert f"{check.value:.3g}" in shown, (check, shown)
+    level = {"Rejected": "reject", "Requires refinement": "refine"}.get(decision)
+    for check in result.validation.verdict.checks:  # the banner names only the checks at its own level
+        if check.outcome.value == level:
+            assert check.message in shown, (check, shown)
+        elif check.outcome.value in ("refine", "reject"):
+            assert check.message not in shown, (check, shown)
     reference = next(name.partition("_vs_")[2] for name, d in result.comparison.differences.items()
                      if d["minority_f1"] is gain)  # the banner's "before" is the gain's own reference
     base = result.comparison.arms[reference]["minority_f1"].mean
     after = result.comparison.arms["augmented_tuned"]["minority_f1"].mean
-    assert f"**Comparison: minority F1 {base:.3f} → {after:.3f}**" in banners
+    words = result.comparison.decision.words  # the verdict's words, from the enum
+    assert f"**Comparison: minority F1 {base:.3f} → {after:.3f}: {words}**" in banners
     charts = [c.proto.spec for c in at.get("plotly_chart")[:2]]
     assert "Where the synthetic rows fall" in charts[0] and "Minority F1 on the test rows" in charts[1]
     card = at.get("download_button")[0].proto
