@@ -40,7 +40,7 @@ def sidebar_status() -> tuple:
     dataset = _flow.dataset_check()[0]
     prepared = dataset is not None and _state.is_prepared(dataset)  # no recomputation in the sidebar
     steps = (("Data loaded", dataset is not None), ("Split and cleaned", prepared),
-             ("Method chosen", _state.chosen_method() is not None),
+             ("Method chosen", _state.method_chosen()),
              ("Synthetic rows", prepared and _state.synthetic_is_current()),
              ("Validated", _state.validation() is not None), ("Compared", _state.experiment() is not None))
     failed = (_state.failed_upload() or {}).get("name")

@@ -395,6 +395,8 @@ def _run(args) -> int:
     card = build_model_card(result)
     (out / "model_card.md").write_text(to_markdown(card))
     (out / "model_card.html").write_text(to_html(card, result))
+    from core.summary import to_html as summary_html
+    (out / "summary.html").write_text(summary_html(result))  # the stakeholder Summary, built headless
     print(result.comparison.verdict)
     print(f"results -> {out / 'results.json'}")
     return 0

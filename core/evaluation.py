@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
 from core.errors import DataError, SynthBalanceError
+from core.judgement import MIN_REPEATS, POWER, Judgement, Verdict, judge_gain, no_interval_text
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.split import ensure_not_held_out
 
@@ -147,16 +148,23 @@ def repeated_cv_ratio(folds: int) -> float:
     return 1 / (folds - 1)
 
 
-def detectable_difference(differences: list[float], test_train_ratio: float, level: float = 0.95) -> float:
-    """The smallest mean difference these splits could tell from 0: the half-width of the corrected interval,
-    t(level, J - 1) x sqrt(s^2 x (1/J + n_test/n_train)), from the variance s^2 of the J paired differences
-    (nan for fewer than 2)."""
+def detectable_difference(differences: list[float], test_train_ratio: float, level: float = 0.95,
+                          power: float = POWER) -> float:
+    """The smallest mean difference these splits would detect at `power` (80%) with a two-sided test at
+    `level`: (t(1 - alpha/2, J - 1) + t(power, J - 1)) x sqrt(s^2 x (1/J + n_test/n_train)), from the variance
+    s^2 of the J paired differences (the usual t approximation of a power calculation; nan for fewer than 2)."""
     array = np.asarray(differences, dtype=float)
     array = array[~np.isnan(array)]
     if array.size < 2:
         return float("nan")
     scale = np.sqrt(float(array.var(ddof=1)) * (1 / array.size + test_train_ratio))
-    return float(stats.t.ppf(0.5 + level / 2, array.size - 1) * scale)
+    return float((stats.t.ppf(0.5 + level / 2, array.size - 1) + stats.t.ppf(power, array.size - 1)) * scale)
+
+
+def metric_bounds(metric: str, difference: bool = False) -> tuple[float, float]:
+    """The scale of a metric of METRICS ([0, 1]; MCC [-1, 1]) or of a difference of two ([-1, 1]; MCC [-2, 2])."""
+    low, high = (-1.0, 1.0) if metric == "mcc" else (0.0, 1.0)
+    return (low - high, high - low) if difference else (low, high)
 
 
 @dataclass(frozen=True)
@@ -360,11 +368,17 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
 
 
 class Decision(str, Enum):
-    """The comparison's decision; pages choose colours from it, the text comes with it."""
+    """The comparison's decision (the verdict of `core.judgement` on the headline gain, or no generation); pages
+    choose colours from it, the text comes with it."""
     EARNED = "earned"
-    NOT_EARNED = "not_earned"
+    CANNOT_TELL = "cannot_tell"
+    NOT_EARNED = "cannot_tell"  # the old name of CANNOT_TELL (an alias: the same member)
     WORSE = "worse"
     NO_GENERATION = "no_generation"
+
+    @property
+    def words(self) -> str:
+        return "no synthetic rows" if self is Decision.NO_GENERATION else Verdict(self.value).words
 
 
 @dataclass(frozen=True)
@@ -372,46 +386,63 @@ class Comparison:
     """Per arm and metric the Summary; per compared pair ('<arm>_vs_<reference>') and metric the paired
     Difference; the decision and its text. subject: the arm being judged (augmented_tuned for a generator,
     threshold_tuned or class_weighted_tuned for a run without generation). test_train_ratio: n_test / n_train of
-    the repeated splits, the correction's factor."""
+    the repeated splits, the correction's factor. Intervals are cut to each metric's scale (`metric_bounds`) and
+    absent (nan) under MIN_REPEATS repeats."""
     classifier: str
     repeats: int
     arms: dict[str, dict[str, Summary]]
     differences: dict[str, dict[str, Difference]]
     verdict: str
     targets: Targets
-    decision: Decision = Decision.NOT_EARNED
+    decision: Decision = Decision.CANNOT_TELL
     subject: str = "augmented_tuned"
     test_train_ratio: float = 0.0
     correction: str = CORRECTION
 
     @property
     def primary(self) -> tuple[str, ...]:
-        """The differences that decide: the subject at its tuned threshold against each tuned reference."""
+        """The differences a reference is chosen from: the subject against each arm without synthetic rows at
+        its tuned threshold."""
         return tuple(name for name in self.differences if name.startswith(f"{self.subject}_vs_")
                      and name.endswith("_tuned"))
 
 
 def pairs_for(subject: str) -> list[tuple[str, str]]:
-    """(arm, reference) pairs compared: at tuned thresholds first, then the untuned secondary view."""
+    """(arm, reference) pairs compared: the subject against every arm without synthetic rows (at tuned
+    thresholds first), then, for a generator, the untuned secondary view."""
     if subject == "augmented_tuned":
         return [("augmented_tuned", "threshold_tuned"), ("augmented_tuned", "class_weighted_tuned"),
-                ("augmented", "baseline"), ("augmented", "class_weighted"), ("augmented", "threshold_tuned")]
-    if subject == "baseline":  # as is: against both tuned-threshold strategies without synthetic rows
-        return [("baseline", "threshold_tuned"), ("baseline", "class_weighted_tuned")]
-    other = "class_weighted_tuned" if subject == "threshold_tuned" else "threshold_tuned"
-    return [(subject, other), (subject, "baseline")]
+                ("augmented", "baseline"), ("augmented", "class_weighted"), ("augmented", "threshold_tuned"),
+                ("augmented_tuned", "baseline"), ("augmented_tuned", "class_weighted")]
+    tuned_first = ("threshold_tuned", "class_weighted_tuned", "baseline", "class_weighted")
+    return [(subject, reference) for reference in tuned_first if reference != subject]
+
+
+def _without_interval(summary, repeats: int):
+    """The same summary or difference with no interval (nan) under MIN_REPEATS repeats."""
+    if repeats >= MIN_REPEATS:
+        return summary
+    changes = {"ci_low": float("nan"), "ci_high": float("nan"), "clipped": False}
+    if isinstance(summary, Difference):
+        changes["p_value"] = None
+    return replace(summary, **changes)
 
 
 def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = Targets(),
             test_train_ratio: float = 0.0, subject: str = "augmented_tuned") -> Comparison:
     """Summaries over repeats and paired differences of the subject against each reference arm, with the
-    corrected resampled t-test for splits whose test part is `test_train_ratio` x the training part."""
+    corrected resampled t-test for splits whose test part is `test_train_ratio` x the training part; intervals
+    cut to the metric's scale, none under MIN_REPEATS repeats."""
     present = [arm for arm in ARMS if arm in runs[0]]
-    arms = {arm: {m: summarise([r[arm].metrics[m] for r in runs], test_train_ratio) for m in METRICS}
+    repeats = len(runs)
+    arms = {arm: {m: _without_interval(summarise([r[arm].metrics[m] for r in runs], test_train_ratio,
+                                                 metric_bounds(m)), repeats) for m in METRICS}
             for arm in present}
-    differences = {f"{a}_vs_{b}": {m: paired_difference(arms[a][m].values, arms[b][m].values, test_train_ratio)
-                                   for m in METRICS} for a, b in pairs_for(subject)}
-    decision, text = judge(arms, differences, len(runs), targets, subject)
+    differences = {f"{a}_vs_{b}": {m: _without_interval(paired_difference(
+        [r[a].metrics[m] for r in runs], [r[b].metrics[m] for r in runs], test_train_ratio,
+        metric_bounds(m, difference=True)), repeats) for m in METRICS}
+        for a, b in pairs_for(subject) if a in runs[0] and b in runs[0]}
+    decision, text = judge(arms, differences, repeats, targets, subject, test_train_ratio)
     binary = any(r["threshold_tuned"].threshold is not None for r in runs)
     untuned = sum(1 for r in runs if "augmented_tuned" in r and r["augmented_tuned"].threshold is None)
     if binary and untuned:
@@ -422,7 +453,7 @@ def compare(runs: list[dict[str, ArmRun]], classifier: str, targets: Targets = T
     for arm, why in fallbacks:
         count = sum(1 for r in runs if arm in r and r[arm].threshold_fallback == why)
         text += f" On {count} of {len(runs)} split(s) '{ARM_LABELS[arm]}' kept the default threshold 0.5: {why}."
-    return Comparison(classifier=classifier, repeats=len(runs), arms=arms, differences=differences, verdict=text,
+    return Comparison(classifier=classifier, repeats=repeats, arms=arms, differences=differences, verdict=text,
                       targets=targets, decision=decision, subject=subject, test_train_ratio=test_train_ratio)
 
 
@@ -432,147 +463,175 @@ def pair_arms(name: str) -> tuple[str, str]:
     return arm, reference
 
 
-def _conservative_name(comparison: Comparison, metric: str) -> str:
-    """The key of the subject's difference with the smallest mean on `metric`, among its tuned references (all
-    differences when it has none)."""
-    names = comparison.primary or tuple(comparison.differences)
-    return min(names, key=lambda n: comparison.differences[n][metric].mean)
+def best_reference(arms: dict, subject: str) -> str:
+    """The reference every verdict is judged against: the arm without synthetic rows, at its tuned threshold,
+    with the highest test-part mean minority F1 (the first in NO_SYNTHETIC_ARMS order on a tie), other than the
+    subject itself. For the untuned baseline as subject, the tuned arms."""
+    candidates = [a for a in NO_SYNTHETIC_ARMS if a.endswith("_tuned") and a != subject and a in arms]
+    return max(candidates, key=lambda a: (arms[a]["minority_f1"].mean, -candidates.index(a)))
 
 
-def conservative_reference(comparison: Comparison, metric: str) -> str:
-    """The reference arm of `conservative_gain`: the one the subject beats by the least on `metric` (the
-    strongest by this measure, so no choice flatters the subject)."""
-    return pair_arms(_conservative_name(comparison, metric))[1]
+def reference_difference(comparison: Comparison, metric: str, reference: str | None = None) -> Difference:
+    """The subject's difference on `metric` against `reference` (default: `best_reference`, the one reference
+    every figure is quoted against)."""
+    reference = reference or best_reference(comparison.arms, comparison.subject)
+    return comparison.differences[f"{comparison.subject}_vs_{reference}"][metric]
+
+
+def conservative_reference(comparison: Comparison, metric: str = "minority_f1") -> str:
+    """The reference arm of every gain: `best_reference` (chosen on minority F1, whatever the metric, so PR-AUC
+    is quoted against the same reference as F1)."""
+    return best_reference(comparison.arms, comparison.subject)
 
 
 def conservative_gain(comparison: Comparison, metric: str) -> Difference:
-    """The subject's gain over the best arm without synthetic rows, at tuned thresholds: its difference against
-    `conservative_reference`."""
-    return comparison.differences[_conservative_name(comparison, metric)][metric]
+    """The subject's gain on `metric` over the best option without synthetic rows (`best_reference`)."""
+    return reference_difference(comparison, metric)
 
 
-def real_gain(difference: Difference, repeats: int) -> bool:
-    """A gain that holds up: the corrected 95% interval lies above 0 (never claimed on a single split)."""
-    return repeats > 1 and difference.ci_low > 0
+def judgement_of(difference: Difference, target: float, repeats: int, per_repeat: list[float] | None = None,
+                 test_train_ratio: float = 0.0) -> Judgement:
+    """`core.judgement.judge_gain` on a Difference (the smallest detectable difference from its per-repeat
+    values when given)."""
+    detectable = (detectable_difference(per_repeat, test_train_ratio) if per_repeat is not None
+                  and len(per_repeat) >= MIN_REPEATS else None)
+    low, high = (None, None) if np.isnan(difference.ci_low) else (difference.ci_low, difference.ci_high)
+    return judge_gain(difference.mean, low, high, target, repeats, detectable, difference.clipped)
 
 
-REFERENCE_WORDS = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights",
-                   "baseline": "the untuned baseline"}
+REFERENCE_WORDS = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights with a tuned "
+                   "threshold", "baseline": "the untuned baseline", "class_weighted": "class weights at 0.5"}
 
 
 @dataclass(frozen=True)
 class HeadlineGain:
     """The one minority-F1 gain every page, the model card and results.json quote: the subject at its tuned
-    threshold against the strongest reference without synthetic rows (the one it beats by the least).
-
-    met: the target is met by the verdict's rule: the mean reaches the target and, over 2 or more repeats, the
-    corrected 95% interval's lower bound is above 0 against every tuned reference (never on one split)."""
+    threshold against the best option without synthetic rows (`best_reference`), with its verdict by the one
+    rule (`core.judgement.judge_gain`)."""
     subject: str
     reference: str
     gain: Difference
     target: float
     repeats: int
-    met: bool
+    judgement: Judgement
+
+    @property
+    def met(self) -> bool:
+        """The verdict is earned."""
+        return self.judgement.earned
+
+    @property
+    def verdict(self) -> Verdict:
+        return self.judgement.verdict
 
     @property
     def reference_words(self) -> str:
-        """e.g. 'class weights, the best option without synthetic rows'."""
-        best = "the best option" if self.subject == "augmented_tuned" else "the other option"
+        """e.g. 'class weights with a tuned threshold, the best option without synthetic rows'."""
+        best = "the best option" if self.subject == "augmented_tuned" else "the best other option"
         return f"{REFERENCE_WORDS.get(self.reference, self.reference)}, {best} without synthetic rows"
 
     @property
     def text(self) -> str:
-        """'+0.012 against class weights, the best option without synthetic rows (corrected 95% CI ...)'."""
-        return f"{self.gain.mean:+.3f} against {self.reference_words} ({_ci(self.gain)})"
+        """'+0.012 against class weights ..., the best option without synthetic rows (corrected 95% CI ...)'."""
+        return f"{self.gain.mean:+.3f} against {self.reference_words} ({self.judgement.interval_text})"
 
     def to_dict(self) -> dict:
         return {"subject": self.subject, "reference": self.reference, "reference_words": self.reference_words,
                 "gain": self.gain.mean, "ci_low": self.gain.ci_low, "ci_high": self.gain.ci_high,
-                "target": self.target, "met": self.met}
+                "target": self.target, "met": self.met, "verdict": self.verdict.value,
+                "verdict_words": self.verdict.words, "judgement": self.judgement.to_dict()}
 
 
-def _headline(differences: dict, subject: str, repeats: int, target: float) -> HeadlineGain:
-    primary = [n for n in differences if n.startswith(f"{subject}_vs_") and n.endswith("_tuned")] or \
-        list(differences)
-    name = min(primary, key=lambda n: differences[n]["minority_f1"].mean)
-    gain = differences[name]["minority_f1"]
-    met = gain.mean >= target and all(real_gain(differences[n]["minority_f1"], repeats) for n in primary)
-    return HeadlineGain(subject, pair_arms(name)[1], gain, target, repeats, met)
+def _headline(arms: dict, differences: dict, subject: str, repeats: int, target: float,
+              test_train_ratio: float = 0.0) -> HeadlineGain:
+    reference = best_reference(arms, subject)
+    gain = differences[f"{subject}_vs_{reference}"]["minority_f1"]
+    per_repeat = list(np.subtract(arms[subject]["minority_f1"].values, arms[reference]["minority_f1"].values))
+    return HeadlineGain(subject, reference, gain, target, repeats,
+                        judgement_of(gain, target, repeats, per_repeat, test_train_ratio))
 
 
 def headline_gain(comparison: Comparison) -> HeadlineGain:
     """The comparison's headline gain (computed here once; pages, card and results.json quote it)."""
-    return _headline(comparison.differences, comparison.subject, comparison.repeats,
-                     comparison.targets.minority_f1_gain)
+    return _headline(comparison.arms, comparison.differences, comparison.subject, comparison.repeats,
+                     comparison.targets.minority_f1_gain, comparison.test_train_ratio)
 
 
-def real_loss(difference: Difference, repeats: int) -> bool:
-    return repeats > 1 and difference.ci_high < 0
+def secondary_judgements(comparison: Comparison) -> list[tuple[str, Judgement]]:
+    """(reference, verdict) of the subject's minority-F1 difference against every other arm without synthetic
+    rows, in the same words as the headline (the secondary lines)."""
+    headline = headline_gain(comparison)
+    out = []
+    for name, metrics in comparison.differences.items():
+        arm, reference = pair_arms(name)
+        if arm != comparison.subject or reference == headline.reference or reference not in NO_SYNTHETIC_ARMS:
+            continue
+        per_repeat = list(np.subtract(comparison.arms[arm]["minority_f1"].values,
+                                      comparison.arms[reference]["minority_f1"].values))
+        out.append((reference, judgement_of(metrics["minority_f1"], comparison.targets.minority_f1_gain,
+                                            comparison.repeats, per_repeat, comparison.test_train_ratio)))
+    return out
 
 
-def within_noise(difference: Difference, repeats: int) -> bool:
-    return repeats < 2 or difference.ci_low <= 0 <= difference.ci_high
+def real_gain(difference: Difference, repeats: int) -> bool:
+    """A gain that holds up: at least MIN_REPEATS repeats and the corrected 95% interval lies above 0."""
+    return repeats >= MIN_REPEATS and not np.isnan(difference.ci_low) and difference.ci_low > 0
 
 
-def _ci(d: Difference) -> str:
-    return f"corrected 95% CI {d.ci_low:+.3f} to {d.ci_high:+.3f}" if d.ci_low != d.ci_high else \
-        "one split, no interval"
+def interval_text(summary, repeats: int) -> str:
+    """'corrected 95% CI +0.1 to +0.3' (noting a cut to the scale), or why there is no interval."""
+    if repeats < MIN_REPEATS or np.isnan(summary.ci_low):
+        return no_interval_text(repeats)
+    cut = ", cut to the metric's scale" if summary.clipped else ""
+    return f"corrected 95% CI {summary.ci_low:+.3f} to {summary.ci_high:+.3f}{cut}"
 
 
-def judge(arms: dict, differences: dict, repeats: int, targets: Targets,
-          subject: str = "augmented_tuned") -> tuple[Decision, str]:
-    """The decision and its plain-English text, from the corrected intervals.
+def _ci(d: Difference, repeats: int = MIN_REPEATS) -> str:
+    return interval_text(d, repeats) if not np.isnan(d.ci_low) else f"no interval under {MIN_REPEATS} repeats"
 
-    Generator runs: earned when, at tuned thresholds, the augmented model beats both the tuned baseline and the
-    tuned class-weighted model (corrected intervals above 0) by at least the target; worse when it is below
-    the tuned baseline beyond noise; "most of the gain is a threshold shift" only when the untuned gain over the
-    baseline is itself real and the tuned baseline is within noise of the augmented model.
+
+def judge(arms: dict, differences: dict, repeats: int, targets: Targets, subject: str = "augmented_tuned",
+          test_train_ratio: float = 0.0) -> tuple[Decision, str]:
+    """The decision and its plain-English text, by the one rule (`core.judgement.judge_gain`) on the headline
+    gain: the subject at its tuned threshold against the best option without synthetic rows (`best_reference`).
+    The other references are secondary lines in the same words; PR-AUC is quoted against the same reference.
+    "Most of the gain is a threshold shift" only when the untuned gain is real and the tuned one is not earned.
     """
-    if subject != "augmented_tuned":
-        (name_other, other), (name_base, vs_base) = list(differences.items())[0], list(differences.items())[1]
-        f1 = arms[subject]["minority_f1"].mean
-        base_label = "the untuned baseline" if name_base.endswith("_vs_baseline") else \
-            ARM_LABELS[pair_arms(name_base)[1]]
-        text = (f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {f1:.3f}, "
-                f"{vs_base['minority_f1'].mean:+.3f} over {base_label} ({_ci(vs_base['minority_f1'])}) and "
-                f"{other['minority_f1'].mean:+.3f} against {ARM_LABELS[pair_arms(name_other)[1]]} "
-                f"({_ci(other['minority_f1'])}).")
-        return Decision.NO_GENERATION, text + (" This is one split: run 5 or more repeats before deciding."
-                                               if repeats == 1 else "")
-    tuned = differences["augmented_tuned_vs_threshold_tuned"]["minority_f1"]
-    weighted = differences["augmented_tuned_vs_class_weighted_tuned"]["minority_f1"]
-    raw = differences["augmented_vs_baseline"]["minority_f1"]
-    pr = differences["augmented_vs_baseline"]["pr_auc"]
-    headline = _headline(differences, subject, repeats, targets.minority_f1_gain)  # the one gain quoted everywhere
-    aug_f1 = arms["augmented_tuned"]["minority_f1"].mean
+    headline = _headline(arms, differences, subject, repeats, targets.minority_f1_gain, test_train_ratio)
+    judgement = headline.judgement
+    subject_f1 = arms[subject]["minority_f1"].mean
     reference_f1 = arms[headline.reference]["minority_f1"].mean
-    met = headline.met
-    lines = [f"At each model's own tuned threshold, minority F1 is {aug_f1:.3f} with synthetic rows against "
-             f"{reference_f1:.3f} with {headline.reference_words}: {headline.text}. The target of "
-             f"{targets.minority_f1_gain:+.2f} is {'met' if met else 'not met'}."]
-    if real_gain(raw, repeats) and within_noise(tuned, repeats):
-        lines.append(f"Most of the gain is a threshold shift: untuned, the synthetic rows lift minority F1 by "
-                     f"{raw.mean:+.3f} ({_ci(raw)}), but the baseline with a tuned threshold is within noise of the "
-                     "augmented model.")
-    elif real_gain(tuned, repeats):
-        lines.append(f"The gain survives threshold tuning"
-                     f"{' and class weighting' if real_gain(weighted, repeats) else ', but not class weighting'} "
-                     f"({weighted.mean:+.3f}, {_ci(weighted)}).")
-    pr_noise = within_noise(pr, repeats)
-    lines.append(f"PR-AUC, which no threshold can move, changed by {pr.mean:+.3f} ({_ci(pr)})"
-                 f"{', inside split noise' if pr_noise else ''}.")
-    if met:  # the mean reaches the target and both tuned references are beaten beyond noise
-        decision = Decision.EARNED
-        lines.append("Verdict: the synthetic rows earned their place.")
-    elif real_loss(tuned, repeats):
-        decision = Decision.WORSE
-        lines.append("Verdict: the synthetic rows made the model worse; do not use them.")
+    pr = differences[f"{subject}_vs_{headline.reference}"]["pr_auc"]
+    generated = subject == "augmented_tuned"
+    if generated:
+        lines = [f"At each model's own tuned threshold, minority F1 is {subject_f1:.3f} with synthetic rows against "
+                 f"{reference_f1:.3f} with {headline.reference_words}: a gain of {headline.gain.mean:+.3f} "
+                 f"({judgement.interval_text}). The target of {targets.minority_f1_gain:+.2f} is "
+                 f"{'met' if judgement.earned else 'not met'}."]
     else:
-        decision = Decision.NOT_EARNED
-        lines.append("Verdict: the synthetic rows did not earn their place; class weights or a tuned threshold "
-                     "give the same result without synthetic data.")
-    if repeats == 1:
-        lines.append("This is one split: no interval, so no gain is claimed; run 5 or more repeats before deciding.")
+        lines = [f"No synthetic rows: {ARM_LABELS[subject]} reaches minority F1 {subject_f1:.3f} against "
+                 f"{reference_f1:.3f} with {headline.reference_words}: {headline.gain.mean:+.3f} "
+                 f"({judgement.interval_text}): {judgement.verdict.words} ({judgement.reason})."]
+    if generated:
+        raw = differences["augmented_vs_baseline"]["minority_f1"]
+        if real_gain(raw, repeats) and raw.mean > 0 and not judgement.earned:
+            lines.append(f"Most of the gain is a threshold shift: untuned, the synthetic rows lift minority F1 by "
+                         f"{raw.mean:+.3f} ({_ci(raw)}), but at tuned thresholds the gain is not earned.")
+    lines.append(f"PR-AUC, which no threshold can move, changed by {pr.mean:+.3f} against the same reference "
+                 f"({_ci(pr)}).")
+    comparison_stub = Comparison(classifier="", repeats=repeats, arms=arms, differences=differences, verdict="",
+                                 targets=targets, subject=subject, test_train_ratio=test_train_ratio)
+    for reference, other in secondary_judgements(comparison_stub):
+        lines.append(f"Also against {REFERENCE_WORDS.get(reference, reference)}: {other.mean:+.3f}"
+                     + (f" ({other.interval_text})" if other.has_interval else "") + f": {other.verdict.words}.")
+    if generated:
+        decision = Decision(judgement.verdict.value)
+        lines.append(f"Verdict: {judgement.verdict.words}: {judgement.reason}.")
+    else:
+        decision = Decision.NO_GENERATION
+    if repeats < MIN_REPEATS:
+        lines.append(f"{no_interval_text(repeats)} Run {MIN_REPEATS} or more repeats (5 recommended) before "
+                     "deciding.")
     return decision, " ".join(lines)
 
 

@@ -19,7 +19,7 @@ from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
 from core.evaluation import NO_GENERATION as EVALUATION_ARM
-from core.evaluation import Difference, compare, conservative_gain, repeated_cv_ratio, summarise
+from core.evaluation import Difference, compare, conservative_gain, headline_gain, repeated_cv_ratio, summarise
 from core.generators.base import Progress
 from core.pipeline import prepare, run_experiment
 from core.race import (
@@ -36,7 +36,7 @@ COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_l
            "fold_pr_auc", "within_noise_of_best", "seconds", "quality_score", "detection_auc", "coverage",
            "exact_copies", "near_copies", "dcr_share_vs_holdout", "decision", "test_minority_f1", "test_pr_auc",
            "minority_f1_gain", "minority_f1_gain_ci_low", "minority_f1_gain_ci_high", "pr_auc_gain",
-           "pr_auc_gain_ci_low", "pr_auc_gain_ci_high", "error"]
+           "pr_auc_gain_ci_low", "pr_auc_gain_ci_high", "verdict", "error"]
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,10 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
     v = result.validation
     f1, pr = conservative_gain(comparison, "minority_f1"), conservative_gain(comparison, "pr_auc")
     subject = comparison.arms[comparison.subject]
+    verdict = headline_gain(comparison).judgement.verdict.words  # the one rule (core.judgement)
     if method in NO_GENERATION:  # its 'gain' would be against the other strategy without synthetic rows: left blank
         f1 = pr = Difference(float("nan"), float("nan"), float("nan"), None)
+        verdict = ""
     return {"seconds": time.perf_counter() - started,
             "quality_score": v.quality_score if v else None, "detection_auc": v.detection_auc if v else None,
             "coverage": v.coverage.coverage if v else None, "exact_copies": v.privacy.exact_copies if v else None,
@@ -124,7 +126,8 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
             "test_minority_f1": subject["minority_f1"].mean, "test_pr_auc": subject["pr_auc"].mean,
             "test_minority_f1_values": list(subject["minority_f1"].values),
             "minority_f1_gain": f1.mean, "minority_f1_gain_ci_low": f1.ci_low, "minority_f1_gain_ci_high": f1.ci_high,
-            "pr_auc_gain": pr.mean, "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high}
+            "pr_auc_gain": pr.mean, "pr_auc_gain_ci_low": pr.ci_low, "pr_auc_gain_ci_high": pr.ci_high,
+            "verdict": verdict}
 
 
 def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], progress: Progress | None = None,

@@ -95,6 +95,7 @@ class ExperimentResult:
     """A whole run: repeat 0's prepared data, synthetic rows and validation, every repeat's arms, the comparison.
 
     synthetic / validation: None for a run without generation (method 'threshold_tuned' or 'class_weighted').
+    race: the strategy race on the same inputs (attached by `with_race`; part of the decision record).
     seconds: wall time per stage summed over repeats (prepare, generate, validate, evaluate).
     """
     config: RunConfig
@@ -106,10 +107,20 @@ class ExperimentResult:
     comparison: Comparison
     detail: EvaluationDetail
     seconds: dict[str, float]
+    race: object | None = None  # the core.race.RaceResult that ran on the same inputs, when a page attached it
 
     @property
     def generated(self) -> bool:
         return self.synthetic is not None
+
+
+def with_race(result: ExperimentResult, race) -> ExperimentResult:
+    """The same run with the strategy race that ran on its inputs (the decision record tells its story); a race
+    on another classifier, seed or test share is not attached."""
+    if race is None or (race.classifier, race.seed, race.test_size) != (result.config.classifier, result.config.seed,
+                                                                         result.config.test_size):
+        return result
+    return replace(result, race=race)
 
 
 def sampler_for_config(config: RunConfig, dataset: Dataset, seed: int) -> GeneratorSampler:

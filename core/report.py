@@ -18,18 +18,22 @@ import pandas as pd
 from core import plots
 from core.advisor import Advice, advise
 from core.config import config_json
+from core.decision import decision_record
 from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import ARM_LABELS, conservative_gain, headline_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
 from core.generators.dp import release_sentence
 from core.generators.registry import REGISTRY
+from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
+from core.race import label_of
 from core.results import results_dict
+from core.summary import to_html as summary_html
 from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
 
-MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"
+MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"  # R2 and R4; R1 follows core.judgement
 JS_LIMIT, COVERAGE_LIMIT, TIME_LIMIT_S = 0.1, 0.5, 600.0
 _STEPS = ("1. Problem framing", "2. Imbalance analysis", "3. Data preparation", "4. Method selection",
           "5. Generation", "6. Validation", "7. Model training and evaluation", "9. Limitations and residual risks")
@@ -91,9 +95,9 @@ def hardware() -> str:
 def requirements(result: ExperimentResult) -> pd.DataFrame:
     """R1-R4 with their status from the measured figures (R1 at tuned thresholds, corrected intervals)."""
     comparison, validation, synthetic = result.comparison, result.validation, result.synthetic
-    headline = headline_gain(comparison)  # the gain and "met" the verdict paragraph states
+    headline = headline_gain(comparison)  # the gain and the verdict the Comparison states (core.judgement)
     fair, target = headline.gain, headline.target
-    r1 = MET if headline.met else PARTIAL if fair.mean >= target else NOT_MET
+    r1 = f"{MET if headline.met else NOT_MET}: {headline.verdict.words}"
     total = sum(result.seconds.values())
     complete = synthetic is None or synthetic.produced == synthetic.requested
     r2 = MET if total <= TIME_LIMIT_S and complete else PARTIAL if total <= TIME_LIMIT_S or complete else NOT_MET
@@ -109,9 +113,9 @@ def requirements(result: ExperimentResult) -> pd.DataFrame:
                  if synthetic is not None else "no synthetic rows")
     return pd.DataFrame([
         {"requirement": "R1 performance", "measure": f"minority F1 {fair.mean:+.3f} against "
-                                                     f"{headline.reference_words} ({comparison.correction}: "
-                                                     f"{fair.ci_low:+.3f} to {fair.ci_high:+.3f}; target "
-                                                     f"{target:+.2f})", "status": r1},
+                                                     f"{headline.reference_words} ({headline.judgement.interval_text}"
+                                                     f", {comparison.correction}; target {target:+.2f})",
+         "status": r1},
         {"requirement": "R2 efficiency", "measure": f"{total:.1f} s in all; {rows_made}", "status": r2},
         {"requirement": "R3 reproducibility", "measure": f"seed {result.config.seed}, config with package versions "
                                                          "and data SHA-256", "status": MET},
@@ -124,7 +128,8 @@ def _arms_table(result: ExperimentResult) -> pd.DataFrame:
         row = {"arm": ARM_LABELS.get(arm, arm)}
         for metric in ("minority_f1", "minority_precision", "minority_recall", "pr_auc", "roc_auc", "mcc"):
             s = metrics[metric]
-            row[metric] = f"{s.mean:.3f} [{s.ci_low:.3f}, {s.ci_high:.3f}]"
+            row[metric] = f"{s.mean:.3f}" + ("" if np.isnan(s.ci_low) else
+                                               f" [{s.ci_low:.3f}, {s.ci_high:.3f}]{'*' if s.clipped else ''}")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -177,7 +182,9 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
         Block("text", f"{'Multi-class' if profile.is_multiclass else 'Binary'} classification of "
                       f"'{dataset.target}' in '{dataset.name}'. Primary metric: minority F1 of "
                       f"'{profile.minority_class}'; secondary: precision, recall, PR-AUC, ROC-AUC, MCC. Target: "
-                      f"minority F1 {comparison.targets.minority_f1_gain:+.2f} over the baseline."),
+                      f"minority F1 {comparison.targets.minority_f1_gain:+.2f} over the best option without synthetic "
+                      f"rows ({headline_gain(comparison).reference_words.split(',')[0]} in this run), earned only "
+                      "when the gain's corrected 95% interval lies above 0."),
         Block("table", requirements(result)))))
 
     kinds = ", ".join(f"{n} {k}" for k, n in profile.feature_kinds.items())
@@ -211,22 +218,35 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                     Block("text", "Data Quality Verification checklist:"), Block("bullets", _checklist(result))]
     sections.append((_STEPS[2], tuple(prep_blocks)))
 
+    record = decision_record(result)  # the one story: race, strategy kept, verdict
+    race_story = [Block("text", f"Strategy kept: {record.kept.sentence}")]
+    if record.race is not None:
+        race = record.race
+        race_story += [Block("text", f"The strategy race ({CLASSIFIERS[race.classifier]}, {race.folds} folds x "
+                                     f"{race.repeats} repeat(s) of the training part) picked "
+                                     f"{label_of(race.pick)}. {race.explanation}"),
+                       Block("table", pd.DataFrame([{"strategy": label, "fold minority F1": f"{f1:.3f}",
+                                                     "95% CI": f"{low:.3f} to {high:.3f}", "fold PR-AUC": f"{pr:.3f}"}
+                                                    for _, label, f1, low, high, pr in race.candidates
+                                                    if f1 == f1]))]
     if synthetic is None:
         sections.append((_STEPS[3], (
             Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows (method "
-                          f"'{config.method}'), chosen by the analyst. The strategy race (`python -m core advise`, "
-                          "the Method page's measurement) recommends a strategy like this one when no generator "
-                          "beats it beyond noise on the training part."),
+                          f"'{config.method}')."),
+            *race_story,
             Block("table", advice.matrix))))
         sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
     else:
         chosen = next((r for r in advice.ranked if r.method == synthetic.method_used), None)
         alternatives = [f"{r.label}: {REGISTRY[r.method].pros} Limits: {REGISTRY[r.method].limits}"
                         for r in advice.ranked if r.method != synthetic.method_used][:4]
+        why = ("the strategy race's measurement (below)" if record.race is not None else
+               f"no strategy race ran on these inputs; the instant ranking's reason: {'; '.join(chosen.reasons)}"
+               if chosen else "chosen by the analyst")
         sections.append((_STEPS[3], (
             Block("text", f"Method: {info.label} ({info.family}; {info.library} "
-                          f"{versions.get(info.library, '') if info.library in versions else ''}). Why: "
-                          f"{'; '.join(chosen.reasons) if chosen else 'chosen by the analyst'}."),
+                          f"{versions.get(info.library, '') if info.library in versions else ''}). Why: {why}."),
+            *race_story,
             Block("table", pd.DataFrame([{"parameter": k, "value": str(v)} for k, v in synthetic.params.items()])),
             Block("text", "Alternatives considered:"), Block("bullets", alternatives),
             Block("table", advice.matrix))))
@@ -288,13 +308,15 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
             Block("text", validation.verdict.text),
             Block("text", " ".join(reading.sentence for reading in validation.readings)))))
 
-    from core.models import CLASSIFIERS, HYPERPARAMETERS
+    from core.models import HYPERPARAMETERS
     sections.append((_STEPS[6], (
         Block("text", f"Classifier: {CLASSIFIERS[comparison.classifier]} with {HYPERPARAMETERS[comparison.classifier]}"
                       f", identical in every arm; {comparison.repeats} repeated stratified split(s); training and "
                       f"scoring took {result.seconds['evaluate']:.1f} s. Every arm is also scored at a decision "
                       "threshold tuned on its own training part (never on test rows). Intervals: 95%, "
-                      f"{comparison.correction}, which widens the plain interval for overlapping training sets."),
+                      f"{comparison.correction}, which widens the plain interval for overlapping training sets; "
+                      "cut to each metric's scale (F1 and PR-AUC in [0, 1], their differences in [-1, 1]; a cut "
+                      "interval is marked *); none under 3 repeats."),
         Block("table", _arms_table(result)), Block("figure", "arms"),
         Block("figure", "confusion_baseline"),
         Block("figure", f"confusion_{comparison.subject}"),
@@ -400,10 +422,12 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
     test-time values as the baseline, and the last drift check's verdict."""
     from core.drift import REASONS, DriftThresholds
     thresholds = drift.thresholds if drift is not None else DriftThresholds()
-    subject = result.comparison.subject
-    deployed = result.comparison.arms[subject]  # the judged model at its tuned threshold
+    kept = decision_record(result).kept
+    subject = kept.monitored_arm  # the model that goes forward (not augmented rows the verdict did not earn)
+    deployed = result.comparison.arms[subject]
     metrics = pd.DataFrame([{"metric": name.replace("_", " "), "test-time value": f"{deployed[name].mean:.3f}",
-                             "95% CI over repeats": f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
+                             "95% CI over repeats": "none (under 3 repeats)" if np.isnan(deployed[name].ci_low)
+                             else f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
                             for name in ("minority_recall", "minority_precision", "minority_f1", "pr_auc")])
     minority = result.profile.minority_class
     share = result.prepared.train_class_counts.get(minority, 0) / max(len(result.prepared.train), 1)
@@ -421,11 +445,11 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
     config = result.config
     return (_fields(result, DEPLOYMENT_FIELDS),
             Block("text", f"Monitored metrics and their test-time values ({ARM_LABELS[subject]}), the baseline a new "
-                          "batch is compared with:"), Block("table", metrics),
+                          f"batch is compared with: {kept.monitored_sentence}"), Block("table", metrics),
             Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
             Block("text", check),
             Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
-                          f"method {config.method}) on refreshed minority data and compare against this run before "
+                          f"method {kept.monitored}) on refreshed data and compare against this run before "
                           "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
                           "back to."))
 
@@ -481,7 +505,7 @@ def limitations(result: ExperimentResult) -> list[str]:
         if v.detection_auc is not None and v.detection_auc > 0.8:
             items.append(f"A simple model tells synthetic rows from real ones (AUC {v.detection_auc:.2f}).")
     pr = conservative_gain(result.comparison, "pr_auc")
-    if result.synthetic is not None and pr.ci_low <= 0 <= pr.ci_high:
+    if result.synthetic is not None and not np.isnan(pr.ci_low) and pr.ci_low <= 0 <= pr.ci_high:
         items.append("The PR-AUC change is inside split noise: the synthetic rows did not improve ranking.")
     if result.synthetic is not None and result.synthetic.warnings:
         items += [f"Generation note: {w}" for w in result.synthetic.warnings]
@@ -571,8 +595,8 @@ def to_html(card: ModelCard, result: ExperimentResult) -> str:
 
 
 def bundle(result: ExperimentResult, drift=None) -> bytes:
-    """A zip with config.json, model_card.md, model_card.html, synthetic.csv, augmented_train.csv, results.json
-    (and drift.json when a drift check is given)."""
+    """A zip with config.json, model_card.md, model_card.html, summary.html, synthetic.csv, augmented_train.csv,
+    results.json (and drift.json when a drift check is given)."""
     import json
     card = build_model_card(result, drift=drift)
     kinds = result.prepared.dataset.column_types
@@ -581,6 +605,7 @@ def bundle(result: ExperimentResult, drift=None) -> bytes:
         archive.writestr("config.json", config_json(result.config))
         archive.writestr("model_card.md", to_markdown(card))
         archive.writestr("model_card.html", to_html(card, result))
+        archive.writestr("summary.html", summary_html(result))
         if result.synthetic is not None:
             archive.writestr("synthetic.csv", to_csv_text(result.synthetic.rows, kinds))
             archive.writestr("augmented_train.csv", to_csv_text(augmented_training(result.prepared.train,

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from core.decision import decision_record
 from core.evaluation import HEADLINE, METRICS, headline_gain
 from core.pipeline import ExperimentResult
 
@@ -67,6 +68,7 @@ def results_dict(result: ExperimentResult) -> dict:
             "privacy": synthetic.privacy.to_dict() if synthetic.privacy is not None else None}
     if result.validation is not None:
         out["validation"] = result.validation.to_dict()
+    out["decision"] = decision_record(result).to_dict()  # the one record the card, Summary and Monitor render
     return clean(out)
 
 

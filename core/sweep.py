@@ -17,10 +17,11 @@ import pandas as pd
 from core.config import RunConfig
 from core.data import Dataset
 from core.errors import ConfigError, SynthBalanceError
-from core.evaluation import Difference, conservative_gain
+from core.evaluation import Difference, conservative_gain, judgement_of
 from core.export import to_csv_text
 from core.generators.base import Progress
 from core.generators.registry import get_info
+from core.judgement import MIN_REPEATS, Judgement
 from core.parallel import check_n_jobs, parallel_map
 from core.pipeline import run_experiment
 
@@ -58,8 +59,9 @@ class SweepPoint:
 class SweepResult:
     """Every point in epsilon order (the non-private point last), the target, and the answer.
 
-    smallest_epsilon: the smallest epsilon that meets utility_target on utility_metric by the verdict's rule,
-    the lower bound of the gain's corrected 95% interval (`meets_target`); None when no epsilon tried does."""
+    smallest_epsilon: the smallest epsilon whose gain on utility_metric is earned by the one verdict rule
+    (`core.judgement.judge_gain`: interval above 0, mean at or above utility_target; `meets_target`); None when
+    no epsilon tried is."""
     method: str
     classifier: str
     repeats: int
@@ -101,12 +103,19 @@ class SweepResult:
                 "points": [asdict(p) for p in self.points]}
 
 
-def meets_target(point: SweepPoint, metric: str, target: float, repeats: int) -> bool:
-    """The verdict's rule, not the mean: a private point meets the target when the lower bound of its gain's
-    corrected 95% interval is at least the target. One split has no interval, so it never meets it."""
+def point_judgement(point: SweepPoint, metric: str, target: float, repeats: int) -> Judgement | None:
+    """The one verdict rule (`core.judgement.judge_gain`) on a point's gain; None for a point without figures."""
     gain = point.gain(metric)
-    return bool(point.private and point.error is None and gain is not None and repeats > 1
-                and gain.ci_low >= target)
+    if point.error is not None or gain is None:
+        return None
+    return judgement_of(gain, target, repeats)
+
+
+def meets_target(point: SweepPoint, metric: str, target: float, repeats: int) -> bool:
+    """A private point meets the target when its gain is earned by the one verdict rule: the corrected 95%
+    interval lies above 0 and the mean reaches the target (never under MIN_REPEATS repeats)."""
+    judgement = point_judgement(point, metric, target, repeats)
+    return bool(point.private and judgement is not None and judgement.earned)
 
 
 def smallest_meeting(points: tuple[SweepPoint, ...], metric: str, target: float,
@@ -116,41 +125,40 @@ def smallest_meeting(points: tuple[SweepPoint, ...], metric: str, target: float,
     return min(meeting, key=lambda p: p.epsilon) if meeting else None
 
 
-def _gain_text(gain: Difference, repeats: int) -> str:
-    interval = (f"corrected 95% CI {gain.ci_low:+.3f} to {gain.ci_high:+.3f}" if repeats > 1
-                else "one split, no interval")
-    return f"gain {gain.mean:+.3f} ({interval})"
+def _gain_text(gain: Difference, repeats: int, target: float = 0.0) -> str:
+    judgement = judgement_of(gain, target, repeats)
+    interval = f" ({judgement.interval_text})" if judgement.has_interval else ""
+    return f"gain {gain.mean:+.3f}{interval}: {judgement.verdict.words}"
 
 
 def answer_text(points: tuple[SweepPoint, ...], metric: str, target: float, repeats: int) -> str:
-    """The answer in words, with the gain and its interval; the rule is the verdict's (the interval's lower
-    bound), so a mean at the target with an interval below it is not called a success."""
+    """The answer in words, with the gain, its interval and its verdict by the one rule (interval above 0 and
+    mean at or above the target), so a mean at the target with an interval containing 0 is not a success."""
     name = UTILITY_METRICS[metric]
     best = smallest_meeting(points, metric, target, repeats)
-    goal = f"a {name} gain of at least {target:+.3f} over the best arm without synthetic rows"
+    goal = f"a {name} gain of at least {target:+.3f} over the best option without synthetic rows"
     if best is not None:
-        return (f"The smallest epsilon that meets your target ({goal}, the whole 95% interval at or above it) is "
-                f"{best.epsilon:g}: {_gain_text(best.gain(metric), repeats)}.")
+        return (f"The smallest epsilon that meets your target ({goal}, earned: its 95% interval above 0 and its "
+                f"mean at or above the target) is {best.epsilon:g}: {_gain_text(best.gain(metric), repeats, target)}.")
     scored = [p for p in points if p.private and p.error is None and p.gain(metric) is not None]
     failed = [p for p in points if p.private and p.error is not None]
     if not scored and failed:
         return f"Every private point failed, so nothing was measured: {failed[0].error}"
-    if repeats < 2:
-        text = (f"One split per epsilon gives no interval, so no epsilon is said to meet your target ({goal}): "
-                "run 2 or more repeated splits.")
+    if repeats < MIN_REPEATS:
+        text = (f"Under {MIN_REPEATS} repeated splits per epsilon there is no interval, so no epsilon is said to "
+                f"meet your target ({goal}): run {MIN_REPEATS} or more.")
     else:
-        text = (f"No epsilon tried meets your target ({goal}): it counts as met only when the whole 95% interval "
-                "of the gain is at or above it.")
+        text = (f"No epsilon tried meets your target ({goal}): it is met only when the gain is earned, its 95% "
+                "interval above 0 and its mean at or above the target.")
     if scored:
-        top = max(scored, key=lambda p: p.gain(metric).ci_low)
-        text += f" The closest was epsilon {top.epsilon:g}: {_gain_text(top.gain(metric), repeats)}."
+        top = max(scored, key=lambda p: (p.gain(metric).mean if repeats < MIN_REPEATS else p.gain(metric).ci_low))
+        text += f" The closest was epsilon {top.epsilon:g}: {_gain_text(top.gain(metric), repeats, target)}."
     reference = next((p for p in points if not p.private and p.error is None and p.gain(metric)), None)
     if reference is not None:
-        gain = reference.gain(metric)
-        reached = repeats > 1 and gain.ci_low >= target
-        text += (f" Without privacy the same generator gives {_gain_text(gain, repeats)}, which "
-                 + ("would meet it: the target needs less privacy than any epsilon tried." if reached
-                    else "does not meet it either: the generator falls short even without privacy."))
+        reached = judgement_of(reference.gain(metric), target, repeats).earned
+        text += (f" Without privacy the same generator gives {_gain_text(reference.gain(metric), repeats, target)}"
+                 ", which " + ("would meet it: the target needs less privacy than any epsilon tried." if reached
+                               else "does not meet it either: the generator falls short even without privacy."))
     return text
 
 

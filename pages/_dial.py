@@ -17,6 +17,7 @@ from core.generators.base import SyntheticResult
 from core.generators.density import DensityFilter
 from core.generators.dp import default_delta, estimate_seconds, guarantee_headline
 from core.generators.registry import METHOD_LABELS, REGISTRY
+from core.judgement import MIN_REPEATS
 from core.models import CLASSIFIERS
 from core.pipeline import Prepared
 from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
@@ -148,8 +149,8 @@ def readable_table(result: SweepResult) -> pd.DataFrame:
             "epsilon spent": _number(point.epsilon_spent, ".3g"),
             "delta": _number(point.delta, ".1e"),
             f"{UTILITY_METRICS[metric]} gain (95% interval)": "-" if gain is None else
-            (f"{gain.mean:+.3f} ({gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if result.repeats > 1
-             else f"{gain.mean:+.3f} (one split)"),
+            (f"{gain.mean:+.3f} ({gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if result.repeats >= MIN_REPEATS
+             else f"{gain.mean:+.3f} (no interval under {MIN_REPEATS} repeats)"),
             "meets your target": "-" if not point.private else ("yes" if row.meets_target else "no"),
             "quality": _number(point.quality_score, ".2f"),
             "closer to training (share)": _number(point.dcr_share_vs_holdout, ".2f"),
@@ -177,7 +178,8 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
     guarantee_note(synthetic)
     st.caption("Run a differentially private generator at several privacy budgets (epsilon: smaller is more "
                "private) and see what each costs in model quality, to choose the smallest epsilon that still meets "
-               "your target: the whole 95% interval of the gain at or above it, the verdict's rule. Every point is a "
+               "your target: the gain earned by the Comparison's one rule (its 95% interval above 0, its mean at "
+               "or above the target; no interval under 3 repeats). Every point is a "
                "whole comparison on the same splits; delta is min(1/n^1.1, 1e-6) for the n rows each model trains "
                "on. " + EPSILON_WORDS + " " + DELTA_WORDS + " " + PUBLIC_NOTE + " The sweep itself is not a private "
                "release: it trains many models on the same rows, so use it where you may see the data, then release "

@@ -155,8 +155,9 @@ def judged(result: ValidationResult):
 
 def verdict_banner(result: ValidationResult) -> None:
     """The decision under the session's thresholds, with every failed and every unmeasured check named."""
+    from core.summary import banner_text
     verdict = judged(result)
-    head, _, rest = verdict.text.partition(". ")
+    head, _, rest = banner_text(verdict).partition(". ")  # only the checks at the decision's own level
     _palette.decision_box(verdict.decision)(f"**{head}.** {rest}")
 
 

@@ -13,6 +13,7 @@ import streamlit as st
 if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy imports
     from core.cleaning import CleaningPlan
     from core.data import Dataset, LoadedTable
+    from core.decision import Inputs
     from core.drift import DriftResult
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
@@ -40,9 +41,16 @@ def prime(name: str, default: Any) -> str:
     return widget
 
 
+SPLIT_SETTINGS = ("seed", "test_size")  # a change re-splits the table: every result computed on the split goes
+
+
 def keep(name: str, value: Any) -> Any:
-    """Remember a widget's value beyond the page that shows it."""
-    st.session_state[f"v_{name}"] = value
+    """Remember a widget's value beyond the page that shows it. A new split seed or test share clears the
+    results that depend on the split (synthetic rows, validation, comparison, leaderboard, drift check)."""
+    key = f"v_{name}"
+    if name in SPLIT_SETTINGS and key in st.session_state and st.session_state[key] != value:
+        clear_results()
+    st.session_state[key] = value
     return value
 
 
@@ -68,7 +76,7 @@ def set_table(loaded: LoadedTable, source: str, target: str, guessed: bool = Fal
     st.session_state[TARGET_GUESSED] = guessed
     st.session_state.pop(FAILED_UPLOAD, None)
     st.session_state[TYPES] = {}
-    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY, RUNNING):  # no old table's stopped run
+    for key in (SYNTHETIC, GENERATION_SETTINGS, CHOSEN_METHOD, STRATEGY, RUNNING, KEPT_RACE):  # no old table's run
         st.session_state.pop(key, None)
     clear_results()  # validation, comparison, leaderboard and drift of the previous table no longer apply
     for key in [k for k in st.session_state if str(k).startswith(("w_target", "w_types"))]:
@@ -208,6 +216,33 @@ def set_experiment(result: ExperimentResult) -> None:
     st.session_state[EXPERIMENT] = result
 
 
+STALE_INPUTS = ("table", "target", "types", "cleaning", "seed", "test_size", "classifier", "strategy")
+
+
+def current_inputs(prepared: Prepared, computed: Inputs) -> Inputs:
+    """The inputs in force now, in the decision record's terms (core.decision.Inputs): the prepared data, the
+    split settings, the Comparison's classifier and strategy; the generated rows as computed (new rows clear the
+    comparison outright, `set_synthetic`)."""
+    from core.decision import Inputs
+    dataset = prepared.dataset
+    return Inputs(table=dataset.sha256, target=dataset.target,
+                  types=tuple(sorted((str(k), str(v)) for k, v in dataset.column_types.items())),
+                  cleaning=str(cleaning_plan()), seed=seed(), test_size=test_size(),
+                  classifier=remembered("classifier", "logreg"), strategy=comparison_strategy() or computed.strategy,
+                  generation=computed.generation)
+
+
+def experiment_staleness(prepared: Prepared) -> str:
+    """'' when the stored comparison was computed for the inputs in force; otherwise 'The comparison was
+    computed for ..., before you changed ...' (its figures stay on screen, marked)."""
+    result = experiment()
+    if result is None:
+        return ""
+    from core.decision import inputs_of, stale_text
+    computed = inputs_of(result)
+    return stale_text("The comparison below", computed, current_inputs(prepared, computed), STALE_INPUTS)
+
+
 def drift() -> DriftResult | None:
     """The last drift check of a new batch (against the current run, or the loaded table when there is none)."""
     return st.session_state.get(DRIFT)
@@ -305,6 +340,31 @@ def set_race(key: tuple, result: RaceResult) -> None:
     races = dict(st.session_state.get(RACES, {}))
     races[key] = result
     st.session_state[RACES] = races
+
+
+KEPT_RACE = "kept_race"
+
+
+def use_race(result: RaceResult, prepared: Prepared) -> None:
+    """'Use this' on the Method page: the race's pick becomes the strategy the Comparison judges, and the race's
+    classifier carries to it (never logistic regression silently); the race is kept for the decision record."""
+    st.session_state[STRATEGY] = result.recommended
+    st.session_state.pop("w_strategy", None)
+    keep("classifier", result.classifier)
+    st.session_state.pop("w_classifier", None)  # the Comparison's widget opens on the race's classifier
+    st.session_state[KEPT_RACE] = {"race": result, "prepared_key": prepared_key(prepared)}
+
+
+def method_chosen() -> bool:
+    """The sidebar's 'Method chosen': a generator picked on the Method page, or the race's pick kept with 'use
+    this' (a strategy without synthetic rows is a choice too)."""
+    return chosen_method() is not None or st.session_state.get(KEPT_RACE) is not None
+
+
+def kept_race(prepared: Prepared) -> RaceResult | None:
+    """The race the analyst used ('use this') if it ran on this preparation (data, split and cleaning)."""
+    stored = st.session_state.get(KEPT_RACE)
+    return stored["race"] if stored and stored["prepared_key"] == prepared_key(prepared) else None
 
 
 def comparison_strategy() -> str | None:

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
+from core.decision import decision_record
 from core.errors import SynthBalanceError
 from core.evaluation import (
     ARM_LABELS,
@@ -21,13 +22,14 @@ from core.evaluation import (
     pair_arms,
 )
 from core.generators.registry import METHOD_LABELS
+from core.judgement import MIN_REPEATS, no_interval_text
 from core.models import CLASSIFIERS
-from core.pipeline import run_experiment
+from core.pipeline import run_experiment, with_race
 from core.plots import inert
 from core.text import escape_markdown
 from pages import _cached, _flow, _longjob, _state
 
-DECISION_BOX = {Decision.EARNED: st.success, Decision.NOT_EARNED: st.warning, Decision.WORSE: st.error,
+DECISION_BOX = {Decision.EARNED: st.success, Decision.CANNOT_TELL: st.warning, Decision.WORSE: st.error,
                 Decision.NO_GENERATION: st.info}
 STRATEGY_LABELS = {"threshold_tuned": "Tuned threshold only (no synthetic rows)",
                    "class_weighted": "Class weights + tuned threshold (no synthetic rows)",
@@ -55,7 +57,9 @@ has_rows = _state.synthetic() is not None and _state.synthetic_matches(prepared)
 options = ([settings.get("method")] if has_rows and settings.get("method") else []) + list(NO_GENERATION)
 wanted = _state.comparison_strategy()
 if wanted not in options:
-    if wanted is not None and wanted not in NO_GENERATION:
+    race_used = _state.kept_race(prepared)  # only a race on these inputs recommends anything here
+    if wanted is not None and wanted not in NO_GENERATION and race_used is not None \
+            and race_used.recommended == wanted:
         st.info("The measured recommendation is a generator: generate its rows first.")
     wanted = options[0]
 strategy_labels = {m: STRATEGY_LABELS.get(m) or f"Synthetic rows from {METHOD_LABELS[m]}" for m in options}
@@ -106,18 +110,24 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
         result = run_experiment(dataset, config, progress=job.progress, n_jobs=_state.n_jobs(),
                                 scheduler=_state.scheduler())
     if job.finished:
-        _state.set_experiment(result)
+        _state.set_experiment(with_race(result, _state.kept_race(prepared)))  # the race is part of the record
         st.rerun()  # redraw with the sidebar's progress up to date
 
 result = _state.experiment()
 if result is None:
     st.stop()
+stale = _state.experiment_staleness(prepared)
+if stale:
+    st.warning(escape_markdown(stale))
 comparison, detail_view = result.comparison, result.detail
 DECISION_BOX[comparison.decision](escape_markdown(comparison.verdict))
 headline = headline_gain(comparison)  # the same number as the Summary, the model card and results.json
 st.metric("Minority F1 gain", f"{headline.gain.mean:+.3f}", f"against {headline.reference_words}",
           delta_color="off", delta_arrow="off",
-          help=f"At tuned thresholds; target {headline.target:+.2f}: {'met' if headline.met else 'not met'}.")
+          help=f"At tuned thresholds; target {headline.target:+.2f}: {headline.verdict.words} "
+               f"({headline.judgement.interval_text}).")
+st.caption(f"Kept: {escape_markdown(decision_record(result).kept.sentence)} Classifier: "
+           f"{CLASSIFIERS[comparison.classifier]}.")
 
 st.subheader("Metrics on the test rows")
 shown = [arm for arm in ARMS if arm in comparison.arms]
@@ -127,14 +137,16 @@ for arm in tuned_first:
     row = {"arm": ARM_LABELS[arm], "threshold": "tuned" if arm.endswith("_tuned") else "0.5 / argmax"}
     for metric in HEADLINE:
         s_ = comparison.arms[arm][metric]
-        row[metric] = f"{s_.mean:.3f}" + (_interval(s_) if comparison.repeats > 1 else "")
+        row[metric] = f"{s_.mean:.3f}" + (_interval(s_) if comparison.repeats >= MIN_REPEATS else "")
     rows.append(row)
 # short headers and 'mean ± half-width' cells keep every column inside a 1400 px screen
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table",
              column_config={m: st.column_config.TextColumn(METRIC_HEADERS.get(m, m)) for m in HEADLINE})
 st.caption(f"Mean over {comparison.repeats} split(s)" + (
     f" ± half the width of the 95% interval by the {comparison.correction}, which widens the plain interval "
-    "because repeated splits share most of their training rows." if comparison.repeats > 1 else ".")
+    "because repeated splits share most of their training rows; intervals are cut to the metric's scale (F1 and "
+    "PR-AUC in [0, 1], their differences in [-1, 1]), a cut one shown as [low, high]."
+    if comparison.repeats >= MIN_REPEATS else f". {no_interval_text(comparison.repeats)}")
     + " The tuned arms come first: they are the fair comparison; the untuned arms are a secondary view.")
 differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in pair_arms(name)),
                              "metric": METRIC_HEADERS.get(metric, metric), "mean": d.mean, "ci low": d.ci_low,
@@ -142,8 +154,7 @@ differences = pd.DataFrame([{"comparison": " vs ".join(ARM_LABELS[p] for p in pa
                             for name, metrics in comparison.differences.items() for metric, d in metrics.items()
                             if metric in ("minority_f1", "pr_auc", "roc_auc")])
 st.dataframe(differences, hide_index=True, width="stretch", key="differences_table")
-st.caption("p: two-sided corrected resampled t-test, which can reach significance from 2 repeats on; none with one "
-           "split.")
+st.caption(f"p: two-sided corrected resampled t-test; none (and no interval) under {MIN_REPEATS} repeats.")
 
 st.subheader("Confusion matrices (first split)")
 columns = st.columns(3)

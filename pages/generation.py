@@ -37,9 +37,14 @@ if strategy in _flow.STRATEGY_WORDS:  # the advice first: this step is optional 
             "optional; the Comparison judges your choice without synthetic rows.")
     st.page_link("pages/comparison.py", label="Go to Comparison", icon=":material/arrow_forward:")
 advice = _flow.current_advice(prepared)
-default_method = _state.chosen_method() or advice.best.method
+advised_none = strategy in _flow.STRATEGY_WORDS
+# after advice not to generate, no generator sits preselected: the analyst picks one to generate anyway
+default_method = _state.chosen_method() or (None if advised_none else advice.best.method)
 method = st.selectbox("Method", METHOD_NAMES, format_func=METHOD_LABELS.get,
-                      key=_state.prime("gen_method", default_method))
+                      key=_state.prime("gen_method", default_method),
+                      placeholder="None: choose a generator to generate anyway")
+if method is None:
+    st.stop()
 _state.keep("gen_method", method)
 info = REGISTRY[method]
 st.caption(f"{info.summary} ({info.library})")
@@ -158,7 +163,12 @@ if use_density:
 if info.slow:
     st.caption(":material/warning: Training runs in this page: leaving the page or clicking any control stops it, "
                "and nothing from a stopped run is kept.")
-if st.button("Generate", type="primary", key="generate", disabled=not (amount_ok and constraints_ok)):
+confirmed = True
+if advised_none:  # generating changes what the Comparison judges: asked first
+    confirmed = st.checkbox(f"Generate anyway: the Comparison will then judge these synthetic rows instead of "
+                            f"{_flow.STRATEGY_WORDS[strategy]}", key="w_confirm_generate")
+if st.button("Generate", type="primary", key="generate",
+             disabled=not (amount_ok and constraints_ok and confirmed)):
     bar_box, stop_box = st.columns([6, 1], vertical_alignment="center")
     bar = bar_box.progress(0.0, text="Starting...")
     if info.slow:  # next to the bar, not below the loss chart

@@ -93,15 +93,15 @@ labels = [("* " if m == board.best else "") + label + (" (ran as another method)
           for m, label in zip(ran["method"], ran["label"])]
 # colours mean one thing on this page: what the test gain's interval says (helps / cannot tell / hurts)
 GAIN_COLOURS = {"helps (interval above 0)": "#2e7d4f", "could not tell apart from 0": "#8a99a6",
-                "hurts (interval below 0)": "#c0392b", "one split (no interval)": "#5b7083"}
+                "hurts (interval below 0)": "#c0392b", "no interval (under 3 repeats)": "#5b7083"}
 
 
 def gain_reading(mean: float, low: float, high: float) -> str:
     """Which GAIN_COLOURS category a gain and its 95% interval fall in."""
     if pd.isna(mean):
         return ""
-    if low == high:
-        return "one split (no interval)"
+    if pd.isna(low) or low == high:  # core gives no interval under 3 repeats (core.judgement)
+        return "no interval (under 3 repeats)"
     return ("helps (interval above 0)" if low > 0 else "hurts (interval below 0)" if high < 0
             else "could not tell apart from 0")
 
@@ -114,7 +114,7 @@ def interval(mean: float, low: float, high: float) -> str:
     """A gain with its 95% interval in one cell: '+0.052 [+0.010, +0.094]' ('(one split)' without an interval)."""
     if pd.isna(mean):
         return ""
-    return f"{mean:+.3f} (one split)" if low == high else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
+    return f"{mean:+.3f} (no interval)" if pd.isna(low) or low == high else f"{mean:+.3f} [{low:+.3f}, {high:+.3f}]"
 
 
 # two tables of 5-6 columns, one under the other, instead of one of 17 (no side scrolling at 1400 px); labels

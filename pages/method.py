@@ -133,8 +133,9 @@ if measured is not None:
         hide_index=True, width="stretch", key="race_table")
     st.caption(f"Measured in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s). Intervals: "
                f"{measured.correction}.")
+    st.caption(f"Use this carries the race's classifier ({CLASSIFIERS[measured.classifier]}) to the Comparison.")
     if st.button(f"Use this: {label_of(measured.recommended)}", key="use_race"):
-        _state.set_comparison_strategy(measured.recommended)
+        _state.use_race(measured, prepared)
         if measured.kind == "generator" and measured.recommended in usable:
             _state.keep("gen_method", measured.recommended)
             st.session_state.pop("w_gen_method", None)

@@ -37,10 +37,11 @@ st.caption("Compare a new batch with the data the model was built on, and learn 
 
 experiment = _state.experiment()
 if experiment is not None:
-    reference, config = experiment.prepared.dataset, experiment.config
-    st.info(f"Reference: the training part of the current run ({label_of(config.method)}, seed {config.seed}). "
-            "Concept drift "
-            "refits that run's model from its config on the same training rows.")
+    from core.decision import decision_record, monitored_config
+    reference, config = experiment.prepared.dataset, monitored_config(experiment)  # the model that goes forward
+    st.info(f"Reference: the training part of the current run ({label_of(config.method)}, seed {config.seed}): "
+            f"{escape_markdown(decision_record(experiment).kept.monitored_sentence)} Concept drift refits that "
+            "model from its config on the same training rows.")
 else:
     reference = _flow.need(_flow.current_dataset(), "Load a table and choose its target first.", "pages/data.py",
                            "Go to Data")

@@ -133,6 +133,10 @@ with st.container(border=True):
         st.dataframe(groups.performance, hide_index=True)
 
 with summary_box:
+    now = _flow.current_prepared(show_error=False)
+    stale = _state.experiment_staleness(now) if now is not None and result is _state.experiment() else ""
+    if stale:  # the card and the Summary below are the stored run's, marked
+        st.warning(escape_markdown(stale.replace("The comparison below", "The run on this page")))
     validation_verdict = None if result.validation is None else _flow.judged(result.validation)
     decision = None if validation_verdict is None else validation_verdict.decision
     why = _summary.failing_checks(validation_verdict)  # "Rejected" names the failing check and its value
@@ -153,7 +157,7 @@ c3.download_button("Run config (JSON)", config_json(result.config), "config.json
                    key="download_config")
 c4.download_button("Everything (zip)", bundle(result, drift), "synthbalance_run.zip", "application/zip",
                    key="download_zip")
-st.caption("The zip holds config.json, model_card.md, model_card.html, "
+st.caption("The zip holds config.json, model_card.md, model_card.html, summary.html, "
            + ("synthetic.csv, augmented_train.csv " if result.synthetic is not None else "")
            + "and results.json" + (", drift.json" if drift is not None else "")
            + ". `python -m core run --config config.json --data FILE --out DIR` replays the run headless.")

@@ -126,7 +126,18 @@ def test_rerun_a_config_on_refreshed_data(small_credit_csv, tmp_path, capsys):
     written = read_config((tmp_path / "again" / "config.json").read_text())
     assert written.seed == 9 and written.method == "smote" and written.card_notes == {"owner": "Risk team"}
     assert written.data == "german_credit.csv" and written.data_sha256 != "0" * 64
-    assert json.loads((tmp_path / "again" / "results.json").read_text())["split"]["seed"] == 9
+    saved = json.loads((tmp_path / "again" / "results.json").read_text())
+    assert saved["split"]["seed"] == 9
+    # the decision record, and the Summary built headless beside the model card
+    record = saved["decision"]
+    assert record["inputs"]["seed"] == 9 and record["inputs"]["classifier"] == "logreg"
+    assert record["kept"]["strategy"] == "smote" and record["kept"]["chosen_by"] == "the analyst"
+    assert record["race"] is None  # no race ran on these inputs, and the record says so
+    assert record["judged"]["reference"] == saved["evaluation"]["headline_gain"]["reference"]
+    assert record["verdict_words"] == "could not tell apart"  # one split: never earned
+    summary = (tmp_path / "again" / "summary.html").read_text()
+    assert (tmp_path / "again" / "model_card.html").exists() and summary.startswith("<!DOCTYPE html>")
+    assert f"{saved['evaluation']['headline_gain']['gain']:+.3f}" in summary and "could not tell apart" in summary
 
 
 def test_card_notes_must_be_text():

@@ -16,6 +16,7 @@ import core.pipeline as pipeline
 from core.__main__ import main
 from core.config import RunConfig
 from core.evaluation import ArmRun, compare, metric_values, paired_difference, summarise
+from core.judgement import Verdict, judge_gain
 from tests.conftest import ROOT, sample_path
 
 CONTRACT = ROOT.parent / "shared" / "contract"
@@ -104,8 +105,9 @@ def test_verdict_says_threshold_shift_when_the_tuned_baseline_matches():
           "tstr": BASE}
     comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg", test_train_ratio=3 / 7)
     assert "Most of the gain is a threshold shift" in comparison.verdict
-    assert "inside split noise" in comparison.verdict and "did not earn their place" in comparison.verdict
-    assert comparison.decision is evaluation.Decision.NOT_EARNED
+    assert "Verdict: could not tell apart" in comparison.verdict and "80% power" in comparison.verdict
+    assert "same result" not in comparison.verdict and "did not earn" not in comparison.verdict
+    assert comparison.decision is evaluation.Decision.CANNOT_TELL
 
 
 def test_verdict_recognises_a_real_gain():
@@ -115,11 +117,91 @@ def test_verdict_recognises_a_real_gain():
     pr = {arm: PR for arm in evaluation.ARMS}
     pr["augmented"] = [v + 0.05 + 0.01 * i for i, v in enumerate(PR)]
     comparison = compare(fake_runs(f1, pr), "logreg", test_train_ratio=3 / 7)
-    assert "The gain survives threshold tuning and class weighting" in comparison.verdict
-    assert "earned their place" in comparison.verdict and comparison.decision is evaluation.Decision.EARNED
-    # the same figures on one split claim nothing
+    assert "Verdict: earned" in comparison.verdict and comparison.decision is evaluation.Decision.EARNED
+    assert "threshold shift" not in comparison.verdict  # only said when the tuned gain is not earned
+    # the same figures on one split claim nothing, and print no interval
     single = compare(fake_runs({a: v[:1] for a, v in f1.items()}, {a: v[:1] for a, v in pr.items()}), "logreg")
-    assert single.decision is evaluation.Decision.NOT_EARNED and "This is one split" in single.verdict
+    assert single.decision is evaluation.Decision.CANNOT_TELL and "no interval" in single.verdict
+
+
+def adasyn_like() -> dict[str, list[float]]:
+    """The issue's uploaded table: ADASYN at minority F1 about 0.76 against class weights at a tuned threshold
+    about 0.22 (the best option without synthetic rows); the tuned threshold alone scored 0 on some repeats."""
+    return {"baseline": [0.0, 0.0, 0.1, 0.05, 0.0], "class_weighted": [0.2, 0.1, 0.2, 0.15, 0.2],
+            "threshold_tuned": [0.0, 0.0, 0.0, 0.78, 0.32],
+            "class_weighted_tuned": [0.05, 0.35, 0.10, 0.40, 0.21],
+            "augmented": [0.6, 0.7, 0.6, 0.7, 0.6], "augmented_tuned": [0.70, 0.78, 0.74, 0.80, 0.78],
+            "tstr": [0.5] * 5}
+
+
+def test_a_large_gain_whose_interval_clears_the_target_is_earned_against_the_best_reference():
+    # the rule by itself: +0.538, corrected 95% CI +0.157 to +0.919, target +0.05 -> earned
+    assert judge_gain(0.538, 0.157, 0.919, 0.05, 5).verdict is Verdict.EARNED
+    contains_zero = judge_gain(0.2, -0.1, 0.5, 0.05, 5, detectable=0.4)
+    assert contains_zero.verdict is Verdict.CANNOT_TELL
+    assert "-0.100 to +0.500" in contains_zero.sentence("a tuned threshold") and "80% power" in contains_zero.reason
+    assert judge_gain(-0.2, -0.3, -0.1, 0.05, 5).verdict is Verdict.WORSE
+    assert judge_gain(0.03, 0.01, 0.05, 0.05, 5).verdict is Verdict.CANNOT_TELL  # above 0, below the target
+    assert judge_gain(0.538, 0.157, 0.919, 0.05, 2).verdict is Verdict.CANNOT_TELL  # never earned on 2 repeats
+    # through the comparison: the tuned threshold alone has an interval containing 0 (the old rule said "not met")
+    comparison = compare(fake_runs(adasyn_like(), {arm: PR for arm in evaluation.ARMS}), "hgb",
+                         test_train_ratio=3 / 7)
+    against_threshold = comparison.differences["augmented_tuned_vs_threshold_tuned"]["minority_f1"]
+    assert against_threshold.ci_low <= 0 <= against_threshold.ci_high
+    headline = evaluation.headline_gain(comparison)
+    assert headline.reference == "class_weighted_tuned" and headline.gain.mean == pytest.approx(0.538)
+    assert headline.gain.ci_low > 0 and headline.verdict is Verdict.EARNED and headline.met
+    assert comparison.decision is evaluation.Decision.EARNED and "Verdict: earned" in comparison.verdict
+    assert "The target of +0.05 is met" in comparison.verdict
+    # the other reference is a secondary line in the same words, with its interval
+    assert "Also against a tuned threshold: +0.540 (corrected 95% CI" in comparison.verdict
+    assert "could not tell apart" in comparison.verdict.split("Also against a tuned threshold")[1]
+
+
+def test_two_repeats_give_no_interval_and_never_earn():
+    f1 = {arm: values[:2] for arm, values in adasyn_like().items()}
+    comparison = compare(fake_runs(f1, {arm: PR[:2] for arm in evaluation.ARMS}), "hgb", test_train_ratio=3 / 7)
+    gain = evaluation.headline_gain(comparison)
+    assert np.isnan(gain.gain.ci_low) and np.isnan(comparison.arms["augmented_tuned"]["minority_f1"].ci_high)
+    assert gain.verdict is Verdict.CANNOT_TELL and comparison.decision is evaluation.Decision.CANNOT_TELL
+    assert "Under 3 repeated splits there is no interval" in comparison.verdict
+    assert "CI" not in comparison.verdict  # no number that looks like an interval
+
+
+def test_intervals_are_cut_to_the_metric_scale_and_say_so():
+    # a wide F1 difference over 3 repeats: the raw corrected interval runs beyond [-1, 1]
+    f1 = {arm: [0.5, 0.5, 0.5] for arm in evaluation.ARMS}
+    f1["augmented_tuned"] = [0.0, 1.0, 0.05]
+    f1["augmented"] = [0.0, 1.0, 0.05]
+    comparison = compare(fake_runs(f1, {arm: [0.6, 0.6, 0.6] for arm in evaluation.ARMS}), "logreg",
+                         test_train_ratio=3 / 7)
+    raw = paired_difference(f1["augmented_tuned"], f1["threshold_tuned"], 3 / 7)
+    assert raw.ci_low < -1 and raw.ci_high > 1
+    cut = comparison.differences["augmented_tuned_vs_threshold_tuned"]["minority_f1"]
+    assert (cut.ci_low, cut.ci_high, cut.clipped) == (-1.0, 1.0, True)
+    arm = comparison.arms["augmented_tuned"]["minority_f1"]
+    assert arm.ci_low == 0.0 and arm.ci_high == 1.0 and arm.clipped
+    assert "cut to the scale" in comparison.verdict or "cut to the metric's scale" in comparison.verdict
+
+
+def test_pr_auc_is_quoted_against_the_same_reference_as_f1():
+    f1 = adasyn_like()
+    pr = {arm: PR for arm in evaluation.ARMS}
+    pr["baseline"] = [0.3] * 5  # against the untuned baseline PR-AUC would look far better
+    pr["class_weighted_tuned"] = pr["class_weighted"] = [0.65, 0.66, 0.64, 0.65, 0.66]
+    comparison = compare(fake_runs(f1, pr), "hgb", test_train_ratio=3 / 7)
+    reference = evaluation.headline_gain(comparison).reference
+    pr_gain = evaluation.conservative_gain(comparison, "pr_auc")
+    assert pr_gain is comparison.differences[f"augmented_tuned_vs_{reference}"]["pr_auc"]
+    assert pr_gain.mean == pytest.approx(np.mean(PR) - 0.652)
+    assert f"changed by {pr_gain.mean:+.3f} against the same reference" in comparison.verdict
+
+
+def test_detectable_difference_is_at_80_percent_power_by_hand():
+    values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]  # 6 values, ratio 1/2 (3 folds)
+    # s^2 = 0.035; se = sqrt(0.035 x (1/6 + 1/2)) = 0.1527525; t(0.975, 5) = 2.5705818; t(0.80, 5) = 0.9195438
+    # (2.5705818 + 0.9195438) x 0.1527525 = 0.5331255
+    assert evaluation.detectable_difference(values, 0.5) == pytest.approx(0.5331255, abs=1e-6)
 
 
 def test_verdict_needs_the_corrected_interval_not_the_plain_one():
@@ -207,7 +289,8 @@ def test_a_run_without_generation_has_no_synthetic_arms(class_weighted_three):
     assert result.comparison.subject == "class_weighted_tuned"
     assert result.comparison.decision is evaluation.Decision.NO_GENERATION
     assert set(result.comparison.differences) == {"class_weighted_tuned_vs_threshold_tuned",
-                                                  "class_weighted_tuned_vs_baseline"}
+                                                  "class_weighted_tuned_vs_baseline",
+                                                  "class_weighted_tuned_vs_class_weighted"}
 
 
 def test_repeats_give_the_same_figures_for_any_n_jobs(small_credit, smotenc_run):
@@ -358,7 +441,8 @@ def test_as_is_is_judged_against_both_tuned_strategies_without_synthetic_rows():
     f1["threshold_tuned"] = [v + 0.02 for v in BASE]
     comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg",
                          subject=evaluation.NO_GENERATION["as_is"])
-    assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned"}
+    assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned",
+                                           "baseline_vs_class_weighted"}
     assert comparison.differences["baseline_vs_threshold_tuned"]["minority_f1"].mean == pytest.approx(-0.02)
-    assert "No synthetic rows: baseline reaches minority F1 0.500, +0.000 over class weights, tuned threshold" in \
-        comparison.verdict
+    assert comparison.verdict.startswith("No synthetic rows: baseline reaches minority F1 0.500 against 0.520 with a "
+                                         "tuned threshold, the best other option without synthetic rows: -0.020")

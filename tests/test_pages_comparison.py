@@ -27,7 +27,7 @@ def test_comparison_one_repeat_with_fairness(small_app):
     assert not at.exception
     result = at.session_state["experiment"]
     verdict = (list(at.warning) + list(at.success) + list(at.error))[0].value
-    assert verdict == result.comparison.verdict and "This is one split" in verdict
+    assert verdict == result.comparison.verdict and "Under 3 repeated splits there is no interval" in verdict
     table = at.dataframe[0].value
     assert table["arm"].tolist() == ["baseline, tuned threshold", "class weights, tuned threshold",
                                      "augmented, tuned threshold", "baseline", "class weights", "augmented",
@@ -58,7 +58,7 @@ def test_comparison_without_synthetic_rows_judges_a_strategy_without_them(small_
     assert result.config.repeats == 1 and len(result.runs) == 1
     assert at.info[-1].value == result.comparison.verdict and "No synthetic rows" in at.info[-1].value
     assert at.info[-1].value.startswith("No synthetic rows: class weights, tuned threshold reaches minority F1 ")
-    assert at.info[-1].value.endswith("This is one split: run 5 or more repeats before deciding.")
+    assert at.info[-1].value.endswith("Run 3 or more repeats (5 recommended) before deciding.")
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_not_a_local_run(small_app, monkeypatch):

@@ -31,6 +31,41 @@ def test_the_race_on_the_method_page_recommends_and_hands_over_to_the_comparison
     assert at.session_state["comparison_strategy"] == result.recommended
 
 
+def test_use_this_carries_the_race_classifier_and_the_race_into_the_record(small_credit_csv):
+    """The race ran with gradient boosting: 'use this' opens the Comparison with gradient boosting (never
+    logistic regression silently), ticks 'Method chosen', and the run's decision record holds the race."""
+    from dataclasses import replace
+
+    from core.decision import decision_record
+
+    at = go(open_with_upload(small_credit_csv, "credit_risk"), "method")
+    at.selectbox(key="w_race_classifier").set_value("hgb").run()
+    at.slider(key="w_race_folds").set_value(2).run()
+    at.number_input(key="w_race_budget").set_value(10).run()
+    at.button(key="run_race").click().run()
+    assert not at.exception
+    key, measured = next(iter(at.session_state["races"].items()))
+    assert measured.classifier == "hgb"
+    # a race that recommends a strategy without synthetic rows, so the Comparison can judge it at once
+    at.session_state["races"] = {key: replace(measured, recommended="class_weighted", kind="no_generation")}
+    at.run()
+    at.button(key="use_race").click().run()
+    assert not at.exception
+    assert at.session_state["v_classifier"] == "hgb" and at.session_state["comparison_strategy"] == "class_weighted"
+    at = go(at, "comparison")
+    # what the sidebar's 'Method chosen' reads (_state.method_chosen; AppTest does not list the sidebar here)
+    assert at.session_state["kept_race"]["race"].classifier == "hgb" and "chosen_method" not in at.session_state
+    assert at.selectbox(key="w_classifier").value == "hgb"
+    assert at.selectbox(key="w_strategy").value == "class_weighted"
+    at.slider(key="w_repeats").set_value(1).run()
+    at.button(key="run_comparison").click().run()
+    assert not at.exception
+    result = at.session_state["experiment"]
+    record = decision_record(result)
+    assert result.config.classifier == record.race.classifier == record.inputs.classifier == "hgb"
+    assert record.kept.chosen_by == "the race" and record.race.pick == "class_weighted"
+
+
 def test_a_malformed_configured_cluster_on_the_method_page_is_an_error_message(monkeypatch):
     monkeypatch.setenv("SYNTHBALANCE_CLUSTERS", "broken=not-an-address")  # the server's configuration
     at = open_app()

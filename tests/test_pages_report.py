@@ -88,7 +88,12 @@ def test_monitor_checks_the_run_itself(compared):
     at.button(key="run_drift").click().run()
     assert not at.exception
     drift = at.session_state["drift"]
-    assert drift.reference_rows == 210 and drift.concept.model.startswith("logreg on training rows + smote")
+    # Monitor watches the model that goes forward (the record's kept.monitored): the augmented one only if earned
+    from core.decision import decision_record
+    kept = decision_record(at.session_state["experiment"]).kept
+    expected = ("logreg on training rows + smote" if kept.monitored == "smotenc" else
+                f"logreg on training rows ({kept.monitored}, no synthetic rows)")
+    assert drift.reference_rows == 210 and drift.concept.model.startswith(expected)
     assert "python -m core run --config config.json" in drift.next_step or drift.verdict.value != "re-run"
     at = go(at, "report")
     assert any(f"Last drift check: {drift.verdict.value}" in m.value for m in at.markdown)
@@ -108,14 +113,18 @@ def test_summary_on_top_of_the_report(compared):
     decision = {"approved": "Approved", "requires_refinement": "Requires refinement", "rejected": "Rejected"}[
         str(getattr(result.validation.verdict.decision, "value", result.validation.verdict.decision))]
     shown = next(b for b in banners if b.startswith(f"**Validation: {decision}**"))
-    for check in result.validation.verdict.checks:  # "Rejected" names each failing check with its value
-        if check.outcome.value in ("refine", "reject"):
-            assert f"{check.value:.3g}" in shown, (check, shown)
+    level = {"Rejected": "reject", "Requires refinement": "refine"}.get(decision)
+    for check in result.validation.verdict.checks:  # the banner names only the checks at its own level
+        if check.outcome.value == level:
+            assert check.message in shown, (check, shown)
+        elif check.outcome.value in ("refine", "reject"):
+            assert check.message not in shown, (check, shown)
     reference = next(name.partition("_vs_")[2] for name, d in result.comparison.differences.items()
                      if d["minority_f1"] is gain)  # the banner's "before" is the gain's own reference
     base = result.comparison.arms[reference]["minority_f1"].mean
     after = result.comparison.arms["augmented_tuned"]["minority_f1"].mean
-    assert f"**Comparison: minority F1 {base:.3f} → {after:.3f}**" in banners
+    words = result.comparison.decision.words  # the verdict's words, from the enum
+    assert f"**Comparison: minority F1 {base:.3f} → {after:.3f}: {words}**" in banners
     charts = [c.proto.spec for c in at.get("plotly_chart")[:2]]
     assert "Where the synthetic rows fall" in charts[0] and "Minority F1 on the test rows" in charts[1]
     card = at.get("download_button")[0].proto
@@ -252,8 +261,8 @@ def test_compare_generators_page(small_credit, small_credit_csv, monkeypatch):
     copula = board.rows.set_index("method").loc["gaussian_copula"]
     row = table.set_index("method").loc[star["gaussian_copula"] + "Gaussian copula"]
     low, high = copula["minority_f1_gain_ci_low"], copula["minority_f1_gain_ci_high"]
-    assert low == high  # one split: no interval, and the cell says so
-    assert row["minority F1 gain [95% CI]"] == f"{copula['minority_f1_gain']:+.3f} (one split)"
+    assert pd.isna(low) and pd.isna(high)  # one split: no interval, and the cell says so
+    assert row["minority F1 gain [95% CI]"] == f"{copula['minority_f1_gain']:+.3f} (no interval)"
     assert table.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only",
                                          "minority F1 gain [95% CI]"] == ""  # no gain over itself
     assert row["folds: minority F1 [95% CI]"].startswith(f"{copula['fold_minority_f1']:.3f} [")
@@ -263,7 +272,8 @@ def test_compare_generators_page(small_credit, small_credit_csv, monkeypatch):
     assert fidelity.set_index("method").loc[star["threshold_tuned"] + "Tuned threshold only",
                                             "validation of the rows"] == "no synthetic rows"
     ran = board.rows.loc[board.rows["error"] == ""]
-    expected = ["" if pd.isna(m) else "one split (no interval)" if lo == hi else "helps (interval above 0)" if lo > 0
+    expected = ["" if pd.isna(m) else "no interval (under 3 repeats)" if pd.isna(lo) else "helps (interval above 0)"
+                if lo > 0
                 else "hurts (interval below 0)" if hi < 0 else "could not tell apart from 0"
                 for m, lo, hi in ran[["minority_f1_gain", "minority_f1_gain_ci_low",
                                       "minority_f1_gain_ci_high"]].to_numpy()]
@@ -282,7 +292,7 @@ def test_compare_generators_page(small_credit, small_credit_csv, monkeypatch):
     assert sorted(texts) == ["5", "6"]  # short numbers, not long labels that overlap; rows 5 and 6 make rows
     names = {trace.get("name") for trace in scatter["data"]}
     readings = {"helps (interval above 0)", "could not tell apart from 0", "hurts (interval below 0)",
-                "one split (no interval)"}
+                "no interval (under 3 repeats)"}
     assert names - {f"* best: {label}" for label in ran["label"]} <= readings  # one meaning for the colours
     best_label = ran.set_index("method").loc[board.best, "label"]
     drawn = f"* best: {best_label}" in names or any(
@@ -315,12 +325,12 @@ def test_comparison_summary_card_and_results_quote_one_headline_gain(compared):
     at = go(compared, "comparison")
     result = at.session_state["experiment"]
     comparison = result.comparison
-    # hand-picked: the tuned reference the augmented model beats by the least
-    references = {r: comparison.differences[f"augmented_tuned_vs_{r}"]["minority_f1"]
-                  for r in ("threshold_tuned", "class_weighted_tuned")}
-    reference = min(references, key=lambda r: references[r].mean)
-    number = f"{references[reference].mean:+.3f}"
-    words = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights"}[reference]
+    # hand-picked: the tuned arm without synthetic rows with the highest test-part mean minority F1
+    reference = max(("threshold_tuned", "class_weighted_tuned"),
+                    key=lambda r: comparison.arms[r]["minority_f1"].mean)
+    number = f"{comparison.differences[f'augmented_tuned_vs_{reference}']['minority_f1'].mean:+.3f}"
+    words = {"threshold_tuned": "a tuned threshold",
+             "class_weighted_tuned": "class weights with a tuned threshold"}[reference]
     on_comparison = next(m for m in at.metric if m.label == "Minority F1 gain")
     assert on_comparison.value == number
     assert on_comparison.proto.delta == f"against {words}, the best option without synthetic rows"
@@ -330,8 +340,14 @@ def test_comparison_summary_card_and_results_quote_one_headline_gain(compared):
     card = to_markdown(build_model_card(result))
     r1 = next(line for line in card.splitlines() if "R1 performance" in line)
     assert f"minority F1 {number} against {words}" in r1
-    assert f"with {words}, the best option without synthetic rows: {number}" in comparison.verdict
-    # "met" in the table and in the verdict paragraph follow one rule
+    assert f"with {words}, the best option without synthetic rows: a gain of {number}" in comparison.verdict
+    # "met" in the table and in the verdict paragraph follow one rule, in the enum's words
     met_in_verdict = re.search(r"The target of \+0\.\d\d is (met|not met)", comparison.verdict).group(1) == "met"
-    assert met_in_verdict == (r1.rstrip(" |").endswith("| Met"))
-    assert saved["met"] == met_in_verdict
+    words_in_verdict = re.search(r"Verdict: (earned|worse|could not tell apart)", comparison.verdict).group(1)
+    assert r1.rstrip(" |").endswith(f"| {'Met' if met_in_verdict else 'Not met'}: {words_in_verdict}")
+    assert saved["met"] == met_in_verdict and saved["verdict_words"] == words_in_verdict
+    assert results_dict(result)["decision"]["judged"]["reference"] == reference
+    # PR-AUC against the same reference on the Summary tile and in the verdict
+    pr = comparison.differences[f"augmented_tuned_vs_{reference}"]["pr_auc"].mean
+    assert metrics(go(compared, "report"))["PR-AUC gain"] == f"{pr:+.3f}"
+    assert f"changed by {pr:+.3f} against the same reference" in comparison.verdict

@@ -21,6 +21,9 @@ def test_a_new_generation_is_what_the_comparison_judges_next(small_credit_csv):
     at.session_state["comparison_strategy"] = "threshold_tuned"  # 'use this: Tuned threshold only' on Method
     at = go(at, "generation")
     assert "The measured advice is not to generate" in at.info[0].value  # the advice first
+    assert at.selectbox(key="w_gen_method").value is None  # no generator preselected under that advice
+    at.selectbox(key="w_gen_method").set_value("smotenc").run()
+    at.checkbox(key="w_confirm_generate").check().run()  # asked before it changes what the Comparison judges
     at.button(key="generate").click().run()
     assert not at.exception
     method = at.session_state["generation_settings"]["method"]
@@ -61,7 +64,18 @@ def test_the_summary_names_the_failing_check_and_its_value():
     assert _summary.failing_checks(judge(passing)) == ""
     rejected = judge({**passing, "detection_auc": 0.97, "quality_score": 0.7})
     assert rejected.decision.value == "rejected"
-    assert _summary.failing_checks(rejected) == "quality score 0.7 is below 0.8; detection AUC 0.97 is above 0.95"
+    # a banner lists only the checks at its own level: the refine-level quality score is apart
+    assert _summary.failing_checks(rejected) == "detection AUC 0.97 is above 0.95"
+    from core.summary import banner_text
+    assert banner_text(rejected).startswith("Verdict: Rejected. detection AUC 0.97 is above 0.95. Also to refine: "
+                                            "quality score 0.7 is below 0.8.")
+    refine = judge({**passing, "quality_score": 0.7})
+    assert _summary.failing_checks(refine) == "quality score 0.7 is below 0.8"
+    # the core palette is the pages' one
+    from core import summary
+    from pages import _palette
+    assert summary.VALIDATION_LABELS == _palette.DECISION_LABELS
+    assert summary.VALIDATION_COLOURS == _palette.DECISION_COLOURS
 
 
 def test_a_new_session_says_the_sample_is_loaded_and_a_new_sample_forgets_a_stopped_run():

@@ -51,7 +51,13 @@ def test_model_card_has_every_section_and_the_run_figures(german_run):
     for title in SECTIONS:
         assert f"## {title}" in markdown and f"<h2>{title}</h2>" in page
     f1 = results["evaluation"]["arms"]["augmented"]["minority_f1"]
-    assert f"{f1['mean']:.3f} \\[{f1['ci_low']:.3f}, {f1['ci_high']:.3f}\\]" in markdown  # every cell escaped
+    # 2 repeats: no interval anywhere (results.json null, the card's cells the mean alone, R1 says why)
+    assert f1["ci_low"] is None and f1["ci_high"] is None
+    arms_row = next(line for line in markdown.splitlines() if line.startswith("| augmented |"))
+    assert f"| {f1['mean']:.3f} |" in arms_row and "\\[" not in arms_row
+    r1 = next(line for line in markdown.splitlines() if "R1 performance" in line)
+    assert "no interval under 3 repeats" in r1 and r1.rstrip(" |").endswith("Not met: could not tell apart")
+    assert results["evaluation"]["headline_gain"]["verdict"] == "cannot_tell"
     assert f"{results['validation']['exact_copies']}" in markdown
     assert f"{results['dataset']['imbalance_ratio']} : 1" in markdown
     assert "| R3 reproducibility | seed 42" in markdown
@@ -111,7 +117,7 @@ def test_replaying_a_config_gives_identical_outputs(tmp_path, small_abalone, cap
 def test_bundle_holds_every_file(german_run):
     archive = zipfile.ZipFile(io.BytesIO(bundle(german_run)))
     assert sorted(archive.namelist()) == ["augmented_train.csv", "config.json", "model_card.html", "model_card.md",
-                                          "results.json", "synthetic.csv"]
+                                          "results.json", "summary.html", "synthetic.csv"]
     assert json.loads(archive.read("results.json"))["generation"]["n_synthetic"] == N_SYNTHETIC
 
 
@@ -211,8 +217,13 @@ def test_card_sections_follow_the_template_without_analyst_input(german_run):
     assert markdown.count("*not provided*") == len(CARD_FIELDS)
     assert "Group representation: no sensitive attribute was chosen" in markdown
     assert "No drift check has been run for this model yet" in markdown
-    recall = german_run.comparison.arms["augmented_tuned"]["minority_recall"]
-    assert f"| minority recall | {recall.mean:.3f} | {recall.ci_low:.3f} to {recall.ci_high:.3f} |" in markdown
+    # section 8 watches the model that goes forward: on 2 repeats nothing is earned, so not the augmented one
+    from core.decision import decision_record
+    kept = decision_record(german_run).kept
+    assert kept.monitored_arm in ("threshold_tuned", "class_weighted_tuned") and kept.monitored != "smotenc"
+    assert "not the augmented model" in markdown
+    recall = german_run.comparison.arms[kept.monitored_arm]["minority_recall"]
+    assert f"| minority recall | {recall.mean:.3f} | none (under 3 repeats) |" in markdown
     assert "| psi\\_rerun | 0.25 |" in markdown and "## 9. Limitations and residual risks" in markdown
 
 

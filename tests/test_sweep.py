@@ -12,12 +12,13 @@ from core.__main__ import main
 from core.config import RunConfig
 from core.data import read_table, validate_dataset
 from core.errors import ConfigError
-from core.evaluation import Comparison, Difference, Targets, conservative_gain
+from core.evaluation import Comparison, Difference, Summary, Targets, conservative_gain, judgement_of
 from core.generators.amount import Amount
+from core.judgement import Verdict, judge_gain
 from core.pipeline import run_experiment, synthesize
 from core.report import build_model_card, privacy_statement, to_markdown
 from core.results import results_dict
-from core.sweep import SweepPoint, SweepResult, answer_text, parse_epsilons, run_sweep, smallest_meeting
+from core.sweep import SweepPoint, SweepResult, answer_text, meets_target, parse_epsilons, run_sweep, smallest_meeting
 from tests.conftest import sample_path
 
 
@@ -43,36 +44,58 @@ def point(epsilon, f1_gain, pr_gain=0.0, error=None, ci=None):
                       dcr_share_vs_holdout=0.5, nndr_median=0.9, seconds=1.0, error=error)
 
 
-def test_conservative_gain_is_the_smallest_over_the_reference_arms():
+def test_conservative_gain_is_against_the_best_option_without_synthetic_rows():
     def diff(mean):
-        return {"minority_f1": Difference(mean, mean - 0.1, mean + 0.1, None)}
-    comparison = Comparison(classifier="logreg", repeats=3, arms={}, verdict="", targets=Targets(),
-                            differences={"augmented_vs_baseline": diff(0.08),
-                                         "augmented_vs_class_weighted": diff(-0.01),
-                                         "augmented_vs_threshold_tuned": diff(0.02)})
-    assert conservative_gain(comparison, "minority_f1").mean == -0.01
+        return {"minority_f1": Difference(mean, mean - 0.1, mean + 0.1, None),
+                "pr_auc": Difference(-mean, -mean - 0.1, -mean + 0.1, None)}
+
+    def arm(f1):
+        return {"minority_f1": Summary(f1, f1, f1, [f1])}
+    comparison = Comparison(classifier="logreg", repeats=3, verdict="", targets=Targets(),
+                            arms={"threshold_tuned": arm(0.4), "class_weighted_tuned": arm(0.45),
+                                  "baseline": arm(0.6), "augmented_tuned": arm(0.5)},
+                            differences={"augmented_tuned_vs_threshold_tuned": diff(0.1),
+                                         "augmented_tuned_vs_class_weighted_tuned": diff(0.05),
+                                         "augmented_tuned_vs_baseline": diff(-0.1)})
+    # the best tuned option (class weights, 0.45), and PR-AUC against that same reference
+    assert conservative_gain(comparison, "minority_f1").mean == 0.05
+    assert conservative_gain(comparison, "pr_auc").mean == -0.05
+
+
+def test_the_dial_and_the_comparison_give_one_verdict():
+    """Gain 0.060 [0.004, 0.116] at target 0.05 over 5 repeats: earned on the Comparison's rule and met on the
+    dial (the dial once asked the lower bound to reach the target, and said 'not met')."""
+    gain = Difference(0.060, 0.004, 0.116, 0.04)
+    assert judge_gain(gain.mean, gain.ci_low, gain.ci_high, 0.05, 5).verdict is Verdict.EARNED
+    assert judgement_of(gain, 0.05, 5).verdict is Verdict.EARNED
+    dial_point = point(1.0, 0.060, ci=(0.004, 0.116))
+    assert meets_target(dial_point, "minority_f1", 0.05, 5)
+    assert smallest_meeting((dial_point,), "minority_f1", 0.05, 5) is dial_point
+    assert not meets_target(dial_point, "minority_f1", 0.05, 2)  # under 3 repeats: never
 
 
 def test_smallest_epsilon_that_meets_the_target_follows_the_verdicts_rule():
-    """The interval's lower bound decides, not the mean: epsilon 1 (gain +0.002, CI -0.150 to +0.154, the issue's
-    case) does not meet a target of 0; epsilon 2 (CI +0.020 to +0.060) does."""
+    """Earned decides: epsilon 1 (gain +0.002, CI -0.150 to +0.154) does not meet a target of 0; epsilon 2
+    (CI +0.020 to +0.060) does."""
     points = (point(0.5, -0.03), point(1.0, 0.002, ci=(-0.150, 0.154)), point(2.0, 0.04), point(4.0, 0.06),
               point(8.0, 0.07, error="x"), point(None, 0.08))
     assert smallest_meeting(points, "minority_f1", 0.0, repeats=3).epsilon == 2.0
     assert answer_text(points, "minority_f1", 0.0, 3) == (
-        "The smallest epsilon that meets your target (a minority F1 gain of at least +0.000 over the best arm "
-        "without synthetic rows, the whole 95% interval at or above it) is 2: gain +0.040 (corrected 95% CI +0.020 "
-        "to +0.060).")
-    assert smallest_meeting(points, "minority_f1", 0.05, 3) is None  # 8 failed, the non-private point never counts
-    assert answer_text(points, "minority_f1", 0.05, 3) == (
-        "No epsilon tried meets your target (a minority F1 gain of at least +0.050 over the best arm without "
-        "synthetic rows): it counts as met only when the whole 95% interval of the gain is at or above it. The "
-        "closest was epsilon 4: gain +0.060 (corrected 95% CI +0.040 to +0.080). Without privacy the same generator "
-        "gives gain +0.080 (corrected 95% CI +0.060 to +0.100), which would meet it: the target needs less privacy "
-        "than any epsilon tried.")
-    assert smallest_meeting(points, "pr_auc", -0.02, 3).epsilon == 0.5
-    assert smallest_meeting(points, "minority_f1", -1.0, repeats=1) is None  # one split: no interval, no claim
-    assert answer_text(points, "minority_f1", -1.0, 1).startswith("One split per epsilon gives no interval")
+        "The smallest epsilon that meets your target (a minority F1 gain of at least +0.000 over the best option "
+        "without synthetic rows, earned: its 95% interval above 0 and its mean at or above the target) is 2: gain "
+        "+0.040 (corrected 95% CI +0.020 to +0.060): earned.")
+    assert smallest_meeting(points, "minority_f1", 0.05, 3).epsilon == 4.0  # mean 0.06, interval above 0
+    assert smallest_meeting(points, "minority_f1", 0.065, 3) is None  # 8 failed, the non-private point never counts
+    assert answer_text(points, "minority_f1", 0.065, 3) == (
+        "No epsilon tried meets your target (a minority F1 gain of at least +0.065 over the best option without "
+        "synthetic rows): it is met only when the gain is earned, its 95% interval above 0 and its mean at or above "
+        "the target. The closest was epsilon 4: gain +0.060 (corrected 95% CI +0.040 to +0.080): could not tell "
+        "apart. Without privacy the same generator gives gain +0.080 (corrected 95% CI +0.060 to +0.100): earned, "
+        "which would meet it: the target needs less privacy than any epsilon tried.")
+    assert smallest_meeting(points, "pr_auc", -0.02, 3) is None  # an interval containing 0 is never earned
+    assert smallest_meeting(points, "minority_f1", -1.0, repeats=2) is None  # two splits: no interval, no claim
+    assert answer_text(points, "minority_f1", -1.0, 2).startswith("Under 3 repeated splits per epsilon there is "
+                                                                  "no interval")
     result = SweepResult(method="dp_vae", classifier="logreg", repeats=3, seed=1, utility_metric="minority_f1",
                          utility_target=0.0, points=points, smallest_epsilon=2.0, answer="")
     assert list(result.table()["meets_target"]) == [False, False, True, True, False, False]
@@ -84,11 +107,11 @@ def test_no_contradiction_when_nothing_meets_the_target():
     points = (point(1.0, -0.0004, ci=(-0.1, 0.1)), point(None, 0.0003, ci=(-0.09, 0.09)))
     text = answer_text(points, "minority_f1", 0.0, 3)
     assert text == (
-        "No epsilon tried meets your target (a minority F1 gain of at least +0.000 over the best arm without "
-        "synthetic rows): it counts as met only when the whole 95% interval of the gain is at or above it. The "
-        "closest was epsilon 1: gain -0.000 (corrected 95% CI -0.100 to +0.100). Without privacy the same generator "
-        "gives gain +0.000 (corrected 95% CI -0.090 to +0.090), which does not meet it either: the generator falls "
-        "short even without privacy.")
+        "No epsilon tried meets your target (a minority F1 gain of at least +0.000 over the best option without "
+        "synthetic rows): it is met only when the gain is earned, its 95% interval above 0 and its mean at or above "
+        "the target. The closest was epsilon 1: gain -0.000 (corrected 95% CI -0.100 to +0.100): could not tell "
+        "apart. Without privacy the same generator gives gain +0.000 (corrected 95% CI -0.090 to +0.090): could not "
+        "tell apart, which does not meet it either: the generator falls short even without privacy.")
 
 
 def test_parse_epsilons():
@@ -113,15 +136,17 @@ def test_sweep_command_writes_every_epsilon_and_the_reference_point(tmp_path, ca
     small_table(tmp_path)
     out = tmp_path / "dial"
     assert main(["sweep", "--data", str(tmp_path / "small.csv"), "--target", "label", "--method", "dp_vae",
-                 "--epsilons", "1", "--epochs", "1", "--repeats", "2", "--target-gain", "-5", "--ratio", "0.5",
+                 "--epsilons", "1", "--epochs", "1", "--repeats", "3", "--target-gain", "-5", "--ratio", "0.5",
                  "--accountant", "rdp", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    # two splits give a wide interval (t with 1 degree of freedom): a target of -5 is met by its lower bound
-    assert "The smallest epsilon that meets your target (a minority F1 gain of at least -5.000" in printed
+    # a target of -5: met only when the gain is earned (interval above 0), whatever the target
+    assert "a minority F1 gain of at least -5.000" in printed
     saved = json.loads((out / "sweep.json").read_text())
     assert set(saved) == {"method", "classifier", "repeats", "seed", "utility_metric", "utility_target",
                           "smallest_epsilon", "answer", "points"}
-    assert saved["smallest_epsilon"] == 1.0 and saved["utility_target"] == -5.0 and saved["answer"] in printed
+    assert saved["utility_target"] == -5.0 and saved["answer"] in printed
+    first = saved["points"][0]["minority_f1_gain"]
+    assert saved["smallest_epsilon"] == (1.0 if first["ci_low"] > 0 else None)  # the one rule, not the lower bound
     points = saved["points"]
     assert [p["epsilon"] for p in points] == [1.0, None]  # the point without privacy last
     assert points[1]["epsilon_spent"] is None and points[1]["delta"] is None
@@ -130,7 +155,7 @@ def test_sweep_command_writes_every_epsilon_and_the_reference_point(tmp_path, ca
     assert set(points[0]["minority_f1_gain"]) == {"mean", "ci_low", "ci_high", "p_value", "test", "clipped"}
     table = pd.read_csv(out / "sweep.csv")
     assert len(table) == 2 and list(table["private"]) == [True, False]
-    assert list(table["meets_target"]) == [True, False]
+    assert list(table["meets_target"]) == [saved["smallest_epsilon"] == 1.0, False]
     assert {"epsilon", "epsilon_spent", "minority_f1_gain", "minority_f1_gain_ci_low", "pr_auc_gain",
             "quality_score", "detection_auc", "dcr_share_vs_holdout", "nndr_median"} <= set(table.columns)
     assert table["quality_score"].between(0, 1).all() and table["dcr_share_vs_holdout"].between(0, 1).all()
