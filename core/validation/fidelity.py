@@ -1,13 +1,15 @@
 """Per-feature and pairwise fidelity of synthetic rows to the real training minority.
 
 The quality score follows SDMetrics 0.32.0's single-table QualityReport (the definition in force since
-SDMetrics 0.27), and the test suite checks it against that package to 1e-9:
+SDMetrics 0.27), and the test suite checks it against that package to 1e-12:
 - Column Shapes: mean over columns of KSComplement (numbers, values rounded to 14 decimals) or TVComplement
   (levels); missing values are left out, as SDMetrics does.
 - Column Pair Trends: mean over the pairs whose REAL association is strong (|Pearson| > 0.5 for two numbers,
   Cramer's V > 0.3 otherwise) of CorrelationSimilarity (two numbers) or ContingencySimilarity (otherwise; a
   number is cut into 10 equal-width bins on its own side's range, real and synthetic each on their own edges,
-  and a missing value is a level of its own). A pair whose association is undefined (a constant column, too
+  by np.digitize's codes: a missing number shares the top code with the column's largest value, as in
+  SDMetrics; a missing level is a level of its own). Every pair comes from the columns coded once
+  (core.validation.column_pairs). A pair whose association is undefined (a constant column, too
   few rows) is left out, not scored 0.
 - Quality score: mean of the two (Column Shapes alone when no pair is strong).
 The all-pairs average (SDMetrics before 0.27) is kept as a second, labelled figure.
