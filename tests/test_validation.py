@@ -89,6 +89,22 @@ def test_level_figures_count_missing_as_a_level_but_not_in_the_shape():
     assert mixed.total_variation == pytest.approx(0.5 * (abs(0.5 - 0.5) + abs(0.25 - 0.5) + abs(0.25 - 0.0)))
 
 
+def test_pair_tables_counted_in_batches_give_the_same_figures(monkeypatch):
+    # the stacked contingency tables are counted a few million cells at a time (bounded memory for many-level
+    # columns): batches of a single table give the same pairs as one batch per level column
+    from core.validation import column_pairs
+    rng = np.random.default_rng(3)
+    real = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(list("abcde"), 400).astype(object),
+                         "y": rng.normal(size=400), "code": rng.integers(0, 30, 400).astype(str).astype(object)})
+    synthetic = real.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    synthetic["x"] = synthetic["x"] + rng.normal(scale=0.5, size=400)
+    numeric = {"x": True, "kind": False, "y": True, "code": False}
+    whole = fid.quality_score(real, synthetic, numeric).pairs
+    monkeypatch.setattr(column_pairs, "CELLS_PER_BATCH", 1)
+    assert len(column_pairs._batches(np.arange(3), np.array([5, 5, 5]))) == 3
+    pd.testing.assert_frame_equal(fid.quality_score(real, synthetic, numeric).pairs, whole, check_exact=True)
+
+
 def test_categorical_two_by_two_by_hand():
     # real: a 60%, b 40%; synthetic: a 30%, b 70% -> TVD = 0.5 * (0.3 + 0.3) = 0.3
     real = pd.Series(["a"] * 6 + ["b"] * 4)

@@ -52,7 +52,8 @@ def contingency_pairs(codes_real: np.ndarray, codes_synthetic: np.ndarray, sizes
                       first: np.ndarray, second: np.ndarray, is_level: np.ndarray):
     """ContingencySimilarity and Cramer's V of each side for the pairs (first[i], second[i]).
 
-    codes_*: columns x rows integer codes in 0..sizes[column]-1; every pair has a level column (is_level).
+    codes_*: columns x rows integer codes in 0..sizes[column]-1 (int32 is enough: keys widen when needed);
+    every pair has a level column (is_level).
     Returns (score, Cramer's V of the real rows, of the synthetic rows), one entry per pair: score = 1 - 1/2 sum
     over cells |P_real - P_synthetic|; V = sqrt(chi2 / (n (min(rows, columns) - 1))) over the table's non-empty
     rows and columns (scipy.stats.contingency.association), NaN when a side has under two of them. All NaN
@@ -66,25 +67,46 @@ def contingency_pairs(codes_real: np.ndarray, codes_synthetic: np.ndarray, sizes
     anchor = np.where(is_level[second], second, first)  # the level column that the pair's table is counted on
     partner = np.where(anchor == second, first, second)
     for column in np.unique(anchor):
-        chosen = np.flatnonzero(anchor == column)
-        partners = partner[chosen]
-        real_table = _joint_counts(codes_real, column, partners, sizes)
-        synthetic_table = _joint_counts(codes_synthetic, column, partners, sizes)
-        starts = np.concatenate([[0], np.cumsum(sizes[partners])[:-1]])
-        gap = np.abs(real_table / n_real - synthetic_table / n_synthetic).sum(axis=1)
-        score[chosen] = 1 - 0.5 * np.add.reduceat(gap, starts)
-        v_real[chosen] = _cramers_v(real_table, starts, n_real)
-        v_synthetic[chosen] = _cramers_v(synthetic_table, starts, n_synthetic)
+        for chosen in _batches(np.flatnonzero(anchor == column), sizes[partner] * sizes[column]):
+            partners = partner[chosen]
+            real_table = _joint_counts(codes_real, column, partners, sizes)
+            synthetic_table = _joint_counts(codes_synthetic, column, partners, sizes)
+            starts = np.concatenate([[0], np.cumsum(sizes[partners])[:-1]])
+            gap = np.abs(real_table / n_real - synthetic_table / n_synthetic).sum(axis=1)
+            score[chosen] = 1 - 0.5 * np.add.reduceat(gap, starts)
+            v_real[chosen] = _cramers_v(real_table, starts, n_real)
+            v_synthetic[chosen] = _cramers_v(synthetic_table, starts, n_synthetic)
     return score, v_real, v_synthetic
+
+
+CELLS_PER_BATCH = 4_000_000  # cells of the stacked tables counted at once (memory: a few times 8 bytes each)
+
+
+def _batches(pairs: np.ndarray, cells: np.ndarray) -> list[np.ndarray]:
+    """pairs split into consecutive groups of at most CELLS_PER_BATCH table cells (cells[pair] each; a larger
+    table alone), so that wide tables of many-level columns are counted in bounded memory."""
+    groups, current, held = [], [], 0
+    for pair in pairs:
+        if current and held + cells[pair] > CELLS_PER_BATCH:
+            groups.append(np.array(current))
+            current, held = [], 0
+        current.append(pair)
+        held += int(cells[pair])
+    return [*groups, np.array(current)] if current else groups
 
 
 def _joint_counts(codes: np.ndarray, column: int, partners: np.ndarray, sizes: np.ndarray) -> np.ndarray:
     """The contingency tables of column against each partner, stacked: (sum of the partners' sizes) x
     sizes[column] counts, the rows of partner i starting after those of partners 0..i-1."""
     width = int(sizes[column])
-    row_offsets = np.concatenate([[0], np.cumsum(sizes[partners])[:-1]])
-    keys = (codes[partners] + row_offsets[:, None]) * width + codes[column]
-    return np.bincount(keys.ravel(), minlength=int(sizes[partners].sum()) * width).reshape(-1, width).astype(float)
+    cells = int(sizes[partners].sum()) * width
+    dtype = codes.dtype if cells < 2**31 else np.int64
+    row_offsets = np.concatenate([[0], np.cumsum(sizes[partners])[:-1]]).astype(dtype)
+    keys = codes[partners].astype(dtype, copy=False)  # a copy (fancy indexing), then worked on in place
+    keys += row_offsets[:, None]
+    keys *= width
+    keys += codes[column]
+    return np.bincount(keys.ravel(), minlength=cells).reshape(-1, width).astype(float)
 
 
 def _cramers_v(table: np.ndarray, starts: np.ndarray, total: int) -> np.ndarray:

@@ -245,7 +245,7 @@ class _Merged:
         is_synthetic[at] = True
         values = np.empty(total)
         values[at], values[~is_synthetic] = synthetic, real
-        synthetic_below = np.cumsum(is_synthetic, dtype=np.int64)
+        synthetic_below = np.cumsum(is_synthetic, dtype=np.int32)  # bool to int32 is the fast cumsum
         real_below = np.arange(1, total + 1) - synthetic_below
         return cls(real, synthetic, values, real_below / len(real) - synthetic_below / len(synthetic))
 
@@ -604,8 +604,8 @@ def _pair_codes(coded: _Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     numbers as SDMetrics bins them (column_pairs.number_codes, on each side's own values), levels on the union of
     both sides' values with missing as the last code."""
     columns = coded.columns
-    codes_real = np.empty((len(columns), coded.rows_real), dtype=np.int64)
-    codes_synthetic = np.empty((len(columns), coded.rows_synthetic), dtype=np.int64)
+    codes_real = np.empty((len(columns), coded.rows_real), dtype=np.int32)  # int32: half the memory traffic
+    codes_synthetic = np.empty((len(columns), coded.rows_synthetic), dtype=np.int32)
     sizes = np.empty(len(columns), dtype=np.int64)
     for i, c in enumerate(columns):
         if c in coded.levels:
