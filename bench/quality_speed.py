@@ -9,7 +9,7 @@ quality score alone (quality_score()) is timed beside them. Both get one BLAS th
 shared machine compare the ratios, not the seconds. The last column is the largest gap between our Column Shapes,
 Column Pair Trends and overall score and SDMetrics' in the last repeat.
 
-Run: python bench/quality_speed.py [--repeats 3] [--wide-rows 5000]
+Run: python bench/quality_speed.py [--repeats 3] [--wide-rows 5000] [--tables mixed,wide]
 """
 from __future__ import annotations
 
@@ -91,11 +91,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--wide-rows", type=int, default=5_000)
+    parser.add_argument("--tables", default="mixed,wide", help="which tables, comma-separated")
     args = parser.parse_args()
+    chosen = args.tables.split(",")
     before = os.getloadavg()
-    rows = [measure("mixed", table(1, 0.5), table(2, 1.2), args.repeats),
-            measure("wide", table(1, 0.5, args.wide_rows, 80, 19, 5), table(2, 1.2, args.wide_rows, 80, 19, 5),
-                    args.repeats)]
+    rows = []
+    if "mixed" in chosen:
+        rows.append(measure("mixed", table(1, 0.5), table(2, 1.2), args.repeats))
+    if "wide" in chosen:
+        rows.append(measure("wide", table(1, 0.5, args.wide_rows, 80, 19, 5),
+                            table(2, 1.2, args.wide_rows, 80, 19, 5), args.repeats))
     after = os.getloadavg()
     print(f"load average (1, 5, 15 min) before {before[0]:.1f} {before[1]:.1f} {before[2]:.1f}, after "
           f"{after[0]:.1f} {after[1]:.1f} {after[2]:.1f} on {os.cpu_count()} cores; {args.repeats} repeats each, "
