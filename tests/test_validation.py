@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+from scipy.spatial.distance import jensenshannon
 
 from core.generators.amount import Amount
 from core.pipeline import synthesize
@@ -47,6 +49,60 @@ def test_shifted_copy_raises_js_and_ks():
     assert shifted.ks_statistic > 0.35 > same.ks_statistic
     assert shifted.ks_pvalue < 1e-10 and shifted.shape_score == pytest.approx(1 - shifted.ks_statistic)
     assert shifted.wasserstein == pytest.approx(1.0 / (real.max() - real.min()), rel=1e-6)
+
+
+@pytest.mark.parametrize("sizes", [(300, 200), (10_000, 9_000), (12_000, 10_501)])
+def test_number_figures_equal_scipy_on_both_sides_of_the_exact_p_value_limit(sizes):
+    # one merge of the sorted sides gives the KS statistics and the Wasserstein distance; the p-value is scipy's
+    # exact one up to 10,000 values a side and Smirnov's asymptotic one above: each equal to scipy's own call
+    rng = np.random.default_rng(sizes[0])
+    real = pd.Series(np.round(rng.normal(0, 1, sizes[0]), 1))  # many ties between and within the sides
+    synthetic = pd.Series(np.round(rng.normal(0.05, 1.1, sizes[1]), 1))
+    figures = fid.feature_fidelity(real, synthetic, True, "x")
+    test = stats.ks_2samp(real, synthetic)
+    assert figures.ks_statistic == test.statistic and figures.ks_pvalue == test.pvalue and 0 < test.pvalue < 0.5
+    assert figures.shape_score == fid.ks_complement(real, synthetic)
+    spread = real.max() - real.min()
+    assert figures.wasserstein == pytest.approx(stats.wasserstein_distance(real, synthetic) / spread, abs=1e-15)
+    edges = np.histogram_bin_edges(np.concatenate([real, synthetic]), bins=fid.JS_BINS)
+    p, q = np.histogram(real, edges)[0], np.histogram(synthetic, edges)[0]
+    assert figures.js_divergence == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2) ** 2, abs=1e-15)
+    whole = fid.fidelity(pd.DataFrame({"x": real}), pd.DataFrame({"x": synthetic}), {"x": True})
+    assert whole.per_feature[0] == figures
+
+
+def test_level_figures_count_missing_as_a_level_but_not_in_the_shape():
+    # TVComplement leaves missing values out; JS and KL count them as a level; a real level spelled "<missing>"
+    # stays a level of its own in the shape; levels are words: 1 and "1" are one level, 1.0 another
+    real = pd.Series(["a"] * 5 + ["b"] * 3 + [None] * 2 + ["<missing>"], dtype=object)
+    synthetic = pd.Series(["a"] * 2 + ["c"] * 4 + [np.nan] * 4, dtype=object)
+    figures = fid.feature_fidelity(real, synthetic, False, "level")
+    # without missing: real a 5, b 3, <missing> 1 (9); synthetic a 2, c 4 (6); c gets a real count of 1e-6
+    r = np.array([1, 5, 3, 1e-6]) / (9 + 1e-6)  # <missing>, a, b, c
+    s = np.array([0, 2, 0, 4]) / 6
+    assert figures.total_variation == pytest.approx(0.5 * np.abs(r - s).sum(), abs=1e-15)
+    p, q = np.array([3, 5, 3, 0]) / 11, np.array([4, 2, 0, 4]) / 10  # <missing> (with the two gaps), a, b, c
+    assert figures.js_divergence == pytest.approx(jensenshannon(p, q, base=2) ** 2, abs=1e-15)
+    assert figures.js_divergence == pytest.approx(fid.js_divergence(real, synthetic, False), abs=1e-15)
+    mixed = fid.feature_fidelity(pd.Series([1, 1.0, "1", 2], dtype=object), pd.Series(["1", "2"], dtype=object),
+                                 False, "n")
+    assert mixed.total_variation == pytest.approx(0.5 * (abs(0.5 - 0.5) + abs(0.25 - 0.5) + abs(0.25 - 0.0)))
+
+
+def test_pair_tables_counted_in_batches_give_the_same_figures(monkeypatch):
+    # the stacked contingency tables are counted a few million cells at a time (bounded memory for many-level
+    # columns): batches of a single table give the same pairs as one batch per level column
+    from core.validation import column_pairs
+    rng = np.random.default_rng(3)
+    real = pd.DataFrame({"x": rng.normal(size=400), "kind": rng.choice(list("abcde"), 400).astype(object),
+                         "y": rng.normal(size=400), "code": rng.integers(0, 30, 400).astype(str).astype(object)})
+    synthetic = real.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    synthetic["x"] = synthetic["x"] + rng.normal(scale=0.5, size=400)
+    numeric = {"x": True, "kind": False, "y": True, "code": False}
+    whole = fid.quality_score(real, synthetic, numeric).pairs
+    monkeypatch.setattr(column_pairs, "CELLS_PER_BATCH", 1)
+    assert len(column_pairs._batches(np.arange(3), np.array([5, 5, 5]))) == 3
+    pd.testing.assert_frame_equal(fid.quality_score(real, synthetic, numeric).pairs, whole, check_exact=True)
 
 
 def test_categorical_two_by_two_by_hand():

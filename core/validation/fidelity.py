@@ -1,13 +1,15 @@
 """Per-feature and pairwise fidelity of synthetic rows to the real training minority.
 
 The quality score follows SDMetrics 0.32.0's single-table QualityReport (the definition in force since
-SDMetrics 0.27), and the test suite checks it against that package to 1e-9:
+SDMetrics 0.27), and the test suite checks it against that package to 1e-12:
 - Column Shapes: mean over columns of KSComplement (numbers, values rounded to 14 decimals) or TVComplement
   (levels); missing values are left out, as SDMetrics does.
 - Column Pair Trends: mean over the pairs whose REAL association is strong (|Pearson| > 0.5 for two numbers,
   Cramer's V > 0.3 otherwise) of CorrelationSimilarity (two numbers) or ContingencySimilarity (otherwise; a
   number is cut into 10 equal-width bins on its own side's range, real and synthetic each on their own edges,
-  and a missing value is a level of its own). A pair whose association is undefined (a constant column, too
+  by np.digitize's codes: a missing number shares the top code with the column's largest value, as in
+  SDMetrics; a missing level is a level of its own). Every pair comes from the columns coded once
+  (core.validation.column_pairs). A pair whose association is undefined (a constant column, too
   few rows) is left out, not scored 0.
 - Quality score: mean of the two (Column Shapes alone when no pair is strong).
 The all-pairs average (SDMetrics before 0.27) is kept as a second, labelled figure.
@@ -24,8 +26,9 @@ from scipy import stats
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import contingency
 
+from core.validation.column_pairs import NUMBER_CODES, PAIR_BINS, contingency_pairs, number_codes, pearson_matrix
+
 MISSING = "<missing>"
-PAIR_BINS = 10  # SDMetrics discretises numbers into 10 bins for mixed pairs
 JS_BINS = 20
 SDMETRICS_REFERENCE = "SDMetrics 0.32.0 QualityReport (pair definition of SDMetrics 0.27+)"
 REAL_CORRELATION_THRESHOLD = 0.5  # SDMetrics' DEFAULT_REAL_CORRELATION_THRESHOLD
@@ -200,35 +203,173 @@ def feature_fidelity(real: pd.Series, synthetic: pd.Series, numeric: bool, colum
         r, s = _numbers(real), _numbers(synthetic)
         if not len(r) or not len(s):
             return _feature_fidelity_empty(real, synthetic, column)
-        return _number_feature(np.sort(r), np.sort(s), column)
-    return _level_feature(real, synthetic, column)
+        return _number_features([np.sort(r)], [np.sort(s)], [column])[0]
+    return _level_feature(_level_codes(real, synthetic), column)
 
 
-def _number_feature(r: np.ndarray, s: np.ndarray, column: str) -> FeatureFidelity:
-    """feature_fidelity of a number column from each side's finite values, sorted, neither side empty."""
-    test = stats.ks_2samp(r, s, _no_deco=True)  # finite values: scipy's NaN-policy wrapper is most of its time
-    p, q = _normalised_histograms(r, s)
-    return FeatureFidelity(
-        column=column, kind="numeric",
-        shape_score=1.0 - _ks_sorted(np.round(r, KS_DECIMALS), np.round(s, KS_DECIMALS)),
-        js_divergence=float(jensenshannon(p, q, base=2) ** 2), kl_divergence=_kl(p, q),
-        ks_statistic=float(test.statistic), ks_pvalue=float(test.pvalue), total_variation=None,
-        wasserstein=_wasserstein_sorted(r, s), real_mean=float(np.mean(r)), synthetic_mean=float(np.mean(s)),
-        real_median=float(np.median(r)), synthetic_median=float(np.median(s)), real_std=float(np.std(r)),
-        synthetic_std=float(np.std(s)))
+def _number_features(reals: list[np.ndarray], synthetics: list[np.ndarray],
+                     columns: list[str]) -> list[FeatureFidelity]:
+    """feature_fidelity of number columns from each side's finite values, sorted, neither side empty: each
+    column's two sides merged once for the KS statistics, the Wasserstein distance and the histograms, and the
+    large samples' KS p-values in one call."""
+    merged = [_Merged.of(r, s) for r, s in zip(reals, synthetics)]
+    tests = _ks_tests(reals, synthetics, [m.ks_statistic() for m in merged])
+    figures = []
+    for r, s, m, column, (statistic, pvalue) in zip(reals, synthetics, merged, columns, tests):
+        p, q = m.histograms(JS_BINS)
+        figures.append(FeatureFidelity(
+            column=column, kind="numeric", shape_score=1.0 - m.ks_statistic(KS_DECIMALS),
+            js_divergence=float(jensenshannon(p, q, base=2) ** 2), kl_divergence=_kl(p, q),
+            ks_statistic=statistic, ks_pvalue=pvalue, total_variation=None,
+            wasserstein=m.wasserstein_normalised(), real_mean=float(np.mean(r)), synthetic_mean=float(np.mean(s)),
+            real_median=float(np.median(r)), synthetic_median=float(np.median(s)), real_std=float(np.std(r)),
+            synthetic_std=float(np.std(s))))
+    return figures
 
 
-def _level_feature(real: pd.Series, synthetic: pd.Series, column: str) -> FeatureFidelity:
-    """feature_fidelity of a level column."""
-    real_counts, synthetic_counts = _levels(real).value_counts(), _levels(synthetic).value_counts()
-    tv = _total_variation_counts(_without_missing(real_counts, real), _without_missing(synthetic_counts, synthetic))
-    p, q = _shares_of(real_counts, synthetic_counts)
+@dataclass(frozen=True)
+class _Merged:
+    """Two sorted, non-empty samples merged in order (a real value before an equal synthetic one), with each
+    side's empirical CDF at every merged position: scipy's ks_2samp and wasserstein_distance read the same CDFs
+    from a binary search of every value in each side; a merge gives them in one pass."""
+    real: np.ndarray
+    synthetic: np.ndarray
+    values: np.ndarray  # both samples, sorted
+    gaps: np.ndarray  # F_real - F_synthetic after each merged value (exact only at a run of equal values' end)
+
+    @classmethod
+    def of(cls, real: np.ndarray, synthetic: np.ndarray) -> _Merged:
+        total = len(real) + len(synthetic)
+        at = np.searchsorted(real, synthetic, side="right") + np.arange(len(synthetic))  # synthetic positions
+        is_synthetic = np.zeros(total, dtype=bool)
+        is_synthetic[at] = True
+        values = np.empty(total)
+        values[at], values[~is_synthetic] = synthetic, real
+        synthetic_below = np.cumsum(is_synthetic, dtype=np.int32)  # bool to int32 is the fast cumsum
+        real_below = np.arange(1, total + 1) - synthetic_below
+        return cls(real, synthetic, values, real_below / len(real) - synthetic_below / len(synthetic))
+
+    def ks_statistic(self, decimals: int | None = None) -> float:
+        """max |F_real - F_synthetic| over the values (ks_2samp's statistic), the values rounded to `decimals`
+        first when given (rounding keeps the order, so only the runs of equal values change)."""
+        values = self.values if decimals is None else np.round(self.values, decimals)
+        run_end = np.append(values[1:] != values[:-1], True)
+        return float(np.max(np.abs(self.gaps[run_end])))
+
+    def wasserstein_normalised(self) -> float:
+        """wasserstein_normalised: scipy's sum over the merged values of |F_real - F_synthetic| times the step to
+        the next value (0 inside a run of equal values, where the gap is not yet exact), over the real range."""
+        distance = float(np.sum(np.abs(self.gaps[:-1]) * np.diff(self.values)))
+        spread = float(self.real[-1] - self.real[0])
+        return distance / spread if spread > 0 else float(abs(self.real.mean() - self.synthetic.mean()) > 0)
+
+    def histograms(self, bins: int) -> tuple[np.ndarray, np.ndarray]:
+        """_histograms: each side's shares in `bins` equal-width bins spanning both samples (np.histogram's
+        counts, the last edge inclusive, read off the sorted values)."""
+        edges = np.histogram_bin_edges(self.values[[0, -1]], bins=bins)
+        p, q = _counts_between(self.real, edges), _counts_between(self.synthetic, edges)
+        return p / max(p.sum(), 1), q / max(q.sum(), 1)
+
+
+def _counts_between(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """np.histogram(values, edges)[0] as floats for sorted values (its own search of the sorted values)."""
+    below = np.concatenate([values.searchsorted(edges[:-1], "left"), values.searchsorted(edges[-1:], "right")])
+    return np.diff(below).astype(float)
+
+
+KS_EXACT_MAX_N = 10_000  # scipy's ks_2samp(method="auto") computes the exact p-value up to this many values a side
+
+
+def _ks_tests(reals: list[np.ndarray], synthetics: list[np.ndarray],
+              statistics: list[float]) -> list[tuple[float, float]]:
+    """(D, p-value) of the two-sided two-sample KS test of each pair of samples as scipy's ks_2samp
+    (method="auto") gives them: by ks_2samp itself up to 10,000 values a side (its exact p-value, which also
+    rounds D to a multiple of 1/lcm(m, n)), otherwise the merged samples' D and Smirnov's asymptotic
+    kstwo.sf(D, round(m n / (m + n))), computed for all such columns in one call."""
+    tests = [(float("nan"), float("nan"))] * len(statistics)
+    large = []
+    for i, (r, s) in enumerate(zip(reals, synthetics)):
+        if max(len(r), len(s)) <= KS_EXACT_MAX_N:
+            test = stats.ks_2samp(r, s, _no_deco=True)  # finite values: scipy's NaN-policy wrapper is most of its time
+            tests[i] = (float(test.statistic), float(test.pvalue))
+        else:
+            large.append(i)
+    if large:
+        sizes = [sorted([float(len(reals[i])), float(len(synthetics[i]))], reverse=True) for i in large]
+        effective = np.round([m * n / (m + n) for m, n in sizes])
+        tail = np.clip(stats.kstwo.sf(np.array([statistics[i] for i in large]), effective), 0, 1)
+        for i, value in zip(large, np.atleast_1d(tail)):
+            tests[i] = (statistics[i], float(value))
+    return tests
+
+
+@dataclass(frozen=True)
+class _LevelCodes:
+    """One level column of both sides coded once. real / synthetic: each row's code over the raw values (as
+    SDMetrics groups them), missing as the last code (size - 1); text_real / text_synthetic: each row's code over
+    the values as text (_levels: missing spelled MISSING), whose words are `texts`."""
+    real: np.ndarray
+    synthetic: np.ndarray
+    size: int
+    text_real: np.ndarray
+    text_synthetic: np.ndarray
+    texts: np.ndarray
+
+    def text_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each side's count per text level (float)."""
+        return (np.bincount(self.text_real, minlength=len(self.texts)).astype(float),
+                np.bincount(self.text_synthetic, minlength=len(self.texts)).astype(float))
+
+    def missing_counts(self) -> tuple[int, int]:
+        return int(np.count_nonzero(self.real == self.size - 1)), int(np.count_nonzero(self.synthetic == self.size - 1))
+
+
+def _level_codes(real: pd.Series, synthetic: pd.Series) -> _LevelCodes:
+    """_LevelCodes of one column: one factorize of both sides' values; the text codes follow from the few distinct
+    values when they are text already, else from the rows' text (1 and 1.0 are one value but two words)."""
+    values = np.concatenate([real.to_numpy(dtype=object), synthetic.to_numpy(dtype=object)])
+    codes, uniques = pd.factorize(values)  # None, NaN, NA and NaT: -1
+    codes = np.where(codes < 0, len(uniques), codes)
+    if all(isinstance(u, str) for u in uniques):
+        text_of, texts = pd.factorize(np.array([*uniques, MISSING], dtype=object))
+        text = text_of[codes]
+    else:
+        text, texts = pd.factorize(_levels(pd.Series(values)))
+    texts = np.asarray(texts, dtype=object)
+    return _LevelCodes(codes[:len(real)], codes[len(real):], len(uniques) + 1, text[:len(real)], text[len(real):],
+                       texts)
+
+
+def _level_feature(codes: _LevelCodes, column: str) -> FeatureFidelity:
+    """feature_fidelity of a level column from its codes: levels in text order (as Index.union sorts them)."""
+    real_counts, synthetic_counts = codes.text_counts()
+    order = np.argsort(codes.texts.astype(str), kind="stable")
+    real_counts, synthetic_counts, texts = real_counts[order], synthetic_counts[order], codes.texts[order]
+    seen = (real_counts + synthetic_counts) > 0
+    p = real_counts[seen] / real_counts.sum() if real_counts.sum() else real_counts[seen]
+    q = synthetic_counts[seen] / synthetic_counts.sum() if synthetic_counts.sum() else synthetic_counts[seen]
+    missing = texts == MISSING
+    real_missing, synthetic_missing = codes.missing_counts()
+    real_counts[missing] -= real_missing  # a real level spelled MISSING keeps its own count
+    synthetic_counts[missing] -= synthetic_missing
+    tv = _total_variation_arrays(real_counts, synthetic_counts)
     return FeatureFidelity(
         column=column, kind="categorical", shape_score=1 - tv,
         js_divergence=float(jensenshannon(p, q, base=2) ** 2) if p.sum() and q.sum() else 1.0,
         kl_divergence=_kl(p, q), ks_statistic=None, ks_pvalue=None, total_variation=tv,
         wasserstein=None, real_mean=None, synthetic_mean=None, real_median=None, synthetic_median=None,
         real_std=None, synthetic_std=None)
+
+
+def _total_variation_arrays(real_counts: np.ndarray, synthetic_counts: np.ndarray) -> float:
+    """total_variation from each side's counts over the same levels, missing values left out (NaN when a side has
+    none): the levels neither side has dropped, a real level seen only in synthetic rows counted 1e-6."""
+    if not real_counts.sum() or not synthetic_counts.sum():
+        return float("nan")
+    seen = (real_counts > 0) | (synthetic_counts > 0)
+    r, s = real_counts[seen].copy(), synthetic_counts[seen]
+    r[r == 0] = TV_REGULARISATION
+    return float(0.5 * np.abs(s / s.sum() - r / r.sum()).sum())
 
 
 def _feature_fidelity_empty(real: pd.Series, synthetic: pd.Series, column: str) -> FeatureFidelity:
@@ -244,46 +385,9 @@ def _feature_fidelity_empty(real: pd.Series, synthetic: pd.Series, column: str) 
         real_std=_stat(r, np.std), synthetic_std=_stat(s, np.std))
 
 
-def _ks_sorted(r: np.ndarray, s: np.ndarray) -> float:
-    """ks_statistic on already sorted values."""
-    both = np.concatenate([r, s])
-    gaps = np.searchsorted(r, both, side="right") / len(r) - np.searchsorted(s, both, side="right") / len(s)
-    return float(np.max(np.abs(gaps)))
-
-
-def _wasserstein_sorted(r: np.ndarray, s: np.ndarray) -> float:
-    """wasserstein_normalised on sorted, non-empty values: scipy's formula (sum over the merged values of
-    |F_real - F_synthetic| times the gap to the next value) over the real range."""
-    both = np.sort(np.concatenate([r, s]))
-    gaps = np.diff(both)
-    below = both[:-1]
-    distance = float(np.sum(np.abs(np.searchsorted(r, below, side="right") / len(r)
-                                   - np.searchsorted(s, below, side="right") / len(s)) * gaps))
-    spread = float(r[-1] - r[0])
-    return distance / spread if spread > 0 else float(abs(r.mean() - s.mean()) > 0)
-
-
-def _normalised_histograms(r: np.ndarray, s: np.ndarray, bins: int = JS_BINS) -> tuple[np.ndarray, np.ndarray]:
-    """_histograms on finite, non-empty values."""
-    edges = np.histogram_bin_edges(np.concatenate([r, s]), bins=bins)
-    p = np.histogram(r, edges)[0].astype(float)
-    q = np.histogram(s, edges)[0].astype(float)
-    return p / max(p.sum(), 1), q / max(q.sum(), 1)
-
-
 def _kl(p: np.ndarray, q: np.ndarray, smoothing: float = 1e-6) -> float:
     """kl_divergence from the two sides' shares (scipy's entropy, without its NaN-policy wrapper)."""
     return float(stats.entropy(p + smoothing, q + smoothing, base=2, _no_deco=True))
-
-
-def _without_missing(counts: pd.Series, values: pd.Series) -> pd.Series:
-    """Level counts (from _levels) without the missing values' count (a real level spelled MISSING stays)."""
-    missing = int(values.isna().sum())
-    if not missing:
-        return counts
-    left = counts.copy()
-    left[MISSING] -= missing
-    return left[left > 0]
 
 
 def _total_variation_counts(r: pd.Series, s: pd.Series) -> float:
@@ -297,13 +401,6 @@ def _total_variation_counts(r: pd.Series, s: pd.Series) -> float:
     return float(0.5 * np.abs(s / s.sum() - r / r.sum()).sum())
 
 
-def _shares_of(r: pd.Series, s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """_shares from the level counts of each side (all zero for a side without rows)."""
-    categories = r.index.union(s.index)
-    r, s = (r / r.sum() if r.sum() else r.astype(float)), (s / s.sum() if s.sum() else s.astype(float))
-    return r.reindex(categories, fill_value=0).to_numpy(), s.reindex(categories, fill_value=0).to_numpy()
-
-
 def pair_trend(real: pd.DataFrame, synthetic: pd.DataFrame, a: str, b: str, numeric: dict[str, bool]) -> float:
     """The SDMetrics Column Pair Trends score of one pair, whatever its real association (NaN when undefined)."""
     scored = quality_score(real[[a, b]], synthetic[[a, b]], {a: numeric[a], b: numeric[b]})
@@ -314,46 +411,98 @@ def quality_score(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str
                   correlation_threshold: float = REAL_CORRELATION_THRESHOLD,
                   association_threshold: float = REAL_ASSOCIATION_THRESHOLD) -> QualityScore:
     """SDMetrics' quality score of synthetic rows against real rows over the columns in `numeric`
-    (column -> is number; numbers as floats, levels as strings, NaN for missing). Vectorised: one Pearson
-    matrix per side scores every number pair at once, and one bincount each the other pairs, so it runs in a
-    fraction of SDMetrics' time."""
-    return _quality(real, synthetic, numeric, None, correlation_threshold, association_threshold)[0]
+    (column -> is number; numbers as floats, levels as strings, NaN for missing). Vectorised: the columns are
+    coded once, one Pearson matrix per side scores every number pair and one bincount per level column and side
+    every other pair (core.validation.column_pairs), so it runs in a small fraction of SDMetrics' time."""
+    coded = _Coded.of(real, synthetic, numeric)
+    shapes = {}
+    for c in coded.columns:
+        if c in coded.levels:
+            real_counts, synthetic_counts = coded.levels[c].text_counts()
+            missing = coded.levels[c].texts == MISSING
+            real_missing, synthetic_missing = coded.levels[c].missing_counts()
+            real_counts[missing] -= real_missing
+            synthetic_counts[missing] -= synthetic_missing
+            shapes[c] = 1 - _total_variation_arrays(real_counts, synthetic_counts)
+        else:
+            r, s = coded.finite(c)
+            shapes[c] = (1.0 - _Merged.of(r, s).ks_statistic(KS_DECIMALS) if len(r) and len(s)
+                         else ks_complement(real[c], synthetic[c]))
+    return _quality(coded, shapes, correlation_threshold, association_threshold).score
 
 
-def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool],
-             shapes: dict[str, float] | None, correlation_threshold: float = REAL_CORRELATION_THRESHOLD,
-             association_threshold: float = REAL_ASSOCIATION_THRESHOLD):
-    """(QualityScore, Pearson matrix of the real rows, of the synthetic rows, Cramer's V of each level pair on each
-    side); shapes: the Column Shapes scores when already computed (fidelity's per-feature figures)."""
-    columns = list(numeric)
-    if shapes is None:
-        shapes = {c: ks_complement(real[c], synthetic[c]) if numeric[c] else tv_complement(real[c], synthetic[c])
-                  for c in columns}
+@dataclass(frozen=True)
+class _Coded:
+    """The columns of both sides read once: the number columns as one float block per side (columns x rows,
+    text that is not a number as NaN, as _numbers reads it), each side's finite values sorted, and each level
+    column's codes (_LevelCodes)."""
+    columns: list[str]
+    numbers: list[str]
+    numbers_real: np.ndarray
+    numbers_synthetic: np.ndarray
+    sorted_real: list[np.ndarray]
+    sorted_synthetic: list[np.ndarray]
+    levels: dict[str, _LevelCodes]
+    rows_real: int
+    rows_synthetic: int
+
+    @classmethod
+    def of(cls, real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> _Coded:
+        numbers = [c for c in numeric if numeric[c]]
+        block_real, block_synthetic = _number_block(real, numbers), _number_block(synthetic, numbers)
+        return cls(list(numeric), numbers, block_real, block_synthetic, _finite_sorted(block_real),
+                   _finite_sorted(block_synthetic),
+                   {c: _level_codes(real[c], synthetic[c]) for c in numeric if not numeric[c]}, len(real),
+                   len(synthetic))
+
+    def finite(self, column: str) -> tuple[np.ndarray, np.ndarray]:
+        """The column's finite values on each side, sorted."""
+        j = self.numbers.index(column)
+        return self.sorted_real[j], self.sorted_synthetic[j]
+
+
+def _finite_sorted(block: np.ndarray) -> list[np.ndarray]:
+    return [np.sort(values[np.isfinite(values)]) for values in block]
+
+
+@dataclass(frozen=True)
+class _Pairs:
+    """_quality's result: the score, each side's Pearson matrix of the number columns (columns x columns, NaN
+    for a constant column) and each pair's Cramer's V on each side (NaN for number pairs), in pairs' order."""
+    score: QualityScore
+    pearson_real: np.ndarray
+    pearson_synthetic: np.ndarray
+    cramer_real: np.ndarray
+    cramer_synthetic: np.ndarray
+
+
+def _quality(coded: _Coded, shapes: dict[str, float], correlation_threshold: float = REAL_CORRELATION_THRESHOLD,
+             association_threshold: float = REAL_ASSOCIATION_THRESHOLD) -> _Pairs:
+    """The quality score from the coded columns and the Column Shapes scores."""
+    columns = coded.columns
     shape_values = np.array([v for v in shapes.values() if np.isfinite(v)])
     column_shapes = float(shape_values.mean()) if shape_values.size else float("nan")
-    numbers = [c for c in columns if numeric[c]]
-    pearson_real, pearson_synthetic = _pearson_matrix(real, numbers), _pearson_matrix(synthetic, numbers)
+    pearson_real, pearson_synthetic = pearson_matrix(coded.numbers_real), pearson_matrix(coded.numbers_synthetic)
     first, second = np.triu_indices(len(columns), k=1)  # every pair (a, b), a before b, in column order
-    is_number = np.array([numeric[c] for c in columns], dtype=bool)
+    is_number = np.array([c not in coded.levels for c in columns], dtype=bool)
     number_pair = is_number[first] & is_number[second] if len(columns) else np.zeros(0, dtype=bool)
     position = np.full(len(columns), -1)
-    position[is_number] = np.arange(len(numbers))
+    position[is_number] = np.arange(int(is_number.sum()))
     score, association = np.full(len(first), np.nan), np.full(len(first), np.nan)
-    r = pearson_real.to_numpy()[position[first[number_pair]], position[second[number_pair]]]
-    synthetic_r = pearson_synthetic.to_numpy()[position[first[number_pair]], position[second[number_pair]]]
+    r = pearson_real[position[first[number_pair]], position[second[number_pair]]]
+    synthetic_r = pearson_synthetic[position[first[number_pair]], position[second[number_pair]]]
     with np.errstate(invalid="ignore"):
         score[number_pair] = np.where(np.isfinite(r) & np.isfinite(synthetic_r), 1 - np.abs(r - synthetic_r) / 2,
                                       np.nan)
     association[number_pair] = np.abs(r)
-    coded = columns if not is_number.all() else []  # codes only serve pairs with a level column
-    codes_real, codes_synthetic, sizes = _pair_codes(real, synthetic, coded, numeric)
-    cramer = {}
-    for k in np.flatnonzero(~number_pair):
-        a, b = columns[first[k]], columns[second[k]]
-        score[k], association[k], synthetic_v = _contingency(codes_real[a], codes_real[b], codes_synthetic[a],
-                                                              codes_synthetic[b], sizes[a], sizes[b])
-        if not numeric[a] and not numeric[b]:
-            cramer[a, b] = (association[k], synthetic_v)
+    cramer_real, cramer_synthetic = np.full(len(first), np.nan), np.full(len(first), np.nan)
+    table_pair = ~number_pair
+    if table_pair.any():
+        codes_real, codes_synthetic, sizes = _pair_codes(coded)
+        found = contingency_pairs(codes_real, codes_synthetic, sizes, first[table_pair], second[table_pair],
+                                  ~is_number)
+        score[table_pair], cramer_real[table_pair], cramer_synthetic[table_pair] = found
+        association[table_pair] = cramer_real[table_pair]
     threshold = np.where(number_pair, correlation_threshold, association_threshold)
     defined = np.isfinite(association) & np.isfinite(score)
     with np.errstate(invalid="ignore"):
@@ -366,26 +515,34 @@ def _quality(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
     strong_scores, every_score = score[strong], score[defined]
     trends = float(strong_scores.mean()) if len(strong_scores) else float("nan")
     trends_all = float(every_score.mean()) if len(every_score) else float("nan")
-    return (QualityScore(quality_score=_mean_of(column_shapes, trends), column_shapes=column_shapes,
-                         column_pair_trends=trends, quality_score_all_pairs=_mean_of(column_shapes, trends_all),
-                         column_pair_trends_all_pairs=trends_all, shape_scores=shapes, pairs=pairs),
-            pearson_real, pearson_synthetic, cramer)
+    quality = QualityScore(quality_score=_mean_of(column_shapes, trends), column_shapes=column_shapes,
+                           column_pair_trends=trends, quality_score_all_pairs=_mean_of(column_shapes, trends_all),
+                           column_pair_trends_all_pairs=trends_all, shape_scores=shapes, pairs=pairs)
+    return _Pairs(quality, pearson_real, pearson_synthetic, cramer_real, cramer_synthetic)
 
 
 def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> FidelityResult:
     """Compare real (training minority) and synthetic rows over the columns in `numeric` (column -> is number).
 
-    Everything the Quality page shows, each piece computed once: the per-feature figures give the Column Shapes
-    scores, and the quality score's Pearson matrices and Cramer's V give the association matrices."""
+    Everything the Quality page shows, each piece computed once: the columns are coded once (_Coded), the
+    per-feature figures give the Column Shapes scores, and the quality score's Pearson matrices and Cramer's V
+    give the association matrices."""
     columns = list(numeric)
-    per_feature = _per_feature(real, synthetic, numeric)
+    coded = _Coded.of(real, synthetic, numeric)
+    per_feature = _per_feature(real, synthetic, coded)
     shapes = {f.column: f.shape_score for f in per_feature}
-    score, pearson_real, pearson_synthetic, cramer = _quality(real, synthetic, numeric, shapes)
-    corr_real = _association(columns, numeric, pearson_real, {pair: v[0] for pair, v in cramer.items()})
-    corr_syn = _association(columns, numeric, pearson_synthetic, {pair: v[1] for pair, v in cramer.items()})
+    found = _quality(coded, shapes)
+    first, second = np.triu_indices(len(columns), k=1)
+    level_pair = np.array([columns[a] in coded.levels and columns[b] in coded.levels
+                           for a, b in zip(first, second)], dtype=bool)
+    corr_real = _association(columns, coded, found.pearson_real, first[level_pair], second[level_pair],
+                             found.cramer_real[level_pair])
+    corr_syn = _association(columns, coded, found.pearson_synthetic, first[level_pair], second[level_pair],
+                            found.cramer_synthetic[level_pair])
     difference = (corr_real - corr_syn).abs().to_numpy()
     off_diagonal = difference[~np.eye(len(columns), dtype=bool)] if columns else np.array([])
     finite = off_diagonal[np.isfinite(off_diagonal)]
+    score = found.score
     return FidelityResult(quality_score=score.quality_score, column_shapes=score.column_shapes,
                           column_pair_trends=score.column_pair_trends, per_feature=per_feature,
                           correlation_real=corr_real, correlation_synthetic=corr_syn,
@@ -394,41 +551,39 @@ def fidelity(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, boo
                           column_pair_trends_all_pairs=score.column_pair_trends_all_pairs, pairs=score.pairs)
 
 
-def _per_feature(real: pd.DataFrame, synthetic: pd.DataFrame, numeric: dict[str, bool]) -> list[FeatureFidelity]:
-    """feature_fidelity of every column, the number columns read as one float block per side (a wide table
-    would otherwise pay a column lookup and a conversion per column and side)."""
-    numbers = [c for c in numeric if numeric[c]]
-    real_block = _number_block(real, numbers)
-    synthetic_block = _number_block(synthetic, numbers)
-    figures = {}
-    for j, c in enumerate(numbers):
-        r, s = real_block[:, j], synthetic_block[:, j]
-        r, s = r[np.isfinite(r)], s[np.isfinite(s)]
-        figures[c] = (_number_feature(np.sort(r), np.sort(s), c) if len(r) and len(s)
-                      else _feature_fidelity_empty(real[c], synthetic[c], c))
-    return [figures[c] if numeric[c] else _level_feature(real[c], synthetic[c], c) for c in numeric]
+def _per_feature(real: pd.DataFrame, synthetic: pd.DataFrame, coded: _Coded) -> list[FeatureFidelity]:
+    """feature_fidelity of every column from the coded columns."""
+    both = [j for j, _ in enumerate(coded.numbers) if len(coded.sorted_real[j]) and len(coded.sorted_synthetic[j])]
+    figures = dict(zip([coded.numbers[j] for j in both],
+                       _number_features([coded.sorted_real[j] for j in both],
+                                        [coded.sorted_synthetic[j] for j in both], [coded.numbers[j] for j in both])))
+    for c in coded.numbers:
+        if c not in figures:
+            figures[c] = _feature_fidelity_empty(real[c], synthetic[c], c)
+    return [_level_feature(coded.levels[c], c) if c in coded.levels else figures[c] for c in coded.columns]
 
 
 def _number_block(frame: pd.DataFrame, numbers: list[str]) -> np.ndarray:
-    """The number columns as one float array (rows x columns), text that is not a number as NaN (as _numbers)."""
+    """The number columns as one float array (columns x rows), text that is not a number as NaN (as _numbers)."""
+    if not numbers:
+        return np.zeros((0, len(frame)))
     block = frame[numbers]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
-        return block.to_numpy(dtype=float, na_value=np.nan)
-    return np.column_stack([pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float) for c in numbers]) \
-        if numbers else np.zeros((len(frame), 0))
+        return np.ascontiguousarray(block.to_numpy(dtype=float, na_value=np.nan).T)
+    return np.vstack([pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float) for c in numbers])
 
 
-def _association(columns: list[str], numeric: dict[str, bool], pearson: pd.DataFrame,
-                 cramer: dict[tuple[str, str], float]) -> pd.DataFrame:
+def _association(columns: list[str], coded: _Coded, pearson: np.ndarray, first: np.ndarray, second: np.ndarray,
+                 cramer: np.ndarray) -> pd.DataFrame:
     """association_matrix from figures already computed: the Pearson matrix (NaN for a constant column, shown 0)
-    and Cramer's V of each level pair (NaN when a side has one level, shown 0)."""
+    and Cramer's V of each level pair (first[i], second[i]) (NaN when a side has one level, shown 0)."""
     matrix = np.full((len(columns), len(columns)), np.nan)
-    is_number = np.array([numeric[c] for c in columns], dtype=bool)
+    is_number = np.array([c not in coded.levels for c in columns], dtype=bool)
     if is_number.any():
-        matrix[np.ix_(is_number, is_number)] = pearson.fillna(0.0).to_numpy()
-    index = {c: i for i, c in enumerate(columns)}
-    for (a, b), value in cramer.items():
-        matrix[index[a], index[b]] = matrix[index[b], index[a]] = value if np.isfinite(value) else 0.0
+        matrix[np.ix_(is_number, is_number)] = np.nan_to_num(pearson, nan=0.0)
+    shown = np.where(np.isfinite(cramer), cramer, 0.0)
+    matrix[first, second] = shown
+    matrix[second, first] = shown
     np.fill_diagonal(matrix, 1.0)
     return pd.DataFrame(matrix, index=columns, columns=columns)
 
@@ -440,69 +595,28 @@ def _mean_of(shapes: float, trends: float) -> float:
 
 
 def _pearson_matrix(frame: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
-    """Pearson on pairwise-complete rows; NaN where a column is constant (SDMetrics refuses constant data)."""
-    values = frame[numbers].astype(float)
-    array = values.to_numpy()
-    if numbers and len(array) >= 2 and not np.isnan(array).any():  # no gaps: one BLAS product, not a loop of pairs
-        with np.errstate(invalid="ignore", divide="ignore"):
-            matrix = pd.DataFrame(np.corrcoef(array, rowvar=False).reshape(len(numbers), len(numbers)),
-                                  index=numbers, columns=numbers)
-        constant = pd.Series(array.max(axis=0) == array.min(axis=0), index=numbers)
-    else:
-        matrix = values.corr(min_periods=2)
-        constant = values.nunique() == 1
-    matrix.loc[constant, :] = np.nan
-    matrix.loc[:, constant] = np.nan
-    return matrix
+    """core.validation.column_pairs.pearson_matrix of frame's number columns, labelled."""
+    return pd.DataFrame(pearson_matrix(_number_block(frame, numbers)), index=numbers, columns=numbers)
 
 
-def _pair_codes(real: pd.DataFrame, synthetic: pd.DataFrame, columns: list[str], numeric: dict[str, bool]):
-    """Integer codes per column for contingency tables: numbers as SDMetrics bins them (np.digitize on 10
-    equal-width bins of each side's own values; a missing value falls in code 11), levels coded on the union of
-    both sides' levels with missing as the last code. Returns (real codes, synthetic codes, codes per column)."""
-    codes_real, codes_synthetic, sizes = {}, {}, {}
-    for c in columns:
-        if numeric[c]:
-            r, s = real[c].to_numpy(dtype=float), synthetic[c].to_numpy(dtype=float)
-            codes_real[c] = np.digitize(r, np.histogram_bin_edges(r[~np.isnan(r)], bins=PAIR_BINS))
-            codes_synthetic[c] = np.digitize(s, np.histogram_bin_edges(s[~np.isnan(s)], bins=PAIR_BINS))
-            sizes[c] = PAIR_BINS + 2
+def _pair_codes(coded: _Coded) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer codes of every column for contingency tables (columns x rows per side) and the codes per column:
+    numbers as SDMetrics bins them (column_pairs.number_codes, on each side's own values), levels on the union of
+    both sides' values with missing as the last code."""
+    columns = coded.columns
+    codes_real = np.empty((len(columns), coded.rows_real), dtype=np.int32)  # int32: half the memory traffic
+    codes_synthetic = np.empty((len(columns), coded.rows_synthetic), dtype=np.int32)
+    sizes = np.empty(len(columns), dtype=np.int64)
+    for i, c in enumerate(columns):
+        if c in coded.levels:
+            level = coded.levels[c]
+            codes_real[i], codes_synthetic[i], sizes[i] = level.real, level.synthetic, level.size
         else:
-            both = pd.concat([real[c], synthetic[c]], ignore_index=True)
-            codes, levels = pd.factorize(both.astype(object).where(both.notna(), None), use_na_sentinel=True)
-            codes = np.where(codes < 0, len(levels), codes)
-            codes_real[c], codes_synthetic[c] = codes[:len(real)], codes[len(real):]
-            sizes[c] = len(levels) + 1
+            j = coded.numbers.index(c)
+            codes_real[i] = number_codes(coded.numbers_real[j], coded.sorted_real[j])
+            codes_synthetic[i] = number_codes(coded.numbers_synthetic[j], coded.sorted_synthetic[j])
+            sizes[i] = NUMBER_CODES
     return codes_real, codes_synthetic, sizes
-
-
-def _contingency(real_a: np.ndarray, real_b: np.ndarray, synthetic_a: np.ndarray, synthetic_b: np.ndarray,
-                 size_a: int, size_b: int) -> tuple[float, float, float]:
-    """(ContingencySimilarity, Cramer's V of the real table, Cramer's V of the synthetic table) from integer codes;
-    a V is NaN when its table has under two observed levels on a side (a constant column)."""
-    cells = size_a * size_b
-    real_counts = np.bincount(real_a * size_b + real_b, minlength=cells).astype(float)
-    synthetic_counts = np.bincount(synthetic_a * size_b + synthetic_b, minlength=cells).astype(float)
-    if not len(real_a) or not len(synthetic_a):
-        return float("nan"), float("nan"), float("nan")
-    score = 1 - 0.5 * np.abs(real_counts / len(real_a) - synthetic_counts / len(synthetic_a)).sum()
-    return (float(score), _cramer(real_counts.reshape(size_a, size_b)),
-            _cramer(synthetic_counts.reshape(size_a, size_b)))
-
-
-def _cramer(table: np.ndarray) -> float:
-    """Cramer's V = sqrt(chi2 / (n (min(rows, columns) - 1))) of a contingency table of counts, its empty rows and
-    columns left out (scipy.stats.contingency.association's formula, without its per-call checks); NaN when under
-    two levels remain on a side."""
-    rows, columns = table.sum(axis=1), table.sum(axis=0)
-    table = table[rows > 0][:, columns > 0]
-    if min(table.shape) < 2:
-        return float("nan")
-    rows, columns = rows[rows > 0], columns[columns > 0]
-    total = table.sum()
-    expected = np.outer(rows, columns) / total
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    return float(np.sqrt(chi2 / total / (min(table.shape) - 1)))
 
 
 def association_matrix(frame: pd.DataFrame, numeric: dict[str, bool]) -> pd.DataFrame:
