@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import streamlit as st
+from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.text import escape_markdown
@@ -131,8 +132,11 @@ def running(name: str, what: str, estimate: float | None, page: str) -> Iterator
         _state.forget_stopped_job(name)
         st.error(escape_markdown(exc))
         return
-    except BaseException as interruption:  # Streamlit's stop or rerun: no session access from here on
+    except ScriptControlException as interruption:  # Streamlit's stop or rerun: no session access from here on
         record["left"] = _left_the_page(interruption)
+        raise
+    except BaseException:  # not the analyst's doing: never reported as "stopped by Stop" on the next run
+        _state.forget_stopped_job(name)
         raise
     _state.forget_stopped_job(name)
 

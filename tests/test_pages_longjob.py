@@ -71,3 +71,27 @@ def test_the_countdown_stays_hidden_while_the_pace_jumps():
     clock = iter([0.0, 1.0, 2.0, 8.0, 9.0, 20.0])  # 1 s, 6 s, 1 s, 11 s per step
     countdown = Countdown(now=lambda: next(clock))
     assert [countdown.update(f) for f in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)] == [None] * 6
+
+
+def test_a_pool_broken_from_outside_is_named_and_never_called_a_stop(monkeypatch):
+    """A cause outside the session (a worker killed, a bug) is said as such: the next run does not claim the
+    analyst stopped it."""
+    from core.parallel import WorkersLost
+
+    def lost(prepared, *args, progress=None, **kwargs):
+        progress(0.4, "Class weights: fold 2 of 5 done")
+        raise WorkersLost("A worker process of this machine's pool ended while the work ran.")
+    monkeypatch.setattr(core.race, "race_prepared", lost)
+    at = _started(go(open_app(), "method"))
+    assert [e.value for e in at.error] == ["A worker process of this machine's pool ended while the work ran."]
+    at.run()
+    assert not [w.value for w in at.warning if "was stopped" in w.value]
+
+    def bug(prepared, *args, progress=None, **kwargs):
+        progress(0.4, "Class weights: fold 2 of 5 done")
+        raise RuntimeError("The executor underlying Parallel has been shutdown")
+    monkeypatch.setattr(core.race, "race_prepared", bug)
+    at.button(key="run_race").click().run()
+    assert at.exception  # a bug stays a bug for the tests to find
+    at.run()
+    assert not [w.value for w in at.warning if "was stopped" in w.value]
