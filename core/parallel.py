@@ -5,7 +5,6 @@ seed, so results do not depend on scheduling, on `n_jobs` or on where they ran."
 from __future__ import annotations
 
 import atexit
-import multiprocessing
 import os
 import pickle
 import shutil
@@ -14,7 +13,7 @@ import tempfile
 import threading
 import uuid
 from collections import OrderedDict
-from concurrent.futures import Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
@@ -103,12 +102,19 @@ class WorkersLost(SynthBalanceError, RuntimeError):
 # cancels only that job's tasks. The pool is never shut down by a job; it is replaced only when it broke.
 _POOL_LOCK = threading.Lock()
 _pool: dict = {"executor": None, "workers": 0, "directory": None}
-# Modules the pool's workers start with (imported once by the fork server, inherited by every worker it forks).
+# Modules the pool's workers import when they start (once per worker, which then serves every job).
 WORKER_PRELOAD = ("numpy", "pandas", "sklearn", "core.race", "core.pipeline")
 # Finished jobs' inputs a worker keeps (a worker serves several sessions' jobs at once).
 KEPT_PAYLOADS = 4
 _payloads: OrderedDict = OrderedDict()  # in a worker: job token -> the job's function with its shared inputs
 _POLL_SECONDS = 0.5  # should_stop is asked at least this often while tasks run
+_running_jobs = {"count": 0}  # calls with tasks in the pool now (all sessions of the server)
+
+
+def jobs_running() -> int:
+    """How many calls have tasks in this process's pool now (every session of the app's server): they share the
+    workers in turns, so a job started now takes up to this many + 1 times its time alone."""
+    return _running_jobs["count"]
 
 
 def pool_size() -> int:
@@ -116,15 +122,26 @@ def pool_size() -> int:
     return default_n_jobs()
 
 
-def worker_pool() -> ProcessPoolExecutor:
-    """The process's pool, started on first use (forkserver: a clean process, never a fork of the server's threads)
-    and kept for the life of the process; a broken pool is replaced here."""
+def _preload() -> None:
+    """A worker's start: import what every task needs, once for the life of the worker."""
+    import importlib
+
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+
+
+def worker_pool():
+    """The process's pool (loky's executor, our own instance: joblib's process-wide one can be resized or shut down
+    by any joblib call), started on first use and kept for the life of the process; a broken pool is replaced.
+
+    loky starts workers that do not run the caller's main script (the app's server runs each page as __main__;
+    the standard library's spawn and forkserver would run the page again in every worker)."""
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
     with _POOL_LOCK:
         executor = _pool["executor"]
-        if executor is None or getattr(executor, "_broken", False):
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(list(WORKER_PRELOAD))
-            executor = ProcessPoolExecutor(max_workers=pool_size(), mp_context=context)
+        if executor is None or executor._flags.broken or executor._flags.shutdown:
+            executor = ProcessPoolExecutor(max_workers=pool_size(), initializer=_preload)
             _pool.update(executor=executor, workers=pool_size())
         if _pool["directory"] is None:
             _pool["directory"] = tempfile.mkdtemp(prefix="synthbalance-jobs-")  # private (0700)
@@ -132,12 +149,12 @@ def worker_pool() -> ProcessPoolExecutor:
         return executor
 
 
-def _replace_broken_pool(executor: ProcessPoolExecutor) -> None:
+def _replace_broken_pool(executor) -> None:
     """Forget a pool whose workers died, so that the next job starts a fresh one."""
     with _POOL_LOCK:
         if _pool["executor"] is executor:
             _pool["executor"] = None
-    executor.shutdown(wait=False, cancel_futures=True)
+    executor.shutdown(wait=False, kill_workers=True)
 
 
 def _run_task(token: str, path: str, item):
@@ -171,36 +188,45 @@ def _run_on_pool(function: Callable[[Item], Result], items: list, jobs: int,
     with open(path, "wb") as payload:
         cloudpickle.dump(function, payload)  # cloudpickle: functions defined in a notebook or a test pickle too
     total, cap = len(items), min(jobs, pool_size(), len(items))
-    futures: dict[int, Future] = {}
-    results: dict[int, object] = {}
-    submitted = delivered = 0
+    pending: dict[int, Future] = {}  # submitted, not yet collected
+    finished: dict[int, object] = {}  # collected, waiting for the earlier ones (results are delivered in order)
+    results: list = []
+    submitted = 0
+    with _POOL_LOCK:
+        _running_jobs["count"] += 1
     try:
-        while delivered < total:
-            while submitted < total and submitted - delivered < cap:
-                futures[submitted] = executor.submit(_run_task, token, path, items[submitted])
+        while len(results) < total:
+            unfinished = [future for future in pending.values() if not future.done()]
+            while submitted < total and len(unfinished) < cap:  # this job's share: `cap` tasks in the pool at once
+                pending[submitted] = executor.submit(_run_task, token, path, items[submitted])
+                unfinished.append(pending[submitted])
                 submitted += 1
-            wait([futures[delivered]], timeout=_POLL_SECONDS)
-            while delivered < total and delivered in futures and futures[delivered].done():
+            if unfinished:
+                wait(unfinished, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for index in [i for i, future in pending.items() if future.done()]:
                 try:
-                    results[delivered] = futures.pop(delivered).result()
+                    finished[index] = pending.pop(index).result()
                 except BrokenProcessPool:
                     _replace_broken_pool(executor)
                     raise WorkersLost("A worker process of this machine's pool ended while the work ran (stopped "
                                       "from outside, out of memory, or a crash in a library); nothing from this run "
                                       "was kept. Run it again.") from None
-                delivered += 1
+            while len(results) in finished:
+                results.append(finished.pop(len(results)))
                 if on_result:
-                    on_result(delivered - 1, total)
-            if should_stop and delivered < total and should_stop():
+                    on_result(len(results) - 1, total)
+            if should_stop and len(results) < total and should_stop():
                 raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
     finally:
-        for future in futures.values():
+        with _POOL_LOCK:
+            _running_jobs["count"] -= 1
+        for future in pending.values():
             future.cancel()  # this job's only: other jobs' tasks in the pool go on
         try:
             os.remove(path)
         except OSError:
             pass
-    return [results[index] for index in range(total)]
+    return results
 
 
 def parallel_map(function: Callable[[Item], Result], items: Iterable[Item], n_jobs: int | None = None,

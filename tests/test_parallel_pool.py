@@ -101,3 +101,25 @@ def test_a_worker_killed_from_outside_is_named_as_the_cause_and_the_next_job_run
     with pytest.raises(WorkersLost, match="ended while the work ran"):
         parallel_map(exit_worker, range(4), n_jobs=2)
     assert parallel_map(abs, [-1, -2], n_jobs=2) == [1, 2]  # a fresh pool
+
+
+def test_a_short_job_takes_turns_with_a_long_one_instead_of_waiting_behind_it(tmp_path):
+    """Each job keeps at most n_jobs tasks in the pool, so a short job started beside a long one interleaves."""
+    worker_pool()  # started (and its imports done) before the timing
+    parallel_map(abs, [-1, -2], n_jobs=2)
+    ended: dict[str, float] = {}
+
+    def job(name: str, count: int, delay: float) -> None:
+        time.sleep(delay)
+        folder = tmp_path / name
+        folder.mkdir()
+        parallel_map(slow_mark, [(str(folder), i) for i in range(count)], n_jobs=2)
+        ended[name] = time.perf_counter()
+
+    threads = [threading.Thread(target=job, args=("long", 12, 0.0)),
+               threading.Thread(target=job, args=("short", 2, 0.3))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert ended["short"] < ended["long"] - 1.0  # it did not queue behind all twelve of the long job's tasks
