@@ -95,3 +95,68 @@ def test_a_pool_broken_from_outside_is_named_and_never_called_a_stop(monkeypatch
     assert at.exception  # a bug stays a bug for the tests to find
     at.run()
     assert not [w.value for w in at.warning if "was stopped" in w.value]
+
+
+class RecordingBar:
+    """A progress bar that keeps what it was told (and can raise Streamlit's stop at a chosen update)."""
+
+    def __init__(self, stop_at: int | None = None):
+        self.texts: list[str] = []
+        self.stop_at = stop_at
+
+    def progress(self, fraction: float, text: str) -> None:
+        self.texts.append(text)
+        if self.stop_at is not None and len(self.texts) >= self.stop_at:
+            raise st.runtime.scriptrunner_utils.exceptions.StopException()
+
+
+def test_a_silent_step_still_shows_its_time_so_far_and_a_stop_is_seen_at_once():
+    """UMAP's bar sat at '5%, 0 s' for 65 s: a step that reports nothing now redraws its elapsed time."""
+    import time
+
+    from pages._longjob import Job
+
+    bar = RecordingBar()
+    job = Job("umap", bar, 4.0, {"fraction": 0.0})
+    assert job.alive(lambda progress: time.sleep(1.3) or "fitted", 0.05, "Fitting UMAP", every=0.2) == "fitted"
+    assert len(bar.texts) >= 5 and all(t.startswith("Fitting UMAP - 5%, ") for t in bar.texts)
+    assert bar.texts[-1] != bar.texts[0] and "1 s so far" in bar.texts[-1]  # the time moves on screen
+
+    stopping = Job("umap", RecordingBar(stop_at=3), None, {"fraction": 0.0})
+    started = time.perf_counter()
+    with pytest.raises(st.runtime.scriptrunner_utils.exceptions.StopException):
+        stopping.alive(lambda progress: time.sleep(5), 0.05, "Fitting UMAP", every=0.2)
+    assert time.perf_counter() - started < 2  # the script does not wait for the step to end
+
+    with pytest.raises(ValueError, match="bad rows"):  # the step's own error reaches the page
+        Job("umap", RecordingBar(), None, {"fraction": 0.0}).alive(
+            lambda progress: (_ for _ in ()).throw(ValueError("bad rows")), 0.05, "Fitting UMAP", every=0.2)
+
+
+def finishing_job_script():
+    import streamlit as st
+
+    from pages._longjob import running
+
+    with running("demo", "The demo", 1.0, "Demo") as job:
+        job.progress(1.0, "Done")
+    st.write("result shown")
+
+
+def test_a_finished_jobs_bar_and_stop_go_away():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(finishing_job_script)
+    at.run()
+    assert not at.exception and at.markdown[0].value == "result shown"
+    assert not at.get("progress") and not [b for b in at.button if b.key == "stop_demo"]
+    assert not [c for c in at.caption if "stops the work" in c.value]
+
+
+def test_the_estimate_says_the_queue_of_other_sessions_jobs(monkeypatch):
+    import core.parallel
+
+    monkeypatch.setitem(core.parallel._running_jobs, "count", 3)  # three jobs of other sessions in the pool
+    at = go(open_app(), "method")
+    note = next(c.value for c in at.caption if "The measurement: estimated about" in c.value)
+    assert "3 other jobs are running on this server's workers now" in note and "up to 4 times as long" in note
