@@ -5,8 +5,10 @@
 DIR holds the earlier source tree (e.g. `git archive <commit> | tar -x -C DIR`); both trees run with this Python.
 Per round, alternating trees so that load changes hit both: `python -m core advise` on German credit with
 `--n-jobs 2` (wall time of the command), and one process that races twice (n_jobs=2, repeats 1) and reports each
-call's time (the second call is where a reused pool pays no start-up). Also printed, from this tree: the bytes of
-the shared inputs sent per race, once per job now against once per task (joblib: once per batch of tasks).
+call's time (the second call is where a reused pool pays no start-up), and 4 small tasks importing core.race
+before and after a stopped job (joblib's abort killed the workers; the next call started and imported again).
+Also printed, from this tree: the bytes of the shared inputs sent per race, once per job now against once per task
+(joblib: once per batch of tasks).
 """
 from __future__ import annotations
 
@@ -35,6 +37,27 @@ for _ in range(2):
     figures.append([(c.name, c.minority_f1.values if c.minority_f1 else None) for c in result.candidates])
 digest = hashlib.sha256(str(figures[0]).encode()).hexdigest()[:12]
 print(f"{times[0]:.2f} {times[1]:.2f} {figures[0] == figures[1]} {result.recommended} {digest}")
+"""
+
+AFTER_A_STOP = """
+import os
+import time
+from core.errors import GenerationCancelled
+from core.parallel import parallel_map
+def pid(_):
+    import core.race  # what a race task needs
+    time.sleep(0.2)
+    return os.getpid()
+started = time.perf_counter()
+first = parallel_map(pid, range(4), n_jobs=2)
+cold = time.perf_counter() - started
+try:
+    parallel_map(pid, range(20), n_jobs=2, should_stop=lambda: True)
+except GenerationCancelled:
+    pass
+started = time.perf_counter()
+after = parallel_map(pid, range(4), n_jobs=2)
+print(f"{cold:.1f} {time.perf_counter() - started:.1f} {set(after) <= set(first)}")
 """
 
 
@@ -76,6 +99,11 @@ def main() -> None:
             first, second, same, recommended, figures = line.split()
             print(f"round {round_number + 1} {name:6} race twice in one process: first {first} s, second {second} s "
                   f"(same figures: {same}; recommended {recommended}; figures hash {figures})")
+        for name, tree in trees.items():
+            _, line = timed(tree, ["-c", AFTER_A_STOP])
+            cold, again, same = line.split()
+            print(f"round {round_number + 1} {name:6} 4 tasks: first call {cold} s, the call after a stopped job "
+                  f"{again} s (same worker processes: {same})")
     print(f"load after: {os.getloadavg()}")
     payload_bytes()
 

@@ -90,11 +90,14 @@ def test_should_stop_cancels_the_job_and_the_pool_serves_the_next(tmp_path):
         return len(list(tmp_path.glob("*.ran"))) >= 2
 
     pool = worker_pool()
+    parallel_map(abs, [-1, -2], n_jobs=2)
+    workers = set(pool._processes)  # the worker processes, by pid
     with pytest.raises(GenerationCancelled):
         parallel_map(slow_mark, [(str(tmp_path), i) for i in range(20)], n_jobs=2, should_stop=stop_after_two)
     time.sleep(1.0)  # tasks already in a worker finish; none is started after the stop
     assert len(list(tmp_path.glob("*.ran"))) <= 6
     assert parallel_map(abs, [-1, -2, -3], n_jobs=2) == [1, 2, 3] and worker_pool() is pool
+    assert set(pool._processes) == workers  # the same processes: no worker was restarted (nor re-imported)
 
 
 def test_a_worker_killed_from_outside_is_named_as_the_cause_and_the_next_job_runs():
