@@ -388,6 +388,8 @@ def setting(name: str, default: Any, options: list | None = None) -> dict:
     key = f"w_{name}"
     value = st.session_state[key] if key in st.session_state else st.session_state.get(f"v_{name}", default)
     if options is None:
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # a number box refuses an int beside float bounds (a value read from a config)
         return {"key": key, "value": value}
     options = list(options)
     fallback = options.index(default) if default in options else 0
