@@ -57,7 +57,7 @@ def sidebar(status: tuple) -> None:
             st.caption(f":orange[:material/warning: **{escape_markdown(failed)}** was not loaded]")
         st.caption(f"Target: **{escape_markdown(target or 'not chosen')}**" + (" (guessed)" if guessed else ""))
         _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
-                                                key=_state.prime("seed", _state.DEFAULT_SEED),
+                                                **_state.setting("seed", _state.DEFAULT_SEED),
                                                 help="One seed drives the split and every generator.")))
         cluster_choice()
         st.markdown("\n".join(f"- {':material/check_circle:' if done else ':material/radio_button_unchecked:'} "
@@ -76,7 +76,7 @@ def cluster_choice() -> None:
         return
     names = [None, *clusters]  # a remembered name no longer configured falls back to the first: this machine
     chosen = _state.keep("cluster", st.selectbox(
-        "Run long jobs on", names, key=_state.prime("cluster", None),
+        "Run long jobs on", names, **_state.setting("cluster", None, names),
         format_func={None: "This machine", **{name: name for name in clusters}}.get,  # a dict's: state must pickle
         help="The race, repeats, leaderboard and privacy sweep run there; same seed, same figures. "
              "The server's owner sets which clusters are offered."))

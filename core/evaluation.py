@@ -24,7 +24,7 @@ from sklearn.model_selection import StratifiedKFold
 from core.errors import DataError, SynthBalanceError
 from core.judgement import MIN_REPEATS, POWER, Judgement, Verdict, judge_gain, no_interval_text
 from core.models import fit_strategy, make_strategy, strategy_proba
-from core.split import ensure_not_held_out
+from core.split import HELD_OUT_ROWS, ensure_not_held_out
 
 ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned", "augmented", "augmented_tuned",
         "tstr")
@@ -675,6 +675,8 @@ def error_analysis(test: pd.DataFrame, runs: dict[str, ArmRun], target: str,
     missed = test.loc[truth & ~flagged].assign(p_minority=runs[judged].scores[truth & ~flagged])
     new_false = test.loc[~truth & flagged & ~before].assign(
         p_minority=runs[judged].scores[~truth & flagged & ~before])
+    for shown in (missed, new_false):  # rows to show: the held-out mark stays, the test part's row hashes (bytes,
+        shown.attrs.pop(HELD_OUT_ROWS, None)  # which Arrow cannot store: a warning per table drawn) do not
     return missed, new_false
 
 

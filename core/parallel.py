@@ -1,17 +1,25 @@
-"""The one parallel path: folds x candidates (race, comparison repeats, leaderboard, sweep) go through joblib
-locally with `n_jobs` processes, or to a Dask cluster (`core.cluster`: our code shipped, versions checked, a
-bounded wait) when a scheduler address is given. Every task carries its own seed, so results do not depend on
-scheduling, on `n_jobs` or on where they ran."""
+"""The one parallel path: folds x candidates (race, comparison repeats, leaderboard, sweep) go to the process's
+one pool of worker processes (at most `n_jobs` of a call's tasks at once), or to a Dask cluster (`core.cluster`: our
+code shipped, versions checked, a bounded wait) when a scheduler address is given. Every task carries its own
+seed, so results do not depend on scheduling, on `n_jobs` or on where they ran."""
 from __future__ import annotations
 
+import atexit
 import os
+import pickle
+import shutil
 import sys
+import tempfile
 import threading
+import uuid
+from collections import OrderedDict
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from functools import partial
 from typing import Callable, Iterable, Iterator, TypeVar
 
-from core.errors import ConfigError
+from core.errors import ConfigError, SynthBalanceError
 
 # The variables that start BLAS and OpenMP at one thread when set before numpy loads (see one_thread_per_task).
 ONE_THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -84,25 +92,164 @@ def _one_thread(function: Callable[[Item], Result], item: Item) -> Result:
         return function(item)
 
 
+class WorkersLost(SynthBalanceError, RuntimeError):
+    """A worker process of this machine's pool ended while the work ran (killed from outside, out of memory, a
+    crash in a library): the cause lies outside the job and outside the analyst's controls."""
+
+
+# The process's one pool of worker processes, shared by every job, rerun and session of the app's server (and every
+# call of the CLI): workers import scikit-learn, pandas and our code once, not once per call, and one job's stop
+# cancels only that job's tasks. The pool is never shut down by a job; it is replaced only when it broke.
+_POOL_LOCK = threading.Lock()
+_pool: dict = {"executor": None, "workers": 0, "directory": None}
+# Modules the pool's workers import when they start (once per worker, which then serves every job).
+WORKER_PRELOAD = ("numpy", "pandas", "sklearn", "core.race", "core.pipeline")
+# Finished jobs' inputs a worker keeps (a worker serves several sessions' jobs at once).
+KEPT_PAYLOADS = 4
+_payloads: OrderedDict = OrderedDict()  # in a worker: job token -> the job's function with its shared inputs
+_POLL_SECONDS = 0.5  # should_stop is asked at least this often while tasks run
+_running_jobs = {"count": 0}  # calls with tasks in the pool now (all sessions of the server)
+
+
+def jobs_running() -> int:
+    """How many calls have tasks in this process's pool now (every session of the app's server): they share the
+    workers in turns, so a job started now takes up to this many + 1 times its time alone."""
+    return _running_jobs["count"]
+
+
+def pool_size() -> int:
+    """Workers of the process's pool: the cores of this machine (a job's n_jobs caps its own share of them)."""
+    return default_n_jobs()
+
+
+def _preload() -> None:
+    """A worker's start: import what every task needs, once for the life of the worker."""
+    import importlib
+
+    for name in WORKER_PRELOAD:
+        importlib.import_module(name)
+
+
+def worker_pool():
+    """The process's pool (loky's executor, our own instance: joblib's process-wide one can be resized or shut down
+    by any joblib call), started on first use and kept for the life of the process; a broken pool is replaced.
+
+    loky starts workers that do not run the caller's main script (the app's server runs each page as __main__;
+    the standard library's spawn and forkserver would run the page again in every worker)."""
+    from joblib.externals.loky.process_executor import ProcessPoolExecutor
+
+    with _POOL_LOCK:
+        executor = _pool["executor"]
+        if executor is None or executor._flags.broken or executor._flags.shutdown:
+            executor = ProcessPoolExecutor(max_workers=pool_size(), initializer=_preload)
+            _pool.update(executor=executor, workers=pool_size())
+        if _pool["directory"] is None:
+            _pool["directory"] = tempfile.mkdtemp(prefix="synthbalance-jobs-")  # private (0700)
+            atexit.register(shutil.rmtree, _pool["directory"], True)
+        return executor
+
+
+def _replace_broken_pool(executor) -> None:
+    """Forget a pool whose workers died, so that the next job starts a fresh one."""
+    with _POOL_LOCK:
+        if _pool["executor"] is executor:
+            _pool["executor"] = None
+    executor.shutdown(wait=False, kill_workers=True)
+
+
+def _run_task(token: str, path: str, item):
+    """In a worker: the job's function (read from its payload file once per job and worker) on one item."""
+    function = _payloads.get(token)
+    if function is None:
+        with open(path, "rb") as payload:
+            function = pickle.load(payload)  # written by this server process for this job (never user input)
+        _payloads[token] = function
+        while len(_payloads) > KEPT_PAYLOADS:
+            _payloads.popitem(last=False)
+    with one_thread_per_task():
+        return function(item)
+
+
+def _run_on_pool(function: Callable[[Item], Result], items: list, jobs: int,
+                 on_result: Callable[[int, int], None] | None,
+                 should_stop: Callable[[], bool] | None) -> list:
+    """items on the process's pool, in order. The job's function with its shared inputs (the training table) is
+    written once per job and read once per worker, not sent with every task. At most `jobs` of this job's tasks
+    are in the pool at once, so jobs of several sessions interleave (a short job is not queued behind all of a
+    long job's tasks). Leaving by any exit (a stop, Streamlit's interruption, an error) cancels this job's tasks
+    that have not started; the ones running finish in their worker and are discarded; the pool stays."""
+    import cloudpickle  # a dependency of joblib (and of dask)
+
+    from core.errors import GenerationCancelled
+
+    executor = worker_pool()
+    token = uuid.uuid4().hex
+    path = os.path.join(_pool["directory"], f"{token}.pickle")
+    with open(path, "wb") as payload:
+        cloudpickle.dump(function, payload)  # cloudpickle: functions defined in a notebook or a test pickle too
+    total, cap = len(items), min(jobs, pool_size(), len(items))
+    pending: dict[int, Future] = {}  # submitted, not yet collected
+    finished: dict[int, object] = {}  # collected, waiting for the earlier ones (results are delivered in order)
+    results: list = []
+    submitted = 0
+    with _POOL_LOCK:
+        _running_jobs["count"] += 1
+    try:
+        while len(results) < total:
+            unfinished = [future for future in pending.values() if not future.done()]
+            while submitted < total and len(unfinished) < cap:  # this job's share: `cap` tasks in the pool at once
+                pending[submitted] = executor.submit(_run_task, token, path, items[submitted])
+                unfinished.append(pending[submitted])
+                submitted += 1
+            if unfinished:
+                wait(unfinished, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for index in [i for i, future in pending.items() if future.done()]:
+                try:
+                    finished[index] = pending.pop(index).result()
+                except BrokenProcessPool:
+                    _replace_broken_pool(executor)
+                    raise WorkersLost("A worker process of this machine's pool ended while the work ran (stopped "
+                                      "from outside, out of memory, or a crash in a library); nothing from this run "
+                                      "was kept. Run it again.") from None
+            while len(results) in finished:
+                results.append(finished.pop(len(results)))
+                if on_result:
+                    on_result(len(results) - 1, total)
+            if should_stop and len(results) < total and should_stop():
+                raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
+    finally:
+        with _POOL_LOCK:
+            _running_jobs["count"] -= 1
+        for future in pending.values():
+            future.cancel()  # this job's only: other jobs' tasks in the pool go on
+        try:
+            os.remove(path)
+        except OSError:
+            pass
+    return results
+
+
 def parallel_map(function: Callable[[Item], Result], items: Iterable[Item], n_jobs: int | None = None,
                  scheduler: str | None = None, on_result: Callable[[int, int], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> list[Result]:
-    """[function(item) for item in items], in order, through joblib processes or on the Dask cluster at scheduler.
+    """[function(item) for item in items], in order, on the process's worker pool or on the Dask cluster at
+    scheduler.
 
-    n_jobs: worker processes on this machine (None: all cores); ignored on a cluster, which uses its workers.
-    A cluster that cannot run the work (unreachable, no workers, other package versions, no progress for
-    `core.cluster.stall_seconds()`) raises ClusterError with its cause.
+    n_jobs: at most this many of this call's tasks run at once on this machine's pool (None: all cores); ignored
+    on a cluster, which uses its workers. A cluster that cannot run the work (unreachable, no workers, other
+    package versions, no progress for `core.cluster.stall_seconds()`) raises ClusterError with its cause; a pool
+    whose worker died raises WorkersLost.
     One item or n_jobs=1 runs in this process. on_result(index, total) is called in this process as each result
-    arrives (progress); should_stop() is asked between results, and a True stops the remaining work with
-    GenerationCancelled.
+    arrives, in order (progress); should_stop() is asked between results and while tasks run, and a True stops
+    the remaining work with GenerationCancelled. A stop (or any exit) cancels this call's tasks only.
     """
     from core.errors import GenerationCancelled
 
     items = list(items)
     jobs = check_n_jobs(n_jobs)
-    function = partial(_one_thread, function)  # the same thread counts here, in joblib's workers and on a cluster
     results = []
     if not scheduler and (jobs == 1 or len(items) <= 1):
+        function = partial(_one_thread, function)
         for index, item in enumerate(items):
             if should_stop and should_stop():
                 raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
@@ -113,17 +260,7 @@ def parallel_map(function: Callable[[Item], Result], items: Iterable[Item], n_jo
     if scheduler:
         from core.cluster import connect, run_on_cluster
 
+        function = partial(_one_thread, function)  # the same thread counts here, in the pool and on a cluster
         with connect(scheduler) as client:
             return run_on_cluster(client, scheduler, function, items, on_result, should_stop)
-    import joblib
-
-    outputs = joblib.Parallel(n_jobs=min(jobs, len(items)), return_as="generator")(
-        joblib.delayed(function)(item) for item in items)
-    for index, result in enumerate(outputs):
-        results.append(result)
-        if on_result:
-            on_result(index, len(items))
-        if should_stop and should_stop() and index < len(items) - 1:
-            outputs.close()  # cancels what has not started
-            raise GenerationCancelled("Stopped before the work was done; nothing was kept.")
-    return results
+    return _run_on_pool(function, items, jobs, on_result, should_stop)

@@ -187,19 +187,19 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
     private_methods = [name for name, info in REGISTRY.items() if info.differentially_private]
     c = st.columns(3)
     method = c[0].selectbox("Private generator", private_methods, format_func=METHOD_LABELS.get,
-                            key=_state.prime("dial_method", private_methods[0]))
-    epsilons_text = c[1].text_input("Privacy budgets to try (epsilon)", key=_state.prime("dial_epsilons",
+                            **_state.setting("dial_method", private_methods[0], private_methods))
+    epsilons_text = c[1].text_input("Privacy budgets to try (epsilon)", **_state.setting("dial_epsilons",
                                                                  ",".join(f"{e:g}" for e in DEFAULT_EPSILONS)),
                                     help="Comma-separated, e.g. 0.5,1,2,4,8.")
-    epochs = c[2].number_input("Training epochs", 1, 1000, step=5, key=_state.prime("dial_epochs", 30))
+    epochs = c[2].number_input("Training epochs", 1, 1000, step=5, **_state.setting("dial_epochs", 30))
     d = st.columns(3)
     classifier = d[0].selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
-                                key=_state.prime("dial_classifier", "logreg"))
-    repeats = d[1].slider("Repeated splits per epsilon", 1, MAX_REPEATS, key=_state.prime("dial_repeats", 3))
+                                **_state.setting("dial_classifier", "logreg", list(CLASSIFIERS)))
+    repeats = d[1].slider("Repeated splits per epsilon", 1, MAX_REPEATS, **_state.setting("dial_repeats", 3))
     gain = d[2].number_input("Minority F1 gain you need (over the best option without synthetic rows)", -1.0, 1.0,
-                             step=0.01, format="%.3f", key=_state.prime("dial_target", 0.0))
+                             step=0.01, format="%.3f", **_state.setting("dial_target", 0.0))
     reference = st.toggle("Also run the same generator without privacy (reference point)",
-                          key=_state.prime("dial_reference", True))
+                          **_state.setting("dial_reference", True))
     for name, value in (("dial_method", method), ("dial_epsilons", epsilons_text), ("dial_epochs", epochs),
                         ("dial_classifier", classifier), ("dial_repeats", repeats), ("dial_target", gain),
                         ("dial_reference", reference)):

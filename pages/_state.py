@@ -435,3 +435,24 @@ def add_stopped_job(record: dict) -> None:
 
 def forget_stopped_job(name: str) -> None:
     st.session_state[STOPPED_JOBS] = {k: v for k, v in st.session_state.get(STOPPED_JOBS, {}).items() if k != name}
+
+
+def setting(name: str, default: Any, options: list | None = None) -> dict:
+    """Keyword arguments for a setting's widget: its key (w_<name>) and the value it is created with, the session's
+    own (the widget's current value, else the one remembered beyond its page by `keep`, else default); with
+    options, an `index` into them instead (selectbox, radio).
+
+    Every setting widget is created with this value, never left to fall back to its minimum or first option: the
+    browser sends a widget's creation value back when it is used before the script filled it (a click while the
+    page is still drawing, under load), and that must be the analyst's setting (the seed silently became 0)."""
+    key = f"w_{name}"
+    value = st.session_state[key] if key in st.session_state else st.session_state.get(f"v_{name}", default)
+    if options is None:
+        if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)  # a number box refuses an int beside float bounds (a value read from a config)
+        return {"key": key, "value": value}
+    if value is None:  # nothing chosen and no default (e.g. no generator after advice not to generate): placeholder
+        return {"key": key, "index": None}
+    options = list(options)
+    fallback = options.index(default) if default in options else 0
+    return {"key": key, "index": options.index(value) if value in options else fallback}

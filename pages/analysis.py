@@ -68,7 +68,7 @@ else:
 
 st.subheader("Train / test split")
 test_size = _state.keep("test_size", st.slider("Test share", 0.1, 0.5, step=0.05,
-                                               key=_state.prime("test_size", _state.DEFAULT_TEST_SIZE)))
+                                               **_state.setting("test_size", _state.DEFAULT_TEST_SIZE)))
 st.caption(f"Stratified by class, seed {_state.seed()} (set in the sidebar). The test rows are set aside now: "
            "no cleaning fit, generator or validation model ever sees them.")
 
@@ -76,12 +76,13 @@ st.subheader("Cleaning of the training part")
 c1, c2, c3, c4 = st.columns(4)
 plan = CleaningPlan(
     missing=c1.selectbox("Missing values", MISSING_STRATEGIES, format_func=LABELS.get,
-                         key=_state.prime("missing", "none")),
+                         **_state.setting("missing", "none", MISSING_STRATEGIES)),
     duplicates=c2.selectbox("Duplicates", DUPLICATE_STRATEGIES, format_func=LABELS.get,
-                            key=_state.prime("duplicates", "keep")),
-    outliers=c3.selectbox("Outliers", OUTLIER_METHODS, format_func=LABELS.get, key=_state.prime("outliers", "none")),
+                            **_state.setting("duplicates", "keep", DUPLICATE_STRATEGIES)),
+    outliers=c3.selectbox("Outliers", OUTLIER_METHODS, format_func=LABELS.get,
+                          **_state.setting("outliers", "none", OUTLIER_METHODS)),
     outlier_action=c4.selectbox("Outlier action", OUTLIER_ACTIONS, format_func=LABELS.get,
-                                key=_state.prime("outlier_action", "flag")))
+                                **_state.setting("outlier_action", "flag", OUTLIER_ACTIONS)))
 for name in ("missing", "duplicates", "outliers", "outlier_action"):
     _state.keep(name, getattr(plan, name))
 _state.set_cleaning_plan(plan)

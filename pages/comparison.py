@@ -75,13 +75,13 @@ if strategy not in NO_GENERATION:
 
 c1, c2, c3, c4 = st.columns(4)
 classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
-                          key=_state.prime("classifier", "logreg"))
-repeats = c2.slider("Repeated splits", 1, MAX_REPEATS, key=_state.prime("repeats", 5),
+                          **_state.setting("classifier", "logreg", list(CLASSIFIERS)))
+repeats = c2.slider("Repeated splits", 1, MAX_REPEATS, **_state.setting("repeats", 5),
                     help="Each repeat splits, cleans and generates again with seed + i. 1 is a fast mode.")
 gain = c3.number_input("Minority F1 gain you need", 0.0, 1.0, step=0.01, format="%.2f",
-                       key=_state.prime("target_gain", 0.05))
+                       **_state.setting("target_gain", 0.05))
 levels = ["(none)"] + [c for c in dataset.features if dataset.column_types[c] in LEVEL_KINDS]
-sensitive = c4.selectbox("Sensitive attribute (fairness)", levels, key=_state.prime("sensitive", "(none)"))
+sensitive = c4.selectbox("Sensitive attribute (fairness)", levels, **_state.setting("sensitive", "(none)", levels))
 for name, value in (("classifier", classifier), ("repeats", repeats), ("target_gain", gain), ("sensitive", sensitive)):
     _state.keep(name, value)
 st.caption("Every arm uses the same classifier and hyperparameters, and is also scored at a decision threshold "

@@ -10,6 +10,7 @@ import streamlit as st
 
 from core.estimates import umap_seconds
 from core.plots import inert
+from core.validation.embedding import load_umap
 from core.validation.validate import with_umap
 from pages import _flow, _longjob, _state
 
@@ -44,10 +45,13 @@ else:
         dataset = prepared.dataset
         with _longjob.running("umap", "UMAP", umap_seconds(len(prepared.train) + len(synthetic.rows), compiled),
                               "Coverage") as job:
-            job.progress(0.05, "Fitting UMAP on at most 20,000 training rows" + (
-                "" if compiled else " (compiling UMAP's code first, once per server process)"))
-            projected = with_umap(result, prepared.train, synthetic.rows, dataset.target, dataset.features,
-                                  dataset.column_types, _state.seed())
+            if not compiled:  # the import compiles (about a third of a first run): a step of its own
+                job.alive(lambda progress: load_umap(), 0.05,
+                          "Loading UMAP and compiling its code (once per server process)")
+            seed = _state.seed()
+            projected = job.alive(lambda progress: with_umap(result, prepared.train, synthetic.rows, dataset.target,
+                                                             dataset.features, dataset.column_types, seed),
+                                  0.05 if compiled else 0.35, "Fitting UMAP on at most 20,000 training rows")
         if job.finished:
             _state.set_validation(projected)
             st.rerun()

@@ -31,11 +31,12 @@ st.title("Data")
 st.caption("Load a table whose class of interest is rare. Nothing leaves this machine.")
 
 source = _state.keep("source", st.radio("Source", ["Bundled sample", "Upload a file"], horizontal=True,
-                                         key=_state.prime("source", "Bundled sample")))
+                                         **_state.setting("source", "Bundled sample",
+                                                          ["Bundled sample", "Upload a file"])))
 if source == "Bundled sample":
     titles = {f: title for f, (title, _) in SAMPLES.items()}
     choice = _state.keep("sample", st.selectbox("Sample dataset", list(SAMPLES), format_func=titles.get,
-                                                 key=_state.prime("sample", "german_credit.csv")))
+                                                 **_state.setting("sample", "german_credit.csv", list(SAMPLES))))
     _state.clear_failed_upload()
     if _state.origin() != f"sample:{choice}":
         _state.set_table(_cached.sample_table(choice), f"sample:{choice}", SAMPLES[choice][1])
@@ -86,8 +87,8 @@ for note in table.notes:
 
 columns = list(frame.columns)
 current_target = _state.target() if _state.target() in columns else default_target(table)
-target_key = _state.prime(f"target_{table.sha256[:12]}", current_target)
-target = st.selectbox("Target column (the class to balance)", columns, key=target_key)
+target_widget = _state.setting(f"target_{table.sha256[:12]}", current_target, columns)
+target = st.selectbox("Target column (the class to balance)", columns, **target_widget)
 _state.set_target(target)
 
 if _state.target_guessed() and target == _state.target():

@@ -41,8 +41,8 @@ advised_none = strategy in _flow.STRATEGY_WORDS
 # after advice not to generate, no generator sits preselected: the analyst picks one to generate anyway
 default_method = _state.chosen_method() or (None if advised_none else advice.best.method)
 method = st.selectbox("Method", METHOD_NAMES, format_func=METHOD_LABELS.get,
-                      key=_state.prime("gen_method", default_method),
-                      placeholder="None: choose a generator to generate anyway")
+                      placeholder="None: choose a generator to generate anyway",
+                      **_state.setting("gen_method", default_method, METHOD_NAMES))
 if method is None:
     st.stop()
 _state.keep("gen_method", method)
@@ -53,16 +53,17 @@ if not verdict.usable:
     st.warning(f"{info.label} does not fit this table: {escape_markdown('; '.join(verdict.reasons))}.")
 
 st.subheader("How many rows")
-rule = st.radio("Rule", ["ratio", "count"], horizontal=True, key=_state.prime("amount_rule", "ratio"),
+rule = st.radio("Rule", ["ratio", "count"], horizontal=True,
+                **_state.setting("amount_rule", "ratio", ["ratio", "count"]),
                 format_func={"ratio": "target ratio to the majority", "count": "rows per smaller class"}.get)
 _state.keep("amount_rule", rule)
 majority = max(train_counts.values())
 if rule == "ratio":
     value = st.slider("Minority : majority after augmentation", 0.05, 1.0, step=0.05,
-                      key=_state.prime("amount_ratio", 1.0))
+                      **_state.setting("amount_ratio", 1.0))
 else:
     value = st.number_input("Synthetic rows per smaller class", 1, 1_000_000, step=100,
-                            key=_state.prime("amount_count", max(1, majority - min(train_counts.values()))))
+                            **_state.setting("amount_count", max(1, majority - min(train_counts.values()))))
 _state.keep(f"amount_{rule}", value)
 amount = Amount(rule, float(value))
 amount_ok = True
@@ -77,15 +78,18 @@ params = {}
 if info.params:
     columns = st.columns(min(3, len(info.params)))
     for i, spec in enumerate(info.params):
-        key = _state.prime(f"param_{method}_{spec.name}", spec.default)
+        name = f"param_{method}_{spec.name}"
         box = columns[i % len(columns)]
         if spec.kind == "choice":
-            params[spec.name] = box.selectbox(spec.display, spec.choices, key=key, help=spec.help)
+            params[spec.name] = box.selectbox(spec.display, spec.choices, help=spec.help,
+                                              **_state.setting(name, spec.default, spec.choices))
         elif spec.kind == "int":
-            params[spec.name] = box.number_input(spec.display, int(spec.low), int(spec.high), step=1, key=key,
+            params[spec.name] = box.number_input(spec.display, int(spec.low), int(spec.high), step=1,
+                                                 **_state.setting(name, spec.default),
                                                  help=spec.help)
         else:
-            params[spec.name] = box.number_input(spec.display, float(spec.low), float(spec.high), key=key,
+            params[spec.name] = box.number_input(spec.display, float(spec.low), float(spec.high),
+                                                 **_state.setting(name, spec.default),
                                                  help=spec.help, format=spec.format or None,
                                                  step=spec.step or None)
         _state.keep(f"param_{method}_{spec.name}", params[spec.name])
@@ -126,11 +130,11 @@ with st.expander("Limits and row rules", expanded=info.differentially_private):
     ranges_public = False
     if info.differentially_private:  # under DP a range is public only when the analyst says so
         ranges_public = st.checkbox("These min and max values are public knowledge, not learned from these rows: "
-                                    "the private generator may use them", key=_state.prime("dp_ranges_public", False),
+                                    "the private generator may use them", **_state.setting("dp_ranges_public", False),
                                     help="Unticked, the generator scales and clips numbers to ranges read from the "
                                          "private rows, and the release is not covered by epsilon.")
         _state.keep("dp_ranges_public", ranges_public)
-    rules_text = st.text_area("Row rules, one per line", key=_state.prime("rules", ""),
+    rules_text = st.text_area("Row rules, one per line", **_state.setting("rules", ""),
                               placeholder="age >= 18\nduration_months <= 72\n`credit amount` > 0",
                               help="Comparisons over columns (< <= > >= == !=), + - * /, and/or/not. "
                                    "Column names with spaces go in backticks.")
@@ -148,14 +152,14 @@ except SynthBalanceError as exc:
     constraints_ok = False
 
 use_density = st.toggle("Density filter: drop synthetic rows that land among other classes",
-                        key=_state.prime("density_on", False))
+                        **_state.setting("density_on", False))
 _state.keep("density_on", use_density)
 density = None
 if use_density:
     c1, c2 = st.columns(2)
-    k = c1.slider("Neighbours (k)", 1, 15, key=_state.prime("density_k", 5))
+    k = c1.slider("Neighbours (k)", 1, 15, **_state.setting("density_k", 5))
     share = c2.slider("Drop when the share of other-class neighbours is above", 0.0, 0.95, step=0.05,
-                      key=_state.prime("density_share", 0.5))
+                      **_state.setting("density_share", 0.5))
     _state.keep("density_k", k)
     _state.keep("density_share", share)
     density = DensityFilter(k=int(k), max_other_share=float(share))

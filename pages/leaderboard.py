@@ -41,9 +41,10 @@ for method in methods:  # chosen by hand: said, never swapped silently
     if swapped(method):
         st.warning(f"**{METHOD_LABELS[method]}**: {escape_markdown(swapped(method))}")
 c1, c2, c3 = st.columns(3)
-classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get, key="w_board_classifier")
-repeats = c2.slider("Repeated splits", 1, 10, value=3, key="w_board_repeats")
-epochs = c3.number_input("CTGAN / TVAE epochs", 1, 1000, value=100, key="w_board_epochs")
+classifier = c1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
+                     **_state.setting("board_classifier", "logreg", list(CLASSIFIERS)))
+repeats = c2.slider("Repeated splits", 1, 10, **_state.setting("board_repeats", 3))
+epochs = c3.number_input("CTGAN / TVAE epochs", 1, 1000, **_state.setting("board_epochs", 100))
 st.caption("Same splits (seed + i), the amount, row rules, ranges, density filter, dropped copies and verdict "
            "thresholds kept on the Generation and privacy pages (ratio 1.0 before any generation), and the same "
            "classifier for every strategy; numbers-only methods on mixed tables fail with their reason in their row.")

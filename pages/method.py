@@ -77,13 +77,13 @@ st.caption("The ranking above is instant and blind. This races the candidate str
            "minority F1 over repeated folds: it may well say \"do not generate\".")
 r1, r2, r3 = st.columns(3)
 race_classifier = r1.selectbox("Classifier", list(CLASSIFIERS), format_func=CLASSIFIERS.get,
-                               key=_state.prime("race_classifier", "logreg"))
-race_folds = r2.slider("Folds", 2, 10, key=_state.prime("race_folds", 5))
+                               **_state.setting("race_classifier", "logreg", list(CLASSIFIERS)))
+race_folds = r2.slider("Folds", 2, 10, **_state.setting("race_folds", 5))
 race_budget = r3.number_input("Time budget for slow generators (s)", 10, 3600, step=10,
-                              key=_state.prime("race_budget", 120),
+                              **_state.setting("race_budget", 120),
                               help="CTGAN and TVAE enter the race only when their estimated time fits.")
 race_margin = st.number_input("Margin in favour of no synthetic rows (minority F1)", 0.0, 0.5, step=0.01,
-                              key=_state.prime("race_margin", 0.0),
+                              **_state.setting("race_margin", 0.0),
                               help="0: the highest mean wins. With a margin, a generator must lead the best "
                                    "strategy without synthetic rows by more than this; the result says what it "
                                    "cost on the folds.")

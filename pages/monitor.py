@@ -58,7 +58,7 @@ if previous is not None and upload_sha256 is not None and previous.batch_sha256 
     st.info(f"A new file: the verdict on '{escape_markdown(previous.batch)}' was cleared. Press Check drift to "
             f"check '{escape_markdown(upload.name)}'.")
 label_free = st.checkbox("Label-free: ignore the target even when the batch has it",
-                         key=_state.prime("drift_label_free", False))
+                         **_state.setting("drift_label_free", False))
 _state.keep("drift_label_free", label_free)
 defaults = DriftThresholds()
 values = {}
@@ -68,7 +68,7 @@ with st.expander("Thresholds"):
         default = getattr(defaults, field.name)
         values[field.name] = float(columns[index % 4].number_input(
             field.name.replace("_", " "), min_value=0.0, max_value=10.0, step=0.01, format="%.3f",
-            key=_state.prime(f"drift_{field.name}", default), help=f"Default {default}: {REASONS[field.name]}."))
+            **_state.setting(f"drift_{field.name}", default), help=f"Default {default}: {REASONS[field.name]}."))
         _state.keep(f"drift_{field.name}", values[field.name])
 
 if st.button("Check drift", key="run_drift", type="primary", disabled=upload is None):
@@ -147,7 +147,8 @@ else:
                "--refreshed` does. Compare the refreshed run with the current one before switching; the current "
                "config.json is the rollback.")
     source = st.radio("Refreshed data", [REFRESH_WITH_REFERENCE, REFRESH_BATCH_ONLY], horizontal=True,
-                      key=_state.prime("drift_refresh_source", REFRESH_WITH_REFERENCE))
+                      **_state.setting("drift_refresh_source", REFRESH_WITH_REFERENCE,
+                                       [REFRESH_WITH_REFERENCE, REFRESH_BATCH_ONLY]))
     _state.keep("drift_refresh_source", source)
     if st.button("Re-run with the same config", key="rerun_refreshed", disabled=upload is None,
                  help="Upload the batch again to re-run from it." if upload is None else None):

@@ -8,7 +8,7 @@ import streamlit as st
 from core.data import LEVEL_KINDS
 from core.plots import inert
 from core.text import escape_markdown
-from pages import _flow
+from pages import _flow, _state
 
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
@@ -77,7 +77,8 @@ st.caption(f"Flagged: shape score below {SHAPE_FLAG} or Jensen-Shannon divergenc
 
 dataset = prepared.dataset
 features = [f.column for f in sorted(fidelity.per_feature, key=lambda f: f.shape_score)]
-column = st.selectbox("Feature to compare (worst first)", features, key="w_quality_feature")
+column = st.selectbox("Feature to compare (worst first)", features,
+                      **_state.setting("quality_feature", features[0], features))
 target = dataset.target
 classes = set(synthetic.rows[target].astype(str))
 train = prepared.train

@@ -101,11 +101,11 @@ with st.container(border=True):
     features = result.prepared.dataset.features
     preferred = notes.get(ATTRIBUTE_NOTE) or result.config.sensitive_attribute
     c1, c2, c3 = st.columns([3, 2, 2])
-    attribute = c1.selectbox("Sensitive attribute", features, key=_state.prime(
-        "representation_attribute", preferred if preferred in features else features[0]))
+    attribute = c1.selectbox("Sensitive attribute", features, **_state.setting(
+        "representation_attribute", preferred if preferred in features else features[0], features))
     _state.keep("representation_attribute", attribute)
     limit = c2.number_input("Flag a group beyond (share points)", min_value=0.01, max_value=0.9, step=0.01,
-                            key=_state.prime("representation_limit", REPRESENTATION_LIMIT),
+                            **_state.setting("representation_limit", REPRESENTATION_LIMIT),
                             help="Default 0.10: a group ten points more or less common among synthetic rows than "
                                  "among real minority rows tells the model a different story about who the "
                                  "minority is.")

@@ -48,6 +48,14 @@ def pca_projection(real: np.ndarray, labels: np.ndarray, minority: set[str], syn
                       tuple(float(v) for v in pca.explained_variance_ratio_))
 
 
+def load_umap():
+    """Import umap: slow the first time in a process (numba compiles its functions), so a page can show it as a step
+    of its own rather than as a bar that does not move."""
+    import umap
+
+    return umap
+
+
 def umap_projection(real: np.ndarray, labels: np.ndarray, minority: set[str], synthetic: np.ndarray,
                     seed: int) -> Projection:
     """UMAP to 2-D fitted on at most 20,000 real training rows (seeded subsample). Real points are drawn from
