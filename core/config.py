@@ -233,6 +233,17 @@ def config_from_dict(data: dict) -> RunConfig:
     return config
 
 
+def parse_levels(column: str, text: str) -> ColumnBound:
+    """A category column's declared public levels ('a, b, c': comma-separated, spaces around each trimmed) as a
+    bound with `allowed` (RunConfig.bounds): under differential privacy the generator encodes exactly these levels
+    (core.generators.dp.declared_levels); undeclared columns' levels are read from the rows (not covered)."""
+    levels = tuple(dict.fromkeys(level.strip() for level in str(text).split(",") if level.strip()))
+    if not str(column).strip() or not levels:
+        raise ConfigError(f"Declared levels need a column and at least one level, e.g. 'colour=red,blue'; got "
+                          f"'{column}={text}'.")
+    return ColumnBound(column=str(column).strip(), allowed=levels)
+
+
 def _bound(value) -> ColumnBound:
     """A ColumnBound from itself or its JSON form {column, low, high, allowed}."""
     if isinstance(value, ColumnBound):
