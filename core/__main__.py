@@ -14,6 +14,7 @@ from core.config import MAX_WORK, RunConfig, build_run_config, check_work, confi
 from core.constraints import ColumnBound, build_constraints, parse_bound
 from core.data import COLUMN_KINDS, merge_similar_labels, read_path, table_for_config, validate_dataset
 from core.errors import SynthBalanceError
+from core.estimates import MAX_RUN_HOURS, check_run_cost
 from core.evaluation import Targets
 from core.export import to_csv_text
 from core.generators.amount import Amount
@@ -77,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
                           "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
     _max_work_option(run)
+    run.add_argument("--max-hours", type=float, default=MAX_RUN_HOURS, metavar="H",
+                     help=f"most hours a run may take by the time estimate (default {MAX_RUN_HOURS:g})")
     _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
@@ -392,6 +395,7 @@ def _run(args) -> int:
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
     check_work(config, len(dataset.frame), limit=args.max_work)
+    check_run_cost(config, dataset, args.max_hours, args.n_jobs, lift="--max-hours")
     result = run_experiment(dataset, config, n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

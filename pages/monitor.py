@@ -18,9 +18,11 @@ from core.drift import (
     Verdict,
     check_drift,
     drift_dict,
+    refreshed_dataset,
     rerun_refreshed,
 )
 from core.errors import SynthBalanceError
+from core.estimates import check_run_cost
 from core.plots import drift_feature
 from core.report import _escape_markdown
 from core.results import results_dict
@@ -144,6 +146,8 @@ else:
         bar = st.progress(0.0, text="Starting the refreshed run")
         try:
             batch = read_table(upload.getvalue(), upload.name)
+            check_run_cost(config, refreshed_dataset(reference, batch.frame, upload.name, batch.sha256,
+                                                     source == REFRESH_WITH_REFERENCE))  # before it starts
             refreshed = rerun_refreshed(reference, batch.frame, config, upload.name, batch.sha256,
                                         source == REFRESH_WITH_REFERENCE,
                                         progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0), text=text))
