@@ -65,6 +65,10 @@ def test_the_cost_of_a_run_by_hand():
                                                                                           20)
 
 
+def _never_started(*args, **kwargs):
+    raise AssertionError("the run started: the cost check did not refuse it")  # fails at once instead of 26 hours
+
+
 def _credit():
     from core.data import read_path, validate_dataset
     return validate_dataset(read_path(sample_path("german_credit")), "credit_risk")
@@ -79,7 +83,8 @@ def test_the_issues_config_is_refused_with_its_estimate_and_a_default_run_passes
     assert MAX_RUN_HOURS == 4.0
 
 
-def test_the_cli_refuses_the_run_before_it_starts_and_the_limit_can_be_lifted(tmp_path, capsys):
+def test_the_cli_refuses_the_run_before_it_starts_and_the_limit_can_be_lifted(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("core.__main__.run_experiment", _never_started)
     argv = ["run", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "ctgan",
             "--epochs", "2000", "--count", "1000000", "--repeats", "30", "--n-jobs", "1",
             "--out", str(tmp_path / "out")]
@@ -91,7 +96,8 @@ def test_the_cli_refuses_the_run_before_it_starts_and_the_limit_can_be_lifted(tm
     assert not (tmp_path / "out").exists()
 
 
-def test_the_report_page_refuses_a_replay_over_the_limit():
+def test_the_report_page_refuses_a_replay_over_the_limit(monkeypatch):
+    monkeypatch.setattr("core.pipeline.run_experiment", _never_started)
     at = go(open_app(), "report")
     table = at.session_state["table"]
     config = RunConfig(target="credit_risk", data=table.name, data_sha256=table.sha256, **HUGE)
@@ -103,7 +109,7 @@ def test_the_report_page_refuses_a_replay_over_the_limit():
     assert at.session_state["experiment"] is None if "experiment" in at.session_state else True
 
 
-def test_monitor_refuses_a_refreshed_rerun_over_the_limit(small_credit):
+def test_monitor_refuses_a_refreshed_rerun_over_the_limit(small_credit, monkeypatch):
     """Reference + batch joined (300 + 700 rows): the same estimate as a 1,000-row table; refused before the
     re-run starts."""
     from core.pipeline import run_experiment
@@ -121,6 +127,7 @@ def test_monitor_refuses_a_refreshed_rerun_over_the_limit(small_credit):
     at.run()
     at.button(key="run_drift").click().run()  # the drift check scores the run's own model: the small run's
     at.session_state["experiment"] = replace(run, config=replace(run.config, **HUGE))  # then the huge config
+    monkeypatch.setattr("core.pipeline.run_experiment", _never_started)
     at.button(key="rerun_refreshed").click().run()
     assert not at.exception and "drift_rerun" not in at.session_state
     assert any(e.startswith("This run would take about") and "(30 repeat(s) of ctgan on 1,000 rows); the limit is 4 "
