@@ -11,10 +11,11 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.cluster import one_client_per_command
-from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, read_config
+from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, parse_levels, read_config
 from core.constraints import ColumnBound, build_constraints, parse_bound
 from core.data import COLUMN_KINDS, merge_similar_labels, read_path, table_for_config, validate_dataset
 from core.errors import SynthBalanceError
+from core.estimates import MAX_RUN_HOURS, check_run_cost
 from core.evaluation import Targets
 from core.export import to_csv_text
 from core.generators.amount import Amount
@@ -78,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
                           "the config's settings and seed are kept (the re-run step after a drift check)")
     run.add_argument("--out", required=True)
     _max_work_option(run)
+    run.add_argument("--max-hours", type=float, default=MAX_RUN_HOURS, metavar="H",
+                     help=f"most hours a run may take by the time estimate (default {MAX_RUN_HOURS:g})")
     _parallel_options(run)
     compare = commands.add_parser("compare", help="leaderboard of several generators on the same splits")
     compare.add_argument("--data", required=True)
@@ -142,6 +145,10 @@ def _shared_generation_options(command: argparse.ArgumentParser, required: bool 
     command.add_argument("--bound", action="append", default=[], metavar="COL=LOW:HIGH",
                          help="a number column's range, e.g. 'age=18:75' (repeatable); under differential privacy "
                               "the ranges you declare are public and the others are read from the rows (not covered)")
+    command.add_argument("--levels", action="append", default=[], metavar="COL=a,b,c",
+                         help="a category column's levels, e.g. 'housing=own,rent,free' (repeatable); under "
+                              "differential privacy the levels you declare are public and the others are read from "
+                              "the rows (not covered)")
     _add_type_option(command)
     _privacy_options(command)
     _merge_labels_option(command)
@@ -175,6 +182,11 @@ def _bounds(args) -> list[ColumnBound]:
             bounds.append(parse_bound(column.strip(), float(low), float(high)))
         except ValueError:
             raise CliError(f"--bound needs COL=LOW:HIGH with two numbers, got '{item}'.") from None
+    for item in getattr(args, "levels", None) or []:
+        column, sep, levels = item.partition("=")
+        if not sep:
+            raise CliError(f"--levels needs COL=a,b,c, got '{item}'.")
+        bounds.append(parse_levels(column, levels))
     return bounds
 
 
@@ -323,7 +335,8 @@ def _config_from_args(args, table) -> RunConfig:
         raise CliError("run needs --data, --target and --method, or --config FILE")
     if args.method in NO_GENERATION:
         given = [flag for flag, value in (("--ratio", args.ratio), ("--count", args.count), ("--rule", args.rule),
-                                          ("--bound", args.bound), ("--epochs", args.epochs)) if value]
+                                          ("--bound", args.bound), ("--levels", args.levels),
+                                          ("--epochs", args.epochs)) if value]
         if given:
             raise CliError(f"{', '.join(given)} set(s) how synthetic rows are made, and '{args.method}' makes none; "
                            "drop it or choose a generator.")
@@ -383,6 +396,7 @@ def _run(args) -> int:
         config = _config_from_args(args, table)
     dataset = validate_dataset(table, config.target, config.column_types)
     check_work(config, len(dataset.frame), limit=args.max_work)
+    check_run_cost(config, dataset, args.max_hours, args.n_jobs, lift="--max-hours")
     result = run_experiment(dataset, config, n_jobs=args.n_jobs, scheduler=args.scheduler)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

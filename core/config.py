@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import json
 import platform
+import re
 from dataclasses import asdict, dataclass, field, fields
 from importlib import metadata
+
+import numpy as np
 
 from core.cleaning import CleaningPlan
 from core.constraints import ColumnBound
@@ -233,6 +236,17 @@ def config_from_dict(data: dict) -> RunConfig:
     return config
 
 
+def parse_levels(column: str, text: str) -> ColumnBound:
+    """A category column's declared public levels ('a, b, c': comma-separated, spaces around each trimmed) as a
+    bound with `allowed` (RunConfig.bounds): under differential privacy the generator encodes exactly these levels
+    (core.generators.dp.declared_levels); undeclared columns' levels are read from the rows (not covered)."""
+    levels = tuple(dict.fromkeys(level.strip() for level in str(text).split(",") if level.strip()))
+    if not str(column).strip() or not levels:
+        raise ConfigError(f"Declared levels need a column and at least one level, e.g. 'colour=red,blue'; got "
+                          f"'{column}={text}'.")
+    return ColumnBound(column=str(column).strip(), allowed=levels)
+
+
 def _bound(value) -> ColumnBound:
     """A ColumnBound from itself or its JSON form {column, low, high, allowed}."""
     if isinstance(value, ColumnBound):
@@ -281,12 +295,32 @@ def build_run_config(target: str, method: str | None = None, *, data: str = "", 
     return config
 
 
+MAX_CONFIG_DEPTH = 32  # a saved config nests 4 levels; json.loads recurses once per level (RecursionError)
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
+def json_depth(text: str) -> int:
+    """How deeply the JSON text nests objects and lists, counted from its brackets outside strings (a linear scan,
+    no recursion), so a config nested 100,000 levels deep is refused before json.loads recurses into it."""
+    brackets = np.frombuffer(_JSON_STRING.sub("", text).encode("utf-8", errors="replace"), dtype=np.uint8)
+    steps = np.isin(brackets, (ord("["), ord("{"))).astype(np.int64) - np.isin(brackets, (ord("]"), ord("}")))
+    return int(np.cumsum(steps).max(initial=0))
+
+
 def read_config(text: str) -> RunConfig:
-    """Parse config JSON text (JSON only: nothing in it is executed)."""
+    """Parse config JSON text (JSON only: nothing in it is executed); nesting deeper than MAX_CONFIG_DEPTH is
+    refused in one line."""
+    depth = json_depth(text)
+    if depth > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"The config nests {depth:,} levels deep, over the {MAX_CONFIG_DEPTH} a config can have. "
+                          "Use a config saved by the app or by `python -m core run`.")
     try:
         return config_from_dict(json.loads(text))
     except json.JSONDecodeError as exc:
         raise ConfigError(f"The config is not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+    except RecursionError:
+        raise ConfigError(f"The config nests deeper than the {MAX_CONFIG_DEPTH} levels a config can have. Use a "
+                          "config saved by the app or by `python -m core run`.") from None
 
 
 def config_json(config: RunConfig) -> str:

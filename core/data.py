@@ -19,7 +19,9 @@ from core.errors import DataError
 
 MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
 MAX_ROWS = 2_000_000  # CSV and Parquet alike; Parquet is checked from its metadata before loading
-SNIFF_BYTES = 64 * 1024  # the head decoded to sniff the delimiter and decimal mark
+SNIFF_BYTES = 64 * 1024  # the head decoded to sniff the delimiter and decimal mark (after the whole header line)
+MAX_COLUMNS = 10_000  # CSV and Parquet alike, checked from the header or the schema before the rows are read
+MAX_HEADER_BYTES = 4 * 1024 * 1024  # a header line longer than this is refused before it is parsed
 DELIMITERS = (",", ";", "\t", "|")
 MISSING_MARKERS = ["", "?", "NA"]
 
@@ -87,13 +89,26 @@ def check_size(n_bytes: int, limit_mb: float = MAX_UPLOAD_MB) -> None:
                         "Upload a stratified sample of it, or a Parquet file, which is smaller.")
 
 
+def _head_end(raw: bytes) -> int:
+    """Where the sniffed head ends: the whole first line (the header, however long) and SNIFF_BYTES after it. A
+    header longer than MAX_HEADER_BYTES is refused in one line (it would name tens of thousands of columns)."""
+    end_of_header = raw.find(b"\n", 0, MAX_HEADER_BYTES + 1)
+    if end_of_header < 0:
+        if len(raw) > MAX_HEADER_BYTES:
+            raise DataError(f"The first line (the header) is longer than {MAX_HEADER_BYTES // 1024 // 1024} MB. The "
+                            f"table may have at most {MAX_COLUMNS:,} columns: upload the columns you need.")
+        end_of_header = len(raw)
+    return max(SNIFF_BYTES, end_of_header + 1 + SNIFF_BYTES)
+
+
 def detect_encoding(raw: bytes) -> tuple[str, str]:
     """The encoding of CSV bytes and the decoded head used for sniffing: (encoding, head text).
 
     UTF-16 by its byte-order mark, else UTF-8 (checked over the whole file in 1 MB steps, without keeping a
-    decoded copy), else Latin-1. Only the first SNIFF_BYTES are decoded and kept.
+    decoded copy), else Latin-1. Only the head (the whole header line and SNIFF_BYTES after it) is decoded and
+    kept: a header cut at a fixed length read a cut-off name as a second copy of another.
     """
-    head_bytes = raw[:SNIFF_BYTES]
+    head_bytes = raw[:_head_end(raw)]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16", head_bytes[:len(head_bytes) // 2 * 2].decode("utf-16", errors="ignore")
     if b"\x00" in head_bytes:
@@ -127,6 +142,8 @@ def sniff_delimiter(head: str) -> str:
     lines = _head_lines(head, complete=True, n=50)
     best, best_fields = ",", 1
     for delim in DELIMITERS:
+        if lines and delim not in lines[0]:  # cannot split the header: and one long header field would be a csv.Error
+            continue
         widths = [len(row) for row in csv.reader(lines, delimiter=delim)]
         if not widths:
             continue
@@ -150,16 +167,18 @@ def _uses_decimal_comma(lines: list[str], delimiter: str) -> bool:
     return sum(bool(_DECIMAL_COMMA.match(c)) for c in cells) >= max(1, len(rows) // 2)
 
 
-def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
+def read_csv_bytes(raw: bytes, row_limit: int = MAX_ROWS) -> tuple[pd.DataFrame, list[str]]:
     """Parse CSV bytes once, with delimiter and decimal mark sniffed from the head only.
 
-    '', '?' and 'NA' are missing. Returns (frame, notes). Peak memory is pandas' own parse of the bytes:
-    the file is never decoded into one Python string.
+    '', '?' and 'NA' are missing. Returns (frame, notes). Peak memory is pandas' own parse of at most
+    row_limit + 1 rows (reading stops there: a 100 MB file of short lines once peaked at 1.85 GB before its
+    refusal) and of at most MAX_COLUMNS columns (counted in the header first); the file is never decoded into
+    one Python string.
     """
     encoding, head = detect_encoding(raw)
     if not head.strip() and not raw.strip():
         raise DataError("The file is empty. Upload a CSV with a header row and at least a few data rows.")
-    complete = len(raw) <= SNIFF_BYTES
+    complete = len(raw) <= _head_end(raw)
     lines = _head_lines(head, complete)
     try:
         delimiter = sniff_delimiter("\n".join(lines))
@@ -168,6 +187,7 @@ def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
     except csv.Error as exc:
         raise DataError(f"The CSV could not be parsed ({exc}). Check the quoting of the first rows, or save the "
                         "table again as CSV.") from None
+    check_columns(len(header))
     if len(header) < 2:
         raise DataError(f"Only one column was found ('{header[0] if header else ''}'). The table needs feature "
                         "columns and a target column, separated by comma, semicolon, tab or |.")
@@ -182,13 +202,17 @@ def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
         notes.append(f"Columns are separated by {'tab' if delimiter == chr(9) else repr(delimiter)}.")
     try:
         frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS,
-                            keep_default_na=True, skipinitialspace=True, low_memory=False, encoding=encoding)
+                            keep_default_na=True, skipinitialspace=True, low_memory=False, encoding=encoding,
+                            nrows=row_limit + 1)
     except pd.errors.ParserError as exc:
         raise DataError(f"The CSV could not be parsed: {str(exc).strip().splitlines()[-1]}. "
                         "Check that every row has as many fields as the header.") from None
     except (UnicodeDecodeError, pd.errors.EmptyDataError):
         raise DataError("The CSV could not be parsed as text. Save it as CSV with UTF-8 encoding and upload it "
                         "again.") from None
+    if len(frame) > row_limit:
+        raise DataError(f"The table has more than {row_limit:,} rows, over the {row_limit:,}-row limit. "
+                        "Upload a stratified sample of it.")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, notes
 
@@ -196,6 +220,13 @@ def read_csv_bytes(raw: bytes) -> tuple[pd.DataFrame, list[str]]:
 def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
     """Parse CSV text (already decoded); see read_csv_bytes."""
     return read_csv_bytes(text.encode("utf-8"))
+
+
+def check_columns(n_columns: int, limit: int = MAX_COLUMNS) -> None:
+    """Refuse tables over the column limit (the same for CSV and Parquet), before their rows are read."""
+    if n_columns > limit:
+        raise DataError(f"The table has {n_columns:,} columns, over the {limit:,}-column limit. Upload the columns "
+                        "you need.")
 
 
 def check_rows(n_rows: int, limit: int = MAX_ROWS) -> None:
@@ -241,13 +272,19 @@ def _parquet_frame(raw: bytes, limit_mb: float, row_limit: int,
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise _parquet_unreadable(exc) from None
     check_rows(meta.num_rows, row_limit)
+    check_columns(len(schema))
     if encoded > limit_mb * 1024 * 1024:
         raise DataError(f"The Parquet file holds {encoded / 1024 / 1024:,.0f} MB of data once uncompressed, "
                         f"over the {limit_mb:,.0f} MB limit. Upload a stratified sample of it.")
-    nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+    nested = [f.name for f in schema if _is_nested(f.type)]
     if nested:
         raise DataError(f"Column {', '.join(map(repr, nested[:3]))} holds lists or records, not one value per "
                         "cell. Flatten it into plain columns, or leave it out, and upload the table again.")
+    unknown = [f for f in schema if not _is_known(f.type)]
+    if unknown:  # every type read here has its decoded size counted below; others are refused before decoding
+        raise DataError(f"Column '{unknown[0].name}' has the type {unknown[0].type}, which is not read here (numbers, "
+                        "dates, booleans, text and binary are). Convert it to one of those and upload the table "
+                        "again.")
     cap = decoded_limit_mb * 1024 * 1024
     fixed = sum(f.type.bit_width // 8 for f in schema if _is_fixed_width(f.type)) * meta.num_rows
     if fixed > cap:
@@ -285,9 +322,32 @@ def _is_fixed_width(arrow_type) -> bool:
 
 
 def _is_text(arrow_type) -> bool:
+    """Every variable-width text and binary type, views included: read as dictionaries, their decoded length is
+    counted from the dictionary (a string_view column was once skipped: 3 KB loaded as a 1.9 GB frame)."""
     import pyarrow as pa
     return (pa.types.is_string(arrow_type) or pa.types.is_large_string(arrow_type) or pa.types.is_binary(arrow_type)
-            or pa.types.is_large_binary(arrow_type))
+            or pa.types.is_large_binary(arrow_type) or pa.types.is_string_view(arrow_type)
+            or pa.types.is_binary_view(arrow_type))
+
+
+def _is_nested(arrow_type) -> bool:
+    """Lists (large, fixed-size, views), maps, structs, unions, and dictionaries of them."""
+    import pyarrow as pa
+    if pa.types.is_dictionary(arrow_type):
+        return _is_nested(arrow_type.value_type)
+    return pa.types.is_nested(arrow_type) or pa.types.is_list_view(arrow_type) or \
+        pa.types.is_large_list_view(arrow_type)
+
+
+def _is_known(arrow_type) -> bool:
+    """A type whose decoded size _parquet_frame counts: fixed width (from the schema), text and binary (from the
+    dictionary while reading), dictionaries of those, and all-null columns."""
+    import pyarrow as pa
+    if pa.types.is_dictionary(arrow_type):
+        return _is_text(arrow_type.value_type) or _is_fixed_width(arrow_type.value_type)
+    if isinstance(arrow_type, pa.BaseExtensionType):
+        return False
+    return pa.types.is_null(arrow_type) or _is_text(arrow_type) or _is_fixed_width(arrow_type)
 
 
 def plain_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
@@ -318,8 +378,7 @@ def read_table(raw: bytes, name: str, limit_mb: float = MAX_UPLOAD_MB, row_limit
     if raw[:4] == b"PAR1":
         frame = _parquet_frame(raw, limit_mb, row_limit)
     else:
-        frame, notes = read_csv_bytes(raw)
-        check_rows(len(frame), row_limit)
+        frame, notes = read_csv_bytes(raw, row_limit)
     if frame.shape[1] < 2:
         raise DataError("Only one column was found. The table needs feature columns and a target column.")
     if len(frame) == 0:

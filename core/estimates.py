@@ -128,3 +128,57 @@ def umap_seconds(rows: int, compiled: bool) -> float:
 
     compiled: whether UMAP already ran in this process."""
     return 4.0 + 6.0 * min(rows, 20000) / 20000 + (0.0 if compiled else 70.0)
+
+
+# The run cost check (issue 34): one estimate from the model above, without timing a fit, called by every entry
+# point that runs a config (the CLI's run, the Report page's replay, Monitor's refreshed re-run) before it starts.
+MAX_RUN_HOURS = 4.0  # the limit on this machine; the CLI lifts it with --max-hours
+# Seconds per row of one classifier fit, and per synthetic row drawn: from the 3 December comparison above (0.9 s of
+# fits over 12 arm runs of German credit's 700 training rows: 1.1e-4 s per row-fit); a drawn row is counted as one
+# row-fit (sampling, decoding, constraint checks).
+ROW_FIT_SECONDS = 1.1e-4
+
+
+def run_cost_seconds(config, class_counts: dict[str, int], n_features: int, n_jobs: int | None = 1) -> float:
+    """Estimated seconds of `run_experiment(dataset, config)` from counts alone: per repeat, the arms' classifier
+    fits x their rows (the augmented arms' rows include the synthetic ones), the generator's fits x its epochs x
+    rows (generator_seconds) and the synthetic rows drawn; validation once. class_counts: rows per class of the
+    whole table (the training part is 1 - test_size of each)."""
+    train_counts = {str(c): max(1, int(n * (1 - config.test_size))) for c, n in class_counts.items()}
+    rows = sum(train_counts.values())
+    generating = config.method in REGISTRY
+    synthetic = sum(config.amount.counts(train_counts).values()) if generating else 0
+    generations = 1 + THRESHOLD_FOLDS * (THRESHOLD_FOLDS - 1) / THRESHOLD_FOLDS
+    fits = 4 * rows + (3 * (rows + synthetic) if generating else 0)  # row-fits of the arms in one repeat
+    one_repeat = fits * ROW_FIT_SECONDS + 7 * TASK_SECONDS + (generations * (
+        generator_seconds(config.method, config.params, train_counts, n_features)
+        + synthetic * ROW_FIT_SECONDS) if generating else 0.0)
+    validation = (_VALIDATION_FITS * (rows + synthetic) * ROW_FIT_SECONDS + _VALIDATION_S
+                  if generating and config.validation else 0.0)
+    return config.repeats * one_repeat / max(1, min(check_n_jobs(n_jobs), config.repeats)) + validation
+
+
+def duration_words(seconds: float) -> str:
+    """'about 26 hours', 'about 40 minutes', 'about 30 seconds'."""
+    if seconds >= 2 * 3600:
+        return f"about {seconds / 3600:,.0f} hours"
+    if seconds >= 120:
+        return f"about {seconds / 60:,.0f} minutes"
+    return f"about {max(seconds, 1):,.0f} seconds"
+
+
+def check_run_cost(config, dataset, limit_hours: float = MAX_RUN_HOURS, n_jobs: int | None = 1,
+                   lift: str = "") -> float:
+    """Refuse, before it starts, a run of `config` on `dataset` (a core.data.Dataset) estimated over limit_hours;
+    returns the estimate in seconds. lift: how the caller can raise the limit (the CLI's option), said in the
+    refusal."""
+    from core.errors import ConfigError
+
+    seconds = run_cost_seconds(config, {str(k): int(v) for k, v in dataset.class_counts.items()},
+                               len(dataset.features), n_jobs)
+    if seconds > limit_hours * 3600:
+        raise ConfigError(f"This run would take {duration_words(seconds)} on this machine ({config.repeats} repeat(s) "
+                          f"of {config.method} on {len(dataset.frame):,} rows); the limit is {limit_hours:g} hours. "
+                          "Lower the repeats, the epochs or the synthetic rows, or use a stratified sample of the "
+                          "rows" + (f"; or lift the limit with {lift}" if lift else "") + ".")
+    return seconds

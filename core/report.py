@@ -23,7 +23,7 @@ from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import ARM_LABELS, conservative_gain, headline_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
-from core.generators.dp import release_sentence
+from core.generators.dp import noise_sentence, release_sentence
 from core.generators.registry import REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
@@ -481,9 +481,7 @@ def privacy_statement(synthetic: SyntheticResult) -> list[str]:
             f"Protects: {guarantee.protects}.",
             NOT_COVERED_BY_DP,
             "Public, not paid for from the budget: " + "; ".join(guarantee.public) + ".",
-            "Noise: opacus' secure random mode" if guarantee.secure_mode else
-            "Noise: seeded pseudo-random numbers, so the run is reproducible; a production release should be "
-            "retrained with secure_mode 'on' (cryptographically secure noise, needs torchcsprng)."]
+            noise_sentence(guarantee)]
 
 
 def limitations(result: ExperimentResult) -> list[str]:

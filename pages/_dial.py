@@ -29,8 +29,8 @@ EPSILON_WORDS = ("Epsilon is the privacy budget: how much any one person's row c
 DELTA_WORDS = ("Delta is the chance that the guarantee fails altogether (for example by publishing one row as it is); "
                "it is kept far below one in the number of rows.")
 PUBLIC_NOTE = ("Treated as public, not paid for from the budget: each class's number of rows (so neighbouring tables "
-               "differ by one replaced row), the column types you confirmed on the Data page, each category column's "
-               "levels, and the number ranges you declare public on the Generation page. Ranges you do not declare "
+               "differ by one replaced row), the column types you confirmed on the Data page, and the category levels "
+               "and number ranges you declare public on the Generation page. Levels and ranges you do not declare "
                "are read from the rows, and the release is then not covered.")
 
 
@@ -183,7 +183,8 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
                "whole comparison on the same splits; delta is min(1/n^1.1, 1e-6) for the n rows each model trains "
                "on. " + EPSILON_WORDS + " " + DELTA_WORDS + " " + PUBLIC_NOTE + " The sweep itself is not a private "
                "release: it trains many models on the same rows, so use it where you may see the data, then release "
-               "the rows of one run.")
+               "the rows of one run. The private points' figures vary from run to run, by design (their noise is "
+               "never recorded); the point without privacy is reproducible by seed.")
     private_methods = [name for name, info in REGISTRY.items() if info.differentially_private]
     c = st.columns(3)
     method = c[0].selectbox("Private generator", private_methods, format_func=METHOD_LABELS.get,

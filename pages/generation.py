@@ -7,15 +7,16 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from core.config import parse_levels
 from core.constraints import build_constraints, limit_bounds
-from core.encoding import number_columns
+from core.encoding import level_columns, number_columns
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.estimates import first_use_seconds
 from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.deep import estimate_seconds, format_seconds
 from core.generators.density import DensityFilter
-from core.generators.dp import guarantee_headline
+from core.generators.dp import guarantee_headline, noise_sentence
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
 from core.plots import inert
@@ -127,13 +128,26 @@ with st.expander("Limits and row rules", expanded=info.differentially_private):
     digest = hashlib.sha1(_state.prepared_key(prepared).encode()).hexdigest()[:8]
     limits = st.data_editor(observed, hide_index=True, width="stretch", key=f"w_limits_{digest}",
                             disabled=["column", "observed min", "observed max"])
-    ranges_public = False
+    ranges_public = categories = levels_public = False
     if info.differentially_private:  # under DP a range is public only when the analyst says so
         ranges_public = st.checkbox("These min and max values are public knowledge, not learned from these rows: "
                                     "the private generator may use them", **_state.setting("dp_ranges_public", False),
                                     help="Unticked, the generator scales and clips numbers to ranges read from the "
                                          "private rows, and the release is not covered by epsilon.")
         _state.keep("dp_ranges_public", ranges_public)
+        categories = level_columns(dataset.features, dataset.column_types)
+        if categories:  # like ranges: a category column's levels are public only when the analyst says so
+            level_table = st.data_editor(
+                pd.DataFrame({"column": categories, "levels": [
+                    ", ".join(sorted(prepared.train[c].dropna().astype(str).unique())) for c in categories]}),
+                hide_index=True, width="stretch", key=f"w_levels_{digest}", disabled=["column"])
+            levels_public = st.checkbox("These category levels (comma-separated) are public knowledge, not learned "
+                                        "from these rows: the private generator may use them",
+                                        **_state.setting("dp_levels_public", False),
+                                        help="Unticked, the generator learns the levels found in the private rows "
+                                             "(a level held by one row would be revealed), and the release is not "
+                                             "covered by epsilon.")
+            _state.keep("dp_levels_public", levels_public)
     rules_text = st.text_area("Row rules, one per line", **_state.setting("rules", ""),
                               placeholder="age >= 18\nduration_months <= 72\n`credit amount` > 0",
                               help="Comparisons over columns (< <= > >= == !=), + - * /, and/or/not. "
@@ -143,6 +157,8 @@ constraints, constraints_ok = None, True
 try:
     bounds = limit_bounds([(row.column, row.min, row.max, row._2, row._3) for row in limits.itertuples()],
                           ranges_public)
+    if info.differentially_private and categories and levels_public:
+        bounds += [parse_levels(row.column, row.levels) for row in level_table.itertuples()]
     constraints = build_constraints(list(prepared.train.columns), rules_text.splitlines(), bounds)
     if not constraints.is_empty:
         narrowed = len({b.column for b in constraints.bounds})
@@ -235,6 +251,7 @@ if guarantee is not None:  # what opacus' accountant spent, and whether the rele
     p[1].metric("Delta", f"{guarantee.delta:.1e}", help=_dial.DELTA_WORDS)
     p[2].metric("Release covered by the guarantee", "yes" if guarantee.release_covered else "no")
     st.caption(escape_markdown(guarantee_headline(guarantee)))
+    st.caption(escape_markdown(noise_sentence(guarantee)))
 for warning in result.warnings:
     st.warning(escape_markdown(warning))
 target = dataset.target

@@ -20,9 +20,11 @@ from core.drift import (
     check_drift,
     drift_dict,
     p_text,
+    refreshed_dataset,
     rerun_refreshed,
 )
 from core.errors import SynthBalanceError
+from core.estimates import check_run_cost
 from core.evaluation import NO_GENERATION
 from core.models import CLASSIFIERS
 from core.plots import drift_feature, inert
@@ -155,6 +157,8 @@ else:
         bar = st.progress(0.0, text="Starting the refreshed run")
         try:
             batch = read_table(upload.getvalue(), upload.name)
+            check_run_cost(config, refreshed_dataset(reference, batch.frame, upload.name, batch.sha256,
+                                                     source == REFRESH_WITH_REFERENCE))  # before it starts
             refreshed = rerun_refreshed(reference, batch.frame, config, upload.name, batch.sha256,
                                         source == REFRESH_WITH_REFERENCE,
                                         progress=lambda done, text: bar.progress(min(max(done, 0.0), 1.0),

@@ -6,6 +6,7 @@ import streamlit as st
 from core.config import config_json, read_config
 from core.data import sha256_of, table_for_config
 from core.errors import SynthBalanceError
+from core.estimates import check_run_cost
 from core.pipeline import run_experiment
 from core.report import (
     ATTRIBUTE_NOTE,
@@ -53,6 +54,7 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
                 dataset = _flow.current_dataset()
                 if dataset is None:
                     st.stop()
+                check_run_cost(config, dataset)  # refused before it starts when estimated over the limit
                 with st.spinner(f"Replaying {escape_markdown(config.method)} with {config.repeats} repeat(s)..."):
                     result = run_experiment(dataset, config)
             except SynthBalanceError as exc:

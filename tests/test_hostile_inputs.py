@@ -401,6 +401,71 @@ def test_dictionary_bomb_is_refused_inside_bounded_memory():
     assert int(peak_mb) < 600, peak_mb  # imports included; the decoded table would be 4,000 MB
 
 
+_CRAFT = """
+import io, sys
+import pyarrow as pa, pyarrow.parquet as pq
+kind = sys.argv[1]
+value = (b"x" if "binary" in kind else "x") * 10_000
+chunk = pa.array([value] * 1_000, type=pa.string() if kind == "dictionary" else getattr(pa, kind)())
+part = pa.table({"note": chunk.dictionary_encode() if kind == "dictionary" else chunk, "label": ["a", "b"] * 500})
+buffer = io.BytesIO()
+with pq.ParquetWriter(buffer, part.schema, compression="zstd") as writer:
+    for _ in range(200):  # 200,000 rows of one 10 KB value: 2 GB decoded, 10 MB in this process at a time
+        writer.write_table(part)
+raw = buffer.getvalue()
+print(len(raw))
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a regression fails here, within 3 GB
+from core.data import read_table
+from core.errors import DataError
+try:
+    read_table(raw, "crafted.parquet")
+    print("accepted")
+except DataError as exc:
+    print("refused", exc)
+except MemoryError:
+    print("out of memory")
+print(next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM")) // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind", ["string", "large_string", "string_view", "binary", "large_binary", "binary_view",
+                                  "dictionary"])
+def test_every_variable_width_type_is_counted_before_it_is_decoded(kind):
+    """A real crafted file per text/binary type (views and dictionary-encoded included), 200,000 rows of one 10 KB
+    value: refused by its decoded size in a fresh process whose peak stays far under the 2 GB it decodes to
+    (a string_view column was once skipped by the count and loaded as a 1.9 GB frame at 2.98 GB peak)."""
+    done = subprocess.run([sys.executable, "-c", _CRAFT, kind], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[1])
+    size, outcome, peak_mb = done.stdout.strip().splitlines()
+    assert int(size) < 100_000  # a tiny file
+    assert outcome.startswith("refused The Parquet file decodes to more than") and "1,024 MB limit" in outcome
+    assert int(peak_mb) < 600, peak_mb  # crafting and imports included
+
+
+@pytest.mark.parametrize("kind", ["list", "large_list", "fixed_size_list", "list_view", "large_list_view", "map",
+                                  "struct", "uuid"])
+def test_lists_maps_structs_and_unknown_types_are_refused_in_one_line(kind):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    arrays = {"list": ([[1, 2], [3]], pa.list_(pa.int64())), "large_list": ([[1, 2], [3]], pa.large_list(pa.int64())),
+              "fixed_size_list": ([[1, 2], [3, 4]], pa.list_(pa.int64(), 2)),
+              "list_view": ([[1, 2], [3]], pa.list_view(pa.int64())),
+              "large_list_view": ([[1, 2], [3]], pa.large_list_view(pa.int64())),
+              "map": ([[("a", 1)], [("b", 2)]], pa.map_(pa.string(), pa.int64())),
+              "struct": ([{"a": 1}, {"a": 2}], pa.struct([("a", pa.int64())])),
+              "uuid": ([b"0" * 16, b"1" * 16], pa.uuid())}
+    values, arrow_type = arrays[kind]
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"c": pa.array(values, arrow_type), "label": ["a", "b"]}), buffer)
+    with pytest.raises(DataError) as refused:
+        read_table(buffer.getvalue(), f"{kind}.parquet")
+    message = str(refused.value)
+    assert "\n" not in message and message.startswith("Column 'c' ")
+    assert ("holds lists or records" in message) == (kind != "uuid")
+    assert kind != "uuid" or "has the type extension<arrow.uuid>, which is not read here" in message
+
+
 def test_parquet_decoded_limit_counts_text_not_metadata():
     rows = 20_000
     frame = pd.DataFrame({"note": pd.Categorical(["y" * 100] * rows), "label": ["a", "b"] * (rows // 2)})

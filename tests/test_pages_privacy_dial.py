@@ -39,8 +39,15 @@ def test_declared_ranges_and_a_small_delta_give_a_covered_release(private_rows):
     at.checkbox(key="w_dp_ranges_public").check().run()
     at.button(key="generate").click().run()
     assert not at.exception and not errors(at)
+    guarantee = at.session_state["synthetic"].privacy  # ranges declared, levels read from the rows: not covered
+    assert [s.split(" (")[0] for s in guarantee.uncovered] == ["category levels read from the real rows"]
+    at.checkbox(key="w_dp_levels_public").check().run()
+    at.button(key="generate").click().run()
+    assert not at.exception and not errors(at)
     guarantee = at.session_state["synthetic"].privacy
     assert guarantee.release_covered and guarantee.delta == 5e-7
+    assert "each categorical column's set of levels, declared public by the analyst" in guarantee.public
+    assert any(c.value.startswith("Not reproducible by seed, by design") for c in at.caption)
     assert metrics(at)["Release covered by the guarantee"] == "yes"
     assert any(c.value.startswith("Differentially private: epsilon") and "Release covered" in c.value
                for c in at.caption)

@@ -91,8 +91,11 @@ def test_monitor_checks_the_run_itself(compared):
     # Monitor watches the model that goes forward (the record's kept.monitored): the augmented one only if earned
     from core.decision import decision_record
     kept = decision_record(at.session_state["experiment"]).kept
-    expected = ("logreg on training rows + smote" if kept.monitored == "smotenc" else
-                f"logreg on training rows ({kept.monitored}, no synthetic rows)")
+    from core.models import CLASSIFIERS
+    from core.race import label_of
+    words = f"{CLASSIFIERS['logreg']} on the training rows"
+    expected = (f"{words} + {label_of('smotenc')} synthetic rows" if kept.monitored == "smotenc" else
+                f"{words} ({label_of(kept.monitored)}, no synthetic rows)")
     assert drift.reference_rows == 210 and drift.concept.model.startswith(expected)
     assert "python -m core run --config config.json" in drift.next_step or drift.verdict.value != "re-run"
     at = go(at, "report")

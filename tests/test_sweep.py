@@ -190,6 +190,9 @@ def test_methods_json_schema(capsys):
     (["sweep", "--epsilons", "1,x"], "error: Epsilons must be numbers separated by commas"),
     (["run", "--method", "dp_vae", "--bound", "age=18"], "error: --bound needs COL=LOW:HIGH with two numbers, got "
                                                          "'age=18'."),
+    (["run", "--method", "dp_vae", "--levels", "housing"], "error: --levels needs COL=a,b,c, got 'housing'."),
+    (["run", "--method", "dp_vae", "--levels", "housing= , "], "error: Declared levels need a column and at least "
+                                                                "one level"),
 ])
 def test_privacy_options_fail_in_one_line(argv, message, capsys, tmp_path):
     command, rest = argv[0], argv[1:]
@@ -217,15 +220,16 @@ def test_results_json_card_and_summary_state_the_guarantee(small_credit):
     assert privacy["adjacency"] == "replace-one"
     assert privacy["library"] == "opacus 1.6.0" and privacy["mechanism"].startswith("DP-SGD")
     assert privacy["public"] == ["each class's number of training rows (replace-one adjacency: neighbouring tables "
-                                 "have the same class counts)", "the column types",
-                                 "each categorical column's set of levels"]
+                                 "have the same class counts)", "the column types"]
     assert privacy["release_covered"] is False
-    assert [s.split(" (")[0] for s in privacy["uncovered_steps"]] == ["clipping to ranges read from the real rows"]
+    assert [s.split(" (")[0] for s in privacy["uncovered_steps"]] == ["category levels read from the real rows",
+                                                                      "clipping to ranges read from the real rows"]
     card = to_markdown(build_model_card(result))
     assert f"epsilon = {privacy['epsilon']:.4g} and delta = 0.0001" in card and "replace-one adjacency" in card
     assert "training rows of class(es) 'bad'" in card
     assert "Public, not paid for from the budget: each class's number of training rows" in card
     assert "Release NOT covered" in card and "clipping to ranges read from the real rows (duration\\_months" in card
+    assert "Not reproducible by seed, by design" in card  # the noise's source, in the card
     summary = facts(result, None)["privacy"]
     assert summary.startswith(f"Differentially private: epsilon {privacy['epsilon']:.3g}, delta 0.0001 (replace-one "
                               "adjacency). Treated as public: each class's number of training rows")
@@ -236,11 +240,14 @@ def test_results_json_card_and_summary_state_the_guarantee(small_credit):
 
 
 def test_declared_ranges_on_the_command_line_give_a_covered_release(tmp_path, small_credit_csv):
-    """run --bound for every number column of German credit (its 300-row sample): nothing after training read the
-    real rows."""
+    """run --bound for every number column and --levels for every category column of German credit (its 300-row
+    sample): nothing after training read the real rows."""
     numbers = {"duration_months": "1:100", "credit_amount": "0:20000", "installment_rate_pct": "1:4",
                "residence_since": "1:4", "age": "18:80", "existing_credits": "1:4", "dependents": "1:2"}
     bounds = [arg for column, span in numbers.items() for arg in ("--bound", f"{column}={span}")]
+    table = pd.read_csv(small_credit_csv)
+    categories = [c for c in table.columns if c not in numbers and c != "credit_risk"]
+    bounds += [arg for c in categories for arg in ("--levels", f"{c}={','.join(map(str, table[c].unique()))}")]
     out = tmp_path / "run"
     assert main(["run", "--data", str(small_credit_csv), "--target", "credit_risk", "--method", "dp_vae",
                  "--count", "30", "--epochs", "1", "--epsilon", "1", "--accountant", "rdp", "--repeats", "1",

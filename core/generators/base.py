@@ -121,6 +121,7 @@ class GenerationTask:
     should_stop: StopRequested | None = None
     on_losses: LossReport | None = None
     public_ranges: dict = field(default_factory=dict)  # {number column: (low, high)} the analyst declared public
+    public_levels: dict = field(default_factory=dict)  # {category column: levels} the analyst declared public
 
 
 @dataclass(frozen=True)

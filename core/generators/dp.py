@@ -18,18 +18,27 @@ gives d (1 + e^e + ... + e^((k-1) e)) <= k e^((k-1) e) d, and for k = 2 exactly 
 We therefore ask opacus for epsilon / 2 and delta / (1 + exp(epsilon / 2)) and report 2 x the epsilon it spent,
 with delta max(target, (1 + exp(spent)) x the delta asked), which is the target whenever opacus spent at most
 epsilon / 2 (`replace_one_delta`). This is conservative (a tighter replace-one analysis of the subsampled
-Gaussian exists), never optimistic. The other public facts: the column types, each categorical column's levels,
-and each number column's range when the analyst declares it public (Generation page confirmation, or
+Gaussian exists), never optimistic. The other public facts: the column types, each categorical column's levels
+when the analyst declares them public (Generation page, --levels COL=a,b,c, or the config's bounds with
+`allowed`), and each number column's range when the analyst declares it public (Generation page confirmation, or
 --bound / the config's bounds on the command line).
+
+Noise nobody can replay. The noise and the Poisson batches are what DP-SGD keeps secret: anyone who can replay
+them can retrain on neighbouring tables and test membership. They come from torch generators seeded from OS
+entropy (`secrets`), never recorded, so nothing released (the seed, config.json, results.json, the zip) fixes
+them; a DP training is therefore not reproducible by seed, by design. Everything else stays seeded: the split,
+the model's initialisation, sampling rows from the trained model, the classifiers. opacus' secure mode (a
+cryptographically secure generator) needs torchcsprng, which has no release for torch 2.
 
 Covered release. Sampling from the trained model is post-processing and costs no privacy; so is dropping rows
 that break the analyst's rules or declared ranges, and rounding integers. Steps that read the real rows outside
 DP-SGD are not covered: the cleaning plan's imputation (median, most frequent or k-NN values fill a row's gaps
 from the other rows), duplicate removal and outlier removal (whether a row trains depends on the other rows: its
 copies, IQR limits or a forest fitted on all rows; replacing one row can drop or keep others), filling number
-gaps with medians, clipping to ranges read from the rows (any number column without a declared range), the
-density filter, dropping near copies. Cleaning that looks at one row alone (dropping rows with gaps) changes at
-most the replaced row, and stays covered. The uncovered steps are named in the guarantee's `uncovered` list
+gaps with medians, clipping to ranges read from the rows (any number column without a declared range), category
+levels read from the rows (any category column without declared levels), the density filter, dropping near
+copies. Cleaning that looks at one row alone (dropping rows with gaps) changes at most the replaced row, and
+stays covered. The uncovered steps are named in the guarantee's `uncovered` list
 (`uncovered_steps`), and the release is covered only when that list is empty.
 
 per_class mode trains one model per class on that class's training rows, each to (epsilon, delta); the
@@ -41,6 +50,7 @@ torch and opacus are imported inside the functions that train or sample, never a
 from __future__ import annotations
 
 import math
+import secrets
 import warnings
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -64,6 +74,14 @@ DROP_COPIES = "dropping near copies"
 IMPUTATION = "imputing missing values before training"
 DUPLICATE_REMOVAL = "removing duplicates before training"
 OUTLIER_REMOVAL = "removing outliers before training"
+REPLAYABLE_NOISE = "noise and batches replayable from the run's seed"
+OBSERVED_LEVELS = "category levels read from the real rows"
+# Tests only: draw DP-SGD's noise and Poisson batches from the run's seed, so two trainings replay each other. The
+# release is then not covered (REPLAYABLE_NOISE in uncovered_steps). Never set by a config, a page or the CLI.
+REPLAY_NOISE_FROM_SEED = False
+REPRODUCIBILITY = ("Not reproducible by seed, by design: DP-SGD's noise and batches come from OS entropy that is never "
+                   "recorded; the same data, config and seed reproduce everything but the DP training (split, "
+                   "classifiers, other generators).")
 _PARAMS = (
     ParamSpec("epsilon", "float", 1.0, 0.01, 100.0, label="Epsilon (privacy budget)",
               help="Privacy budget: smaller is more private and noisier (1.0 is a common choice)."),
@@ -87,8 +105,8 @@ _PARAMS = (
               help="opacus' privacy accountant: prv (its default; tighter, so less noise for the same epsilon) or "
                    "rdp (Renyi DP; faster to calibrate, slightly more noise)."),
     ParamSpec("secure_mode", "choice", "off", choices=("off", "on"), label="Secure random mode",
-              help="on: opacus' cryptographically secure noise (needs torchcsprng; not reproducible by seed). "
-                   "Use it for a production release."),
+              help="off: noise and batches from OS entropy, never recorded (not reproducible by seed); on: "
+                   "opacus' cryptographically secure generator (needs torchcsprng, not available for torch 2)."),
 )
 INFOS = {
     "dp_vae": GeneratorInfo(
@@ -97,7 +115,7 @@ INFOS = {
         summary="A small tabular VAE trained with DP-SGD: an (epsilon, delta) guarantee for the rows it learns from.",
         pros="A formal privacy guarantee a privacy officer can quote, computed by opacus' accountant.",
         limits="Noise costs fidelity, most on small classes and small epsilon; column ranges and category sets "
-               "are treated as public.",
+               "are public only when declared; the training is not reproducible by seed (its noise is private).",
         min_minority_rows=20, warn_below_rows=100, slow=True, cost="medium", tuning="medium"),
 }
 # Said by opacus and torch on every run and decided here: secure mode is a parameter; the inputs need no
@@ -139,11 +157,17 @@ def replace_one_delta(accountant_epsilon: float, accountant_delta: float, target
     return max(target_delta, (1 + math.exp(accountant_epsilon)) * accountant_delta)
 
 
-def public_facts(numbers: list[str], declared: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+def public_facts(numbers: list[str], declared: list[str] | tuple[str, ...], levels: list[str] | tuple[str, ...] = (),
+                 declared_levels: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
     """What the guarantee treats as public (results.json `generation.privacy.public`). numbers: the number
-    columns the model learns; declared: those whose range the analyst declared public."""
+    columns the model learns; declared: those whose range the analyst declared public; levels / declared_levels:
+    the same for the category columns' level sets (the class column and gap companions are not listed)."""
     facts = ["each class's number of training rows (replace-one adjacency: neighbouring tables have the same "
-             "class counts)", "the column types", "each categorical column's set of levels"]
+             "class counts)", "the column types"]
+    if levels and set(levels) <= set(declared_levels):
+        facts.append("each categorical column's set of levels, declared public by the analyst")
+    elif declared_levels:
+        facts.append(f"the levels of {', '.join(declared_levels)}, declared public by the analyst")
     if numbers and set(numbers) <= set(declared):
         facts.append("each number column's range, declared public by the analyst")
     elif declared:
@@ -169,6 +193,8 @@ class Encoding:
     ranges: dict[str, tuple[float, float]]
     levels: dict[str, list[str]]
     declared: tuple[str, ...] = ()  # number columns whose range the analyst declared public
+    level_columns: tuple[str, ...] = ()  # the data's category columns (not the class column nor gap companions)
+    declared_levels: tuple[str, ...] = ()  # those whose level set the analyst declared public
 
     @property
     def width(self) -> int:
@@ -196,15 +222,56 @@ class Encoding:
         return pd.DataFrame(out)
 
 
-def _public_encoding(task: GenerationTask, columns: list[str]) -> Encoding:
-    """Declared public ranges (task.public_ranges; the other number columns fall back to the training rows' own
-    range, a step named in uncovered_steps) and the level sets of every training row (all classes)."""
+def declared_levels(bounds, level_columns: list[str]) -> dict[str, tuple[str, ...]]:
+    """{category column: levels} from bounds with an `allowed` set (the Generation page's public levels, --levels
+    COL=a,b,c, the config's bounds): the level sets the analyst declared public under differential privacy.
+    Several bounds on one column intersect, keeping the first one's order."""
+    found: dict[str, tuple[str, ...]] = {}
+    for bound in bounds:
+        if bound.column in level_columns and bound.allowed is not None:
+            levels = tuple(dict.fromkeys(str(a) for a in bound.allowed))
+            found[bound.column] = (tuple(v for v in found[bound.column] if v in levels) if bound.column in found
+                                   else levels)
+    return found
+
+
+def _public_encoding(task: GenerationTask, columns: list[str]) -> tuple[Encoding, list[str]]:
+    """The encoding, and the category columns whose levels were read from the training rows.
+
+    Ranges: declared public ranges (task.public_ranges; the other number columns fall back to the training rows'
+    own range, a step named in uncovered_steps). Levels: declared public level sets (task.public_levels) plus the
+    missing-value level, the same for every table; the other category columns fall back to the levels of every
+    training row (all classes), also an uncovered step (a level held by one protected row would be revealed).
+    The class column's levels (conditional mode) and the gap companions' yes/no are public by construction."""
+    from core.generators.registry import MISSING_FLAG, MISSING_LEVEL
+
     frame = task.frame
     ranges = {c: tuple(map(float, task.public_ranges[c])) if c in task.public_ranges
               else (float(frame[c].min()), float(frame[c].max())) for c in task.numbers}
-    levels = {c: sorted(frame[c].astype(str).unique()) for c in columns if c not in task.numbers}
-    return Encoding(numbers=list(task.numbers), ranges=ranges, levels=levels,
-                    declared=tuple(c for c in task.numbers if c in task.public_ranges))
+    levels, observed = {}, []
+    for c in columns:
+        if c in task.numbers:
+            continue
+        if c in task.public_levels:
+            declared = list(task.public_levels[c])
+            levels[c] = declared + ([MISSING_LEVEL] if MISSING_LEVEL not in declared else [])
+            outside = set(frame[c].astype(str).unique()) - set(levels[c])
+            if outside:
+                raise ConfigError(f"Column '{c}' has {len(outside)} value(s) in the training rows outside its "
+                                  "declared public levels; add them to the declared levels, or leave the column's "
+                                  "levels undeclared (read from the rows, outside the guarantee).")
+        elif c.endswith(MISSING_FLAG):
+            levels[c] = ["no", "yes"]
+        else:
+            levels[c] = sorted(frame[c].astype(str).unique())
+            if c != task.target:
+                observed.append(c)
+    level_columns = [c for c in levels if c != task.target and not c.endswith(MISSING_FLAG)]
+    encoding = Encoding(numbers=list(task.numbers), ranges=ranges, levels=levels,
+                        declared=tuple(c for c in task.numbers if c in task.public_ranges),
+                        level_columns=tuple(level_columns),
+                        declared_levels=tuple(c for c in level_columns if c in task.public_levels))
+    return encoding, observed
 
 
 def _vae(width: int, n_numbers: int):
@@ -317,6 +384,20 @@ def _opacus_version() -> str:
         return "opacus"
 
 
+def _private_generators(seed: int):
+    """(sampling, noise) torch generators for DP-SGD's Poisson batches and Gaussian noise, seeded from OS entropy
+    (`secrets`) and never recorded: nothing released (seed, config, results.json) lets anyone replay the noise.
+    opacus' secure mode (a cryptographically secure generator) needs torchcsprng, which has no release for torch 2.
+
+    REPLAY_NOISE_FROM_SEED (tests only) seeds them from `seed` instead; fit() then names REPLAYABLE_NOISE in
+    uncovered_steps."""
+    import torch
+    if REPLAY_NOISE_FROM_SEED:
+        return torch.Generator().manual_seed(seed), torch.Generator().manual_seed(seed + 1)
+    return (torch.Generator().manual_seed(secrets.randbits(63)),
+            torch.Generator().manual_seed(secrets.randbits(63)))
+
+
 def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, label: str, after_epoch,
            protects: str) -> tuple[FittedVAE, pd.DataFrame]:
     """Train one VAE on `rows` (DP-SGD unless privacy is 'none'); per-epoch mean loss with the class."""
@@ -325,15 +406,18 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
 
     n, epochs, private = len(rows), int(params["epochs"]), params["privacy"] == "dp"
     batch = int(max(MIN_BATCH, min(int(params["batch_size"]), n // 4)))
-    torch.manual_seed(seed)  # model initialisation and opacus' Poisson sampling draw from the global generator
+    torch.manual_seed(seed)  # model initialisation and the VAE's own latent draws: public, seeded
     data = TensorDataset(torch.from_numpy(encoding.encode(rows)))
     model = _vae(encoding.width, len(encoding.numbers))
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
-    loader = DataLoader(data, batch_size=batch, shuffle=True, generator=torch.Generator().manual_seed(seed))
+    secure = private and params["secure_mode"] == "on"
+    sampling, noise = (_private_generators(seed) if private and not secure
+                       else (torch.Generator().manual_seed(seed), None))
+    # opacus' Poisson batches draw from the loader's generator (DPDataLoader.from_data_loader keeps it)
+    loader = DataLoader(data, batch_size=batch, shuffle=True, generator=sampling)
     engine, privacy = None, None
     if private:
         from opacus import PrivacyEngine
-        secure = params["secure_mode"] == "on"
         delta = float(params["delta"]) or default_delta(n)
         asked_epsilon, asked_delta = accountant_targets(float(params["epsilon"]), delta)
         try:
@@ -341,7 +425,7 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
             model, optimizer, loader = engine.make_private_with_epsilon(  # Poisson sampling: opacus' default
                 module=model, optimizer=optimizer, data_loader=loader, target_epsilon=asked_epsilon,
                 target_delta=asked_delta, epochs=epochs, max_grad_norm=float(params["max_grad_norm"]),
-                noise_generator=None if secure else torch.Generator().manual_seed(seed + 1))
+                noise_generator=noise)
         except ImportError:
             raise ConfigError("secure_mode 'on' needs the torchcsprng package, which is not installed here. Install "
                               "it for a production release, or set secure_mode to 'off'.") from None
@@ -374,7 +458,8 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
                                      delta=replace_one_delta(spent, asked_delta, delta),
                                      accountant=f"{params['accountant']} (opacus)", library=_opacus_version(),
                                      target_epsilon=float(params["epsilon"]), noise_multiplier=float(noise),
-                                     protects=protects, public=public_facts(encoding.numbers, encoding.declared),
+                                     protects=protects, public=public_facts(encoding.numbers, encoding.declared,
+                                                         encoding.level_columns, encoding.declared_levels),
                                      secure_mode=secure, sample_rate=float(engine.accountant.history[-1][1]),
                                      steps=int(steps), accountant_epsilon=spent, accountant_delta=asked_delta)
         model = model._module  # the trained network without opacus' per-row gradient hooks
@@ -402,6 +487,13 @@ def uncovered_steps(gappy_columns: list[str], density_filter: bool, observed_ran
     return steps
 
 
+def level_step(columns: list[str]) -> str:
+    """The uncovered step for category columns whose level sets were read from the training rows."""
+    shown = ", ".join(columns[:5]) + (", ..." if len(columns) > 5 else "")
+    return (f"{OBSERVED_LEVELS} ({shown}; a level held by one protected row is revealed; declare them public on "
+            "the Generation page or with --levels COL=a,b,c)")
+
+
 def cleaning_steps(steps) -> list[str]:
     """The cleaning steps (core.cleaning StepImpact list, before training) that read the other real rows: an
     imputation that filled a gap, duplicate removal and outlier removal. Each entry starts with IMPUTATION,
@@ -422,6 +514,16 @@ def uncovered_note(steps: list[str] | tuple[str, ...]) -> str:
     return ("The differential-privacy guarantee covers the trained model, not these released rows: "
             + "; ".join(steps) + " read the real rows outside DP-SGD. Turn them off (and declare the ranges "
             "public) for a covered release.")
+
+
+def noise_sentence(guarantee: PrivacyGuarantee) -> str:
+    """Where the training's noise came from, and what that means for reproducing the run (card, pages)."""
+    if guarantee.secure_mode:
+        return "Noise: opacus' secure random mode (cryptographically secure), never recorded."
+    if any(step.startswith(REPLAYABLE_NOISE) for step in guarantee.uncovered):
+        return ("Noise: seeded from the run's seed (forced for a test), so anyone holding the config can replay the "
+                "training: the release is not covered.")
+    return REPRODUCIBILITY
 
 
 def release_sentence(guarantee: PrivacyGuarantee) -> str:
@@ -463,7 +565,7 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
     groups = ({label: task.frame.loc[labels == label, features] for label in classes} if per_class
               else {"*": task.frame[features + [task.target]]})
     columns = features if per_class else features + [task.target]
-    encoding = _public_encoding(task, columns)
+    encoding, observed_levels = _public_encoding(task, columns)
     protects = (f"the {sum(len(g) for g in groups.values()):,} training rows of class(es) "
                 f"{', '.join(map(repr, classes))}, each model on its own class's rows" if per_class
                 else f"all {len(task.frame):,} training rows (one model on every class)")
@@ -496,6 +598,13 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
     guarantees = [m.privacy for m in fitted.values() if m.privacy is not None]
     privacy = combined(guarantees, protects) if guarantees else None
     notes = []
+    if privacy is not None and observed_levels:
+        step = level_step(observed_levels)
+        privacy = privacy.with_uncovered(step)
+        notes.append(uncovered_note([step]))
+    if privacy is not None and not privacy.secure_mode and REPLAY_NOISE_FROM_SEED:
+        privacy = privacy.with_uncovered(f"{REPLAYABLE_NOISE} (forced for a test: anyone holding the config can "
+                                         "replay the training)")
     if privacy is not None and not math.isfinite(privacy.epsilon):
         raise GenerationError("opacus reported an unbounded epsilon; lower the epochs or raise the noise.")
     if params["privacy"] == "none":

@@ -301,7 +301,8 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     public_ranges = declared_ranges(constraints, numbers) if private else {}
     task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params,
                           seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses,
-                          public_ranges=public_ranges)
+                          public_ranges=public_ranges,
+                          public_levels=dp.declared_levels(constraints.bounds, levels) if private else {})
     with _torch_exclusive(used_info):  # fit and sampling draw from torch's process-wide generator
         sampler = _fit_sampler(method_used, task, list(counts))
         warnings += list(getattr(sampler, "warnings", []))
