@@ -186,7 +186,7 @@ if info.slow:
 confirmed = True
 if advised_none:  # generating changes what the Comparison judges: asked first
     confirmed = st.checkbox(f"Generate anyway: the Comparison will then judge these synthetic rows instead of "
-                            f"{_flow.STRATEGY_WORDS[strategy]}", key="w_confirm_generate")
+                            f"{_flow.STRATEGY_WORDS[strategy]}", value=False, key="w_confirm_generate")
 if st.button("Generate", type="primary", key="generate",
              disabled=not (amount_ok and constraints_ok and confirmed)):
     bar_box, stop_box = st.columns([6, 1], vertical_alignment="center")

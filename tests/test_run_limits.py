@@ -22,7 +22,7 @@ from tests.conftest import sample_path
 DEEP = "[" * 100_000 + "]" * 100_000
 # The config: 30 repeats, CTGAN at 2,000 epochs and 1,000,000 synthetic rows (about a day of CTGAN)
 HUGE = {"method": "ctgan", "repeats": 30, "params": {"epochs": 2000}, "amount": Amount("count", 1_000_000)}
-REFUSAL = ("This run would take about 26 hours on this machine (30 repeat(s) of ctgan on 1,000 rows); the limit is 4 "
+REFUSAL = ("This run would take about 12 hours on this machine (30 repeat(s) of ctgan on 1,000 rows); the limit is 4 "
            "hours.")
 
 
