@@ -109,4 +109,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from bench.common import loud_warnings
+
+    with loud_warnings():
+        main()

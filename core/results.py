@@ -24,6 +24,17 @@ def clean(value):
     return value
 
 
+def _arm_summary(summary) -> dict:
+    """An arm's figures for results.json. Under 3 repeats there is no interval (`interval: false`); the contract's
+    ci_low and ci_high then both hold the mean (a point, as for one split before), never a made-up width."""
+    out = dict(vars(summary))
+    has_interval = math.isfinite(summary.ci_low) and math.isfinite(summary.ci_high)
+    if not has_interval:
+        out["ci_low"] = out["ci_high"] = summary.mean
+    out["interval"] = has_interval
+    return out
+
+
 def results_dict(result: ExperimentResult) -> dict:
     """The contract's keys (dataset, split, generation, evaluation, validation) plus config and timings."""
     profile, prepared, synthetic, comparison = result.profile, result.prepared, result.synthetic, result.comparison
@@ -41,7 +52,7 @@ def results_dict(result: ExperimentResult) -> dict:
                   "train_class_counts_after_cleaning": prepared.train_class_counts},
         "evaluation": {
             "classifier": comparison.classifier, "repeats": comparison.repeats,
-            "arms": {arm: {m: vars(s) for m, s in metrics.items()} for arm, metrics in comparison.arms.items()},
+            "arms": {arm: {m: _arm_summary(s) for m, s in metrics.items()} for arm, metrics in comparison.arms.items()},
             "differences": {name: {m: vars(d) for m, d in metrics.items()}
                             for name, metrics in comparison.differences.items()},
             "thresholds": [run["threshold_tuned"].threshold for run in result.runs],

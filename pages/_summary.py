@@ -25,7 +25,7 @@ from core.text import escape_markdown
 from pages import _palette
 
 __all__ = ["draw", "facts", "failing_checks", "to_html", "comparison_earned"]
-CHART_HEIGHT = 260  # both charts end above the fold of a 1400 x 900 screen, a validation reason included
+CHART_HEIGHT = 240  # both charts end above the fold of a 1400 x 900 screen (a validation reason and the kept line)
 FONT = {"size": 16}
 
 

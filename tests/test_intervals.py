@@ -46,6 +46,21 @@ def half_width(values, test_train_ratio: float) -> float:
     return (high - low) / 2
 
 
+def detectable(values, test_train_ratio: float, power: float = 0.80) -> float:
+    """The smallest difference detected at 80% power by the two-sided test at 95%: (t(0.975, n - 1) + t(0.80,
+    n - 1)) x sqrt(s^2 x (1/n + test_train_ratio)), written out here."""
+    values = np.asarray(values, dtype=float)
+    n = values.size
+    scale = np.sqrt(values.var(ddof=1) * (1 / n + test_train_ratio))
+    return (stats.t.ppf(0.5 + LEVEL / 2, n - 1) + stats.t.ppf(power, n - 1)) * scale
+
+
+def scale_of(metric: str, difference: bool = False) -> tuple[float, float]:
+    """The metric's scale, written out here: [0, 1] (MCC [-1, 1]); a difference of two: [-1, 1] (MCC [-2, 2])."""
+    low, high = (-1.0, 1.0) if metric == "mcc" else (0.0, 1.0)
+    return (low - high, high - low) if difference else (low, high)
+
+
 # ---------------------------------------------------------------- the race: Bouckaert & Frank's repeated k-fold
 
 FOLDS, REPEATS = 3, 2
@@ -97,7 +112,7 @@ def test_the_race_reports_bouckaert_franks_corrected_intervals(small_prepared):
     versus = result.vs_runner_up
     assert (versus.mean, versus.ci_low, versus.ci_high) == pytest.approx((mean, low, high), abs=1e-12)
     assert result.separated == (low > 0 or high < 0)
-    assert result.detectable_difference == pytest.approx(half_width(difference, ratio), abs=1e-12)
+    assert result.detectable_difference == pytest.approx(detectable(difference, ratio), abs=1e-12)
     best = next(c for c in ran if c.name == result.best)
     for candidate in ran:
         if candidate.name != best.name:
@@ -118,7 +133,8 @@ def test_a_race_on_hand_written_fold_scores_gives_the_hand_computed_intervals(sm
     0.0018667, x 2/3 = 0.0012444, sqrt 0.035277, half-width 0.090682. Class weights minus as is, per fold: 0.10,
     0.10, 0.07, 0.13, 0.01, 0.09; mean 0.083333, s^2 = 0.0083333 / 5 = 0.0016667, x 2/3 = 0.0011111, sqrt 0.033333,
     half-width 0.085686: [-0.002353, 0.169019], not separated. The plain t-test (ratio 0) would give half-width
-    0.042843, [0.040490, 0.126176]: separated."""
+    0.042843, [0.040490, 0.126176]: separated. The smallest difference detectable at 80% power: (t(0.975, 5) +
+    t(0.80, 5)) x 0.033333 = (2.570582 + 0.919544) x 0.033333 = 0.116338."""
     scores = {"as_is": AS_IS, "class_weighted_default": CLASS_WEIGHTED}
 
     def written(*args) -> FoldScore:
@@ -138,7 +154,7 @@ def test_a_race_on_hand_written_fold_scores_gives_the_hand_computed_intervals(sm
     versus = result.vs_runner_up
     assert (versus.mean, versus.ci_low, versus.ci_high) == pytest.approx((0.083333, -0.002353, 0.169019), abs=1e-6)
     assert not result.separated  # the plain t-test would have separated them
-    assert result.detectable_difference == pytest.approx(0.085686, abs=1e-6)
+    assert result.detectable_difference == pytest.approx(0.116338, abs=1e-6)
     behind = next(c for c in result.candidates if c.name == "as_is").vs_best
     assert (behind.mean, behind.ci_low, behind.ci_high) == pytest.approx((-0.083333, -0.169019, 0.002353), abs=1e-6)
 
@@ -173,7 +189,7 @@ def test_the_comparison_reports_nadeau_bengios_corrected_intervals(compared):
             if np.ptp(summary.values) == 0:
                 continue
             assert (summary.mean, summary.ci_low, summary.ci_high) == pytest.approx(
-                corrected(summary.values, ratio), abs=1e-12)
+                corrected(summary.values, ratio, scale_of(metric)), abs=1e-12)
     widened = 0
     for name, metrics in comparison.differences.items():
         arm, reference = pair_arms(name)
@@ -182,11 +198,15 @@ def test_the_comparison_reports_nadeau_bengios_corrected_intervals(compared):
             shown = metrics[metric]
             if np.ptp(difference) == 0:
                 continue
-            assert (shown.mean, shown.ci_low, shown.ci_high) == pytest.approx(corrected(difference, ratio),
-                                                                              abs=1e-12)
+            bounds = scale_of(metric, difference=True)
+            mean, low, high = corrected(difference, ratio)
+            assert (shown.mean, shown.ci_low, shown.ci_high) == pytest.approx(
+                corrected(difference, ratio, bounds), abs=1e-12)
             scale = np.sqrt(difference.var(ddof=1) * (1 / difference.size + ratio))
             assert shown.p_value == pytest.approx(2 * stats.t.sf(abs(difference.mean()) / scale, difference.size - 1),
                                                   abs=1e-12)
+            if low < bounds[0] or high > bounds[1]:
+                continue  # cut to the scale: the width is checked on the intervals inside it
             # sqrt(1 + 3 x 90/210) = 1.51 times the plain t-interval
             assert shown.ci_high - shown.ci_low == pytest.approx(
                 2 * half_width(difference, 0) * np.sqrt(1 + REPEATED_SPLITS * ratio), rel=1e-9)

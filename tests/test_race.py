@@ -153,11 +153,13 @@ def test_the_race_never_sees_the_test_part_and_is_the_same_for_any_n_jobs(small,
         return real(model, rows, *args)
 
     monkeypatch.setattr(race_module, "fit_strategy", spy)
+    monkeypatch.setattr("core.models.fit_strategy", spy)  # the estimate's warm-up and timed probe (core.estimates)
     kept = ["threshold_tuned", "random_oversampler"]
     one = race_prepared(prep, folds=2, candidates=kept, n_jobs=1, repeats=2)
     test_index, train_index = set(prep.split.test.index), set(prep.train.index)
-    # one timed probe for the estimate, then one fit per candidate and fold (threshold fits are in evaluation)
-    assert len(seen) == 1 + 2 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
+    # a warm-up and a timed probe for the estimate, then one fit per candidate and fold (threshold fits are in
+    # evaluation)
+    assert len(seen) == 2 + 2 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
     two = race_prepared(prep, folds=2, candidates=kept, n_jobs=2, repeats=2)
     for a, b in zip(one.candidates, two.candidates):
         assert a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values

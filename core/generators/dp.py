@@ -116,7 +116,8 @@ INFOS = {
         pros="A formal privacy guarantee a privacy officer can quote, computed by opacus' accountant.",
         limits="Noise costs fidelity, most on small classes and small epsilon; column ranges and category sets "
                "are public only when declared; the training is not reproducible by seed (its noise is private).",
-        min_minority_rows=20, warn_below_rows=100, slow=True, cost="medium", tuning="medium"),
+        min_minority_rows=20, warn_below_rows=100, slow=True, deterministic=False, cost="medium",
+        tuning="medium"),  # not deterministic: DP-SGD's noise and batches never come from the seed
 }
 # Said by opacus and torch on every run and decided here: secure mode is a parameter; the inputs need no
 # gradient; the accountant's search for its best order is internal to it.
