@@ -183,7 +183,7 @@ class RaceResult:
                 "explanation": self.explanation, "classifier": self.classifier, "folds": self.folds,
                 "repeats": self.repeats, "seed": self.seed, "test_size": self.test_size,
                 "interval": self.correction, "adaptive": self.adaptive,
-                "rule": "highest mean minority F1 of the candidates still running at the end", "best": self.best,
+                "rule": "highest mean minority F1", "best": self.best,
                 "margin": self.margin, "margin_cost": self.margin_cost, "runner_up": self.runner_up,
                 "separated": self.separated, "detectable_difference": self.detectable_difference}
 
@@ -495,7 +495,8 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
                           repeats: int = 1) -> float:
     """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
     fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
-    the neural estimates, plus TASK_SECONDS per candidate and fold."""
+    the neural estimates, plus TASK_SECONDS per candidate and fold. Every candidate on every repeat: for the
+    adaptive race, which stops candidates clearly behind after a repeat, an upper bound."""
     probe = train.sample(n=min(len(train), 20000), random_state=seed)
     started = time.perf_counter()
     fit_strategy(make_strategy(classifier, features, kinds, seed), probe, target, features)
@@ -520,7 +521,8 @@ def repeats_for(train_rows: int, n_features: int, candidates: list[str], classif
                 budget_seconds: float) -> int:
     """DEFAULT_REPEATS when the race's modelled seconds for that many repeats fit the budget, fewer (down to 1) when
     they do not. The model (FIT_COST x fits per candidate and fold; synthetic rows about double a fit) depends on
-    the inputs only, never on a clock; slow generators already entered by their own estimate."""
+    the inputs only, never on a clock; slow generators already entered by their own estimate. Every candidate on
+    every repeat: the adaptive race's stops only make it cheaper, so the repeats never depend on them."""
     fixed, per_cell = FIT_COST.get(classifier, FIT_COST["hgb"])
     fold_rows = train_rows * (folds - 1) / folds
     per_fit = fixed + per_cell * fold_rows * max(1, n_features)
@@ -662,7 +664,8 @@ def estimate_race_prepared(prepared, classifier: str = "logreg", folds: int = DE
                            budget_seconds: float = DEFAULT_BUDGET_S, n_jobs: int | None = None,
                            repeats: int | None = None) -> float:
     """Seconds `race_prepared` should take with these settings, before it runs (the candidates it would race;
-    DEFAULT_REPEATS when repeats is None, as the race takes when the budget allows)."""
+    DEFAULT_REPEATS when repeats is None, as the race takes when the budget allows): an upper bound for the
+    adaptive race, since which candidates stop early is only known from the folds."""
     dataset = prepared.dataset
     kinds = {c: dataset.column_types[c] for c in dataset.features}
     counts = {str(k): int(v) for k, v in prepared.train[dataset.target].astype(str).value_counts().items()}

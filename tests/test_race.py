@@ -197,10 +197,12 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
     monkeypatch.setattr(GeneratorSampler, "fit_resample", spy_resample)
     monkeypatch.setattr(race_module, "clean_training", spy_clean)
     result = race_prepared(prep, folds=2, repeats=2, candidates=["as_is", "threshold_tuned", "random_oversampler"],
-                           n_jobs=1)
-    # tasks run candidate by candidate, fold by fold: each tuning sees exactly its fold's training rows
-    assert tuned_on == [fit for fit, _ in folds] * 2
-    assert cleaned == [fit for fit, _ in folds] * 3  # cleaning is fitted inside each fold's training rows
+                           n_jobs=1, adaptive=False)
+    # tasks run repeat by repeat, then candidate by candidate, fold by fold: each tuning sees exactly its fold's
+    # training rows
+    first, second = [fit for fit, _ in folds[:2]], [fit for fit, _ in folds[2:]]
+    assert tuned_on == first * 2 + second * 2
+    assert cleaned == first * 3 + second * 3  # cleaning is fitted inside each fold's training rows
     # every synthetic row is made from rows inside one fold's training rows (inner folds too), never before the split
     assert resampled and all(any(rows <= fit for fit, _ in folds) for rows in resampled)
     by_name = {c.name: c for c in result.candidates}
