@@ -163,12 +163,14 @@ def replay_pair(row: pd.Series, level: float = 0.95) -> dict:
             "adaptive generator": pick not in NO_GENERATION, "full fits": full_fits, "adaptive fits": adaptive_fits}
 
 
-def replay(table: pd.DataFrame, level: float = 0.95, large: float = 0.10) -> int:
+def replay(table: pd.DataFrame, level: float = 0.95, large: float = 0.10, pairs: bool = True) -> int:
     """Print each pair's replay and the summary: mean test-part difference of the adaptive pick to the full
     race's pick, the large generator gains each race found, and the adaptive race's fits as a share."""
+    table = table.drop_duplicates(["set", "classifier"], keep="last")
     replayed = pd.DataFrame([replay_pair(row, level) for _, row in table.iterrows()])
-    with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
-        print(replayed.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
+    if pairs:
+        with pd.option_context("display.width", 250, "display.max_columns", 30, "display.max_colwidth", 60):
+            print(replayed.to_string(index=False, float_format=lambda v: f"{v:+.3f}"))
     differs = replayed[replayed["adaptive pick"] != replayed["full pick"]]
     big = replayed[replayed["generator gain"] > large]
     print(f"\npairs: {len(replayed)} (races with more than one repeat: {(replayed['repeats'] > 1).sum()}); "
@@ -232,13 +234,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--speed", action="store_true", help="only time the default race on a 5,000 x 20 table")
     parser.add_argument("--candidates-only", action="store_true",
                         help="only the race and each candidate's test-part fit (no 5-repeat run, no --check)")
-    parser.add_argument("--replay", metavar="CSV", help="replay the adaptive race's elimination on a CSV's folds")
-    parser.add_argument("--level", type=float, default=0.95, help="the replayed interval's level")
+    parser.add_argument("--replay", metavar="CSV", help="replay the adaptive race's elimination on the folds of a "
+                        "CSV (comma-separated: several, one pair's last row kept)")
+    parser.add_argument("--level", default="0.95", help="the replayed interval's level (comma-separated: each)")
     args = parser.parse_args(argv)
     if args.speed:
         return speed(args.n_jobs)
     if args.replay:
-        return replay(pd.read_csv(args.replay), args.level)
+        table = pd.concat([pd.read_csv(path) for path in args.replay.split(",")])
+        for index, level in enumerate(float(v) for v in args.level.split(",")):
+            replay(table, level, pairs=index == 0)
+        return 0
     sets = listed()
     if args.sets.isdigit():
         sets = sets[:int(args.sets)]
