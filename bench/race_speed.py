@@ -8,6 +8,8 @@ pos_label='rare', error_score='raise': a scorer that fails stops the bench inste
 fold's validation rows. Everything runs under loud_warnings.
 Goals (strategy-race issue): speed-up n_jobs=2 over n_jobs=1 at least 1.6; ours / direct at most 1.5.
 Run: python bench/race_speed.py [rows]   (prints a Markdown table)
+     python bench/race_speed.py --german   (`advise`'s race on German credit, full and adaptive, n_jobs 1 and 2,
+                                            side by side in one run: seconds, fits, picks)
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
 from core.evaluation import THRESHOLDS  # noqa: E402
-from core.race import race  # noqa: E402
+from core.race import _fits, race, race_prepared  # noqa: E402
 
 CANDIDATES = ["threshold_tuned", "class_weighted", "random_oversampler", "smote", "borderline_smote", "adasyn"]
 FOLDS, REPEATS, INNER_FOLDS, SEED = 5, 3, 3, 42
@@ -71,7 +73,34 @@ def ours(dataset, n_jobs: int):
                 SEED, candidates=CANDIDATES, n_jobs=n_jobs, repeats=REPEATS)
 
 
+def german() -> None:
+    """`python -m core advise` on German credit (its race_prepared call, default settings), the full race and the
+    adaptive one at n_jobs 1 and 2, interleaved in one run so that load hits both alike."""
+    import os
+
+    from core.data import read_path, validate_dataset
+    from core.pipeline import prepare
+
+    root = Path(__file__).resolve().parents[1]
+    prepared = prepare(validate_dataset(read_path(root / "sample_data" / "german_credit.csv"), "credit_risk"), 0.3,
+                       42)
+    print(f"advise on German credit ({len(prepared.train):,} training rows), load before: {os.getloadavg()[0]:.1f}\n")
+    print("| race | n_jobs | seconds | fits | stopped | recommended |\n|---|---:|---:|---:|---|---|")
+    for n_jobs in (1, 2):
+        for adaptive in (False, True):
+            started = time.perf_counter()
+            result = race_prepared(prepared, "logreg", n_jobs=n_jobs, adaptive=adaptive)
+            seconds = time.perf_counter() - started
+            fits = sum(_fits(c.name) * len(c.minority_f1.values) for c in result.candidates if c.ran)
+            stopped = ", ".join(f"{n} after {r}" for n, r in result.stopped) or "none"
+            print(f"| {'adaptive' if adaptive else 'full'} | {n_jobs} | {seconds:.1f} | {fits} | {stopped} | "
+                  f"{result.recommended} |", flush=True)
+    print(f"\nload after: {os.getloadavg()[0]:.1f}")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--german"]:
+        return german()
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     frame = classification_frame(rows, 30, minority=0.05)
     dataset = as_dataset(frame)

@@ -32,6 +32,7 @@ from core.evaluation import (
     Difference,
     Summary,
     choose_threshold,
+    corrected_interval,
     detectable_difference,
     paired_difference,
     repeated_cv_ratio,
@@ -88,8 +89,9 @@ class FoldScore:
 class CandidateResult:
     """A candidate over the folds: Summaries with corrected intervals (F1 cut to [0, 1]), seconds spent (all
     folds), the thresholds per fold, its paired difference to the highest mean (minority F1, None for that
-    candidate itself), the error that stopped it ('' when it ran), and on how many folds a tuned threshold fell
-    back to 0.5 (with the first reason)."""
+    candidate itself), the error that stopped it ('' when it ran), on how many folds a tuned threshold fell back to
+    0.5 (with the first reason), and the repeat after which the adaptive race stopped it (0: it ran every repeat;
+    a stopped candidate's figures cover the folds it ran, its `vs_best` those same folds)."""
     name: str
     label: str
     kind: str
@@ -101,10 +103,25 @@ class CandidateResult:
     error: str = ""
     threshold_fallbacks: int = 0
     threshold_fallback: str = ""
+    stopped_after: int = 0  # the repeat after which the adaptive race stopped it as clearly behind (0: not stopped)
 
     @property
     def ran(self) -> bool:
         return not self.error
+
+    @property
+    def stopped(self) -> bool:
+        return bool(self.stopped_after)
+
+    @property
+    def note(self) -> str:
+        """What the race table says beside the figures: the error, or when the candidate was stopped."""
+        if self.error:
+            return self.error
+        if self.stopped:
+            return (f"stopped after repeat {self.stopped_after}: clearly behind the leader; figures over "
+                    f"{len(self.minority_f1.values)} folds")
+        return ""
 
     @property
     def tuned(self) -> bool:
@@ -117,8 +134,10 @@ class RaceResult:
     candidates left out with the reason, the plain-English explanation (rendered from these fields), and the
     settings it ran under (folds x repeats). best: the highest mean; margin and margin_cost: the analyst's margin
     in favour of no synthetic rows and the minority F1 it cost on the folds (0 when it changed nothing);
-    runner_up, vs_runner_up, separated: the closest other candidate, the recommendation minus it, and whether its
-    interval excludes 0; detectable_difference: the smallest difference these folds could tell from 0."""
+    runner_up, vs_runner_up, separated: the closest other candidate that ran every repeat, the recommendation minus
+    it, and whether its interval excludes 0; detectable_difference: the smallest difference these folds could tell
+    from 0. adaptive: candidates clearly behind after a repeat were stopped (`clearly_behind`); `stopped` lists
+    them with that repeat."""
     recommended: str
     kind: str
     candidates: tuple[CandidateResult, ...]
@@ -141,6 +160,12 @@ class RaceResult:
     separated: bool = False
     detectable_difference: float = float("nan")
     minority_rows: int = 0
+    adaptive: bool = True
+
+    @property
+    def stopped(self) -> tuple[tuple[str, int], ...]:
+        """(candidate, the repeat after which it was stopped as clearly behind) for each stopped candidate."""
+        return tuple((c.name, c.stopped_after) for c in self.candidates if c.stopped)
 
     def to_dict(self) -> dict:
         """The `advise --json` schema."""
@@ -151,11 +176,14 @@ class RaceResult:
                 "candidates": [{"name": c.name, "label": c.label, "kind": c.kind, "tuned_threshold": c.tuned,
                                 "minority_f1": summary(c.minority_f1), "pr_auc": summary(c.pr_auc),
                                 "seconds": c.seconds, "threshold_fallbacks": c.threshold_fallbacks,
+                                "stopped_after_repeat": c.stopped_after or None,
+                                "folds_run": len(c.minority_f1.values) if c.ran else 0,
                                 "error": c.error or None} for c in self.candidates],
                 "skipped": [{"name": n, "reason": r} for n, r in self.skipped],
                 "explanation": self.explanation, "classifier": self.classifier, "folds": self.folds,
                 "repeats": self.repeats, "seed": self.seed, "test_size": self.test_size,
-                "interval": self.correction, "rule": "highest mean minority F1", "best": self.best,
+                "interval": self.correction, "adaptive": self.adaptive,
+                "rule": "highest mean minority F1", "best": self.best,
                 "margin": self.margin, "margin_cost": self.margin_cost, "runner_up": self.runner_up,
                 "separated": self.separated, "detectable_difference": self.detectable_difference}
 
@@ -273,12 +301,72 @@ def _best(candidates: list[CandidateResult]) -> CandidateResult:
     return max(candidates, key=lambda c: (c.minority_f1.mean, -display_order(c.name)))
 
 
+def _paired(a: CandidateResult, b: CandidateResult, ratio: float) -> Difference:
+    """a minus b, fold by fold, over the folds both ran (a stopped candidate ran the first repeats only)."""
+    shared = min(len(a.minority_f1.values), len(b.minority_f1.values))
+    return paired_difference(a.minority_f1.values[:shared], b.minority_f1.values[:shared], ratio, DIFFERENCE_BOUNDS)
+
+
+@dataclass(frozen=True)
+class RunnerUp:
+    """The closest other candidate that ran every repeat: the recommendation minus it (minority F1, corrected
+    interval) and the smallest difference these folds could tell from 0."""
+    name: str
+    label: str
+    difference: Difference
+    detectable: float
+
+    @property
+    def separated(self) -> bool:
+        return self.difference.ci_low > 0 or self.difference.ci_high < 0
+
+
+def runner_up(chosen: str, candidates: list[CandidateResult], folds: int) -> RunnerUp | None:
+    """The runner-up of `chosen` among the candidates that ran every repeat (None when there is none)."""
+    by_name = {c.name: c for c in candidates}
+    others = [c for c in candidates if c.ran and not c.stopped and c.name != chosen]
+    if not others:
+        return None
+    runner, pick, ratio = _best(others), by_name[chosen], repeated_cv_ratio(folds)
+    differences = list(np.subtract(pick.minority_f1.values, runner.minority_f1.values))
+    return RunnerUp(runner.name, runner.label, _paired(pick, runner, ratio), detectable_difference(differences, ratio))
+
+
+def _leader(fold_f1: dict[str, list[float]]) -> str:
+    """The highest mean over these folds (a tie goes to the earlier one in display order, as `_best`)."""
+    return max(fold_f1, key=lambda n: (float(np.mean(fold_f1[n])), -display_order(n)))
+
+
+def clearly_behind(fold_f1: dict[str, list[float]], folds: int, level: float = 0.95) -> list[str]:
+    """The candidates to stop after a repeat: those whose corrected interval for the difference to the leader
+    (the highest mean over the same folds) lies wholly below 0.
+
+    fold_f1: {candidate: minority F1 per fold, in fold order, the completed repeats only (K x j values)}. The
+    interval is Bouckaert & Frank's corrected repeated k-fold one (variance x (1/(K j) + 1/(K - 1)), K j - 1
+    degrees of freedom), the race's own. Only completed repeats enter, so the result does not depend on which
+    fold finished first: the same folds give the same stops for any n_jobs or on a cluster.
+    """
+    if len(fold_f1) < 2:
+        return []
+    ratio = repeated_cv_ratio(folds)
+    leader = _leader(fold_f1)
+    behind = []
+    for name, values in fold_f1.items():
+        if name == leader:
+            continue
+        _, _, high, _ = corrected_interval(list(np.subtract(values, fold_f1[leader])), ratio, level)
+        if high < 0:
+            behind.append(name)
+    return sorted(behind, key=display_order)
+
+
 def recommend(candidates: list[CandidateResult], folds: int, margin: float = 0.0,
               test_train_ratio: float | None = None) -> tuple[str, list[CandidateResult]]:
     """(the recommendation, candidates with `vs_best` filled).
 
     The rule: the highest mean minority F1 over the folds wins, generators and strategies without synthetic rows
-    alike. With a margin (the analyst's setting, in minority F1, default 0) the best strategy without synthetic
+    alike, among the candidates still running at the end (a candidate stopped as clearly behind does not win).
+    With a margin (the analyst's setting, in minority F1, default 0) the best strategy without synthetic
     rows is kept unless the best generator leads it by more than the margin. Intervals do not decide: "could not
     tell apart" is not "as good".
     """
@@ -288,16 +376,16 @@ def recommend(candidates: list[CandidateResult], folds: int, margin: float = 0.0
     if margin < 0:
         raise ConfigError(f"The margin is a minority F1 difference of 0 or more; got {margin}.")
     ratio = repeated_cv_ratio(folds) if test_train_ratio is None else test_train_ratio
-    best = _best(ran)
+    finished = [c for c in ran if not c.stopped]
+    best = _best(finished)
     filled = []
     for c in candidates:
         if c.ran and c.name != best.name:
-            c = replace(c, vs_best=paired_difference(c.minority_f1.values, best.minority_f1.values, ratio,
-                                                     DIFFERENCE_BOUNDS))
+            c = replace(c, vs_best=_paired(c, best, ratio))
         filled.append(c)
     chosen = best
-    plain = [c for c in ran if c.name in NO_GENERATION]
-    generators = [c for c in ran if c.name not in NO_GENERATION]
+    plain = [c for c in finished if c.name in NO_GENERATION]
+    generators = [c for c in finished if c.name not in NO_GENERATION]
     if margin > 0 and plain and generators and best.name not in NO_GENERATION:
         kept = _best(plain)
         if best.minority_f1.mean - kept.minority_f1.mean <= margin:
@@ -310,71 +398,80 @@ def _interval(low: float, high: float, clipped: bool, signed: bool) -> str:
     return f"corrected 95% CI {text}{', cut to the scale' if clipped else ''}"
 
 
+def race_shape(folds: int, repeats: int) -> str:
+    """'5 folds x 3 repeats', '5 folds x 1 repeat'."""
+    return f"{folds} folds x {repeats} repeat{'' if repeats == 1 else 's'}"
+
+
+def _versus(label: str, d: Difference) -> str:
+    """'LABEL, +0.012 (corrected 95% CI ...)': the recommendation minus LABEL."""
+    return f"{label}, {d.mean:+.3f} ({_interval(d.ci_low, d.ci_high, d.clipped, True)})"
+
+
 def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_rows: int,
             skipped: list[tuple[str, str]], repeats: int = 1, margin: float = 0.0,
-            minority_rows: int | None = None) -> str:
-    """One paragraph in plain English, rendered from the candidates' figures: what was measured, which mean was
-    highest, why the recommendation is what it is, what a margin cost, and whether the race could separate the
-    recommendation from the runner-up (with the smallest difference these folds could detect)."""
+            minority_rows: int | None = None, runner: RunnerUp | None = None) -> str:
+    """The race in short sentences, rendered from the candidates' figures: what was measured, what was stopped,
+    which mean was highest, why the recommendation is what it is, what a margin cost, and the runner-up (from
+    `runner_up`, computed once by the race). One sign convention: every difference is the recommendation minus
+    the other, in minority F1."""
     by_name = {c.name: c for c in candidates}
     ran = [c for c in candidates if c.ran]
-    best, pick = _best(ran), by_name[chosen]
+    finished = [c for c in ran if not c.stopped]
+    best, pick = _best(finished), by_name[chosen]
     ratio = repeated_cv_ratio(folds)
-    shape = f"{folds} folds x {repeats} repeats" if repeats > 1 else f"{folds} folds"
-    text = [f"On {shape} of your {train_rows:,} training rows (the test part was not touched), {len(ran)} "
-            f"{'strategy was' if len(ran) == 1 else 'strategies were'} measured (the untuned ones at threshold 0.5, "
-            "the others at a threshold tuned on out-of-fold probabilities inside each fold's training rows). "
-            f"The highest mean minority F1 was {best.minority_f1.mean:.3f} ({best.label}; "
-            f"{_interval(best.minority_f1.ci_low, best.minority_f1.ci_high, best.minority_f1.clipped, False)})."]
-    rule = "the highest mean minority F1 wins" + (f", with your margin of {margin:.3f} in favour of no synthetic "
-                                                  "rows" if margin > 0 else "")
-    if chosen == best.name:
-        text.append(f"{pick.label} is recommended ({rule}).")
-    else:
+    shape = race_shape(folds, repeats)
+    text = [f"Measured on {shape} of your {train_rows:,} training rows. The test part was not touched.",
+            f"{len(ran)} {'strategy' if len(ran) == 1 else 'strategies'} ran. Untuned ones use threshold 0.5. The "
+            "others tune it on out-of-fold probabilities inside each fold's training rows."]
+    stopped = [c for c in ran if c.stopped]
+    if stopped:
+        text.append(f"{len(stopped)} {'was' if len(stopped) == 1 else 'were'} stopped early, clearly behind the "
+                    "leader (corrected interval of the difference wholly below 0): " + "; ".join(
+                        f"{c.label} after repeat {c.stopped_after}" for c in stopped)
+                    + ". Their figures cover the folds they ran.")
+    text.append(f"Highest mean minority F1: {best.minority_f1.mean:.3f}, {best.label} "
+                f"({_interval(best.minority_f1.ci_low, best.minority_f1.ci_high, best.minority_f1.clipped, False)}).")
+    text.append(f"Recommended: {pick.label}. Rule: the highest mean minority F1 wins"
+                + (f", with your margin of {margin:.3f} in favour of no synthetic rows." if margin > 0 else "."))
+    if chosen != best.name:
         cost = best.minority_f1.mean - pick.minority_f1.mean
-        text.append(f"{pick.label} is recommended ({rule}): {best.label} led it by {cost:.3f}, within your margin, "
-                    f"so the margin cost {cost:.3f} minority F1 on the folds.")
-    others = [c for c in ran if c.name != chosen]
-    if others:
-        runner = _best(others)
-        d = paired_difference(pick.minority_f1.values, runner.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
-        detectable = detectable_difference(list(np.subtract(pick.minority_f1.values, runner.minority_f1.values)),
-                                           ratio)
-        versus = f"difference {d.mean:+.3f}, {_interval(d.ci_low, d.ci_high, d.clipped, True)}"
-        if d.ci_low > 0 or d.ci_high < 0:
-            text.append(f"The race separated it from the runner-up, {runner.label} ({versus}).")
+        text.append(f"{best.label} led by {cost:.3f}, within your margin. The margin cost {cost:.3f} minority F1 "
+                    "on the folds.")
+    if len(finished) > 1 or stopped:
+        text.append("Differences below are the recommendation minus the other, in minority F1.")
+    if runner is not None:
+        text.append(f"Runner-up: {_versus(runner.label, runner.difference)}.")
+        if runner.separated:
+            text.append("The race separated the two.")
         else:
             rows = f"{minority_rows:,} minority rows and " if minority_rows else ""
-            text.append(f"The race could not separate these: {pick.label} and the runner-up, {runner.label} "
-                        f"({versus}); with {rows}{folds * repeats} folds the smallest difference it could detect "
-                        f"is about {detectable:.3f} minority F1.")
+            text.append(f"The race could not separate the two. With {rows}{shape}, the smallest difference it "
+                        f"could detect is about {runner.detectable:.3f}.")
     generators_ran = [c for c in ran if c.name not in NO_GENERATION]
     plain_ran = [c for c in ran if c.name in NO_GENERATION]
     if chosen in NO_GENERATION and generators_ran:
-        gen = _best(generators_ran)
-        d = paired_difference(gen.minority_f1.values, pick.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
-        if d.ci_high < 0:
-            text.append(f"Do not generate: the best generator, {gen.label}, fell short beyond fold noise "
-                        f"({d.mean:+.3f}).")
-        else:
-            text.append(f"No synthetic rows is the pick; the race could not separate the best generator, "
-                        f"{gen.label} ({d.mean:+.3f}), from it, so this is not evidence that generation cannot help.")
+        gen = _best([c for c in generators_ran if not c.stopped] or generators_ran)
+        d = _paired(pick, gen, ratio)
+        text.append(f"Best generator: {_versus(gen.label, d)}.")
+        text.append("It fell short beyond fold noise: do not generate." if d.ci_low > 0 else
+                    "The race could not separate it. This is not evidence that generation cannot help.")
     elif chosen in NO_GENERATION:
-        text.append("No generator was measured, so this says nothing yet about synthetic rows.")
+        text.append("No generator was measured. This says nothing yet about synthetic rows.")
     elif plain_ran:
-        plain = _best(plain_ran)
-        d = paired_difference(pick.minority_f1.values, plain.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
-        text.append(f"Generation leads the best strategy without synthetic rows, {plain.label}, by {d.mean:+.3f} "
-                    f"on the folds ({_interval(d.ci_low, d.ci_high, d.clipped, True)})"
-                    + ("." if d.ci_low > 0 else ", a lead the race could not separate from fold noise."))
+        plain = _best([c for c in plain_ran if not c.stopped] or plain_ran)
+        d = _paired(pick, plain, ratio)
+        text.append(f"Best strategy without synthetic rows: {_versus(plain.label, d)}.")
+        text.append("Generation leads beyond fold noise." if d.ci_low > 0 else
+                    "The race could not separate this lead from fold noise.")
     if any(c.minority_f1.clipped for c in ran):
-        text.append("Intervals are cut to what the scale allows (F1 in [0, 1], differences in [-1, 1]).")
+        text.append("Intervals are cut to the scale (F1 in [0, 1], differences in [-1, 1]).")
     fell_back = [c for c in ran if c.threshold_fallbacks]
     if fell_back:
         text.append("Kept the default threshold 0.5: " + "; ".join(
             f"{c.label} on {c.threshold_fallbacks} fold(s) ({c.threshold_fallback})" for c in fell_back) + ".")
-    text.append(f"PR-AUC of the recommendation: {pick.pr_auc.mean:.3f} (best "
-                f"{max(c.pr_auc.mean for c in ran):.3f}).")
+    text.append(f"PR-AUC of the recommendation: {pick.pr_auc.mean:.3f}. Best: "
+                f"{max(c.pr_auc.mean for c in finished):.3f}.")
     failed = [c for c in candidates if not c.ran]
     if failed:
         text.append("Could not run: " + "; ".join(f"{c.label} ({c.error})" for c in failed) + ".")
@@ -398,7 +495,8 @@ def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str
                           repeats: int = 1) -> float:
     """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
     fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
-    the neural estimates, plus TASK_SECONDS per candidate and fold."""
+    the neural estimates, plus TASK_SECONDS per candidate and fold. Every candidate on every repeat: for the
+    adaptive race, which stops candidates clearly behind after a repeat, an upper bound."""
     per_fit = fit_seconds(train, target, features, kinds, classifier, seed) * (folds - 1) / folds  # warm, timed
     cheap = sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates
                 if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
@@ -420,7 +518,8 @@ def repeats_for(train_rows: int, n_features: int, candidates: list[str], classif
                 budget_seconds: float) -> int:
     """DEFAULT_REPEATS when the race's modelled seconds for that many repeats fit the budget, fewer (down to 1) when
     they do not. The model (FIT_COST x fits per candidate and fold; synthetic rows about double a fit) depends on
-    the inputs only, never on a clock; slow generators already entered by their own estimate."""
+    the inputs only, never on a clock; slow generators already entered by their own estimate. Every candidate on
+    every repeat: the adaptive race's stops only make it cheaper, so the repeats never depend on them."""
     fixed, per_cell = FIT_COST.get(classifier, FIT_COST["hgb"])
     fold_rows = train_rows * (folds - 1) / folds
     per_fit = fixed + per_cell * fold_rows * max(1, n_features)
@@ -433,8 +532,13 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
          test_size: float = 0.3, budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
          n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
          should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
-         repeats: int | None = None, margin: float = 0.0, cleaning: CleaningPlan | None = None) -> RaceResult:
+         repeats: int | None = None, margin: float = 0.0, cleaning: CleaningPlan | None = None,
+         adaptive: bool = True) -> RaceResult:
     """Race the candidates on `train` (the training part only) with repeated stratified K-fold.
+
+    adaptive: after each repeat but the last, stop the candidates `clearly_behind` the leader (and those that
+    failed); the remaining repeats run on the rest, and the best mean of those still running wins (False: every
+    candidate runs every repeat).
 
     cleaning: a plan fitted inside each fold's training rows (None: `train` is used as it is).
     candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). repeats: None
@@ -475,24 +579,39 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     splitter = RepeatedStratifiedKFold(n_splits=folds, n_repeats=repeats, random_state=seed)
     fold_index = dict(enumerate(splitter.split(np.zeros(len(train)), labels)))
     total_folds = folds * repeats
-    tasks = [(name, fold) for name in candidates for fold in range(total_folds)]
     if progress:
-        progress(0.0, f"Racing {len(candidates)} strategies on {folds} folds x {repeats} repeats of "
-                      f"{len(train):,} training rows (about {estimated:.0f} s)")
-
-    def report(index: int, total: int) -> None:
-        if progress:
-            name, fold = tasks[index]
-            progress((index + 1) / total, f"{label_of(name)}: fold {fold + 1} of {total_folds} done")
-
+        progress(0.0, f"Racing {len(candidates)} strategies on {race_shape(folds, repeats)} of {len(train):,} "
+                      f"training rows ({'at most ' if adaptive and repeats > 1 else ''}about {estimated:.0f} s)")
+    score_fold = partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
+                         fold_index, settings, cleaning)
     started = time.perf_counter()
-    scores = parallel_map(partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
-                                  fold_index, settings, cleaning), tasks, n_jobs=jobs, scheduler=scheduler,
-                          on_result=report, should_stop=should_stop)
     ratio = repeated_cv_ratio(folds)
+    scores: dict[tuple[str, int], FoldScore] = {}
+    running, stopped_after = list(candidates), {}
+    for repeat in range(repeats):
+        # one repeat at a time: what stops is decided from completed repeats only, so scheduling cannot change it
+        tasks = [(name, fold) for name in running for fold in range(repeat * folds, (repeat + 1) * folds)]
+        done, planned = len(scores), len(scores) + len(tasks) * (repeats - repeat)
+
+        def report(index: int, total: int, tasks=tasks, done=done, planned=planned) -> None:
+            if progress:
+                name, fold = tasks[index]
+                progress((done + index + 1) / planned, f"{label_of(name)}: fold {fold + 1} of {total_folds} done")
+
+        scores.update(zip(tasks, parallel_map(score_fold, tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
+                                              should_stop=should_stop)))
+        if not adaptive or repeat == repeats - 1:
+            continue
+        measured = range((repeat + 1) * folds)
+        failed = [n for n in running if any(scores[(n, f)].error for f in measured)]  # its error is already known
+        behind = clearly_behind({n: [scores[(n, f)].minority_f1 for f in measured] for n in running
+                                 if n not in failed}, folds)
+        for name in behind:
+            stopped_after[name] = repeat + 1
+        running = [n for n in running if n not in failed and n not in behind]
     results = []
     for name in candidates:
-        own = [s for s in scores if s.candidate == name]
+        own = [scores[(name, f)] for f in range(total_folds) if (name, f) in scores]
         errors = [s.error for s in own if s.error]
         kind = "no_generation" if name in NO_GENERATION else "generator"
         seconds = float(sum(s.seconds for s in own))
@@ -504,40 +623,38 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
                                        summarise([s.minority_f1 for s in own], ratio, F1_BOUNDS),
                                        summarise([s.pr_auc for s in own], ratio, F1_BOUNDS), seconds,
                                        tuple(s.threshold for s in own), threshold_fallbacks=len(fallbacks),
-                                       threshold_fallback=fallbacks[0] if fallbacks else ""))
+                                       threshold_fallback=fallbacks[0] if fallbacks else "",
+                                       stopped_after=stopped_after.get(name, 0)))
     chosen, results = recommend(results, folds, margin)
-    ran = [c for c in results if c.ran]
-    best, pick = _best(ran), next(c for c in results if c.name == chosen)
-    others = [c for c in ran if c.name != chosen]
-    runner = _best(others) if others else None
-    versus = (paired_difference(pick.minority_f1.values, runner.minority_f1.values, ratio, DIFFERENCE_BOUNDS)
-              if runner else None)
-    detectable = (detectable_difference(list(np.subtract(pick.minority_f1.values, runner.minority_f1.values)),
-                                        ratio) if runner else float("nan"))
+    best = _best([c for c in results if c.ran and not c.stopped])
+    pick = next(c for c in results if c.name == chosen)
+    runner = runner_up(chosen, results, folds)
     smallest = min(counts.values())
     return RaceResult(recommended=chosen, kind="no_generation" if chosen in NO_GENERATION else "generator",
                       candidates=tuple(results), skipped=tuple(skipped),
-                      explanation=explain(chosen, results, folds, len(train), skipped, repeats, margin, smallest),
+                      explanation=explain(chosen, results, folds, len(train), skipped, repeats, margin, smallest,
+                                          runner),
                       classifier=classifier, folds=folds, seed=seed, test_size=test_size, train_rows=len(train),
                       seconds=time.perf_counter() - started, estimated_seconds=estimated, repeats=repeats,
                       best=best.name, margin=margin, margin_cost=best.minority_f1.mean - pick.minority_f1.mean,
-                      runner_up=runner.name if runner else None, vs_runner_up=versus,
-                      separated=bool(versus is not None and (versus.ci_low > 0 or versus.ci_high < 0)),
-                      detectable_difference=detectable, minority_rows=smallest)
+                      runner_up=runner.name if runner else None, vs_runner_up=runner.difference if runner else None,
+                      separated=bool(runner and runner.separated),
+                      detectable_difference=runner.detectable if runner else float("nan"), minority_rows=smallest,
+                      adaptive=adaptive)
 
 
 def race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOLDS,
                   budget_seconds: float = DEFAULT_BUDGET_S, candidates: list[str] | None = None,
                   n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
                   should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
-                  repeats: int | None = None, margin: float = 0.0) -> RaceResult:
+                  repeats: int | None = None, margin: float = 0.0, adaptive: bool = True) -> RaceResult:
     """The race on a Prepared's training part (the split `run` uses for the same seed and test share), its
     cleaning plan fitted inside each fold's training rows rather than once on the whole training part."""
     dataset, profile = prepared.dataset, prepared.profile
     return race(prepared.split.train, dataset.target, dataset.features, dataset.column_types, profile.minority_classes,
                 profile.majority_class, classifier, folds, prepared.split.seed, prepared.split.test_size,
                 budget_seconds, candidates, n_jobs, scheduler, progress, should_stop, settings, repeats, margin,
-                prepared.cleaning.plan)
+                prepared.cleaning.plan, adaptive)
 
 
 def estimate_race_prepared(prepared, classifier: str = "logreg", folds: int = DEFAULT_FOLDS,
@@ -545,7 +662,8 @@ def estimate_race_prepared(prepared, classifier: str = "logreg", folds: int = DE
                            repeats: int | None = None) -> float:
     """Seconds `race_prepared` should take with these settings, before it runs (the candidates it would race;
     when repeats is None, the repeats the race itself takes: `repeats_for` the budget, so the page's estimate and
-    the race's own 'about N s' count the same repeats)."""
+    the race's own 'about N s' count the same repeats): an upper bound for the adaptive race, since which
+    candidates stop early is only known from the folds."""
     dataset = prepared.dataset
     kinds = {c: dataset.column_types[c] for c in dataset.features}
     counts = {str(k): int(v) for k, v in prepared.train[dataset.target].astype(str).value_counts().items()}

@@ -129,7 +129,7 @@ if measured is not None:
         "F1 95% CI": "" if not c.ran else f"{c.minority_f1.ci_low:.3f} to {c.minority_f1.ci_high:.3f}",
         "PR-AUC": "" if not c.ran else f"{c.pr_auc.mean:.3f}",
         "vs best": "" if not c.ran or c.vs_best is None else f"{c.vs_best.mean:+.3f}",
-        "seconds": round(c.seconds, 1), "note": c.error} for c in measured.candidates]),
+        "seconds": round(c.seconds, 1), "note": c.note} for c in measured.candidates]),
         hide_index=True, width="stretch", key="race_table")
     st.caption(f"Measured in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s). Intervals: "
                f"{measured.correction}.")

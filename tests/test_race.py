@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from core.errors import ConfigError
 from core.evaluation import Summary, detectable_difference, repeated_cv_ratio, summarise
 from core.generators.sampler import GeneratorSampler
 from core.parallel import parallel_map
-from core.race import CandidateResult, candidates_for, explain, race_prepared, recommend
+from core.race import CandidateResult, candidates_for, explain, race_prepared, recommend, runner_up
 from tests.conftest import ROOT
 
 FOLDS = 5
@@ -67,10 +68,11 @@ def test_the_best_mean_wins_even_when_the_race_cannot_separate_it():
     assert chosen == "smote"  # best on the mean; within noise is not "as good"
     by_name = {c.name: c for c in filled}
     assert by_name["smote"].vs_best is None and by_name["threshold_tuned"].vs_best.ci_high >= 0
-    text = explain(chosen, filled, FOLDS, 700, [], minority_rows=40)
-    assert "SMOTE is recommended (the highest mean minority F1 wins)" in text
-    assert "The race could not separate these" in text and "with 40 minority rows and 5 folds" in text
-    assert "Do not generate" not in text
+    text = explain(chosen, filled, FOLDS, 700, [], minority_rows=40, runner=runner_up(chosen, filled, FOLDS))
+    assert "Recommended: SMOTE. Rule: the highest mean minority F1 wins." in text
+    assert "Runner-up: Class weights + tuned threshold, +0.005 (corrected 95% CI" in text
+    assert "The race could not separate the two. With 40 minority rows and 5 folds x 1 repeat" in text
+    assert "do not generate" not in text and "Measured on 5 folds x 1 repeat of your 700 training rows." in text
 
 
 def test_a_clear_win_chooses_the_generator():
@@ -81,7 +83,9 @@ def test_a_clear_win_chooses_the_generator():
             candidate("smote", [v + 0.7 + 0.01 * i for i, v in enumerate(base)])]
     chosen, filled = recommend(pool, FOLDS)
     assert chosen == "smote"
-    assert "Generation leads the best strategy without synthetic rows" in explain(chosen, filled, FOLDS, 700, [])
+    text = explain(chosen, filled, FOLDS, 700, [], runner=runner_up(chosen, filled, FOLDS))
+    assert "Best strategy without synthetic rows: Class weights + tuned threshold, +0.710" in text
+    assert "Generation leads beyond fold noise." in text
 
 
 def test_a_generator_leading_by_0_39_on_every_fold_is_chosen_and_a_margin_states_its_cost():
@@ -97,8 +101,10 @@ def test_a_generator_leading_by_0_39_on_every_fold_is_chosen_and_a_margin_states
     assert recommend(pool, FOLDS, margin=0.2)[0] == "smote"  # a margin smaller than the lead changes nothing
     chosen, filled = recommend(pool, FOLDS, margin=0.5)  # the analyst's own, large margin keeps no synthetic rows
     assert chosen == "threshold_tuned"
-    text = explain(chosen, filled, FOLDS, 700, [], margin=0.5)
-    assert "SMOTE led it by 0.390, within your margin, so the margin cost 0.390 minority F1 on the folds" in text
+    text = explain(chosen, filled, FOLDS, 700, [], margin=0.5, runner=runner_up(chosen, filled, FOLDS))
+    assert "SMOTE led by 0.390, within your margin. The margin cost 0.390 minority F1 on the folds." in text
+    # one sign convention: the recommendation minus the other, so the generator that led shows as negative
+    assert "Runner-up: SMOTE, -0.390" in text and "Best generator: SMOTE, -0.390" in text
     with pytest.raises(ConfigError, match="margin"):
         recommend(pool, FOLDS, margin=-0.1)
 
@@ -194,10 +200,12 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
     monkeypatch.setattr(GeneratorSampler, "fit_resample", spy_resample)
     monkeypatch.setattr(race_module, "clean_training", spy_clean)
     result = race_prepared(prep, folds=2, repeats=2, candidates=["as_is", "threshold_tuned", "random_oversampler"],
-                           n_jobs=1)
-    # tasks run candidate by candidate, fold by fold: each tuning sees exactly its fold's training rows
-    assert tuned_on == [fit for fit, _ in folds] * 2
-    assert cleaned == [fit for fit, _ in folds] * 3  # cleaning is fitted inside each fold's training rows
+                           n_jobs=1, adaptive=False)
+    # tasks run repeat by repeat, then candidate by candidate, fold by fold: each tuning sees exactly its fold's
+    # training rows
+    first, second = [fit for fit, _ in folds[:2]], [fit for fit, _ in folds[2:]]
+    assert tuned_on == first * 2 + second * 2
+    assert cleaned == first * 3 + second * 3  # cleaning is fitted inside each fold's training rows
     # every synthetic row is made from rows inside one fold's training rows (inner folds too), never before the split
     assert resampled and all(any(rows <= fit for fit, _ in folds) for rows in resampled)
     by_name = {c.name: c for c in result.candidates}
@@ -297,3 +305,67 @@ def test_null_calibration_logic_on_a_small_case():
     rates = rejection_rates([tight, clear, noise, noise], 3 / 7)
     assert rates == {"before (plain t-interval)": 0.5, "Wilcoxon p < 0.05": 0.0,
                      "after (corrected t-interval)": 0.25}
+
+
+# 5 folds x 3 repeats of hand-built fold figures: class weights leads; "as is" is 0.3 behind on every fold (stopped
+# after repeat 1); random oversampling stays within noise of the leader and wins on the last repeats
+HAND = {"class_weighted": [0.60, 0.62, 0.58, 0.61, 0.59] * 3,
+        "as_is": [0.30, 0.34, 0.26, 0.32, 0.28] * 3,
+        "random_oversampler": [0.62, 0.58, 0.57, 0.60, 0.60, 0.64, 0.63, 0.60, 0.62, 0.61, 0.63, 0.62, 0.60, 0.62,
+                               0.61]}
+
+
+def hand_scored(*args) -> race_module.FoldScore:
+    """_score_fold's stand-in: the HAND figure of (candidate, fold), so the stops follow from known numbers."""
+    name, fold = args[-1]
+    return race_module.FoldScore(name, fold, HAND[name][fold], 0.5, 0.5, 0.0)
+
+
+def test_the_rule_stops_only_a_corrected_interval_wholly_below_0_by_hand():
+    leader = [0.60, 0.62, 0.58, 0.61, 0.59]
+    # differences to the leader -0.05, -0.01, -0.03, -0.02, -0.04: mean -0.030, s^2 = 0.001 / 4 = 2.5e-4;
+    # Bouckaert & Frank with 5 folds x 1 repeat: factor 1/5 + 1/4 = 0.45, se = sqrt(1.125e-4) = 0.010607;
+    # t(0.975, 4) = 2.776445: upper end -0.030 + 0.029450 = -0.00055, wholly below 0: stopped
+    behind = [v + d for v, d in zip(leader, [-0.05, -0.01, -0.03, -0.02, -0.04])]
+    # 0.001 closer on every fold: upper end +0.00045, not wholly below 0: runs on
+    close = [v + 0.001 for v in behind]
+    assert race_module.clearly_behind({"class_weighted": leader, "smote": behind}, 5) == ["smote"]
+    assert race_module.clearly_behind({"class_weighted": leader, "smote": close}, 5) == []
+    # the leader is the highest mean over the same folds, whoever it is; a lone candidate is never stopped
+    assert race_module.clearly_behind({"smote": behind, "class_weighted": leader, "adasyn": close}, 5) == ["smote"]
+    assert race_module.clearly_behind({"smote": behind}, 5) == []
+
+
+def test_a_candidate_clearly_behind_is_stopped_after_repeat_1_and_the_pick_is_the_full_races(small, monkeypatch):
+    monkeypatch.setattr(race_module, "_score_fold", hand_scored)
+    kept = list(HAND)
+    steps = []
+    adaptive = race_prepared(small, candidates=kept, repeats=3, n_jobs=1, progress=lambda f, _: steps.append(f))
+    full = race_prepared(small, candidates=kept, repeats=3, n_jobs=1, adaptive=False)
+    two = race_prepared(small, candidates=kept, repeats=3, n_jobs=2)  # the stops come from completed repeats only
+    assert two.stopped == adaptive.stopped and two.explanation == adaptive.explanation
+    assert [c.minority_f1.values for c in two.candidates] == [c.minority_f1.values for c in adaptive.candidates]
+    by_name = {c.name: c for c in adaptive.candidates}
+    assert adaptive.stopped == (("as_is", 1),) and full.stopped == () and not full.adaptive
+    stopped = by_name["as_is"]
+    assert stopped.minority_f1.values == HAND["as_is"][:5] and stopped.minority_f1.mean == pytest.approx(0.30)
+    assert len(stopped.thresholds) == 5 and "stopped after repeat 1" in stopped.note
+    assert stopped.vs_best.mean == pytest.approx(0.30 - np.mean(HAND["random_oversampler"][:5]))  # its own folds
+    assert [len(c.minority_f1.values) for c in adaptive.candidates] == [5, 15, 15]  # display order
+    # the same pick and the same figures for every candidate that ran on; the best mean of those still running
+    assert adaptive.recommended == full.recommended == "random_oversampler"
+    assert adaptive.runner_up == full.runner_up == "class_weighted"
+    assert adaptive.explanation.count("after repeat 1") == 1 and "Their figures cover the folds they ran" in \
+        adaptive.explanation
+    assert "5 folds x 3 repeats" in adaptive.explanation
+    out = adaptive.to_dict()["candidates"]
+    assert [(c["name"], c["stopped_after_repeat"], c["folds_run"]) for c in out] == [
+        ("as_is", 1, 5), ("class_weighted", None, 15), ("random_oversampler", None, 15)]
+    assert steps == sorted(steps) and steps[-1] == 1.0 and len(steps) == 1 + 15 + 10 + 10
+
+
+def test_a_stopped_candidate_cannot_win_at_the_end():
+    leader = candidate("class_weighted", [0.60, 0.62, 0.58, 0.61, 0.59] * 2, "no_generation")
+    stopped = replace(candidate("smote", [0.9] * 5), stopped_after=1)  # a higher mean, but it was stopped
+    chosen, filled = recommend([leader, stopped], FOLDS)
+    assert chosen == "class_weighted" and runner_up(chosen, filled, FOLDS) is None
