@@ -109,7 +109,8 @@ def small_run(small_credit):
     return run_experiment(small_credit, config)
 
 
-def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
+def checked_on_doubled_durations(small_run):
+    """Monitor on the small run, after a drift check of 300 German credit rows whose durations doubled (a re-run)."""
     at = go(open_app(), "monitor")
     at.session_state["experiment"] = small_run
     at.run()
@@ -119,6 +120,11 @@ def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
     at.run()
     at.button(key="run_drift").click().run()
     assert not at.exception and at.session_state["drift"].verdict == Verdict.RERUN
+    return at
+
+
+def test_rerun_button_runs_the_same_config_on_refreshed_data(small_run):
+    at = checked_on_doubled_durations(small_run)
     at.button(key="rerun_refreshed").click().run()
     assert not at.exception, at.exception
     rerun = at.session_state["drift_rerun"]
@@ -157,15 +163,7 @@ def test_a_batch_missing_a_column_opens_with_fix_the_feed(small_run):
 
 
 def test_monitor_speaks_in_words_about_a_run_without_synthetic_rows(small_run):
-    at = go(open_app(), "monitor")
-    at.session_state["experiment"] = small_run  # threshold_tuned with logreg: ids that must not reach the page
-    at.run()
-    credit = pd.read_csv(sample_path("german_credit"))
-    batch = credit.sample(300, random_state=7).assign(duration_months=lambda f: f["duration_months"] * 2)
-    at.file_uploader(key="drift_upload").set_value(("march.csv", csv_bytes(batch), "text/csv"))
-    at.run()
-    at.button(key="run_drift").click().run()
-    assert not at.exception and at.session_state["drift"].verdict == Verdict.RERUN
+    at = checked_on_doubled_durations(small_run)  # threshold_tuned with logreg: ids that must not reach the page
     shown = [m.value for kind in (at.info, at.caption, at.error, at.warning, at.success, at.markdown) for m in kind]
     for frame in at.dataframe:
         shown += [str(c) for c in frame.value.columns] + [str(v) for v in frame.value.to_numpy().ravel()]
