@@ -200,7 +200,7 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
             values = _level_text(values, levels)
             new = values.notna() & ~values.isin(levels)
             if new.any():
-                unseen.append((col, int(new.sum()), tuple(pd.unique(values[new])[:3].astype(str))))
+                unseen.append((col, int(new.sum()), tuple(str(v) for v in pd.unique(values[new])[:3])))
         elif kind in NUMBER_KINDS and spec.get("min") is not None:
             numbers = (values.astype("int64").astype(float) / 1e9).where(values.notna()) if kind == DATETIME \
                 else values
