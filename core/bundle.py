@@ -17,6 +17,7 @@ import io
 import json
 import platform
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -416,8 +417,11 @@ def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
     files, total = {}, 0
     for entry in entries:
         limit = MAX_MANIFEST_BYTES if entry.filename == MANIFEST else MAX_FILE_BYTES
-        with archive.open(entry) as handle:
-            raw = handle.read(limit + 1)  # never more than the limit, whatever the header claims
+        try:
+            with archive.open(entry) as handle:
+                raw = handle.read(limit + 1)  # never more than the limit, whatever the header claims
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+            raise BundleRefused("files", f"'{entry.filename}' could not be unpacked ({exc}).") from None
         total += len(raw)
         if len(raw) > limit or total > MAX_BUNDLE_BYTES:
             raise BundleRefused("files", f"'{entry.filename}' unpacks larger than a bundle file may be.")

@@ -165,7 +165,7 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
     weight, uses_synthetic, tuned = ARM_SETUP[arm]
     target, features, kinds = dataset.target, dataset.features, dataset.column_types
     prepared = prepare(dataset, config.test_size, config.seed, config.cleaning)
-    train, test = prepared.train, prepared.test
+    train = prepared.train
     classes = sorted(train[target].astype(str).unique())
     if len(classes) != 2:
         raise DataError(f"A bundle is made for two-class targets; '{target}' has {len(classes)} classes.")
@@ -196,8 +196,11 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
                                 np.asarray(r.knots_y)).fit(None)
     final = FixedThresholdClassifier(FrozenEstimator(model), threshold=threshold.value, pos_label=minority,
                                      response_method="predict_proba").fit(train[features], train[target].astype(str))
-    proba = np.asarray(final.predict_proba(test[features]), dtype=float)[:, list(final.classes_).index(minority)]
-    reference = reference_table(test, features, target, proba, proba >= threshold.value)
+    # the reference holds the test rows as they arrive (prepared.test has missing values filled by the run's
+    # cleaning; a deployed model gets raw rows and fills them with its own imputers, fitted on training rows)
+    raw_test = prepared.split.test
+    proba = np.asarray(final.predict_proba(raw_test[features]), dtype=float)[:, list(final.classes_).index(minority)]
+    reference = reference_table(raw_test, features, target, proba, proba >= threshold.value)
     import skops.io as sio
     judged = (decision.get("judged") or {}).get("minority_f1") or {}
     manifest = {
@@ -208,6 +211,9 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
                      "classifier": config.classifier, "class_weight": weight, "seed": config.seed,
                      "synthetic": _provenance(config, synthetic), "predict_path": "no sampler"},
         "training_data_sha256": dataset.sha256, "training_rows": int(len(train)),
+        "missing_values": "filled by the model's own median / most-frequent imputers, fitted on the training part"
+                          + ("" if config.cleaning.missing == "none" else f" (the run's cleaning, "
+                             f"'{config.cleaning.missing}', is not part of the predict path)"),
         "test_share": config.test_size,
         "headline_gain": {k: judged.get(k) for k in ("mean", "ci_low", "ci_high", "verdict", "words", "repeats")}
         | {"metric": "minority_f1", "reference": (decision.get("judged") or {}).get("reference")},

@@ -158,3 +158,42 @@ def test_the_test_part_reaches_no_fit_and_no_choice(monkeypatch):
 def load_bundle_from(exported):
     from core.bundle import bundle_zip
     return load_bundle_zip(bundle_zip(exported.files))
+
+
+def test_a_generator_strategy_ships_its_model_without_the_sampler(monkeypatch):
+    """Random oversampling with a tuned threshold: each out-of-fold model makes its rows inside its fold (3 calls
+    to the sampler), the final model learns from the rows made once from the whole training part with the run's
+    seed (negative labels: never a real row's), and the predict path holds no sampler."""
+    from core.config import build_run_config
+    from core.generators.sampler import GeneratorSampler
+    from core.pipeline import prepare, synthesize
+
+    table = read_path(credit_run() / "small_credit.csv")
+    dataset = validate_dataset(table, "credit_risk")
+    config = build_run_config("credit_risk", "random_oversampler", data=table.name, data_sha256=table.sha256,
+                              repeats=1, validation=False)
+    decision = {"key": "k", "kept": {"monitored": "random_oversampler", "monitored_arm": "augmented_tuned",
+                                     "label": "Random oversampling"}, "judged": {}}
+    resampled, fitted = [], []
+    original_resample, original_fit = GeneratorSampler.fit_resample, ModelFrame.fit
+
+    def resample_spy(self, X, y):
+        resampled.append(len(X))
+        return original_resample(self, X, y)
+
+    def fit_spy(self, X, y=None):
+        fitted.append(X.index)
+        return original_fit(self, X, y)
+    monkeypatch.setattr(GeneratorSampler, "fit_resample", resample_spy)
+    monkeypatch.setattr(ModelFrame, "fit", fit_spy)
+    exported = build_bundle(dataset, config, decision)
+    assert len(resampled) == 3 and len(fitted) == 4
+    made = synthesize(prepare(dataset, 0.3, 42), "random_oversampler", config.amount, config.params, 42)
+    synthetic = exported.manifest["strategy"]["synthetic"]
+    assert synthetic["rows"] == made.n_synthetic == 147 - 63 and synthetic["seed"] == 42
+    assert synthetic["generator"] == "random_oversampler" and synthetic["epsilon"] is None
+    assert (fitted[-1] < 0).sum() == made.n_synthetic  # the final fit: the training part plus the made rows
+    bundle = load_bundle_from(exported)
+    steps = bundle.model.estimator.estimator
+    steps = getattr(steps, "base", steps)
+    assert "resample" not in steps.named_steps and type(steps).__module__ == "sklearn.pipeline"
