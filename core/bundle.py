@@ -54,7 +54,6 @@ ALLOWED_TYPES = (
     "core.encoding.MedianImputer",
     "core.models.ModelFrame",
     "numpy.dtype",
-    "sklearn.frozen._frozen.FrozenEstimator",
 )
 # The calibration check Monitor's label-free estimate relies on (out-of-fold, after recalibration).
 CALIBRATION_SLOPE_RANGE = (0.8, 1.2)

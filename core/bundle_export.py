@@ -158,7 +158,7 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
 
     decision: results.json's `decision` section (core.decision.DecisionRecord.to_dict). documents: the model
     card (Markdown, HTML) and Summary to ship; the calibration and threshold section is added to the card."""
-    from core.report import bundle_card_section
+    from core.report import bundle_card_section, with_bundle_section_html
     arm = (decision.get("kept") or {}).get("monitored_arm")
     if arm not in ARM_SETUP:
         raise ConfigError(f"The decision record's kept model ('{arm}') cannot be exported as a bundle.")
@@ -230,6 +230,8 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
     documents = dict(documents or {})
     card = documents.get(CARD, b"# Model card\n").decode()
     documents[CARD] = (card.rstrip() + "\n\n" + bundle_card_section(manifest)).encode()
+    if CARD_HTML in documents:
+        documents[CARD_HTML] = with_bundle_section_html(documents[CARD_HTML].decode(), manifest).encode()
     files = {MODEL: sio.dumps(final), REFERENCE: parquet_bytes(reference),
              GOLDEN: golden_csv(reference, features, kinds, config.seed), **documents}
     files[MANIFEST] = sealed(manifest, files)

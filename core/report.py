@@ -622,6 +622,14 @@ def bundle_card_section(manifest: dict) -> str:
     return text.split("\n", 2)[2]
 
 
+def with_bundle_section_html(card_html: str, manifest: dict) -> str:
+    """The HTML card with the bundle's section added before its end (escaped as every other section)."""
+    page = to_html(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)), None)
+    section = page[page.index("<h2>"):page.rindex("</body>")]
+    end = card_html.rfind("</body>")
+    return card_html + section if end < 0 else card_html[:end] + section + card_html[end:]
+
+
 def bundle(result: ExperimentResult, drift=None) -> bytes:
     """A zip with config.json, model_card.md, model_card.html, summary.html, synthetic.csv, augmented_train.csv,
     results.json (and drift.json when a drift check is given)."""
