@@ -189,8 +189,31 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
         shown = ", ".join(repr(n) for n in missing[:6]) + (" ..." if len(missing) > 6 else "")
         raise SynthBalanceError(f"The data to score lacks {len(missing)} column(s) the model needs: {shown}.")
     columns, unseen, outside, empty = {}, [], [], []
+    dtypes = dict(frame.dtypes.items())
+    ready = [spec for spec in schema if spec["kind"] in (NUMERIC, INTEGER)
+             and pd.api.types.is_numeric_dtype(dtypes[spec["name"]]) and not pd.api.types.is_bool_dtype(
+                 dtypes[spec["name"]])]
+    if ready:  # number columns already stored as numbers: checked as one block (a column loop costs as much as
+        names_ready = [spec["name"] for spec in ready]  # the model's own predict_proba on 100,000 rows)
+        block = frame[names_ready].to_numpy(dtype=float, na_value=np.nan)
+        absent = np.isnan(block).sum(axis=0)
+        low = np.array([np.nan if spec.get("min") is None else spec["min"] for spec in ready], dtype=float)
+        high = np.array([np.nan if spec.get("max") is None else spec["max"] for spec in ready], dtype=float)
+        below, above = (block < low).sum(axis=0), (block > high).sum(axis=0)
+        for position, spec in enumerate(ready):
+            if absent[position] and not spec["missing_allowed"]:
+                empty.append((spec["name"], int(absent[position])))
+            if below[position] or above[position]:
+                outside.append((spec["name"], int(below[position]), int(above[position])))
+        if len(ready) == len(schema):
+            return (pd.DataFrame(block, index=frame.index, columns=pd.Index(names_ready, dtype=object)),
+                    SchemaNotes((), tuple(outside), tuple(empty)))
+        columns.update(pd.DataFrame(block, index=frame.index, columns=pd.Index(names_ready, dtype=object)).items())
+    done = {spec["name"] for spec in ready}
     for spec in schema:
         col, kind = spec["name"], spec["kind"]
+        if col in done:
+            continue
         values = _as_kind(frame[col], kind, col)
         absent = int(values.isna().sum())
         if absent and not spec["missing_allowed"]:
@@ -210,7 +233,7 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
             if below or above:
                 outside.append((col, below, above))
         columns[col] = values
-    return (pd.DataFrame(columns, index=frame.index),
+    return (pd.DataFrame({name: columns[name] for name in names}, index=frame.index),
             SchemaNotes(tuple(unseen), tuple(outside), tuple(empty)))
 
 
