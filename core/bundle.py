@@ -199,7 +199,13 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
         absent = np.isnan(block).sum(axis=0)
         low = np.array([np.nan if spec.get("min") is None else spec["min"] for spec in ready], dtype=float)
         high = np.array([np.nan if spec.get("max") is None else spec["max"] for spec in ready], dtype=float)
-        below, above = (block < low).sum(axis=0), (block > high).sum(axis=0)
+        # rows are counted only in the columns whose smallest / largest value is outside (one pass otherwise)
+        smallest, largest = np.fmin.reduce(block, axis=0), np.fmax.reduce(block, axis=0)
+        below, above = np.zeros(len(ready), dtype=int), np.zeros(len(ready), dtype=int)
+        for position in np.flatnonzero(smallest < low):
+            below[position] = int((block[:, position] < low[position]).sum())
+        for position in np.flatnonzero(largest > high):
+            above[position] = int((block[:, position] > high[position]).sum())
         for position, spec in enumerate(ready):
             if absent[position] and not spec["missing_allowed"]:
                 empty.append((spec["name"], int(absent[position])))
