@@ -32,13 +32,13 @@ from core.bundle import (
     SUMMARY,
     calibration_passes,
     golden_csv,
-    input_schema,
     installed_versions,
     parquet_bytes,
     reference_table,
     sealed,
     write_bundle,
 )
+from core.bundle_schema import input_schema
 from core.calibration import CalibratedModel, CalibrationChoice, choose_recalibration
 from core.config import RunConfig, read_config
 from core.constraints import build_constraints
