@@ -35,9 +35,10 @@ import pandas as pd
 
 from bench.common import as_dataset, classification_frame, loud_warnings
 from core.config import RunConfig
-from core.evaluation import NO_GENERATION, NO_SYNTHETIC_ARMS
+from core.evaluation import NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
 from core.race import SamplerSettings, _fits, _leader, _score_fold, clearly_behind, race_prepared
+from core.strategies import NO_GENERATION
 
 # ../shared next to the repository (a worktree one level deeper also finds it)
 LIST = next((p / "shared" / "bench" / "race_datasets.txt" for p in Path(__file__).resolve().parents[1:4]

@@ -25,18 +25,12 @@ from core.errors import DataError, SynthBalanceError
 from core.judgement import MIN_REPEATS, POWER, Judgement, Verdict, judge_gain, no_interval_text
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.split import HELD_OUT_ROWS, ensure_not_held_out
+from core.strategies import ARM_LABELS, REFERENCE_WORDS
 
 ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned", "augmented", "augmented_tuned",
         "tstr")
 NO_SYNTHETIC_ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned")
-ARM_LABELS = {"baseline": "baseline", "threshold_tuned": "baseline, tuned threshold",
-              "class_weighted": "class weights", "class_weighted_tuned": "class weights, tuned threshold",
-              "augmented": "augmented", "augmented_tuned": "augmented, tuned threshold",
-              "tstr": "real majority + synthetic minority"}
 TUNED_OF = {"baseline": "threshold_tuned", "class_weighted": "class_weighted_tuned", "augmented": "augmented_tuned"}
-# method -> arm: the strategies without synthetic rows, untuned (threshold 0.5) and tuned
-NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned", "as_is": "baseline",
-                 "class_weighted_default": "class_weighted"}
 METRICS = ("minority_f1", "minority_precision", "minority_recall", "majority_f1", "majority_precision",
            "majority_recall", "accuracy", "balanced_accuracy", "mcc", "g_mean", "roc_auc", "pr_auc")
 HEADLINE = ("minority_f1", "minority_precision", "minority_recall", "roc_auc", "pr_auc", "balanced_accuracy", "mcc")
@@ -341,7 +335,8 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
     runs = {}
     for arm, (rows, weight) in training.items():
         if rows[target].nunique() < 2:
-            raise DataError(f"The {arm} arm has a single class to learn from; generate rows for the minority.")
+            raise DataError(f"The model '{ARM_LABELS[arm]}' has a single class to learn from; generate rows for "
+                            "the minority.")
         started = time.perf_counter()
         model = fit_strategy(make_strategy(classifier, features, kinds, seed, weight), rows, target, features)
         proba = strategy_proba(model, test, features)
@@ -497,10 +492,6 @@ def judgement_of(difference: Difference, target: float, repeats: int, per_repeat
                   and len(per_repeat) >= MIN_REPEATS else None)
     low, high = (None, None) if np.isnan(difference.ci_low) else (difference.ci_low, difference.ci_high)
     return judge_gain(difference.mean, low, high, target, repeats, detectable, difference.clipped)
-
-
-REFERENCE_WORDS = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights with a tuned "
-                   "threshold", "baseline": "the untuned baseline", "class_weighted": "class weights at 0.5"}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.estimates import TASK_SECONDS, fit_seconds
+from core.estimates import estimate_race_seconds, race_fits_per_fold, synthetic_fit_factor
 from core.evaluation import (
     DEFAULT_THRESHOLD,
     THRESHOLD_FOLDS,
@@ -46,29 +46,13 @@ from core.generators.sampler import GeneratorSampler
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.parallel import check_n_jobs, parallel_map
 from core.split import ensure_not_held_out
+from core.strategies import NO_GENERATION, UNTUNED, display_order, kind_of, strategy_words
 
-UNTUNED = ("as_is", "class_weighted_default")  # scored at the default threshold 0.5
-NO_GENERATION = ("as_is", "class_weighted_default", "threshold_tuned", "class_weighted")
-# Display order only (ties of the best mean go to the earlier one); the rule itself has no simplicity order.
-ORDER = (*NO_GENERATION, "random_oversampler", "smote", "smotenc", "smoten", "borderline_smote", "adasyn",
-         "svm_smote", "kmeans_smote", "gaussian_copula", "tvae", "ctgan")
-CANDIDATE_LABELS = {"as_is": "As is (no weights, threshold 0.5)",
-                    "class_weighted_default": "Class weights, threshold 0.5",
-                    "threshold_tuned": "Tuned threshold only", "class_weighted": "Class weights + tuned threshold"}
 DEFAULT_FOLDS = 5
 DEFAULT_REPEATS = 3
 DEFAULT_BUDGET_S = 300.0
 F1_BOUNDS = (0.0, 1.0)
 DIFFERENCE_BOUNDS = (-1.0, 1.0)
-
-
-def label_of(name: str) -> str:
-    """The analyst-facing name of a candidate."""
-    return CANDIDATE_LABELS.get(name) or REGISTRY[name].label
-
-
-def display_order(name: str) -> int:
-    return ORDER.index(name) if name in ORDER else len(ORDER)
 
 
 @dataclass(frozen=True)
@@ -239,14 +223,6 @@ class SamplerSettings:
     density: object = None
     params: dict = field(default_factory=dict)
     bounds: tuple = ()
-
-
-def settings_for_config(config) -> SamplerSettings:
-    """The race's generator settings from a RunConfig: the amount, row rules, column limits and density filter
-    that generation uses."""
-    return SamplerSettings(amount=config.amount, rules=tuple(config.rules), density=config.density,
-                           params={config.method: dict(config.params)} if config.params else {},
-                           bounds=tuple(config.bounds))
 
 
 def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, str], seed: int,
@@ -476,36 +452,8 @@ def explain(chosen: str, candidates: list[CandidateResult], folds: int, train_ro
     if failed:
         text.append("Could not run: " + "; ".join(f"{c.label} ({c.error})" for c in failed) + ".")
     if skipped:
-        text.append("Left out: " + "; ".join(f"{label_of(n)} ({why})" for n, why in skipped) + ".")
+        text.append("Left out: " + "; ".join(f"{strategy_words(n)} ({why})" for n, why in skipped) + ".")
     return " ".join(text)
-
-
-def _fits(name: str) -> int:
-    """Model fits per fold of a race candidate: 1 untuned, 1 + THRESHOLD_FOLDS with a tuned threshold."""
-    return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS
-
-
-def _synthetic_factor(name: str) -> float:
-    """A fit on training rows plus synthetic rows costs about 1.8 fits on the training rows alone."""
-    return 1 if name in NO_GENERATION else 1.8
-
-
-def estimate_race_seconds(train: pd.DataFrame, target: str, candidates: list[str], features: list[str],
-                          kinds: dict[str, str], classifier: str, folds: int, seed: int, n_jobs: int,
-                          repeats: int = 1) -> float:
-    """Seconds the race should take: one timed fit of the classifier on a fold's share of the rows, times the
-    fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double a fit), plus
-    the neural estimates, plus TASK_SECONDS per candidate and fold. Every candidate on every repeat: for the
-    adaptive race, which stops candidates clearly behind after a repeat, an upper bound."""
-    per_fit = fit_seconds(train, target, features, kinds, classifier, seed) * (folds - 1) / folds  # warm, timed
-    cheap = sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates
-                if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
-    smallest = int(train[target].astype(str).value_counts().min() * (folds - 1) / folds)
-    deep = sum(_fits(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
-                                                            int(REGISTRY[c].defaults()["epochs"]))
-               for c in candidates if c in REGISTRY and REGISTRY[c].slow)
-    tasks = folds * repeats * len(candidates) * TASK_SECONDS  # scoring, tuning and bookkeeping per fold result
-    return (cheap + deep + tasks) / max(1, min(n_jobs, folds * repeats * len(candidates)))
 
 
 # Seconds of one classifier fit on a fold: a fixed part plus a part per cell (rows x features), read from fits on
@@ -523,7 +471,7 @@ def repeats_for(train_rows: int, n_features: int, candidates: list[str], classif
     fixed, per_cell = FIT_COST.get(classifier, FIT_COST["hgb"])
     fold_rows = train_rows * (folds - 1) / folds
     per_fit = fixed + per_cell * fold_rows * max(1, n_features)
-    one_repeat = folds * sum(_fits(c) * per_fit * _synthetic_factor(c) for c in candidates)
+    one_repeat = folds * sum(race_fits_per_fold(c) * per_fit * synthetic_fit_factor(c) for c in candidates)
     return int(max(1, min(DEFAULT_REPEATS, budget_seconds // max(one_repeat, 1e-9))))
 
 
@@ -596,7 +544,7 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
         def report(index: int, total: int, tasks=tasks, done=done, planned=planned) -> None:
             if progress:
                 name, fold = tasks[index]
-                progress((done + index + 1) / planned, f"{label_of(name)}: fold {fold + 1} of {total_folds} done")
+                progress((done + index + 1) / planned, f"{strategy_words(name)}: fold {fold + 1} of {total_folds} done")
 
         scores.update(zip(tasks, parallel_map(score_fold, tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
                                               should_stop=should_stop)))
@@ -613,13 +561,13 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     for name in candidates:
         own = [scores[(name, f)] for f in range(total_folds) if (name, f) in scores]
         errors = [s.error for s in own if s.error]
-        kind = "no_generation" if name in NO_GENERATION else "generator"
+        kind = kind_of(name)
         seconds = float(sum(s.seconds for s in own))
         if errors:
-            results.append(CandidateResult(name, label_of(name), kind, None, None, seconds, error=errors[0]))
+            results.append(CandidateResult(name, strategy_words(name), kind, None, None, seconds, error=errors[0]))
             continue
         fallbacks = [s.threshold_fallback for s in own if s.threshold_fallback]
-        results.append(CandidateResult(name, label_of(name), kind,
+        results.append(CandidateResult(name, strategy_words(name), kind,
                                        summarise([s.minority_f1 for s in own], ratio, F1_BOUNDS),
                                        summarise([s.pr_auc for s in own], ratio, F1_BOUNDS), seconds,
                                        tuple(s.threshold for s in own), threshold_fallbacks=len(fallbacks),
@@ -630,7 +578,7 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     pick = next(c for c in results if c.name == chosen)
     runner = runner_up(chosen, results, folds)
     smallest = min(counts.values())
-    return RaceResult(recommended=chosen, kind="no_generation" if chosen in NO_GENERATION else "generator",
+    return RaceResult(recommended=chosen, kind=kind_of(chosen),
                       candidates=tuple(results), skipped=tuple(skipped),
                       explanation=explain(chosen, results, folds, len(train), skipped, repeats, margin, smallest,
                                           runner),

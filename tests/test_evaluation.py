@@ -17,6 +17,7 @@ from core.__main__ import main
 from core.config import RunConfig
 from core.evaluation import ArmRun, compare, metric_values, paired_difference, summarise
 from core.judgement import Verdict, judge_gain
+from core.strategies import judged_arm
 from tests.conftest import ROOT, sample_path
 
 CONTRACT = ROOT.parent / "shared" / "contract"
@@ -440,7 +441,7 @@ def test_as_is_is_judged_against_both_tuned_strategies_without_synthetic_rows():
     f1 = {arm: BASE for arm in evaluation.ARMS}
     f1["threshold_tuned"] = [v + 0.02 for v in BASE]
     comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg",
-                         subject=evaluation.NO_GENERATION["as_is"])
+                         subject=judged_arm("as_is"))
     assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned",
                                            "baseline_vs_class_weighted"}
     assert comparison.differences["baseline_vs_threshold_tuned"]["minority_f1"].mean == pytest.approx(-0.02)

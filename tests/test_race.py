@@ -18,6 +18,7 @@ from core.evaluation import Summary, detectable_difference, repeated_cv_ratio, s
 from core.generators.sampler import GeneratorSampler
 from core.parallel import parallel_map
 from core.race import CandidateResult, candidates_for, explain, race_prepared, recommend, runner_up
+from core.strategies import NO_GENERATION, strategy_words
 from tests.conftest import ROOT
 
 FOLDS = 5
@@ -55,7 +56,7 @@ def small_credit_prepared(small_credit):
 
 def candidate(name: str, values: list[float], kind: str = "generator") -> CandidateResult:
     ratio = 1 / (FOLDS - 1)
-    return CandidateResult(name, race_module.label_of(name), kind, summarise(values, ratio),
+    return CandidateResult(name, strategy_words(name), kind, summarise(values, ratio),
                            summarise([0.5] * FOLDS, ratio), 1.0)
 
 
@@ -133,17 +134,17 @@ def test_repeated_cv_interval_equals_bouckaert_and_frank_by_hand():
 def test_untuned_candidates_are_in_every_race():
     wanted, _ = candidates_for({"a": "numeric"}, {"x": 100, "y": 20}, 1, 1)
     assert wanted[:4] == ["as_is", "class_weighted_default", "threshold_tuned", "class_weighted"]
-    assert race_module.label_of("as_is") == "As is (no weights, threshold 0.5)"
+    assert strategy_words("as_is") == "As is (no weights, threshold 0.5)"
 
 
 def test_candidates_fit_the_column_types_and_the_budget():
     mixed = {"a": "numeric", "b": "categorical"}
     wanted, skipped = candidates_for(mixed, {"x": 1000, "y": 40}, 60, 2)
-    assert wanted == [*race_module.NO_GENERATION, "random_oversampler", "smotenc", "gaussian_copula"]
+    assert wanted == [*NO_GENERATION, "random_oversampler", "smotenc", "gaussian_copula"]
     assert {n for n, _ in skipped} == {"ctgan", "tvae"} and "needs at least 50" in dict(skipped)["ctgan"]
     numbers = {"a": "numeric", "b": "integer"}
     wanted, skipped = candidates_for(numbers, {"x": 1000, "y": 400}, 1e6, 2)
-    assert wanted == [*race_module.NO_GENERATION, "random_oversampler", "smote", "borderline_smote",
+    assert wanted == [*NO_GENERATION, "random_oversampler", "smote", "borderline_smote",
                       "adasyn", "gaussian_copula", "tvae", "ctgan"] and not skipped
     _, skipped = candidates_for(numbers, {"x": 1000, "y": 400}, 5, 2)
     assert "over the 5 s budget" in dict(skipped)["ctgan"]
