@@ -35,9 +35,10 @@ import pandas as pd
 
 from bench.common import as_dataset, classification_frame, loud_warnings
 from core.config import RunConfig
+from core.estimates import race_fits_per_fold
 from core.evaluation import NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
-from core.race import SamplerSettings, _fits, _leader, _score_fold, clearly_behind, race_prepared
+from core.race import SamplerSettings, _leader, _score_fold, clearly_behind, race_prepared
 from core.strategies import NO_GENERATION
 
 # ../shared next to the repository (a worktree one level deeper also finds it)
@@ -129,7 +130,7 @@ def candidate_columns(raced, test_f1: dict[str, float]) -> dict:
         ran = candidate.ran
         row[f"race {candidate.name}"] = candidate.minority_f1.mean if ran else float("nan")
         row[f"folds {candidate.name}"] = " ".join(repr(v) for v in candidate.minority_f1.values) if ran else ""
-        row[f"fits {candidate.name}"] = _fits(candidate.name)
+        row[f"fits {candidate.name}"] = race_fits_per_fold(candidate.name)
         row[f"test {candidate.name}"] = test_f1.get(candidate.name, float("nan"))
     return row
 

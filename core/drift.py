@@ -653,11 +653,11 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
     threshold tuned the same way."""
     from core.cleaning import fill_missing_like_train
     from core.constraints import build_constraints
-    from core.evaluation import decide, tune_threshold
     from core.models import CLASSIFIERS, fit_strategy, make_strategy, strategy_proba
     from core.pipeline import prepare, sampler_for_config, synthesize
     from core.strategies import NO_GENERATION
     from core.strategies import strategy_words as label_of
+    from core.thresholds import decide, tune_threshold
     from core.validation.validate import copy_mask, without_rows
     target, features, kinds = reference.target, reference.features, reference.column_types
     weight, sampler = None, None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-from core.evaluation import THRESHOLD_FOLDS
 from core.generators.registry import REGISTRY
 from core.parallel import check_n_jobs
 from core.strategies import NO_GENERATION, UNTUNED
+from core.thresholds import THRESHOLD_FOLDS
 
 # classifier fits' worth per arm and repeat, and for validation (quality, coverage, detection, privacy) plus a
 # fixed part: read from bench/estimates.py on German credit (3 December, a loaded machine: the Comparison took

@@ -18,8 +18,9 @@ import pandas as pd
 from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
-from core.evaluation import Difference, compare, conservative_gain, headline_gain, repeated_cv_ratio, summarise
+from core.evaluation import compare, conservative_gain, headline_gain
 from core.generators.base import Progress
+from core.intervals import Difference, repeated_cv_ratio, summarise
 from core.pipeline import prepare, run_experiment
 from core.race import (
     F1_BOUNDS,

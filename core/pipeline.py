@@ -12,7 +12,8 @@ from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_mis
 from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
 from core.data import Dataset
-from core.evaluation import ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
+from core.diagnostics import EvaluationDetail, detail
+from core.evaluation import ArmRun, Comparison, compare, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult

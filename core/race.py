@@ -26,27 +26,25 @@ from core.cleaning import CleaningPlan, clean_training, fill_missing_like_train
 from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.estimates import estimate_race_seconds, race_fits_per_fold, synthetic_fit_factor
-from core.evaluation import (
-    DEFAULT_THRESHOLD,
-    THRESHOLD_FOLDS,
-    Difference,
-    Summary,
-    choose_threshold,
-    corrected_interval,
-    detectable_difference,
-    paired_difference,
-    repeated_cv_ratio,
-    scored,
-    summarise,
-)
+from core.evaluation import scored
 from core.generators.base import Progress, StopRequested
 from core.generators.deep import SMALL_CLASS_ROWS, estimate_seconds
 from core.generators.registry import REGISTRY, resolve_method
 from core.generators.sampler import GeneratorSampler
+from core.intervals import (
+    Difference,
+    Summary,
+    corrected_interval,
+    detectable_difference,
+    paired_difference,
+    repeated_cv_ratio,
+    summarise,
+)
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.parallel import check_n_jobs, parallel_map
 from core.split import ensure_not_held_out
 from core.strategies import NO_GENERATION, UNTUNED, display_order, kind_of, strategy_words
+from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, choose_threshold
 
 DEFAULT_FOLDS = 5
 DEFAULT_REPEATS = 3

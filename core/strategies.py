@@ -38,6 +38,11 @@ class Strategy:
     tuned: bool
     kind: str = NO_GENERATION_KIND
 
+    @property
+    def chosen_words(self) -> str:
+        """The strategy as the analyst's choice in a sentence: 'a tuned threshold, no synthetic rows'."""
+        return f"{self.phrase}, no synthetic rows"
+
 
 ARMS = {arm.name: arm for arm in (
     Arm("baseline", "baseline", None, tuned=False, synthetic=False),

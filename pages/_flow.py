@@ -111,7 +111,7 @@ def current_synthetic(prepared: Prepared):
         from core.strategies import STRATEGIES
         strategy = _state.comparison_strategy()
         if strategy in STRATEGIES:  # the analyst chose a strategy without synthetic rows: not a missing step
-            need(None, f"Not needed for the strategy you chose ({STRATEGIES[strategy].phrase}, no synthetic rows): it "
+            need(None, f"Not needed for the strategy you chose ({STRATEGIES[strategy].chosen_words}): it "
                        "makes no synthetic rows, so there is nothing to check here.", "pages/comparison.py",
                  "Go to Comparison")
         need(None, "Generate synthetic rows first.", "pages/generation.py", "Go to Generation")

@@ -9,16 +9,9 @@ import streamlit as st
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
 from core.decision import decision_record
+from core.diagnostics import SWEEP_NOTE
 from core.errors import SynthBalanceError
-from core.evaluation import (
-    ARMS,
-    HEADLINE,
-    SWEEP_NOTE,
-    Decision,
-    Targets,
-    headline_gain,
-    pair_arms,
-)
+from core.evaluation import ARMS, HEADLINE, Decision, Targets, headline_gain, pair_arms
 from core.judgement import MIN_REPEATS, no_interval_text
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment, with_race

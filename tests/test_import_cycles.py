@@ -91,3 +91,41 @@ def test_core_has_no_import_cycle_at_module_level():
 def test_core_has_no_deferred_import_cycle_beyond_the_known_ones():
     unknown = [sorted(cycle) for cycle in _cycles(_graph(deferred=True)) if frozenset(cycle) not in DEFERRED_CYCLES]
     assert unknown == [], f"new import cycles (through function-level imports): {unknown}"
+
+
+def _imported_names_that_do_not_exist(path: Path) -> list[str]:
+    """`from core.x import y` / `from pages import _flow` lines of `path` whose name is gone, and `_flow.NAME`
+    attribute reads on such an imported module whose NAME is gone."""
+    import importlib
+    import importlib.util
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    missing, modules = [], {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] in OURS:
+            module = importlib.import_module(node.module)
+            for alias in node.names:
+                submodule = f"{node.module}.{alias.name}"
+                if hasattr(module, "__path__") and importlib.util.find_spec(submodule):
+                    modules[alias.asname or alias.name] = importlib.import_module(submodule)
+                elif not hasattr(module, alias.name):
+                    missing.append(f"{path.name}: from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            modules |= {alias.asname: importlib.import_module(alias.name) for alias in node.names
+                        if alias.asname and alias.name.split(".")[0] in OURS}
+    missing += [f"{path.name}: {node.value.id}.{node.attr}" for node in ast.walk(tree)
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in modules and not hasattr(modules[node.value.id], node.attr)]
+    return missing
+
+
+OURS = ("core", "pages")
+
+
+def test_every_name_imported_from_core_or_pages_exists():
+    """A name moved or renamed in core must be moved in its readers too: the bench scripts (never run by the
+    suite), the pages' helper modules read as `_flow.NAME` (found only when that page runs) and the tests."""
+    root = CORE.parent
+    files = [*sorted(CORE.rglob("*.py")), *sorted((root / "pages").glob("_*.py")), *sorted((root / "pages").glob(
+        "[!_]*.py")), *sorted((root / "bench").glob("*.py")), *sorted((root / "tests").glob("*.py")), root / "app.py"]
+    assert [name for path in files for name in _imported_names_that_do_not_exist(path)] == []

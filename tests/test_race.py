@@ -14,8 +14,8 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 import core.race as race_module
 from core.__main__ import main
 from core.errors import ConfigError
-from core.evaluation import Summary, detectable_difference, repeated_cv_ratio, summarise
 from core.generators.sampler import GeneratorSampler
+from core.intervals import Summary, detectable_difference, repeated_cv_ratio, summarise
 from core.parallel import parallel_map
 from core.race import CandidateResult, candidates_for, explain, race_prepared, recommend, runner_up
 from core.strategies import NO_GENERATION, strategy_words
