@@ -38,7 +38,8 @@ from core.config import RunConfig
 from core.estimates import race_fits_per_fold
 from core.evaluation import NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
-from core.race import SamplerSettings, _leader, _score_fold, clearly_behind, race_prepared
+from core.race import SamplerSettings, _score_fold, race_prepared
+from core.race_rule import _leader, clearly_behind
 from core.strategies import NO_GENERATION
 
 # ../shared next to the repository (a worktree one level deeper also finds it)
@@ -136,7 +137,7 @@ def candidate_columns(raced, test_f1: dict[str, float]) -> dict:
 
 
 def replay_pair(row: pd.Series, level: float = 0.95) -> dict:
-    """One stored race replayed with the adaptive race's rule (`core.race.clearly_behind` after each repeat but
+    """One stored race replayed with the adaptive race's rule (`core.race_rule.clearly_behind` after each repeat but
     the last; the best mean of the candidates still running wins): its pick, the full race's pick (the best mean
     of all), their test-part minority F1, when each candidate stopped, and the fits of each race."""
     names = [c[len("folds "):] for c in row.index if c.startswith("folds ")]

@@ -22,7 +22,7 @@ from core.evaluation import (
 from core.judgement import Judgement
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
-from core.race import RaceResult
+from core.race_results import RaceResult
 from core.strategies import ARM_LABELS, REFERENCE_WORDS, STRATEGY_OF_ARM, strategy_words
 
 INPUT_WORDS = {"table": "the table", "target": "the target", "types": "the column types", "cleaning": "the cleaning",

@@ -22,13 +22,9 @@ from core.evaluation import compare, conservative_gain, headline_gain
 from core.generators.base import Progress
 from core.intervals import Difference, repeated_cv_ratio, summarise
 from core.pipeline import prepare, run_experiment
-from core.race import (
-    F1_BOUNDS,
-    RaceResult,
-    SamplerSettings,
-    race_prepared,
-    recommend,
-)
+from core.race import SamplerSettings, race_prepared
+from core.race_results import RaceResult
+from core.race_rule import F1_BOUNDS, recommend
 from core.strategies import NO_GENERATION, judged_arm, kind_of, strategy_words
 
 COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy im
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
-    from core.race import RaceResult
+    from core.race_results import RaceResult
     from core.sweep import SweepResult
     from core.validation.validate import ValidationResult
     from core.validation.verdict import Thresholds

@@ -25,7 +25,8 @@ from core.config import RunConfig
 from core.evaluation import METRICS, NO_SYNTHETIC_ARMS, pair_arms
 from core.intervals import detectable_difference, paired_difference, summarise
 from core.pipeline import prepare, run_experiment
-from core.race import FoldScore, race_prepared
+from core.race import race_prepared
+from core.race_results import FoldScore
 
 LEVEL = 0.95
 

@@ -11,7 +11,7 @@ import pandas as pd
 
 from core.intervals import Summary
 from core.leaderboard import COLUMNS, Leaderboard, chosen_in_words, pooled_best
-from core.race import CandidateResult
+from core.race_results import CandidateResult
 from tests.apptest_helpers import go, open_with_upload
 
 INTERNAL = ("as_is", "threshold_tuned", "class_weighted", "random_oversampler", "smotenc", "no_generation",
