@@ -231,8 +231,8 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                                                     if f1 == f1]))]
     if synthetic is None:
         sections.append((_STEPS[3], (
-            Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows "
-                          f"({strategy_words(config.method)})."),
+            Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows: "
+                          f"{strategy_words(config.method)}."),
             *race_story,
             Block("table", advice.matrix))))
         sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
@@ -449,9 +449,9 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
             Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
             Block("text", check),
             Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
-                          f"{strategy_words(kept.monitored)}) on refreshed data and compare against this run before "
-                          "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
-                          "back to."))
+                          f"strategy '{strategy_words(kept.monitored)}') on refreshed data and compare against this "
+                          "run before switching; this run's config.json, with its data SHA-256, is the configuration "
+                          "to roll back to."))
 
 
 NOT_COVERED_BY_DP = ("Covers the generator and the synthetic rows only: the comparison's classifiers, their "

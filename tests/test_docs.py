@@ -85,11 +85,21 @@ def test_every_make_target_shown_is_in_the_makefile():
         assert target in targets, f"{doc}: make {target}: no such target in the Makefile"
 
 
-def test_every_local_link_and_picture_points_at_a_file():
+def _anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped (hyphens and underscores kept), spaces as '-'."""
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#+ (.+)$", markdown, flags=re.M)}
+
+
+def test_every_local_link_and_picture_points_at_a_file_and_heading():
     for doc in DOCS:
-        for link in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", doc.read_text(encoding="utf-8")):
-            if not link.startswith(("http://", "https://")):
-                assert (doc.parent / link).exists(), f"{doc.name}: link to {link}, which does not exist"
+        for link, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)]*))?\)", doc.read_text(encoding="utf-8")):
+            if link.startswith(("http://", "https://")):
+                continue
+            target = doc.parent / link if link else doc
+            assert target.exists(), f"{doc.name}: link to {link}, which does not exist"
+            if anchor:
+                assert anchor in _anchors(target.read_text(encoding="utf-8")), f"{doc.name}: no heading #{anchor}"
 
 
 def test_readme_is_one_screen_of_reading():
