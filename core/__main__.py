@@ -532,8 +532,8 @@ def _bundle_commands(commands) -> None:
 
 
 def _export(args) -> int:
-    from core.bundle import export_bundle
-    out = export_bundle(args.run, args.out, args.data)
+    from core.bundle_export import export_run
+    out = export_run(args.run, args.out, args.data)
     print(f"bundle -> {out}")
     return 0
 

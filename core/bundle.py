@@ -355,9 +355,3 @@ def golden_csv(reference: pd.DataFrame, features: list[str], kinds: dict[str, st
     rows = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=seed).sort_index()
     return to_csv_text(rows[[*features, "minority_probability"]], kinds).encode()
 
-
-def export_bundle(run_dir: str | Path, out: str | Path, data: str | Path | None = None) -> Path:
-    """Refit the decision record's kept strategy of the run at run_dir and write its bundle to `out`
-    (core.bundle_export holds the fitting; see `build_bundle` there)."""
-    from core.bundle_export import export_run
-    return export_run(run_dir, out, data)

@@ -44,16 +44,16 @@ from core.config import RunConfig, read_config
 from core.constraints import build_constraints
 from core.data import Dataset, read_path, table_for_config, validate_dataset
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.evaluation import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS, scores_by_threshold
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.pipeline import Prepared, prepare, sampler_for_config, synthesize
 from core.split import ensure_not_held_out
+from core.strategies import ARMS
+from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS, scores_by_threshold
 from core.validation.validate import copy_mask, without_rows
 
-# the monitored arm of the decision record -> (class weight, synthetic rows, threshold tuned)
-ARM_SETUP = {"baseline": (None, False, False), "threshold_tuned": (None, False, True),
-             "class_weighted": ("balanced", False, False), "class_weighted_tuned": ("balanced", False, True),
-             "augmented": (None, True, False), "augmented_tuned": (None, True, True)}
+# the monitored arm of the decision record -> (class weight, synthetic rows, threshold tuned), from the one vocabulary
+ARM_SETUP = {name: ("balanced" if name.startswith("class_weighted") else None, arm.synthetic, arm.tuned)
+             for name, arm in ARMS.items() if name != "tstr"}
 NO_ONNX = ("no ONNX file: this release ships the scikit-learn model only (skl2onnx does not convert the "
            "project's own column steps, ModelFrame and MedianImputer, without custom converters)")
 

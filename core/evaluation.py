@@ -33,18 +33,7 @@ from core.judgement import MIN_REPEATS, Judgement, Verdict, judge_gain, no_inter
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.split import ensure_not_held_out
 from core.strategies import ARM_LABELS, REFERENCE_WORDS
-
-# DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS and scores_by_threshold: core/bundle.py (the bundle branch, merged
-# this round) imports them from here; point it at core.thresholds, then drop them from this import
-from core.thresholds import (  # noqa: F401
-    DEFAULT_THRESHOLD,
-    THRESHOLD_FOLDS,
-    THRESHOLDS,
-    ThresholdChoice,
-    choose_threshold,
-    decide,
-    scores_by_threshold,
-)
+from core.thresholds import ThresholdChoice, choose_threshold, decide
 
 ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned", "augmented", "augmented_tuned",
         "tstr")
