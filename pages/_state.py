@@ -359,6 +359,18 @@ def use_race(result: RaceResult, prepared: Prepared) -> None:
     st.session_state[KEPT_RACE] = {"race": result, "prepared_key": prepared_key(prepared)}
 
 
+def adopt_replayed(config) -> None:
+    """A replayed config's settings become the session's (its split, classifier and strategy), so the replayed run
+    is not marked as computed for other inputs. A new split clears the results made on the old one first."""
+    for name in SPLIT_SETTINGS:
+        keep(name, getattr(config, name))
+        st.session_state.pop(f"w_{name}", None)
+    keep("classifier", config.classifier)
+    st.session_state.pop("w_classifier", None)
+    st.session_state[STRATEGY] = config.method
+    st.session_state.pop("w_strategy", None)
+
+
 def method_chosen() -> bool:
     """The sidebar's 'Method chosen': a generator picked on the Method page, or the race's pick kept with 'use
     this' (a strategy without synthetic rows is a choice too)."""

@@ -67,6 +67,7 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
             except SynthBalanceError as exc:
                 st.error(escape_markdown(exc))
             else:
+                _state.adopt_replayed(config)  # before the run is stored: a new split clears the old results
                 _state.set_experiment(result)
                 _state.set_replayed(digest)
                 st.success(escape_markdown(f"Replayed {replayed} on {config.data} with seed {config.seed}."))

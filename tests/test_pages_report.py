@@ -211,9 +211,14 @@ def test_replaying_an_uploaded_config(compared):
     # validation off: what this checks is that the uploaded config is what runs (its method, seed and switches),
     # and skipping the validation is one of its settings the replay must keep
     config = RunConfig(target="credit_risk", method="gaussian_copula", data=table.name, data_sha256=table.sha256,
-                       repeats=1, seed=7, validation=False)
+                       repeats=1, seed=7, validation=False, classifier="rf")
     at.file_uploader(key="config_upload").set_value(("config.json", config_json(config).encode(), "application/json"))
     at.run()
+    # the replayed settings are the session's now: the run is not marked as computed for other inputs (it was:
+    # the Comparison's classifier and the session's seed stayed as they were)
+    assert at.session_state["v_seed"] == 7 and at.session_state["v_classifier"] == "rf"
+    shown = [e.value for e in [*at.warning, *at.info, *at.caption, *at.markdown]]
+    assert not [text for text in shown if "before you changed" in text], shown
     assert not at.exception and not [e for e in errors(at) if not e.startswith("**Validation:")]
     replayed = at.session_state["experiment"]
     assert replayed.config.method == "gaussian_copula" and replayed.config.seed == 7
