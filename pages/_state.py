@@ -29,6 +29,7 @@ CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation
 LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DRIFT = "drift"
 DRIFT_RERUN = "drift_rerun"
+BUNDLE_MONITOR = "bundle_monitor"
 FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
@@ -264,6 +265,15 @@ def drift_rerun() -> ExperimentResult | None:
 
 def set_drift_rerun(result: ExperimentResult) -> None:
     st.session_state[DRIFT_RERUN] = result
+
+
+def bundle_monitor():
+    """The last check of a batch against a deployed model bundle (core.monitor.BundleMonitor), or None."""
+    return st.session_state.get(BUNDLE_MONITOR)
+
+
+def set_bundle_monitor(result) -> None:
+    st.session_state[BUNDLE_MONITOR] = result
 
 
 def is_running() -> bool:
