@@ -92,3 +92,13 @@ def test_separation_of_a_copy_is_near_half():
     rows = table(800, 17)
     auc, p_value, _ = separate(rows.iloc[:400], rows.iloc[400:], ["x1", "x2", "colour"])
     assert 0.4 < auc < 0.6 and p_value > 0.01
+
+
+def test_the_advice_is_never_applied_to_the_estimated_decision(bundle):
+    """The page's promise: the suggested threshold is advice; CBPE judges the deployed decision (bundle.threshold)."""
+    from core.performance import estimate_metric
+    batch = table(600, 18, minority_share=0.3)
+    result = monitor_batch(bundle, batch, chunk_size=600)
+    assert result.prevalence.moved and result.prevalence.suggested_threshold != bundle.threshold
+    probability = bundle.score(batch).probability
+    assert result.f1.chunks[0].estimate == estimate_metric("f1", probability, probability >= bundle.threshold)
