@@ -178,7 +178,10 @@ def period_chunks(dates: pd.Series, period: str = "M") -> tuple[list[Chunk], lis
     unreadable = int(parsed.isna().sum())
     if unreadable:
         raise DataError(f"The date column '{dates.name}' has {unreadable:,} value(s) that do not read as dates.")
-    periods = parsed.dt.to_period(period)
+    try:
+        periods = parsed.dt.to_period(period)
+    except (ValueError, TypeError):
+        raise DataError(f"'{period}' is not a period: use M (month), W (week), D (day) or Q (quarter).") from None
     chunks, positions = [], []
     for key in sorted(periods.unique()):
         where = np.flatnonzero((periods == key).to_numpy())

@@ -80,6 +80,8 @@ def test_period_chunks_group_by_month_in_time_order():
     assert [list(p) for p in positions] == [[1, 3], [0, 2]]
     with pytest.raises(DataError, match="when"):
         period_chunks(pd.Series(["2024-01-01", "soon"], name="when"))
+    with pytest.raises(DataError, match="not a period"):
+        period_chunks(dates, "fortnight")
 
 
 def _calibrated(rows, seed, power):
