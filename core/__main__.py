@@ -1,4 +1,5 @@
-"""Headless commands: `python -m core analyze | advise | generate | run | compare | methods | sweep | drift`.
+"""Headless commands: `python -m core analyze | advise | generate | run | compare | methods | sweep | drift |
+export | predict`.
 
 Bad input: exit 2 and one line `error: ...`."""
 from __future__ import annotations
@@ -99,6 +100,7 @@ def _parser() -> argparse.ArgumentParser:
     _margin_option(compare)
     _parallel_options(compare)
     _drift_command(commands)
+    _bundle_commands(commands)
     _methods_command(commands)
     _sweep_command(commands)
     return parser
@@ -572,6 +574,49 @@ def _drift(args) -> int:
     return 0
 
 
+def _bundle_commands(commands) -> None:
+    """`export`: a run's kept model as a bundle; `predict`: score a table with a bundle (trust checked first)."""
+    export = commands.add_parser("export", help="write the run's kept model as a bundle (model.skops, manifest, ...)")
+    export.add_argument("--run", required=True, help="the folder `run --out` wrote (config.json, results.json)")
+    export.add_argument("--data", help="the run's data file (default: the config's file name in the run folder)")
+    export.add_argument("--out", required=True, help="a new or empty folder for the bundle")
+    predict = commands.add_parser("predict", help="score a table with a bundle; write scored.csv")
+    predict.add_argument("--bundle", required=True, help="the bundle's folder (or its .zip)")
+    predict.add_argument("--data", required=True, help="the rows to score (CSV or Parquet)")
+    predict.add_argument("--out", required=True, help="the scored CSV to write")
+    predict.add_argument("--allow-version-drift", action="store_true",
+                         help="load a bundle made with other library versions (a warning goes with every output)")
+    predict.add_argument("--engine", choices=("sklearn", "onnx"), default="sklearn")
+
+
+def _export(args) -> int:
+    from core.bundle import export_bundle
+    out = export_bundle(args.run, args.out, args.data)
+    print(f"bundle -> {out}")
+    return 0
+
+
+def _predict(args) -> int:
+    from core.bundle import load_bundle, load_bundle_zip
+    source = Path(args.bundle)
+    if source.is_file():
+        bundle = load_bundle_zip(source.read_bytes(), args.allow_version_drift)
+    else:
+        bundle = load_bundle(source, args.allow_version_drift)
+    if args.engine == "onnx":
+        raise CliError(f"This bundle holds no model.onnx: {bundle.manifest.get('onnx', {}).get('why', 'none')}.")
+    table = read_path(args.data)
+    scored = bundle.score(table.frame)
+    frame = table.frame.assign(minority_probability=scored.probability, decision=scored.decision)
+    Path(args.out).write_text(to_csv_text(frame, table.column_types))
+    for line in scored.warnings:
+        print(f"warning: {line}", file=sys.stderr)
+    for line in scored.schema.messages:
+        print(f"schema: {line}", file=sys.stderr)
+    print(f"{len(frame):,} rows scored, {int(scored.decision.sum()):,} flagged '{bundle.minority}' -> {args.out}")
+    return 0
+
+
 def _methods(args) -> int:
     methods = catalogue()
     if args.json:
@@ -617,7 +662,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
         commands = {"analyze": _analyze, "advise": _advise, "generate": _generate, "run": _run, "compare": _compare,
-                    "drift": _drift, "methods": _methods, "sweep": _sweep}
+                    "drift": _drift, "export": _export, "predict": _predict, "methods": _methods, "sweep": _sweep}
         with one_client_per_command(getattr(args, "scheduler", None)):  # a malformed address: refused first
             return commands[args.command](args)
     except SynthBalanceError as exc:

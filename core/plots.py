@@ -145,6 +145,22 @@ def confusion(result: ExperimentResult, arm: str) -> go.Figure:
                      title=f"Confusion matrix: {ARM_LABELS.get(arm, arm)}")
 
 
+def reliability(calibration: dict) -> go.Figure:
+    """The model bundle's reliability curves before and after recalibration (out of fold on the training part):
+    mean predicted P(minority) against the observed minority share per bin, and the diagonal of perfect
+    calibration (calibration: the manifest's `calibration` block, core.calibration.CalibrationChoice.to_dict)."""
+    rows = [{"predicted": point["predicted"], "observed": point["observed"], "rows": point["rows"],
+             "probabilities": name}
+            for name, figures in (("the model's own", calibration["before"]),
+                                  (f"shipped ({calibration['method']})", calibration["after"]))
+            for point in figures["reliability"]]
+    figure = px.line(pd.DataFrame(rows), x="predicted", y="observed", color="probabilities", markers=True,
+                     hover_data=["rows"], range_x=[0, 1], range_y=[0, 1], template=TEMPLATE,
+                     title="Reliability: observed minority share against predicted probability (out of fold)")
+    figure.add_shape(type="line", x0=0, y0=0, x1=1, y1=1, line={"dash": "dot", "color": COLOURS["real majority"]})
+    return figure
+
+
 def drift_feature(drift) -> go.Figure:
     """Reference against new batch shares on the drift check's bins, overlaid (drift: core.drift.FeatureDrift)."""
     frame = pd.DataFrame({"bin": list(drift.bins) * 2, "share": [*drift.reference_shares, *drift.new_shares],

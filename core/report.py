@@ -592,6 +592,36 @@ def to_html(card: ModelCard, result: ExperimentResult) -> str:
     return "\n".join(parts)
 
 
+BUNDLE_SECTION = "10. The deployed model: calibration and threshold"
+
+
+def bundle_blocks(manifest: dict) -> tuple[Block, ...]:
+    """The model bundle's calibration (before / after, out of fold on the training part) and its threshold, read
+    from the bundle's manifest (core.bundle_export writes it)."""
+    calibration, threshold = manifest["calibration"], manifest["threshold"]
+    rows = [{"probabilities": name, "Brier score": figures["brier"], "calibration intercept": figures["intercept"],
+             "calibration slope": figures["slope"]}
+            for name, figures in (("the model's own", calibration["before"]),
+                                  (f"shipped ({calibration['method']})", calibration["after"]))]
+    spread = threshold.get("spread")
+    spread_text = ("" if not spread else f" Over the {threshold['folds']} folds each fold's own best threshold ran "
+                   f"from {spread['min']:.2f} to {spread['max']:.2f} (sd {spread['sd']:.3f}).")
+    check = calibration["check"]
+    return (Block("text", f"Measured on {calibration['measured_on']}: {calibration['kept_because']}."),
+            Block("table", pd.DataFrame(rows)),
+            Block("text", f"Decision threshold on P('{manifest['minority']}'): {threshold['value']:.4g}, "
+                          f"{threshold['how']}.{spread_text}"),
+            Block("text", "Calibration check for label-free monitoring: " + (
+                "passed" if check["passed"] else "not passed") + f" (slope within {check['slope_range'][0]} to "
+                f"{check['slope_range'][1]}, intercept within +/-{check['intercept_limit']})."))
+
+
+def bundle_card_section(manifest: dict) -> str:
+    """The bundle's section of the model card as Markdown (appended to the run's card in the bundle)."""
+    text = to_markdown(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)))
+    return text.split("\n", 2)[2]
+
+
 def bundle(result: ExperimentResult, drift=None) -> bytes:
     """A zip with config.json, model_card.md, model_card.html, summary.html, synthetic.csv, augmented_train.csv,
     results.json (and drift.json when a drift check is given)."""

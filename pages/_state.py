@@ -29,6 +29,7 @@ CHOSEN_METHOD, VALIDATION, EXPERIMENT, THRESHOLDS = "chosen_method", "validation
 LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DRIFT = "drift"
 DRIFT_RERUN = "drift_rerun"
+MODEL_BUNDLE = "model_bundle"
 BUNDLE_MONITOR = "bundle_monitor"
 FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
@@ -265,6 +266,17 @@ def drift_rerun() -> ExperimentResult | None:
 
 def set_drift_rerun(result: ExperimentResult) -> None:
     st.session_state[DRIFT_RERUN] = result
+
+
+def model_bundle(key: str):
+    """The model bundle exported from the current run (core.bundle_export.BundleFiles), when it was made from the
+    decision record with this key; None otherwise."""
+    stored = st.session_state.get(MODEL_BUNDLE)
+    return stored[1] if stored is not None and stored[0] == key else None
+
+
+def set_model_bundle(key: str, files) -> None:
+    st.session_state[MODEL_BUNDLE] = (key, files)
 
 
 def bundle_monitor():

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.bundle import bundle_zip
+from core.bundle_export import build_bundle
 from core.config import config_json, read_config
 from core.data import sha256_of, table_for_config
+from core.decision import decision_record
 from core.errors import SynthBalanceError
 from core.estimates import check_run_cost
 from core.pipeline import run_experiment
+from core.plots import inert, reliability
 from core.report import (
     ATTRIBUTE_NOTE,
     BIAS_FIELDS,
@@ -17,6 +21,7 @@ from core.report import (
     NOT_PROVIDED,
     build_model_card,
     bundle,
+    bundle_blocks,
     to_html,
     to_markdown,
     with_card_notes,
@@ -163,6 +168,33 @@ st.caption("The zip holds config.json, model_card.md, model_card.html, summary.h
            + ("synthetic.csv, augmented_train.csv " if result.synthetic is not None else "")
            + "and results.json" + (", drift.json" if drift is not None else "")
            + ". `python -m core run --config config.json --data FILE --out DIR` replays the run headless.")
+with st.container(border=True):  # the deliverable: the kept model, calibrated, with its threshold
+    st.subheader("Model bundle")
+    record = decision_record(result)
+    exported = _state.model_bundle(record.key)
+    if exported is None:
+        st.caption("The kept model fitted once on the whole training part, its probabilities calibrated out of fold "
+                   "and its threshold, with a manifest, reference rows and golden rows: what `python -m core "
+                   "predict` and Monitor load.")
+        if st.button("Build the model bundle", key="build_model_bundle"):
+            try:
+                with st.spinner("Fitting the kept model and calibrating it out of fold..."):
+                    exported = build_bundle(result.prepared.dataset, result.config, record.to_dict(), {
+                        "model_card.md": markdown.encode(), "model_card.html": to_html(card, result).encode(),
+                        "summary.html": _summary.to_html(result, decision, why).encode()})
+            except SynthBalanceError as exc:
+                st.error(escape_markdown(exc))
+            else:
+                _state.set_model_bundle(record.key, exported)
+    if exported is not None:
+        calibration = exported.manifest["calibration"]
+        st.plotly_chart(inert(reliability(calibration)), key="bundle_reliability")
+        st.dataframe(bundle_blocks(exported.manifest)[1].content, hide_index=True, key="bundle_calibration")
+        for block in bundle_blocks(exported.manifest):
+            if block.kind == "text":
+                st.caption(escape_markdown(block.content))
+        st.download_button("Model bundle (zip)", bundle_zip(exported.files), "model_bundle.zip", "application/zip",
+                           key="download_model_bundle", icon=":material/download:")
 st.divider()
 for section in markdown.split("\n## ")[1:]:
     title, _, body = section.partition("\n")

@@ -1,0 +1,482 @@
+"""The deliverable: the kept strategy as a calibrated model bundle, and the loader that decides whether to trust one.
+
+A bundle is a folder (or a zip of it): model.skops (a scikit-learn FixedThresholdClassifier around the fitted
+pipeline, no sampler in the predict path; skops.io, never pickle), manifest.json (hashes, versions, input schema,
+strategy and provenance, calibration, threshold), reference.parquet (the real test-part rows with their truth,
+calibrated P(minority) and decision: what Monitor compares against), golden.csv (20 rows and the probabilities they
+must get back), the model card and the Summary.
+
+Loading decides trust, in this order, and each refusal names its check: files, hashes, versions, allow-list (skops
+with OUR list of types, never one read from the bundle: a crafted MLflow skops model once trusted anything that
+way), consistency, golden rows (re-scored to 1e-9).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+import zipfile
+import zlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import skops.io as sio
+
+from core.data import DATETIME, INTEGER, LEVEL_KINDS, NUMBER_KINDS, NUMERIC, read_table
+from core.encoding import model_frame
+from core.errors import SynthBalanceError
+from core.export import is_formula, to_csv_text
+
+FORMAT = "synthbalance-bundle"
+FORMAT_VERSION = 1
+MODEL, MANIFEST, REFERENCE, GOLDEN = "model.skops", "manifest.json", "reference.parquet", "golden.csv"
+CARD, CARD_HTML, SUMMARY, ONNX = "model_card.md", "model_card.html", "summary.html", "model.onnx"
+REQUIRED_FILES = (MODEL, MANIFEST, REFERENCE, GOLDEN, CARD)
+OPTIONAL_FILES = (CARD_HTML, SUMMARY, ONNX)
+MAX_FILE_BYTES = 200 * 1024 * 1024  # one file of a bundle, unpacked
+MAX_BUNDLE_BYTES = 400 * 1024 * 1024  # all of them together
+MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+GOLDEN_ROWS = 20
+GOLDEN_TOLERANCE = 1e-9
+MAX_LEVELS = 1000  # levels listed per column in the schema (a wider column is listed as 'many')
+# Packages whose version changes what a loaded model computes: another version refuses the bundle (unless the
+# caller allows the drift); the others are recorded and a difference is a warning.
+MODEL_PACKAGES = ("scikit-learn", "imbalanced-learn", "skops")
+RECORDED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "scipy", "skops")
+# The types a bundle's model.skops may hold beyond skops' own defaults: the loader's constant, never read from a
+# bundle. Everything our export writes, and nothing else.
+ALLOWED_TYPES = (
+    "core.calibration.CalibratedModel",
+    "core.encoding.MedianImputer",
+    "core.models.ModelFrame",
+    "numpy.dtype",
+    "sklearn.frozen._frozen.FrozenEstimator",
+)
+# The calibration check Monitor's label-free estimate relies on (out-of-fold, after recalibration).
+CALIBRATION_SLOPE_RANGE = (0.8, 1.2)
+CALIBRATION_INTERCEPT_LIMIT = 0.2
+
+
+class BundleRefused(SynthBalanceError):
+    """A bundle failed one of the loader's checks; `check` names it."""
+
+    def __init__(self, check: str, message: str):
+        super().__init__(f"The model bundle was refused ({check} check): {message}")
+        self.check = check
+
+
+def sha256_bytes(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def installed_versions() -> dict[str, str]:
+    """Python and RECORDED_PACKAGES as installed here."""
+    found = {"python": platform.python_version()}
+    for name in RECORDED_PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def manifest_hash(manifest: dict) -> str:
+    """SHA-256 of the manifest's canonical JSON without its own `manifest_sha256` field."""
+    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
+    return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+
+
+def sealed(manifest: dict, files: dict[str, bytes]) -> bytes:
+    """manifest.json's bytes: the SHA-256 of every other file, then the manifest's own hash."""
+    manifest = {**manifest, "files": {name: sha256_bytes(raw) for name, raw in sorted(files.items())
+                                      if name != MANIFEST}}
+    manifest["manifest_sha256"] = manifest_hash(manifest)
+    return json.dumps(manifest, indent=2, sort_keys=True).encode()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Schema
+
+
+def input_schema(rows: pd.DataFrame, features: list[str], kinds: dict[str, str]) -> list[dict]:
+    """The input schema of the training rows: per feature (in model order) its kind, levels (as the model reads
+    them) or range (numbers; dates as ISO text), and whether missing values were seen."""
+    seen = model_frame(rows, features, kinds)
+    columns = []
+    for col in features:
+        kind, values = kinds[col], seen[col]
+        entry = {"name": col, "kind": kind, "missing_allowed": bool(values.isna().any())}
+        if kind in NUMBER_KINDS:
+            finite = values.dropna()
+            low, high = (float(finite.min()), float(finite.max())) if len(finite) else (None, None)
+            if kind == DATETIME and low is not None:
+                low, high = (pd.Timestamp(low * 1e9).isoformat(), pd.Timestamp(high * 1e9).isoformat())
+            entry.update(min=low, max=high)
+        else:
+            levels = sorted(set(values.dropna().astype(str)))
+            entry["levels"] = levels if len(levels) <= MAX_LEVELS else "many"
+        columns.append(entry)
+    return columns
+
+
+@dataclass(frozen=True)
+class SchemaNotes:
+    """What the scored rows hold that the training rows did not: per column, rows with an unseen level (and up
+    to 3 of those levels), rows below / above the training range, and missing values where training had none."""
+    unseen_levels: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
+    out_of_range: tuple[tuple[str, int, int], ...] = ()
+    unexpected_missing: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def messages(self) -> list[str]:
+        out = [f"'{c}': {n} row(s) with a level not seen in training ({', '.join(map(repr, shown))})"
+               for c, n, shown in self.unseen_levels]
+        out += [f"'{c}': {low} row(s) below and {high} above the training range" for c, low, high in self.out_of_range]
+        out += [f"'{c}': {n} missing value(s), none in training" for c, n in self.unexpected_missing]
+        return out
+
+
+def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
+    """The column in the storage its kind needs; a value that cannot be read so is a schema refusal."""
+    if kind in (NUMERIC, INTEGER):
+        if pd.api.types.is_bool_dtype(values):
+            raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but holds true/false values.")
+        parsed = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
+            values.astype(str).str.strip().where(values.notna()), errors="coerce")
+        bad = values[parsed.isna() & values.notna()]
+        if len(bad):
+            raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but {len(bad)} value(s) are not "
+                                    f"numbers (e.g. {str(bad.iloc[0])!r}).")
+        return parsed.astype(float)
+    if kind == DATETIME:
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return values
+        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
+        bad = values[parsed.isna() & values.notna()]
+        if len(bad):
+            raise SynthBalanceError(f"Column '{col}' should hold dates but {len(bad)} value(s) are not dates "
+                                    f"(e.g. {str(bad.iloc[0])!r}).")
+        return parsed
+    return values
+
+
+def _level_text(values: pd.Series, levels: set[str]) -> pd.Series:
+    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level."""
+    text = values.astype(object).where(values.isna(), values.astype(str))
+    unique = pd.unique(text.dropna())
+    remap = {}
+    for level in unique:
+        if level not in levels:
+            number = pd.to_numeric(pd.Series([level]), errors="coerce").iloc[0]
+            for other in ((str(int(number)), f"{float(number)}") if pd.notna(number) and float(number).is_integer()
+                          else ()):
+                if other in levels:
+                    remap[level] = other
+    return text.replace(remap) if remap else text
+
+
+def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, SchemaNotes]:
+    """The frame's feature columns in model order and storage, and the schema notes. A missing column or a
+    column of another type is one SynthBalanceError naming it (checked before anything is scored)."""
+    if not isinstance(frame, pd.DataFrame) or frame.empty:
+        raise SynthBalanceError("The data to score has no rows.")
+    names = [c["name"] for c in schema]
+    missing = [n for n in names if n not in frame.columns]
+    if missing:
+        shown = ", ".join(repr(n) for n in missing[:6]) + (" ..." if len(missing) > 6 else "")
+        raise SynthBalanceError(f"The data to score lacks {len(missing)} column(s) the model needs: {shown}.")
+    columns, unseen, outside, empty = {}, [], [], []
+    for spec in schema:
+        col, kind = spec["name"], spec["kind"]
+        values = _as_kind(frame[col], kind, col)
+        absent = int(values.isna().sum())
+        if absent and not spec["missing_allowed"]:
+            empty.append((col, absent))
+        if kind in LEVEL_KINDS and isinstance(spec.get("levels"), list):
+            levels = set(spec["levels"])
+            values = _level_text(values, levels)
+            new = values.notna() & ~values.isin(levels)
+            if new.any():
+                unseen.append((col, int(new.sum()), tuple(str(v) for v in pd.unique(values[new])[:3])))
+        elif kind in NUMBER_KINDS and spec.get("min") is not None:
+            numbers = (values.astype("int64").astype(float) / 1e9).where(values.notna()) if kind == DATETIME \
+                else values
+            low = pd.Timestamp(spec["min"]).value / 1e9 if kind == DATETIME else spec["min"]
+            high = pd.Timestamp(spec["max"]).value / 1e9 if kind == DATETIME else spec["max"]
+            below, above = int((numbers < low).sum()), int((numbers > high).sum())
+            if below or above:
+                outside.append((col, below, above))
+        columns[col] = values
+    return (pd.DataFrame(columns, index=frame.index),
+            SchemaNotes(tuple(unseen), tuple(outside), tuple(empty)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The loaded bundle
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Rows scored by a bundle: P(minority) (n rows, calibrated when the bundle recalibrated), the decision
+    (n rows, True = minority, P >= threshold), the schema notes, and the load's warnings (version drift)."""
+    probability: np.ndarray
+    decision: np.ndarray
+    schema: SchemaNotes
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A bundle that passed every check. model: the FixedThresholdClassifier; threshold: on P(minority);
+    features: model input columns in order, kinds: their kinds; reference: the real test-part rows (features,
+    then truth (class label), minority_probability, decision); calibration_ok: the out-of-fold calibration after
+    recalibration is within CALIBRATION_SLOPE_RANGE and CALIBRATION_INTERCEPT_LIMIT (what a label-free estimate
+    needs); warnings: carried onto every output (version drift allowed by the caller)."""
+    model: object = field(repr=False)
+    manifest: dict = field(repr=False)
+    threshold: float
+    minority: str
+    features: list[str]
+    kinds: dict[str, str]
+    reference: pd.DataFrame = field(repr=False)
+    calibration_ok: bool
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def schema(self) -> list[dict]:
+        return self.manifest["schema"]["columns"]
+
+    def score(self, frame: pd.DataFrame) -> Scored:
+        """Check the frame's schema (missing column or other type: SynthBalanceError), then score its rows."""
+        rows, notes = conform(frame, self.schema)
+        return Scored(*self.probabilities(rows), notes, self.warnings)
+
+    def probabilities(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """(P(minority), decision) of rows already conformed; one predict_proba, the model's own threshold rule
+        (FixedThresholdClassifier: minority when P >= threshold)."""
+        proba = np.asarray(self.model.predict_proba(rows), dtype=float)
+        probability = proba[:, list(self.model.classes_).index(self.minority)]
+        return probability, probability >= self.threshold
+
+
+def calibration_passes(figures: dict) -> bool:
+    """The calibration check: slope within CALIBRATION_SLOPE_RANGE and |intercept| <= the limit."""
+    slope, intercept = figures.get("slope"), figures.get("intercept")
+    if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in (slope, intercept)):
+        return False
+    return CALIBRATION_SLOPE_RANGE[0] <= slope <= CALIBRATION_SLOPE_RANGE[1] and \
+        abs(intercept) <= CALIBRATION_INTERCEPT_LIMIT
+
+
+def _read_files(directory: Path) -> dict[str, bytes]:
+    if not directory.is_dir():
+        raise BundleRefused("files", f"'{directory}' is not a folder.")
+    present = {p.name: p for p in directory.iterdir()}
+    unexpected = sorted(n for n in present if n not in REQUIRED_FILES + OPTIONAL_FILES)
+    missing = [n for n in REQUIRED_FILES if n not in present]
+    if missing or unexpected:
+        raise BundleRefused("files", (f"missing {', '.join(missing)}" if missing else "") +
+                            ("; " if missing and unexpected else "") +
+                            (f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else ""))
+    files = {}
+    for name, path in present.items():
+        if not path.is_file() or path.is_symlink():
+            raise BundleRefused("files", f"'{name}' is not a plain file.")
+        if path.stat().st_size > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
+            raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
+        files[name] = path.read_bytes()
+    return files
+
+
+def _check_hashes(files: dict[str, bytes]) -> dict:
+    try:
+        manifest = json.loads(files[MANIFEST])
+    except (ValueError, UnicodeDecodeError):
+        raise BundleRefused("hashes", "manifest.json is not valid JSON.") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleRefused("hashes", "manifest.json is not a SynthBalance bundle manifest.")
+    if manifest.get("manifest_sha256") != manifest_hash(manifest):
+        raise BundleRefused("hashes", "manifest.json was changed after it was written (its own SHA-256 differs).")
+    listed = manifest.get("files") or {}
+    for name in sorted(set(files) - {MANIFEST} | set(listed)):
+        if name not in files:
+            raise BundleRefused("hashes", f"{name} is listed in the manifest but missing.")
+        if listed.get(name) != sha256_bytes(files[name]):
+            raise BundleRefused("hashes", f"{name} does not match its SHA-256 in the manifest (changed or not "
+                                          "listed).")
+    return manifest
+
+
+def _check_versions(manifest: dict, allow_version_drift: bool) -> tuple[str, ...]:
+    made, here = manifest.get("versions") or {}, installed_versions()
+    warnings = []
+    for name in ("python", *RECORDED_PACKAGES):
+        if made.get(name) == here.get(name):
+            continue
+        line = f"{name} {made.get(name, 'unrecorded')} made this bundle, {here.get(name)} is installed here"
+        if name in MODEL_PACKAGES and not allow_version_drift:
+            raise BundleRefused("versions", f"{line}; install {name}=={made.get(name)} or export the bundle again "
+                                            "(or allow the drift, and its warning, explicitly).")
+        warnings.append(f"version drift: {line}; its figures may differ from the bundle's.")
+    return tuple(warnings)
+
+
+def load_model(raw: bytes):
+    """model.skops, loaded only when every type it needs beyond skops' defaults is in ALLOWED_TYPES."""
+    try:
+        needed = sio.get_untrusted_types(data=raw)
+    except Exception as exc:  # a damaged or crafted file: skops' own error, in one line
+        raise BundleRefused("allow-list", f"model.skops could not be read ({type(exc).__name__}).") from None
+    outside = sorted(set(needed) - set(ALLOWED_TYPES))
+    if outside:
+        raise BundleRefused("allow-list", f"model.skops holds type(s) outside the loader's allow-list: "
+                                          f"{', '.join(outside[:5])}.")
+    try:
+        return sio.loads(raw, trusted=list(needed))
+    except Exception as exc:
+        raise BundleRefused("allow-list", f"model.skops could not be loaded ({type(exc).__name__}).") from None
+
+
+def _check_consistency(model, manifest: dict) -> None:
+    from sklearn.model_selection import FixedThresholdClassifier
+    threshold = (manifest.get("threshold") or {}).get("value")
+    if not isinstance(model, FixedThresholdClassifier):
+        raise BundleRefused("consistency", "model.skops is not a thresholded classifier.")
+    if threshold is None or abs(float(model.threshold) - float(threshold)) > 1e-12:
+        raise BundleRefused("consistency", f"the model's threshold {model.threshold} is not the manifest's "
+                                           f"{threshold}.")
+    if str(model.pos_label) != manifest.get("minority") or \
+            [str(c) for c in model.classes_] != list(manifest.get("classes", [])):
+        raise BundleRefused("consistency", "the model's classes are not the manifest's.")
+
+
+def read_golden(raw: bytes) -> pd.DataFrame:
+    """golden.csv as the app reads a table, with the formula guard's apostrophe taken off again."""
+    frame = read_table(raw, GOLDEN).frame
+    for col in frame.columns:
+        if frame[col].dtype == object:
+            frame[col] = frame[col].map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'")
+                                        and is_formula(v[1:]) else v)
+    return frame
+
+
+def _from_files(files: dict[str, bytes], allow_version_drift: bool) -> Bundle:
+    manifest = _check_hashes(files)
+    warnings = _check_versions(manifest, allow_version_drift)
+    model = load_model(files[MODEL])
+    _check_consistency(model, manifest)
+    schema = manifest["schema"]["columns"]
+    features = [c["name"] for c in schema]
+    try:
+        reference = pd.read_parquet(io.BytesIO(files[REFERENCE]))
+    except Exception as exc:
+        raise BundleRefused("reference", f"reference.parquet could not be read ({type(exc).__name__}).") from None
+    bundle = Bundle(model=model, manifest=manifest, threshold=float(manifest["threshold"]["value"]),
+                    minority=str(manifest["minority"]), features=features,
+                    kinds={c["name"]: c["kind"] for c in schema}, reference=reference,
+                    calibration_ok=calibration_passes(manifest["calibration"]["after"]), warnings=warnings)
+    golden = read_golden(files[GOLDEN])
+    try:
+        probability, _ = bundle.probabilities(conform(golden, schema)[0])
+    except SynthBalanceError as exc:
+        raise BundleRefused("golden rows", str(exc)) from None
+    expected = golden["minority_probability"].to_numpy(dtype=float)
+    worst = float(np.max(np.abs(probability - expected))) if len(expected) else 0.0
+    if not len(expected) or not worst <= GOLDEN_TOLERANCE:
+        raise BundleRefused("golden rows", f"re-scored, the golden rows differ from their recorded probabilities "
+                                           f"by up to {worst:.3g} (allowed {GOLDEN_TOLERANCE:g}).")
+    return bundle
+
+
+def load_bundle(directory: str | Path, allow_version_drift: bool = False) -> Bundle:
+    """Load a bundle folder, checking files, hashes, versions, allow-list, consistency and golden rows in that
+    order; BundleRefused (a SynthBalanceError) names the check that failed."""
+    return _from_files(_read_files(Path(directory)), allow_version_drift)
+
+
+def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
+    """Load a zipped bundle: only the expected file names, at the top level, within the size limits, are read
+    (no path is ever extracted to disk)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise BundleRefused("files", "this is not a zip file.") from None
+    names = [e.filename for e in entries]
+    unexpected = [n for n in names if n not in REQUIRED_FILES + OPTIONAL_FILES]
+    if unexpected or len(set(names)) != len(names):
+        raise BundleRefused("files", f"the zip holds unexpected or repeated entries "
+                                     f"({', '.join(map(repr, unexpected[:3])) or 'repeated names'}).")
+    missing = [n for n in REQUIRED_FILES if n not in names]
+    if missing:
+        raise BundleRefused("files", f"missing {', '.join(missing)}")
+    files, total = {}, 0
+    for entry in entries:
+        limit = MAX_MANIFEST_BYTES if entry.filename == MANIFEST else MAX_FILE_BYTES
+        try:
+            with archive.open(entry) as handle:
+                raw = handle.read(limit + 1)  # never more than the limit, whatever the header claims
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+            raise BundleRefused("files", f"'{entry.filename}' could not be unpacked ({exc}).") from None
+        total += len(raw)
+        if len(raw) > limit or total > MAX_BUNDLE_BYTES:
+            raise BundleRefused("files", f"'{entry.filename}' unpacks larger than a bundle file may be.")
+        files[entry.filename] = raw
+    return _from_files(files, allow_version_drift)
+
+
+def bundle_zip(files: dict[str, bytes]) -> bytes:
+    """The bundle's files as one zip (flat, deflated)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(files):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), files[name],
+                             compress_type=zipfile.ZIP_DEFLATED)
+    return buffer.getvalue()
+
+
+def write_bundle(files: dict[str, bytes], directory: str | Path) -> Path:
+    """Write the files into a new or empty folder (never over another folder's files)."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    clash = [p.name for p in out.iterdir() if p.name not in files]
+    if clash:
+        raise SynthBalanceError(f"'{out}' already holds other files ({', '.join(clash[:3])}); choose an empty "
+                                "folder for the bundle.")
+    for name, raw in files.items():
+        (out / name).write_bytes(raw)
+    return out
+
+
+def reference_table(test: pd.DataFrame, features: list[str], target: str, probability: np.ndarray,
+                    decision: np.ndarray) -> pd.DataFrame:
+    """reference.parquet's rows: the real test part's features, then truth, minority_probability, decision."""
+    table = test[features].reset_index(drop=True).copy()
+    table["truth"] = test[target].astype(str).to_numpy()
+    table["minority_probability"] = np.asarray(probability, dtype=float)
+    table["decision"] = np.asarray(decision, dtype=bool)
+    table.attrs = {}  # the split's held-out mark stays in this process; the file holds the rows only
+    return table
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def golden_csv(reference: pd.DataFrame, features: list[str], kinds: dict[str, str], seed: int) -> bytes:
+    """GOLDEN_ROWS reference rows (seeded choice) with the probability they must get back, as a formula-safe CSV."""
+    rows = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=seed).sort_index()
+    return to_csv_text(rows[[*features, "minority_probability"]], kinds).encode()
+
+
+def export_bundle(run_dir: str | Path, out: str | Path, data: str | Path | None = None) -> Path:
+    """Refit the decision record's kept strategy of the run at run_dir and write its bundle to `out`
+    (core.bundle_export holds the fitting; see `build_bundle` there)."""
+    from core.bundle_export import export_run
+    return export_run(run_dir, out, data)
