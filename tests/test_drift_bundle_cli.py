@@ -81,3 +81,32 @@ def test_no_bundle_folder_and_chunking_without_bundle(tmp_path, capsys):
     assert main(["drift", "--reference", str(batch), "--target", "label", "--new", str(batch), "--chunk-size", "10",
                  "--out", str(tmp_path / "o")]) == 2
     assert "--bundle" in capsys.readouterr().err
+
+
+def test_a_real_exported_bundle_end_to_end(tmp_path, capsys):
+    """From a real run and `export` (tests.bundle_fixtures): drift --bundle on the run's held-out rows, one half
+    moved; the estimate per chunk is CBPE on the bundle's own probabilities and decisions."""
+    from core.bundle import load_bundle
+    from core.performance import estimate_metric
+    from tests.bundle_fixtures import credit_bundle, held_out_rows
+    rows = held_out_rows().reset_index(drop=True)
+    rows.loc[len(rows) // 2:, "age"] += 25
+    path = _batch(tmp_path, rows)
+    half = len(rows) // 2
+    code = main(["drift", "--bundle", str(credit_bundle()), "--new", str(path), "--chunk-size", str(half),
+                 "--json", "--out", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    report = json.loads((tmp_path / "out" / "drift.json").read_text())
+    bundle = load_bundle(credit_bundle())
+    scored = bundle.score(rows)
+    chunks = report["performance_estimate"]["chunks"]
+    assert chunks[0]["start"] == 0 and chunks[0]["end"] == half - 1
+    if bundle.calibration_ok:
+        assert chunks[0]["estimate"] == pytest.approx(
+            estimate_metric("f1", scored.probability[:half], scored.decision[:half]), abs=1e-12)
+        assert chunks[0]["realised"] is not None  # the held-out rows carry their labels
+    else:
+        assert report["performance_estimate"]["refused"]
+    assert report["prevalence"]["reference"] == pytest.approx(
+        (bundle.reference["truth"] == bundle.minority).mean())
+    assert len(report["multivariate"]["chunks"]) == len(chunks) or not chunks
