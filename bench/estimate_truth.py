@@ -29,7 +29,7 @@ from sklearn.model_selection import cross_val_predict
 
 from bench.common import classification_frame
 from core.performance import estimate_performance, size_chunks
-from core.prevalence import adjusted_posteriors, em_prior, estimate_prevalence, f1_optimal_threshold
+from core.prevalence import adjusted_posteriors, estimate_prevalence, f1_optimal_threshold
 
 SEED = 20261207
 CHUNK_SIZES = (500, 1000, 3000)  # about 50, 100 and 300 minority rows a chunk at the reference's 10%
@@ -76,16 +76,18 @@ def _batch(scenario: str, rows: int, x: np.ndarray, y: np.ndarray, rng: np.rando
     return x[where], truth
 
 
-def run(chunks: int, seed: int = SEED) -> pd.DataFrame:
+def run(chunks: int, seed: int = SEED, rule: bool = False, scenarios: tuple[str, ...] = SCENARIOS) -> pd.DataFrame:
+    """rule False: "MAE adjusted" re-weights every prior-shift chunk to its EM share; True: the app's rule (only
+    where the share's interval excludes the reference share), measured on every scenario but concept drift."""
     model, threshold, (x_ref, y_ref), (x_pool, y_pool) = _model_and_parts(seed)
     p_ref = model.predict_proba(x_ref)[:, 1]
     d_ref = p_ref >= threshold
     features = _informative(x_ref, y_ref)
     rows = []
-    for scenario in SCENARIOS:
+    for scenario in scenarios:
         for size in CHUNK_SIZES:
             rng = np.random.default_rng([seed, SCENARIOS.index(scenario), size])
-            errors, adjusted_errors, inside, widths, share_hits, minority_rows = [], [], [], [], [], []
+            errors, adjusted_errors, inside, widths, share_hits, minority_rows, kicked_in = [], [], [], [], [], [], []
             for _ in range(chunks):
                 x, truth = _batch(scenario, size, x_pool, y_pool, rng, features)
                 p = model.predict_proba(x)[:, 1]
@@ -98,19 +100,25 @@ def run(chunks: int, seed: int = SEED) -> pd.DataFrame:
                 errors.append(abs(result.estimate - result.realised))
                 inside.append(result.ci_low <= result.realised <= result.ci_high)
                 widths.append(result.ci_high - result.ci_low)
-                if scenario.startswith("prior shift"):
-                    share = em_prior(p, float(y_ref.mean()))
-                    moved = adjusted_posteriors(p, float(y_ref.mean()), share)
-                    adjusted = estimate_performance(y_ref, p_ref, d_ref, moved, d, chunk, truth=truth).chunks[0]
-                    adjusted_errors.append(abs(adjusted.estimate - adjusted.realised))
+                if scenario.startswith("prior shift") or (rule and scenario != "concept drift"):
                     prevalence = estimate_prevalence(y_ref, p_ref, d_ref, p, d, threshold,
                                                      seed=int(rng.integers(1 << 31)), resamples=100)
                     share_hits.append(prevalence.ci_low <= truth.mean() <= prevalence.ci_high)
+                    # "always": every chunk re-weighted to its EM share; the app's rule: only when the share's
+                    # interval excludes the reference share
+                    if not rule or prevalence.moved:
+                        moved = adjusted_posteriors(p, float(y_ref.mean()), prevalence.estimated)
+                        adjusted = estimate_performance(y_ref, p_ref, d_ref, moved, d, chunk, truth=truth).chunks[0]
+                    else:
+                        adjusted = result
+                    adjusted_errors.append(abs(adjusted.estimate - adjusted.realised))
+                    kicked_in.append(prevalence.moved)
             rows.append({"scenario": scenario, "chunk rows": size, "minority rows a chunk": np.mean(minority_rows),
                          "chunks": len(errors), "MAE of F1": np.mean(errors),
                          "MAE adjusted": np.mean(adjusted_errors) if adjusted_errors else np.nan,
                          "realised inside": np.mean(inside), "interval width": np.mean(widths),
-                         "EM share inside": np.mean(share_hits) if share_hits else np.nan})
+                         "EM share inside": np.mean(share_hits) if share_hits else np.nan,
+                         "share moved": np.mean(kicked_in) if kicked_in else np.nan})
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 
@@ -128,10 +136,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=30, help="chunks per scenario and size")
     parser.add_argument("--out", help="also write the table as Markdown here")
+    parser.add_argument("--rule", action="store_true",
+                        help="MAE adjusted with the app's rule (adjust only where the share moved), every scenario")
+    parser.add_argument("--scenarios", nargs="+", choices=SCENARIOS, default=list(SCENARIOS), metavar="SCENARIO")
     args = parser.parse_args()
     started = time.time()
     load = os.getloadavg()
-    table = run(args.chunks)
+    table = run(args.chunks, rule=args.rule, scenarios=tuple(args.scenarios))
     shown = _markdown(table)
     stamp = (f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.machine()} {os.cpu_count()} cores, "
              f"load average at start {load[0]:.1f}, {time.time() - started:.0f} s")

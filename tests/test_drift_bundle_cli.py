@@ -13,7 +13,7 @@ from tests.fake_bundle import fake_bundle, table
 
 @pytest.fixture(scope="module")
 def bundle():
-    return fake_bundle(train_rows=2000, reference_rows=1500)
+    return fake_bundle(train_rows=1500, reference_rows=1000)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from tests.fake_bundle import fake_bundle, table
 
 @pytest.fixture(scope="module")
 def bundle():
-    return fake_bundle(train_rows=2000, reference_rows=1500)
+    return fake_bundle(train_rows=1500, reference_rows=1000)
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +52,7 @@ def test_domain_classifier_flags_the_shifted_chunk_only(shifted):
 
 
 def test_refuses_to_estimate_when_the_calibration_check_failed():
-    uncalibrated = fake_bundle(train_rows=2000, reference_rows=1500, calibration_ok=False)
+    uncalibrated = fake_bundle(train_rows=1500, reference_rows=1000, calibration_ok=False)
     result = monitor_batch(uncalibrated, table(600, 13), chunk_size=600)
     assert result.performance == () and result.refused == NOT_CALIBRATED
     report = monitor_dict(result)["performance_estimate"]

@@ -30,8 +30,8 @@ def loader(monkeypatch):
     module.load_bundle_zip = _load
     monkeypatch.setitem(sys.modules, "core.bundle", module)
     if not BUNDLES:
-        BUNDLES[b"good"] = fake_bundle(train_rows=2000, reference_rows=1500)
-        BUNDLES[b"uncalibrated"] = fake_bundle(train_rows=2000, reference_rows=1500, calibration_ok=False)
+        BUNDLES[b"good"] = fake_bundle(train_rows=1500, reference_rows=1000)
+        BUNDLES[b"uncalibrated"] = fake_bundle(train_rows=1500, reference_rows=1000, calibration_ok=False)
 
 
 def csv_bytes(frame) -> bytes:
