@@ -87,7 +87,8 @@ def run(chunks: int, seed: int = SEED, rule: bool = False, scenarios: tuple[str,
     for scenario in scenarios:
         for size in CHUNK_SIZES:
             rng = np.random.default_rng([seed, SCENARIOS.index(scenario), size])
-            errors, adjusted_errors, inside, widths, share_hits, minority_rows, kicked_in = [], [], [], [], [], [], []
+            errors, adjusted_errors, inside, widths, share_hits, minority_rows = [], [], [], [], [], []
+            kicked_in, mean_hits = [], []
             for _ in range(chunks):
                 x, truth = _batch(scenario, size, x_pool, y_pool, rng, features)
                 p = model.predict_proba(x)[:, 1]
@@ -104,6 +105,8 @@ def run(chunks: int, seed: int = SEED, rule: bool = False, scenarios: tuple[str,
                     prevalence = estimate_prevalence(y_ref, p_ref, d_ref, p, d, threshold,
                                                      seed=int(rng.integers(1 << 31)), resamples=100)
                     share_hits.append(prevalence.ci_low <= truth.mean() <= prevalence.ci_high)
+                    mean_hits.append(prevalence.mean_probability_low <= truth.mean()
+                                     <= prevalence.mean_probability_high)
                     # "always": every chunk re-weighted to its EM share; the app's rule: only when the share's
                     # interval excludes the reference share
                     if not rule or prevalence.moved:
@@ -118,7 +121,8 @@ def run(chunks: int, seed: int = SEED, rule: bool = False, scenarios: tuple[str,
                          "MAE adjusted": np.mean(adjusted_errors) if adjusted_errors else np.nan,
                          "realised inside": np.mean(inside), "interval width": np.mean(widths),
                          "EM share inside": np.mean(share_hits) if share_hits else np.nan,
-                         "share moved": np.mean(kicked_in) if kicked_in else np.nan})
+                         "share moved": np.mean(kicked_in) if kicked_in else np.nan,
+                         "mean-p share inside": np.mean(mean_hits) if mean_hits else np.nan})
             print(rows[-1], flush=True)
     return pd.DataFrame(rows)
 

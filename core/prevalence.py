@@ -13,6 +13,7 @@ true share 31 times, both 40 times). `bench/estimate_truth.py` measures which ho
 from __future__ import annotations
 
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -22,7 +23,8 @@ BOOTSTRAP = 200  # resamples of the interval
 CONFIDENCE = 0.95
 PROBABILITY_FLOOR = 1e-6  # posteriors kept inside (0, 1) so a 0 or 1 cannot pin the EM prior
 ESTIMATORS = ("em", "confusion")
-CHOSEN = "em"  # the estimator the app reports (bench/estimate_truth.py: the one whose interval held)
+CHOSEN = "em"  # the estimator the app reports under prior shift (bench/estimate_truth.py: its interval held there;
+# under covariate shift it does not, and the mean calibrated probability, reported beside it, does)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class PrevalenceEstimate:
     deployed_threshold: float
     suggested_threshold: float
     batch_rows: int
+    mean_probability: float = float("nan")
+    mean_probability_low: float = float("nan")
+    mean_probability_high: float = float("nan")
 
     @property
     def moved(self) -> bool:
@@ -48,11 +53,16 @@ class PrevalenceEstimate:
     def sentence(self) -> str:
         """The prevalence line the page and the CLI print."""
         share = (f"Estimated minority share of the batch: {self.estimated:.1%} (95% interval {self.ci_low:.1%} to "
-                 f"{self.ci_high:.1%}), against {self.reference:.1%} in the reference rows")
+                 f"{self.ci_high:.1%}), against {self.reference:.1%} in the reference rows, if only the share "
+                 "moved (prior shift; EM)")
+        other = (f" If instead the features moved and still mean what they meant (covariate shift), the share is the "
+                 f"mean calibrated probability, {self.mean_probability:.1%} ({self.mean_probability_low:.1%} to "
+                 f"{self.mean_probability_high:.1%}); without labels the two cannot be told apart.")
         if not self.moved:
-            return share + ": the reference share lies inside the interval, so the threshold stays."
+            return share + ": the reference share lies inside the interval, so the threshold stays." + other
         return (share + f". Under that share the F1 optimum sits at threshold {self.suggested_threshold:.2f} "
-                f"(deployed: {self.deployed_threshold:.2f}); this is advice, the deployed threshold is not changed.")
+                f"(deployed: {self.deployed_threshold:.2f}); this is advice, the deployed threshold is not changed."
+                + other)
 
 
 def _clip(probability: np.ndarray) -> np.ndarray:
@@ -145,8 +155,15 @@ def estimate_prevalence(reference_truth: np.ndarray, reference_probability: np.n
         raise ValueError(f"unknown prevalence method {method!r}")
     alpha = (1 - CONFIDENCE) / 2
     low, high = (float(v) for v in np.quantile(draws, [alpha, 1 - alpha]))
+    # covariate shift keeps P(y | x): the batch's minority count is then a sum of independent Bernoulli(p_i), mean
+    # sum p_i and variance sum p_i (1 - p_i) (Poisson binomial); its share's interval by the normal approximation
+    mean_probability = float(probability.mean())
+    spread = NormalDist().inv_cdf(1 - alpha) * float(np.sqrt(np.sum(probability * (1 - probability)))) / n
+    mean_low, mean_high = max(0.0, mean_probability - spread), min(1.0, mean_probability + spread)
     suggested = f1_optimal_threshold(reference_truth, reference_probability, reference_share,
                                      min(max(estimated, PROBABILITY_FLOOR), 1 - PROBABILITY_FLOOR))
     return PrevalenceEstimate(method=method, reference=reference_share, estimated=estimated, ci_low=min(low, estimated),
                               ci_high=max(high, estimated), deployed_threshold=float(threshold),
-                              suggested_threshold=suggested, batch_rows=n)
+                              suggested_threshold=suggested, batch_rows=n, mean_probability=mean_probability,
+                              mean_probability_low=min(mean_low, mean_probability),
+                              mean_probability_high=max(mean_high, mean_probability))

@@ -9,7 +9,7 @@ import streamlit as st
 
 from core.data import read_table
 from core.errors import SynthBalanceError
-from core.monitor import ADJUST_FOR_PREVALENCE, CONCEPT_DRIFT_NOTE, monitor_batch, monitor_dict
+from core.monitor import ADJUSTMENT_NOTE, CONCEPT_DRIFT_NOTE, monitor_batch, monitor_dict
 from core.plots import inert, monitor_timeline
 from core.text import escape_markdown
 from pages import _state
@@ -83,11 +83,8 @@ def render() -> None:
         st.caption(escape_markdown(CONCEPT_DRIFT_NOTE))
     st.subheader("Minority share")
     st.markdown(escape_markdown(result.prevalence.sentence))
-    st.caption(("The estimate above uses probabilities re-weighted to the estimated share (the bench showed it "
-                "helps under prior shift)." if ADJUST_FOR_PREVALENCE else
-                "The estimate above uses the deployed probabilities as they are: on the bench, re-weighting them "
-                "to the estimated share did not lower the error (docs/benchmarks-monitor.md).")
-               + " EM (Saerens et al. 2002) with a bootstrap interval over the batch and the reference rows.")
+    st.caption(ADJUSTMENT_NOTE + " The share under prior shift: EM (Saerens et al. 2002) with a bootstrap interval "
+               "over the batch and the reference rows; under covariate shift: the mean calibrated probability.")
     st.subheader("Multivariate drift")
     st.caption("A classifier told to separate each chunk from the reference rows: out-of-fold AUC 0.5 when they look "
                "alike; flagged at AUC 0.6 or more with a one-sided p-value below 0.01.")

@@ -65,6 +65,8 @@ def test_timeline_share_and_multivariate_table():
     multivariate = at.dataframe[-1].value
     assert list(multivariate["flagged"]) == [False, True]
     assert any("invisible without labels" in c.value for c in at.caption)
+    assert any(c.value.startswith("The estimate uses the deployed probabilities as they are.") for c in at.caption)
+    assert not result.prevalence_adjusted  # the bench did not back the re-weighting (core.monitor)
 
 
 def test_uncalibrated_bundle_gets_one_sentence_and_no_estimate():

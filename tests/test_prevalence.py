@@ -73,3 +73,26 @@ def test_same_seed_same_interval():
     one = estimate_prevalence(ref_truth, ref_p, ref_p >= 0.3, p, p >= 0.3, 0.3, seed=7, resamples=50)
     two = estimate_prevalence(ref_truth, ref_p, ref_p >= 0.3, p, p >= 0.3, 0.3, seed=7, resamples=50)
     assert one == two
+
+
+def _covariate_batch(rows, seed, made_under=0.1):
+    """Rows of the same two-Gaussian table kept only where x > 0.5: P(y | x) unchanged, the share higher."""
+    truth, p = _posteriors(rows * 4, made_under, seed, made_under)
+    rng = np.random.default_rng(seed)
+    x = np.log(p / (1 - p) * (1 - made_under) / made_under)  # 1.5 x - 1.125, monotone in x
+    keep = np.flatnonzero(x > 0)[:rows]
+    rng.shuffle(keep)
+    return truth[keep], p[keep]
+
+
+def test_under_covariate_shift_the_mean_probability_holds_and_is_printed():
+    """The page's promise: the mean calibrated probability, printed beside EM, holds under covariate shift."""
+    ref_truth, ref_p = _posteriors(3000, 0.1, 0)
+    hits = 0
+    for seed in range(20, 30):
+        truth, p = _covariate_batch(1000, seed)
+        estimate = estimate_prevalence(ref_truth, ref_p, ref_p >= 0.3, p, p >= 0.3, 0.3, seed=seed, resamples=100)
+        hits += estimate.mean_probability_low <= truth.mean() <= estimate.mean_probability_high
+    assert hits >= 9
+    assert f"mean calibrated probability, {estimate.mean_probability:.1%}" in estimate.sentence
+    assert "cannot be told apart" in estimate.sentence
