@@ -476,8 +476,8 @@ def _drift_command(commands) -> None:
 def _drift_bundle(args, thresholds) -> int:
     """`drift --bundle`: the deployed model on a new batch, chunk by chunk, plus today's per-feature drift against
     the bundle's reference rows; one drift.json with both."""
-    from core.drift import check_drift, drift_dict
-    from core.monitor import monitor_batch, monitor_dict, reference_dataset
+    from core.drift import drift_dict
+    from core.monitor import monitor_batch, monitor_dict
     from core.plots import drift_charts_html
     if args.config or args.reference:
         raise CliError("drift takes --bundle, or --config / --reference, not both.")
@@ -493,9 +493,9 @@ def _drift_bundle(args, thresholds) -> int:
     bundle = load_bundle(bundle_path)
     new = read_path(args.new)
     name = Path(args.new).name
-    monitored = monitor_batch(bundle, new.frame, name, args.chunk_size, args.date_column, args.period)
-    result = check_drift(reference_dataset(bundle), new.frame, None, thresholds, label_free=args.label_free,
-                         concept=False, batch=name, batch_sha256=new.sha256)
+    monitored = monitor_batch(bundle, new.frame, name, args.chunk_size, args.date_column, args.period,
+                              batch_sha256=new.sha256, thresholds=thresholds, label_free=args.label_free)
+    result = monitored.per_feature
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     report = {**drift_dict(result), **monitor_dict(monitored)}

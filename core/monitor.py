@@ -79,6 +79,7 @@ class BundleMonitor:
     labelled: bool
     prevalence_adjusted: bool
     bundle_warnings: tuple[str, ...]
+    per_feature: Any = None  # today's per-feature check (core.drift.DriftResult) against the reference rows
 
     @property
     def f1(self) -> PerformanceEstimate | None:
@@ -126,9 +127,12 @@ def _chunks(batch: pd.DataFrame, chunk_size: int | None, date_column: str | None
 
 
 def monitor_batch(bundle: BundleLike, batch: pd.DataFrame, batch_name: str = "", chunk_size: int | None = None,
-                  date_column: str | None = None, period: str = "M", seed: int = 42) -> BundleMonitor:
-    """Score the batch with the bundle and check it chunk by chunk. Raises DataError (one sentence) for an empty
-    batch, a missing feature, a bad chunking, or a bundle without labelled reference rows."""
+                  date_column: str | None = None, period: str = "M", seed: int = 42, batch_sha256: str = "",
+                  thresholds=None, label_free: bool = False) -> BundleMonitor:
+    """Score the batch with the bundle and check it chunk by chunk, and each feature against the bundle's reference
+    rows (core.drift.check_drift, concept drift left to the realised column). Raises DataError (one sentence) for an
+    empty batch, a missing feature, a bad chunking, or a bundle without labelled reference rows."""
+    from core.drift import DriftThresholds, check_drift
     if len(batch) == 0:
         raise DataError("The batch has no rows.")
     missing = [c for c in bundle.features if c not in batch.columns]
@@ -163,10 +167,12 @@ def monitor_batch(bundle: BundleLike, batch: pd.DataFrame, batch_name: str = "",
     else:
         refused = NOT_CALIBRATED
     multivariate = multivariate_drift(reference, batch, list(bundle.features), chunks, positions, seed)
+    per_feature = check_drift(reference_dataset(bundle), batch, None, thresholds or DriftThresholds(),
+                              label_free=label_free, concept=False, batch=batch_name, batch_sha256=batch_sha256)
     return BundleMonitor(batch=batch_name, batch_rows=len(batch), target=target, chunking=how,
                          chunks=tuple(chunks), performance=performance, refused=refused, prevalence=prevalence,
                          multivariate=multivariate, labelled=labelled, prevalence_adjusted=adjusted,
-                         bundle_warnings=tuple(bundle.warnings))
+                         bundle_warnings=tuple(bundle.warnings), per_feature=per_feature)
 
 
 def reference_dataset(bundle: BundleLike) -> Any:

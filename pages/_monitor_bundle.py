@@ -8,6 +8,7 @@ import json
 import streamlit as st
 
 from core.data import read_table
+from core.drift import drift_dict
 from core.errors import SynthBalanceError
 from core.monitor import ADJUSTMENT_NOTE, CONCEPT_DRIFT_NOTE, monitor_batch, monitor_dict
 from core.plots import inert, monitor_timeline
@@ -52,7 +53,7 @@ def render() -> None:
             batch = read_table(batch_upload.getvalue(), batch_upload.name)
             with st.spinner("Scoring the batch and checking it chunk by chunk..."):
                 result = monitor_batch(bundle, batch.frame, batch_upload.name, chunk_size, date_column, period,
-                                       seed=_state.seed())
+                                       seed=_state.seed(), batch_sha256=batch.sha256)
         except ImportError:
             st.error("This build has no bundle loader (core.bundle): a bundle cannot be read here.")
         except SynthBalanceError as exc:
@@ -89,5 +90,15 @@ def render() -> None:
     st.caption("A classifier told to separate each chunk from the reference rows: out-of-fold AUC 0.5 when they look "
                "alike; flagged at AUC 0.6 or more with a one-sided p-value below 0.01.")
     st.dataframe(result.multivariate.table(), hide_index=True)
-    st.download_button("drift.json (deployed model)", json.dumps(monitor_dict(result), indent=2), "drift.json",
+    if result.per_feature is not None:
+        features = result.per_feature
+        st.subheader("Features, one at a time")
+        st.markdown(f"**Verdict per feature: {escape_markdown(features.headline)}.** Each feature of {named} "
+                    f"against the bundle's {features.reference_rows:,} reference rows; {features.tests} tests, "
+                    "Holm-corrected.")
+        for reason in features.reasons:
+            st.caption(escape_markdown(reason))
+        st.dataframe(features.shown(), hide_index=True)
+    report = {**(drift_dict(result.per_feature) if result.per_feature is not None else {}), **monitor_dict(result)}
+    st.download_button("drift.json (deployed model)", json.dumps(report, indent=2), "drift.json",
                        "application/json", key="download_bundle_monitor")

@@ -62,11 +62,14 @@ def test_timeline_share_and_multivariate_table():
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and "Estimated minority F1 per chunk" in charts[0].proto.spec
     assert any(m.value.startswith("Estimated minority share of the batch") for m in at.markdown)
-    multivariate = at.dataframe[-1].value
+    multivariate = at.dataframe[-2].value
     assert list(multivariate["flagged"]) == [False, True]
     assert any("invisible without labels" in c.value for c in at.caption)
     assert any(c.value.startswith("The estimate uses the deployed probabilities as they are.") for c in at.caption)
     assert not result.prevalence_adjusted  # the bench did not back the re-weighting (core.monitor)
+    features = at.dataframe[-1].value  # today's per-feature check, against the bundle's reference rows
+    assert features.loc[features["feature"] == "x1", "status"].item() == "re-run"
+    assert any(m.value.startswith("**Verdict per feature: re-run.**") for m in at.markdown)
 
 
 def test_uncalibrated_bundle_gets_one_sentence_and_no_estimate():
