@@ -23,15 +23,15 @@ from bench.common import loud_warnings
 from bench.race_truth import listed, load
 from core.bundle_export import build_bundle
 from core.config import build_run_config
-from core.evaluation import NO_GENERATION as ARM_OF
 from core.pipeline import prepare
 from core.race import race_prepared
+from core.strategies import judged_arm
 
 CANDIDATES = ["as_is", "class_weighted_default", "threshold_tuned", "class_weighted", "random_oversampler", "smote"]
 
 
 def calibration_row(dataset, name: str, strategy: str, seed: int = 42) -> dict:
-    arm = ARM_OF.get(strategy, "augmented_tuned")
+    arm = judged_arm(strategy)
     config = build_run_config(dataset.target, strategy, data=dataset.name, data_sha256=dataset.sha256, seed=seed,
                               repeats=1, validation=False)
     decision = {"key": "", "kept": {"monitored": strategy, "monitored_arm": arm, "label": strategy}, "judged": {}}

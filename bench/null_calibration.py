@@ -21,7 +21,7 @@ from scipy import stats
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import loud_warnings  # noqa: E402
-from core.evaluation import corrected_interval  # noqa: E402
+from core.intervals import corrected_interval  # noqa: E402
 
 REPEATS, TEST_SIZE, ALPHA = 5, 0.3, 0.05
 

@@ -22,8 +22,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
-from core.evaluation import THRESHOLDS  # noqa: E402
-from core.race import _fits, race, race_prepared  # noqa: E402
+from core.estimates import race_fits_per_fold  # noqa: E402
+from core.race import race, race_prepared  # noqa: E402
+from core.thresholds import THRESHOLDS  # noqa: E402
 
 CANDIDATES = ["threshold_tuned", "class_weighted", "random_oversampler", "smote", "borderline_smote", "adasyn"]
 FOLDS, REPEATS, INNER_FOLDS, SEED = 5, 3, 3, 42
@@ -91,7 +92,7 @@ def german() -> None:
             started = time.perf_counter()
             result = race_prepared(prepared, "logreg", n_jobs=n_jobs, adaptive=adaptive)
             seconds = time.perf_counter() - started
-            fits = sum(_fits(c.name) * len(c.minority_f1.values) for c in result.candidates if c.ran)
+            fits = sum(race_fits_per_fold(c.name) * len(c.minority_f1.values) for c in result.candidates if c.ran)
             stopped = ", ".join(f"{n} after {r}" for n, r in result.stopped) or "none"
             print(f"| {'adaptive' if adaptive else 'full'} | {n_jobs} | {seconds:.1f} | {fits} | {stopped} | "
                   f"{result.recommended} |", flush=True)

@@ -35,9 +35,12 @@ import pandas as pd
 
 from bench.common import as_dataset, classification_frame, loud_warnings
 from core.config import RunConfig
-from core.evaluation import NO_GENERATION, NO_SYNTHETIC_ARMS
+from core.estimates import race_fits_per_fold
+from core.evaluation import NO_SYNTHETIC_ARMS
 from core.pipeline import prepare, run_experiment
-from core.race import SamplerSettings, _fits, _leader, _score_fold, clearly_behind, race_prepared
+from core.race import SamplerSettings, _score_fold, race_prepared
+from core.race_rule import _leader, clearly_behind
+from core.strategies import NO_GENERATION
 
 # ../shared next to the repository (a worktree one level deeper also finds it)
 LIST = next((p / "shared" / "bench" / "race_datasets.txt" for p in Path(__file__).resolve().parents[1:4]
@@ -128,13 +131,13 @@ def candidate_columns(raced, test_f1: dict[str, float]) -> dict:
         ran = candidate.ran
         row[f"race {candidate.name}"] = candidate.minority_f1.mean if ran else float("nan")
         row[f"folds {candidate.name}"] = " ".join(repr(v) for v in candidate.minority_f1.values) if ran else ""
-        row[f"fits {candidate.name}"] = _fits(candidate.name)
+        row[f"fits {candidate.name}"] = race_fits_per_fold(candidate.name)
         row[f"test {candidate.name}"] = test_f1.get(candidate.name, float("nan"))
     return row
 
 
 def replay_pair(row: pd.Series, level: float = 0.95) -> dict:
-    """One stored race replayed with the adaptive race's rule (`core.race.clearly_behind` after each repeat but
+    """One stored race replayed with the adaptive race's rule (`core.race_rule.clearly_behind` after each repeat but
     the last; the best mean of the candidates still running wins): its pick, the full race's pick (the best mean
     of all), their test-part minority F1, when each candidate stopped, and the fits of each race."""
     names = [c[len("folds "):] for c in row.index if c.startswith("folds ")]

@@ -26,9 +26,10 @@ from core.imbalance import profile_dataset
 from core.leaderboard import build_leaderboard
 from core.models import CLASSIFIERS
 from core.pipeline import augmented, prepare, run_experiment, synthesize
-from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, NO_GENERATION, race_prepared
+from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, race_prepared
 from core.report import build_model_card, to_html, to_markdown
 from core.results import clean, write_results
+from core.strategies import NO_GENERATION, strategy_words
 from core.sweep import UTILITY_METRICS, parse_epsilons, run_sweep
 
 
@@ -279,8 +280,8 @@ def _advise(args) -> int:
     if args.json:
         print(json.dumps(clean(result.to_dict()), indent=2))
         return 0
-    print(f"recommended: {result.recommended} ({result.kind}; {result.folds} folds x {result.repeats} repeats, "
-          f"margin {result.margin:g})")
+    print(f"recommended: {strategy_words(result.recommended)} ({result.recommended}; {result.kind}; {result.folds} "
+          f"folds x {result.repeats} repeats, margin {result.margin:g})")
     for c in result.candidates:
         if c.ran:
             print(f"  {c.name:20s} minority F1 {c.minority_f1.mean:.3f} [{c.minority_f1.ci_low:.3f}, "
@@ -590,8 +591,8 @@ def _bundle_commands(commands) -> None:
 
 
 def _export(args) -> int:
-    from core.bundle import export_bundle
-    out = export_bundle(args.run, args.out, args.data)
+    from core.bundle_export import export_run
+    out = export_run(args.run, args.out, args.data)
     print(f"bundle -> {out}")
     return 0
 

@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 import skops.io as sio
 
-from core.data import DATETIME, INTEGER, LEVEL_KINDS, NUMBER_KINDS, NUMERIC, read_table
-from core.encoding import model_frame
+from core.bundle_schema import SchemaNotes, conform
+from core.data import read_table
 from core.errors import SynthBalanceError
 from core.export import is_formula, to_csv_text
 
@@ -42,7 +42,6 @@ MAX_BUNDLE_BYTES = 400 * 1024 * 1024  # all of them together
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 GOLDEN_ROWS = 20
 GOLDEN_TOLERANCE = 1e-9
-MAX_LEVELS = 1000  # levels listed per column in the schema (a wider column is listed as 'many')
 # Packages whose version changes what a loaded model computes: another version refuses the bundle (unless the
 # caller allows the drift); the others are recorded and a difference is a warning.
 MODEL_PACKAGES = ("scikit-learn", "imbalanced-learn", "skops")
@@ -54,7 +53,6 @@ ALLOWED_TYPES = (
     "core.encoding.MedianImputer",
     "core.models.ModelFrame",
     "numpy.dtype",
-    "sklearn.frozen._frozen.FrozenEstimator",
 )
 # The calibration check Monitor's label-free estimate relies on (out-of-fold, after recalibration).
 CALIBRATION_SLOPE_RANGE = (0.8, 1.2)
@@ -96,123 +94,6 @@ def sealed(manifest: dict, files: dict[str, bytes]) -> bytes:
                                       if name != MANIFEST}}
     manifest["manifest_sha256"] = manifest_hash(manifest)
     return json.dumps(manifest, indent=2, sort_keys=True).encode()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# Schema
-
-
-def input_schema(rows: pd.DataFrame, features: list[str], kinds: dict[str, str]) -> list[dict]:
-    """The input schema of the training rows: per feature (in model order) its kind, levels (as the model reads
-    them) or range (numbers; dates as ISO text), and whether missing values were seen."""
-    seen = model_frame(rows, features, kinds)
-    columns = []
-    for col in features:
-        kind, values = kinds[col], seen[col]
-        entry = {"name": col, "kind": kind, "missing_allowed": bool(values.isna().any())}
-        if kind in NUMBER_KINDS:
-            finite = values.dropna()
-            low, high = (float(finite.min()), float(finite.max())) if len(finite) else (None, None)
-            if kind == DATETIME and low is not None:
-                low, high = (pd.Timestamp(low * 1e9).isoformat(), pd.Timestamp(high * 1e9).isoformat())
-            entry.update(min=low, max=high)
-        else:
-            levels = sorted(set(values.dropna().astype(str)))
-            entry["levels"] = levels if len(levels) <= MAX_LEVELS else "many"
-        columns.append(entry)
-    return columns
-
-
-@dataclass(frozen=True)
-class SchemaNotes:
-    """What the scored rows hold that the training rows did not: per column, rows with an unseen level (and up
-    to 3 of those levels), rows below / above the training range, and missing values where training had none."""
-    unseen_levels: tuple[tuple[str, int, tuple[str, ...]], ...] = ()
-    out_of_range: tuple[tuple[str, int, int], ...] = ()
-    unexpected_missing: tuple[tuple[str, int], ...] = ()
-
-    @property
-    def messages(self) -> list[str]:
-        out = [f"'{c}': {n} row(s) with a level not seen in training ({', '.join(map(repr, shown))})"
-               for c, n, shown in self.unseen_levels]
-        out += [f"'{c}': {low} row(s) below and {high} above the training range" for c, low, high in self.out_of_range]
-        out += [f"'{c}': {n} missing value(s), none in training" for c, n in self.unexpected_missing]
-        return out
-
-
-def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
-    """The column in the storage its kind needs; a value that cannot be read so is a schema refusal."""
-    if kind in (NUMERIC, INTEGER):
-        if pd.api.types.is_bool_dtype(values):
-            raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but holds true/false values.")
-        parsed = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
-            values.astype(str).str.strip().where(values.notna()), errors="coerce")
-        bad = values[parsed.isna() & values.notna()]
-        if len(bad):
-            raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but {len(bad)} value(s) are not "
-                                    f"numbers (e.g. {str(bad.iloc[0])!r}).")
-        return parsed.astype(float)
-    if kind == DATETIME:
-        if pd.api.types.is_datetime64_any_dtype(values):
-            return values
-        parsed = pd.to_datetime(values, errors="coerce", format="mixed")
-        bad = values[parsed.isna() & values.notna()]
-        if len(bad):
-            raise SynthBalanceError(f"Column '{col}' should hold dates but {len(bad)} value(s) are not dates "
-                                    f"(e.g. {str(bad.iloc[0])!r}).")
-        return parsed
-    return values
-
-
-def _level_text(values: pd.Series, levels: set[str]) -> pd.Series:
-    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level."""
-    text = values.astype(object).where(values.isna(), values.astype(str))
-    unique = pd.unique(text.dropna())
-    remap = {}
-    for level in unique:
-        if level not in levels:
-            number = pd.to_numeric(pd.Series([level]), errors="coerce").iloc[0]
-            for other in ((str(int(number)), f"{float(number)}") if pd.notna(number) and float(number).is_integer()
-                          else ()):
-                if other in levels:
-                    remap[level] = other
-    return text.replace(remap) if remap else text
-
-
-def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, SchemaNotes]:
-    """The frame's feature columns in model order and storage, and the schema notes. A missing column or a
-    column of another type is one SynthBalanceError naming it (checked before anything is scored)."""
-    if not isinstance(frame, pd.DataFrame) or frame.empty:
-        raise SynthBalanceError("The data to score has no rows.")
-    names = [c["name"] for c in schema]
-    missing = [n for n in names if n not in frame.columns]
-    if missing:
-        shown = ", ".join(repr(n) for n in missing[:6]) + (" ..." if len(missing) > 6 else "")
-        raise SynthBalanceError(f"The data to score lacks {len(missing)} column(s) the model needs: {shown}.")
-    columns, unseen, outside, empty = {}, [], [], []
-    for spec in schema:
-        col, kind = spec["name"], spec["kind"]
-        values = _as_kind(frame[col], kind, col)
-        absent = int(values.isna().sum())
-        if absent and not spec["missing_allowed"]:
-            empty.append((col, absent))
-        if kind in LEVEL_KINDS and isinstance(spec.get("levels"), list):
-            levels = set(spec["levels"])
-            values = _level_text(values, levels)
-            new = values.notna() & ~values.isin(levels)
-            if new.any():
-                unseen.append((col, int(new.sum()), tuple(str(v) for v in pd.unique(values[new])[:3])))
-        elif kind in NUMBER_KINDS and spec.get("min") is not None:
-            numbers = (values.astype("int64").astype(float) / 1e9).where(values.notna()) if kind == DATETIME \
-                else values
-            low = pd.Timestamp(spec["min"]).value / 1e9 if kind == DATETIME else spec["min"]
-            high = pd.Timestamp(spec["max"]).value / 1e9 if kind == DATETIME else spec["max"]
-            below, above = int((numbers < low).sum()), int((numbers > high).sum())
-            if below or above:
-                outside.append((col, below, above))
-        columns[col] = values
-    return (pd.DataFrame(columns, index=frame.index),
-            SchemaNotes(tuple(unseen), tuple(outside), tuple(empty)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -474,9 +355,3 @@ def golden_csv(reference: pd.DataFrame, features: list[str], kinds: dict[str, st
     rows = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=seed).sort_index()
     return to_csv_text(rows[[*features, "minority_probability"]], kinds).encode()
 
-
-def export_bundle(run_dir: str | Path, out: str | Path, data: str | Path | None = None) -> Path:
-    """Refit the decision record's kept strategy of the run at run_dir and write its bundle to `out`
-    (core.bundle_export holds the fitting; see `build_bundle` there)."""
-    from core.bundle_export import export_run
-    return export_run(run_dir, out, data)

@@ -32,28 +32,28 @@ from core.bundle import (
     SUMMARY,
     calibration_passes,
     golden_csv,
-    input_schema,
     installed_versions,
     parquet_bytes,
     reference_table,
     sealed,
     write_bundle,
 )
+from core.bundle_schema import input_schema
 from core.calibration import CalibratedModel, CalibrationChoice, choose_recalibration
 from core.config import RunConfig, read_config
 from core.constraints import build_constraints
 from core.data import Dataset, read_path, table_for_config, validate_dataset
 from core.errors import ConfigError, DataError, SynthBalanceError
-from core.evaluation import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS, scores_by_threshold
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.pipeline import Prepared, prepare, sampler_for_config, synthesize
 from core.split import ensure_not_held_out
+from core.strategies import ARMS
+from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS, scores_by_threshold
 from core.validation.validate import copy_mask, without_rows
 
-# the monitored arm of the decision record -> (class weight, synthetic rows, threshold tuned)
-ARM_SETUP = {"baseline": (None, False, False), "threshold_tuned": (None, False, True),
-             "class_weighted": ("balanced", False, False), "class_weighted_tuned": ("balanced", False, True),
-             "augmented": (None, True, False), "augmented_tuned": (None, True, True)}
+# the monitored arm of the decision record -> (class weight, synthetic rows, threshold tuned), from the one vocabulary
+ARM_SETUP = {name: ("balanced" if name.startswith("class_weighted") else None, arm.synthetic, arm.tuned)
+             for name, arm in ARMS.items() if name != "tstr"}
 NO_ONNX = ("no ONNX file: this release ships the scikit-learn model only (skl2onnx does not convert the "
            "project's own column steps, ModelFrame and MedianImputer, without custom converters)")
 
@@ -158,7 +158,7 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
 
     decision: results.json's `decision` section (core.decision.DecisionRecord.to_dict). documents: the model
     card (Markdown, HTML) and Summary to ship; the calibration and threshold section is added to the card."""
-    from core.report import bundle_card_section
+    from core.report import bundle_card_section, with_bundle_section_html
     arm = (decision.get("kept") or {}).get("monitored_arm")
     if arm not in ARM_SETUP:
         raise ConfigError(f"The decision record's kept model ('{arm}') cannot be exported as a bundle.")
@@ -230,6 +230,8 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
     documents = dict(documents or {})
     card = documents.get(CARD, b"# Model card\n").decode()
     documents[CARD] = (card.rstrip() + "\n\n" + bundle_card_section(manifest)).encode()
+    if CARD_HTML in documents:
+        documents[CARD_HTML] = with_bundle_section_html(documents[CARD_HTML].decode(), manifest).encode()
     files = {MODEL: sio.dumps(final), REFERENCE: parquet_bytes(reference),
              GOLDEN: golden_csv(reference, features, kinds, config.seed), **documents}
     files[MANIFEST] = sealed(manifest, files)

@@ -8,6 +8,7 @@ calibrated. Everything here takes scores and truths of training rows only; the t
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -15,6 +16,7 @@ from scipy import optimize
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import calibration_curve
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
@@ -55,7 +57,9 @@ def calibration_intercept(truth: np.ndarray, scores: np.ndarray) -> float:
 def _logistic_fit(truth: np.ndarray, scores: np.ndarray) -> tuple[float, float]:
     """(a, b) of the unpenalised logistic regression truth ~ a + b * logit(score)."""
     model = LogisticRegression(C=np.inf, max_iter=1000, tol=1e-10)
-    model.fit(_logit(scores)[:, None], np.asarray(truth, dtype=int))
+    with warnings.catch_warnings():  # scores that separate the classes have no finite slope: lbfgs stops at a
+        warnings.simplefilter("ignore", ConvergenceWarning)  # large one, which the Brier comparison then judges
+        model.fit(_logit(scores)[:, None], np.asarray(truth, dtype=int))
     return float(model.intercept_[0]), float(model.coef_[0, 0])
 
 

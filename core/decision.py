@@ -14,9 +14,6 @@ import json
 from dataclasses import asdict, dataclass
 
 from core.evaluation import (
-    ARM_LABELS,
-    NO_GENERATION,
-    REFERENCE_WORDS,
     Decision,
     headline_gain,
     reference_difference,
@@ -25,7 +22,8 @@ from core.evaluation import (
 from core.judgement import Judgement
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
-from core.race import RaceResult, label_of
+from core.race_results import RaceResult
+from core.strategies import ARM_LABELS, REFERENCE_WORDS, STRATEGY_OF_ARM, strategy_words
 
 INPUT_WORDS = {"table": "the table", "target": "the target", "types": "the column types", "cleaning": "the cleaning",
                "seed": "the split seed", "test_size": "the test share", "classifier": "the classifier",
@@ -74,7 +72,7 @@ def _shown(name: str, value) -> str:
     if name == "classifier":
         return CLASSIFIERS.get(value, value)
     if name == "strategy":
-        return f"'{label_of(value)}'"
+        return f"'{strategy_words(value)}'"
     if name == "types":
         return "as they were"
     if name == "generation":
@@ -98,9 +96,6 @@ class RaceRecord:
     explanation: str
 
 
-ARM_STRATEGY = {arm: method for method, arm in NO_GENERATION.items()}  # arm without synthetic rows -> strategy
-
-
 @dataclass(frozen=True)
 class Kept:
     """The strategy kept: its name and words, who chose it ('the race' or 'the analyst'), and the race's pick
@@ -119,7 +114,7 @@ class Kept:
         if self.monitored == self.strategy:
             return f"the model watched is the one judged: {self.label} ({ARM_LABELS[self.monitored_arm]})."
         return (f"the synthetic rows were not earned, so the model watched is the best option without synthetic "
-                f"rows: {_label(self.monitored)} ({ARM_LABELS[self.monitored_arm]}), not the augmented model.")
+                f"rows: {strategy_words(self.monitored)} ({ARM_LABELS[self.monitored_arm]}), not the augmented model.")
 
     @property
     def sentence(self) -> str:
@@ -127,7 +122,7 @@ class Kept:
             return f"{self.label}, the strategy race's pick."
         if self.race_pick:
             return (f"{self.label}, chosen by the analyst (the strategy race picked "
-                    f"{_label(self.race_pick)}).")
+                    f"{strategy_words(self.race_pick)}).")
         return f"{self.label}, chosen by the analyst (no strategy race ran on these inputs)."
 
 
@@ -195,10 +190,6 @@ class DecisionRecord:
             "verdict": self.verdict, "verdict_words": self.verdict_words}
 
 
-def _label(strategy: str) -> str:
-    return label_of(strategy)
-
-
 def inputs_of(result: ExperimentResult) -> Inputs:
     """The inputs of a run, read from its config and prepared data."""
     config, dataset = result.config, result.prepared.dataset
@@ -233,11 +224,11 @@ def decision_record(result: ExperimentResult, race: RaceResult | None = None) ->
     headline = headline_gain(comparison)
     pr = reference_difference(comparison, "pr_auc", headline.reference)
     method = config.method
-    label = _label(method)
+    label = strategy_words(method)
     headline_arm = comparison.subject
     if comparison.subject == "augmented_tuned" and comparison.decision is not Decision.EARNED:
         headline_arm = headline.reference  # the verdict did not earn the synthetic rows: they do not go forward
-    monitored = method if headline_arm == comparison.subject else ARM_STRATEGY[headline_arm]
+    monitored = method if headline_arm == comparison.subject else STRATEGY_OF_ARM[headline_arm]
     if race is not None and race.recommended == method:
         kept = Kept(method, label, "the race", None, monitored, headline_arm)
     else:

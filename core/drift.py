@@ -653,10 +653,11 @@ def concept_drift(reference: Dataset, new: pd.DataFrame, minority: str, config=N
     threshold tuned the same way."""
     from core.cleaning import fill_missing_like_train
     from core.constraints import build_constraints
-    from core.evaluation import NO_GENERATION, decide, tune_threshold
     from core.models import CLASSIFIERS, fit_strategy, make_strategy, strategy_proba
     from core.pipeline import prepare, sampler_for_config, synthesize
-    from core.race import label_of
+    from core.strategies import NO_GENERATION
+    from core.strategies import strategy_words as label_of
+    from core.thresholds import decide, tune_threshold
     from core.validation.validate import copy_mask, without_rows
     target, features, kinds = reference.target, reference.features, reference.column_types
     weight, sampler = None, None
@@ -876,9 +877,9 @@ def next_step(verdict: Verdict, config=None, config_path: str = "config.json", s
     if config is None:
         return ("Re-run the pipeline on refreshed data that includes the new batch, then compare the new run "
                 "against the current one before switching.")
-    from core.evaluation import NO_GENERATION
     from core.models import CLASSIFIERS
-    from core.race import label_of
+    from core.strategies import NO_GENERATION
+    from core.strategies import strategy_words as label_of
     synthetic = config.method not in NO_GENERATION
     data = ("refreshed data, so the generator learns from refreshed minority rows" if synthetic else
             "refreshed data (this run made no synthetic rows: the model is refitted on the refreshed rows)")

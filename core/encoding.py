@@ -52,9 +52,12 @@ def model_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) 
             out[col] = seconds.where(values.notna())
         elif kinds.get(col) in NUMBER_KINDS:
             out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+        elif (pd.api.types.is_object_dtype(dtypes[col])
+              and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
+            out[col] = values  # already text (or all missing): the conversion below would give the same values
         else:
             out[col] = values.astype(object).where(values.isna(), values.astype(str))
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=True)
 
 
 class MedianImputer(TransformerMixin, BaseEstimator):

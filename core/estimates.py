@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import time
 
-from core.evaluation import THRESHOLD_FOLDS
 from core.generators.registry import REGISTRY
 from core.parallel import check_n_jobs
+from core.strategies import NO_GENERATION, UNTUNED
+from core.thresholds import THRESHOLD_FOLDS
 
 # classifier fits' worth per arm and repeat, and for validation (quality, coverage, detection, privacy) plus a
 # fixed part: read from bench/estimates.py on German credit (3 December, a loaded machine: the Comparison took
@@ -76,6 +77,36 @@ def generator_seconds(method: str, params: dict, train_counts: dict[str, int], n
     return 0.0
 
 
+def race_fits_per_fold(name: str) -> int:
+    """Model fits per fold of a race candidate: 1 untuned, 1 + THRESHOLD_FOLDS with a tuned threshold."""
+    return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS
+
+
+def synthetic_fit_factor(name: str) -> float:
+    """A fit on training rows plus synthetic rows costs about 1.8 fits on the training rows alone."""
+    return 1 if name in NO_GENERATION else 1.8
+
+
+def estimate_race_seconds(train, target: str, candidates: list[str], features: list[str],
+                          kinds: dict[str, str], classifier: str, folds: int, seed: int, n_jobs: int,
+                          repeats: int = 1) -> float:
+    """Seconds the race (`core.race.race`) should take: one timed fit of the classifier on a fold's share of the
+    rows, times the fits per candidate and fold (1 untuned, 1 + THRESHOLD_FOLDS tuned; synthetic rows about double
+    a fit), plus the neural estimates, plus TASK_SECONDS per candidate and fold. Every candidate on every repeat:
+    for the adaptive race, which stops candidates clearly behind after a repeat, an upper bound."""
+    from core.generators.deep import estimate_seconds
+
+    per_fit = fit_seconds(train, target, features, kinds, classifier, seed) * (folds - 1) / folds  # warm, timed
+    cheap = sum(race_fits_per_fold(c) * per_fit * synthetic_fit_factor(c) for c in candidates
+                if not REGISTRY.get(c) or not REGISTRY[c].slow) * folds * repeats
+    smallest = int(train[target].astype(str).value_counts().min() * (folds - 1) / folds)
+    deep = sum(race_fits_per_fold(c) * folds * repeats * estimate_seconds(c, smallest, len(features),
+                                                                          int(REGISTRY[c].defaults()["epochs"]))
+               for c in candidates if c in REGISTRY and REGISTRY[c].slow)
+    tasks = folds * repeats * len(candidates) * TASK_SECONDS  # scoring, tuning and bookkeeping per fold result
+    return (cheap + deep + tasks) / max(1, min(n_jobs, folds * repeats * len(candidates)))
+
+
 def experiment_seconds(prepared, method: str, params: dict, repeats: int, classifier: str,
                        n_jobs: int | None = 1) -> float:
     """The Comparison (`run_experiment`): per repeat the arms' fits and the generator, validation once; repeats
@@ -101,9 +132,6 @@ def leaderboard_seconds(prepared, methods: list[str], params_for, classifier: st
     training part), then one Comparison of `repeats` repeats per generator and one shared by the strategies
     without synthetic rows, each as `experiment_seconds` estimates it. (Until December 2026 the repeats were left
     out: 24 s estimated for a 62 s run of 3 repeats.)"""
-    from core.evaluation import NO_GENERATION
-    from core.race import estimate_race_seconds
-
     dataset = prepared.dataset
     strategies = list(dict.fromkeys([*NO_GENERATION, *methods]))
     one_race = estimate_race_seconds(prepared.train, dataset.target, strategies, dataset.features,

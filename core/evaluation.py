@@ -6,7 +6,8 @@ rows), since that is the operating point a careful analyst would use: baseline /
 class_weighted / class_weighted_tuned (balanced class weights), augmented / augmented_tuned (training + synthetic
 rows; each inner fold's model makes its synthetic rows from that fold's fit rows only) and tstr (real majority +
 synthetic minority rows; the key keeps the results.json contract's name). Intervals over repeated splits use the
-corrected resampled t-test (Nadeau & Bengio 2003).
+corrected resampled t-test (Nadeau & Bengio 2003; `core/intervals.py`); thresholds are tuned by
+`core/thresholds.py`; the page's curves, errors and fairness are in `core/diagnostics.py`.
 """
 from __future__ import annotations
 
@@ -16,34 +17,31 @@ from enum import Enum
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn import metrics as skm
-from sklearn.base import clone
-from sklearn.model_selection import StratifiedKFold
 
 from core.errors import DataError, SynthBalanceError
-from core.judgement import MIN_REPEATS, POWER, Judgement, Verdict, judge_gain, no_interval_text
+from core.intervals import (
+    CORRECTION,
+    Difference,
+    Summary,
+    detectable_difference,
+    metric_bounds,
+    paired_difference,
+    summarise,
+)
+from core.judgement import MIN_REPEATS, Judgement, Verdict, judge_gain, no_interval_text
 from core.models import fit_strategy, make_strategy, strategy_proba
-from core.split import HELD_OUT_ROWS, ensure_not_held_out
+from core.split import ensure_not_held_out
+from core.strategies import ARM_LABELS, REFERENCE_WORDS
+from core.thresholds import ThresholdChoice, choose_threshold, decide
 
 ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned", "augmented", "augmented_tuned",
         "tstr")
 NO_SYNTHETIC_ARMS = ("baseline", "threshold_tuned", "class_weighted", "class_weighted_tuned")
-ARM_LABELS = {"baseline": "baseline", "threshold_tuned": "baseline, tuned threshold",
-              "class_weighted": "class weights", "class_weighted_tuned": "class weights, tuned threshold",
-              "augmented": "augmented", "augmented_tuned": "augmented, tuned threshold",
-              "tstr": "real majority + synthetic minority"}
 TUNED_OF = {"baseline": "threshold_tuned", "class_weighted": "class_weighted_tuned", "augmented": "augmented_tuned"}
-# method -> arm: the strategies without synthetic rows, untuned (threshold 0.5) and tuned
-NO_GENERATION = {"threshold_tuned": "threshold_tuned", "class_weighted": "class_weighted_tuned", "as_is": "baseline",
-                 "class_weighted_default": "class_weighted"}
 METRICS = ("minority_f1", "minority_precision", "minority_recall", "majority_f1", "majority_precision",
            "majority_recall", "accuracy", "balanced_accuracy", "mcc", "g_mean", "roc_auc", "pr_auc")
 HEADLINE = ("minority_f1", "minority_precision", "minority_recall", "roc_auc", "pr_auc", "balanced_accuracy", "mcc")
-THRESHOLD_FOLDS = 3  # K of the out-of-fold threshold tuning: every training row is scored once, out of fold
-DEFAULT_THRESHOLD = 0.5
-THRESHOLDS = np.round(np.arange(0.01, 1.0, 0.01), 2)
-CORRECTION = "corrected resampled t-test (Nadeau & Bengio 2003)"
 
 
 @dataclass(frozen=True)
@@ -60,111 +58,6 @@ class ArmRun:
     seconds: float
     proba: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     threshold_fallback: str = ""  # why a tuned arm kept the default threshold ('' when it was tuned)
-
-
-@dataclass(frozen=True)
-class Summary:
-    """Mean over repeats with a 95% interval (equal to the mean for one repeat), and the per-repeat values.
-    The interval is the corrected resampled one (see `corrected_interval`) when `test_train_ratio` > 0."""
-    mean: float
-    ci_low: float
-    ci_high: float
-    values: list[float]
-    clipped: bool = False  # the interval was cut to the scale's range (e.g. F1 in [0, 1])
-
-
-@dataclass(frozen=True)
-class Difference:
-    """Paired difference (one arm minus another, per repeat): mean, 95% interval and two-sided p-value of the
-    corrected resampled t-test (None for fewer than 2 repeats; 1.0 when every difference is zero). `test`
-    names the test; a t-test can reach any p-value from 2 repeats on, unlike Wilcoxon (p >= 0.0625 at 5)."""
-    mean: float
-    ci_low: float
-    ci_high: float
-    p_value: float | None
-    test: str = CORRECTION
-    clipped: bool = False  # the interval was cut to the scale's range (a difference of F1 in [-1, 1])
-
-
-def corrected_interval(values: list[float], test_train_ratio: float, level: float = 0.95) -> tuple[float, float,
-                                                                                                   float, float]:
-    """(mean, low, high, p-value for mean = 0) of the corrected resampled t-test over J overlapping splits.
-
-    Nadeau & Bengio (2003): the variance of the mean is s^2 x (1/J + n_test/n_train) instead of s^2 / J, where
-    s^2 is the sample variance (ddof=1) of the J per-split values; t has J - 1 degrees of freedom. For K-fold
-    cross-validation n_test/n_train = 1/(K - 1) (Bouckaert & Frank 2004). test_train_ratio = 0 gives the plain
-    Student-t interval. One value: (value, value, value, nan).
-    """
-    array = np.asarray(values, dtype=float)
-    array = array[~np.isnan(array)]
-    if array.size == 0:
-        return float("nan"), float("nan"), float("nan"), float("nan")
-    mean = float(array.mean())
-    if array.size < 2:
-        return mean, mean, mean, float("nan")
-    variance = float(array.var(ddof=1))
-    if variance == 0:
-        return mean, mean, mean, (1.0 if mean == 0 else 0.0)
-    scale = np.sqrt(variance * (1 / array.size + test_train_ratio))
-    half = float(stats.t.ppf(0.5 + level / 2, array.size - 1) * scale)
-    p_value = float(2 * stats.t.sf(abs(mean) / scale, array.size - 1))
-    return mean, mean - half, mean + half, p_value
-
-
-def _clip(low: float, high: float, bounds: tuple[float, float] | None) -> tuple[float, float, bool]:
-    if bounds is None or np.isnan(low):
-        return low, high, False
-    clipped_low, clipped_high = max(low, bounds[0]), min(high, bounds[1])
-    return clipped_low, clipped_high, (clipped_low, clipped_high) != (low, high)
-
-
-def summarise(values: list[float], test_train_ratio: float = 0.0,
-              bounds: tuple[float, float] | None = None) -> Summary:
-    """Mean and 95% interval over repeats (corrected for overlapping training sets when the ratio is > 0),
-    cut to `bounds` (e.g. (0, 1) for F1) when given; `clipped` says whether it was cut."""
-    mean, low, high, _ = corrected_interval(values, test_train_ratio)
-    low, high, clipped = _clip(low, high, bounds)
-    return Summary(mean, low, high, [float(v) for v in values], clipped)
-
-
-def paired_difference(a: list[float], b: list[float], test_train_ratio: float = 0.0,
-                      bounds: tuple[float, float] | None = None) -> Difference:
-    """a - b per repeat: mean, 95% interval and p-value of the corrected resampled t-test (interval cut to
-    `bounds`, e.g. (-1, 1) for a difference of F1, when given)."""
-    diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    mean, low, high, p_value = corrected_interval(list(diff), test_train_ratio)
-    low, high, clipped = _clip(low, high, bounds)
-    if diff.size < 2:
-        return Difference(mean, low, high, None, clipped=clipped)
-    if np.allclose(diff, 0):
-        p_value = 1.0
-    return Difference(mean, low, high, p_value, clipped=clipped)
-
-
-def repeated_cv_ratio(folds: int) -> float:
-    """n_test / n_train of one K-fold split: 1 / (K - 1). With the K x r values of r repeats of K-fold,
-    `corrected_interval` is Bouckaert & Frank's (2004) corrected repeated k-fold test: variance of the mean
-    s^2 x (1/(K r) + n_test/n_train), K r - 1 degrees of freedom."""
-    return 1 / (folds - 1)
-
-
-def detectable_difference(differences: list[float], test_train_ratio: float, level: float = 0.95,
-                          power: float = POWER) -> float:
-    """The smallest mean difference these splits would detect at `power` (80%) with a two-sided test at
-    `level`: (t(1 - alpha/2, J - 1) + t(power, J - 1)) x sqrt(s^2 x (1/J + n_test/n_train)), from the variance
-    s^2 of the J paired differences (the usual t approximation of a power calculation; nan for fewer than 2)."""
-    array = np.asarray(differences, dtype=float)
-    array = array[~np.isnan(array)]
-    if array.size < 2:
-        return float("nan")
-    scale = np.sqrt(float(array.var(ddof=1)) * (1 / array.size + test_train_ratio))
-    return float((stats.t.ppf(0.5 + level / 2, array.size - 1) + stats.t.ppf(power, array.size - 1)) * scale)
-
-
-def metric_bounds(metric: str, difference: bool = False) -> tuple[float, float]:
-    """The scale of a metric of METRICS ([0, 1]; MCC [-1, 1]) or of a difference of two ([-1, 1]; MCC [-2, 2])."""
-    low, high = (-1.0, 1.0) if metric == "mcc" else (0.0, 1.0)
-    return (low - high, high - low) if difference else (low, high)
 
 
 @dataclass(frozen=True)
@@ -220,81 +113,6 @@ def metric_values(y_true: np.ndarray, predicted: np.ndarray, proba: pd.DataFrame
     return out
 
 
-def decide(proba: pd.DataFrame, minority: list[str], threshold: float | None) -> np.ndarray:
-    """Predicted labels: argmax, or (binary) the minority when P(minority) >= threshold."""
-    if threshold is None or len(proba.columns) != 2:
-        return proba.idxmax(axis=1).to_numpy()
-    other = next(c for c in proba.columns if c != minority[0])
-    return np.where(proba[minority[0]].to_numpy() >= threshold, minority[0], other)
-
-
-@dataclass(frozen=True)
-class ThresholdChoice:
-    """A tuned threshold on P(minority): the value used (None: argmax, for multi-class targets), the number of
-    inner folds it was tuned on (0 when it was not tuned), and why it kept the default ('' when tuned)."""
-    threshold: float | None
-    folds: int = 0
-    fallback: str = ""
-
-    @property
-    def tuned(self) -> bool:
-        return self.folds > 0
-
-
-def choose_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
-                     seed: int, folds: int = THRESHOLD_FOLDS) -> ThresholdChoice:
-    """The threshold on P(minority) (grid 0.01..0.99) that maximises minority F1 on out-of-fold probabilities
-    over `folds` stratified folds of the training rows (scikit-learn's TunedThresholdClassifierCV method: each
-    row is scored by a clone of `strategy` fitted on the other folds, so a resampling strategy makes its
-    synthetic rows inside each inner fold and the scored rows stay unseen). No single small validation split.
-
-    Falls back to the default threshold 0.5, and says why, when a fold's scores are constant (as
-    TunedThresholdClassifierCV refuses "constant predictions") or the minority has fewer than 2 rows.
-    None for multi-class targets (argmax is kept).
-    """
-    ensure_not_held_out(train)
-    labels = train[target].astype(str)
-    if labels.nunique() != 2:
-        return ThresholdChoice(None)
-    smallest = int(labels.value_counts().min())
-    k = min(folds, smallest)
-    if k < 2:
-        return ThresholdChoice(DEFAULT_THRESHOLD, 0, f"the smallest class has {smallest} row(s), too few to tune "
-                                                     "a threshold on folds")
-    scores = np.full(len(train), np.nan)
-    for fit_index, check_index in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(
-            np.zeros(len(train)), labels):
-        model = fit_strategy(clone(strategy), train.iloc[fit_index], target, features)
-        proba = strategy_proba(model, train.iloc[check_index], features)
-        fold_scores = proba[minority[0]].to_numpy() if minority[0] in proba.columns else np.zeros(len(check_index))
-        if np.ptp(fold_scores) == 0:
-            return ThresholdChoice(DEFAULT_THRESHOLD, 0, "the model's scores were constant on an inner fold, so no "
-                                                         "threshold could be tuned")
-        scores[check_index] = fold_scores
-    f1 = scores_by_threshold(labels.to_numpy() == minority[0], scores)["f1"].to_numpy()
-    return ThresholdChoice(float(THRESHOLDS[int(np.argmax(f1))]), k)
-
-
-def tune_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
-                   seed: int, folds: int = THRESHOLD_FOLDS) -> float | None:
-    """The value of `choose_threshold` (0.5 when it fell back, None for multi-class)."""
-    return choose_threshold(strategy, train, target, features, minority, seed, folds).threshold
-
-
-def scores_by_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> pd.DataFrame:
-    """Minority precision, recall and F1 at every threshold 0.01..0.99 on P(minority), all thresholds at once
-    (a row is flagged when its score >= threshold; 0 where a ratio is undefined, as zero_division=0)."""
-    truth = np.asarray(truth_is_minority, dtype=bool)
-    flagged = np.asarray(scores)[None, :] >= THRESHOLDS[:, None]
-    true_positive = (flagged & truth[None, :]).sum(axis=1).astype(float)
-    flagged_count, positives = flagged.sum(axis=1).astype(float), float(truth.sum())
-    with np.errstate(divide="ignore", invalid="ignore"):
-        precision = np.where(flagged_count > 0, true_positive / flagged_count, 0.0)
-        recall = np.full_like(precision, 0.0) if positives == 0 else true_positive / positives
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
-    return pd.DataFrame({"threshold": THRESHOLDS.astype(float), "precision": precision, "recall": recall, "f1": f1})
-
-
 def scored(proba: pd.DataFrame, truth: np.ndarray, minority: list[str], majority: str,
            threshold: float | None) -> tuple[pd.DataFrame, np.ndarray, dict[str, float]]:
     """(probabilities with a 0 column for any class the model never saw, predicted labels at the threshold,
@@ -341,7 +159,8 @@ def run_arms(train: pd.DataFrame, test: pd.DataFrame, synthetic: pd.DataFrame | 
     runs = {}
     for arm, (rows, weight) in training.items():
         if rows[target].nunique() < 2:
-            raise DataError(f"The {arm} arm has a single class to learn from; generate rows for the minority.")
+            raise DataError(f"The model '{ARM_LABELS[arm]}' has a single class to learn from; generate rows for "
+                            "the minority.")
         started = time.perf_counter()
         model = fit_strategy(make_strategy(classifier, features, kinds, seed, weight), rows, target, features)
         proba = strategy_proba(model, test, features)
@@ -499,10 +318,6 @@ def judgement_of(difference: Difference, target: float, repeats: int, per_repeat
     return judge_gain(difference.mean, low, high, target, repeats, detectable, difference.clipped)
 
 
-REFERENCE_WORDS = {"threshold_tuned": "a tuned threshold", "class_weighted_tuned": "class weights with a tuned "
-                   "threshold", "baseline": "the untuned baseline", "class_weighted": "class weights at 0.5"}
-
-
 @dataclass(frozen=True)
 class HeadlineGain:
     """The one minority-F1 gain every page, the model card and results.json quote: the subject at its tuned
@@ -635,114 +450,3 @@ def judge(arms: dict, differences: dict, repeats: int, targets: Targets, subject
     return decision, " ".join(lines)
 
 
-def curves(truth: np.ndarray, probas: dict[str, pd.DataFrame],
-           classes: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """ROC (fpr, tpr) and precision-recall curves per arm and minority class, one-vs-rest (each class's own
-    score against its own rows), long format with `arm` and `class` columns."""
-    roc, pr = [], []
-    truth = np.asarray(truth).astype(str)
-    for arm, proba in probas.items():
-        for label in classes:
-            is_class = truth == label
-            if not is_class.any() or is_class.all():
-                continue
-            fpr, tpr, _ = skm.roc_curve(is_class, proba[label])
-            roc.append(pd.DataFrame({"arm": arm, "class": label, "fpr": fpr, "tpr": tpr}))
-            precision, recall, _ = skm.precision_recall_curve(is_class, proba[label])
-            pr.append(pd.DataFrame({"arm": arm, "class": label, "recall": recall, "precision": precision}))
-    empty_roc = pd.DataFrame(columns=["arm", "class", "fpr", "tpr"])
-    empty_pr = pd.DataFrame(columns=["arm", "class", "recall", "precision"])
-    return (pd.concat(roc, ignore_index=True) if roc else empty_roc,
-            pd.concat(pr, ignore_index=True) if pr else empty_pr)
-
-
-def _judged_and_reference(runs: dict[str, ArmRun], subject: str | None = None) -> tuple[str, str]:
-    """(the arm judged, the arm it is set against) for error analysis, fairness and the sweep: the run's subject
-    at its tuned threshold (the model an analyst would deploy) against the tuned baseline (or, when the subject
-    is the tuned baseline, the untuned one)."""
-    judged = subject or ("augmented_tuned" if "augmented_tuned" in runs else "threshold_tuned")
-    return judged, ("threshold_tuned" if judged != "threshold_tuned" else "baseline")
-
-
-def error_analysis(test: pd.DataFrame, runs: dict[str, ArmRun], target: str,
-                   minority: list[str], subject: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(test minority rows the judged model still misses, rows it newly flags as minority that the baseline
-    did not and that are not minority)."""
-    judged, reference = _judged_and_reference(runs, subject)
-    truth = test[target].astype(str).isin(minority).to_numpy()
-    flagged = np.isin(runs[judged].predictions, minority)
-    before = np.isin(runs[reference].predictions, minority)
-    missed = test.loc[truth & ~flagged].assign(p_minority=runs[judged].scores[truth & ~flagged])
-    new_false = test.loc[~truth & flagged & ~before].assign(
-        p_minority=runs[judged].scores[~truth & flagged & ~before])
-    for shown in (missed, new_false):  # rows to show: the held-out mark stays, the test part's row hashes (bytes,
-        shown.attrs.pop(HELD_OUT_ROWS, None)  # which Arrow cannot store: a warning per table drawn) do not
-    return missed, new_false
-
-
-MISSING_GROUP = "missing"
-
-
-def fairness(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
-             attribute: str, subject: str | None = None) -> tuple[pd.DataFrame, dict[str, dict[str, float]]]:
-    """Per group of `attribute` (gaps form the group 'missing') and arm (baseline and the judged arm): rows,
-    minority recall / precision / F1 and the share predicted minority; plus per arm the demographic parity
-    difference (max - min predicted-minority share across groups) and the equal opportunity difference
-    (max - min recall)."""
-    if attribute not in test.columns:
-        raise DataError(f"The sensitive attribute '{attribute}' is not a column.")
-    values = test[attribute]
-    groups = values.astype(object).where(values.notna(), MISSING_GROUP).astype(str).to_numpy()
-    truth = test[target].astype(str).isin(minority).to_numpy()
-    rows, gaps = [], {}
-    judged, reference = _judged_and_reference(runs, subject)
-    for arm in (reference, judged):
-        flagged = np.isin(runs[arm].predictions, minority)
-        for group in sorted(set(groups)):
-            inside = groups == group
-            p, r, f, _ = skm.precision_recall_fscore_support(truth[inside], flagged[inside], average="binary",
-                                                             zero_division=0)
-            rows.append({"arm": arm, "group": group, "rows": int(inside.sum()), "recall": float(r),
-                         "precision": float(p), "f1": float(f), "predicted_minority": float(flagged[inside].mean())})
-        arm_rows = pd.DataFrame([r for r in rows if r["arm"] == arm])
-        gaps[arm] = {"demographic_parity_difference": float(arm_rows["predicted_minority"].max()
-                                                            - arm_rows["predicted_minority"].min()),
-                     "equal_opportunity_difference": float(arm_rows["recall"].max() - arm_rows["recall"].min())}
-    return pd.DataFrame(rows), gaps
-
-
-@dataclass(frozen=True)
-class EvaluationDetail:
-    """Repeat 0's curves and errors for the page: ROC and PR per arm and minority class (one-vs-rest), threshold
-    sweeps on the test rows per class (descriptive only: the tuned thresholds come from training rows), the
-    minority test rows still missed, the new false positives, and the fairness table when asked."""
-    roc: pd.DataFrame
-    pr: pd.DataFrame
-    sweep: pd.DataFrame
-    missed: pd.DataFrame
-    new_false_positives: pd.DataFrame
-    fairness: pd.DataFrame | None = None
-    fairness_gaps: dict | None = None
-
-
-SWEEP_NOTE = ("Descriptive only: this sweep is measured on the test rows, so do not pick a threshold here; "
-              "each tuned threshold comes from its arm's training rows.")
-
-
-def detail(test: pd.DataFrame, runs: dict[str, ArmRun], target: str, minority: list[str],
-           sensitive_attribute: str | None = None, subject: str | None = None) -> EvaluationDetail:
-    """Everything the comparison page draws for one repeat, computed here so the page only draws."""
-    truth = test[target].astype(str).to_numpy()
-    shown = [arm for arm in ("baseline", "class_weighted", "augmented", "tstr") if arm in runs]
-    roc, pr = curves(truth, {arm: runs[arm].proba for arm in shown}, minority)
-    judged, reference = _judged_and_reference(runs, subject)
-    sweeps = []
-    for arm in dict.fromkeys((reference, judged)):
-        for label in minority:
-            table = scores_by_threshold(truth == label, runs[arm].proba[label].to_numpy())
-            sweeps.append(table.assign(arm=arm, **{"class": label}))
-    missed, new_false = error_analysis(test, runs, target, minority, subject)
-    table, gaps = (fairness(test, runs, target, minority, sensitive_attribute, subject) if sensitive_attribute
-                   else (None, None))
-    return EvaluationDetail(roc=roc, pr=pr, sweep=pd.concat(sweeps, ignore_index=True), missed=missed,
-                            new_false_positives=new_false, fairness=table, fairness_gaps=gaps)

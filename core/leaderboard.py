@@ -18,19 +18,14 @@ import pandas as pd
 from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
-from core.evaluation import NO_GENERATION as EVALUATION_ARM
-from core.evaluation import Difference, compare, conservative_gain, headline_gain, repeated_cv_ratio, summarise
+from core.evaluation import compare, conservative_gain, headline_gain
 from core.generators.base import Progress
+from core.intervals import Difference, repeated_cv_ratio, summarise
 from core.pipeline import prepare, run_experiment
-from core.race import (
-    F1_BOUNDS,
-    NO_GENERATION,
-    RaceResult,
-    SamplerSettings,
-    label_of,
-    race_prepared,
-    recommend,
-)
+from core.race import SamplerSettings, race_prepared
+from core.race_results import RaceResult
+from core.race_rule import F1_BOUNDS, recommend
+from core.strategies import NO_GENERATION, judged_arm, kind_of, strategy_words
 
 COLUMNS = ["method", "label", "kind", "fold_minority_f1", "fold_minority_f1_ci_low", "fold_minority_f1_ci_high",
            "fold_pr_auc", "within_noise_of_best", "seconds", "quality_score", "detection_auc", "coverage",
@@ -84,15 +79,15 @@ def chosen_in_words(picks: tuple[str, ...], best: str, repeats: int, folds: int)
     if len(picks) < 2:
         return rule
     tally = Counter(picks)
-    said = ", ".join(f"{label_of(name)} ({count})" for name, count in tally.most_common())
+    said = ", ".join(f"{strategy_words(name)} ({count})" for name, count in tally.most_common())
     if len(tally) == 1:
-        return f"{rule}. Every repeat's race picked {label_of(picks[0])}."
+        return f"{rule}. Every repeat's race picked {strategy_words(picks[0])}."
     counts = sorted(tally.values(), reverse=True)
     split = "-".join(str(c) for c in counts)
     tie = counts[0] == counts[1]
     return (f"{rule}. The repeats' own picks {'tie' if tie else 'differ'} {split}: {said}; "
             f"{'no pick was made by most repeats, so ' if tie else ''}the mean over all their folds decides: "
-            f"{label_of(best)}.")
+            f"{strategy_words(best)}.")
 
 
 def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict, n_jobs: int | None,
@@ -103,7 +98,7 @@ def _test_figures(method: str, config: RunConfig, dataset: Dataset, params: dict
     if method in NO_GENERATION and plain is not None and "result" in plain:
         result = plain["result"]
         comparison = compare(result.runs, config.classifier, config.targets,
-                             config.test_size / (1 - config.test_size), EVALUATION_ARM[method])
+                             config.test_size / (1 - config.test_size), judged_arm(method))
     else:
         result = run_experiment(dataset, replace(config, method=method, params=params), n_jobs=n_jobs,
                                 scheduler=scheduler)
@@ -159,11 +154,11 @@ def build_leaderboard(dataset: Dataset, config: RunConfig, methods: list[str], p
     rows, test_values, plain = [], {}, {}
     for index, method in enumerate(strategies):
         if progress:
-            progress(0.4 + 0.6 * index / len(strategies), f"{label_of(method)}: test split, {index + 1} of "
+            progress(0.4 + 0.6 * index / len(strategies), f"{strategy_words(method)}: test split, {index + 1} of "
                                                           f"{len(strategies)}")
         candidate = by_name.get(method)
-        row = {"method": method, "label": label_of(method),
-               "kind": "no_generation" if method in NO_GENERATION else "generator", "error": ""}
+        row = {"method": method, "label": strategy_words(method),
+               "kind": kind_of(method), "error": ""}
         if candidate is not None and candidate.ran:
             row.update({"fold_minority_f1": candidate.minority_f1.mean,
                         "fold_minority_f1_ci_low": candidate.minority_f1.ci_low,

@@ -12,7 +12,8 @@ from core.cleaning import CleaningPlan, CleaningResult, clean_training, fill_mis
 from core.config import RunConfig
 from core.constraints import Constraints, build_constraints
 from core.data import Dataset
-from core.evaluation import NO_GENERATION, ArmRun, Comparison, EvaluationDetail, compare, detail, run_arms
+from core.diagnostics import EvaluationDetail, detail
+from core.evaluation import ArmRun, Comparison, compare, run_arms
 from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
@@ -23,6 +24,7 @@ from core.generators.sampler import GeneratorSampler
 from core.imbalance import ImbalanceProfile, minority_typology, profile_dataset
 from core.parallel import parallel_map
 from core.split import Split, ensure_not_held_out, split_dataset
+from core.strategies import NO_GENERATION, judged_arm
 from core.validation.validate import ValidationResult, copy_mask, validate_synthetic, without_rows
 
 
@@ -207,7 +209,7 @@ def run_experiment(dataset: Dataset, config: RunConfig, progress: Progress | Non
     seconds = {k: sum(r.seconds[k] for r in repeats) for k in repeats[0].seconds}
     first = repeats[0]
     ratio = config.test_size / (1 - config.test_size)
-    subject = NO_GENERATION.get(config.method, "augmented_tuned")
+    subject = judged_arm(config.method)
     comparison = compare([r.runs for r in repeats], config.classifier, config.targets, ratio, subject)
     if progress:
         progress(1.0, "Done")

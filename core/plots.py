@@ -10,9 +10,9 @@ import plotly.express as px
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from core.evaluation import ARM_LABELS
 from core.imbalance import TYPOLOGY, ImbalanceProfile
 from core.pipeline import ExperimentResult
+from core.strategies import ARM_LABELS
 from core.sweep import UTILITY_METRICS
 from core.text import escape_chart_text
 

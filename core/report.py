@@ -20,15 +20,15 @@ from core.advisor import Advice, advise
 from core.config import config_json
 from core.decision import decision_record
 from core.errors import ConfigError, SynthBalanceError
-from core.evaluation import ARM_LABELS, conservative_gain, headline_gain
+from core.evaluation import conservative_gain, headline_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
 from core.generators.dp import noise_sentence, release_sentence
 from core.generators.registry import REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
-from core.race import label_of
 from core.results import results_dict
+from core.strategies import ARM_LABELS, strategy_words
 from core.summary import to_html as summary_html
 from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
@@ -224,15 +224,15 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
         race = record.race
         race_story += [Block("text", f"The strategy race ({CLASSIFIERS[race.classifier]}, {race.folds} folds x "
                                      f"{race.repeats} repeat(s) of the training part) picked "
-                                     f"{label_of(race.pick)}. {race.explanation}"),
+                                     f"{strategy_words(race.pick)}. {race.explanation}"),
                        Block("table", pd.DataFrame([{"strategy": label, "fold minority F1": f"{f1:.3f}",
                                                      "95% CI": f"{low:.3f} to {high:.3f}", "fold PR-AUC": f"{pr:.3f}"}
                                                     for _, label, f1, low, high, pr in race.candidates
                                                     if f1 == f1]))]
     if synthetic is None:
         sections.append((_STEPS[3], (
-            Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows (method "
-                          f"'{config.method}')."),
+            Block("text", f"Strategy: {ARM_LABELS[comparison.subject]}, without synthetic rows: "
+                          f"{strategy_words(config.method)}."),
             *race_story,
             Block("table", advice.matrix))))
         sections.append((_STEPS[4], (Block("text", "No synthetic rows were generated for this run."),)))
@@ -449,9 +449,9 @@ def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
             Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
             Block("text", check),
             Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
-                          f"method {kept.monitored}) on refreshed data and compare against this run before "
-                          "switching; this run's config.json, with its data SHA-256, is the configuration to roll "
-                          "back to."))
+                          f"strategy '{strategy_words(kept.monitored)}') on refreshed data and compare against this "
+                          "run before switching; this run's config.json, with its data SHA-256, is the configuration "
+                          "to roll back to."))
 
 
 NOT_COVERED_BY_DP = ("Covers the generator and the synthetic rows only: the comparison's classifiers, their "
@@ -511,11 +511,6 @@ def limitations(result: ExperimentResult) -> list[str]:
                      "the training sample, including its biases."]
 
 
-def _escape_markdown(text: str) -> str:
-    """Analyst text made inert in Markdown on one line (core.text.escape_markdown after folding line breaks)."""
-    return escape_markdown(" ".join(str(text).split()))
-
-
 def _markdown_cell(value) -> str:
     """A value as Markdown text, escaped in full (core.text.escape_markdown) whatever its origin: the renderer
     cannot tell a test-only category level from its own words, so it escapes both; rendered, they read the same."""
@@ -545,7 +540,7 @@ def to_markdown(card: ModelCard) -> str:
                           for row in frame.itertuples(index=False)]
                 lines.append("")
             elif block.kind == "fields":
-                lines += [f"- **{label}:** {_escape_markdown(value) if value else '*' + NOT_PROVIDED + '*'}"
+                lines += [f"- **{label}:** {cell(value) if value else '*' + NOT_PROVIDED + '*'}"
                           for label, value in block.content] + [""]
             elif block.kind == "figure":
                 lines += [f"*Figure: {block.content.replace('_', ' ')} (in the HTML model card).*", ""]
@@ -620,6 +615,14 @@ def bundle_card_section(manifest: dict) -> str:
     """The bundle's section of the model card as Markdown (appended to the run's card in the bundle)."""
     text = to_markdown(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)))
     return text.split("\n", 2)[2]
+
+
+def with_bundle_section_html(card_html: str, manifest: dict) -> str:
+    """The HTML card with the bundle's section added before its end (escaped as every other section)."""
+    page = to_html(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)), None)
+    section = page[page.index("<h2>"):page.rindex("</body>")]
+    end = card_html.rfind("</body>")
+    return card_html + section if end < 0 else card_html[:end] + section + card_html[end:]
 
 
 def bundle(result: ExperimentResult, drift=None) -> bytes:

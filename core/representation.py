@@ -124,7 +124,7 @@ def run_representation(result: ExperimentResult, attribute: str,
                        limit: float = REPRESENTATION_LIMIT) -> GroupRepresentation:
     """Group representation of a run's synthetic rows (copies and DCR from its validation when it ran), with the
     per-group model figures of repeat 1 on the same groups."""
-    from core.evaluation import fairness
+    from core.diagnostics import fairness
     dataset, synthetic = result.prepared.dataset, result.synthetic
     if synthetic is None:
         raise DataError("This run made no synthetic rows (a strategy without generation), so there is no one they "

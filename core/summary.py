@@ -13,17 +13,15 @@ import math
 import pandas as pd
 
 from core.decision import decision_record
-from core.evaluation import ARM_LABELS as EVALUATION_LABELS
 from core.evaluation import Decision, headline_gain
 from core.generators.dp import guarantee_headline
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
+from core.strategies import ARM_LABELS, SUMMARY_ARM_LABELS
 from core.text import escape_html
 from core.validation.verdict import APPROVED, INCOMPLETE, NAMES, REFINE, REJECTED, Outcome
 
-ARM_LABELS = {"threshold_tuned": "tuned threshold", "class_weighted_tuned": "class weights",
-              "augmented_tuned": "with synthetic rows"}  # the fair arms: each at its own tuned threshold
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 # the validation palette of pages/_palette.py (the same values: a test compares them); core cannot import pages
 VALIDATION_LABELS = {APPROVED: "Approved", INCOMPLETE: "Not fully measured", REFINE: "Requires refinement",
@@ -91,7 +89,7 @@ def facts(result: ExperimentResult, decision: str | None) -> dict:
         "rows": f"{sum(profile.class_counts.values()):,}",
         "minority": f"{minority}", "minority_rows": f"{profile.minority_count:,}",
         "minority_share": f"{profile.class_shares[minority]:.1%}", "ratio": f"{profile.imbalance_ratio:,.1f} : 1",
-        "method": METHOD_LABELS.get(config.method) or EVALUATION_LABELS[comparison.subject],
+        "method": METHOD_LABELS.get(config.method) or ARM_LABELS[comparison.subject],
         "kept": record.kept.sentence,
         "synthetic_rows": f"{result.synthetic.n_synthetic:,}" if result.synthetic is not None else "no",
         "classifier": CLASSIFIERS.get(config.classifier, config.classifier), "repeats": f"{comparison.repeats}",
@@ -195,10 +193,10 @@ def svg_scatter(points: pd.DataFrame, colours: dict[str, str]) -> str:
 def _card_charts(result: ExperimentResult) -> tuple[str, str]:
     """(PCA map, arms chart) as SVG, from the same result objects as the on-screen charts."""
     comparison = result.comparison
-    arms = [(arm, comparison.arms[arm]["minority_f1"]) for arm in ARM_LABELS if arm in comparison.arms]
+    arms = [(arm, comparison.arms[arm]["minority_f1"]) for arm in SUMMARY_ARM_LABELS if arm in comparison.arms]
     def whisker(value: float, mean: float) -> float:  # no interval under 3 repeats: no whisker
         return mean if math.isnan(value) else value
-    bars = svg_bars([ARM_LABELS[a] for a, _ in arms], [s.mean for _, s in arms],
+    bars = svg_bars([SUMMARY_ARM_LABELS[a] for a, _ in arms], [s.mean for _, s in arms],
                     [whisker(s.ci_low, s.mean) for _, s in arms], [whisker(s.ci_high, s.mean) for _, s in arms],
                     ["#e07b39" if a == "augmented_tuned" else "#9aa9b2" for a, _ in arms], "minority F1")
     if result.validation is None:

@@ -17,10 +17,11 @@ import pandas as pd
 from core.config import RunConfig
 from core.data import Dataset
 from core.errors import ConfigError, SynthBalanceError
-from core.evaluation import Difference, conservative_gain, judgement_of
+from core.evaluation import conservative_gain, judgement_of
 from core.export import to_csv_text
 from core.generators.base import Progress
 from core.generators.registry import get_info
+from core.intervals import Difference
 from core.judgement import MIN_REPEATS, Judgement
 from core.parallel import check_n_jobs, parallel_map
 from core.pipeline import run_experiment

@@ -17,10 +17,6 @@ if TYPE_CHECKING:  # loaded by the pages that use them, keeping the first screen
     from core.validation.validate import ValidationResult
 
 
-STRATEGY_WORDS = {"threshold_tuned": "a tuned threshold, no synthetic rows",
-                  "class_weighted": "class weights and a tuned threshold, no synthetic rows"}
-
-
 def ensure_table() -> None:
     """First visit: the default real sample is loaded, so the analyst sees data without uploading."""
     if _state.table() is None:
@@ -112,11 +108,11 @@ def current_synthetic(prepared: Prepared):
     """The session's synthetic rows if they came from this prepared data; else stop with a pointer."""
     result = _state.synthetic()
     if result is None or not _state.synthetic_matches(prepared):
-        from core.evaluation import NO_GENERATION
+        from core.strategies import STRATEGIES
         strategy = _state.comparison_strategy()
-        if strategy in NO_GENERATION:  # the analyst chose a strategy without synthetic rows: not a missing step
-            need(None, f"Not needed for the strategy you chose ({STRATEGY_WORDS[strategy]}): it makes no "
-                       "synthetic rows, so there is nothing to check here.", "pages/comparison.py",
+        if strategy in STRATEGIES:  # the analyst chose a strategy without synthetic rows: not a missing step
+            need(None, f"Not needed for the strategy you chose ({STRATEGIES[strategy].chosen_words}): it "
+                       "makes no synthetic rows, so there is nothing to check here.", "pages/comparison.py",
                  "Go to Comparison")
         need(None, "Generate synthetic rows first.", "pages/generation.py", "Go to Generation")
     if len(result.rows) == 0:  # e.g. every row was dropped as a copy: a state with a message, not an error

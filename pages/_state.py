@@ -1,7 +1,7 @@
 """The only module that knows session_state keys: typed getters and setters for every page.
 
 Widget values live under keys of their own (`w_<name>`), which Streamlit drops when a page stops showing the
-widget; `prime`/`keep` copy them to and from a persistent key (`v_<name>`) so settings survive page changes.
+widget; `setting`/`keep` copy them to and from a persistent key (`v_<name>`) so settings survive page changes.
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy im
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
     from core.pipeline import ExperimentResult, Prepared
-    from core.race import RaceResult
+    from core.race_results import RaceResult
     from core.sweep import SweepResult
     from core.validation.validate import ValidationResult
     from core.validation.verdict import Thresholds
@@ -33,14 +33,6 @@ MODEL_BUNDLE = "model_bundle"
 BUNDLE_MONITOR = "bundle_monitor"
 FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
-
-
-def prime(name: str, default: Any) -> str:
-    """The widget key for a setting, initialised from the remembered value (or the default) if missing."""
-    widget = f"w_{name}"
-    if widget not in st.session_state:
-        st.session_state[widget] = st.session_state.get(f"v_{name}", default)
-    return widget
 
 
 SPLIT_SETTINGS = ("seed", "test_size")  # a change re-splits the table: every result computed on the split goes

@@ -13,8 +13,8 @@ import streamlit as st
 from core.evaluation import Decision
 from core.pipeline import ExperimentResult
 from core.plots import inert
+from core.strategies import SUMMARY_ARM_LABELS
 from core.summary import (  # the Summary is built in core; this page draws it and offers the card
-    ARM_LABELS,
     GROUP_COLOURS,
     comparison_earned,
     facts,
@@ -50,10 +50,10 @@ def coverage_chart(result: ExperimentResult) -> go.Figure | None:
 def arms_chart(result: ExperimentResult) -> go.Figure:
     """Minority F1 on the untouched test rows per approach, with its 95% interval."""
     comparison = result.comparison
-    rows = pd.DataFrame([{"approach": ARM_LABELS[arm], "minority F1": s.mean, "low": s.mean - s.ci_low,
+    rows = pd.DataFrame([{"approach": SUMMARY_ARM_LABELS[arm], "minority F1": s.mean, "low": s.mean - s.ci_low,
                           "high": s.ci_high - s.mean, "synthetic": arm == "augmented_tuned"}
                          for arm, metrics in comparison.arms.items() for name, s in metrics.items()
-                         if name == "minority_f1" and arm in ARM_LABELS])
+                         if name == "minority_f1" and arm in SUMMARY_ARM_LABELS])
     figure = px.bar(rows, x="approach", y="minority F1", error_y="high", error_y_minus="low", color="synthetic",
                     color_discrete_map={True: "#e07b39", False: "#9aa9b2"}, text_auto=".2f")
     figure.update_traces(textposition="inside", insidetextanchor="middle", textfont={"color": "white", "size": 16})

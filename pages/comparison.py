@@ -9,32 +9,19 @@ import streamlit as st
 from core.config import MAX_REPEATS, build_run_config
 from core.data import LEVEL_KINDS
 from core.decision import decision_record
+from core.diagnostics import SWEEP_NOTE
 from core.errors import SynthBalanceError
-from core.evaluation import (
-    ARM_LABELS,
-    ARMS,
-    HEADLINE,
-    NO_GENERATION,
-    SWEEP_NOTE,
-    Decision,
-    Targets,
-    headline_gain,
-    pair_arms,
-)
-from core.generators.registry import METHOD_LABELS
+from core.evaluation import ARMS, HEADLINE, Decision, Targets, headline_gain, pair_arms
 from core.judgement import MIN_REPEATS, no_interval_text
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment, with_race
 from core.plots import inert
+from core.strategies import ARM_LABELS, NO_GENERATION, PICK_ORDER, choice_words
 from core.text import escape_markdown
 from pages import _cached, _flow, _longjob, _state
 
 DECISION_BOX = {Decision.EARNED: st.success, Decision.CANNOT_TELL: st.warning, Decision.WORSE: st.error,
                 Decision.NO_GENERATION: st.info}
-STRATEGY_LABELS = {"threshold_tuned": "Tuned threshold only (no synthetic rows)",
-                   "class_weighted": "Class weights + tuned threshold (no synthetic rows)",
-                   "as_is": "As is, threshold 0.5 (no synthetic rows)",
-                   "class_weighted_default": "Class weights, threshold 0.5 (no synthetic rows)"}
 
 METRIC_HEADERS = {"minority_f1": "minority F1", "minority_precision": "precision", "minority_recall": "recall",
                   "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "balanced_accuracy": "bal. accuracy", "mcc": "MCC"}
@@ -54,7 +41,7 @@ prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "page
 settings = _state.generation_settings() or {}
 dataset = prepared.dataset
 has_rows = _state.synthetic() is not None and _state.synthetic_matches(prepared)
-options = ([settings.get("method")] if has_rows and settings.get("method") else []) + list(NO_GENERATION)
+options = ([settings.get("method")] if has_rows and settings.get("method") else []) + list(PICK_ORDER)
 wanted = _state.comparison_strategy()
 if wanted not in options:
     race_used = _state.kept_race(prepared)  # only a race on these inputs recommends anything here
@@ -62,7 +49,7 @@ if wanted not in options:
             and race_used.recommended == wanted:
         st.info("The measured recommendation is a generator: generate its rows first.")
     wanted = options[0]
-strategy_labels = {m: STRATEGY_LABELS.get(m) or f"Synthetic rows from {METHOD_LABELS[m]}" for m in options}
+strategy_labels = {m: choice_words(m) for m in options}
 strategy = st.selectbox("Strategy to judge", options, index=options.index(wanted),
                         format_func=strategy_labels.get,  # a dict's method: session state must pickle
                         key="w_strategy", help="Generate rows on the Generation page to judge a generator; the "

@@ -20,6 +20,7 @@ from core.generators.dp import guarantee_headline, noise_sentence
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
 from core.pipeline import augmented, synthesize
 from core.plots import inert
+from core.strategies import STRATEGIES
 from core.text import escape_markdown
 from pages import _dial, _flow, _state
 
@@ -33,12 +34,12 @@ if _state.is_running():
     _state.set_running(False)
 
 strategy = _state.comparison_strategy()
-if strategy in _flow.STRATEGY_WORDS:  # the advice first: this step is optional for the strategy chosen
-    st.info(f"The measured advice is not to generate: you chose {_flow.STRATEGY_WORDS[strategy]}. Generating is "
+if strategy in STRATEGIES:  # the advice first: this step is optional for the strategy chosen
+    st.info(f"The measured advice is not to generate: you chose {STRATEGIES[strategy].chosen_words}. Generating is "
             "optional; the Comparison judges your choice without synthetic rows.")
     st.page_link("pages/comparison.py", label="Go to Comparison", icon=":material/arrow_forward:")
 advice = _flow.current_advice(prepared)
-advised_none = strategy in _flow.STRATEGY_WORDS
+advised_none = strategy in STRATEGIES
 # after advice not to generate, no generator sits preselected: the analyst picks one to generate anyway
 default_method = _state.chosen_method() or (None if advised_none else advice.best.method)
 method = st.selectbox("Method", METHOD_NAMES, format_func=METHOD_LABELS.get,
@@ -186,7 +187,7 @@ if info.slow:
 confirmed = True
 if advised_none:  # generating changes what the Comparison judges: asked first
     confirmed = st.checkbox(f"Generate anyway: the Comparison will then judge these synthetic rows instead of "
-                            f"{_flow.STRATEGY_WORDS[strategy]}", value=False, key="w_confirm_generate")
+                            f"{STRATEGIES[strategy].chosen_words}", value=False, key="w_confirm_generate")
 if st.button("Generate", type="primary", key="generate",
              disabled=not (amount_ok and constraints_ok and confirmed)):
     bar_box, stop_box = st.columns([6, 1], vertical_alignment="center")

@@ -74,15 +74,15 @@ if board is None:
     _flow.next_link("pages/report.py", "Next: the report")
     st.stop()
 if board.best:
-    from core.race import label_of
+    from core.strategies import strategy_words
 
-    st.success(f"Best on the training folds: **{label_of(board.best)}**. How it was chosen: "
+    st.success(f"Best on the training folds: **{strategy_words(board.best)}**. How it was chosen: "
                f"{escape_markdown(board.chosen_on)}. "
                "Nothing here was chosen on a test row.")
     if board.pick_test_minority_f1 is not None:
         st.caption(f"Each repeat's own pick, scored on that repeat's test part: minority F1 "
                    f"{board.pick_test_minority_f1:.3f} on average (picks: "
-                   f"{', '.join(label_of(p) for p in board.picks)}).")
+                   f"{', '.join(strategy_words(p) for p in board.picks)}).")
     if board.race is not None:
         st.caption(escape_markdown(board.race.explanation))
 

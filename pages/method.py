@@ -27,9 +27,9 @@ if measured_before is None:
             f"{escape_markdown('; '.join(best.reasons))}. This is read from the data's shape, not measured: "
             "**Measure on my data** below checks whether generating helps your model at all.")
 else:
-    from core.race import label_of
+    from core.strategies import strategy_words
 
-    st.success(f"Measured on your training rows: **{label_of(measured_before.recommended)}** "
+    st.success(f"Measured on your training rows: **{strategy_words(measured_before.recommended)}** "
                f"({'no synthetic rows' if measured_before.kind == 'no_generation' else 'a generator'}). The instant "
                f"ranking put {best.label} first.")
 ranking = pd.DataFrame([{"rank": i + 1, "method": r.label, "family": r.family, "usable": "yes" if r.usable else "no",
@@ -107,10 +107,10 @@ if st.button("Measure on my data", type="primary", key="run_race"):
         st.rerun()  # redraw with the measured recommendation at the top of the page
 measured = _state.race(race_key)
 if measured is not None:
-    from core.race import label_of
+    from core.strategies import strategy_words
 
     box = st.success if measured.kind == "no_generation" else st.info
-    box(f"Measured recommendation: **{label_of(measured.recommended)}**. {escape_markdown(measured.explanation)}")
+    box(f"Measured recommendation: **{strategy_words(measured.recommended)}**. {escape_markdown(measured.explanation)}")
     ran = [c for c in measured.candidates if c.ran]
     chart = go.Figure()
     for metric, colour in (("minority_f1", "#2f6f8f"), ("pr_auc", "#e07b39")):
@@ -134,7 +134,7 @@ if measured is not None:
     st.caption(f"Measured in {measured.seconds:.1f} s (estimated {measured.estimated_seconds:.0f} s). Intervals: "
                f"{measured.correction}.")
     st.caption(f"Use this carries the race's classifier ({CLASSIFIERS[measured.classifier]}) to the Comparison.")
-    if st.button(f"Use this: {label_of(measured.recommended)}", key="use_race"):
+    if st.button(f"Use this: {strategy_words(measured.recommended)}", key="use_race"):
         _state.use_race(measured, prepared)
         if measured.kind == "generator" and measured.recommended in usable:
             _state.keep("gen_method", measured.recommended)

@@ -25,11 +25,11 @@ from core.drift import (
 )
 from core.errors import SynthBalanceError
 from core.estimates import check_run_cost
-from core.evaluation import NO_GENERATION
 from core.models import CLASSIFIERS
 from core.plots import drift_feature, inert
-from core.race import label_of
 from core.results import results_dict
+from core.strategies import NO_GENERATION
+from core.strategies import strategy_words as label_of
 from core.text import escape_markdown
 from pages import _flow, _state
 

@@ -27,6 +27,7 @@ from core.report import (
     with_card_notes,
 )
 from core.representation import REPRESENTATION_LIMIT, run_representation
+from core.strategies import strategy_words
 from core.text import escape_markdown
 from pages import _flow, _state, _summary
 
@@ -60,14 +61,15 @@ with st.expander("Replay a saved config", expanded=_state.experiment() is None):
                 if dataset is None:
                     st.stop()
                 check_run_cost(config, dataset)  # refused before it starts when estimated over the limit
-                with st.spinner(f"Replaying {escape_markdown(config.method)} with {config.repeats} repeat(s)..."):
+                replayed = strategy_words(config.method)
+                with st.spinner(f"Replaying {escape_markdown(replayed)} with {config.repeats} repeat(s)..."):
                     result = run_experiment(dataset, config)
             except SynthBalanceError as exc:
                 st.error(escape_markdown(exc))
             else:
                 _state.set_experiment(result)
                 _state.set_replayed(digest)
-                st.success(escape_markdown(f"Replayed {config.method} on {config.data} with seed {config.seed}."))
+                st.success(escape_markdown(f"Replayed {replayed} on {config.data} with seed {config.seed}."))
 
 result = _state.experiment()
 if result is None:

@@ -59,6 +59,8 @@ def test_manifest_fields_and_loader_names():
     assert manifest["decision_key"] == results["decision"]["key"]
     assert manifest["training_data_sha256"] == results["dataset"]["sha256"]
     assert "## 10. The deployed model: calibration and threshold" in (credit_bundle() / "model_card.md").read_text()
+    assert "<h2>10. The deployed model: calibration and threshold</h2>" in (
+        credit_bundle() / "model_card.html").read_text()
     # the predict path holds no sampler: a plain scikit-learn pipeline inside the calibration and threshold
     pipeline = bundle.model.estimator.estimator.base
     assert type(pipeline).__module__ == "sklearn.pipeline" and "resample" not in pipeline.named_steps

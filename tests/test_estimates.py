@@ -9,13 +9,13 @@ import core.estimates as estimates
 import core.race as race_module
 from core.cleaning import CleaningPlan
 from core.pipeline import prepare
+from core.strategies import NO_GENERATION
 
 
 @pytest.fixture
 def fixed_fit(monkeypatch):
     """Every timed fit takes 0.05 s: the estimates become functions of their inputs alone."""
     monkeypatch.setattr(estimates, "fit_seconds", lambda *args: 0.05)
-    monkeypatch.setattr(race_module, "fit_seconds", lambda *args: 0.05)
 
 
 def test_compare_generators_counts_its_repeats(small_credit, fixed_fit):
@@ -25,9 +25,9 @@ def test_compare_generators_counts_its_repeats(small_credit, fixed_fit):
     # one race per repeat and comparisons of that many repeats (the old estimate gave the same figure for both:
     # 24 s shown for a 62 s run of 3 repeats); validation runs once per comparison, whatever the repeats
     assert 2 * one < three < 3 * one
-    race = race_module.estimate_race_seconds(prepared.train, small_credit.target,
-                                             list(dict.fromkeys([*race_module.NO_GENERATION, *methods])),
-                                             small_credit.features, small_credit.column_types, "logreg", 5, 42, 1)
+    race = estimates.estimate_race_seconds(prepared.train, small_credit.target,
+                                           list(dict.fromkeys([*NO_GENERATION, *methods])),
+                                           small_credit.features, small_credit.column_types, "logreg", 5, 42, 1)
     plain = estimates.experiment_seconds(prepared, "threshold_tuned", {}, 3, "logreg", 1)
     made = sum(estimates.experiment_seconds(prepared, m, {}, 3, "logreg", 1) for m in methods)
     assert three == pytest.approx(3 * race + plain + made)

@@ -13,11 +13,16 @@ from sklearn import metrics as skm
 
 import core.evaluation as evaluation
 import core.pipeline as pipeline
+import core.thresholds as thresholds
 from core.__main__ import main
 from core.config import RunConfig
-from core.evaluation import ArmRun, compare, metric_values, paired_difference, summarise
+from core.evaluation import ArmRun, compare, metric_values
+from core.intervals import paired_difference
 from core.judgement import Verdict, judge_gain
+from core.strategies import judged_arm
+from core.thresholds import choose_threshold
 from tests.conftest import ROOT, sample_path
+from tests.test_thresholds import _small_binary
 
 CONTRACT = ROOT.parent / "shared" / "contract"
 
@@ -57,30 +62,6 @@ def test_multiclass_metrics_equal_scikit_learn():
                                                              labels=labels))
     assert got["pr_auc"] == pytest.approx(np.mean([skm.average_precision_score(truth == c, proba[c])
                                                    for c in ("b", "c")]))
-
-
-def test_corrected_interval_against_a_hand_computed_case():
-    # differences 0.1, 0.1, 0.1, 0.1, 0.05: mean 0.09, s^2 = (4 x 0.01^2 + 0.04^2) / 4 = 0.0005.
-    # Test share 0.3 -> n_test/n_train = 3/7; corrected variance 0.0005 x (1/5 + 3/7) = 0.000314286,
-    # sd 0.0177281, t(0.975, 4) = 2.7764451 -> half-width 0.0492207; t = 0.09 / 0.0177281 = 5.07668.
-    d = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7], test_train_ratio=3 / 7)
-    assert d.mean == pytest.approx(0.09)
-    assert d.ci_low == pytest.approx(0.09 - 0.0492207, abs=1e-6) and d.ci_high == pytest.approx(0.0492207 + 0.09,
-                                                                                                 abs=1e-6)
-    assert d.p_value == pytest.approx(2 * (1 - 0.996449), abs=2e-5)  # t cdf(5.07668, 4) = 0.996449
-    plain = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7])
-    assert plain.ci_high - plain.ci_low == pytest.approx(2 * 2.7764451 * 0.01, abs=1e-6)  # s / sqrt(5) = 0.01
-    # the plain interval is 1.77 times too narrow at test share 0.3 and 5 repeats
-    assert (d.ci_high - d.ci_low) / (plain.ci_high - plain.ci_low) == pytest.approx(np.sqrt((0.2 + 3 / 7) / 0.2))
-    assert "Nadeau & Bengio" in d.test
-    s = summarise([0.5, 0.6, 0.7])
-    assert s.mean == pytest.approx(0.6) and s.ci_low == pytest.approx(0.6 - 4.302653 * 0.1 / np.sqrt(3), rel=1e-5)
-    one = summarise([0.42], 3 / 7)
-    assert one.ci_low == one.mean == one.ci_high == 0.42
-    assert paired_difference([0.5], [0.4]).p_value is None
-    assert paired_difference([0.5, 0.6], [0.5, 0.6]).p_value == 1.0
-    # a t-test reaches significance with 5 repeats, which a Wilcoxon test never can (its floor is 0.0625)
-    assert paired_difference([0.8, 0.81, 0.79, 0.8, 0.82], [0.5, 0.5, 0.5, 0.5, 0.5], 3 / 7).p_value < 0.001
 
 
 def fake_runs(f1: dict[str, list[float]], pr: dict[str, list[float]]) -> list[dict[str, ArmRun]]:
@@ -197,13 +178,6 @@ def test_pr_auc_is_quoted_against_the_same_reference_as_f1():
     assert f"changed by {pr_gain.mean:+.3f} against the same reference" in comparison.verdict
 
 
-def test_detectable_difference_is_at_80_percent_power_by_hand():
-    values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]  # 6 values, ratio 1/2 (3 folds)
-    # s^2 = 0.035; se = sqrt(0.035 x (1/6 + 1/2)) = 0.1527525; t(0.975, 5) = 2.5705818; t(0.80, 5) = 0.9195438
-    # (2.5705818 + 0.9195438) x 0.1527525 = 0.5331255
-    assert evaluation.detectable_difference(values, 0.5) == pytest.approx(0.5331255, abs=1e-6)
-
-
 def test_verdict_needs_the_corrected_interval_not_the_plain_one():
     # a gain of about 0.03 with some split noise: the plain t-interval excludes 0, the corrected one does not
     noise = [0.0, 0.02, -0.015, 0.01, -0.012]
@@ -247,6 +221,7 @@ def smotenc_run(small_credit):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(evaluation, "make_strategy", spy_make)
         patch.setattr(evaluation, "fit_strategy", spy_fit)
+        patch.setattr(thresholds, "fit_strategy", spy_fit)  # the tuning models' fits (core/thresholds.py)
         patch.setattr(pipeline, "generate", spy_generate)
         patch.setattr(sampler_module, "generate", spy_sampler_generate)
         config = RunConfig(target="credit_risk", method="smotenc", repeats=2, validation=False)
@@ -346,56 +321,11 @@ def test_run_writes_the_results_schema(tmp_path, small_samples, name, target, me
         assert check.returncode == 0, check.stdout + check.stderr
 
 
-def test_threshold_scores_equal_scikit_learn():
-    rng = np.random.default_rng(3)
-    truth = rng.random(300) < 0.2
-    scores = np.clip(truth * 0.3 + rng.random(300) * 0.7, 0, 1)
-    table = evaluation.scores_by_threshold(truth, scores)
-    for t in (0.05, 0.3, 0.5, 0.77, 0.99):
-        row = table.loc[np.isclose(table["threshold"], t)].iloc[0]
-        assert row["f1"] == pytest.approx(skm.f1_score(truth, scores >= t, zero_division=0))
-        assert row["precision"] == pytest.approx(skm.precision_score(truth, scores >= t, zero_division=0))
-        assert row["recall"] == pytest.approx(skm.recall_score(truth, scores >= t, zero_division=0))
-
-
-def _small_binary(rows: int = 60, seed: int = 0) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    y = np.where(np.arange(rows) < rows // 4, "yes", "no")
-    return pd.DataFrame({"a": rng.normal(size=rows) + (y == "yes"), "b": rng.normal(size=rows), "y": y})
-
-
-def test_the_threshold_is_tuned_on_out_of_fold_scores_never_on_rows_the_model_fitted(monkeypatch):
-    frame = _small_binary()
-    fitted, scored_rows = [], []
-    real_fit, real_proba = evaluation.fit_strategy, evaluation.strategy_proba
-
-    def spy_fit(model, rows, *args):
-        fitted.append(set(rows.index))
-        return real_fit(model, rows, *args)
-
-    def spy_proba(model, rows, *args):
-        scored_rows.append(set(rows.index))
-        return real_proba(model, rows, *args)
-
-    monkeypatch.setattr(evaluation, "fit_strategy", spy_fit)
-    monkeypatch.setattr(evaluation, "strategy_proba", spy_proba)
-    from core.models import make_strategy
-    kinds = {"a": "numeric", "b": "numeric"}
-    choice = evaluation.choose_threshold(make_strategy("logreg", ["a", "b"], kinds, 0), frame, "y", ["a", "b"],
-                                         ["yes"], seed=3)
-    assert choice.tuned and choice.folds == 3 and not choice.fallback and 0 < choice.threshold < 1
-    assert len(fitted) == len(scored_rows) == 3  # K inner folds, no single validation split
-    for fit_rows, check_rows in zip(fitted, scored_rows):
-        assert not fit_rows & check_rows  # each score comes from a model that never saw that row
-    assert set().union(*scored_rows) == set(frame.index)  # every training row is scored once, out of fold
-    assert sum(len(rows) for rows in scored_rows) == len(frame)
-
-
 def test_constant_scores_keep_the_default_threshold_and_say_so():
     from sklearn.dummy import DummyClassifier
 
     frame = _small_binary()
-    choice = evaluation.choose_threshold(DummyClassifier(strategy="prior"), frame, "y", ["a", "b"], ["yes"], seed=0)
+    choice = choose_threshold(DummyClassifier(strategy="prior"), frame, "y", ["a", "b"], ["yes"], seed=0)
     assert choice.threshold == 0.5 and not choice.tuned and "scores were constant" in choice.fallback
     runs = fake_runs({arm: BASE for arm in evaluation.ARMS}, {arm: PR for arm in evaluation.ARMS})
     runs = [{arm: (replace(run, threshold_fallback=choice.fallback) if arm == "threshold_tuned" else run)
@@ -420,27 +350,11 @@ def test_augmented_threshold_falls_back_when_its_generator_cannot_run_on_the_tun
     assert "On 2 of 2 split(s) the augmented model's threshold could not be tuned" in result.comparison.verdict
 
 
-def test_fairness_names_gaps_as_the_group_missing():
-    test = pd.DataFrame({"y": ["min", "maj", "min", "maj", "maj", "min"],
-                         "sex": ["f", "m", None, np.nan, "f", "m"]}, index=range(6))
-    predictions = np.array(["min", "maj", "maj", "min", "maj", "min"])
-
-    def run(arm):
-        return ArmRun(arm, {}, pd.DataFrame(), 0.5, np.zeros(6), predictions, 0.0)
-    table, gaps = evaluation.fairness(test, {"threshold_tuned": run("threshold_tuned"),
-                                             "augmented_tuned": run("augmented_tuned")}, "y", ["min"], "sex")
-    judged = table.loc[table["arm"] == "augmented_tuned"].set_index("group")
-    assert set(judged.index) == {"f", "m", "missing"} and "nan" not in set(table["group"])
-    assert judged.loc["missing", "rows"] == 2 and judged.loc["missing", "recall"] == 0.0  # the gap row 'min' missed
-    assert judged.loc["missing", "predicted_minority"] == 0.5  # one of its two rows flagged
-    assert gaps["augmented_tuned"]["equal_opportunity_difference"] == 1.0  # f and m: recall 1; missing: 0
-
-
 def test_as_is_is_judged_against_both_tuned_strategies_without_synthetic_rows():
     f1 = {arm: BASE for arm in evaluation.ARMS}
     f1["threshold_tuned"] = [v + 0.02 for v in BASE]
     comparison = compare(fake_runs(f1, {arm: PR for arm in evaluation.ARMS}), "logreg",
-                         subject=evaluation.NO_GENERATION["as_is"])
+                         subject=judged_arm("as_is"))
     assert set(comparison.differences) == {"baseline_vs_threshold_tuned", "baseline_vs_class_weighted_tuned",
                                            "baseline_vs_class_weighted"}
     assert comparison.differences["baseline_vs_threshold_tuned"]["minority_f1"].mean == pytest.approx(-0.02)

@@ -10,8 +10,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from core.diagnostics import error_analysis
 from core.errors import HeldOutLeak
-from core.evaluation import error_analysis
 from core.split import ensure_not_held_out
 
 

@@ -550,7 +550,7 @@ def test_no_csv_writer_bypasses_the_safe_export():
 
 
 def test_sweep_csv_neutralises_formula_cells(tmp_path):
-    from core.evaluation import Difference
+    from core.intervals import Difference
     from core.sweep import SweepPoint, SweepResult
     failed = SweepPoint(epsilon=1.0, delta=1e-4, epsilon_spent=None, minority_f1_gain=None, pr_auc_gain=None,
                         quality_score=None, detection_auc=None, dcr_share_vs_holdout=None, nndr_median=None,

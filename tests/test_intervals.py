@@ -8,7 +8,8 @@ principles with scipy.stats.t (never with core.evaluation), and against fully ha
   t with k r - 1 degrees of freedom; n_test/n_train read from the folds' own row counts.
 
 The plain t-interval (the ratio set to 0) is narrower by sqrt(1 + J n_test/n_train): every test here tells the two
-apart, so a correction that is dropped or changed fails them."""
+apart, so a correction that is dropped or changed fails them. The last two tests check core/intervals.py's own
+functions on hand-computed cases."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -22,8 +23,10 @@ import core.pipeline
 import core.race
 from core.config import RunConfig
 from core.evaluation import METRICS, NO_SYNTHETIC_ARMS, pair_arms
+from core.intervals import detectable_difference, paired_difference, summarise
 from core.pipeline import prepare, run_experiment
-from core.race import FoldScore, race_prepared
+from core.race import race_prepared
+from core.race_results import FoldScore
 
 LEVEL = 0.95
 
@@ -250,3 +253,35 @@ def test_a_comparison_on_hand_written_split_scores_gives_the_hand_computed_inter
     weighted = comparison.differences["threshold_tuned_vs_class_weighted_tuned"]["minority_f1"]
     assert (weighted.mean, weighted.ci_low, weighted.ci_high, weighted.p_value) == pytest.approx(
         (0.02, -0.130227, 0.170227, 0.624581), abs=1e-6)
+
+
+# core/intervals.py on hand-computed cases
+def test_corrected_interval_against_a_hand_computed_case():
+    # differences 0.1, 0.1, 0.1, 0.1, 0.05: mean 0.09, s^2 = (4 x 0.01^2 + 0.04^2) / 4 = 0.0005.
+    # Test share 0.3 -> n_test/n_train = 3/7; corrected variance 0.0005 x (1/5 + 3/7) = 0.000314286,
+    # sd 0.0177281, t(0.975, 4) = 2.7764451 -> half-width 0.0492207; t = 0.09 / 0.0177281 = 5.07668.
+    d = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7], test_train_ratio=3 / 7)
+    assert d.mean == pytest.approx(0.09)
+    assert d.ci_low == pytest.approx(0.09 - 0.0492207, abs=1e-6) and d.ci_high == pytest.approx(0.0492207 + 0.09,
+                                                                                                 abs=1e-6)
+    assert d.p_value == pytest.approx(2 * (1 - 0.996449), abs=2e-5)  # t cdf(5.07668, 4) = 0.996449
+    plain = paired_difference([0.6, 0.7, 0.8, 0.9, 0.75], [0.5, 0.6, 0.7, 0.8, 0.7])
+    assert plain.ci_high - plain.ci_low == pytest.approx(2 * 2.7764451 * 0.01, abs=1e-6)  # s / sqrt(5) = 0.01
+    # the plain interval is 1.77 times too narrow at test share 0.3 and 5 repeats
+    assert (d.ci_high - d.ci_low) / (plain.ci_high - plain.ci_low) == pytest.approx(np.sqrt((0.2 + 3 / 7) / 0.2))
+    assert "Nadeau & Bengio" in d.test
+    s = summarise([0.5, 0.6, 0.7])
+    assert s.mean == pytest.approx(0.6) and s.ci_low == pytest.approx(0.6 - 4.302653 * 0.1 / np.sqrt(3), rel=1e-5)
+    one = summarise([0.42], 3 / 7)
+    assert one.ci_low == one.mean == one.ci_high == 0.42
+    assert paired_difference([0.5], [0.4]).p_value is None
+    assert paired_difference([0.5, 0.6], [0.5, 0.6]).p_value == 1.0
+    # a t-test reaches significance with 5 repeats, which a Wilcoxon test never can (its floor is 0.0625)
+    assert paired_difference([0.8, 0.81, 0.79, 0.8, 0.82], [0.5, 0.5, 0.5, 0.5, 0.5], 3 / 7).p_value < 0.001
+
+
+def test_detectable_difference_is_at_80_percent_power_by_hand():
+    values = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]  # 6 values, ratio 1/2 (3 folds)
+    # s^2 = 0.035; se = sqrt(0.035 x (1/6 + 1/2)) = 0.1527525; t(0.975, 5) = 2.5705818; t(0.80, 5) = 0.9195438
+    # (2.5705818 + 0.9195438) x 0.1527525 = 0.5331255
+    assert detectable_difference(values, 0.5) == pytest.approx(0.5331255, abs=1e-6)

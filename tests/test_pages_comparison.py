@@ -43,10 +43,10 @@ def test_comparison_one_repeat_with_fairness(small_app):
 def test_comparison_without_synthetic_rows_judges_a_strategy_without_them(small_app):
     at = go(small_app, "comparison")
     assert not at.exception
-    assert at.selectbox(key="w_strategy").options == ["Tuned threshold only (no synthetic rows)",
-                                                      "Class weights + tuned threshold (no synthetic rows)",
-                                                      "As is, threshold 0.5 (no synthetic rows)",
-                                                      "Class weights, threshold 0.5 (no synthetic rows)"]
+    assert at.selectbox(key="w_strategy").options == ["Tuned threshold only, no synthetic rows",
+                                                      "Class weights + tuned threshold, no synthetic rows",
+                                                      "As is (no weights, threshold 0.5), no synthetic rows",
+                                                      "Class weights, threshold 0.5, no synthetic rows"]
     at.selectbox(key="w_strategy").set_value("class_weighted").run()
     # one split: what this checks is which strategy is judged, not the interval (the page's repeats are
     # tests/test_pages_report.py's `compared`, two repeats)

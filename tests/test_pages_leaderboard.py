@@ -9,9 +9,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from core.evaluation import Summary
+from core.intervals import Summary
 from core.leaderboard import COLUMNS, Leaderboard, chosen_in_words, pooled_best
-from core.race import CandidateResult
+from core.race_results import CandidateResult
 from tests.apptest_helpers import go, open_with_upload
 
 INTERNAL = ("as_is", "threshold_tuned", "class_weighted", "random_oversampler", "smotenc", "no_generation",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.evaluation import Difference
+from core.intervals import Difference
 from core.sweep import SweepPoint, SweepResult
 from pages import _dial
 from tests.apptest_helpers import errors, go, metrics, open_with_upload

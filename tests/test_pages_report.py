@@ -92,10 +92,10 @@ def test_monitor_checks_the_run_itself(compared):
     from core.decision import decision_record
     kept = decision_record(at.session_state["experiment"]).kept
     from core.models import CLASSIFIERS
-    from core.race import label_of
+    from core.strategies import strategy_words
     words = f"{CLASSIFIERS['logreg']} on the training rows"
-    expected = (f"{words} + {label_of('smotenc')} synthetic rows" if kept.monitored == "smotenc" else
-                f"{words} ({label_of(kept.monitored)}, no synthetic rows)")
+    expected = (f"{words} + {strategy_words('smotenc')} synthetic rows" if kept.monitored == "smotenc" else
+                f"{words} ({strategy_words(kept.monitored)}, no synthetic rows)")
     assert drift.reference_rows == 210 and drift.concept.model.startswith(expected)
     assert "python -m core run --config config.json" in drift.next_step or drift.verdict.value != "re-run"
     at = go(at, "report")

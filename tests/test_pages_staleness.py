@@ -55,7 +55,8 @@ def _seed_script():
     import streamlit as st
 
     from pages import _state
-    _state.keep("seed", int(st.number_input("Seed", key=_state.prime("seed", _state.DEFAULT_SEED))))
+    _state.keep("seed", int(st.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1,
+                                            **_state.setting("seed", _state.DEFAULT_SEED))))
 
 
 def test_a_new_seed_clears_the_comparison(tuned_run):

@@ -42,8 +42,14 @@ def test_validation_pages_say_not_needed_when_the_strategy_makes_no_rows():
     for page in ("quality", "coverage", "privacy"):
         at = go(at, page)
         assert not errors(at)
-        assert at.info[0].value.startswith("Not needed for the strategy you chose (class weights and a tuned "
+        assert at.info[0].value.startswith("Not needed for the strategy you chose (class weights with a tuned "
                                            "threshold, no synthetic rows)"), page
+    # an untuned strategy too (the page's own two-entry word list raised KeyError for these)
+    at.session_state["comparison_strategy"] = "as_is"
+    at = go(at, "quality")
+    assert not at.exception and not errors(at)
+    assert at.info[0].value.startswith("Not needed for the strategy you chose (the untuned baseline, no synthetic "
+                                       "rows)")
 
 
 def test_method_chosen_only_after_a_choice():

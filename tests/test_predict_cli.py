@@ -86,3 +86,31 @@ def test_no_bundle_there_is_one_line(tmp_path, capsys):
 def test_export_without_a_run_folder_is_one_line(tmp_path, capsys):
     assert main(["export", "--run", str(tmp_path), "--out", str(tmp_path / "b")]) == 2
     assert "has no config.json" in _one_error(capsys)
+
+
+def test_predict_takes_the_zipped_bundle(tmp_path, capsys):
+    from core.bundle import bundle_zip
+    zipped = tmp_path / "bundle.zip"
+    zipped.write_bytes(bundle_zip({p.name: p.read_bytes() for p in credit_bundle().iterdir()}))
+    _rows().to_csv(tmp_path / "new.csv", index=False)
+    assert main(["predict", "--bundle", str(zipped), "--data", str(tmp_path / "new.csv"),
+                 "--out", str(tmp_path / "scored.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == 30
+
+
+def test_conform_counts_by_hand():
+    """Numbers as one block (all-number schema) and the column path (levels): missing values where training had
+    none, values outside the range, unseen levels, and a whole number written 2.0 that is the level '2'."""
+    import numpy as np
+
+    from core.bundle import conform
+    numbers = [{"name": "a", "kind": "numeric", "missing_allowed": False, "min": 0.0, "max": 10.0},
+               {"name": "b", "kind": "integer", "missing_allowed": True, "min": 1.0, "max": 3.0}]
+    frame = pd.DataFrame({"a": [-1.0, 5.0, np.nan, 11.0, 12.0], "b": [1, 2, 3, 4, np.nan], "extra": list("vwxyz")})
+    rows, notes = conform(frame, numbers)
+    assert list(rows.columns) == ["a", "b"] and rows.shape == (5, 2)
+    assert notes.out_of_range == (("a", 1, 2), ("b", 0, 1)) and notes.unexpected_missing == (("a", 1),)
+    levels = [*numbers, {"name": "c", "kind": "categorical", "missing_allowed": False, "levels": ["1", "2"]}]
+    rows, notes = conform(frame.assign(c=[1.0, 2.0, 2.0, 7.0, np.nan]), levels)
+    assert list(rows.columns) == ["a", "b", "c"] and list(rows["c"].iloc[:3]) == ["1", "2", "2"]
+    assert notes.unseen_levels == (("c", 1, ("7.0",)),) and ("c", 1) in notes.unexpected_missing

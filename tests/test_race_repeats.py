@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import core.race as race_module
-from core.race import DEFAULT_REPEATS, NO_GENERATION, race, repeats_for
+from core.race import DEFAULT_REPEATS, race, repeats_for
+from core.strategies import NO_GENERATION
 
 
 def test_repeats_follow_the_inputs_and_the_budget():

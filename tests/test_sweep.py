@@ -12,8 +12,9 @@ from core.__main__ import main
 from core.config import RunConfig
 from core.data import read_table, validate_dataset
 from core.errors import ConfigError
-from core.evaluation import Comparison, Difference, Summary, Targets, conservative_gain, judgement_of
+from core.evaluation import Comparison, Targets, conservative_gain, judgement_of
 from core.generators.amount import Amount
+from core.intervals import Difference, Summary
 from core.judgement import Verdict, judge_gain
 from core.pipeline import run_experiment, synthesize
 from core.report import build_model_card, privacy_statement, to_markdown

@@ -20,7 +20,7 @@ from core.data import infer_column_types
 from core.errors import ConfigError
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
-from core.generators.registry import METHOD_NAMES, generate, get_info
+from core.generators.registry import METHOD_NAMES, generate
 
 TARGET_COLUMN = "__synthbalance_target__"
 
@@ -218,8 +218,3 @@ class GeneratorSampler(BaseOverSampler):
         tags.input_tags.sparse = False
         return tags
 
-
-def sampler_for(method: str, **settings) -> GeneratorSampler:
-    """The sampler of one registry method (settings: GeneratorSampler's other parameters)."""
-    get_info(method)
-    return GeneratorSampler(method=method, **settings)
