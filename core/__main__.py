@@ -464,14 +464,73 @@ def _drift_command(commands) -> None:
     drift.add_argument("--label-free", action="store_true", help="ignore the target even if the batch has it")
     drift.add_argument("--threshold", action="append", default=[], metavar="NAME=VALUE",
                        help="change a drift threshold, e.g. psi_rerun=0.3 (repeatable)")
+    drift.add_argument("--bundle", help="a model bundle's folder (python -m core export): check the deployed model "
+                       "on the batch (performance without labels, minority share, multivariate drift)")
+    chunking = drift.add_mutually_exclusive_group()
+    chunking.add_argument("--chunk-size", type=int, help="with --bundle: rows a chunk (default: a tenth of the batch)")
+    chunking.add_argument("--date-column", help="with --bundle: chunk by period of this date column")
+    drift.add_argument("--period", default="M", help="with --date-column: pandas period, e.g. M (month), W, D")
     drift.add_argument("--json", action="store_true", help="print drift.json instead of text")
     drift.add_argument("--out", required=True)
+
+
+def _drift_bundle(args, thresholds) -> int:
+    """`drift --bundle`: the deployed model on a new batch, chunk by chunk, plus today's per-feature drift against
+    the bundle's reference rows; one drift.json with both."""
+    from core.drift import drift_dict
+    from core.monitor import monitor_batch, monitor_dict
+    from core.plots import drift_charts_html
+    if args.config or args.reference:
+        raise CliError("drift takes --bundle, or --config / --reference, not both.")
+    if args.chunk_size is not None and args.chunk_size < 1:
+        raise CliError(f"--chunk-size must be at least 1, not {args.chunk_size}.")
+    bundle_path = Path(args.bundle)
+    if not bundle_path.is_dir():
+        raise CliError(f"No bundle folder at '{bundle_path}'.")
+    try:
+        from core.bundle import load_bundle
+    except ImportError:
+        raise CliError("This build has no bundle loader (core.bundle); export and load need it.") from None
+    bundle = load_bundle(bundle_path)
+    new = read_path(args.new)
+    name = Path(args.new).name
+    monitored = monitor_batch(bundle, new.frame, name, args.chunk_size, args.date_column, args.period,
+                              batch_sha256=new.sha256, thresholds=thresholds, label_free=args.label_free)
+    result = monitored.per_feature
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    report = {**drift_dict(result), **monitor_dict(monitored)}
+    (out / "drift.json").write_text(json.dumps(report, indent=2))
+    (out / "drift_charts.html").write_text(drift_charts_html(result))
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    for warning in monitored.bundle_warnings:
+        print(f"warning: {warning}")
+    print(f"verdict on {result.about} (per feature): {result.verdict.value}")
+    if monitored.f1 is None:
+        print(monitored.refused)
+    else:
+        f1 = monitored.f1
+        print(f"estimated minority F1 per chunk ({monitored.chunking}; reference band {f1.band_low:.3f}-"
+              f"{f1.band_high:.3f}):")
+        for c, m in zip(f1.chunks, monitored.multivariate.chunks):
+            realised = "" if c.realised is None else f", realised {c.realised:.3f}"
+            print(f"- {c.chunk.label}: {c.estimate:.3f} ({c.ci_low:.3f}-{c.ci_high:.3f}){realised}; "
+                  f"domain AUC {m.auc:.2f}{' FLAGGED' if m.flagged or c.outside_band else ''}")
+    print(monitored.prevalence.sentence)
+    print(f"drift -> {out / 'drift.json'}")
+    return 0
 
 
 def _drift(args) -> int:
     from core.drift import check_drift, drift_dict, thresholds_from_pairs
     from core.plots import drift_charts_html
     thresholds = thresholds_from_pairs(args.threshold)
+    if args.bundle:
+        return _drift_bundle(args, thresholds)
+    if args.chunk_size is not None or args.date_column:
+        raise CliError("--chunk-size and --date-column chunk a batch checked against a --bundle.")
     config = None
     if args.config:
         config_path = Path(args.config)

@@ -183,3 +183,29 @@ def drift_charts_html(result) -> str:
         parts.append("<p>No feature drifted.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def monitor_timeline(result) -> go.Figure:
+    """Estimated minority F1 per chunk with its sampling interval, the reference band, the realised F1 where the
+    batch had labels, and a mark on flagged chunks (result: core.monitor.BundleMonitor with an estimate)."""
+    f1 = result.f1
+    labels = [c.chunk.label for c in f1.chunks]
+    figure = go.Figure(layout={"template": TEMPLATE})
+    figure.add_hrect(y0=f1.band_low, y1=f1.band_high, fillcolor=COLOURS["real majority"], opacity=0.35, line_width=0,
+                     annotation_text="reference band", annotation_position="top left")
+    figure.add_trace(go.Scatter(
+        x=labels, y=[c.estimate for c in f1.chunks], mode="lines+markers", name="estimated minority F1",
+        line={"color": PALETTE[0]},
+        error_y={"type": "data", "symmetric": False, "array": [c.ci_high - c.estimate for c in f1.chunks],
+                 "arrayminus": [c.estimate - c.ci_low for c in f1.chunks]}))
+    if result.labelled:
+        figure.add_trace(go.Scatter(x=labels, y=[c.realised for c in f1.chunks], mode="markers",
+                                    name="realised minority F1", marker={"color": PALETTE[1], "symbol": "diamond"}))
+    flagged = [i for i, flag in enumerate(result.flags) if flag]
+    if flagged:
+        figure.add_trace(go.Scatter(x=[labels[i] for i in flagged], y=[1.02] * len(flagged), mode="markers",
+                                    name="drift flag", marker={"color": PALETTE[4], "symbol": "x", "size": 11}))
+    figure.update_layout(title="Estimated minority F1 per chunk (CBPE)", yaxis={"title": "minority F1",
+                                                                               "range": [0, 1.05]},
+                         xaxis={"title": "chunk", "type": "category"})
+    return figure

@@ -30,6 +30,7 @@ LEADERBOARD, REPLAYED = "leaderboard", "replayed_config"
 DRIFT = "drift"
 DRIFT_RERUN = "drift_rerun"
 MODEL_BUNDLE = "model_bundle"
+BUNDLE_MONITOR = "bundle_monitor"
 FAILED_UPLOAD, TARGET_GUESSED = "failed_upload", "target_guessed"
 DEFAULT_SEED, DEFAULT_TEST_SIZE = 42, 0.3
 
@@ -268,6 +269,15 @@ def model_bundle(key: str):
 
 def set_model_bundle(key: str, files) -> None:
     st.session_state[MODEL_BUNDLE] = (key, files)
+
+
+def bundle_monitor():
+    """The last check of a batch against a deployed model bundle (core.monitor.BundleMonitor), or None."""
+    return st.session_state.get(BUNDLE_MONITOR)
+
+
+def set_bundle_monitor(result) -> None:
+    st.session_state[BUNDLE_MONITOR] = result
 
 
 def is_running() -> bool:

@@ -36,6 +36,14 @@ from pages import _flow, _state
 st.title("Monitor")
 st.caption("Compare a new batch with the data the model was built on, and learn whether to keep it, watch it, or "
            "re-run the pipeline on refreshed data.")
+AGAINST_RUN, AGAINST_BUNDLE = "the run or the loaded table", "a deployed model bundle"
+against = st.radio("Check against", [AGAINST_RUN, AGAINST_BUNDLE], horizontal=True,
+                   **_state.setting("monitor_against", AGAINST_RUN, [AGAINST_RUN, AGAINST_BUNDLE]))
+_state.keep("monitor_against", against)
+if against == AGAINST_BUNDLE:
+    from pages._monitor_bundle import render
+    render()
+    st.stop()
 
 experiment = _state.experiment()
 if experiment is not None:
