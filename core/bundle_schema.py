@@ -56,6 +56,13 @@ class SchemaNotes:
         return out
 
 
+def _refuse_infinite(col: str, count: int) -> None:
+    """No model reads an infinite value (scikit-learn refuses it mid-predict): one refusal naming the column."""
+    if count:
+        raise SynthBalanceError(f"Column '{col}' holds {count} infinite value(s) ('inf'); a model reads finite "
+                                "numbers only. Replace them with a number or leave the cell empty.")
+
+
 def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
     """The column in the storage its kind needs; a value that cannot be read so is a schema refusal."""
     if kind in (NUMERIC, INTEGER):
@@ -67,7 +74,9 @@ def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
         if len(bad):
             raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but {len(bad)} value(s) are not "
                                     f"numbers (e.g. {str(bad.iloc[0])!r}).")
-        return parsed.astype(float)
+        parsed = parsed.astype(float)
+        _refuse_infinite(col, int(np.isinf(parsed.to_numpy()).sum()))
+        return parsed
     if kind == DATETIME:
         if pd.api.types.is_datetime64_any_dtype(values):
             return values
@@ -118,6 +127,8 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
         high = np.array([np.nan if spec.get("max") is None else spec["max"] for spec in ready], dtype=float)
         # rows are counted only in the columns whose smallest / largest value is outside (one pass otherwise)
         smallest, largest = np.fmin.reduce(block, axis=0), np.fmax.reduce(block, axis=0)
+        for position in np.flatnonzero(np.isinf(smallest) | np.isinf(largest)):  # no extra pass when all finite
+            _refuse_infinite(names_ready[position], int(np.isinf(block[:, position]).sum()))
         below, above = np.zeros(len(ready), dtype=int), np.zeros(len(ready), dtype=int)
         for position in np.flatnonzero(smallest < low):
             below[position] = int((block[:, position] < low[position]).sum())
