@@ -149,8 +149,12 @@ class Bundle:
 
     def probabilities(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(P(minority), decision) of rows already conformed; one predict_proba, the model's own threshold rule
-        (FixedThresholdClassifier: minority when P >= threshold)."""
-        proba = np.asarray(self.model.predict_proba(rows), dtype=float)
+        (FixedThresholdClassifier: minority when P >= threshold). A value the fitted model cannot read (a tree
+        model's float32: above 3.4e38) is one SynthBalanceError in scikit-learn's words."""
+        try:
+            proba = np.asarray(self.model.predict_proba(rows), dtype=float)
+        except ValueError as exc:
+            raise SynthBalanceError(f"The model could not score these rows: {str(exc).splitlines()[0]}") from None
         probability = proba[:, list(self.model.classes_).index(self.minority)]
         return probability, probability >= self.threshold
 
@@ -398,7 +402,11 @@ def _check_golden(bundle: Bundle, raw: bytes) -> None:
     if len(golden) != expected_rows or len(expected) != expected_rows or expected.isna().any():
         raise BundleRefused("golden rows", f"golden.csv does not hold {expected_rows} rows, each with its recorded "
                                            "minority_probability.")
-    probability, _ = bundle.probabilities(rows)
+    try:
+        probability, _ = bundle.probabilities(rows)
+    except Exception as exc:  # a crafted model of allowed types can still fail to score: refused, in one line
+        raise BundleRefused("golden rows", f"the model could not score the golden rows ({type(exc).__name__}).") \
+            from None
     worst = float(np.max(np.abs(probability - expected.to_numpy(dtype=float))))
     if not worst <= GOLDEN_TOLERANCE:
         raise BundleRefused("golden rows", f"re-scored, the golden rows differ from their recorded probabilities "

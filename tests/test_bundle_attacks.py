@@ -210,3 +210,34 @@ def test_allowed_version_drift_travels_in_the_scored_csv_on_every_row(tmp_path, 
     assert main(["predict", "--bundle", str(credit_bundle()), "--data", str(tmp_path / "new.csv"),
                  "--out", str(tmp_path / "clean.csv")]) == 0
     assert bundle_module.SCORED_WARNING not in pd.read_csv(tmp_path / "clean.csv").columns
+
+
+def test_a_crafted_model_of_allowed_types_that_cannot_score_is_refused_by_the_golden_rows(tmp_path, capsys):
+    folder = bundle_copy(tmp_path)
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    calibrated = model.estimator_.estimator
+    calibrated.method, calibrated.knots_x, calibrated.knots_y = "isotonic", None, None  # no map to apply
+    (folder / "model.skops").write_bytes(sio.dumps(model))
+    _reseal(folder, _manifest(folder))
+    assert "could not score the golden rows" in _refused(folder, "golden rows", capsys, tmp_path)
+
+
+def test_a_value_a_tree_model_cannot_read_is_one_error_not_a_traceback():
+    """Tree models read float32: 1e300 is finite as a float64 but scikit-learn refuses it mid-predict."""
+    from dataclasses import replace
+
+    from sklearn.base import clone
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.model_selection import FixedThresholdClassifier
+    from sklearn.tree import DecisionTreeClassifier
+    bundle = load_bundle(credit_bundle())
+    pipeline = clone(bundle.model.estimator_.estimator.base).set_params(
+        model=DecisionTreeClassifier(max_depth=3, random_state=0))
+    pipeline.fit(bundle.reference[bundle.features], bundle.reference["truth"])
+    tree = FixedThresholdClassifier(FrozenEstimator(pipeline), threshold=bundle.threshold,
+                                    pos_label=bundle.minority).fit(bundle.reference[bundle.features],
+                                                                   bundle.reference["truth"])
+    rows = _rows().astype({"credit_amount": float})
+    rows.loc[2, "credit_amount"] = 1e300  # scaled, still far above float32
+    with pytest.raises(SynthBalanceError, match="could not score these rows: .*float32"):
+        replace(bundle, model=tree).score(rows)
