@@ -52,6 +52,7 @@ MAX_MODEL_ENTRIES = 100_000
 ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error)
 REFERENCE_COLUMNS = ("truth", "minority_probability", "decision")
 GOLDEN_ROWS = 20
+MAX_REFUSAL_CHARS = 400
 GOLDEN_TOLERANCE = 1e-9
 # Packages whose version changes what a loaded model computes: another version refuses the bundle (unless the
 # caller allows the drift); the others are recorded and a difference is a warning.
@@ -74,6 +75,8 @@ class BundleRefused(SynthBalanceError):
     """A bundle failed one of the loader's checks; `check` names it."""
 
     def __init__(self, check: str, message: str):
+        if len(message) > MAX_REFUSAL_CHARS:  # text quoted from a crafted file stays one readable line
+            message = message[:MAX_REFUSAL_CHARS] + " ..."
         super().__init__(f"The model bundle was refused ({check} check): {message}")
         self.check = check
 
@@ -197,7 +200,10 @@ def _read_files(directory: Path) -> dict[str, bytes]:
             raise BundleRefused("files", f"'{name}' is not a plain file.")
         if path.stat().st_size > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
             raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
-        files[name] = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit, even if the file grew since stat
+            files[name] = handle.read(MAX_FILE_BYTES + 1)
+        if len(files[name]) > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
+            raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
     return files
 
 

@@ -241,3 +241,30 @@ def test_a_value_a_tree_model_cannot_read_is_one_error_not_a_traceback():
     rows.loc[2, "credit_amount"] = 1e300  # scaled, still far above float32
     with pytest.raises(SynthBalanceError, match="could not score these rows: .*float32"):
         replace(bundle, model=tree).score(rows)
+
+
+@pytest.mark.parametrize("module", ["core.calibration_v2", "tests.bundle_fixtures", "builtins"])
+def test_a_type_named_like_ours_in_another_module_is_refused(module, tmp_path, capsys):
+    """skops.io resolves '__module__' + '__class__' from the file: the allow-list matches the full dotted name,
+    so 'CalibratedModel' from any other module is a type outside it (edited in schema.json by hand)."""
+    folder = bundle_copy(tmp_path)
+    source = zipfile.ZipFile(folder / "model.skops")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as crafted:
+        for entry in source.infolist():
+            raw = source.read(entry)
+            if entry.filename == "schema.json":
+                raw = raw.replace(b'"__module__": "core.calibration"', f'"__module__": "{module}"'.encode())
+            crafted.writestr(entry, raw)
+    (folder / "model.skops").write_bytes(buffer.getvalue())
+    _reseal(folder, _manifest(folder))
+    assert f"{module}.CalibratedModel" in _refused(folder, "allow-list", capsys, tmp_path)
+
+
+def test_a_refusal_quoting_a_crafted_manifest_stays_one_short_line(tmp_path, capsys):
+    folder = bundle_copy(tmp_path)
+    manifest = _manifest(folder)
+    manifest["versions"]["scikit-learn"] = "9" * 1_000_000  # quoted in the versions refusal
+    _reseal(folder, manifest)
+    line = _refused(folder, "versions", capsys, tmp_path)
+    assert len(line) < 600 and line.endswith(" ...")
