@@ -14,6 +14,7 @@ import pandas as pd
 from core.data import DATETIME, INTEGER, LEVEL_KINDS, NUMBER_KINDS, NUMERIC
 from core.encoding import model_frame
 from core.errors import SynthBalanceError
+from core.export import is_formula
 
 MAX_LEVELS = 1000  # levels listed per column in the schema (a wider column is listed as 'many')
 
@@ -90,12 +91,17 @@ def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
 
 
 def _level_text(values: pd.Series, levels: set[str]) -> pd.Series:
-    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level."""
+    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level,
+    and so is a level that looks like a formula ('-1 to 0') and the same level with the apostrophe a formula-safe
+    CSV export puts before it ("'-1 to 0": the app's own exports, a scored file scored again)."""
     text = values.astype(object).where(values.isna(), values.astype(str))
     unique = pd.unique(text.dropna())
     remap = {}
     for level in unique:
-        if level not in levels:
+        if level not in levels and isinstance(level, str) and level.startswith("'") and level[1:] in levels \
+                and is_formula(level[1:]):
+            remap[level] = level[1:]
+        elif level not in levels:
             number = pd.to_numeric(pd.Series([level]), errors="coerce").iloc[0]
             for other in ((str(int(number)), f"{float(number)}") if pd.notna(number) and float(number).is_integer()
                           else ()):

@@ -268,3 +268,15 @@ def test_a_refusal_quoting_a_crafted_manifest_stays_one_short_line(tmp_path, cap
     _reseal(folder, manifest)
     line = _refused(folder, "versions", capsys, tmp_path)
     assert len(line) < 600 and line.endswith(" ...")
+
+
+def test_a_level_that_looks_like_a_formula_reads_the_same_from_a_formula_safe_export():
+    """'-1 to 0' is written "'-1 to 0" by every CSV export of the app (OWASP guard): scoring such a file must not
+    turn a training level into an unseen one (a text that only starts with an apostrophe stays as it is)."""
+    from core.bundle_schema import conform
+    schema = [{"name": "balance", "kind": "categorical", "missing_allowed": False,
+               "levels": ["-1 to 0", "=sum", "none"]}]
+    frame = pd.DataFrame({"balance": ["'-1 to 0", "-1 to 0", "'=sum", "'none", "none"]})
+    rows, notes = conform(frame, schema)
+    assert list(rows["balance"]) == ["-1 to 0", "-1 to 0", "=sum", "'none", "none"]
+    assert notes.unseen_levels == (("balance", 1, ("'none",)),)
