@@ -355,7 +355,10 @@ def _check_consistency(model, manifest: dict) -> None:
     threshold = (manifest.get("threshold") or {}).get("value")
     if not isinstance(model, FixedThresholdClassifier):
         raise BundleRefused("consistency", "model.skops is not a thresholded classifier.")
-    if threshold is None or abs(float(model.threshold) - float(threshold)) > 1e-12:
+    if getattr(model, "response_method", None) != "predict_proba":
+        raise BundleRefused("consistency", "the model's threshold is not on predict_proba's probabilities.")
+    # agreement is asked, not a difference: a NaN threshold differs from nothing by more than 1e-12
+    if not _is_number(model.threshold) or not abs(float(model.threshold) - float(threshold)) <= 1e-12:
         raise BundleRefused("consistency", f"the model's threshold {model.threshold} is not the manifest's "
                                            f"{threshold}.")
     if str(model.pos_label) != manifest.get("minority") or \

@@ -280,3 +280,16 @@ def test_a_level_that_looks_like_a_formula_reads_the_same_from_a_formula_safe_ex
     rows, notes = conform(frame, schema)
     assert list(rows["balance"]) == ["-1 to 0", "-1 to 0", "=sum", "'none", "none"]
     assert notes.unseen_levels == (("balance", 1, ("'none",)),)
+
+
+@pytest.mark.parametrize("settings", [{"threshold": "auto"}, {"threshold": [0.23]}, {"threshold": float("nan")},
+                                      {"response_method": "decision_function"}],
+                         ids=["auto", "list", "nan", "decision-function"])
+def test_a_crafted_threshold_step_is_refused_by_consistency(settings, tmp_path, capsys):
+    """NaN differs from nothing by more than 1e-12 (every comparison with NaN is False): agreement is asked."""
+    folder = bundle_copy(tmp_path)
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model.set_params(**settings)
+    (folder / "model.skops").write_bytes(sio.dumps(model))
+    _reseal(folder, _manifest(folder))
+    _refused(folder, "consistency", capsys, tmp_path)
