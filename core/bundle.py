@@ -361,8 +361,11 @@ def _check_consistency(model, manifest: dict) -> None:
     if not _is_number(model.threshold) or not abs(float(model.threshold) - float(threshold)) <= 1e-12:
         raise BundleRefused("consistency", f"the model's threshold {model.threshold} is not the manifest's "
                                            f"{threshold}.")
-    if str(model.pos_label) != manifest.get("minority") or \
-            [str(c) for c in model.classes_] != list(manifest.get("classes", [])):
+    try:
+        classes = [str(c) for c in model.classes_]
+    except Exception:  # an unfitted estimator inside (AttributeError, NotFittedError): no classes to compare
+        classes = None
+    if str(model.pos_label) != manifest.get("minority") or classes != list(manifest.get("classes", [])):
         raise BundleRefused("consistency", "the model's classes are not the manifest's.")
 
 

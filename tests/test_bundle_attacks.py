@@ -293,3 +293,13 @@ def test_a_crafted_threshold_step_is_refused_by_consistency(settings, tmp_path, 
     (folder / "model.skops").write_bytes(sio.dumps(model))
     _reseal(folder, _manifest(folder))
     _refused(folder, "consistency", capsys, tmp_path)
+
+
+def test_a_model_with_an_unfitted_estimator_inside_is_refused_by_consistency(tmp_path, capsys):
+    from sklearn.linear_model import LogisticRegression
+    folder = bundle_copy(tmp_path)
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model.estimator = model.estimator_ = LogisticRegression()  # never fitted: it has no classes_
+    (folder / "model.skops").write_bytes(sio.dumps(model))
+    _reseal(folder, _manifest(folder))
+    assert "classes" in _refused(folder, "consistency", capsys, tmp_path)
