@@ -538,12 +538,8 @@ def _export(args) -> int:
 
 
 def _predict(args) -> int:
-    from core.bundle import load_bundle, load_bundle_zip, scored_table
-    source = Path(args.bundle)
-    if source.is_file():
-        bundle = load_bundle_zip(source.read_bytes(), args.allow_version_drift)
-    else:
-        bundle = load_bundle(source, args.allow_version_drift)
+    from core.bundle import load_bundle_path, scored_table
+    bundle = load_bundle_path(args.bundle, args.allow_version_drift)  # a zip's size is checked before reading
     if args.engine == "onnx":
         raise CliError(f"This bundle holds no model.onnx: {bundle.manifest.get('onnx', {}).get('why', 'none')}.")
     table = read_path(args.data)

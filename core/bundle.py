@@ -480,6 +480,18 @@ def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
     return _from_files(files, allow_version_drift)
 
 
+def load_bundle_path(path: str | Path, allow_version_drift: bool = False) -> Bundle:
+    """A bundle folder, or its zip (its size checked before it is read: a zip holds at most MAX_BUNDLE_BYTES of
+    files, plus its own headers)."""
+    source = Path(path)
+    if not source.is_file():
+        return load_bundle(source, allow_version_drift)
+    if source.stat().st_size > MAX_BUNDLE_BYTES + 1024 * 1024:
+        raise BundleRefused("files", f"'{source.name}' is larger than a bundle may be "
+                                     f"({MAX_BUNDLE_BYTES / 1024 ** 2:,.0f} MB).")
+    return load_bundle_zip(source.read_bytes(), allow_version_drift)
+
+
 def bundle_zip(files: dict[str, bytes]) -> bytes:
     """The bundle's files as one zip (flat, deflated)."""
     buffer = io.BytesIO()

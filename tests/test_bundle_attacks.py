@@ -303,3 +303,14 @@ def test_a_model_with_an_unfitted_estimator_inside_is_refused_by_consistency(tmp
     (folder / "model.skops").write_bytes(sio.dumps(model))
     _reseal(folder, _manifest(folder))
     assert "classes" in _refused(folder, "consistency", capsys, tmp_path)
+
+
+def test_a_file_too_large_to_be_a_bundle_is_refused_before_it_is_read(tmp_path, capsys):
+    huge = tmp_path / "bundle.zip"
+    with huge.open("wb") as handle:  # sparse: 500 MB declared, nothing written
+        handle.truncate(500 * 1024 * 1024)
+    _rows().to_csv(tmp_path / "new.csv", index=False)
+    assert main(["predict", "--bundle", str(huge), "--data", str(tmp_path / "new.csv"),
+                 "--out", str(tmp_path / "scored.csv")]) == 2
+    line = _one_error(capsys)
+    assert "(files check)" in line and "larger than a bundle may be" in line
