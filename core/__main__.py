@@ -598,17 +598,13 @@ def _export(args) -> int:
 
 
 def _predict(args) -> int:
-    from core.bundle import load_bundle, load_bundle_zip
-    source = Path(args.bundle)
-    if source.is_file():
-        bundle = load_bundle_zip(source.read_bytes(), args.allow_version_drift)
-    else:
-        bundle = load_bundle(source, args.allow_version_drift)
+    from core.bundle import load_bundle_path, scored_table
+    bundle = load_bundle_path(args.bundle, args.allow_version_drift)  # a zip's size is checked before reading
     if args.engine == "onnx":
         raise CliError(f"This bundle holds no model.onnx: {bundle.manifest.get('onnx', {}).get('why', 'none')}.")
     table = read_path(args.data)
     scored = bundle.score(table.frame)
-    frame = table.frame.assign(minority_probability=scored.probability, decision=scored.decision)
+    frame = scored_table(table.frame, scored)  # a version drift warning travels in the file too
     Path(args.out).write_text(to_csv_text(frame, table.column_types))
     for line in scored.warnings:
         print(f"warning: {line}", file=sys.stderr)

@@ -6,9 +6,11 @@ strategy and provenance, calibration, threshold), reference.parquet (the real te
 calibrated P(minority) and decision: what Monitor compares against), golden.csv (20 rows and the probabilities they
 must get back), the model card and the Summary.
 
-Loading decides trust, in this order, and each refusal names its check: files, hashes, versions, allow-list (skops
-with OUR list of types, never one read from the bundle: a crafted MLflow skops model once trusted anything that
-way), consistency, golden rows (re-scored to 1e-9).
+Loading decides trust, in this order, and each refusal names its check: files, hashes, manifest (the fields the
+loader reads have the shape it reads), versions, allow-list (skops with OUR list of types, never one read from the
+bundle: a crafted MLflow skops model once trusted anything that way; model.skops is itself a zip, and its declared
+unpacked size is bounded before skops opens it), consistency, reference, golden rows (re-scored to 1e-9). Every
+read is bounded in size before it is made.
 """
 from __future__ import annotations
 
@@ -40,7 +42,17 @@ OPTIONAL_FILES = (CARD_HTML, SUMMARY, ONNX)
 MAX_FILE_BYTES = 200 * 1024 * 1024  # one file of a bundle, unpacked
 MAX_BUNDLE_BYTES = 400 * 1024 * 1024  # all of them together
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+MAX_MANIFEST_DEPTH = 16  # ours nests 4 deep; a deeper one is refused before anything walks it
+# model.skops is a zip: its entries' declared unpacked sizes together (zipfile never unpacks past an entry's
+# declared size, so this bounds what skops can read, whatever the compression ratio) and its entry count
+MAX_MODEL_UNPACKED_BYTES = 2 * MAX_FILE_BYTES  # arrays barely compress: a real model unpacks to about its size
+MAX_MODEL_SCHEMA_BYTES = 64 * 1024 * 1024  # skops' schema.json, parsed whole (ours: 0.1 MB)
+MAX_MODEL_ENTRIES = 100_000
+# what zipfile raises for a damaged or crafted archive (NotImplementedError: a zip version or method it lacks)
+ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error)
+REFERENCE_COLUMNS = ("truth", "minority_probability", "decision")
 GOLDEN_ROWS = 20
+MAX_REFUSAL_CHARS = 400
 GOLDEN_TOLERANCE = 1e-9
 # Packages whose version changes what a loaded model computes: another version refuses the bundle (unless the
 # caller allows the drift); the others are recorded and a difference is a warning.
@@ -63,6 +75,8 @@ class BundleRefused(SynthBalanceError):
     """A bundle failed one of the loader's checks; `check` names it."""
 
     def __init__(self, check: str, message: str):
+        if len(message) > MAX_REFUSAL_CHARS:  # text quoted from a crafted file stays one readable line
+            message = message[:MAX_REFUSAL_CHARS] + " ..."
         super().__init__(f"The model bundle was refused ({check} check): {message}")
         self.check = check
 
@@ -138,10 +152,27 @@ class Bundle:
 
     def probabilities(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(P(minority), decision) of rows already conformed; one predict_proba, the model's own threshold rule
-        (FixedThresholdClassifier: minority when P >= threshold)."""
-        proba = np.asarray(self.model.predict_proba(rows), dtype=float)
+        (FixedThresholdClassifier: minority when P >= threshold). A value the fitted model cannot read (a tree
+        model's float32: above 3.4e38) is one SynthBalanceError in scikit-learn's words."""
+        try:
+            proba = np.asarray(self.model.predict_proba(rows), dtype=float)
+        except ValueError as exc:
+            raise SynthBalanceError(f"The model could not score these rows: {str(exc).splitlines()[0]}") from None
         probability = proba[:, list(self.model.classes_).index(self.minority)]
         return probability, probability >= self.threshold
+
+
+SCORED_WARNING = "bundle_warning"
+
+
+def scored_table(frame: pd.DataFrame, scored: Scored) -> pd.DataFrame:
+    """The rows as given plus minority_probability and decision (replacing columns of those names, as when a
+    scored file is scored again); when the load carried warnings (version drift allowed by the caller), a
+    SCORED_WARNING column repeats them on every row, so the file cannot travel without them."""
+    table = frame.assign(minority_probability=scored.probability, decision=scored.decision)
+    if scored.warnings:
+        table[SCORED_WARNING] = " | ".join(scored.warnings)
+    return table
 
 
 def calibration_passes(figures: dict) -> bool:
@@ -169,20 +200,39 @@ def _read_files(directory: Path) -> dict[str, bytes]:
             raise BundleRefused("files", f"'{name}' is not a plain file.")
         if path.stat().st_size > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
             raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
-        files[name] = path.read_bytes()
+        with path.open("rb") as handle:  # never more than the limit, even if the file grew since stat
+            files[name] = handle.read(MAX_FILE_BYTES + 1)
+        if len(files[name]) > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
+            raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
     return files
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (walked without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level)
+            if level <= MAX_MANIFEST_DEPTH:
+                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _check_hashes(files: dict[str, bytes]) -> dict:
     try:
         manifest = json.loads(files[MANIFEST])
-    except (ValueError, UnicodeDecodeError):
-        raise BundleRefused("hashes", "manifest.json is not valid JSON.") from None
+    except (ValueError, UnicodeDecodeError, RecursionError):  # a deeply nested one exhausts the parser's stack
+        raise BundleRefused("hashes", "manifest.json is not valid JSON (or nests too deeply).") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleRefused("hashes", "manifest.json is not a SynthBalance bundle manifest.")
+    if _depth(manifest) > MAX_MANIFEST_DEPTH:
+        raise BundleRefused("hashes", f"manifest.json nests deeper than {MAX_MANIFEST_DEPTH} levels.")
     if manifest.get("manifest_sha256") != manifest_hash(manifest):
         raise BundleRefused("hashes", "manifest.json was changed after it was written (its own SHA-256 differs).")
-    listed = manifest.get("files") or {}
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
+        raise BundleRefused("hashes", "manifest.json lists no SHA-256 per file.")
     for name in sorted(set(files) - {MANIFEST} | set(listed)):
         if name not in files:
             raise BundleRefused("hashes", f"{name} is listed in the manifest but missing.")
@@ -190,6 +240,66 @@ def _check_hashes(files: dict[str, bytes]) -> dict:
             raise BundleRefused("hashes", f"{name} does not match its SHA-256 in the manifest (changed or not "
                                           "listed).")
     return manifest
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _schema_problem(columns: object) -> str | None:
+    """What is wrong with the manifest's schema columns, or None: a non-empty list of {name (text, unique), kind
+    (a column kind), missing_allowed (true/false), min/max (numbers or null; dates as text) or levels (list of text
+    or 'many')}."""
+    from core.data import COLUMN_KINDS, DATETIME
+    if not isinstance(columns, list) or not columns or not all(isinstance(c, dict) for c in columns):
+        return "schema.columns is not a list of columns"
+    names = [c.get("name") for c in columns]
+    if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
+        return "a schema column has no name, or a repeated one"
+    for column in columns:
+        name, kind = column["name"], column.get("kind")
+        if kind not in COLUMN_KINDS or not isinstance(column.get("missing_allowed"), bool):
+            return f"schema column {name!r} has no valid kind or missing_allowed"
+        bounds = [column.get("min"), column.get("max")]
+        if kind == DATETIME and not all(b is None or isinstance(b, str) for b in bounds):
+            return f"schema column {name!r} has a date range that is not text"
+        if kind == DATETIME and all(isinstance(b, str) for b in bounds):
+            try:
+                [pd.Timestamp(b) for b in bounds]
+            except (ValueError, TypeError):
+                return f"schema column {name!r} has a date range that is not dates"
+        elif kind != DATETIME and not all(b is None or _is_number(b) for b in bounds):
+            return f"schema column {name!r} has a range that is not numbers"
+        levels = column.get("levels")
+        if levels is not None and levels != "many" and not (isinstance(levels, list) and
+                                                             all(isinstance(v, str) for v in levels)):
+            return f"schema column {name!r} has levels that are not a list of text"
+    return None
+
+
+def _check_manifest(manifest: dict) -> None:
+    """The fields the loader and the scorer read have the shape they read (a resealed manifest is still read by
+    this code: a wrong shape is a refusal naming the field, never a traceback)."""
+    def refuse(why: str):
+        raise BundleRefused("manifest", f"manifest.json: {why}.")
+    threshold, classes = manifest.get("threshold"), manifest.get("classes")
+    if not isinstance(manifest.get("versions"), dict) or \
+            not all(isinstance(v, str) for v in manifest["versions"].values()):
+        refuse("versions is not a table of package versions")
+    if not isinstance(manifest.get("schema"), dict):
+        refuse("schema is missing")
+    problem = _schema_problem(manifest["schema"].get("columns"))
+    if problem:
+        refuse(problem)
+    if not isinstance(threshold, dict) or not _is_number(threshold.get("value")) or \
+            not 0 <= threshold["value"] <= 1:
+        refuse("threshold.value is not a number from 0 to 1")
+    if not isinstance(classes, list) or len(classes) != 2 or not all(isinstance(c, str) for c in classes) or \
+            manifest.get("minority") not in classes:
+        refuse("classes are not two labels, one of them the minority")
+    calibration = manifest.get("calibration")
+    if not isinstance(calibration, dict) or not isinstance(calibration.get("after"), dict):
+        refuse("calibration.after is missing")
 
 
 def _check_versions(manifest: dict, allow_version_drift: bool) -> tuple[str, ...]:
@@ -206,8 +316,26 @@ def _check_versions(manifest: dict, allow_version_drift: bool) -> tuple[str, ...
     return tuple(warnings)
 
 
+def _check_model_size(raw: bytes) -> None:
+    """model.skops is a zip that skops unpacks in memory: its entries' declared sizes are bounded first (a small
+    file can declare gigabytes; zipfile never unpacks an entry past its declared size, so this bounds the read)."""
+    try:
+        entries = zipfile.ZipFile(io.BytesIO(raw)).infolist()
+    except ZIP_ERRORS:
+        raise BundleRefused("allow-list", "model.skops could not be read (not a skops file).") from None
+    unpacked = sum(entry.file_size for entry in entries)
+    schema = sum(entry.file_size for entry in entries if entry.filename == "schema.json")
+    if len(entries) > MAX_MODEL_ENTRIES or unpacked > MAX_MODEL_UNPACKED_BYTES or schema > MAX_MODEL_SCHEMA_BYTES:
+        raise BundleRefused("allow-list", f"model.skops declares {unpacked / 1024 ** 2:,.0f} MB unpacked in "
+                                          f"{len(entries):,} entries ({schema / 1024 ** 2:,.0f} MB of schema); "
+                                          f"the loader reads at most {MAX_MODEL_UNPACKED_BYTES / 1024 ** 2:,.0f} "
+                                          f"MB, {MAX_MODEL_SCHEMA_BYTES / 1024 ** 2:,.0f} MB of schema.")
+
+
 def load_model(raw: bytes):
-    """model.skops, loaded only when every type it needs beyond skops' defaults is in ALLOWED_TYPES."""
+    """model.skops, loaded only when every type it needs beyond skops' defaults is in ALLOWED_TYPES (and its
+    unpacked size is within the loader's limit)."""
+    _check_model_size(raw)
     try:
         needed = sio.get_untrusted_types(data=raw)
     except Exception as exc:  # a damaged or crafted file: skops' own error, in one line
@@ -227,11 +355,17 @@ def _check_consistency(model, manifest: dict) -> None:
     threshold = (manifest.get("threshold") or {}).get("value")
     if not isinstance(model, FixedThresholdClassifier):
         raise BundleRefused("consistency", "model.skops is not a thresholded classifier.")
-    if threshold is None or abs(float(model.threshold) - float(threshold)) > 1e-12:
+    if getattr(model, "response_method", None) != "predict_proba":
+        raise BundleRefused("consistency", "the model's threshold is not on predict_proba's probabilities.")
+    # agreement is asked, not a difference: a NaN threshold differs from nothing by more than 1e-12
+    if not _is_number(model.threshold) or not abs(float(model.threshold) - float(threshold)) <= 1e-12:
         raise BundleRefused("consistency", f"the model's threshold {model.threshold} is not the manifest's "
                                            f"{threshold}.")
-    if str(model.pos_label) != manifest.get("minority") or \
-            [str(c) for c in model.classes_] != list(manifest.get("classes", [])):
+    try:
+        classes = [str(c) for c in model.classes_]
+    except Exception:  # an unfitted estimator inside (AttributeError, NotFittedError): no classes to compare
+        classes = None
+    if str(model.pos_label) != manifest.get("minority") or classes != list(manifest.get("classes", [])):
         raise BundleRefused("consistency", "the model's classes are not the manifest's.")
 
 
@@ -245,31 +379,67 @@ def read_golden(raw: bytes) -> pd.DataFrame:
     return frame
 
 
+def read_reference(raw: bytes, features: list[str], classes: list[str], threshold: float) -> pd.DataFrame:
+    """reference.parquet, read within the app's Parquet limits (rows, decoded size: checked from the metadata
+    before decoding), refused unless it holds exactly the features then REFERENCE_COLUMNS, with truth among the
+    classes, probabilities in [0, 1] and each decision the threshold rule's."""
+    from core.data import MAX_ROWS, _parquet_frame
+    try:
+        reference = _parquet_frame(raw, MAX_FILE_BYTES / 1024 ** 2, MAX_ROWS)
+    except SynthBalanceError as exc:  # the reader's first sentence (its advice is for an upload)
+        raise BundleRefused("reference", f"reference.parquet: {str(exc).split('. ')[0].rstrip('.')}.") from None
+    if [str(c) for c in reference.columns] != [*features, *REFERENCE_COLUMNS]:
+        raise BundleRefused("reference", "reference.parquet does not hold the model's input columns followed by "
+                                         f"{', '.join(REFERENCE_COLUMNS)}.")
+    probability = pd.to_numeric(reference["minority_probability"], errors="coerce").to_numpy(dtype=float)
+    decision = reference["decision"]
+    if not len(reference) or not pd.api.types.is_bool_dtype(decision) or \
+            not np.all((probability >= 0) & (probability <= 1)) or \
+            not reference["truth"].astype(str).isin(classes).all() or \
+            not np.array_equal(decision.to_numpy(dtype=bool), probability >= threshold):
+        raise BundleRefused("reference", "reference.parquet's rows are not truths among the classes, probabilities "
+                                         "from 0 to 1 and the decisions the threshold gives.")
+    return reference
+
+
+def _check_golden(bundle: Bundle, raw: bytes) -> None:
+    """golden.csv: min(GOLDEN_ROWS, reference rows) rows re-scored to GOLDEN_TOLERANCE."""
+    try:
+        golden = read_golden(raw)
+        rows = conform(golden, bundle.schema)[0]
+    except SynthBalanceError as exc:
+        raise BundleRefused("golden rows", f"golden.csv: {exc}") from None
+    expected_rows = min(GOLDEN_ROWS, len(bundle.reference))
+    expected = pd.to_numeric(golden.get("minority_probability", pd.Series(dtype=object)), errors="coerce")
+    if len(golden) != expected_rows or len(expected) != expected_rows or expected.isna().any():
+        raise BundleRefused("golden rows", f"golden.csv does not hold {expected_rows} rows, each with its recorded "
+                                           "minority_probability.")
+    try:
+        probability, _ = bundle.probabilities(rows)
+    except Exception as exc:  # a crafted model of allowed types can still fail to score: refused, in one line
+        raise BundleRefused("golden rows", f"the model could not score the golden rows ({type(exc).__name__}).") \
+            from None
+    worst = float(np.max(np.abs(probability - expected.to_numpy(dtype=float))))
+    if not worst <= GOLDEN_TOLERANCE:
+        raise BundleRefused("golden rows", f"re-scored, the golden rows differ from their recorded probabilities "
+                                           f"by up to {worst:.3g} (allowed {GOLDEN_TOLERANCE:g}).")
+
+
 def _from_files(files: dict[str, bytes], allow_version_drift: bool) -> Bundle:
     manifest = _check_hashes(files)
+    _check_manifest(manifest)
     warnings = _check_versions(manifest, allow_version_drift)
     model = load_model(files[MODEL])
     _check_consistency(model, manifest)
     schema = manifest["schema"]["columns"]
     features = [c["name"] for c in schema]
-    try:
-        reference = pd.read_parquet(io.BytesIO(files[REFERENCE]))
-    except Exception as exc:
-        raise BundleRefused("reference", f"reference.parquet could not be read ({type(exc).__name__}).") from None
-    bundle = Bundle(model=model, manifest=manifest, threshold=float(manifest["threshold"]["value"]),
+    threshold = float(manifest["threshold"]["value"])
+    reference = read_reference(files[REFERENCE], features, manifest["classes"], threshold)
+    bundle = Bundle(model=model, manifest=manifest, threshold=threshold,
                     minority=str(manifest["minority"]), features=features,
                     kinds={c["name"]: c["kind"] for c in schema}, reference=reference,
                     calibration_ok=calibration_passes(manifest["calibration"]["after"]), warnings=warnings)
-    golden = read_golden(files[GOLDEN])
-    try:
-        probability, _ = bundle.probabilities(conform(golden, schema)[0])
-    except SynthBalanceError as exc:
-        raise BundleRefused("golden rows", str(exc)) from None
-    expected = golden["minority_probability"].to_numpy(dtype=float)
-    worst = float(np.max(np.abs(probability - expected))) if len(expected) else 0.0
-    if not len(expected) or not worst <= GOLDEN_TOLERANCE:
-        raise BundleRefused("golden rows", f"re-scored, the golden rows differ from their recorded probabilities "
-                                           f"by up to {worst:.3g} (allowed {GOLDEN_TOLERANCE:g}).")
+    _check_golden(bundle, files[GOLDEN])
     return bundle
 
 
@@ -285,7 +455,7 @@ def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = archive.infolist()
-    except (zipfile.BadZipFile, ValueError):
+    except ZIP_ERRORS:
         raise BundleRefused("files", "this is not a zip file.") from None
     names = [e.filename for e in entries]
     unexpected = [n for n in names if n not in REQUIRED_FILES + OPTIONAL_FILES]
@@ -301,13 +471,25 @@ def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
         try:
             with archive.open(entry) as handle:
                 raw = handle.read(limit + 1)  # never more than the limit, whatever the header claims
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, EOFError, zlib.error) as exc:
+        except ZIP_ERRORS as exc:
             raise BundleRefused("files", f"'{entry.filename}' could not be unpacked ({exc}).") from None
         total += len(raw)
         if len(raw) > limit or total > MAX_BUNDLE_BYTES:
             raise BundleRefused("files", f"'{entry.filename}' unpacks larger than a bundle file may be.")
         files[entry.filename] = raw
     return _from_files(files, allow_version_drift)
+
+
+def load_bundle_path(path: str | Path, allow_version_drift: bool = False) -> Bundle:
+    """A bundle folder, or its zip (its size checked before it is read: a zip holds at most MAX_BUNDLE_BYTES of
+    files, plus its own headers)."""
+    source = Path(path)
+    if not source.is_file():
+        return load_bundle(source, allow_version_drift)
+    if source.stat().st_size > MAX_BUNDLE_BYTES + 1024 * 1024:
+        raise BundleRefused("files", f"'{source.name}' is larger than a bundle may be "
+                                     f"({MAX_BUNDLE_BYTES / 1024 ** 2:,.0f} MB).")
+    return load_bundle_zip(source.read_bytes(), allow_version_drift)
 
 
 def bundle_zip(files: dict[str, bytes]) -> bytes:

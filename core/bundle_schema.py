@@ -14,6 +14,7 @@ import pandas as pd
 from core.data import DATETIME, INTEGER, LEVEL_KINDS, NUMBER_KINDS, NUMERIC
 from core.encoding import model_frame
 from core.errors import SynthBalanceError
+from core.export import is_formula
 
 MAX_LEVELS = 1000  # levels listed per column in the schema (a wider column is listed as 'many')
 
@@ -56,6 +57,13 @@ class SchemaNotes:
         return out
 
 
+def _refuse_infinite(col: str, count: int) -> None:
+    """No model reads an infinite value (scikit-learn refuses it mid-predict): one refusal naming the column."""
+    if count:
+        raise SynthBalanceError(f"Column '{col}' holds {count} infinite value(s) ('inf'); a model reads finite "
+                                "numbers only. Replace them with a number or leave the cell empty.")
+
+
 def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
     """The column in the storage its kind needs; a value that cannot be read so is a schema refusal."""
     if kind in (NUMERIC, INTEGER):
@@ -67,7 +75,9 @@ def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
         if len(bad):
             raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but {len(bad)} value(s) are not "
                                     f"numbers (e.g. {str(bad.iloc[0])!r}).")
-        return parsed.astype(float)
+        parsed = parsed.astype(float)
+        _refuse_infinite(col, int(np.isinf(parsed.to_numpy()).sum()))
+        return parsed
     if kind == DATETIME:
         if pd.api.types.is_datetime64_any_dtype(values):
             return values
@@ -81,12 +91,17 @@ def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
 
 
 def _level_text(values: pd.Series, levels: set[str]) -> pd.Series:
-    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level."""
+    """Levels as the model reads them; a whole number written '1.0' in one file and '1' in another is one level,
+    and so is a level that looks like a formula ('-1 to 0') and the same level with the apostrophe a formula-safe
+    CSV export puts before it ("'-1 to 0": the app's own exports, a scored file scored again)."""
     text = values.astype(object).where(values.isna(), values.astype(str))
     unique = pd.unique(text.dropna())
     remap = {}
     for level in unique:
-        if level not in levels:
+        if level not in levels and isinstance(level, str) and level.startswith("'") and level[1:] in levels \
+                and is_formula(level[1:]):
+            remap[level] = level[1:]
+        elif level not in levels:
             number = pd.to_numeric(pd.Series([level]), errors="coerce").iloc[0]
             for other in ((str(int(number)), f"{float(number)}") if pd.notna(number) and float(number).is_integer()
                           else ()):
@@ -118,6 +133,8 @@ def conform(frame: pd.DataFrame, schema: list[dict]) -> tuple[pd.DataFrame, Sche
         high = np.array([np.nan if spec.get("max") is None else spec["max"] for spec in ready], dtype=float)
         # rows are counted only in the columns whose smallest / largest value is outside (one pass otherwise)
         smallest, largest = np.fmin.reduce(block, axis=0), np.fmax.reduce(block, axis=0)
+        for position in np.flatnonzero(np.isinf(smallest) | np.isinf(largest)):  # no extra pass when all finite
+            _refuse_infinite(names_ready[position], int(np.isinf(block[:, position]).sum()))
         below, above = np.zeros(len(ready), dtype=int), np.zeros(len(ready), dtype=int)
         for position in np.flatnonzero(smallest < low):
             below[position] = int((block[:, position] < low[position]).sum())
