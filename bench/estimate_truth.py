@@ -27,7 +27,7 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_predict
 
-from bench.common import classification_frame
+from bench.common import classification_frame, loud_warnings
 from core.performance import estimate_performance, size_chunks
 from core.prevalence import adjusted_posteriors, estimate_prevalence, f1_optimal_threshold
 
@@ -159,4 +159,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    with loud_warnings():
+        raise SystemExit(main())

@@ -57,7 +57,10 @@ def _main_guard(tree: ast.Module) -> ast.If | None:
 
 
 def test_every_bench_script_runs_its_work_under_loud_warnings():
-    scripts = sorted(p for p in (ROOT / "bench").glob("*.py") if p.name not in ("__init__.py", "common.py"))
+    # cbpe_parity.py runs in NannyML's own environment (pandas 3), where nothing of ours is importable: it records
+    # the reference package's figures, it times nothing
+    scripts = sorted(p for p in (ROOT / "bench").glob("*.py")
+                     if p.name not in ("__init__.py", "common.py", "cbpe_parity.py"))
     assert len(scripts) >= 8
     quiet = []
     for path in scripts:
