@@ -1,8 +1,9 @@
 """Where one `advise` race's time goes: German credit (or another CSV), the default race as `python -m core advise`
 runs it (race_prepared, default candidates, budget and repeats, adaptive).
 
-n_jobs 1 (the race runs in this process): cProfile over the race, then the cumulative seconds of the functions
-that make up a fold's work. Layers overlap, so shares are read per block:
+n_jobs 1 (the race runs in this process): first one fit's parts timed without a profiler (cProfile inflates
+Python-level code, so its shares overstate encoding against the solver), then cProfile over the race: the
+cumulative seconds of the functions that make up a fold's work. Layers overlap, so shares are read per block:
   a fold task (_score_fold) = cleaning + threshold tuning (inner fits) + the fold's own fit + scoring;
   across every fit (inner and final): classifier fits (the estimator's own fit), generator fits (the sampler's
   fit_resample: SMOTE, copula, ...), encoding (model frame, imputation, scaling, one-hot: fit and transform),
@@ -90,6 +91,48 @@ def profile_one(prepared, classifier: str) -> None:
     stats.sort_stats("tottime").print_stats(15)
 
 
+def one_fit_parts(prepared, classifier: str, repeats: int = 20) -> None:
+    """One strategy fit on a fold's share of the training rows, its parts timed without a profiler (cProfile
+    slows Python-level code, pandas and scikit-learn's checks, far more than the solver's compiled loops, so its
+    shares overstate encoding), at one BLAS thread as a race task runs: milliseconds, mean of `repeats`."""
+    from sklearn.base import clone
+
+    from core.encoding import distance_space, model_frame
+    from core.models import fit_strategy, make_classifier, make_strategy, strategy_proba
+    from core.parallel import one_thread_per_task
+
+    dataset = prepared.dataset
+    kinds = {c: dataset.column_types[c] for c in dataset.features}
+    rows = prepared.train.iloc[:len(prepared.train) * 4 // 5]  # a fold's training rows (5 folds)
+    labels = rows[dataset.target].astype(str)
+    frame = model_frame(rows, dataset.features, kinds)
+    space = distance_space(dataset.features, kinds)
+    matrix = space.fit_transform(frame)
+    model = make_classifier(classifier, dataset.features, kinds, prepared.split.seed).steps[-1][1]
+    strategy = make_strategy(classifier, dataset.features, kinds, prepared.split.seed)
+    fitted = fit_strategy(clone(strategy), rows, dataset.target, dataset.features)
+    parts = {
+        "model frame (core.encoding.model_frame)": lambda: model_frame(rows, dataset.features, kinds),
+        "imputers, scaler, one-hot: fit_transform": lambda: clone(space).fit_transform(frame),
+        "imputers, scaler, one-hot: transform": lambda: space.transform(frame),
+        f"the classifier's own fit ({type(model).__name__}) on the encoded matrix": lambda: clone(model).fit(
+            matrix, labels),
+        "the whole strategy fit (fit_strategy)": lambda: fit_strategy(clone(strategy), rows, dataset.target,
+                                                                      dataset.features),
+        "the whole strategy prediction (strategy_proba)": lambda: strategy_proba(fitted, rows, dataset.features),
+    }
+    print(f"### one fit's parts, no profiler, one thread ({len(rows):,} rows, mean of {repeats}; load "
+          f"{os.getloadavg()[0]:.2f})\n\n| part | ms |\n|---|---:|")
+    with one_thread_per_task():
+        for label, work in parts.items():
+            work()
+            started = time.perf_counter()
+            for _ in range(repeats):
+                work()
+            print(f"| {label} | {(time.perf_counter() - started) / repeats * 1000:.1f} |")
+    print()
+
+
 def profile_pool(prepared, classifier: str, n_jobs: int) -> None:
     import cloudpickle
 
@@ -168,6 +211,7 @@ def main() -> int:
           f"load before: {os.getloadavg()[0]:.2f}; a fresh interpreter's imports: {import_seconds():.1f} s\n")
     for n_jobs in (int(v) for v in args.n_jobs.split(",")):
         if n_jobs == 1:
+            one_fit_parts(prepared, args.classifier)
             profile_one(prepared, args.classifier)
         else:
             profile_pool(prepared, args.classifier, n_jobs)
