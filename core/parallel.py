@@ -4,12 +4,8 @@ code shipped, versions checked, a bounded wait) when a scheduler address is give
 seed, so results do not depend on scheduling, on `n_jobs` or on where they ran."""
 from __future__ import annotations
 
-import atexit
 import os
-import pickle
-import shutil
 import sys
-import tempfile
 import threading
 import uuid
 from collections import OrderedDict
@@ -101,10 +97,10 @@ class WorkersLost(SynthBalanceError, RuntimeError):
 # call of the CLI): workers import scikit-learn, pandas and our code once, not once per call, and one job's stop
 # cancels only that job's tasks. The pool is never shut down by a job; it is replaced only when it broke.
 _POOL_LOCK = threading.Lock()
-_pool: dict = {"executor": None, "workers": 0, "directory": None}
+_pool: dict = {"executor": None, "workers": 0}
 # Modules the pool's workers import when they start (once per worker, which then serves every job).
 WORKER_PRELOAD = ("numpy", "pandas", "sklearn", "core.race", "core.pipeline")
-# Finished jobs' inputs a worker keeps (a worker serves several sessions' jobs at once).
+# Jobs' inputs a worker keeps (a worker serves several sessions' jobs at once); one it dropped is sent again.
 KEPT_PAYLOADS = 4
 _payloads: OrderedDict = OrderedDict()  # in a worker: job token -> the job's function with its shared inputs
 _POLL_SECONDS = 0.5  # should_stop is asked at least this often while tasks run
@@ -143,9 +139,6 @@ def worker_pool():
         if executor is None or executor._flags.broken or executor._flags.shutdown:
             executor = ProcessPoolExecutor(max_workers=pool_size(), initializer=_preload)
             _pool.update(executor=executor, workers=pool_size())
-        if _pool["directory"] is None:
-            _pool["directory"] = tempfile.mkdtemp(prefix="synthbalance-jobs-")  # private (0700)
-            atexit.register(shutil.rmtree, _pool["directory"], True)
         return executor
 
 
@@ -157,60 +150,91 @@ def _replace_broken_pool(executor) -> None:
     executor.shutdown(wait=False, kill_workers=True)
 
 
-def _run_task(token: str, path: str, item):
-    """In a worker: the job's function (read from its payload file once per job and worker) on one item."""
-    function = _payloads.get(token)
-    if function is None:
-        with open(path, "rb") as payload:
-            function = pickle.load(payload)  # written by this server process for this job (never user input)
+def _run_task(token: str, function: Callable | None, item) -> tuple[int, bool, object]:
+    """In a worker: (this worker's process id, whether the task ran, its result).
+
+    The job's function with its shared inputs (the training table) travels with the task through loky's own
+    transport only until every worker of the pool holds it; a worker keeps it per job (KEPT_PAYLOADS jobs), and
+    a task sent without it runs the kept one, or answers (pid, False, None) when this worker has none, and the
+    job sends that task again with the function."""
+    if function is not None:
         _payloads[token] = function
+        _payloads.move_to_end(token)
         while len(_payloads) > KEPT_PAYLOADS:
             _payloads.popitem(last=False)
+    else:
+        function = _payloads.get(token)
+        if function is None:
+            return os.getpid(), False, None
     with one_thread_per_task():
-        return function(item)
+        return os.getpid(), True, function(item)
+
+
+def _workers(executor) -> set[int]:
+    """Process ids of the pool's workers now (empty before loky started them, or while it changes them)."""
+    try:
+        return set(getattr(executor, "_processes", None) or ())
+    except RuntimeError:  # loky's manager thread changed the dict while it was read: send the function
+        return set()
 
 
 def _run_on_pool(function: Callable[[Item], Result], items: list, jobs: int,
                  on_result: Callable[[int, int], None] | None,
                  should_stop: Callable[[], bool] | None) -> list:
-    """items on the process's pool, in order. The job's function with its shared inputs (the training table) is
-    written once per job and read once per worker, not sent with every task. At most `jobs` of this job's tasks
-    are in the pool at once, so jobs of several sessions interleave (a short job is not queued behind all of a
-    long job's tasks). Leaving by any exit (a stop, Streamlit's interruption, an error) cancels this job's tasks
-    that have not started; the ones running finish in their worker and are discarded; the pool stays."""
-    import cloudpickle  # a dependency of joblib (and of dask)
-
+    """items on the process's pool, in order. The job's function with its shared inputs (the training table) goes
+    with the first tasks, one per worker that lacks it, then tasks carry only their item (`_run_task`). At most
+    `jobs` of this job's tasks are in the pool at once, so jobs of several sessions interleave (a short job is not
+    queued behind all of a long job's tasks). Leaving by any exit (a stop, Streamlit's interruption, an error)
+    cancels this job's tasks that have not started; the ones running finish in their worker and are discarded;
+    the pool stays."""
     from core.errors import GenerationCancelled
 
     executor = worker_pool()
     token = uuid.uuid4().hex
-    path = os.path.join(_pool["directory"], f"{token}.pickle")
-    with open(path, "wb") as payload:
-        cloudpickle.dump(function, payload)  # cloudpickle: functions defined in a notebook or a test pickle too
+    holders: set[int] = set()  # workers that ran a task of this job, so hold its function
     total, cap = len(items), min(jobs, pool_size(), len(items))
     pending: dict[int, Future] = {}  # submitted, not yet collected
     finished: dict[int, object] = {}  # collected, waiting for the earlier ones (results are delivered in order)
     results: list = []
     submitted = 0
+    carrying: set[int] = set()  # tasks in the pool that carry the function
+
+    def send(index: int, with_function: bool = False) -> Future:
+        # the function goes with as many tasks at once as there are workers without it (any worker may take any
+        # task); a task that meets a worker without it comes back and is sent again with it
+        workers = _workers(executor)
+        lacking = len(workers - holders) if workers else pool_size() - len(holders)
+        carried = function if with_function or len(carrying) < lacking else None
+        if carried is not None:
+            carrying.add(index)
+        pending[index] = executor.submit(_run_task, token, carried, items[index])
+        return pending[index]
+
     with _POOL_LOCK:
         _running_jobs["count"] += 1
     try:
         while len(results) < total:
             unfinished = [future for future in pending.values() if not future.done()]
             while submitted < total and len(unfinished) < cap:  # this job's share: `cap` tasks in the pool at once
-                pending[submitted] = executor.submit(_run_task, token, path, items[submitted])
-                unfinished.append(pending[submitted])
+                unfinished.append(send(submitted))
                 submitted += 1
             if unfinished:
                 wait(unfinished, timeout=_POLL_SECONDS, return_when=FIRST_COMPLETED)
             for index in [i for i, future in pending.items() if future.done()]:
+                carrying.discard(index)
                 try:
-                    finished[index] = pending.pop(index).result()
+                    worker, ran, value = pending.pop(index).result()
                 except BrokenProcessPool:
                     _replace_broken_pool(executor)
                     raise WorkersLost("A worker process of this machine's pool ended while the work ran (stopped "
                                       "from outside, out of memory, or a crash in a library); nothing from this run "
                                       "was kept. Run it again.") from None
+                if ran:
+                    holders.add(worker)
+                    finished[index] = value
+                else:  # that worker dropped this job's function (it serves other jobs too): again, with it
+                    holders.discard(worker)
+                    send(index, with_function=True)
             while len(results) in finished:
                 results.append(finished.pop(len(results)))
                 if on_result:
@@ -222,10 +246,6 @@ def _run_on_pool(function: Callable[[Item], Result], items: list, jobs: int,
             _running_jobs["count"] -= 1
         for future in pending.values():
             future.cancel()  # this job's only: other jobs' tasks in the pool go on
-        try:
-            os.remove(path)
-        except OSError:
-            pass
     return results
 
 

@@ -126,3 +126,72 @@ def test_a_short_job_takes_turns_with_a_long_one_instead_of_waiting_behind_it(tm
     for thread in threads:
         thread.join(timeout=300)
     assert ended["short"] < ended["long"] - 1.0  # it did not queue behind all twelve of the long job's tasks
+
+
+def worker_pid(_: int) -> int:
+    time.sleep(0.1)
+    return os.getpid()
+
+
+def every_worker_started() -> None:
+    """Until every worker of the pool has answered (a worker still importing its libraries takes no task, and a
+    job's inputs go with its tasks until every worker holds them)."""
+    deadline = time.monotonic() + 120
+    while len(set(parallel_map(worker_pid, range(4), n_jobs=2))) < 2 and time.monotonic() < deadline:
+        pass
+
+
+def _arrived(kind: type, folder: str, fill: bytes) -> "CountedInputs":
+    """Called where a CountedInputs is unpickled (in a worker): leaves one file per arrival."""
+    Path(folder, f"{os.getpid()}-{time.perf_counter_ns()}.arrived").touch()
+    return kind(folder, fill)
+
+
+class CountedInputs:
+    """A job's function with a large shared input (a training table's stand-in) that counts its arrivals in the
+    workers, so a test sees how often the shared inputs travelled."""
+
+    def __init__(self, folder: str, fill: bytes):
+        self.folder, self.fill = folder, fill
+
+    def __reduce__(self):
+        return _arrived, (type(self), self.folder, self.fill)
+
+    def __call__(self, item: int) -> int:
+        time.sleep(0.02)
+        return item * 2 + len(self.fill)
+
+
+def test_a_jobs_shared_inputs_reach_each_worker_a_few_times_not_with_every_task(tmp_path):
+    """The job's function with its inputs goes with the tasks until every worker of the pool holds it, then tasks
+    carry their item alone (loky's transport, no pickle file of our own)."""
+    every_worker_started()
+    counted = CountedInputs(str(tmp_path), b"x" * 1_000_000)
+    assert parallel_map(counted, range(60), n_jobs=2) == [i * 2 + 1_000_000 for i in range(60)]
+    arrivals = len(list(tmp_path.glob("*.arrived")))
+    assert 1 <= arrivals <= 8  # not 60: the inputs were not sent with every task
+
+
+class ForgetfulInputs(CountedInputs):
+    """As CountedInputs, but the worker that runs item 10, 20, ..., 50 then drops every job's inputs it kept, as a
+    worker does when more jobs than KEPT_PAYLOADS passed through it."""
+
+    def __call__(self, item: int) -> int:
+        if item and item % 10 == 0 and item <= 50:
+            from core import parallel
+
+            parallel._payloads.clear()
+        return super().__call__(item)
+
+
+def test_a_worker_that_dropped_a_jobs_inputs_gets_them_again(tmp_path):
+    """A task that reaches a worker without the job's inputs runs once they are sent again: same results, in
+    order; the inputs arrived again after the drops (each drop but the last on a worker is followed by one)."""
+    from core import parallel
+
+    every_worker_started()
+    worker, ran, value = worker_pool().submit(parallel._run_task, "a job no worker has seen", None, 1).result()
+    assert (ran, value) == (False, None) and worker in worker_pool()._processes
+    forgetful = ForgetfulInputs(str(tmp_path), b"y" * 10)
+    assert parallel_map(forgetful, range(80), n_jobs=2) == [i * 2 + 10 for i in range(80)]
+    assert len(list(tmp_path.glob("*.arrived"))) >= 4
