@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 # (label, file suffix, function name): cumulative seconds of every matching function (recursion counted once)
 BLOCKS = [
     ("the race (race_prepared)", "core/race.py", "race_prepared"),
-    ("  before the folds: estimate (one timed fit)", "core/race.py", "estimate_race_seconds"),
+    ("  before the folds: estimate (one timed fit)", "core/estimates.py", "estimate_race_seconds"),
     ("  fold tasks (_score_fold)", "core/race.py", "_score_fold"),
     ("    cleaning inside the fold", "core/cleaning.py", "clean_training"),
-    ("    threshold tuning (inner fits + scoring)", "core/evaluation.py", "choose_threshold"),
+    ("    threshold tuning (inner fits + scoring)", "core/thresholds.py", "choose_threshold"),
     ("    scoring the fold's validation rows", "core/evaluation.py", "scored"),
     ("every fit of a strategy (inner and final)", "core/models.py", "fit_strategy"),
     ("  classifier fit: LogisticRegression", "sklearn/linear_model/_logistic.py", "fit"),
@@ -220,4 +220,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from bench.common import loud_warnings
+
+    with loud_warnings():
+        raise SystemExit(main())
