@@ -48,7 +48,7 @@ from core.models import fit_strategy, make_strategy, strategy_proba
 from core.pipeline import Prepared, prepare, sampler_for_config, synthesize
 from core.split import ensure_not_held_out
 from core.strategies import ARMS
-from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, THRESHOLDS, scores_by_threshold
+from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, best_threshold
 from core.validation.validate import copy_mask, without_rows
 
 # the monitored arm of the decision record -> (class weight, synthetic rows, threshold tuned), from the one vocabulary
@@ -99,11 +99,6 @@ def out_of_fold_scores(strategy, train: pd.DataFrame, target: str, features: lis
         scores[check_rows] = proba[minority].to_numpy() if minority in proba.columns else 0.0
         fold_rows.append(check_rows)
     return scores, fold_rows
-
-
-def best_threshold(truth: np.ndarray, scores: np.ndarray) -> float:
-    """The grid threshold (0.01..0.99) with the highest minority F1 (core.evaluation's rule)."""
-    return float(THRESHOLDS[int(np.argmax(scores_by_threshold(truth, scores)["f1"].to_numpy()))])
 
 
 def choose_bundle_threshold(truth: np.ndarray, choice: CalibrationChoice, fold_rows: list[np.ndarray],

@@ -69,8 +69,12 @@ def choose_threshold(strategy, train: pd.DataFrame, target: str, features: list[
             return ThresholdChoice(DEFAULT_THRESHOLD, 0, "the model's scores were constant on an inner fold, so no "
                                                          "threshold could be tuned")
         scores[check_index] = fold_scores
-    f1 = scores_by_threshold(labels.to_numpy() == minority[0], scores)["f1"].to_numpy()
-    return ThresholdChoice(float(THRESHOLDS[int(np.argmax(f1))]), k)
+    return ThresholdChoice(best_threshold(labels.to_numpy() == minority[0], scores), k)
+
+
+def best_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> float:
+    """The grid threshold (0.01..0.99) with the highest minority F1 on these scores (the first one on a tie)."""
+    return float(THRESHOLDS[int(np.argmax(scores_by_threshold(truth_is_minority, scores)["f1"].to_numpy()))])
 
 
 def tune_threshold(strategy, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
