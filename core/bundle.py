@@ -14,14 +14,11 @@ read is bounded in size before it is made.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import platform
 import zipfile
 import zlib
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +26,8 @@ import pandas as pd
 import skops.io as sio
 
 from core.bundle_schema import SchemaNotes, conform
-from core.data import read_table
+from core.config import versions
+from core.data import read_table, sha256_of
 from core.errors import SynthBalanceError
 from core.export import is_formula, to_csv_text
 
@@ -81,30 +79,15 @@ class BundleRefused(SynthBalanceError):
         self.check = check
 
 
-def sha256_bytes(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
-def installed_versions() -> dict[str, str]:
-    """Python and RECORDED_PACKAGES as installed here."""
-    found = {"python": platform.python_version()}
-    for name in RECORDED_PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
 def manifest_hash(manifest: dict) -> str:
     """SHA-256 of the manifest's canonical JSON without its own `manifest_sha256` field."""
     body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return sha256_bytes(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
+    return sha256_of(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
 
 
 def sealed(manifest: dict, files: dict[str, bytes]) -> bytes:
     """manifest.json's bytes: the SHA-256 of every other file, then the manifest's own hash."""
-    manifest = {**manifest, "files": {name: sha256_bytes(raw) for name, raw in sorted(files.items())
+    manifest = {**manifest, "files": {name: sha256_of(raw) for name, raw in sorted(files.items())
                                       if name != MANIFEST}}
     manifest["manifest_sha256"] = manifest_hash(manifest)
     return json.dumps(manifest, indent=2, sort_keys=True).encode()
@@ -236,7 +219,7 @@ def _check_hashes(files: dict[str, bytes]) -> dict:
     for name in sorted(set(files) - {MANIFEST} | set(listed)):
         if name not in files:
             raise BundleRefused("hashes", f"{name} is listed in the manifest but missing.")
-        if listed.get(name) != sha256_bytes(files[name]):
+        if listed.get(name) != sha256_of(files[name]):
             raise BundleRefused("hashes", f"{name} does not match its SHA-256 in the manifest (changed or not "
                                           "listed).")
     return manifest
@@ -303,7 +286,7 @@ def _check_manifest(manifest: dict) -> None:
 
 
 def _check_versions(manifest: dict, allow_version_drift: bool) -> tuple[str, ...]:
-    made, here = manifest.get("versions") or {}, installed_versions()
+    made, here = manifest.get("versions") or {}, versions(RECORDED_PACKAGES)
     warnings = []
     for name in ("python", *RECORDED_PACKAGES):
         if made.get(name) == here.get(name):

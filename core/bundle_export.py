@@ -28,11 +28,11 @@ from core.bundle import (
     GOLDEN,
     MANIFEST,
     MODEL,
+    RECORDED_PACKAGES,
     REFERENCE,
     SUMMARY,
     calibration_passes,
     golden_csv,
-    installed_versions,
     parquet_bytes,
     reference_table,
     sealed,
@@ -40,7 +40,7 @@ from core.bundle import (
 )
 from core.bundle_schema import input_schema
 from core.calibration import CalibratedModel, CalibrationChoice, choose_recalibration
-from core.config import RunConfig, read_config
+from core.config import RunConfig, read_config, versions
 from core.constraints import build_constraints
 from core.data import Dataset, read_path, table_for_config, validate_dataset
 from core.errors import ConfigError, DataError, SynthBalanceError
@@ -199,7 +199,7 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
     import skops.io as sio
     judged = (decision.get("judged") or {}).get("minority_f1") or {}
     manifest = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "versions": installed_versions(),
+        "format": FORMAT, "format_version": FORMAT_VERSION, "versions": versions(RECORDED_PACKAGES),
         "schema": {"columns": input_schema(train, features, kinds), "target": target},
         "target": target, "classes": [str(c) for c in final.classes_], "minority": minority,
         "strategy": {"name": decision["kept"].get("monitored"), "arm": arm, "label": decision["kept"].get("label"),

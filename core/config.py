@@ -327,10 +327,10 @@ def config_json(config: RunConfig) -> str:
     return json.dumps(config.to_dict(), indent=2)
 
 
-def versions() -> dict[str, str]:
-    """Python and every pinned package's installed version."""
+def versions(names: tuple[str, ...] = PINNED) -> dict[str, str]:
+    """Python and the installed version of each named package (default: every pinned one)."""
     found = {"python": platform.python_version()}
-    for name in PINNED:
+    for name in names:
         try:
             found[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

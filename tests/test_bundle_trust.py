@@ -15,7 +15,8 @@ from sklearn.model_selection import FixedThresholdClassifier
 
 import core.bundle as bundle_module
 from core.__main__ import main
-from core.bundle import BundleRefused, bundle_zip, load_bundle, load_bundle_zip, manifest_hash, sha256_bytes
+from core.bundle import BundleRefused, bundle_zip, load_bundle, load_bundle_zip, manifest_hash
+from core.data import sha256_of
 from tests.bundle_fixtures import bundle_copy, credit_run
 
 
@@ -26,7 +27,7 @@ def _manifest(folder):
 def _reseal(folder, manifest, rehash_files=True):
     """Write the manifest back with fresh hashes (what an attacker or a careless edit can do)."""
     if rehash_files:
-        manifest["files"] = {p.name: sha256_bytes(p.read_bytes()) for p in folder.iterdir()
+        manifest["files"] = {p.name: sha256_of(p.read_bytes()) for p in folder.iterdir()
                              if p.name != "manifest.json"}
     manifest["manifest_sha256"] = manifest_hash(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest))
