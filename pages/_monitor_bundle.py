@@ -19,11 +19,6 @@ BY_ROWS, BY_DATE = "rows by count", "period of a date column"
 PERIODS = {"month": "M", "week": "W", "day": "D"}
 
 
-def _load_bundle(raw: bytes):
-    from core.bundle import load_bundle_zip  # the bundle branch's trust-checked loader
-    return load_bundle_zip(raw)
-
-
 def render() -> None:
     st.caption("A deployed model bundle and a new batch: the deployed decision's minority F1 estimated without labels "
                "(NannyML's CBPE on the bundle's calibrated probabilities), the batch's minority share, and whether "
@@ -48,14 +43,14 @@ def render() -> None:
         period = PERIODS[unit]
     ready = bundle_upload is not None and batch_upload is not None
     if st.button("Check the deployed model", key="run_bundle_monitor", type="primary", disabled=not ready):
+        from core.bundle import load_bundle_zip  # skops loads with the first bundle, not with the page
+
         try:
-            bundle = _load_bundle(bundle_upload.getvalue())
+            bundle = load_bundle_zip(bundle_upload.getvalue())
             batch = read_table(batch_upload.getvalue(), batch_upload.name)
             with st.spinner("Scoring the batch and checking it chunk by chunk..."):
                 result = monitor_batch(bundle, batch.frame, batch_upload.name, chunk_size, date_column, period,
                                        seed=_state.seed(), batch_sha256=batch.sha256)
-        except ImportError:
-            st.error("This build has no bundle loader (core.bundle): a bundle cannot be read here.")
         except SynthBalanceError as exc:
             st.error(escape_markdown(exc))
         else:

@@ -362,10 +362,7 @@ KEPT_RACE = "kept_race"
 def use_race(result: RaceResult, prepared: Prepared) -> None:
     """'Use this' on the Method page: the race's pick becomes the strategy the Comparison judges, and the race's
     classifier carries to it (never logistic regression silently); the race is kept for the decision record."""
-    st.session_state[STRATEGY] = result.recommended
-    st.session_state.pop("w_strategy", None)
-    keep("classifier", result.classifier)
-    st.session_state.pop("w_classifier", None)  # the Comparison's widget opens on the race's classifier
+    _carry_to_comparison(result.recommended, result.classifier)
     st.session_state[KEPT_RACE] = {"race": result, "prepared_key": prepared_key(prepared)}
 
 
@@ -375,10 +372,15 @@ def adopt_replayed(config) -> None:
     for name in SPLIT_SETTINGS:
         keep(name, getattr(config, name))
         st.session_state.pop(f"w_{name}", None)
-    keep("classifier", config.classifier)
-    st.session_state.pop("w_classifier", None)
-    st.session_state[STRATEGY] = config.method
+    _carry_to_comparison(config.method, config.classifier)
+
+
+def _carry_to_comparison(strategy: str, classifier: str) -> None:
+    """The strategy the Comparison judges and its classifier; the Comparison's widgets reopen on them."""
+    st.session_state[STRATEGY] = strategy
     st.session_state.pop("w_strategy", None)
+    keep("classifier", classifier)
+    st.session_state.pop("w_classifier", None)
 
 
 def method_chosen() -> bool:
