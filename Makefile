@@ -2,19 +2,31 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.10
 PORT ?= 8501
 
 .PHONY: run test install install-dev clean
 
-$(VENV)/.runtime: requirements.txt
+# pip first, for two packages only: torch, which pip takes from the machine's local CPU wheel (uv does not look
+# there, and an unpinned or CUDA torch is several GB), and uv itself. uv then installs the pinned rest in parallel.
+# Everything is compiled to bytecode at install (this machine sets PYTHONDONTWRITEBYTECODE, so an import never
+# writes it later: without it every import of torch or scikit-learn would compile again).
+$(VENV)/.base:
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-compile $$(grep '^torch==' requirements.txt) uv==$(UV_VERSION)
+	@# bytecode for what pip put there, on every core (a few of torch's own test files do not compile, as under pip)
+	-$(PY) -m compileall -q -j 0 $$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])') >/dev/null
 	touch $@
 
-$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+$(VENV)/.runtime: $(VENV)/.base requirements.txt
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt
 	touch $@
+
+# make test installs runtime and test packages in one resolution (one bytecode pass)
+$(VENV)/.dev: $(VENV)/.base requirements.txt requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
 
 install: $(VENV)/.runtime
 
