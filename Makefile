@@ -35,10 +35,11 @@ install-dev: $(VENV)/.dev
 run: install
 	$(PY) serve.py --server.port $(PORT)
 
-# one BLAS thread per test worker: -n auto already runs one worker per core (tests/conftest.py says why)
+# one BLAS thread per test worker: -n auto already runs one worker per core (tests/conftest.py says why); our own
+# modules' bytecode is written once (to __pycache__, ignored by git) for the many processes the suite starts
 test: install-dev
 	$(VENV)/bin/ruff check .
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n auto --dist worksteal
+	PYTHONDONTWRITEBYTECODE= OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n auto --dist worksteal
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts
