@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from bench.common import as_dataset, classification_frame, loud_warnings
-from core.__main__ import main as cli
-from core.bundle import bundle_zip, load_bundle_zip, write_bundle
+from core.bundle import load_bundle_zip
 from core.bundle_export import build_bundle
+from core.bundle_files import bundle_zip, write_bundle
+from core.cli.main import main as cli
 from core.config import build_run_config
 
 

@@ -1,4 +1,4 @@
-"""The deliverable: the kept strategy as a calibrated model bundle, and the loader that decides whether to trust one.
+"""The deliverable: a calibrated model bundle as loaded, the loader that decides whether to trust one, and scoring.
 
 A bundle is a folder (or a zip of it): model.skops (a scikit-learn FixedThresholdClassifier around the fitted
 pipeline, no sampler in the predict path; skops.io, never pickle), manifest.json (hashes, versions, input schema,
@@ -10,91 +10,30 @@ Loading decides trust, in this order, and each refusal names its check: files, h
 loader reads have the shape it reads), versions, allow-list (skops with OUR list of types, never one read from the
 bundle: a crafted MLflow skops model once trusted anything that way; model.skops is itself a zip, and its declared
 unpacked size is bounded before skops opens it), consistency, reference, golden rows (re-scored to 1e-9). Every
-read is bounded in size before it is made.
+read is bounded in size before it is made. The order is `_from_files` below, in one place; the files are read
+within bounds by core.bundle_files and each check is in core.bundle_checks.
 """
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import skops.io as sio
 
-from core.bundle_schema import SchemaNotes, conform
-from core.config import versions
-from core.data import read_table, sha256_of
-from core.errors import SynthBalanceError
-from core.export import is_formula, to_csv_text
-
-FORMAT = "synthbalance-bundle"
-FORMAT_VERSION = 1
-MODEL, MANIFEST, REFERENCE, GOLDEN = "model.skops", "manifest.json", "reference.parquet", "golden.csv"
-CARD, CARD_HTML, SUMMARY, ONNX = "model_card.md", "model_card.html", "summary.html", "model.onnx"
-REQUIRED_FILES = (MODEL, MANIFEST, REFERENCE, GOLDEN, CARD)
-OPTIONAL_FILES = (CARD_HTML, SUMMARY, ONNX)
-MAX_FILE_BYTES = 200 * 1024 * 1024  # one file of a bundle, unpacked
-MAX_BUNDLE_BYTES = 400 * 1024 * 1024  # all of them together
-MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-MAX_MANIFEST_DEPTH = 16  # ours nests 4 deep; a deeper one is refused before anything walks it
-# model.skops is a zip: its entries' declared unpacked sizes together (zipfile never unpacks past an entry's
-# declared size, so this bounds what skops can read, whatever the compression ratio) and its entry count
-MAX_MODEL_UNPACKED_BYTES = 2 * MAX_FILE_BYTES  # arrays barely compress: a real model unpacks to about its size
-MAX_MODEL_SCHEMA_BYTES = 64 * 1024 * 1024  # skops' schema.json, parsed whole (ours: 0.1 MB)
-MAX_MODEL_ENTRIES = 100_000
-# what zipfile raises for a damaged or crafted archive (NotImplementedError: a zip version or method it lacks)
-ZIP_ERRORS = (zipfile.BadZipFile, ValueError, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error)
-REFERENCE_COLUMNS = ("truth", "minority_probability", "decision")
-GOLDEN_ROWS = 20
-MAX_REFUSAL_CHARS = 400
-GOLDEN_TOLERANCE = 1e-9
-# Packages whose version changes what a loaded model computes: another version refuses the bundle (unless the
-# caller allows the drift); the others are recorded and a difference is a warning.
-MODEL_PACKAGES = ("scikit-learn", "imbalanced-learn", "skops")
-RECORDED_PACKAGES = ("scikit-learn", "imbalanced-learn", "numpy", "pandas", "scipy", "skops")
-# The types a bundle's model.skops may hold beyond skops' own defaults: the loader's constant, never read from a
-# bundle. Everything our export writes, and nothing else.
-ALLOWED_TYPES = (
-    "core.calibration.CalibratedModel",
-    "core.encoding.MedianImputer",
-    "core.models.ModelFrame",
-    "numpy.dtype",
+from core.bundle_checks import (
+    calibration_passes,
+    check_consistency,
+    check_golden,
+    check_hashes,
+    check_manifest,
+    check_versions,
+    load_model,
+    read_reference,
 )
-# The calibration check Monitor's label-free estimate relies on (out-of-fold, after recalibration).
-CALIBRATION_SLOPE_RANGE = (0.8, 1.2)
-CALIBRATION_INTERCEPT_LIMIT = 0.2
-
-
-class BundleRefused(SynthBalanceError):
-    """A bundle failed one of the loader's checks; `check` names it."""
-
-    def __init__(self, check: str, message: str):
-        if len(message) > MAX_REFUSAL_CHARS:  # text quoted from a crafted file stays one readable line
-            message = message[:MAX_REFUSAL_CHARS] + " ..."
-        super().__init__(f"The model bundle was refused ({check} check): {message}")
-        self.check = check
-
-
-def manifest_hash(manifest: dict) -> str:
-    """SHA-256 of the manifest's canonical JSON without its own `manifest_sha256` field."""
-    body = {k: v for k, v in manifest.items() if k != "manifest_sha256"}
-    return sha256_of(json.dumps(body, sort_keys=True, separators=(",", ":")).encode())
-
-
-def sealed(manifest: dict, files: dict[str, bytes]) -> bytes:
-    """manifest.json's bytes: the SHA-256 of every other file, then the manifest's own hash."""
-    manifest = {**manifest, "files": {name: sha256_of(raw) for name, raw in sorted(files.items())
-                                      if name != MANIFEST}}
-    manifest["manifest_sha256"] = manifest_hash(manifest)
-    return json.dumps(manifest, indent=2, sort_keys=True).encode()
-
-
-# ---------------------------------------------------------------------------------------------------------
-# The loaded bundle
+from core.bundle_files import GOLDEN, MODEL, REFERENCE, read_folder, read_zip, zip_within_bounds
+from core.bundle_schema import SchemaNotes, conform
+from core.errors import SynthBalanceError
 
 
 @dataclass(frozen=True)
@@ -158,262 +97,14 @@ def scored_table(frame: pd.DataFrame, scored: Scored) -> pd.DataFrame:
     return table
 
 
-def calibration_passes(figures: dict) -> bool:
-    """The calibration check: slope within CALIBRATION_SLOPE_RANGE and |intercept| <= the limit."""
-    slope, intercept = figures.get("slope"), figures.get("intercept")
-    if not all(isinstance(v, (int, float)) and np.isfinite(v) for v in (slope, intercept)):
-        return False
-    return CALIBRATION_SLOPE_RANGE[0] <= slope <= CALIBRATION_SLOPE_RANGE[1] and \
-        abs(intercept) <= CALIBRATION_INTERCEPT_LIMIT
-
-
-def _read_files(directory: Path) -> dict[str, bytes]:
-    if not directory.is_dir():
-        raise BundleRefused("files", f"'{directory}' is not a folder.")
-    present = {p.name: p for p in directory.iterdir()}
-    unexpected = sorted(n for n in present if n not in REQUIRED_FILES + OPTIONAL_FILES)
-    missing = [n for n in REQUIRED_FILES if n not in present]
-    if missing or unexpected:
-        raise BundleRefused("files", (f"missing {', '.join(missing)}" if missing else "") +
-                            ("; " if missing and unexpected else "") +
-                            (f"unexpected {', '.join(map(repr, unexpected))}" if unexpected else ""))
-    files = {}
-    for name, path in present.items():
-        if not path.is_file() or path.is_symlink():
-            raise BundleRefused("files", f"'{name}' is not a plain file.")
-        if path.stat().st_size > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
-            raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
-        with path.open("rb") as handle:  # never more than the limit, even if the file grew since stat
-            files[name] = handle.read(MAX_FILE_BYTES + 1)
-        if len(files[name]) > (MAX_MANIFEST_BYTES if name == MANIFEST else MAX_FILE_BYTES):
-            raise BundleRefused("files", f"'{name}' is larger than a bundle file may be.")
-    return files
-
-
-def _depth(value: object) -> int:
-    """How deeply lists and objects nest in a parsed JSON value (walked without recursion)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, (dict, list)):
-            deepest = max(deepest, level)
-            if level <= MAX_MANIFEST_DEPTH:
-                stack.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
-    return deepest
-
-
-def _check_hashes(files: dict[str, bytes]) -> dict:
-    try:
-        manifest = json.loads(files[MANIFEST])
-    except (ValueError, UnicodeDecodeError, RecursionError):  # a deeply nested one exhausts the parser's stack
-        raise BundleRefused("hashes", "manifest.json is not valid JSON (or nests too deeply).") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleRefused("hashes", "manifest.json is not a SynthBalance bundle manifest.")
-    if _depth(manifest) > MAX_MANIFEST_DEPTH:
-        raise BundleRefused("hashes", f"manifest.json nests deeper than {MAX_MANIFEST_DEPTH} levels.")
-    if manifest.get("manifest_sha256") != manifest_hash(manifest):
-        raise BundleRefused("hashes", "manifest.json was changed after it was written (its own SHA-256 differs).")
-    listed = manifest.get("files")
-    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
-        raise BundleRefused("hashes", "manifest.json lists no SHA-256 per file.")
-    for name in sorted(set(files) - {MANIFEST} | set(listed)):
-        if name not in files:
-            raise BundleRefused("hashes", f"{name} is listed in the manifest but missing.")
-        if listed.get(name) != sha256_of(files[name]):
-            raise BundleRefused("hashes", f"{name} does not match its SHA-256 in the manifest (changed or not "
-                                          "listed).")
-    return manifest
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
-
-
-def _schema_problem(columns: object) -> str | None:
-    """What is wrong with the manifest's schema columns, or None: a non-empty list of {name (text, unique), kind
-    (a column kind), missing_allowed (true/false), min/max (numbers or null; dates as text) or levels (list of text
-    or 'many')}."""
-    from core.data import COLUMN_KINDS, DATETIME
-    if not isinstance(columns, list) or not columns or not all(isinstance(c, dict) for c in columns):
-        return "schema.columns is not a list of columns"
-    names = [c.get("name") for c in columns]
-    if not all(isinstance(n, str) and n for n in names) or len(set(names)) != len(names):
-        return "a schema column has no name, or a repeated one"
-    for column in columns:
-        name, kind = column["name"], column.get("kind")
-        if kind not in COLUMN_KINDS or not isinstance(column.get("missing_allowed"), bool):
-            return f"schema column {name!r} has no valid kind or missing_allowed"
-        bounds = [column.get("min"), column.get("max")]
-        if kind == DATETIME and not all(b is None or isinstance(b, str) for b in bounds):
-            return f"schema column {name!r} has a date range that is not text"
-        if kind == DATETIME and all(isinstance(b, str) for b in bounds):
-            try:
-                [pd.Timestamp(b) for b in bounds]
-            except (ValueError, TypeError):
-                return f"schema column {name!r} has a date range that is not dates"
-        elif kind != DATETIME and not all(b is None or _is_number(b) for b in bounds):
-            return f"schema column {name!r} has a range that is not numbers"
-        levels = column.get("levels")
-        if levels is not None and levels != "many" and not (isinstance(levels, list) and
-                                                             all(isinstance(v, str) for v in levels)):
-            return f"schema column {name!r} has levels that are not a list of text"
-    return None
-
-
-def _check_manifest(manifest: dict) -> None:
-    """The fields the loader and the scorer read have the shape they read (a resealed manifest is still read by
-    this code: a wrong shape is a refusal naming the field, never a traceback)."""
-    def refuse(why: str):
-        raise BundleRefused("manifest", f"manifest.json: {why}.")
-    threshold, classes = manifest.get("threshold"), manifest.get("classes")
-    if not isinstance(manifest.get("versions"), dict) or \
-            not all(isinstance(v, str) for v in manifest["versions"].values()):
-        refuse("versions is not a table of package versions")
-    if not isinstance(manifest.get("schema"), dict):
-        refuse("schema is missing")
-    problem = _schema_problem(manifest["schema"].get("columns"))
-    if problem:
-        refuse(problem)
-    if not isinstance(threshold, dict) or not _is_number(threshold.get("value")) or \
-            not 0 <= threshold["value"] <= 1:
-        refuse("threshold.value is not a number from 0 to 1")
-    if not isinstance(classes, list) or len(classes) != 2 or not all(isinstance(c, str) for c in classes) or \
-            manifest.get("minority") not in classes:
-        refuse("classes are not two labels, one of them the minority")
-    calibration = manifest.get("calibration")
-    if not isinstance(calibration, dict) or not isinstance(calibration.get("after"), dict):
-        refuse("calibration.after is missing")
-
-
-def _check_versions(manifest: dict, allow_version_drift: bool) -> tuple[str, ...]:
-    made, here = manifest.get("versions") or {}, versions(RECORDED_PACKAGES)
-    warnings = []
-    for name in ("python", *RECORDED_PACKAGES):
-        if made.get(name) == here.get(name):
-            continue
-        line = f"{name} {made.get(name, 'unrecorded')} made this bundle, {here.get(name)} is installed here"
-        if name in MODEL_PACKAGES and not allow_version_drift:
-            raise BundleRefused("versions", f"{line}; install {name}=={made.get(name)} or export the bundle again "
-                                            "(or allow the drift, and its warning, explicitly).")
-        warnings.append(f"version drift: {line}; its figures may differ from the bundle's.")
-    return tuple(warnings)
-
-
-def _check_model_size(raw: bytes) -> None:
-    """model.skops is a zip that skops unpacks in memory: its entries' declared sizes are bounded first (a small
-    file can declare gigabytes; zipfile never unpacks an entry past its declared size, so this bounds the read)."""
-    try:
-        entries = zipfile.ZipFile(io.BytesIO(raw)).infolist()
-    except ZIP_ERRORS:
-        raise BundleRefused("allow-list", "model.skops could not be read (not a skops file).") from None
-    unpacked = sum(entry.file_size for entry in entries)
-    schema = sum(entry.file_size for entry in entries if entry.filename == "schema.json")
-    if len(entries) > MAX_MODEL_ENTRIES or unpacked > MAX_MODEL_UNPACKED_BYTES or schema > MAX_MODEL_SCHEMA_BYTES:
-        raise BundleRefused("allow-list", f"model.skops declares {unpacked / 1024 ** 2:,.0f} MB unpacked in "
-                                          f"{len(entries):,} entries ({schema / 1024 ** 2:,.0f} MB of schema); "
-                                          f"the loader reads at most {MAX_MODEL_UNPACKED_BYTES / 1024 ** 2:,.0f} "
-                                          f"MB, {MAX_MODEL_SCHEMA_BYTES / 1024 ** 2:,.0f} MB of schema.")
-
-
-def load_model(raw: bytes):
-    """model.skops, loaded only when every type it needs beyond skops' defaults is in ALLOWED_TYPES (and its
-    unpacked size is within the loader's limit)."""
-    _check_model_size(raw)
-    try:
-        needed = sio.get_untrusted_types(data=raw)
-    except Exception as exc:  # a damaged or crafted file: skops' own error, in one line
-        raise BundleRefused("allow-list", f"model.skops could not be read ({type(exc).__name__}).") from None
-    outside = sorted(set(needed) - set(ALLOWED_TYPES))
-    if outside:
-        raise BundleRefused("allow-list", f"model.skops holds type(s) outside the loader's allow-list: "
-                                          f"{', '.join(outside[:5])}.")
-    try:
-        return sio.loads(raw, trusted=list(needed))
-    except Exception as exc:
-        raise BundleRefused("allow-list", f"model.skops could not be loaded ({type(exc).__name__}).") from None
-
-
-def _check_consistency(model, manifest: dict) -> None:
-    from sklearn.model_selection import FixedThresholdClassifier
-    threshold = (manifest.get("threshold") or {}).get("value")
-    if not isinstance(model, FixedThresholdClassifier):
-        raise BundleRefused("consistency", "model.skops is not a thresholded classifier.")
-    if getattr(model, "response_method", None) != "predict_proba":
-        raise BundleRefused("consistency", "the model's threshold is not on predict_proba's probabilities.")
-    # agreement is asked, not a difference: a NaN threshold differs from nothing by more than 1e-12
-    if not _is_number(model.threshold) or not abs(float(model.threshold) - float(threshold)) <= 1e-12:
-        raise BundleRefused("consistency", f"the model's threshold {model.threshold} is not the manifest's "
-                                           f"{threshold}.")
-    try:
-        classes = [str(c) for c in model.classes_]
-    except Exception:  # an unfitted estimator inside (AttributeError, NotFittedError): no classes to compare
-        classes = None
-    if str(model.pos_label) != manifest.get("minority") or classes != list(manifest.get("classes", [])):
-        raise BundleRefused("consistency", "the model's classes are not the manifest's.")
-
-
-def read_golden(raw: bytes) -> pd.DataFrame:
-    """golden.csv as the app reads a table, with the formula guard's apostrophe taken off again."""
-    frame = read_table(raw, GOLDEN).frame
-    for col in frame.columns:
-        if frame[col].dtype == object:
-            frame[col] = frame[col].map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'")
-                                        and is_formula(v[1:]) else v)
-    return frame
-
-
-def read_reference(raw: bytes, features: list[str], classes: list[str], threshold: float) -> pd.DataFrame:
-    """reference.parquet, read within the app's Parquet limits (rows, decoded size: checked from the metadata
-    before decoding), refused unless it holds exactly the features then REFERENCE_COLUMNS, with truth among the
-    classes, probabilities in [0, 1] and each decision the threshold rule's."""
-    from core.data import MAX_ROWS, _parquet_frame
-    try:
-        reference = _parquet_frame(raw, MAX_FILE_BYTES / 1024 ** 2, MAX_ROWS)
-    except SynthBalanceError as exc:  # the reader's first sentence (its advice is for an upload)
-        raise BundleRefused("reference", f"reference.parquet: {str(exc).split('. ')[0].rstrip('.')}.") from None
-    if [str(c) for c in reference.columns] != [*features, *REFERENCE_COLUMNS]:
-        raise BundleRefused("reference", "reference.parquet does not hold the model's input columns followed by "
-                                         f"{', '.join(REFERENCE_COLUMNS)}.")
-    probability = pd.to_numeric(reference["minority_probability"], errors="coerce").to_numpy(dtype=float)
-    decision = reference["decision"]
-    if not len(reference) or not pd.api.types.is_bool_dtype(decision) or \
-            not np.all((probability >= 0) & (probability <= 1)) or \
-            not reference["truth"].astype(str).isin(classes).all() or \
-            not np.array_equal(decision.to_numpy(dtype=bool), probability >= threshold):
-        raise BundleRefused("reference", "reference.parquet's rows are not truths among the classes, probabilities "
-                                         "from 0 to 1 and the decisions the threshold gives.")
-    return reference
-
-
-def _check_golden(bundle: Bundle, raw: bytes) -> None:
-    """golden.csv: min(GOLDEN_ROWS, reference rows) rows re-scored to GOLDEN_TOLERANCE."""
-    try:
-        golden = read_golden(raw)
-        rows = conform(golden, bundle.schema)[0]
-    except SynthBalanceError as exc:
-        raise BundleRefused("golden rows", f"golden.csv: {exc}") from None
-    expected_rows = min(GOLDEN_ROWS, len(bundle.reference))
-    expected = pd.to_numeric(golden.get("minority_probability", pd.Series(dtype=object)), errors="coerce")
-    if len(golden) != expected_rows or len(expected) != expected_rows or expected.isna().any():
-        raise BundleRefused("golden rows", f"golden.csv does not hold {expected_rows} rows, each with its recorded "
-                                           "minority_probability.")
-    try:
-        probability, _ = bundle.probabilities(rows)
-    except Exception as exc:  # a crafted model of allowed types can still fail to score: refused, in one line
-        raise BundleRefused("golden rows", f"the model could not score the golden rows ({type(exc).__name__}).") \
-            from None
-    worst = float(np.max(np.abs(probability - expected.to_numpy(dtype=float))))
-    if not worst <= GOLDEN_TOLERANCE:
-        raise BundleRefused("golden rows", f"re-scored, the golden rows differ from their recorded probabilities "
-                                           f"by up to {worst:.3g} (allowed {GOLDEN_TOLERANCE:g}).")
-
-
 def _from_files(files: dict[str, bytes], allow_version_drift: bool) -> Bundle:
-    manifest = _check_hashes(files)
-    _check_manifest(manifest)
-    warnings = _check_versions(manifest, allow_version_drift)
+    """The checks after the files were read within bounds, in the order that is the guarantee: hashes, manifest,
+    versions, allow-list (load_model), consistency, reference, golden rows."""
+    manifest = check_hashes(files)
+    check_manifest(manifest)
+    warnings = check_versions(manifest, allow_version_drift)
     model = load_model(files[MODEL])
-    _check_consistency(model, manifest)
+    check_consistency(model, manifest)
     schema = manifest["schema"]["columns"]
     features = [c["name"] for c in schema]
     threshold = float(manifest["threshold"]["value"])
@@ -422,45 +113,20 @@ def _from_files(files: dict[str, bytes], allow_version_drift: bool) -> Bundle:
                     minority=str(manifest["minority"]), features=features,
                     kinds={c["name"]: c["kind"] for c in schema}, reference=reference,
                     calibration_ok=calibration_passes(manifest["calibration"]["after"]), warnings=warnings)
-    _check_golden(bundle, files[GOLDEN])
+    check_golden(bundle, files[GOLDEN])
     return bundle
 
 
 def load_bundle(directory: str | Path, allow_version_drift: bool = False) -> Bundle:
     """Load a bundle folder, checking files, hashes, versions, allow-list, consistency and golden rows in that
     order; BundleRefused (a SynthBalanceError) names the check that failed."""
-    return _from_files(_read_files(Path(directory)), allow_version_drift)
+    return _from_files(read_folder(Path(directory)), allow_version_drift)
 
 
 def load_bundle_zip(data: bytes, allow_version_drift: bool = False) -> Bundle:
     """Load a zipped bundle: only the expected file names, at the top level, within the size limits, are read
     (no path is ever extracted to disk)."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-    except ZIP_ERRORS:
-        raise BundleRefused("files", "this is not a zip file.") from None
-    names = [e.filename for e in entries]
-    unexpected = [n for n in names if n not in REQUIRED_FILES + OPTIONAL_FILES]
-    if unexpected or len(set(names)) != len(names):
-        raise BundleRefused("files", f"the zip holds unexpected or repeated entries "
-                                     f"({', '.join(map(repr, unexpected[:3])) or 'repeated names'}).")
-    missing = [n for n in REQUIRED_FILES if n not in names]
-    if missing:
-        raise BundleRefused("files", f"missing {', '.join(missing)}")
-    files, total = {}, 0
-    for entry in entries:
-        limit = MAX_MANIFEST_BYTES if entry.filename == MANIFEST else MAX_FILE_BYTES
-        try:
-            with archive.open(entry) as handle:
-                raw = handle.read(limit + 1)  # never more than the limit, whatever the header claims
-        except ZIP_ERRORS as exc:
-            raise BundleRefused("files", f"'{entry.filename}' could not be unpacked ({exc}).") from None
-        total += len(raw)
-        if len(raw) > limit or total > MAX_BUNDLE_BYTES:
-            raise BundleRefused("files", f"'{entry.filename}' unpacks larger than a bundle file may be.")
-        files[entry.filename] = raw
-    return _from_files(files, allow_version_drift)
+    return _from_files(read_zip(data), allow_version_drift)
 
 
 def load_bundle_path(path: str | Path, allow_version_drift: bool = False) -> Bundle:
@@ -469,54 +135,4 @@ def load_bundle_path(path: str | Path, allow_version_drift: bool = False) -> Bun
     source = Path(path)
     if not source.is_file():
         return load_bundle(source, allow_version_drift)
-    if source.stat().st_size > MAX_BUNDLE_BYTES + 1024 * 1024:
-        raise BundleRefused("files", f"'{source.name}' is larger than a bundle may be "
-                                     f"({MAX_BUNDLE_BYTES / 1024 ** 2:,.0f} MB).")
-    return load_bundle_zip(source.read_bytes(), allow_version_drift)
-
-
-def bundle_zip(files: dict[str, bytes]) -> bytes:
-    """The bundle's files as one zip (flat, deflated)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in sorted(files):
-            archive.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), files[name],
-                             compress_type=zipfile.ZIP_DEFLATED)
-    return buffer.getvalue()
-
-
-def write_bundle(files: dict[str, bytes], directory: str | Path) -> Path:
-    """Write the files into a new or empty folder (never over another folder's files)."""
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    clash = [p.name for p in out.iterdir() if p.name not in files]
-    if clash:
-        raise SynthBalanceError(f"'{out}' already holds other files ({', '.join(clash[:3])}); choose an empty "
-                                "folder for the bundle.")
-    for name, raw in files.items():
-        (out / name).write_bytes(raw)
-    return out
-
-
-def reference_table(test: pd.DataFrame, features: list[str], target: str, probability: np.ndarray,
-                    decision: np.ndarray) -> pd.DataFrame:
-    """reference.parquet's rows: the real test part's features, then truth, minority_probability, decision."""
-    table = test[features].reset_index(drop=True).copy()
-    table["truth"] = test[target].astype(str).to_numpy()
-    table["minority_probability"] = np.asarray(probability, dtype=float)
-    table["decision"] = np.asarray(decision, dtype=bool)
-    table.attrs = {}  # the split's held-out mark stays in this process; the file holds the rows only
-    return table
-
-
-def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
-
-
-def golden_csv(reference: pd.DataFrame, features: list[str], kinds: dict[str, str], seed: int) -> bytes:
-    """GOLDEN_ROWS reference rows (seeded choice) with the probability they must get back, as a formula-safe CSV."""
-    rows = reference.sample(n=min(GOLDEN_ROWS, len(reference)), random_state=seed).sort_index()
-    return to_csv_text(rows[[*features, "minority_probability"]], kinds).encode()
-
+    return load_bundle_zip(zip_within_bounds(source), allow_version_drift)

@@ -18,9 +18,13 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import FixedThresholdClassifier, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from core.bundle import (
+from core.bundle_checks import (
     CALIBRATION_INTERCEPT_LIMIT,
     CALIBRATION_SLOPE_RANGE,
+    RECORDED_PACKAGES,
+    calibration_passes,
+)
+from core.bundle_files import (
     CARD,
     CARD_HTML,
     FORMAT,
@@ -28,10 +32,8 @@ from core.bundle import (
     GOLDEN,
     MANIFEST,
     MODEL,
-    RECORDED_PACKAGES,
     REFERENCE,
     SUMMARY,
-    calibration_passes,
     golden_csv,
     parquet_bytes,
     reference_table,

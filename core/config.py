@@ -239,7 +239,7 @@ def config_from_dict(data: dict) -> RunConfig:
 def parse_levels(column: str, text: str) -> ColumnBound:
     """A category column's declared public levels ('a, b, c': comma-separated, spaces around each trimmed) as a
     bound with `allowed` (RunConfig.bounds): under differential privacy the generator encodes exactly these levels
-    (core.generators.dp.declared_levels); undeclared columns' levels are read from the rows (not covered)."""
+    (core.generators.dp_vae.declared_levels); undeclared columns' levels are read from the rows (not covered)."""
     levels = tuple(dict.fromkeys(level.strip() for level in str(text).split(",") if level.strip()))
     if not str(column).strip() or not levels:
         raise ConfigError(f"Declared levels need a column and at least one level, e.g. 'colour=red,blue'; got "

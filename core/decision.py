@@ -205,6 +205,23 @@ def inputs_of(result: ExperimentResult) -> Inputs:
                   classifier=config.classifier, strategy=config.method, generation=generation)
 
 
+COMPARISON_INPUTS = ("table", "target", "types", "cleaning", "seed", "test_size", "classifier", "strategy")
+
+
+def comparison_staleness(result: ExperimentResult, dataset, cleaning, seed: int, test_size: float, classifier: str,
+                         strategy: str | None) -> str:
+    """'' when the comparison `result` was computed for the inputs in force now (the dataset as validated now,
+    the cleaning plan, split seed and test share, the classifier and the strategy chosen: None keeps the
+    result's); otherwise stale_text's sentence naming what changed. The generated rows count as computed: new
+    rows clear a comparison outright."""
+    computed = inputs_of(result)
+    now = Inputs(table=dataset.sha256, target=dataset.target,
+                 types=tuple(sorted((str(k), str(v)) for k, v in dataset.column_types.items())),
+                 cleaning=str(cleaning), seed=int(seed), test_size=float(test_size), classifier=classifier,
+                 strategy=strategy or computed.strategy, generation=computed.generation)
+    return stale_text("The comparison below", computed, now, COMPARISON_INPUTS)
+
+
 def race_record(race: RaceResult) -> RaceRecord:
     """A core.race.RaceResult as the record's plain values."""
     nan = float("nan")

@@ -23,3 +23,7 @@ class GenerationCancelled(SynthBalanceError):
 
 class HeldOutLeak(SynthBalanceError, AssertionError):
     """Held-out test rows reached a step that fits on data; a bug, never a user mistake."""
+
+
+class ClusterError(SynthBalanceError, RuntimeError):
+    """The Dask cluster cannot run our tasks (unreachable, no workers, other versions, a failure on its side)."""

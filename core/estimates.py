@@ -77,6 +77,22 @@ def generator_seconds(method: str, params: dict, train_counts: dict[str, int], n
     return 0.0
 
 
+def private_training(params: dict, train_counts: dict[str, int], counts: dict[str, int],
+                     n_columns: int) -> tuple[dict[str, int], dict[str, float], float]:
+    """A private generation before it runs (the Generation page's note): the training rows of each model (per
+    class: {class: rows} for the classes in `counts`; conditional: {'all classes': every training row}), the delta
+    each model gets (the params' delta, else default_delta of its rows) and the estimated seconds (each model's
+    training plus the libraries' first use in this process)."""
+    from core.generators.dp import estimate_seconds
+    from core.generators.dp_guarantee import default_delta
+    per_class = params.get("mode") == "per_class"
+    trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
+    deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
+    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values()) \
+        + first_use_seconds("dp_vae")  # torch and opacus load on the first private fit of the server process
+    return trained, deltas, seconds
+
+
 def race_fits_per_fold(name: str) -> int:
     """Model fits per fold of a race candidate: 1 untuned, 1 + THRESHOLD_FOLDS with a tuned threshold."""
     return 1 if name in UNTUNED else 1 + THRESHOLD_FOLDS

@@ -15,9 +15,9 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from core.cluster import ClusterError
 from core.config import RunConfig
 from core.data import Dataset
+from core.errors import ClusterError
 from core.evaluation import compare, conservative_gain, headline_gain
 from core.generators.base import Progress
 from core.intervals import Difference, repeated_cv_ratio, summarise

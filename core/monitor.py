@@ -229,3 +229,11 @@ def monitor_dict(result: BundleMonitor) -> dict:
         "chunking": result.chunking,
         "bundle_warnings": list(result.bundle_warnings),
     }
+
+
+def drift_report(result: BundleMonitor) -> dict:
+    """drift.json of a batch checked against a deployed bundle (the CLI's `drift --bundle` and the Monitor page's
+    download): today's per-feature drift (core.drift.drift_dict; left out when that check did not run), then
+    monitor_dict's keys."""
+    from core.drift import drift_dict
+    return {**(drift_dict(result.per_feature) if result.per_feature is not None else {}), **monitor_dict(result)}

@@ -278,7 +278,8 @@ def parallel_map(function: Callable[[Item], Result], items: Iterable[Item], n_jo
                 on_result(index, len(items))
         return results
     if scheduler:
-        from core.cluster import connect, run_on_cluster
+        from core.cluster import connect
+        from core.cluster_tasks import run_on_cluster
 
         function = partial(_one_thread, function)  # the same thread counts here, in the pool and on a cluster
         with connect(scheduler) as client:

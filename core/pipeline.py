@@ -18,7 +18,7 @@ from core.export import augmented_training
 from core.generators.amount import Amount
 from core.generators.base import LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter
-from core.generators.dp import cleaning_steps
+from core.generators.dp_guarantee import cleaning_steps
 from core.generators.registry import generate
 from core.generators.sampler import GeneratorSampler
 from core.imbalance import ImbalanceProfile, minority_typology, profile_dataset

@@ -23,7 +23,7 @@ from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import conservative_gain, headline_gain
 from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
-from core.generators.dp import noise_sentence, release_sentence
+from core.generators.dp_guarantee import noise_sentence, release_sentence
 from core.generators.registry import REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult

@@ -14,7 +14,7 @@ import pandas as pd
 
 from core.decision import decision_record
 from core.evaluation import Decision, headline_gain
-from core.generators.dp import guarantee_headline
+from core.generators.dp_guarantee import guarantee_headline
 from core.generators.registry import METHOD_LABELS
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
@@ -188,6 +188,17 @@ def svg_scatter(points: pd.DataFrame, colours: dict[str, str]) -> str:
         parts.append(f"<g fill='{colour}' fill-opacity='0.7'>" + "".join(
             f"<circle cx='{a:.0f}' cy='{b:.0f}' r='3.5'/>" for a, b in zip(xs, ys)) + "</g>")
     return "".join(parts) + "</svg>"
+
+
+def arms_table(result: ExperimentResult) -> pd.DataFrame:
+    """The on-screen arms chart's data: one row per arm the Summary shows, in the comparison's order: approach
+    (its words), minority F1 (the mean on the test rows), low / high (the mean's distance to the ends of its 95%
+    interval; NaN with no interval), synthetic (the augmented arm)."""
+    comparison = result.comparison
+    return pd.DataFrame([{"approach": SUMMARY_ARM_LABELS[arm], "minority F1": s.mean, "low": s.mean - s.ci_low,
+                          "high": s.ci_high - s.mean, "synthetic": arm == "augmented_tuned"}
+                         for arm, metrics in comparison.arms.items() for name, s in metrics.items()
+                         if name == "minority_f1" and arm in SUMMARY_ARM_LABELS])
 
 
 def _card_charts(result: ExperimentResult) -> tuple[str, str]:

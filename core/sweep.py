@@ -241,3 +241,30 @@ def run_sweep(dataset: Dataset, config: RunConfig, epsilons: tuple[float, ...] =
                        utility_metric=utility_metric, utility_target=target, points=points,
                        smallest_epsilon=best.epsilon if best else None,
                        answer=answer_text(points, utility_metric, target, config.repeats))
+
+
+def _number(value, spec: str) -> str:
+    """A table cell: the number formatted, or a dash when there is none (never 'None' or 'nan')."""
+    return "-" if value is None or pd.isna(value) else format(value, spec)
+
+
+def readable_table(result: SweepResult) -> pd.DataFrame:
+    """The sweep in words, as the privacy-utility dial shows it: one row per point, columns in words, text cells
+    (no None), few enough columns to fit 1440 px without scrolling sideways (the full table is in sweep.csv / the
+    CLI)."""
+    metric, rows = result.utility_metric, []
+    for point, row in zip(result.points, result.table().itertuples()):
+        gain = point.gain(metric)
+        rows.append({
+            "epsilon asked": "no privacy" if not point.private else f"{point.epsilon:g}",
+            "epsilon spent": _number(point.epsilon_spent, ".3g"),
+            "delta": _number(point.delta, ".1e"),
+            f"{UTILITY_METRICS[metric]} gain (95% interval)": "-" if gain is None else
+            (f"{gain.mean:+.3f} ({gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if result.repeats >= MIN_REPEATS
+             else f"{gain.mean:+.3f} (no interval under {MIN_REPEATS} repeats)"),
+            "meets your target": "-" if not point.private else ("yes" if row.meets_target else "no"),
+            "quality": _number(point.quality_score, ".2f"),
+            "closer to training (share)": _number(point.dcr_share_vs_holdout, ".2f"),
+            "seconds": _number(point.seconds, ".0f"),
+            "note": point.error or ""})
+    return pd.DataFrame(rows)

@@ -7,20 +7,17 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
-from core.config import MAX_REPEATS, RunConfig
-from core.constraints import ColumnBound
+from core.config import MAX_REPEATS, RunConfig, build_run_config
 from core.errors import SynthBalanceError
-from core.estimates import first_use_seconds
+from core.estimates import private_training
 from core.evaluation import Targets
-from core.generators.amount import Amount
 from core.generators.base import SyntheticResult
-from core.generators.density import DensityFilter
-from core.generators.dp import default_delta, estimate_seconds, guarantee_headline
+from core.generators.dp_guarantee import guarantee_headline
 from core.generators.registry import METHOD_LABELS, REGISTRY
-from core.judgement import MIN_REPEATS
+from core.identity import prepared_key
 from core.models import CLASSIFIERS
 from core.pipeline import Prepared
-from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, run_sweep
+from core.sweep import DEFAULT_EPSILONS, UTILITY_METRICS, SweepResult, parse_epsilons, readable_table, run_sweep
 from core.text import escape_markdown
 from pages import _cached, _longjob, _state
 
@@ -58,10 +55,7 @@ def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str
     """On the Generation page, for a private generator: epsilon and delta in words, the rows protected, what is
     taken as public, and the time estimate."""
     per_class = params.get("mode") == "per_class"
-    trained = {c: train_counts[c] for c in counts} if per_class else {"all classes": sum(train_counts.values())}
-    deltas = {c: float(params.get("delta") or 0) or default_delta(n) for c, n in trained.items()}
-    seconds = sum(estimate_seconds(n, n_columns, int(params.get("epochs", 30))) for n in trained.values()) \
-        + first_use_seconds("dp_vae")  # torch and opacus load on the first private fit of the server process
+    trained, deltas, seconds = private_training(params, train_counts, counts, n_columns)
     if params.get("privacy") == "none":
         st.warning("Privacy is off: the same VAE without noise or clipping. Its rows carry no guarantee.")
     else:
@@ -76,19 +70,14 @@ def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str
 
 
 def _config(prepared: Prepared, method: str, epochs: int, classifier: str, repeats: int, gain: float) -> RunConfig:
-    """The Generation page's amount, rules and filter with the dial's method and settings."""
+    """The Generation page's amount, rules and filter with the dial's method and settings (core's one builder;
+    the copies dropped on the Privacy page are not the dial's: each point generates its own rows)."""
     dataset, settings = prepared.dataset, _state.generation_settings() or {}
-    amount = settings.get("amount", {"rule": "ratio", "value": 1.0})
-    density = settings.get("density")
-    return RunConfig(target=dataset.target, method=method, data=dataset.name, data_sha256=dataset.sha256,
-                     column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
-                     test_size=_state.test_size(), seed=_state.seed(), amount=Amount(amount["rule"], amount["value"]),
-                     params={"epochs": int(epochs)}, rules=tuple(settings.get("constraints", {}).get("rules", [])),
-                     bounds=tuple(ColumnBound(b["column"], b.get("low"), b.get("high"),
-                                              None if b.get("allowed") is None else tuple(b["allowed"]))
-                                  for b in settings.get("constraints", {}).get("bounds", [])),
-                     density=DensityFilter(**density) if density else None, classifier=classifier,
-                     repeats=int(repeats), targets=Targets(float(gain)))
+    return build_run_config(dataset.target, method, data=dataset.name, data_sha256=dataset.sha256,
+                            generation={k: v for k, v in settings.items() if k in ("amount", "constraints", "density")},
+                            column_types=_state.type_overrides(), cleaning=_state.cleaning_plan(),
+                            test_size=_state.test_size(), seed=_state.seed(), params={"epochs": int(epochs)},
+                            classifier=classifier, repeats=int(repeats), targets=Targets(float(gain)))
 
 
 FIGURE_WORDS = {"dcr_share_vs_holdout": "Share closer to training than to unseen rows (0.5 ideal)",
@@ -131,32 +120,6 @@ def _privacy_chart(table: pd.DataFrame) -> go.Figure:
     figure.update_layout(legend={"orientation": "h", "y": -0.35})
     figure.add_hline(y=0.5, line_dash="dot", line_color="#5d6d7e", annotation_text="0.5: ideal for the first two")
     return _epsilon_axis(figure, sorted(private["epsilon"].tolist()))
-
-
-def _number(value, spec: str) -> str:
-    """A table cell: the number formatted, or a dash when there is none (never 'None' or 'nan')."""
-    return "-" if value is None or pd.isna(value) else format(value, spec)
-
-
-def readable_table(result: SweepResult) -> pd.DataFrame:
-    """The sweep as the page shows it: one row per point, columns in words, text cells (no None), few enough
-    columns to fit 1440 px without scrolling sideways (the full table is in sweep.csv / the CLI)."""
-    metric, rows = result.utility_metric, []
-    for point, row in zip(result.points, result.table().itertuples()):
-        gain = point.gain(metric)
-        rows.append({
-            "epsilon asked": "no privacy" if not point.private else f"{point.epsilon:g}",
-            "epsilon spent": _number(point.epsilon_spent, ".3g"),
-            "delta": _number(point.delta, ".1e"),
-            f"{UTILITY_METRICS[metric]} gain (95% interval)": "-" if gain is None else
-            (f"{gain.mean:+.3f} ({gain.ci_low:+.3f} to {gain.ci_high:+.3f})" if result.repeats >= MIN_REPEATS
-             else f"{gain.mean:+.3f} (no interval under {MIN_REPEATS} repeats)"),
-            "meets your target": "-" if not point.private else ("yes" if row.meets_target else "no"),
-            "quality": _number(point.quality_score, ".2f"),
-            "closer to training (share)": _number(point.dcr_share_vs_holdout, ".2f"),
-            "seconds": _number(point.seconds, ".0f"),
-            "note": point.error or ""})
-    return pd.DataFrame(rows)
 
 
 def draw_result(result: SweepResult) -> None:
@@ -210,7 +173,7 @@ def draw_dial(prepared: Prepared, synthetic: SyntheticResult) -> None:
         points = len(parse_epsilons(epsilons_text))
     except SynthBalanceError:
         points = 0  # the run says what is wrong with the list
-    seconds = _cached.sweep_estimate(prepared, _state.prepared_key(prepared), method, int(epochs), points,
+    seconds = _cached.sweep_estimate(prepared, prepared_key(prepared), method, int(epochs), points,
                                      bool(reference), int(repeats), classifier) if points else None
     _longjob.estimate_note(seconds, "The sweep")
     if st.button("Run the sweep", key="dial_run"):

@@ -7,6 +7,7 @@ import streamlit as st
 
 from core.data import Dataset
 from core.errors import SynthBalanceError
+from core.identity import dataset_key
 from core.samples import DEFAULT_SAMPLE, SAMPLES
 from core.text import escape_markdown
 from pages import _cached, _palette, _state
@@ -64,13 +65,13 @@ def working_on(dataset: Dataset) -> None:
 
 
 def current_profile(dataset: Dataset) -> ImbalanceProfile:
-    return _cached.profile(_state.dataset_key(dataset), dataset)
+    return _cached.profile(dataset_key(dataset), dataset)
 
 
 def current_advice(prepared: Prepared):
     """The advisor's ranking for this prepared data (cached by content and settings)."""
     profile = prepared.advisor_profile  # typology of the training part only
-    return _cached.advice(_state.dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
+    return _cached.advice(dataset_key(prepared.dataset), _state.test_size(), _state.seed(),
                           _state.cleaning_plan(), profile, prepared.train_class_counts.get(profile.minority_class, 0))
 
 
@@ -82,7 +83,7 @@ def current_prepared(show_error: bool = True, name_table: bool = True) -> Prepar
     if show_error and name_table:
         working_on(dataset)
     try:
-        prepared = _cached.prepared(_state.dataset_key(dataset), _state.test_size(), _state.seed(),
+        prepared = _cached.prepared(dataset_key(dataset), _state.test_size(), _state.seed(),
                                     _state.cleaning_plan(), dataset)
         _state.mark_prepared(prepared)
         return prepared

@@ -20,6 +20,7 @@ from typing import TypeVar
 import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
+from core.countdown import Countdown, duration
 from core.errors import GenerationCancelled, SynthBalanceError
 from core.parallel import jobs_running
 from core.text import escape_markdown
@@ -27,13 +28,6 @@ from pages import _state
 
 LEAVING = ("Leaving this page, or using any control on it, stops the work; nothing from a stopped run is kept.")
 Outcome = TypeVar("Outcome")
-STABLE_READINGS, STABLE_SPREAD = 3, 0.25  # countdown shown once 3 readings of the time left agree within 25%
-
-
-def duration(seconds: float) -> str:
-    """'45 s', '3 min 20 s'."""
-    seconds = max(0.0, float(seconds))
-    return f"{seconds:.0f} s" if seconds < 90 else f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
 
 
 def queue_note() -> str:
@@ -53,35 +47,6 @@ def estimate_note(seconds: float | None, what: str) -> None:
     else:
         st.caption(f":material/schedule: {what}: estimated about {duration(seconds)} on this machine.{queue_note()} "
                    f"{LEAVING}")
-
-
-@dataclass
-class Countdown:
-    """The time left from the pace between progress readings (the first step done, often slowed by setup, is the
-    origin, not a sample); None until STABLE_READINGS estimates in a row agree within STABLE_SPREAD, so a first
-    guess never jumps from minutes to seconds on screen."""
-
-    now: Callable[[], float] = time.perf_counter
-    _origin: tuple[float, float] | None = None
-    _finishes: list[float] = field(default_factory=list)
-
-    def update(self, fraction: float) -> float | None:
-        """Seconds left after this reading (fraction done, 0-1), or None while the pace is not yet stable."""
-        moment = self.now()
-        if self._origin is None:
-            if fraction > 0:  # the first step done (setup included) is the origin of the pace
-                self._origin = (fraction, moment)
-            return None
-        start_fraction, start_moment = self._origin
-        if fraction <= start_fraction:
-            return None
-        left = (moment - start_moment) / (fraction - start_fraction) * (1.0 - fraction)
-        # projected finishing moments; stable when the last few agree to within a share of the time left
-        self._finishes = (self._finishes + [moment + left])[-STABLE_READINGS:]
-        spread = max(self._finishes) - min(self._finishes)
-        if len(self._finishes) < STABLE_READINGS or spread > max(STABLE_SPREAD * left, 2.0):
-            return None
-        return left
 
 
 @dataclass

@@ -8,9 +8,8 @@ import json
 import streamlit as st
 
 from core.data import read_table
-from core.drift import drift_dict
 from core.errors import SynthBalanceError
-from core.monitor import ADJUSTMENT_NOTE, CONCEPT_DRIFT_NOTE, monitor_batch, monitor_dict
+from core.monitor import ADJUSTMENT_NOTE, CONCEPT_DRIFT_NOTE, drift_report, monitor_batch
 from core.plots import inert, monitor_timeline
 from core.text import escape_markdown
 from pages import _state
@@ -94,6 +93,5 @@ def render() -> None:
         for reason in features.reasons:
             st.caption(escape_markdown(reason))
         st.dataframe(features.shown(), hide_index=True)
-    report = {**(drift_dict(result.per_feature) if result.per_feature is not None else {}), **monitor_dict(result)}
-    st.download_button("drift.json (deployed model)", json.dumps(report, indent=2), "drift.json",
+    st.download_button("drift.json (deployed model)", json.dumps(drift_report(result), indent=2), "drift.json",
                        "application/json", key="download_bundle_monitor")

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from core.identity import preparation_key, prepared_key
+
 if TYPE_CHECKING:  # the first screen must not pay for scikit-learn and scipy imports
     from core.cleaning import CleaningPlan
     from core.data import Dataset, LoadedTable
-    from core.decision import Inputs
     from core.drift import DriftResult
     from core.generators.base import SyntheticResult
     from core.leaderboard import Leaderboard
@@ -210,31 +211,16 @@ def set_experiment(result: ExperimentResult) -> None:
     st.session_state[EXPERIMENT] = result
 
 
-STALE_INPUTS = ("table", "target", "types", "cleaning", "seed", "test_size", "classifier", "strategy")
-
-
-def current_inputs(prepared: Prepared, computed: Inputs) -> Inputs:
-    """The inputs in force now, in the decision record's terms (core.decision.Inputs): the prepared data, the
-    split settings, the Comparison's classifier and strategy; the generated rows as computed (new rows clear the
-    comparison outright, `set_synthetic`)."""
-    from core.decision import Inputs
-    dataset = prepared.dataset
-    return Inputs(table=dataset.sha256, target=dataset.target,
-                  types=tuple(sorted((str(k), str(v)) for k, v in dataset.column_types.items())),
-                  cleaning=str(cleaning_plan()), seed=seed(), test_size=test_size(),
-                  classifier=remembered("classifier", "logreg"), strategy=comparison_strategy() or computed.strategy,
-                  generation=computed.generation)
-
-
 def experiment_staleness(prepared: Prepared) -> str:
-    """'' when the stored comparison was computed for the inputs in force; otherwise 'The comparison was
-    computed for ..., before you changed ...' (its figures stay on screen, marked)."""
+    """'' when the stored comparison was computed for the inputs in force (the session's split, cleaning,
+    classifier and strategy); otherwise 'The comparison was computed for ..., before you changed ...' (its figures
+    stay on screen, marked). The rule is core.decision.comparison_staleness."""
     result = experiment()
     if result is None:
         return ""
-    from core.decision import inputs_of, stale_text
-    computed = inputs_of(result)
-    return stale_text("The comparison below", computed, current_inputs(prepared, computed), STALE_INPUTS)
+    from core.decision import comparison_staleness
+    return comparison_staleness(result, prepared.dataset, cleaning_plan(), seed(), test_size(),
+                                remembered("classifier", "logreg"), comparison_strategy())
 
 
 def drift() -> DriftResult | None:
@@ -294,20 +280,6 @@ def synthetic_matches(prepared: Prepared) -> bool:
     return bool(settings) and settings.get("prepared_key") == prepared_key(prepared)
 
 
-def _preparation_key(dataset: Dataset, split_seed: int, split_test_size: float, plan) -> str:
-    return (f"{dataset.sha256}|{dataset.target}|{sorted(dataset.column_types.items())}|{split_seed}|"
-            f"{split_test_size}|{plan}")
-
-
-def prepared_key(prepared: Prepared) -> str:
-    """Identity of a preparation: data, target, types, split seed and share, cleaning plan."""
-    return _preparation_key(prepared.dataset, prepared.split.seed, prepared.split.test_size, prepared.cleaning.plan)
-
-
-def dataset_key(dataset: Dataset) -> tuple:
-    return dataset.sha256, dataset.target, tuple(sorted(dataset.column_types.items()))
-
-
 def leaderboard() -> Leaderboard | None:
     return st.session_state.get(LEADERBOARD)
 
@@ -339,7 +311,7 @@ def synthetic_is_current() -> bool:
 def is_prepared(dataset: Dataset) -> bool:
     """A page has prepared this dataset with the current split and cleaning settings."""
     key = st.session_state.get("prepared_key")
-    return bool(key) and key == _preparation_key(dataset, seed(), test_size(), cleaning_plan())
+    return bool(key) and key == preparation_key(dataset, seed(), test_size(), cleaning_plan())
 
 
 RACES, STRATEGY = "races", "comparison_strategy"

@@ -1,11 +1,11 @@
 """The stakeholder Summary at the top of the Report page: one screen (1400 x 900) in large type with the dataset,
 the imbalance, what was tried, the validation verdict and the comparison verdict, each with its key figures and
 one chart. Its figures and the HTML card to download are built in core (core.summary, from the decision record);
-this module only draws them, escaping every string where it renders it (core.text; core.plots.inert).
+this module only draws them, escaping every string where it renders it (core.text; core.plots.inert). The card and
+the failing checks' words are core.summary's (to_html, failing_checks): the Report page imports them from there.
 """
 from __future__ import annotations
 
-import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
@@ -13,18 +13,10 @@ import streamlit as st
 from core.evaluation import Decision
 from core.pipeline import ExperimentResult
 from core.plots import inert
-from core.strategies import SUMMARY_ARM_LABELS
-from core.summary import (  # the Summary is built in core; this page draws it and offers the card
-    GROUP_COLOURS,
-    comparison_earned,
-    facts,
-    failing_checks,
-    to_html,
-)
+from core.summary import GROUP_COLOURS, arms_table, facts  # the Summary is built in core; this module draws it
 from core.text import escape_markdown
 from pages import _palette
 
-__all__ = ["draw", "facts", "failing_checks", "to_html", "comparison_earned"]
 CHART_HEIGHT = 240  # both charts end above the fold of a 1400 x 900 screen (a validation reason and the kept line)
 FONT = {"size": 16}
 
@@ -49,13 +41,8 @@ def coverage_chart(result: ExperimentResult) -> go.Figure | None:
 
 def arms_chart(result: ExperimentResult) -> go.Figure:
     """Minority F1 on the untouched test rows per approach, with its 95% interval."""
-    comparison = result.comparison
-    rows = pd.DataFrame([{"approach": SUMMARY_ARM_LABELS[arm], "minority F1": s.mean, "low": s.mean - s.ci_low,
-                          "high": s.ci_high - s.mean, "synthetic": arm == "augmented_tuned"}
-                         for arm, metrics in comparison.arms.items() for name, s in metrics.items()
-                         if name == "minority_f1" and arm in SUMMARY_ARM_LABELS])
-    figure = px.bar(rows, x="approach", y="minority F1", error_y="high", error_y_minus="low", color="synthetic",
-                    color_discrete_map={True: "#e07b39", False: "#9aa9b2"}, text_auto=".2f")
+    figure = px.bar(arms_table(result), x="approach", y="minority F1", error_y="high", error_y_minus="low",
+                    color="synthetic", color_discrete_map={True: "#e07b39", False: "#9aa9b2"}, text_auto=".2f")
     figure.update_traces(textposition="inside", insidetextanchor="middle", textfont={"color": "white", "size": 16})
     figure.update_layout(showlegend=False)
     figure.update_xaxes(title=None)

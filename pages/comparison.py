@@ -12,6 +12,7 @@ from core.decision import decision_record
 from core.diagnostics import SWEEP_NOTE
 from core.errors import SynthBalanceError
 from core.evaluation import ARMS, HEADLINE, Decision, Targets, headline_gain, pair_arms
+from core.identity import prepared_key
 from core.judgement import MIN_REPEATS, no_interval_text
 from core.models import CLASSIFIERS
 from core.pipeline import run_experiment, with_race
@@ -76,7 +77,7 @@ st.caption("Every arm uses the same classifier and hyperparameters, and is also 
            + (" Generator settings: those used on the Generation page." if strategy not in NO_GENERATION else ""))
 
 _longjob.stopped_notice("comparison")
-_longjob.estimate_note(_cached.experiment_estimate(prepared, _state.prepared_key(prepared), strategy,
+_longjob.estimate_note(_cached.experiment_estimate(prepared, prepared_key(prepared), strategy,
                                                   settings.get("params") or {}, int(repeats), classifier,
                                                   _state.n_jobs()), "The comparison")
 if st.button("Run the comparison", type="primary", key="run_comparison"):
@@ -91,7 +92,7 @@ if st.button("Run the comparison", type="primary", key="run_comparison"):
     except SynthBalanceError as exc:
         st.error(escape_markdown(exc))
         st.stop()
-    seconds = _cached.experiment_estimate(prepared, _state.prepared_key(prepared), strategy,
+    seconds = _cached.experiment_estimate(prepared, prepared_key(prepared), strategy,
                                           settings.get("params") or {}, int(repeats), classifier, _state.n_jobs())
     with _longjob.running("comparison", "The comparison", seconds, "Comparison") as job:
         result = run_experiment(dataset, config, progress=job.progress, n_jobs=_state.n_jobs(),

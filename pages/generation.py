@@ -16,8 +16,9 @@ from core.export import to_csv_text
 from core.generators.amount import Amount
 from core.generators.deep import estimate_seconds, format_seconds
 from core.generators.density import DensityFilter
-from core.generators.dp import guarantee_headline, noise_sentence
+from core.generators.dp_guarantee import guarantee_headline, noise_sentence
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, REGISTRY
+from core.identity import prepared_key
 from core.pipeline import augmented, synthesize
 from core.plots import inert
 from core.strategies import STRATEGIES
@@ -126,7 +127,7 @@ with st.expander("Limits and row rules", expanded=info.differentially_private):
                "Under differential privacy the generator may only use ranges known without these rows: set min and "
                "max to the ranges you know from outside the data (a data dictionary, a form's limits), then "
                "confirm them below.")
-    digest = hashlib.sha1(_state.prepared_key(prepared).encode()).hexdigest()[:8]
+    digest = hashlib.sha1(prepared_key(prepared).encode()).hexdigest()[:8]
     limits = st.data_editor(observed, hide_index=True, width="stretch", key=f"w_limits_{digest}",
                             disabled=["column", "observed min", "observed max"])
     ranges_public = categories = levels_public = False
@@ -225,7 +226,7 @@ if st.button("Generate", type="primary", key="generate",
                                       "params": params, "seed": _state.seed(),
                                       "constraints": constraints.to_dict() if constraints else {},
                                       "density": None if density is None else vars(density),
-                                      "prepared_key": _state.prepared_key(prepared)})
+                                      "prepared_key": prepared_key(prepared)})
         _state.set_running(False)
         st.rerun()  # redraw the sidebar's progress with the new rows
     _state.set_running(False)

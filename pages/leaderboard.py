@@ -10,6 +10,7 @@ from core.data import LEVEL_KINDS, NUMBER_KINDS
 from core.errors import SynthBalanceError
 from core.export import to_csv_text
 from core.generators.registry import METHOD_LABELS, METHOD_NAMES, resolve_method
+from core.identity import prepared_key
 from core.leaderboard import build_leaderboard, default_methods
 from core.models import CLASSIFIERS
 from core.text import escape_markdown
@@ -52,7 +53,7 @@ st.caption("Same splits (seed + i), the amount, row rules, ranges, density filte
 deep = {"epochs": int(epochs)}
 _longjob.stopped_notice("leaderboard")
 # one figure for the caption and the bar: the same call, the same arguments (the repeats included)
-seconds = _cached.leaderboard_estimate(prepared, _state.prepared_key(prepared), tuple(methods), int(epochs),
+seconds = _cached.leaderboard_estimate(prepared, prepared_key(prepared), tuple(methods), int(epochs),
                                        classifier, _state.n_jobs(), int(repeats)) if methods else None
 _longjob.estimate_note(seconds, "The comparison of generators")
 if st.button("Run the comparison of generators", type="primary", key="run_board", disabled=not methods):

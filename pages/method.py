@@ -6,6 +6,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from core.generators.registry import METHOD_LABELS, REGISTRY
+from core.identity import prepared_key
 from core.models import CLASSIFIERS
 from core.text import escape_markdown
 from pages import _cached, _flow, _longjob, _state
@@ -18,7 +19,7 @@ train_minority = prepared.train_class_counts.get(profile.minority_class, 0)
 advice = _flow.current_advice(prepared)
 
 best = advice.best
-race_key = (_state.prepared_key(prepared), _state.remembered("race_classifier", "logreg"),
+race_key = (prepared_key(prepared), _state.remembered("race_classifier", "logreg"),
             int(_state.remembered("race_folds", 5)), float(_state.remembered("race_budget", 120)),
             float(_state.remembered("race_margin", 0.0)))
 measured_before = _state.race(race_key)
@@ -90,7 +91,7 @@ race_margin = st.number_input("Margin in favour of no synthetic rows (minority F
 for name, value in (("race_classifier", race_classifier), ("race_folds", race_folds), ("race_budget", race_budget),
                     ("race_margin", race_margin)):
     _state.keep(name, value)
-race_key = (_state.prepared_key(prepared), race_classifier, int(race_folds), float(race_budget), float(race_margin))
+race_key = (prepared_key(prepared), race_classifier, int(race_folds), float(race_budget), float(race_margin))
 _longjob.stopped_notice("race")
 race_seconds = _cached.race_estimate(prepared, race_key[0], race_classifier, int(race_folds), float(race_budget),
                                      _state.n_jobs())

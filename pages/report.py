@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.bundle import bundle_zip
+from core import summary
 from core.bundle_export import build_bundle
+from core.bundle_files import bundle_zip
 from core.config import config_json, read_config
 from core.data import sha256_of, table_for_config
 from core.decision import decision_record
@@ -149,10 +150,10 @@ with summary_box:
         st.warning(escape_markdown(stale.replace("The comparison below", "The run on this page")))
     validation_verdict = None if result.validation is None else _flow.judged(result.validation)
     decision = None if validation_verdict is None else validation_verdict.decision
-    why = _summary.failing_checks(validation_verdict)  # "Rejected" names the failing check and its value
+    why = summary.failing_checks(validation_verdict)  # "Rejected" names the failing check and its value
     _summary.draw(result, decision, why)
     s1, s2 = st.columns([1, 3], vertical_alignment="center")
-    s1.download_button("Summary card (HTML)", _summary.to_html(result, decision, why), "summary.html", "text/html",
+    s1.download_button("Summary card (HTML)", summary.to_html(result, decision, why), "summary.html", "text/html",
                        key="download_summary", icon=":material/download:")
     s2.caption("One self-contained HTML page with these figures and both charts; opens offline in any browser. "
                "A PNG export needs the kaleido package, which is not installed here: open the card and use the "
@@ -184,7 +185,7 @@ with st.container(border=True):  # the deliverable: the kept model, calibrated, 
                 with st.spinner("Fitting the kept model and calibrating it out of fold..."):
                     exported = build_bundle(result.prepared.dataset, result.config, record.to_dict(), {
                         "model_card.md": markdown.encode(), "model_card.html": to_html(card, result).encode(),
-                        "summary.html": _summary.to_html(result, decision, why).encode()})
+                        "summary.html": summary.to_html(result, decision, why).encode()})
             except SynthBalanceError as exc:
                 st.error(escape_markdown(exc))
             else:

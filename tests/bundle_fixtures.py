@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from core.__main__ import main
+from core.cli.main import main
 from core.config import read_config
 from core.data import read_path, validate_dataset
 from core.split import split_dataset

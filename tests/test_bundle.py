@@ -10,7 +10,6 @@ import pytest
 from scipy.special import expit, logit
 from sklearn.linear_model import LogisticRegression
 
-from core.__main__ import main
 from core.bundle import load_bundle, load_bundle_zip
 from core.bundle_export import build_bundle
 from core.calibration import (
@@ -20,6 +19,7 @@ from core.calibration import (
     calibration_slope,
     choose_recalibration,
 )
+from core.cli.main import main
 from core.config import read_config
 from core.data import read_path, validate_dataset
 from core.models import ModelFrame
@@ -67,7 +67,7 @@ def test_manifest_fields_and_loader_names():
 
 
 def test_zip_round_trip_scores_the_same():
-    from core.bundle import bundle_zip
+    from core.bundle_files import bundle_zip
     files = {p.name: p.read_bytes() for p in credit_bundle().iterdir()}
     zipped = load_bundle_zip(bundle_zip(files))
     folder = load_bundle(credit_bundle())
@@ -158,7 +158,7 @@ def test_the_test_part_reaches_no_fit_and_no_choice(monkeypatch):
 
 
 def load_bundle_from(exported):
-    from core.bundle import bundle_zip
+    from core.bundle_files import bundle_zip
     return load_bundle_zip(bundle_zip(exported.files))
 
 

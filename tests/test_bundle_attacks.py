@@ -14,8 +14,10 @@ import pytest
 import skops.io as sio
 
 import core.bundle as bundle_module
-from core.__main__ import main
-from core.bundle import BundleRefused, bundle_zip, load_bundle, load_bundle_zip
+import core.bundle_checks as bundle_checks
+from core.bundle import load_bundle, load_bundle_zip
+from core.bundle_files import BundleRefused, bundle_zip
+from core.cli.main import main
 from core.errors import SynthBalanceError
 from tests.bundle_fixtures import bundle_copy, credit_bundle, credit_run
 from tests.test_bundle_trust import _manifest, _refused, _reseal
@@ -128,7 +130,7 @@ def test_a_skops_zip_bomb_is_refused_from_its_declared_sizes_before_skops_reads_
     folder = bundle_copy(tmp_path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("schema.json", b" " * (bundle_module.MAX_MODEL_SCHEMA_BYTES + 1))  # 64 MB of spaces
+        archive.writestr("schema.json", b" " * (bundle_checks.MAX_MODEL_SCHEMA_BYTES + 1))  # 64 MB of spaces
     assert len(buffer.getvalue()) < 200_000  # what the bundle holds: about a thousandth of what it unpacks to
     (folder / "model.skops").write_bytes(buffer.getvalue())
     _reseal(folder, _manifest(folder))
@@ -142,7 +144,7 @@ def test_a_skops_zip_bomb_is_refused_from_its_declared_sizes_before_skops_reads_
 def test_a_type_outside_the_allow_list_nested_in_an_allowed_estimator_is_refused(tmp_path, capsys):
     import operator
     folder = bundle_copy(tmp_path)
-    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_checks.ALLOWED_TYPES))
     model.estimator_.note = np.array([operator.methodcaller("__init__"), 1], dtype=object)
     (folder / "model.skops").write_bytes(sio.dumps(model))
     _reseal(folder, _manifest(folder))
@@ -214,7 +216,7 @@ def test_allowed_version_drift_travels_in_the_scored_csv_on_every_row(tmp_path, 
 
 def test_a_crafted_model_of_allowed_types_that_cannot_score_is_refused_by_the_golden_rows(tmp_path, capsys):
     folder = bundle_copy(tmp_path)
-    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_checks.ALLOWED_TYPES))
     calibrated = model.estimator_.estimator
     calibrated.method, calibrated.knots_x, calibrated.knots_y = "isotonic", None, None  # no map to apply
     (folder / "model.skops").write_bytes(sio.dumps(model))
@@ -288,7 +290,7 @@ def test_a_level_that_looks_like_a_formula_reads_the_same_from_a_formula_safe_ex
 def test_a_crafted_threshold_step_is_refused_by_consistency(settings, tmp_path, capsys):
     """NaN differs from nothing by more than 1e-12 (every comparison with NaN is False): agreement is asked."""
     folder = bundle_copy(tmp_path)
-    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_checks.ALLOWED_TYPES))
     model.set_params(**settings)
     (folder / "model.skops").write_bytes(sio.dumps(model))
     _reseal(folder, _manifest(folder))
@@ -298,7 +300,7 @@ def test_a_crafted_threshold_step_is_refused_by_consistency(settings, tmp_path, 
 def test_a_model_with_an_unfitted_estimator_inside_is_refused_by_consistency(tmp_path, capsys):
     from sklearn.linear_model import LogisticRegression
     folder = bundle_copy(tmp_path)
-    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    model = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_checks.ALLOWED_TYPES))
     model.estimator = model.estimator_ = LogisticRegression()  # never fitted: it has no classes_
     (folder / "model.skops").write_bytes(sio.dumps(model))
     _reseal(folder, _manifest(folder))

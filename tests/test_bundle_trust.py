@@ -13,9 +13,11 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import FixedThresholdClassifier
 
-import core.bundle as bundle_module
-from core.__main__ import main
-from core.bundle import BundleRefused, bundle_zip, load_bundle, load_bundle_zip, manifest_hash
+import core.bundle_checks as bundle_checks
+import core.bundle_files as bundle_files
+from core.bundle import load_bundle, load_bundle_zip
+from core.bundle_files import BundleRefused, bundle_zip, manifest_hash
+from core.cli.main import main
 from core.data import sha256_of
 from tests.bundle_fixtures import bundle_copy, credit_run
 
@@ -118,7 +120,7 @@ class NotOnOurList(ClassifierMixin, BaseEstimator):
 
 def test_a_type_outside_our_allow_list_is_refused_even_when_the_bundle_trusts_it(tmp_path, capsys):
     folder = bundle_copy(tmp_path)
-    original = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_module.ALLOWED_TYPES))
+    original = sio.loads((folder / "model.skops").read_bytes(), trusted=list(bundle_checks.ALLOWED_TYPES))
     crafted = FixedThresholdClassifier(FrozenEstimator(NotOnOurList()), threshold=original.threshold,
                                        pos_label=original.pos_label)
     crafted.estimator_ = crafted.estimator
@@ -147,6 +149,6 @@ def test_the_zip_loader_reads_only_the_expected_names_within_limits(tmp_path, mo
         assert caught.value.check == "files"
     with pytest.raises(BundleRefused, match="not a zip"):
         load_bundle_zip(b"PK not really")
-    monkeypatch.setattr(bundle_module, "MAX_FILE_BYTES", 1000)  # every data file is over it now
+    monkeypatch.setattr(bundle_files, "MAX_FILE_BYTES", 1000)  # every data file is over it now
     with pytest.raises(BundleRefused, match="unpacks larger"):
         load_bundle_zip(bundle_zip(files))

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 from core.config import RunConfig, config_json, read_config
 from core.errors import ConfigError
 from tests.conftest import ROOT, sample_path

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 
 
 @pytest.fixture(scope="module")

@@ -17,21 +17,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.__main__ import main
-from core.cluster import (
-    CHECKED_PACKAGES,
-    CODE_KEY,
-    STALL_ENV,
-    ClusterError,
-    code_fingerprint,
-    code_zip,
-    configured_clusters,
-    connect,
-    parse_clusters,
-    run_on_cluster,
-    version_mismatches,
-)
-from core.errors import ConfigError
+from core.cli.main import main
+from core.cluster import STALL_ENV, configured_clusters, connect, parse_clusters
+from core.cluster_code import CHECKED_PACKAGES, CODE_KEY, code_fingerprint, code_zip, version_mismatches
+from core.cluster_tasks import run_on_cluster
+from core.errors import ClusterError, ConfigError
 
 pytest.importorskip("distributed")
 ROOT = Path(__file__).resolve().parents[1]
@@ -456,16 +446,16 @@ def test_workers_killed_mid_run_lose_the_scattered_input_and_the_work_is_sent_ag
 
 def test_work_dropped_twice_is_one_cluster_error(monkeypatch):
     distributed = pytest.importorskip("distributed")
-    import core.cluster
+    import core.cluster_tasks
 
-    submit = core.cluster._submit
+    submit = core.cluster_tasks._submit
 
     def dropped(client, *args):  # the cluster drops every task as soon as it gets it
         sent, futures = submit(client, *args)
         client.cancel(futures, force=True)
         return sent, futures
 
-    monkeypatch.setattr(core.cluster, "_submit", dropped)
+    monkeypatch.setattr(core.cluster_tasks, "_submit", dropped)
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
                                   dashboard_address="127.0.0.1:0") as c:
         with connect(c.scheduler_address) as client:

@@ -113,7 +113,7 @@ def test_out_of_range_fields_are_named(fields, line):
 
 
 def test_cli_prints_one_error_line_per_bad_field(tmp_path, capsys):
-    from core.__main__ import main
+    from core.cli.main import main
     config = _config_file(tmp_path, seed="7", test_size="0.3")
     assert main(["run", "--config", config, "--out", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.splitlines() == [
@@ -126,7 +126,7 @@ def test_cli_prints_one_error_line_per_bad_field(tmp_path, capsys):
 
 
 def test_work_is_capped_with_a_way_to_lift_it(tmp_path, capsys):
-    from core.__main__ import main
+    from core.cli.main import main
     from core.config import MAX_WORK, check_work
     config = build_run_config("y", "smote", repeats=30)
     with pytest.raises(ConfigError, match=r"30 repeats x 1,000,000 rows x 1 method\(s\) = 30,000,000 row-fits, "

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from core.__main__ import _parser
+from core.cli.parser import build_parser as _parser
 
 ROOT = Path(__file__).parents[1]
 DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]

@@ -10,7 +10,8 @@ from core.config import RunConfig
 from core.constraints import ColumnBound, Constraints
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.errors import ConfigError, HeldOutLeak
-from core.generators import dp
+from core.generators import dp, dp_vae
+from core.generators import dp_guarantee as dpg
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
 from core.generators.registry import REGISTRY, generate
@@ -86,7 +87,7 @@ def test_epsilon_recomputed_from_rate_noise_and_steps_with_a_fresh_accountant(pr
     assert guarantee.accountant_delta == pytest.approx(asked_delta)
     block = guarantee.to_dict()
     assert block["epsilon"] == guarantee.epsilon and block["library"] == "opacus 1.6.0"
-    assert block["accountant"] == "prv (opacus)" and block["mechanism"] == dp.MECHANISM
+    assert block["accountant"] == "prv (opacus)" and block["mechanism"] == dpg.MECHANISM
 
 
 def test_batches_are_poisson_sampled(private_run):
@@ -151,8 +152,8 @@ def test_conditional_mode_protects_every_training_row_and_its_noise_is_not_repla
     numbers = first.rows.select_dtypes("number").columns
     assert len(numbers) and not first.rows[numbers].equals(again.rows[numbers])
     assert first.privacy.epsilon == again.privacy.epsilon and first.privacy.steps == again.privacy.steps
-    assert dp.noise_sentence(first.privacy) == dp.REPRODUCIBILITY
-    assert not any(s.startswith(dp.REPLAYABLE_NOISE) for s in first.privacy.uncovered)
+    assert dpg.noise_sentence(first.privacy) == dpg.REPRODUCIBILITY
+    assert not any(s.startswith(dpg.REPLAYABLE_NOISE) for s in first.privacy.uncovered)
     assert "all 700 training rows" in first.privacy.protects
     assert first.produced == {german.profile.minority_class: 40}
     assert first.privacy.delta == 1e-6 and first.privacy.accountant == "rdp (opacus)"
@@ -184,8 +185,8 @@ def test_noise_forced_from_the_seed_replays_and_the_release_is_not_covered(germa
     again = synthesize(german, "dp_vae", Amount("count", 30), params, seed=4)
     pd.testing.assert_frame_equal(first.rows, again.rows)
     assert not first.privacy.release_covered
-    assert any(s.startswith(dp.REPLAYABLE_NOISE) for s in first.privacy.uncovered)
-    assert dp.noise_sentence(first.privacy).startswith("Noise: seeded from the run's seed")
+    assert any(s.startswith(dpg.REPLAYABLE_NOISE) for s in first.privacy.uncovered)
+    assert dpg.noise_sentence(first.privacy).startswith("Noise: seeded from the run's seed")
 
 
 def test_the_loss_leaves_core_only_without_privacy(private_result):
@@ -217,8 +218,8 @@ def test_time_estimate_grows_with_rows_and_epochs():
     per_30_epochs = dp.estimate_seconds(200, 13, 60) - dp.estimate_seconds(200, 13, 30)
     assert per_30_epochs == pytest.approx(30 * (0.01 + 200 * 1.5e-4))
     assert dp.estimate_seconds(3500, 13, 30) == pytest.approx(1.5 + 30 * (0.01 + 3500 * 1.5e-4))  # 17.55 s
-    assert dp.default_delta(210) == 1e-6  # 1/210^1.1 = 2.8e-3: 1e-6 is smaller
-    assert dp.default_delta(10**7) == pytest.approx(1 / 10**7.7)  # 2.0e-8: below 1e-6 for large tables
+    assert dpg.default_delta(210) == 1e-6  # 1/210^1.1 = 2.8e-3: 1e-6 is smaller
+    assert dpg.default_delta(10**7) == pytest.approx(1 / 10**7.7)  # 2.0e-8: below 1e-6 for large tables
 
 
 def _table(gaps: bool) -> pd.DataFrame:
@@ -250,9 +251,9 @@ def _private(switch: str):
     return result
 
 
-@pytest.mark.parametrize("switch,step", [("none", None), ("gaps", dp.GAP_FILLING), ("ranges", dp.OBSERVED_RANGES),
-                                         ("density", dp.DENSITY_FILTER), ("copies", dp.DROP_COPIES),
-                                         ("levels", dp.OBSERVED_LEVELS)])
+@pytest.mark.parametrize("switch,step", [("none", None), ("gaps", dpg.GAP_FILLING), ("ranges", dpg.OBSERVED_RANGES),
+                                         ("density", dpg.DENSITY_FILTER), ("copies", dpg.DROP_COPIES),
+                                         ("levels", dpg.OBSERVED_LEVELS)])
 def test_every_step_that_reads_the_real_rows_breaks_the_release(switch, step):
     result = _private(switch)
     guarantee = result.privacy
@@ -260,7 +261,7 @@ def test_every_step_that_reads_the_real_rows_breaks_the_release(switch, step):
         assert guarantee.uncovered == () and guarantee.release_covered
         assert guarantee.public[-2:] == ("each categorical column's set of levels, declared public by the analyst",
                                          "each number column's range, declared public by the analyst")
-        assert dp.release_sentence(guarantee).startswith("Release covered")
+        assert dpg.release_sentence(guarantee).startswith("Release covered")
         assert set(result.rows["colour"]) <= {"red", "blue", "green"}
         assert guarantee.to_dict()["release_covered"] is True and guarantee.to_dict()["uncovered_steps"] == []
         # decoded with the declared ranges and a fixed precision, not the rows' own min, max and decimals
@@ -270,7 +271,7 @@ def test_every_step_that_reads_the_real_rows_breaks_the_release(switch, step):
         return
     assert len(guarantee.uncovered) == 1 and guarantee.uncovered[0].startswith(step)
     assert not guarantee.release_covered and guarantee.to_dict()["release_covered"] is False
-    assert dp.release_sentence(guarantee).startswith("Release NOT covered") and step in dp.release_sentence(guarantee)
+    assert dpg.release_sentence(guarantee).startswith("Release NOT covered") and step in dpg.release_sentence(guarantee)
     if switch == "ranges":
         assert "(n;" in guarantee.uncovered[0]
         assert guarantee.public[-1] == "the range of x, declared public by the analyst"
@@ -293,22 +294,22 @@ def test_training_values_outside_the_declared_levels_are_refused_in_one_line():
 def test_declared_levels_intersect_and_apply_to_category_columns_only():
     bounds = [ColumnBound("colour", allowed=("red", "blue", "green")), ColumnBound("colour", allowed=("blue", "red")),
               ColumnBound("x", allowed=("1",)), ColumnBound("shape", low=1.0, high=2.0)]
-    assert dp.declared_levels(bounds, ["colour", "shape"]) == {"colour": ("red", "blue")}
+    assert dp_vae.declared_levels(bounds, ["colour", "shape"]) == {"colour": ("red", "blue")}
 
 
 def test_group_privacy_conversion_for_one_replaced_row():
     """(e, d) under add/remove gives (2e, (1 + e^e) d) under replace-one: the two-step chain
     P[M(D)] <= e^e (e^e P[M(D'')] + d) + d. Pinned by hand at epsilon 2, delta 1e-6: opacus is asked for
     (1, 1e-6 / (1 + e) = 2.689e-7), and its spent epsilon is doubled."""
-    asked_epsilon, asked_delta = dp.accountant_targets(2.0, 1e-6)
+    asked_epsilon, asked_delta = dpg.accountant_targets(2.0, 1e-6)
     assert asked_epsilon == 1.0 and asked_delta == pytest.approx(2.689414e-7, rel=1e-6)
     assert (1 + np.e) * asked_delta == pytest.approx(1e-6)  # the chain's delta is the target
     assert 2 * np.e * asked_delta > 1e-6  # the looser k e^((k-1) e) d form would also hold, less tightly
-    assert dp.replace_one_epsilon(0.97) == 1.94
-    assert dp.replace_one_delta(0.97, asked_delta, 1e-6) == 1e-6  # spent below epsilon / 2: the target holds
+    assert dpg.replace_one_epsilon(0.97) == 1.94
+    assert dpg.replace_one_delta(0.97, asked_delta, 1e-6) == 1e-6  # spent below epsilon / 2: the target holds
     # an accountant that overshoots epsilon / 2 never makes the printed delta smaller than the chain allows
-    assert dp.replace_one_delta(1.2, asked_delta, 1e-6) == pytest.approx((1 + np.exp(1.2)) * asked_delta)
-    assert dp.replace_one_delta(1.2, asked_delta, 1e-6) > 1e-6
+    assert dpg.replace_one_delta(1.2, asked_delta, 1e-6) == pytest.approx((1 + np.exp(1.2)) * asked_delta)
+    assert dpg.replace_one_delta(1.2, asked_delta, 1e-6) > 1e-6
 
 
 def _gappy_dataset():
@@ -321,11 +322,11 @@ def _gappy_dataset():
 
 
 @pytest.mark.parametrize("plan,step", [({"missing": "drop_rows"}, None),
-                                       ({"missing": "median_mode"}, dp.IMPUTATION),
-                                       ({"missing": "knn"}, dp.IMPUTATION),
-                                       ({"missing": "drop_rows", "duplicates": "drop_exact"}, dp.DUPLICATE_REMOVAL),
+                                       ({"missing": "median_mode"}, dpg.IMPUTATION),
+                                       ({"missing": "knn"}, dpg.IMPUTATION),
+                                       ({"missing": "drop_rows", "duplicates": "drop_exact"}, dpg.DUPLICATE_REMOVAL),
                                        ({"missing": "drop_rows", "outliers": "iqr", "outlier_action": "remove"},
-                                        dp.OUTLIER_REMOVAL),
+                                        dpg.OUTLIER_REMOVAL),
                                        ({"missing": "drop_rows", "outliers": "iqr"}, None)])  # flagged, kept
 def test_cleaning_that_reads_other_rows_is_named(plan, step):
     """The cleaning plan runs on the private rows before training: an imputation (a median or neighbours'
@@ -333,7 +334,7 @@ def test_cleaning_that_reads_other_rows_is_named(plan, step):
     from core.cleaning import CleaningPlan
     from core.pipeline import prepare
     prepared = prepare(_gappy_dataset(), 0.3, 1, CleaningPlan(**plan))
-    found = dp.cleaning_steps(prepared.cleaning.steps)
+    found = dpg.cleaning_steps(prepared.cleaning.steps)
     assert [s.startswith(step) for s in found] == ([] if step is None else [True])
 
 
@@ -346,10 +347,10 @@ def test_imputation_before_training_breaks_the_release():
     result = synthesize(prepared, "dp_vae", Amount("count", 20), {"epochs": 1, "epsilon": 1.0, **RDP}, seed=2,
                         constraints=Constraints(bounds=tuple(DECLARED)))
     guarantee = result.privacy
-    assert len(guarantee.uncovered) == 1 and guarantee.uncovered[0].startswith(dp.IMPUTATION)
+    assert len(guarantee.uncovered) == 1 and guarantee.uncovered[0].startswith(dpg.IMPUTATION)
     assert "numbers: median, categories: most frequent" in guarantee.uncovered[0]
     assert not guarantee.to_dict()["release_covered"]
-    assert any(dp.IMPUTATION in w for w in result.warnings)
+    assert any(dpg.IMPUTATION in w for w in result.warnings)
 
 
 def test_a_narrowed_range_is_public_only_once_confirmed():

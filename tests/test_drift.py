@@ -326,7 +326,7 @@ def test_every_reference_column_is_named_when_the_shape_differs(reference):
 
 
 def test_cli_names_every_unchecked_column(tmp_path, capsys):
-    from core.__main__ import main
+    from core.cli.main import main
     population(400, 1).to_csv(tmp_path / "reference.csv", index=False)
     batch = population(200, 2).drop(columns="x1").assign(x2=lambda f: f["x2"].astype(object), note="hi")
     batch.loc[batch.index[:2], "x2"] = "unknown"

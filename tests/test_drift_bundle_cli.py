@@ -7,7 +7,7 @@ import types
 
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 from tests.fake_bundle import fake_bundle, table
 
 

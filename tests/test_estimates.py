@@ -54,3 +54,17 @@ def test_a_bar_counts_down_the_estimate_its_caption_gave(monkeypatch):
     assert shown[0] == "Racing - 10%, 10 s so far, about 34 s left of the estimated 44 s"
     assert all("of the estimated 44 s" in text for text in shown[:5])  # one figure, never the pace's own guess
     assert shown[-1] == "Racing - 90%, 50 s so far, longer than the estimated 44 s"
+
+
+def test_a_private_generation_is_planned_per_model_with_its_delta_and_seconds():
+    """Hand-computed: dp.estimate_seconds is 1.5 + epochs x (0.01 + rows x 1.5e-4 x sqrt(max(1, columns / 13)))."""
+    from core.estimates import first_use_seconds, private_training
+    loading = first_use_seconds("dp_vae")
+    trained, deltas, seconds = private_training({"mode": "per_class", "epochs": 10, "delta": 0.0},
+                                                {"a": 100, "b": 1000}, {"a": 900}, 13)
+    assert trained == {"a": 100} and deltas == {"a": 1e-6}  # min(1 / 100^1.1, 1e-6)
+    assert seconds - loading == pytest.approx(1.5 + 10 * (0.01 + 100 * 1.5e-4))
+    trained, deltas, seconds = private_training({"mode": "conditional", "epochs": 10, "delta": 1e-7},
+                                                {"a": 100, "b": 1000}, {"a": 900}, 52)
+    assert trained == {"all classes": 1100} and deltas == {"all classes": 1e-7}
+    assert seconds - loading == pytest.approx(1.5 + 10 * (0.01 + 1100 * 1.5e-4 * 2))

@@ -14,7 +14,7 @@ from sklearn import metrics as skm
 import core.evaluation as evaluation
 import core.pipeline as pipeline
 import core.thresholds as thresholds
-from core.__main__ import main
+from core.cli.main import main
 from core.config import RunConfig
 from core.evaluation import ArmRun, compare, metric_values
 from core.intervals import paired_difference

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.__main__ import main
 from core.cleaning import clean_training
+from core.cli.main import main
 from core.config import RunConfig, config_json
 from core.constraints import build_constraints, rule_mask
 from core.data import (

@@ -118,7 +118,7 @@ def test_html_card_and_its_charts_have_no_live_payload(hostile_run):
 
 
 def test_summary_html_and_results_json(hostile_run):
-    from pages import _summary
+    from core import summary as _summary
     result, _, _ = hostile_run
     page = _summary.to_html(result, None)
     assert live(page, LIVE_HTML) == [] and page.count("<script") == page.count("</script>")

@@ -8,7 +8,6 @@ import pytest
 import streamlit as st
 
 import core.race
-from pages._longjob import Countdown
 from tests.apptest_helpers import go, open_app
 
 
@@ -57,20 +56,6 @@ def test_leaving_the_method_page_mid_race_says_so_on_return(monkeypatch):
     assert at.title[0].value == "Data"
     go(at, "method")
     assert any("The measurement was stopped at 40% when you left the page" in w.value for w in at.warning)
-
-
-def test_the_countdown_ignores_a_slow_first_step_and_waits_for_a_steady_pace():
-    clock = iter([0.0, 10.0, 11.0, 12.0, 13.0, 14.0])  # the first 1% takes 10 s (setup), then 1 s per 1%
-    countdown = Countdown(now=lambda: next(clock))
-    shown = [countdown.update(f) for f in (0.0, 0.01, 0.02, 0.03, 0.04, 0.05)]
-    assert shown[:4] == [None, None, None, None]  # no pace yet, then too few readings to trust
-    assert shown[4:] == [pytest.approx(3 / 0.03 * 0.96), pytest.approx(4 / 0.04 * 0.95)]  # 96 s, 95 s: not 16 min
-
-
-def test_the_countdown_stays_hidden_while_the_pace_jumps():
-    clock = iter([0.0, 1.0, 2.0, 8.0, 9.0, 20.0])  # 1 s, 6 s, 1 s, 11 s per step
-    countdown = Countdown(now=lambda: next(clock))
-    assert [countdown.update(f) for f in (0.1, 0.2, 0.3, 0.4, 0.5, 0.6)] == [None] * 6
 
 
 def test_a_pool_broken_from_outside_is_named_and_never_called_a_stop(monkeypatch):

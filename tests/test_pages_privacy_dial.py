@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.intervals import Difference
-from core.sweep import SweepPoint, SweepResult
+from core.sweep import SweepPoint, SweepResult, readable_table
 from pages import _dial
 from tests.apptest_helpers import errors, go, metrics, open_with_upload
 
@@ -109,7 +109,7 @@ def test_dial_charts_and_table_read_in_words():
     privacy = _dial._privacy_chart(table)
     assert {trace.name for trace in privacy.data} == set(_dial.FIGURE_WORDS.values())
     assert list(privacy.layout.xaxis.ticktext) == ["0.5", "1", "2", "4"]
-    shown = _dial.readable_table(result)
+    shown = readable_table(result)
     assert len(shown.columns) <= 9 and "_" not in "".join(shown.columns)
     cells = shown.astype(str).to_numpy().ravel()
     assert not {"None", "nan", "NaN", "<NA>"} & set(cells)

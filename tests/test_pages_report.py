@@ -138,7 +138,7 @@ def test_summary_on_top_of_the_report(compared):
 def test_summary_card_html_is_self_contained_and_escaped(compared):
     from dataclasses import replace
 
-    from pages import _summary
+    from core import summary as _summary
     result = compared.session_state["experiment"]
     dataset = replace(result.prepared.dataset, name="<script>x</script>.csv")
     hostile = replace(result, prepared=replace(result.prepared, dataset=dataset))
@@ -176,7 +176,7 @@ def test_the_summary_card_reads_well_in_chromium(compared, tmp_path):
     overlaps, the F1 axis rises from 0 with readable, uncut tick labels."""
     from playwright.sync_api import sync_playwright
 
-    from pages import _summary
+    from core import summary as _summary
     result = compared.session_state["experiment"]
     card = tmp_path / "summary.html"
     card.write_text(_summary.to_html(result, "approved"), encoding="utf-8")

@@ -2,7 +2,8 @@
 that the loader accepts."""
 from __future__ import annotations
 
-from core.bundle import bundle_zip, load_bundle_zip
+from core.bundle import load_bundle_zip
+from core.bundle_files import bundle_zip
 from core.config import build_run_config
 from core.data import read_path, validate_dataset
 from core.pipeline import run_experiment

@@ -63,8 +63,8 @@ def test_method_chosen_only_after_a_choice():
 
 
 def test_the_summary_names_the_failing_check_and_its_value():
+    from core import summary as _summary
     from core.validation.verdict import judge
-    from pages import _summary
     passing = {"quality_score": 0.9, "detection_auc": 0.6, "exact_copy_share": 0.0, "near_copy_share": 0.0,
                "dcr_share_vs_holdout": 0.5, "precision": 0.9, "class_representation": 0.9}
     assert _summary.failing_checks(judge(passing)) == ""

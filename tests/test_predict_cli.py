@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from core.__main__ import main
 from core.bundle import load_bundle
+from core.cli.main import main
 from core.errors import SynthBalanceError
 from tests.bundle_fixtures import credit_bundle, credit_run
 
@@ -89,7 +89,7 @@ def test_export_without_a_run_folder_is_one_line(tmp_path, capsys):
 
 
 def test_predict_takes_the_zipped_bundle(tmp_path, capsys):
-    from core.bundle import bundle_zip
+    from core.bundle_files import bundle_zip
     zipped = tmp_path / "bundle.zip"
     zipped.write_bytes(bundle_zip({p.name: p.read_bytes() for p in credit_bundle().iterdir()}))
     _rows().to_csv(tmp_path / "new.csv", index=False)
@@ -103,7 +103,7 @@ def test_conform_counts_by_hand():
     none, values outside the range, unseen levels, and a whole number written 2.0 that is the level '2'."""
     import numpy as np
 
-    from core.bundle import conform
+    from core.bundle_schema import conform
     numbers = [{"name": "a", "kind": "numeric", "missing_allowed": False, "min": 0.0, "max": 10.0},
                {"name": "b", "kind": "integer", "missing_allowed": True, "min": 1.0, "max": 3.0}]
     frame = pd.DataFrame({"a": [-1.0, 5.0, np.nan, 11.0, 12.0], "b": [1, 2, 3, 4, np.nan], "extra": list("vwxyz")})

@@ -11,7 +11,7 @@ import pytest
 from sklearn.model_selection import RepeatedStratifiedKFold
 
 import core.race as race_module
-from core.__main__ import main
+from core.cli.main import main
 from core.generators.sampler import GeneratorSampler
 from core.intervals import Summary, detectable_difference, repeated_cv_ratio, summarise
 from core.parallel import parallel_map

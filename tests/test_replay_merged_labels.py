@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 from core.data import read_path, table_for_config
 
 

@@ -93,7 +93,7 @@ def test_config_round_trip_and_errors():
 
 def test_replaying_a_config_gives_identical_outputs(tmp_path, small_abalone, capsys):
     """The first run is a real process; the replay runs in this one (another process): the same bytes."""
-    from core.__main__ import main
+    from core.cli.main import main
 
     first, second = tmp_path / "first", tmp_path / "second"
     run = subprocess.run([sys.executable, "-m", "core", "run", "--data", str(small_abalone), "--target", "rings_19",
@@ -156,10 +156,10 @@ def test_compare_command_writes_the_leaderboard(tmp_path, small_abalone, monkeyp
     writes is checked here, not the race, so the race gets two folds instead of five."""
     import functools
 
-    import core.__main__
-    from core.__main__ import main
+    import core.cli.experiment
+    from core.cli.main import main
 
-    monkeypatch.setattr(core.__main__, "build_leaderboard", functools.partial(build_leaderboard, folds=2))
+    monkeypatch.setattr(core.cli.experiment, "build_leaderboard", functools.partial(build_leaderboard, folds=2))
     code = main(["compare", "--data", str(small_abalone), "--target", "rings_19", "--methods",
                  "smote,adasyn,random_oversampler", "--repeats", "1", "--n-jobs", "1", "--out", str(tmp_path)])
     assert code == 0, capsys.readouterr().err

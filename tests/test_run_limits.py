@@ -11,7 +11,7 @@ from dataclasses import replace
 import pandas as pd
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 from core.config import MAX_CONFIG_DEPTH, RunConfig, config_json, json_depth, read_config
 from core.errors import ConfigError
 from core.estimates import MAX_RUN_HOURS, ROW_FIT_SECONDS, TASK_SECONDS, check_run_cost, run_cost_seconds
@@ -84,7 +84,7 @@ def test_the_issues_config_is_refused_with_its_estimate_and_a_default_run_passes
 
 
 def test_the_cli_refuses_the_run_before_it_starts_and_the_limit_can_be_lifted(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("core.__main__.run_experiment", _never_started)
+    monkeypatch.setattr("core.cli.experiment.run_experiment", _never_started)
     argv = ["run", "--data", str(sample_path("german_credit")), "--target", "credit_risk", "--method", "ctgan",
             "--epochs", "2000", "--count", "1000000", "--repeats", "30", "--n-jobs", "1",
             "--out", str(tmp_path / "out")]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.__main__ import main
+from core.cli.main import main
 from core.config import RunConfig
 from core.data import read_table, validate_dataset
 from core.errors import ConfigError
@@ -207,7 +207,7 @@ def test_results_json_card_and_summary_state_the_guarantee(small_credit):
     """No range declared: results.json lists what is public and marks the release not covered, naming the step;
     the card and the Summary say the same (the 300-row German credit sample: every column of the full one)."""
     from core.pipeline import prepare
-    from pages._summary import facts
+    from core.summary import facts
 
     dataset = small_credit
     params = {"epochs": 1, "epsilon": 1.0, "delta": 1e-4, "accountant": "rdp"}  # epsilon 1: a quick calibration

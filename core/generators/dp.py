@@ -1,27 +1,8 @@
-"""A differentially private tabular VAE: DP-SGD with opacus (Apache-2.0) behind the generator contract.
+"""A differentially private tabular VAE: DP-SGD with opacus (Apache-2.0) behind the generator contract: its
+parameters, the training and its progress, and fit().
 
 The guarantee: the VAE is trained with per-row gradient clipping and Gaussian noise on Poisson-sampled
 batches (DP-SGD, Abadi et al. 2016); opacus picks the noise multiplier and its accountant reports what was spent.
-
-What is public, and why replace-one adjacency. The batch size, the sampling rate, the number of steps, the
-default delta and the number of synthetic rows all follow each class's number of training rows, and the card
-and results.json print those counts (as does every page). Rather than spend part of epsilon on a noisy count that
-would protect one of many places the count is shown, the guarantee treats the class row counts as public and
-uses the adjacency that matches: two tables are neighbours when one row is replaced by another (same counts).
-opacus' accountants bound add/remove adjacency; a replacement is one removal then one addition, so by group
-privacy a mechanism that is (e, d)-DP under add/remove is (2e, (1 + exp(e)) d)-DP under replace-one: chaining
-the definition over the two steps D -> D' -> D'' gives P[M(D) in S] <= e^e (e^e P[M(D'') in S] + d) + d =
-e^(2e) P[M(D'') in S] + (1 + e^e) d. This is the group-privacy lemma for groups of k = 2 changes (Dwork & Roth,
-"The Algorithmic Foundations of Differential Privacy", 2014, Theorem 2.2 for pure DP; Vadhan, "The Complexity of
-Differential Privacy", 2017, group privacy lemma, stated there with the looser k e^(k e) d): the k-step chain
-gives d (1 + e^e + ... + e^((k-1) e)) <= k e^((k-1) e) d, and for k = 2 exactly (1 + e^e) d <= 2 e^e d.
-We therefore ask opacus for epsilon / 2 and delta / (1 + exp(epsilon / 2)) and report 2 x the epsilon it spent,
-with delta max(target, (1 + exp(spent)) x the delta asked), which is the target whenever opacus spent at most
-epsilon / 2 (`replace_one_delta`). This is conservative (a tighter replace-one analysis of the subsampled
-Gaussian exists), never optimistic. The other public facts: the column types, each categorical column's levels
-when the analyst declares them public (Generation page, --levels COL=a,b,c, or the config's bounds with
-`allowed`), and each number column's range when the analyst declares it public (Generation page confirmation, or
---bound / the config's bounds on the command line).
 
 Noise nobody can replay. The noise and the Poisson batches are what DP-SGD keeps secret: anyone who can replay
 them can retrain on neighbouring tables and test membership. They come from torch generators seeded from OS
@@ -30,20 +11,10 @@ them; a DP training is therefore not reproducible by seed, by design. Everything
 the model's initialisation, sampling rows from the trained model, the classifiers. opacus' secure mode (a
 cryptographically secure generator) needs torchcsprng, which has no release for torch 2.
 
-Covered release. Sampling from the trained model is post-processing and costs no privacy; so is dropping rows
-that break the analyst's rules or declared ranges, and rounding integers. Steps that read the real rows outside
-DP-SGD are not covered: the cleaning plan's imputation (median, most frequent or k-NN values fill a row's gaps
-from the other rows), duplicate removal and outlier removal (whether a row trains depends on the other rows: its
-copies, IQR limits or a forest fitted on all rows; replacing one row can drop or keep others), filling number
-gaps with medians, clipping to ranges read from the rows (any number column without a declared range), category
-levels read from the rows (any category column without declared levels), the density filter, dropping near
-copies. Cleaning that looks at one row alone (dropping rows with gaps) changes at most the replaced row, and
-stays covered. The uncovered steps are named in the guarantee's `uncovered` list
-(`uncovered_steps`), and the release is covered only when that list is empty.
-
-per_class mode trains one model per class on that class's training rows, each to (epsilon, delta); the
-classes are disjoint, so every protected row is covered by (epsilon, delta) (parallel composition).
+per_class mode trains one model per class on that class's training rows (parallel composition: see
+core.generators.dp_guarantee, which also holds the accountant's arithmetic and the release's words);
 conditional mode trains one model on all training rows, the class being one more column.
+The model and the sampler are in core.generators.dp_vae.
 
 torch and opacus are imported inside the functions that train or sample, never at module import.
 """
@@ -52,36 +23,32 @@ from __future__ import annotations
 import math
 import secrets
 import warnings
-from dataclasses import dataclass, field
 from importlib import metadata
 
-import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError, GenerationCancelled, GenerationError, SynthBalanceError
 from core.generators.base import DP_FAMILY, GenerationTask, GeneratorInfo, ParamSpec, PrivacyGuarantee
+from core.generators.dp_guarantee import (
+    ACCOUNTANTS,
+    MECHANISM,
+    REPLAYABLE_NOISE,
+    accountant_targets,
+    combined,
+    default_delta,
+    level_step,
+    public_facts,
+    replace_one_delta,
+    replace_one_epsilon,
+    uncovered_note,
+)
+from core.generators.dp_vae import DPSampler, Encoding, FittedVAE, public_encoding, tabular_vae
 
-ACCOUNTANTS = ("prv", "rdp")  # opacus' default PRV (Gopi et al. 2021; tighter) and RDP (Mironov 2017; faster)
-MECHANISM = "DP-SGD (per-row gradient clipping, Gaussian noise, Poisson-sampled batches)"
-HIDDEN, LATENT, LEARNING_RATE = 64, 8, 2e-3
+LEARNING_RATE = 2e-3
 MIN_BATCH = 8  # expected rows per step; below this most steps would be all noise
-DECIMALS = 6  # non-integer numbers are rounded to this fixed (public) precision, not to the real rows' decimals
-# The steps that read the real rows outside DP-SGD (`uncovered_steps`): each name starts one entry of the list.
-GAP_FILLING = "filling gaps"
-OBSERVED_RANGES = "clipping to ranges read from the real rows"
-DENSITY_FILTER = "the density filter"
-DROP_COPIES = "dropping near copies"
-IMPUTATION = "imputing missing values before training"
-DUPLICATE_REMOVAL = "removing duplicates before training"
-OUTLIER_REMOVAL = "removing outliers before training"
-REPLAYABLE_NOISE = "noise and batches replayable from the run's seed"
-OBSERVED_LEVELS = "category levels read from the real rows"
 # Tests only: draw DP-SGD's noise and Poisson batches from the run's seed, so two trainings replay each other. The
 # release is then not covered (REPLAYABLE_NOISE in uncovered_steps). Never set by a config, a page or the CLI.
 REPLAY_NOISE_FROM_SEED = False
-REPRODUCIBILITY = ("Not reproducible by seed, by design: DP-SGD's noise and batches come from OS entropy that is never "
-                   "recorded; the same data, config and seed reproduce everything but the DP training (split, "
-                   "classifiers, other generators).")
 _PARAMS = (
     ParamSpec("epsilon", "float", 1.0, 0.01, 100.0, label="Epsilon (privacy budget)",
               help="Privacy budget: smaller is more private and noisier (1.0 is a common choice)."),
@@ -134,168 +101,6 @@ def estimate_seconds(n_rows: int, n_columns: int, epochs: int) -> float:
     return _CALIBRATION_S + epochs * (_EPOCH_FLOOR + n_rows * _SECONDS_PER_ROW * width)
 
 
-def default_delta(n_rows: int) -> float:
-    """min(1/n^1.1, 1e-6): well below 1/n, the level at which publishing one whole row would be allowed (1/(10 n)
-    would allow it with a 10% chance). n: the rows the model trains on."""
-    return min(1.0 / max(n_rows, 1) ** 1.1, 1e-6)
-
-
-def accountant_targets(epsilon: float, delta: float) -> tuple[float, float]:
-    """The add/remove (epsilon, delta) to ask opacus for so that group privacy gives (epsilon, delta) under
-    replace-one adjacency: (epsilon / 2, delta / (1 + exp(epsilon / 2)))."""
-    return epsilon / 2, delta / (1 + math.exp(epsilon / 2))
-
-
-def replace_one_epsilon(accountant_epsilon: float) -> float:
-    """The replace-one epsilon from an add/remove one (group privacy over two changes): 2 x accountant_epsilon."""
-    return 2 * accountant_epsilon
-
-
-def replace_one_delta(accountant_epsilon: float, accountant_delta: float, target_delta: float) -> float:
-    """The replace-one delta from an add/remove (accountant_epsilon, accountant_delta): (1 + e^eps) x delta by group
-    privacy over two changes (module docstring), reported as the target when that is no smaller (opacus spent at
-    most epsilon / 2), so an accountant that overshoots its target never makes the printed delta too small."""
-    return max(target_delta, (1 + math.exp(accountant_epsilon)) * accountant_delta)
-
-
-def public_facts(numbers: list[str], declared: list[str] | tuple[str, ...], levels: list[str] | tuple[str, ...] = (),
-                 declared_levels: list[str] | tuple[str, ...] = ()) -> tuple[str, ...]:
-    """What the guarantee treats as public (results.json `generation.privacy.public`). numbers: the number
-    columns the model learns; declared: those whose range the analyst declared public; levels / declared_levels:
-    the same for the category columns' level sets (the class column and gap companions are not listed)."""
-    facts = ["each class's number of training rows (replace-one adjacency: neighbouring tables have the same "
-             "class counts)", "the column types"]
-    if levels and set(levels) <= set(declared_levels):
-        facts.append("each categorical column's set of levels, declared public by the analyst")
-    elif declared_levels:
-        facts.append(f"the levels of {', '.join(declared_levels)}, declared public by the analyst")
-    if numbers and set(numbers) <= set(declared):
-        facts.append("each number column's range, declared public by the analyst")
-    elif declared:
-        facts.append(f"the range of {', '.join(declared)}, declared public by the analyst")
-    return tuple(facts)
-
-
-def public_limits(limits: dict[str, tuple[float, float, int]], public_ranges: dict[str, tuple[float, float]],
-                  kinds: dict[str, str]) -> dict[str, tuple[float, float, int]]:
-    """The (low, high, decimals) a private generation decodes with: declared ranges where given (the observed
-    range elsewhere, a step named in uncovered_steps), whole numbers for integer columns and DECIMALS for the
-    others, never the real rows' own decimals."""
-    whole = {"integer", "datetime"}
-    return {col: (*(public_ranges.get(col) or (low, high)), 0 if kinds.get(col) in whole else DECIMALS)
-            for col, (low, high, _) in limits.items()}
-
-
-@dataclass(frozen=True)
-class Encoding:
-    """Rows <-> model vectors: numbers scaled to [-1, 1] by their public range, categories one-hot by their
-    public level sets (columns in numbers + levels order)."""
-    numbers: list[str]
-    ranges: dict[str, tuple[float, float]]
-    levels: dict[str, list[str]]
-    declared: tuple[str, ...] = ()  # number columns whose range the analyst declared public
-    level_columns: tuple[str, ...] = ()  # the data's category columns (not the class column nor gap companions)
-    declared_levels: tuple[str, ...] = ()  # those whose level set the analyst declared public
-
-    @property
-    def width(self) -> int:
-        return len(self.numbers) + sum(len(v) for v in self.levels.values())
-
-    def encode(self, rows: pd.DataFrame) -> np.ndarray:
-        """(n, width) float32 array."""
-        parts = []
-        for col in self.numbers:
-            low, high = self.ranges[col]
-            span = high - low if high > low else 1.0
-            parts.append((2 * (rows[col].to_numpy(dtype=float) - low) / span - 1)[:, None])
-        for col, levels in self.levels.items():
-            codes = pd.Categorical(rows[col].astype(str), categories=levels).codes
-            parts.append(np.eye(len(levels))[codes])
-        return np.clip(np.hstack(parts), -1, 1).astype(np.float32)
-
-    def decode(self, numbers: np.ndarray, level_codes: dict[str, np.ndarray]) -> pd.DataFrame:
-        out = {}
-        for i, col in enumerate(self.numbers):
-            low, high = self.ranges[col]
-            out[col] = low + (np.clip(numbers[:, i], -1, 1) + 1) / 2 * (high - low)
-        for col, codes in level_codes.items():
-            out[col] = np.asarray(self.levels[col], dtype=object)[codes]
-        return pd.DataFrame(out)
-
-
-def declared_levels(bounds, level_columns: list[str]) -> dict[str, tuple[str, ...]]:
-    """{category column: levels} from bounds with an `allowed` set (the Generation page's public levels, --levels
-    COL=a,b,c, the config's bounds): the level sets the analyst declared public under differential privacy.
-    Several bounds on one column intersect, keeping the first one's order."""
-    found: dict[str, tuple[str, ...]] = {}
-    for bound in bounds:
-        if bound.column in level_columns and bound.allowed is not None:
-            levels = tuple(dict.fromkeys(str(a) for a in bound.allowed))
-            found[bound.column] = (tuple(v for v in found[bound.column] if v in levels) if bound.column in found
-                                   else levels)
-    return found
-
-
-def _public_encoding(task: GenerationTask, columns: list[str]) -> tuple[Encoding, list[str]]:
-    """The encoding, and the category columns whose levels were read from the training rows.
-
-    Ranges: declared public ranges (task.public_ranges; the other number columns fall back to the training rows'
-    own range, a step named in uncovered_steps). Levels: declared public level sets (task.public_levels) plus the
-    missing-value level, the same for every table; the other category columns fall back to the levels of every
-    training row (all classes), also an uncovered step (a level held by one protected row would be revealed).
-    The class column's levels (conditional mode) and the gap companions' yes/no are public by construction."""
-    from core.generators.registry import MISSING_FLAG, MISSING_LEVEL
-
-    frame = task.frame
-    ranges = {c: tuple(map(float, task.public_ranges[c])) if c in task.public_ranges
-              else (float(frame[c].min()), float(frame[c].max())) for c in task.numbers}
-    levels, observed = {}, []
-    for c in columns:
-        if c in task.numbers:
-            continue
-        if c in task.public_levels:
-            declared = list(task.public_levels[c])
-            levels[c] = declared + ([MISSING_LEVEL] if MISSING_LEVEL not in declared else [])
-            outside = set(frame[c].astype(str).unique()) - set(levels[c])
-            if outside:
-                raise ConfigError(f"Column '{c}' has {len(outside)} value(s) in the training rows outside its "
-                                  "declared public levels; add them to the declared levels, or leave the column's "
-                                  "levels undeclared (read from the rows, outside the guarantee).")
-        elif c.endswith(MISSING_FLAG):
-            levels[c] = ["no", "yes"]
-        else:
-            levels[c] = sorted(frame[c].astype(str).unique())
-            if c != task.target:
-                observed.append(c)
-    level_columns = [c for c in levels if c != task.target and not c.endswith(MISSING_FLAG)]
-    encoding = Encoding(numbers=list(task.numbers), ranges=ranges, levels=levels,
-                        declared=tuple(c for c in task.numbers if c in task.public_ranges),
-                        level_columns=tuple(level_columns),
-                        declared_levels=tuple(c for c in level_columns if c in task.public_levels))
-    return encoding, observed
-
-
-def _vae(width: int, n_numbers: int):
-    """Encoder (rows -> mean and log-variance of the latent code) and decoder (code -> per-number mean and
-    log-sigma, then level logits), as one torch module."""
-    from torch import nn
-
-    class TabularVAE(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.encoder = nn.Sequential(nn.Linear(width, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
-                                         nn.Linear(HIDDEN, 2 * LATENT))
-            self.decoder = nn.Sequential(nn.Linear(LATENT, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN), nn.ReLU(),
-                                         nn.Linear(HIDDEN, width + n_numbers))
-
-        def forward(self, x):
-            import torch
-            mean, log_var = self.encoder(x).chunk(2, dim=1)
-            code = mean + torch.randn_like(mean) * torch.exp(0.5 * log_var)
-            return self.decoder(code), mean, log_var
-
-    return TabularVAE()
-
 
 def _row_losses(output, mean, log_var, x, encoding: Encoding):
     """Per-row negative ELBO: Gaussian NLL of the numbers, cross-entropy of each category, KL to N(0, I)."""
@@ -314,68 +119,6 @@ def _row_losses(output, mean, log_var, x, encoding: Encoding):
         start += width
     return loss
 
-
-@dataclass
-class FittedVAE:
-    """One trained decoder and what it protects."""
-    model: object
-    encoding: Encoding
-    privacy: PrivacyGuarantee | None
-
-    def sample(self, n: int, seed: int) -> pd.DataFrame:
-        import torch
-        generator = torch.Generator().manual_seed(int(seed))
-        k = len(self.encoding.numbers)
-        with torch.no_grad():
-            self.model.train(False)  # inference mode
-            output = self.model.decoder(torch.randn(n, LATENT, generator=generator))
-            numbers = output[:, :k] + output[:, k:2 * k].clamp(-5, 2).exp() * torch.randn(n, k, generator=generator)
-            codes, start, logits = {}, 0, output[:, 2 * k:]
-            for col, levels in self.encoding.levels.items():
-                probabilities = torch.softmax(logits[:, start:start + len(levels)], dim=1)
-                codes[col] = torch.multinomial(probabilities, 1, generator=generator).squeeze(1).numpy()
-                start += len(levels)
-        return self.encoding.decode(numbers.numpy(), codes)
-
-
-@dataclass
-class DPSampler:
-    """Fitted VAEs: one per class (per_class) or one for all rows under the key '*' (conditional)."""
-    target: str
-    mode: str
-    models: dict[str, FittedVAE]
-    columns: list[str]
-    loss_history: pd.DataFrame
-    privacy: PrivacyGuarantee | None
-    warnings: list[str] = field(default_factory=list)
-
-    def sample(self, counts: dict[str, int], seed: int) -> pd.DataFrame:
-        parts = []
-        for label, n in counts.items():
-            if n <= 0:
-                continue
-            if self.mode == "per_class":
-                part = self.models[label].sample(n, seed)
-            else:
-                part = self._sample_conditional(label, n, seed)
-            part = part[self.columns].reset_index(drop=True)
-            part[self.target] = label
-            parts.append(part)
-        return pd.concat(parts, ignore_index=True)
-
-    def _sample_conditional(self, label: str, n: int, seed: int) -> pd.DataFrame:
-        """Draw from the all-rows model and keep rows of this class until there are n."""
-        found, drawn, model = [], 0, self.models["*"]
-        while sum(len(f) for f in found) < n and drawn < 200 * n + 2000:
-            batch = max(4 * n, 200)
-            rows = model.sample(batch, seed + drawn)
-            drawn += batch
-            found.append(rows.loc[rows[self.target].astype(str) == label])
-        rows = pd.concat(found, ignore_index=True).head(n)
-        if len(rows) < n:
-            raise GenerationError(f"The DP-VAE drew {drawn:,} rows but only {len(rows)} were of class '{label}'. "
-                                  "Use mode 'per_class' for this class.")
-        return rows
 
 
 def _opacus_version() -> str:
@@ -409,7 +152,7 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
     batch = int(max(MIN_BATCH, min(int(params["batch_size"]), n // 4)))
     torch.manual_seed(seed)  # model initialisation and the VAE's own latent draws: public, seeded
     data = TensorDataset(torch.from_numpy(encoding.encode(rows)))
-    model = _vae(encoding.width, len(encoding.numbers))
+    model = tabular_vae(encoding.width, len(encoding.numbers))
     optimizer = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE)
     secure = private and params["secure_mode"] == "on"
     sampling, noise = (_private_generators(seed) if private and not secure
@@ -467,94 +210,6 @@ def _train(rows: pd.DataFrame, encoding: Encoding, params: dict, seed: int, labe
     return FittedVAE(model=model, encoding=encoding, privacy=guarantee), pd.DataFrame(history)
 
 
-def uncovered_steps(gappy_columns: list[str], density_filter: bool, observed_range_columns: list[str],
-                    drop_copies: bool = False) -> list[str]:
-    """The steps of a private generation that read the real rows outside DP-SGD, so the guarantee does not cover
-    the released rows; each entry starts with one of GAP_FILLING, OBSERVED_RANGES, DENSITY_FILTER, DROP_COPIES.
-
-    gappy_columns: number columns whose gaps were filled with training medians before training.
-    observed_range_columns: number columns scaled and clipped to the training rows' own min and max (no declared
-    public range). density_filter / drop_copies: whether those filters ran on the synthetic rows."""
-    steps = []
-    if gappy_columns:
-        steps.append(f"{GAP_FILLING} in {', '.join(gappy_columns)} with medians of the training rows")
-    if observed_range_columns:
-        shown = ", ".join(observed_range_columns[:5]) + (", ..." if len(observed_range_columns) > 5 else "")
-        steps.append(f"{OBSERVED_RANGES} ({shown}; declare them public on the Generation page or with --bound)")
-    if density_filter:
-        steps.append(f"{DENSITY_FILTER} (keeps rows by their distance to real training rows)")
-    if drop_copies:
-        steps.append(f"{DROP_COPIES} (the threshold and the distances come from the real rows)")
-    return steps
-
-
-def level_step(columns: list[str]) -> str:
-    """The uncovered step for category columns whose level sets were read from the training rows."""
-    shown = ", ".join(columns[:5]) + (", ..." if len(columns) > 5 else "")
-    return (f"{OBSERVED_LEVELS} ({shown}; a level held by one protected row is revealed; declare them public on "
-            "the Generation page or with --levels COL=a,b,c)")
-
-
-def cleaning_steps(steps) -> list[str]:
-    """The cleaning steps (core.cleaning StepImpact list, before training) that read the other real rows: an
-    imputation that filled a gap, duplicate removal and outlier removal. Each entry starts with IMPUTATION,
-    DUPLICATE_REMOVAL or OUTLIER_REMOVAL."""
-    found = []
-    for step in steps:
-        if step.step == "impute missing values" and step.completeness_after > step.completeness_before:
-            found.append(f"{IMPUTATION} ({step.detail}, fitted on the training rows)")
-        elif step.step == "remove duplicates":
-            found.append(f"{DUPLICATE_REMOVAL} ({step.detail})")
-        elif step.step == "remove outliers":
-            found.append(f"{OUTLIER_REMOVAL} ({step.detail}; the rule is fitted on the training rows)")
-    return found
-
-
-def uncovered_note(steps: list[str] | tuple[str, ...]) -> str:
-    """One sentence for warnings, cards and pages: which steps the guarantee does not cover."""
-    return ("The differential-privacy guarantee covers the trained model, not these released rows: "
-            + "; ".join(steps) + " read the real rows outside DP-SGD. Turn them off (and declare the ranges "
-            "public) for a covered release.")
-
-
-def noise_sentence(guarantee: PrivacyGuarantee) -> str:
-    """Where the training's noise came from, and what that means for reproducing the run (card, pages)."""
-    if guarantee.secure_mode:
-        return "Noise: opacus' secure random mode (cryptographically secure), never recorded."
-    if any(step.startswith(REPLAYABLE_NOISE) for step in guarantee.uncovered):
-        return ("Noise: seeded from the run's seed (forced for a test), so anyone holding the config can replay the "
-                "training: the release is not covered.")
-    return REPRODUCIBILITY
-
-
-def release_sentence(guarantee: PrivacyGuarantee) -> str:
-    """Whether the released rows carry the guarantee, naming the steps that broke it (card, Summary, pages)."""
-    if guarantee.release_covered:
-        return ("Release covered: nothing after training read the real rows, so the released synthetic rows carry "
-                "the guarantee.")
-    return ("Release NOT covered: the guarantee holds for the trained model, but these steps read the real rows "
-            "outside DP-SGD, so the released rows do not carry it: " + "; ".join(guarantee.uncovered) + ".")
-
-
-def guarantee_headline(guarantee: PrivacyGuarantee) -> str:
-    """The guarantee in three sentences: (epsilon, delta) and adjacency, what is public, whether the release is
-    covered."""
-    return (f"Differentially private: epsilon {guarantee.epsilon:.3g}, delta {guarantee.delta:.2g} "
-            f"({guarantee.adjacency} adjacency). Treated as public: {'; '.join(guarantee.public)}. "
-            + release_sentence(guarantee))
-
-
-def combined(guarantees: list[PrivacyGuarantee], protects: str) -> PrivacyGuarantee:
-    """Per-class guarantees on disjoint rows compose in parallel: the largest epsilon and delta hold for all."""
-    worst = max(guarantees, key=lambda g: (g.epsilon, g.delta))
-    return PrivacyGuarantee(mechanism=worst.mechanism, epsilon=max(g.epsilon for g in guarantees),
-                            delta=max(g.delta for g in guarantees), accountant=worst.accountant,
-                            library=worst.library, target_epsilon=worst.target_epsilon,
-                            noise_multiplier=worst.noise_multiplier, protects=protects,
-                            public=worst.public, secure_mode=worst.secure_mode, sample_rate=worst.sample_rate,
-                            steps=worst.steps, accountant_epsilon=worst.accountant_epsilon,
-                            accountant_delta=worst.accountant_delta)
-
 
 def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
     """Train the DP-VAE per class (or once on all rows), reporting progress after every epoch."""
@@ -566,7 +221,8 @@ def fit(task: GenerationTask, classes: list[str]) -> DPSampler:
     groups = ({label: task.frame.loc[labels == label, features] for label in classes} if per_class
               else {"*": task.frame[features + [task.target]]})
     columns = features if per_class else features + [task.target]
-    encoding, observed_levels = _public_encoding(task, columns)
+    from core.generators.registry import MISSING_FLAG, MISSING_LEVEL  # the registry lists this module: deferred
+    encoding, observed_levels = public_encoding(task, columns, MISSING_FLAG, MISSING_LEVEL)
     protects = (f"the {sum(len(g) for g in groups.values()):,} training rows of class(es) "
                 f"{', '.join(map(repr, classes))}, each model on its own class's rows" if per_class
                 else f"all {len(task.frame):,} training rows (one model on every class)")

@@ -15,7 +15,7 @@ from core.constraints import Constraints, satisfied
 from core.data import CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMBER_KINDS
 from core.encoding import level_columns, model_frame, number_columns
 from core.errors import ConfigError, DataError, GenerationError
-from core.generators import copula, deep, dp, smote
+from core.generators import copula, deep, dp, dp_guarantee, dp_vae, smote
 from core.generators.base import GenerationTask, GeneratorInfo, LossReport, Progress, StopRequested, SyntheticResult
 from core.generators.density import DensityFilter, fit_density
 from core.split import ensure_not_held_out
@@ -265,7 +265,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
 
     Rows breaking a constraint or the density filter are dropped and regenerated (new seed per round) up to
     MAX_ROUNDS; a shortfall after that is reported in the result's warnings. read_before: steps before this call
-    that read the other real rows (dp.cleaning_steps); a private release names them among its uncovered steps.
+    that read the other real rows (dp_guarantee.cleaning_steps); a private release names them among its uncovered steps.
     """
     ensure_not_held_out(train)
     info = get_info(method)
@@ -302,7 +302,7 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
     task = GenerationTask(frame=frame, target=target, numbers=numbers, levels=generation_levels, params=params,
                           seed=seed, progress=progress, should_stop=should_stop, on_losses=on_losses,
                           public_ranges=public_ranges,
-                          public_levels=dp.declared_levels(constraints.bounds, levels) if private else {})
+                          public_levels=dp_vae.declared_levels(constraints.bounds, levels) if private else {})
     with _torch_exclusive(used_info):  # fit and sampling draw from torch's process-wide generator
         sampler = _fit_sampler(method_used, task, list(counts))
         warnings += list(getattr(sampler, "warnings", []))
@@ -310,12 +310,12 @@ def generate(train: pd.DataFrame, target: str, features: list[str], kinds: dict[
         limits = observed_limits(train, kinds, None if gappy else frame)  # gaps filled by a median stay in range
         privacy = getattr(sampler, "privacy", None)
         if private:  # decode with public ranges and precision; name what read the real rows outside DP-SGD
-            limits = dp.public_limits(limits, public_ranges, kinds)
-            uncovered = list(read_before) + dp.uncovered_steps(gappy, density is not None,
+            limits = dp_vae.public_limits(limits, public_ranges, kinds)
+            uncovered = list(read_before) + dp_guarantee.uncovered_steps(gappy, density is not None,
                                                                [c for c in numbers if c not in public_ranges])
             if privacy is not None and uncovered:
                 privacy = privacy.with_uncovered(*uncovered)
-                warnings.append(dp.uncovered_note(uncovered))
+                warnings.append(dp_guarantee.uncovered_note(uncovered))
             constants = [c for c in train.columns if kinds.get(c) == CONSTANT and c != target]
             if privacy is not None and constants:  # copied into every row from the real rows: say it is public
                 privacy = replace(privacy, public=privacy.public + (

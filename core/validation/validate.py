@@ -11,7 +11,7 @@ from core.data import LEVEL_KINDS
 from core.encoding import fit_distance_space, model_frame, to_distance_space
 from core.errors import GenerationError
 from core.generators.base import SyntheticResult
-from core.generators.dp import uncovered_steps
+from core.generators.dp_guarantee import uncovered_steps
 from core.split import ensure_not_held_out
 from core.validation.coverage import Coverage, prdc
 from core.validation.detection import (
