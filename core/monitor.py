@@ -223,8 +223,9 @@ def monitor_dict(result: BundleMonitor) -> dict:
                                             "ci_low": result.prevalence.mean_probability_low,
                                             "ci_high": result.prevalence.mean_probability_high},
                        "sentence": result.prevalence.sentence},
-        "multivariate": {"chunks": [{"start": c.start, "end": c.end, "auc": _plain(c.auc), "p_value": c.p_value,
-                                     "flagged": c.flagged, "top_features": [list(t) for t in c.top_features]}
+        "multivariate": {"chunks": [{"start": c.chunk.start, "end": c.chunk.end, "auc": _plain(c.auc),
+                                     "p_value": c.p_value, "flagged": c.flagged,
+                                     "top_features": [list(t) for t in c.top_features]}
                                     for c in result.multivariate.chunks]},
         "chunking": result.chunking,
         "bundle_warnings": list(result.bundle_warnings),
