@@ -10,11 +10,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from core.card_render import to_html, to_markdown
 from core.cleaning import MISSING_STRATEGIES, CleaningPlan
 from core.cluster import one_client_per_command
 from core.config import MAX_WORK, RunConfig, build_run_config, check_work, config_json, parse_levels, read_config
 from core.constraints import ColumnBound, build_constraints, parse_bound
-from core.data import COLUMN_KINDS, merge_similar_labels, read_path, table_for_config, validate_dataset
+from core.data import COLUMN_KINDS, merge_similar_labels, table_for_config, validate_dataset
 from core.errors import SynthBalanceError
 from core.estimates import MAX_RUN_HOURS, check_run_cost
 from core.evaluation import Targets
@@ -27,7 +28,8 @@ from core.leaderboard import build_leaderboard
 from core.models import CLASSIFIERS
 from core.pipeline import augmented, prepare, run_experiment, synthesize
 from core.race import DEFAULT_BUDGET_S, DEFAULT_FOLDS, race_prepared
-from core.report import build_model_card, to_html, to_markdown
+from core.reading import read_path
+from core.report import build_model_card
 from core.results import clean, write_results
 from core.strategies import NO_GENERATION, strategy_words
 from core.sweep import UTILITY_METRICS, parse_epsilons, run_sweep

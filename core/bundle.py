@@ -27,9 +27,10 @@ import skops.io as sio
 
 from core.bundle_schema import SchemaNotes, conform
 from core.config import versions
-from core.data import read_table, sha256_of
+from core.data import sha256_of
 from core.errors import SynthBalanceError
 from core.export import is_formula, to_csv_text
+from core.reading import read_table
 
 FORMAT = "synthbalance-bundle"
 FORMAT_VERSION = 1
@@ -366,7 +367,7 @@ def read_reference(raw: bytes, features: list[str], classes: list[str], threshol
     """reference.parquet, read within the app's Parquet limits (rows, decoded size: checked from the metadata
     before decoding), refused unless it holds exactly the features then REFERENCE_COLUMNS, with truth among the
     classes, probabilities in [0, 1] and each decision the threshold rule's."""
-    from core.data import MAX_ROWS, _parquet_frame
+    from core.reading import MAX_ROWS, _parquet_frame
     try:
         reference = _parquet_frame(raw, MAX_FILE_BYTES / 1024 ** 2, MAX_ROWS)
     except SynthBalanceError as exc:  # the reader's first sentence (its advice is for an upload)

@@ -15,7 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+from core.column_kinds import infer_column_types
+from core.data import LoadedTable, sha256_of, validate_dataset
 from core.errors import DataError
 from core.multivariate import MultivariateDrift, multivariate_drift
 from core.performance import (
