@@ -164,11 +164,6 @@ def read_csv_bytes(raw: bytes, row_limit: int = MAX_ROWS) -> tuple[pd.DataFrame,
     return frame, notes
 
 
-def read_csv_text(text: str) -> tuple[pd.DataFrame, list[str]]:
-    """Parse CSV text (already decoded); see read_csv_bytes."""
-    return read_csv_bytes(text.encode("utf-8"))
-
-
 def check_columns(n_columns: int, limit: int = MAX_COLUMNS) -> None:
     """Refuse tables over the column limit (the same for CSV and Parquet), before their rows are read."""
     if n_columns > limit:
