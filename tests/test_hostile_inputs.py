@@ -412,7 +412,7 @@ raw = buffer.getvalue()
 print(len(raw))
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a regression fails here, within 3 GB
-from core.data import read_table
+from core.reading import read_table
 from core.errors import DataError
 try:
     read_table(raw, "crafted.parquet")
