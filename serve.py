@@ -20,7 +20,7 @@ from core.parallel import start_at_one_thread  # light: os, threading and core.e
 start_at_one_thread()
 
 APP = Path(__file__).resolve().parent / "app.py"
-FIRST_PAGE = ("numpy", "pandas", "plotly.graph_objects", "core.data", "core.samples", "core.text")
+FIRST_PAGE = ("numpy", "pandas", "plotly.graph_objects", "core.data", "core.reading", "core.samples", "core.text")
 
 
 def warm() -> None:

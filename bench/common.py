@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.datasets import make_classification
 
-from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+from core.column_kinds import infer_column_types
+from core.data import LoadedTable, sha256_of, validate_dataset
 
 
 def classification_frame(rows: int, features: int = 30, minority: float = 0.01, seed: int = 0) -> pd.DataFrame:

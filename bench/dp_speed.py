@@ -18,9 +18,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import as_dataset, classification_frame, loud_warnings  # noqa: E402
-from core.data import read_path, validate_dataset  # noqa: E402
+from core.data import validate_dataset  # noqa: E402
 from core.generators.registry import generate  # noqa: E402
 from core.pipeline import prepare  # noqa: E402
+from core.reading import read_path  # noqa: E402
 from core.samples import SAMPLE_DIR  # noqa: E402
 
 

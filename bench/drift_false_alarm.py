@@ -15,8 +15,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import loud_warnings  # noqa: E402
-from core.data import read_path, validate_dataset  # noqa: E402
+from core.data import validate_dataset  # noqa: E402
 from core.drift import DriftThresholds, Verdict, check_drift, wilson_interval  # noqa: E402
+from core.reading import read_path  # noqa: E402
 from core.samples import SAMPLE_DIR  # noqa: E402
 
 SAMPLES = {"german_credit": "credit_risk", "hypothyroid": "diagnosis", "abalone19": "rings_19"}

@@ -25,8 +25,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import loud_warnings  # noqa: E402
-from core.data import LEVEL_KINDS, read_path, validate_dataset  # noqa: E402
+from core.data import LEVEL_KINDS, validate_dataset  # noqa: E402
 from core.drift import Verdict, check_drift, wilson_interval  # noqa: E402
+from core.reading import read_path  # noqa: E402
 from core.samples import SAMPLE_DIR  # noqa: E402
 
 SAMPLES = {"german_credit": "credit_risk", "hypothyroid": "diagnosis", "abalone19": "rings_19"}

@@ -23,8 +23,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import loud_warnings  # noqa: E402
-from core.data import MAX_ROWS, MAX_UPLOAD_MB, read_table, validate_dataset  # noqa: E402
+from core.data import validate_dataset  # noqa: E402
 from core.imbalance import profile_dataset  # noqa: E402
+from core.reading import MAX_ROWS, MAX_UPLOAD_MB, read_table  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 

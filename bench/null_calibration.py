@@ -45,8 +45,9 @@ def rejection_rates(trials: list[np.ndarray], test_train_ratio: float) -> dict[s
 def _datasets() -> dict[str, tuple[pd.DataFrame, pd.Series]]:
     from sklearn.datasets import make_classification
 
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
     from core.encoding import model_frame
+    from core.reading import read_path
 
     root = Path(__file__).resolve().parents[1] / "sample_data"
     out = {}

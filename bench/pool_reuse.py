@@ -25,8 +25,9 @@ ADVISE = ["-m", "core", "advise", "--data", "sample_data/german_credit.csv", "--
 TWICE = """
 import hashlib
 import time
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
 from core.pipeline import prepare
+from core.reading import read_path
 from core.race import race_prepared
 prepared = prepare(validate_dataset(read_path('sample_data/german_credit.csv'), 'credit_risk'), test_size=0.3, seed=42)
 times, figures = [], []
@@ -73,8 +74,9 @@ def payload_bytes() -> None:
     """The race's shared inputs in bytes, and how many times each design sends them for German credit."""
     import cloudpickle
 
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
     from core.pipeline import prepare
+    from core.reading import read_path
 
     prepared = prepare(validate_dataset(read_path(HERE / "sample_data/german_credit.csv"), "credit_risk"),
                        test_size=0.3, seed=42)

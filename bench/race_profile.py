@@ -51,7 +51,8 @@ BLOCKS = [
 
 
 def german():
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
+    from core.reading import read_path
 
     for folder in (ROOT / "sample_data", ROOT.parent / "shared" / "data", ROOT.parents[1] / "shared" / "data"):
         if (folder / "german_credit.csv").exists():
@@ -202,8 +203,9 @@ def main() -> int:
     parser.add_argument("--target")
     parser.add_argument("--classifier", default="logreg")
     args = parser.parse_args()
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
     from core.pipeline import prepare
+    from core.reading import read_path
 
     dataset = validate_dataset(read_path(args.data), args.target) if args.data else german()
     prepared = prepare(dataset, 0.3, 42)

@@ -80,8 +80,9 @@ def german() -> None:
     adaptive one at n_jobs 1 and 2, interleaved in one run so that load hits both alike."""
     import os
 
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
     from core.pipeline import prepare
+    from core.reading import read_path
 
     root = Path(__file__).resolve().parents[1]
     prepared = prepare(validate_dataset(read_path(root / "sample_data" / "german_credit.csv"), "credit_risk"), 0.3,

@@ -18,8 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import classification_frame, loud_warnings  # noqa: E402
 from core.config import RunConfig  # noqa: E402
-from core.data import read_path, validate_dataset  # noqa: E402
+from core.data import validate_dataset  # noqa: E402
 from core.pipeline import run_experiment  # noqa: E402
+from core.reading import read_path  # noqa: E402
 
 
 def direct(path: Path) -> float:

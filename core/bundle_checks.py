@@ -26,9 +26,10 @@ from core.bundle_files import (
 )
 from core.bundle_schema import conform
 from core.config import versions
-from core.data import read_table, sha256_of
+from core.data import sha256_of
 from core.errors import SynthBalanceError
 from core.export import is_formula
+from core.reading import read_table
 
 MAX_MANIFEST_DEPTH = 16  # ours nests 4 deep; a deeper one is refused before anything walks it
 # model.skops is a zip: its entries' declared unpacked sizes together (zipfile never unpacks past an entry's
@@ -240,7 +241,7 @@ def read_reference(raw: bytes, features: list[str], classes: list[str], threshol
     """reference.parquet, read within the app's Parquet limits (rows, decoded size: checked from the metadata
     before decoding), refused unless it holds exactly the features then REFERENCE_COLUMNS, with truth among the
     classes, probabilities in [0, 1] and each decision the threshold rule's."""
-    from core.data import MAX_ROWS, _parquet_frame
+    from core.reading import MAX_ROWS, _parquet_frame
     try:
         reference = _parquet_frame(raw, MAX_FILE_BYTES / 1024 ** 2, MAX_ROWS)
     except SynthBalanceError as exc:  # the reader's first sentence (its advice is for an upload)

@@ -44,10 +44,11 @@ from core.bundle_schema import input_schema
 from core.calibration import CalibratedModel, CalibrationChoice, choose_recalibration
 from core.config import RunConfig, read_config, versions
 from core.constraints import build_constraints
-from core.data import Dataset, read_path, table_for_config, validate_dataset
+from core.data import Dataset, table_for_config, validate_dataset
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.models import fit_strategy, make_strategy, strategy_proba
 from core.pipeline import Prepared, prepare, sampler_for_config, synthesize
+from core.reading import read_path
 from core.split import ensure_not_held_out
 from core.strategies import ARMS
 from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, best_threshold
@@ -155,7 +156,7 @@ def build_bundle(dataset: Dataset, config: RunConfig, decision: dict,
 
     decision: results.json's `decision` section (core.decision.DecisionRecord.to_dict). documents: the model
     card (Markdown, HTML) and Summary to ship; the calibration and threshold section is added to the card."""
-    from core.report import bundle_card_section, with_bundle_section_html
+    from core.card_bundle import bundle_card_section, with_bundle_section_html
     arm = (decision.get("kept") or {}).get("monitored_arm")
     if arm not in ARM_SETUP:
         raise ConfigError(f"The decision record's kept model ('{arm}') cannot be exported as a bundle.")

@@ -174,7 +174,7 @@ class RunConfig:
     targets: Targets = Targets()
     sensitive_attribute: str | None = None
     validation: bool = True
-    card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.report.CARD_FIELDS)
+    card_notes: dict = field(default_factory=dict)  # the model card's analyst fields (core.card_notes.CARD_FIELDS)
     margin: float = 0.0  # the race's margin in favour of no synthetic rows (minority F1; the analyst's, default 0)
 
     def check(self) -> None:

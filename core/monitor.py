@@ -15,7 +15,8 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+from core.column_kinds import infer_column_types
+from core.data import LoadedTable, sha256_of, validate_dataset
 from core.errors import DataError
 from core.multivariate import MultivariateDrift, multivariate_drift
 from core.performance import (
@@ -223,8 +224,9 @@ def monitor_dict(result: BundleMonitor) -> dict:
                                             "ci_low": result.prevalence.mean_probability_low,
                                             "ci_high": result.prevalence.mean_probability_high},
                        "sentence": result.prevalence.sentence},
-        "multivariate": {"chunks": [{"start": c.start, "end": c.end, "auc": _plain(c.auc), "p_value": c.p_value,
-                                     "flagged": c.flagged, "top_features": [list(t) for t in c.top_features]}
+        "multivariate": {"chunks": [{"start": c.chunk.start, "end": c.chunk.end, "auc": _plain(c.auc),
+                                     "p_value": c.p_value, "flagged": c.flagged,
+                                     "top_features": [list(t) for t in c.top_features]}
                                     for c in result.multivariate.chunks]},
         "chunking": result.chunking,
         "bundle_warnings": list(result.bundle_warnings),

@@ -17,6 +17,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
+from core.performance import Chunk
+
 FOLDS = 5
 ITERATIONS = 50  # boosting rounds of the domain classifier (no early stopping: same figures every time)
 MAX_ROWS = 5000  # rows drawn (seeded) from each side at most: bounded time on a large batch
@@ -30,10 +32,7 @@ MAX_LEVELS = 250  # HistGradientBoosting takes at most 255 categories a column
 class ChunkSeparation:
     """One chunk against the reference: the domain classifier's out-of-fold AUC, its Mann-Whitney p-value, the
     flag, and the features that separate most as (feature, AUC of that feature alone) pairs."""
-    start: int
-    end: int
-    label: str
-    rows: int
+    chunk: Chunk
     auc: float
     p_value: float
     flagged: bool
@@ -46,7 +45,7 @@ class MultivariateDrift:
     reference_rows: int
 
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([{"chunk": c.label, "rows": c.rows, "domain classifier AUC": c.auc,
+        return pd.DataFrame([{"chunk": c.chunk.label, "rows": c.chunk.rows, "domain classifier AUC": c.auc,
                               "flagged": c.flagged,
                               "features that separate most": ", ".join(f"{name} ({auc:.2f})"
                                                                        for name, auc in c.top_features)}
@@ -116,13 +115,12 @@ def separate(reference: pd.DataFrame, chunk: pd.DataFrame, features: list[str], 
     return auc, p_value, top
 
 
-def multivariate_drift(reference: pd.DataFrame, batch: pd.DataFrame, features: list[str], chunks,
+def multivariate_drift(reference: pd.DataFrame, batch: pd.DataFrame, features: list[str], chunks: list[Chunk],
                        positions: list[np.ndarray], seed: int = 42) -> MultivariateDrift:
-    """The domain classifier on each chunk (chunks: core.performance.Chunk, positions: their row positions)."""
+    """The domain classifier on each chunk (chunks: Chunk, positions: their row positions)."""
     out = []
     for chunk, where in zip(chunks, positions):
         auc, p_value, top = separate(reference, batch.iloc[where], features, seed)
         flagged = bool(np.isfinite(auc) and auc >= FLAG_AUC and p_value < FLAG_P)
-        out.append(ChunkSeparation(start=chunk.start, end=chunk.end, label=chunk.label, rows=chunk.rows, auc=auc,
-                                   p_value=p_value, flagged=flagged, top_features=top))
+        out.append(ChunkSeparation(chunk=chunk, auc=auc, p_value=p_value, flagged=flagged, top_features=top))
     return MultivariateDrift(chunks=tuple(out), reference_rows=len(reference))

@@ -162,7 +162,7 @@ def reliability(calibration: dict) -> go.Figure:
 
 
 def drift_feature(drift) -> go.Figure:
-    """Reference against new batch shares on the drift check's bins, overlaid (drift: core.drift.FeatureDrift)."""
+    """Reference against new batch shares on the drift check's bins, overlaid (drift: a core.drift FeatureDrift)."""
     frame = pd.DataFrame({"bin": list(drift.bins) * 2, "share": [*drift.reference_shares, *drift.new_shares],
                           "data": ["reference"] * len(drift.bins) + ["new batch"] * len(drift.bins)})
     figure = px.bar(frame, x="bin", y="share", color="data", barmode="overlay", opacity=0.6, template=TEMPLATE,

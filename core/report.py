@@ -1,36 +1,27 @@
-"""The model card: the run documented section by section from its real figures, as Markdown and as one
-self-contained HTML file. Text is escaped where it is rendered, whatever its origin (training, test or synthetic
-rows, config): every cell, paragraph and bullet in Markdown by core.text.escape_markdown, in HTML by
-core.text.escape_html, chart text by core.plots.inert; the renderers add only their own markup around it, so no file
-name, column name, label or category value becomes a link, an image or a tag."""
+"""The model card's content: the run documented section by section from its real figures (framing and
+requirements, imbalance, preparation with its checklist, method, generation with its privacy statement, validation,
+evaluation, limitations), in the template's order with the analyst's sections (core.card_notes). The card is plain
+text in Blocks; core.card_render escapes and renders it as Markdown and as one self-contained HTML file."""
 from __future__ import annotations
 
-import io
 import os
 import platform
 import warnings
-import zipfile
-from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from core import plots
 from core.advisor import Advice, advise
-from core.config import config_json
+from core.card_notes import deployment, ethics_bias, ethics_uses
+from core.card_render import Block, ModelCard
 from core.decision import decision_record
-from core.errors import ConfigError, SynthBalanceError
 from core.evaluation import conservative_gain, headline_gain
-from core.export import augmented_training, to_csv_text
 from core.generators.base import SyntheticResult
 from core.generators.dp_guarantee import noise_sentence, release_sentence
 from core.generators.registry import REGISTRY
 from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
-from core.results import results_dict
 from core.strategies import ARM_LABELS, strategy_words
-from core.summary import to_html as summary_html
-from core.text import escape_html, escape_markdown
 from core.validation.verdict import NAMES
 
 MET, PARTIAL, NOT_MET = "Met", "Partially met", "Not met"  # R2 and R4; R1 follows core.judgement
@@ -41,41 +32,6 @@ ETHICS_USES = "1.5 Ethical considerations: affected groups and uses"
 ETHICS_BIAS = "2.5 Ethical considerations: bias in the data and the synthetic rows"
 DEPLOYMENT = "8. Deployment and monitoring"
 SECTIONS = (_STEPS[0], ETHICS_USES, _STEPS[1], ETHICS_BIAS, *_STEPS[2:7], DEPLOYMENT, _STEPS[7])  # template order
-NOT_PROVIDED = "not provided"
-MAX_NOTE_CHARACTERS = 2000
-CARD_FIELDS = {  # name -> (label, the question the analyst answers); saved in RunConfig.card_notes
-    "affected_groups": ("Affected groups", "Who is affected by the model's decisions, and how?"),
-    "intended_uses": ("Intended uses", "What decisions is the model meant to support, and by whom?"),
-    "out_of_scope_uses": ("Out-of-scope uses", "Which uses must it not be put to?"),
-    "known_biases": ("Known biases in the source data", "How was the data collected; who is missing or "
-                                                       "over-sampled; which labels may be unreliable?"),
-    "reviewed_by": ("Reviewed by", "Who reviewed this card and the synthetic rows (name, role, date)?"),
-    "target_environment": ("Target environment", "Where will the model run (system, batch or real time)?"),
-    "owner": ("Owner", "Who is responsible for the model in production?"),
-    "retraining_trigger": ("Retraining trigger", "When is the pipeline re-run (drift verdict, schedule, "
-                                                 "new minority data)?"),
-    "rollback_procedure": ("Rollback procedure", "How is the previous model restored, and by whom?"),
-}
-ETHICS_FIELDS = ("affected_groups", "intended_uses", "out_of_scope_uses", "reviewed_by")
-BIAS_FIELDS = ("known_biases",)
-DEPLOYMENT_FIELDS = ("target_environment", "owner", "retraining_trigger", "rollback_procedure")
-ATTRIBUTE_NOTE = "sensitive_attribute"  # card_notes key: the attribute whose group representation the card shows
-
-
-@dataclass(frozen=True)
-class Block:
-    """One piece of a section: kind 'text' (a paragraph), 'bullets' (list of str), 'table' (DataFrame),
-    'fields' (tuple of (label, analyst text or None), shown escaped or as 'not provided'), or 'figure' (the name
-    of a function in core.plots)."""
-    kind: str
-    content: object
-
-
-@dataclass(frozen=True)
-class ModelCard:
-    """The card's text and tables, as plain text: the renderers (to_markdown, to_html) escape all of it."""
-    title: str
-    sections: tuple[tuple[str, tuple[Block, ...]], ...]
 
 
 def hardware() -> str:
@@ -332,128 +288,6 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
                      sections=tuple(sections))
 
 
-def card_notes(notes: dict) -> dict[str, str]:
-    """The analyst's card fields, checked: known names only, text only, stripped, empty ones left out."""
-    if not isinstance(notes, dict):
-        raise ConfigError("The card notes must be a mapping of field name to text.")
-    unknown = sorted(set(notes) - set(CARD_FIELDS) - {ATTRIBUTE_NOTE})
-    if unknown:
-        raise ConfigError(f"Unknown model card field(s): {', '.join(unknown)}. Known: {', '.join(CARD_FIELDS)}.")
-    out = {}
-    for name, value in notes.items():
-        if value is None:
-            continue
-        if not isinstance(value, str):
-            raise ConfigError(f"The model card field '{name}' must be text.")
-        if len(value) > MAX_NOTE_CHARACTERS:
-            raise ConfigError(f"The model card field '{name}' is longer than {MAX_NOTE_CHARACTERS:,} characters.")
-        if value.strip():
-            out[name] = value.strip()
-    return out
-
-
-def with_card_notes(result: ExperimentResult, notes: dict) -> ExperimentResult:
-    """The same run with the analyst's card fields saved in its config (nothing is recomputed)."""
-    return replace(result, config=replace(result.config, card_notes=card_notes(notes)))
-
-
-def _fields(result: ExperimentResult, names: tuple[str, ...]) -> Block:
-    notes = result.config.card_notes or {}
-    return Block("fields", tuple((CARD_FIELDS[n][0], notes.get(n) or None) for n in names))
-
-
-def ethics_uses(result: ExperimentResult) -> tuple[Block, ...]:
-    """Section 1.5: who the model affects and what it is for, in the analyst's words (never invented)."""
-    return (Block("text", "Written by the analyst on the Report page and saved in the run config; a field left "
-                          f"empty reads '{NOT_PROVIDED}'."), _fields(result, ETHICS_FIELDS))
-
-
-def ethics_bias(result: ExperimentResult) -> tuple[Block, ...]:
-    """Section 2.5: the minority's share and typology, group representation of the synthetic rows and per-group
-    model figures (for the chosen sensitive attribute), and the analyst's known biases."""
-    from core.representation import run_representation
-    profile, prepared = result.profile, result.prepared
-    minority = profile.minority_class
-    typology = profile.typology.set_index("class")
-    blocks = [_fields(result, BIAS_FIELDS)]
-    share = profile.class_shares[minority]
-    text = (f"The minority '{minority}' is {share:.1%} of the rows ({profile.minority_count:,}; ratio "
-            f"{profile.imbalance_ratio} : 1). "
-            + (f"The synthetic rows are built from its {prepared.train_class_counts.get(minority, 0):,} training "
-               "rows only, so whatever those rows over- or under-represent, the synthetic rows repeat and amplify."
-               if result.synthetic is not None else
-               f"No synthetic rows were made; the model learns from its "
-               f"{prepared.train_class_counts.get(minority, 0):,} training rows as they are."))
-    if minority in typology.index:
-        row = typology.loc[minority]
-        total = max(int(row.sum()), 1)
-        text += (" Neighbourhood typology of the minority: " + ", ".join(
-            f"{name} {int(row[name]) / total:.0%}" for name in row.index) + " (rare and outlier rows are where "
-            "interpolation invents the most).")
-    blocks.append(Block("text", text))
-    attribute = (result.config.card_notes or {}).get(ATTRIBUTE_NOTE) or result.config.sensitive_attribute
-    if not attribute:
-        blocks.append(Block("text", "Group representation: no sensitive attribute was chosen, so who the synthetic "
-                                    "rows represent was not measured (choose one on the Report page)."))
-        return tuple(blocks)
-    try:
-        groups = run_representation(result, attribute)
-    except SynthBalanceError as exc:
-        return (*blocks, Block("text", f"Group representation of '{attribute}' could not be measured: {exc}"))
-    flagged = groups.flagged
-    blocks.append(Block("text", f"Group representation of '{attribute}'"
-                                f"{' (numbers cut at the real minority quartiles)' if groups.binned else ''}: share "
-                                "of each group among the real training minority rows and among the synthetic rows; "
-                                f"flagged beyond {groups.limit * 100:.0f} percentage points. "
-                                + ("Flagged: " + "; ".join(f"'{g.group}' {g.flag} ({g.difference:+.1%})"
-                                                           for g in flagged) + "." if flagged
-                                   else "No group is under- or over-represented beyond the limit.")))
-    table = groups.table()[["group", "real_rows", "real_share", "synthetic_rows", "synthetic_share", "difference",
-                            "flag", "copies", "median_dcr"]]
-    blocks.append(Block("table", table))
-    if groups.performance is not None:
-        blocks.append(Block("text", f"Per-group model figures on the test rows (repeat 1), by '{attribute}':"))
-        blocks.append(Block("table", groups.performance))
-    return tuple(blocks)
-
-
-def deployment(result: ExperimentResult, drift=None) -> tuple[Block, ...]:
-    """Section 8: the analyst's deployment fields, the drift thresholds in force, the monitored metrics with their
-    test-time values as the baseline, and the last drift check's verdict."""
-    from core.drift import REASONS, DriftThresholds
-    thresholds = drift.thresholds if drift is not None else DriftThresholds()
-    kept = decision_record(result).kept
-    subject = kept.monitored_arm  # the model that goes forward (not augmented rows the verdict did not earn)
-    deployed = result.comparison.arms[subject]
-    metrics = pd.DataFrame([{"metric": name.replace("_", " "), "test-time value": f"{deployed[name].mean:.3f}",
-                             "95% CI over repeats": "none (under 3 repeats)" if np.isnan(deployed[name].ci_low)
-                             else f"{deployed[name].ci_low:.3f} to {deployed[name].ci_high:.3f}"}
-                            for name in ("minority_recall", "minority_precision", "minority_f1", "pr_auc")])
-    minority = result.profile.minority_class
-    share = result.prepared.train_class_counts.get(minority, 0) / max(len(result.prepared.train), 1)
-    metrics.loc[len(metrics)] = {"metric": f"share of '{minority}'", "test-time value": f"{share:.3f}",
-                                 "95% CI over repeats": "training part"}
-    limits = pd.DataFrame([{"threshold": name, "value": getattr(thresholds, name), "why": REASONS[name]}
-                           for name in REASONS])
-    if drift is None:
-        check = ("No drift check has been run for this model yet: use the Monitor page or `python -m core drift "
-                 f"--config config.json --reference {result.config.data or 'DATA_FILE'} --new FILE --out DIR` on "
-                 "each new batch.")
-    else:
-        check = (f"Last drift check: {drift.verdict.value} on {drift.new_rows:,} rows of {drift.about}. "
-                 + " ".join(drift.reasons) + f" Next step: {drift.next_step}")
-    config = result.config
-    return (_fields(result, DEPLOYMENT_FIELDS),
-            Block("text", f"Monitored metrics and their test-time values ({ARM_LABELS[subject]}), the baseline a new "
-                          f"batch is compared with: {kept.monitored_sentence}"), Block("table", metrics),
-            Block("text", "Drift thresholds in force (verdict: stable, watch or re-run):"), Block("table", limits),
-            Block("text", check),
-            Block("text", f"Re-run and rollback: when the verdict is re-run, re-run this config (seed {config.seed}, "
-                          f"strategy '{strategy_words(kept.monitored)}') on refreshed data and compare against this "
-                          "run before switching; this run's config.json, with its data SHA-256, is the configuration "
-                          "to roll back to."))
-
-
 NOT_COVERED_BY_DP = ("Covers the generator and the synthetic rows only: the comparison's classifiers, their "
                      "thresholds, the validation figures and this card's figures are computed from the real rows "
                      "and carry no privacy guarantee, so share the synthetic rows, not the models.")
@@ -509,140 +343,3 @@ def limitations(result: ExperimentResult) -> list[str]:
         items += [f"Generation note: {w}" for w in result.synthetic.warnings]
     return items or ["No specific residual risk was measured; the usual caveat applies: synthetic rows reflect "
                      "the training sample, including its biases."]
-
-
-def _markdown_cell(value) -> str:
-    """A value as Markdown text, escaped in full (core.text.escape_markdown) whatever its origin: the renderer
-    cannot tell a test-only category level from its own words, so it escapes both; rendered, they read the same."""
-    return escape_markdown(f"{value:.4g}" if isinstance(value, float) else value)
-
-
-def to_markdown(card: ModelCard) -> str:
-    """The card as Markdown (figures are listed by name; the HTML version draws them)."""
-    cell = _markdown_cell
-
-    def bullet(item) -> str:
-        mark = str(item)[:4] if str(item)[:4] in ("[x] ", "[ ] ") else ""  # the checklist's own boxes
-        return f"- {mark}{cell(str(item)[len(mark):])}"
-    lines = [f"# {cell(card.title)}", ""]
-    for title, blocks in card.sections:
-        lines += [f"## {title}", ""]
-        for block in blocks:
-            if block.kind == "text":
-                lines += [cell(block.content), ""]
-            elif block.kind == "bullets":
-                lines += [bullet(item) for item in block.content] + [""]
-            elif block.kind == "table":
-                frame: pd.DataFrame = block.content
-                lines.append("| " + " | ".join(cell(c) for c in frame.columns) + " |")
-                lines.append("|" + "---|" * len(frame.columns))
-                lines += ["| " + " | ".join(cell(v) for v in row) + " |"
-                          for row in frame.itertuples(index=False)]
-                lines.append("")
-            elif block.kind == "fields":
-                lines += [f"- **{label}:** {cell(value) if value else '*' + NOT_PROVIDED + '*'}"
-                          for label, value in block.content] + [""]
-            elif block.kind == "figure":
-                lines += [f"*Figure: {block.content.replace('_', ' ')} (in the HTML model card).*", ""]
-    return "\n".join(lines)
-
-
-def _figure(result: ExperimentResult, name: str):
-    if name.startswith("confusion_"):
-        return plots.confusion(result, name.removeprefix("confusion_"))
-    if name in ("class_counts", "typology"):
-        return getattr(plots, name)(result.profile)
-    return getattr(plots, name)(result)
-
-
-def to_html(card: ModelCard, result: ExperimentResult) -> str:
-    """One self-contained HTML file: escaped text and tables, plotly charts inline (plotly.js embedded once)."""
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-             f"<title>{escape_html(card.title)}</title><style>body{{font-family:sans-serif;max-width:1100px;"
-             "margin:2em auto;color:#1f2a30}table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-             "td,th{border:1px solid #ccd;padding:4px 8px;text-align:left}th{background:#eef2f3}</style></head><body>",
-             f"<h1>{escape_html(card.title)}</h1>"]
-    first_figure = True
-    for title, blocks in card.sections:
-        parts.append(f"<h2>{escape_html(title)}</h2>")
-        for block in blocks:
-            if block.kind == "text":
-                parts.append(f"<p>{escape_html(str(block.content))}</p>")
-            elif block.kind == "bullets":
-                parts.append("<ul>" + "".join(f"<li>{escape_html(str(i))}</li>" for i in block.content) + "</ul>")
-            elif block.kind == "table":
-                parts.append(block.content.to_html(index=False, escape=True, float_format=lambda v: f"{v:.4g}",
-                                                   na_rep=""))
-            elif block.kind == "fields":
-                parts.append("<ul>" + "".join(
-                    f"<li><strong>{escape_html(label)}:</strong> "
-                    f"{escape_html(value) if value else '<em>' + NOT_PROVIDED + '</em>'}</li>"
-                    for label, value in block.content) + "</ul>")
-            elif block.kind == "figure":
-                figure = plots.inert(_figure(result, block.content))
-                markup = figure.to_html(full_html=False, include_plotlyjs=first_figure)
-                parts.append(markup.replace("</script><script", "</script>\n<script"))
-                first_figure = False
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
-BUNDLE_SECTION = "10. The deployed model: calibration and threshold"
-
-
-def bundle_blocks(manifest: dict) -> tuple[Block, ...]:
-    """The model bundle's calibration (before / after, out of fold on the training part) and its threshold, read
-    from the bundle's manifest (core.bundle_export writes it)."""
-    calibration, threshold = manifest["calibration"], manifest["threshold"]
-    rows = [{"probabilities": name, "Brier score": figures["brier"], "calibration intercept": figures["intercept"],
-             "calibration slope": figures["slope"]}
-            for name, figures in (("the model's own", calibration["before"]),
-                                  (f"shipped ({calibration['method']})", calibration["after"]))]
-    spread = threshold.get("spread")
-    spread_text = ("" if not spread else f" Over the {threshold['folds']} folds each fold's own best threshold ran "
-                   f"from {spread['min']:.2f} to {spread['max']:.2f} (sd {spread['sd']:.3f}).")
-    check = calibration["check"]
-    return (Block("text", f"Measured on {calibration['measured_on']}: {calibration['kept_because']}."),
-            Block("table", pd.DataFrame(rows)),
-            Block("text", f"Decision threshold on P('{manifest['minority']}'): {threshold['value']:.4g}, "
-                          f"{threshold['how']}.{spread_text}"),
-            Block("text", "Calibration check for label-free monitoring: " + (
-                "passed" if check["passed"] else "not passed") + f" (slope within {check['slope_range'][0]} to "
-                f"{check['slope_range'][1]}, intercept within +/-{check['intercept_limit']})."))
-
-
-def bundle_card_section(manifest: dict) -> str:
-    """The bundle's section of the model card as Markdown (appended to the run's card in the bundle)."""
-    text = to_markdown(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)))
-    return text.split("\n", 2)[2]
-
-
-def with_bundle_section_html(card_html: str, manifest: dict) -> str:
-    """The HTML card with the bundle's section added before its end (escaped as every other section)."""
-    page = to_html(ModelCard("", ((BUNDLE_SECTION, bundle_blocks(manifest)),)), None)
-    section = page[page.index("<h2>"):page.rindex("</body>")]
-    end = card_html.rfind("</body>")
-    return card_html + section if end < 0 else card_html[:end] + section + card_html[end:]
-
-
-def bundle(result: ExperimentResult, drift=None) -> bytes:
-    """A zip with config.json, model_card.md, model_card.html, summary.html, synthetic.csv, augmented_train.csv,
-    results.json (and drift.json when a drift check is given)."""
-    import json
-    card = build_model_card(result, drift=drift)
-    kinds = result.prepared.dataset.column_types
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("config.json", config_json(result.config))
-        archive.writestr("model_card.md", to_markdown(card))
-        archive.writestr("model_card.html", to_html(card, result))
-        archive.writestr("summary.html", summary_html(result))
-        if result.synthetic is not None:
-            archive.writestr("synthetic.csv", to_csv_text(result.synthetic.rows, kinds))
-            archive.writestr("augmented_train.csv", to_csv_text(augmented_training(result.prepared.train,
-                                                                                   result.synthetic.rows), kinds))
-        archive.writestr("results.json", json.dumps(results_dict(result), indent=2))
-        if drift is not None:
-            from core.drift import drift_dict
-            archive.writestr("drift.json", json.dumps(drift_dict(drift), indent=2))
-    return buffer.getvalue()

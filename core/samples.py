@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.data import LoadedTable, read_path
+from core.data import LoadedTable
 from core.errors import DataError
+from core.reading import read_path
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_data"
 SAMPLES = {  # file name -> (title, target)

@@ -7,10 +7,10 @@ import json
 
 import streamlit as st
 
-from core.data import read_table
 from core.errors import SynthBalanceError
 from core.monitor import ADJUSTMENT_NOTE, CONCEPT_DRIFT_NOTE, drift_report, monitor_batch
 from core.plots import inert, monitor_timeline
+from core.reading import read_table
 from core.text import escape_markdown
 from pages import _state
 

@@ -13,7 +13,6 @@ from core.data import (
     default_target,
     is_large,
     merge_similar_labels,
-    read_table,
     sha256_of,
     similar_labels,
     similar_labels_message,
@@ -21,6 +20,7 @@ from core.data import (
     unresolved_mixed_columns,
 )
 from core.errors import SynthBalanceError
+from core.reading import read_table
 from core.samples import SAMPLES
 from core.text import escape_markdown
 from pages import _cached, _flow, _state

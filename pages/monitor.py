@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from core.config import config_json
-from core.data import read_table, sha256_of
+from core.data import sha256_of
 from core.drift import (
     P_FLOOR,
     REASONS,
@@ -27,6 +27,7 @@ from core.errors import SynthBalanceError
 from core.estimates import check_run_cost
 from core.models import CLASSIFIERS
 from core.plots import drift_feature, inert
+from core.reading import read_table
 from core.results import results_dict
 from core.strategies import NO_GENERATION
 from core.strategies import strategy_words as label_of

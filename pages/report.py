@@ -6,6 +6,16 @@ import streamlit as st
 from core import summary
 from core.bundle_export import build_bundle
 from core.bundle_files import bundle_zip
+from core.card_bundle import bundle, bundle_blocks
+from core.card_notes import (
+    ATTRIBUTE_NOTE,
+    BIAS_FIELDS,
+    CARD_FIELDS,
+    ETHICS_FIELDS,
+    MAX_NOTE_CHARACTERS,
+    with_card_notes,
+)
+from core.card_render import NOT_PROVIDED, to_html, to_markdown
 from core.config import config_json, read_config
 from core.data import sha256_of, table_for_config
 from core.decision import decision_record
@@ -13,20 +23,7 @@ from core.errors import SynthBalanceError
 from core.estimates import check_run_cost
 from core.pipeline import run_experiment
 from core.plots import inert, reliability
-from core.report import (
-    ATTRIBUTE_NOTE,
-    BIAS_FIELDS,
-    CARD_FIELDS,
-    ETHICS_FIELDS,
-    MAX_NOTE_CHARACTERS,
-    NOT_PROVIDED,
-    build_model_card,
-    bundle,
-    bundle_blocks,
-    to_html,
-    to_markdown,
-    with_card_notes,
-)
+from core.report import build_model_card
 from core.representation import REPRESENTATION_LIMIT, run_representation
 from core.strategies import strategy_words
 from core.text import escape_markdown

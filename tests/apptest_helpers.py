@@ -15,7 +15,7 @@ def open_app(timeout: float = 120) -> AppTest:
 
 def open_with_upload(path, target: str, timeout: float = 120) -> AppTest:
     """The app after a person uploaded the table at `path` (CSV) and chose `target`."""
-    from core.data import read_path
+    from core.reading import read_path
 
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     loaded = read_path(path)

@@ -13,7 +13,8 @@ import pandas as pd
 
 from core.cli.main import main
 from core.config import read_config
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
+from core.reading import read_path
 from core.split import split_dataset
 from tests.conftest import sample_path
 

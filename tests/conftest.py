@@ -18,10 +18,16 @@ start_at_one_thread()
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from core.data import read_path, validate_dataset  # noqa: E402
+from core.data import validate_dataset  # noqa: E402
 from core.pipeline import prepare  # noqa: E402
+from core.reading import read_path, read_table  # noqa: E402
 
 SAMPLES = {"german_credit": "credit_risk", "hypothyroid": "diagnosis", "abalone19": "rings_19"}
+
+
+def table(text: str, name: str = "t.csv"):
+    """A CSV text read as a LoadedTable (test_data.py and test_reading.py)."""
+    return read_table(text.encode("utf-8"), name)
 
 
 def sample_path(name: str) -> Path:

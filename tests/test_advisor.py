@@ -5,8 +5,9 @@ import numpy as np
 import pandas as pd
 
 from core.advisor import advise
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.imbalance import profile_dataset
+from core.reading import read_table
 
 
 def usable(advice):

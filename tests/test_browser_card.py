@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from core.card_render import to_html
 from core.config import RunConfig
 from core.pipeline import run_experiment
-from core.report import build_model_card, to_html
+from core.report import build_model_card
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

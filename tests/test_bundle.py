@@ -21,8 +21,9 @@ from core.calibration import (
 )
 from core.cli.main import main
 from core.config import read_config
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
 from core.models import ModelFrame
+from core.reading import read_path
 from tests.bundle_fixtures import credit_bundle, credit_run, held_out_rows
 
 

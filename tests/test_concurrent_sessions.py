@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
 from core.imbalance import profile_dataset
+from core.reading import read_path
 from core.samples import SAMPLE_DIR
 from tests.apptest_helpers import go, metrics, open_app
 

@@ -313,7 +313,8 @@ def test_group_privacy_conversion_for_one_replaced_row():
 
 
 def _gappy_dataset():
-    from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+    from core.column_kinds import infer_column_types
+    from core.data import LoadedTable, sha256_of, validate_dataset
     frame = _table(gaps=True)
     frame.loc[frame.index[2:5], ["x", "n", "colour"]] = frame.loc[frame.index[1], ["x", "n", "colour"]].to_numpy()
     table = LoadedTable(frame=frame, name="t.csv", sha256=sha256_of(b"t"), n_bytes=0,

@@ -9,13 +9,14 @@ from sklearn.datasets import make_classification
 from sklearn.neighbors import NearestNeighbors
 
 from core.constraints import build_constraints
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.encoding import fit_distance_space, to_distance_space
 from core.errors import ConfigError, DataError, GenerationCancelled
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter
 from core.generators.registry import REGISTRY, generate
 from core.pipeline import prepare, synthesize
+from core.reading import read_table
 
 DEEP = {"epochs": 2, "batch_size": 100}
 

@@ -21,13 +21,8 @@ from core.data import (
     DATETIME,
     IDENTIFIER,
     LARGE_TABLE_ROWS,
-    MAX_ROWS,
-    MAX_UPLOAD_MB,
-    _parquet_frame,
     is_large,
     merge_similar_labels,
-    read_path,
-    read_table,
     sha256_of,
     similar_labels,
     stratified_sample,
@@ -36,6 +31,7 @@ from core.data import (
 from core.errors import ConfigError, DataError, SynthBalanceError
 from core.export import to_csv_text
 from core.pipeline import augmented, prepare, synthesize
+from core.reading import MAX_ROWS, MAX_UPLOAD_MB, _parquet_frame, read_path, read_table
 from core.text import escape_markdown
 from core.validation.validate import validate_synthetic, without_copies
 from tests.apptest_helpers import errors, go, metrics, open_app, open_with_upload
@@ -385,7 +381,7 @@ def test_dictionary_bomb_is_refused_inside_bounded_memory():
     script = (
         "import resource, sys\n"
         "resource.setrlimit(resource.RLIMIT_AS, (6 << 30, 6 << 30))\n"
-        "from core.data import read_path\n"
+        "from core.reading import read_path\n"
         "from core.errors import DataError\n"
         "try:\n"
         f"    read_path({str(BAD / 'dictionary_bomb.parquet')!r})\n"
@@ -416,7 +412,7 @@ raw = buffer.getvalue()
 print(len(raw))
 import resource
 resource.setrlimit(resource.RLIMIT_AS, (3 << 30, 3 << 30))  # a regression fails here, within 3 GB
-from core.data import read_table
+from core.reading import read_table
 from core.errors import DataError
 try:
     read_table(raw, "crafted.parquet")

@@ -17,7 +17,7 @@ import pytest
 from google.protobuf.message import Message
 from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunContext
 
-from core.data import read_table
+from core.reading import read_table
 from core.text import escape_markdown
 from tests.apptest_helpers import go
 from tests.conftest import ROOT

@@ -11,10 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.card_render import to_html, to_markdown
 from core.config import RunConfig
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.pipeline import run_experiment
-from core.report import build_model_card, to_html, to_markdown
+from core.reading import read_table
+from core.report import build_model_card
 from core.results import results_dict
 from core.text import escape_markdown
 from tests.apptest_helpers import go, open_app

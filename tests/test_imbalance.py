@@ -4,8 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.imbalance import minority_typology, profile_dataset
+from core.reading import read_table
 
 
 def test_hypothyroid_profile(datasets):

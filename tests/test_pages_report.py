@@ -328,7 +328,8 @@ def test_compare_generators_never_preselects_or_silently_swaps_a_method_the_colu
 def test_comparison_summary_card_and_results_quote_one_headline_gain(compared):
     import re
 
-    from core.report import build_model_card, to_markdown
+    from core.card_render import to_markdown
+    from core.report import build_model_card
     from core.results import results_dict
     at = go(compared, "comparison")
     result = at.session_state["experiment"]

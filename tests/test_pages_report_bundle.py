@@ -5,8 +5,9 @@ from __future__ import annotations
 from core.bundle import load_bundle_zip
 from core.bundle_files import bundle_zip
 from core.config import build_run_config
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
 from core.pipeline import run_experiment
+from core.reading import read_path
 from tests.apptest_helpers import go, open_app
 from tests.bundle_fixtures import credit_run
 

@@ -12,11 +12,13 @@ import pandas as pd
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from core.column_kinds import find_mixed_columns, infer_column_kind
 from core.constraints import parse_rule, rule_mask
-from core.data import COLUMN_KINDS, find_mixed_columns, infer_column_kind, read_table, validate_dataset
+from core.data import COLUMN_KINDS, validate_dataset
 from core.errors import ConfigError, SynthBalanceError
 from core.export import FORMULA_STARTS, is_formula, to_csv_text
 from core.pipeline import prepare, synthesize
+from core.reading import read_table
 from core.text import escape_markdown
 
 FEW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

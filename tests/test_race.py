@@ -27,7 +27,8 @@ def small_dataset():
     """A small numeric table (200 rows, 40 minority), so real races stay fast."""
     import pandas as pd
 
-    from core.data import LoadedTable, infer_column_types, validate_dataset
+    from core.column_kinds import infer_column_types
+    from core.data import LoadedTable, validate_dataset
 
     rng = np.random.default_rng(0)
     y = np.array(["yes"] * 40 + ["no"] * 160)

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 
 from core.cli.main import main
-from core.data import read_path, table_for_config
+from core.data import table_for_config
+from core.reading import read_path
 
 
 @pytest.fixture(scope="module")

@@ -11,13 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.card_bundle import bundle
+from core.card_notes import CARD_FIELDS, with_card_notes
+from core.card_render import to_html, to_markdown
 from core.config import RunConfig, config_json, read_config
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.drift import check_drift
 from core.errors import ConfigError
 from core.leaderboard import build_leaderboard
 from core.pipeline import run_experiment
-from core.report import CARD_FIELDS, SECTIONS, build_model_card, bundle, to_html, to_markdown, with_card_notes
+from core.reading import read_table
+from core.report import SECTIONS, build_model_card
 from core.representation import run_representation
 from core.results import results_dict
 from tests.conftest import ROOT, sample_path

@@ -70,7 +70,8 @@ def _never_started(*args, **kwargs):
 
 
 def _credit():
-    from core.data import read_path, validate_dataset
+    from core.data import validate_dataset
+    from core.reading import read_path
     return validate_dataset(read_path(sample_path("german_credit")), "credit_risk")
 
 

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from core.card_render import to_html, to_markdown
 from core.config import RunConfig
 from core.decision import decision_record
 from core.evaluation import ARMS as EVALUATED_ARMS
@@ -14,7 +15,7 @@ from core.evaluation import NO_SYNTHETIC_ARMS
 from core.generators.registry import REGISTRY
 from core.pipeline import prepare, run_experiment, with_race
 from core.race import race_prepared
-from core.report import build_model_card, to_html, to_markdown
+from core.report import build_model_card
 from core.strategies import (
     ARM_LABELS,
     ARMS,

@@ -8,16 +8,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.card_render import to_markdown
 from core.cli.main import main
 from core.config import RunConfig
-from core.data import read_table, validate_dataset
+from core.data import validate_dataset
 from core.errors import ConfigError
 from core.evaluation import Comparison, Targets, conservative_gain, judgement_of
 from core.generators.amount import Amount
 from core.intervals import Difference, Summary
 from core.judgement import Verdict, judge_gain
 from core.pipeline import run_experiment, synthesize
-from core.report import build_model_card, privacy_statement, to_markdown
+from core.reading import read_table
+from core.report import build_model_card, privacy_statement
 from core.results import results_dict
 from core.sweep import SweepPoint, SweepResult, answer_text, meets_target, parse_epsilons, run_sweep, smallest_meeting
 from tests.conftest import sample_path

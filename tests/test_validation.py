@@ -9,7 +9,9 @@ from scipy.spatial.distance import jensenshannon
 
 from core.generators.amount import Amount
 from core.pipeline import synthesize
+from core.validation import column_shapes as shapes
 from core.validation import fidelity as fid
+from core.validation import pair_trends as pairs
 from core.validation.coverage import prdc
 from core.validation.privacy import exact_copy_mask
 from core.validation.validate import drop_copies, validate_synthetic
@@ -43,8 +45,8 @@ def test_identical_data_scores_perfectly(prepared):
 def test_shifted_copy_raises_js_and_ks():
     rng = np.random.default_rng(0)
     real = pd.Series(rng.normal(0, 1, 2000))
-    same = fid.feature_fidelity(real, pd.Series(rng.normal(0, 1, 2000)), True, "x")
-    shifted = fid.feature_fidelity(real, real + 1.0, True, "x")
+    same = shapes.feature_fidelity(real, pd.Series(rng.normal(0, 1, 2000)), True, "x")
+    shifted = shapes.feature_fidelity(real, real + 1.0, True, "x")
     assert shifted.js_divergence > 0.1 and same.js_divergence < 0.01
     assert shifted.ks_statistic > 0.35 > same.ks_statistic
     assert shifted.ks_pvalue < 1e-10 and shifted.shape_score == pytest.approx(1 - shifted.ks_statistic)
@@ -58,13 +60,13 @@ def test_number_figures_equal_scipy_on_both_sides_of_the_exact_p_value_limit(siz
     rng = np.random.default_rng(sizes[0])
     real = pd.Series(np.round(rng.normal(0, 1, sizes[0]), 1))  # many ties between and within the sides
     synthetic = pd.Series(np.round(rng.normal(0.05, 1.1, sizes[1]), 1))
-    figures = fid.feature_fidelity(real, synthetic, True, "x")
+    figures = shapes.feature_fidelity(real, synthetic, True, "x")
     test = stats.ks_2samp(real, synthetic)
     assert figures.ks_statistic == test.statistic and figures.ks_pvalue == test.pvalue and 0 < test.pvalue < 0.5
-    assert figures.shape_score == fid.ks_complement(real, synthetic)
+    assert figures.shape_score == shapes.ks_complement(real, synthetic)
     spread = real.max() - real.min()
     assert figures.wasserstein == pytest.approx(stats.wasserstein_distance(real, synthetic) / spread, abs=1e-15)
-    edges = np.histogram_bin_edges(np.concatenate([real, synthetic]), bins=fid.JS_BINS)
+    edges = np.histogram_bin_edges(np.concatenate([real, synthetic]), bins=shapes.JS_BINS)
     p, q = np.histogram(real, edges)[0], np.histogram(synthetic, edges)[0]
     assert figures.js_divergence == pytest.approx(jensenshannon(p / p.sum(), q / q.sum(), base=2) ** 2, abs=1e-15)
     whole = fid.fidelity(pd.DataFrame({"x": real}), pd.DataFrame({"x": synthetic}), {"x": True})
@@ -76,15 +78,15 @@ def test_level_figures_count_missing_as_a_level_but_not_in_the_shape():
     # stays a level of its own in the shape; levels are words: 1 and "1" are one level, 1.0 another
     real = pd.Series(["a"] * 5 + ["b"] * 3 + [None] * 2 + ["<missing>"], dtype=object)
     synthetic = pd.Series(["a"] * 2 + ["c"] * 4 + [np.nan] * 4, dtype=object)
-    figures = fid.feature_fidelity(real, synthetic, False, "level")
+    figures = shapes.feature_fidelity(real, synthetic, False, "level")
     # without missing: real a 5, b 3, <missing> 1 (9); synthetic a 2, c 4 (6); c gets a real count of 1e-6
     r = np.array([1, 5, 3, 1e-6]) / (9 + 1e-6)  # <missing>, a, b, c
     s = np.array([0, 2, 0, 4]) / 6
     assert figures.total_variation == pytest.approx(0.5 * np.abs(r - s).sum(), abs=1e-15)
     p, q = np.array([3, 5, 3, 0]) / 11, np.array([4, 2, 0, 4]) / 10  # <missing> (with the two gaps), a, b, c
     assert figures.js_divergence == pytest.approx(jensenshannon(p, q, base=2) ** 2, abs=1e-15)
-    assert figures.js_divergence == pytest.approx(fid.js_divergence(real, synthetic, False), abs=1e-15)
-    mixed = fid.feature_fidelity(pd.Series([1, 1.0, "1", 2], dtype=object), pd.Series(["1", "2"], dtype=object),
+    assert figures.js_divergence == pytest.approx(shapes.js_divergence(real, synthetic, False), abs=1e-15)
+    mixed = shapes.feature_fidelity(pd.Series([1, 1.0, "1", 2], dtype=object), pd.Series(["1", "2"], dtype=object),
                                  False, "n")
     assert mixed.total_variation == pytest.approx(0.5 * (abs(0.5 - 0.5) + abs(0.25 - 0.5) + abs(0.25 - 0.0)))
 
@@ -109,27 +111,27 @@ def test_categorical_two_by_two_by_hand():
     # real: a 60%, b 40%; synthetic: a 30%, b 70% -> TVD = 0.5 * (0.3 + 0.3) = 0.3
     real = pd.Series(["a"] * 6 + ["b"] * 4)
     synthetic = pd.Series(["a"] * 3 + ["b"] * 7)
-    assert fid.total_variation(real, synthetic) == pytest.approx(0.3)
-    assert fid.tv_complement(real, synthetic) == pytest.approx(0.7)
+    assert shapes.total_variation(real, synthetic) == pytest.approx(0.3)
+    assert shapes.tv_complement(real, synthetic) == pytest.approx(0.7)
     # JS in bits by hand: M = (0.45, 0.55)
     p, q, m = np.array([0.6, 0.4]), np.array([0.3, 0.7]), np.array([0.45, 0.55])
     expected = 0.5 * np.sum(p * np.log2(p / m)) + 0.5 * np.sum(q * np.log2(q / m))
-    assert fid.js_divergence(real, synthetic, numeric=False) == pytest.approx(expected)
+    assert shapes.js_divergence(real, synthetic, numeric=False) == pytest.approx(expected)
     # Cramér's V of the 2x2 table [[30, 10], [10, 30]]: phi = (30*30 - 10*10) / 40 / 40 = 0.5
     x = pd.Series(["u"] * 40 + ["v"] * 40)
     y = pd.Series(["s"] * 30 + ["t"] * 10 + ["s"] * 10 + ["t"] * 30)
-    assert fid.cramers_v(x, y) == pytest.approx(0.5)
+    assert pairs.cramers_v(x, y) == pytest.approx(0.5)
 
 
 def test_pair_trends_follow_sdmetrics_definitions():
     real = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 4.0, 6.0, 8.0], "c": ["a", "a", "b", "b"]})
     synthetic = pd.DataFrame({"x": [1.0, 2.0, 3.0, 4.0], "y": [8.0, 6.0, 4.0, 2.0], "c": ["a", "b", "a", "b"]})
     # correlation +1 vs -1: 1 - |1 - (-1)| / 2 = 0
-    assert fid.correlation_similarity(real, synthetic, "x", "y") == pytest.approx(0.0)
+    assert pairs.correlation_similarity(real, synthetic, "x", "y") == pytest.approx(0.0)
     # contingency of (c, c) pairs: real {aa: .5, bb: .5}; synthetic {aa .25, bb .25, ab .25, ba .25}
     joint_real = pd.DataFrame({"c": real["c"], "d": real["c"]})
     joint_syn = pd.DataFrame({"c": synthetic["c"], "d": ["a", "a", "b", "b"]})
-    assert fid.contingency_similarity(joint_real, joint_syn, "c", "d") == pytest.approx(0.5)
+    assert pairs.contingency_similarity(joint_real, joint_syn, "c", "d") == pytest.approx(0.5)
     result = fid.fidelity(real, synthetic, {"x": True, "y": True, "c": False})
     assert result.column_shapes == pytest.approx((1.0 + 1.0 + 1.0) / 3)
     assert result.quality_score == pytest.approx((result.column_shapes + result.column_pair_trends) / 2)

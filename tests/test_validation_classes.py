@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from core.cleaning import CleaningPlan
-from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+from core.column_kinds import infer_column_types
+from core.data import LoadedTable, sha256_of, validate_dataset
 from core.pipeline import prepare
 from core.validation.detection import detection
 from core.validation.validate import validate_synthetic

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import LoadedTable, infer_column_types, sha256_of, validate_dataset
+from core.column_kinds import infer_column_types
+from core.data import LoadedTable, sha256_of, validate_dataset
 from core.pipeline import prepare
 from core.validation.neighbours import nearest
 from core.validation.privacy import privacy_checks

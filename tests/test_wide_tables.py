@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import infer_column_kind, infer_column_types, read_table, validate_dataset
+from core.column_kinds import infer_column_kind, infer_column_types
+from core.data import validate_dataset
 from core.encoding import model_frame
 from core.generators.registry import _decimals_at_once, observed_decimals
-from core.validation.fidelity import _pearson_matrix, fidelity
+from core.reading import read_table
+from core.validation.fidelity import fidelity
+from core.validation.pair_trends import _pearson_matrix
 
 
 def awkward_numbers(rows: int = 30) -> pd.DataFrame:

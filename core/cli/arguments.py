@@ -11,9 +11,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 from core.cli.parser import CliError
 from core.config import parse_levels
 from core.constraints import ColumnBound, parse_bound
-from core.data import COLUMN_KINDS, merge_similar_labels, read_path
+from core.data import COLUMN_KINDS, merge_similar_labels
 from core.generators.amount import Amount
 from core.generators.registry import METHOD_NAMES, get_info
+from core.reading import read_path
 from core.strategies import NO_GENERATION
 
 

@@ -9,8 +9,9 @@ from pathlib import Path
 from core.cli.arguments import relative_data_path
 from core.cli.parser import CliError
 from core.config import read_config
-from core.data import read_path, table_for_config, validate_dataset
+from core.data import table_for_config, validate_dataset
 from core.export import to_csv_text
+from core.reading import read_path
 
 
 def drift_bundle(args, thresholds) -> int:

@@ -8,6 +8,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from core.card_render import to_html, to_markdown
 from core.cleaning import CleaningPlan
 from core.cli.arguments import (
     column_bounds,
@@ -21,7 +22,7 @@ from core.cli.arguments import (
 from core.cli.parser import CliError
 from core.config import RunConfig, build_run_config, check_work, config_json, read_config
 from core.constraints import build_constraints
-from core.data import read_path, table_for_config, validate_dataset
+from core.data import table_for_config, validate_dataset
 from core.estimates import check_run_cost
 from core.evaluation import Targets
 from core.export import to_csv_text
@@ -29,7 +30,8 @@ from core.generators.amount import Amount
 from core.generators.registry import METHOD_NAMES, get_info
 from core.leaderboard import build_leaderboard
 from core.pipeline import augmented, prepare, run_experiment, synthesize
-from core.report import build_model_card, to_html, to_markdown
+from core.reading import read_path
+from core.report import build_model_card
 from core.results import clean, write_results
 from core.strategies import NO_GENERATION
 from core.sweep import parse_epsilons, run_sweep

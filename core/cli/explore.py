@@ -6,11 +6,12 @@ import json
 import sys
 
 from core.cli.arguments import column_types, read_for_target
-from core.data import read_path, validate_dataset
+from core.data import validate_dataset
 from core.generators.registry import catalogue
 from core.imbalance import profile_dataset
 from core.pipeline import prepare
 from core.race import race_prepared
+from core.reading import read_path
 from core.results import clean
 from core.strategies import strategy_words
 

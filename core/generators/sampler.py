@@ -15,8 +15,8 @@ from imblearn.over_sampling.base import BaseOverSampler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import type_of_target
 
+from core.column_kinds import infer_column_types
 from core.constraints import build_constraints
-from core.data import infer_column_types
 from core.errors import ConfigError
 from core.generators.amount import Amount
 from core.generators.density import DensityFilter

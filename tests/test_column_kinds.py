@@ -1,13 +1,15 @@
-"""Types the analyst should not have to fix: a few text levels among numbers make a categorical column (with a
-note); a number column with stray text is still refused with the cell named."""
+"""Column kinds (core.column_kinds): each kind inferred from its values; types the analyst should not have to fix:
+a few text levels among numbers make a categorical column (with a note); a number column with stray text is still
+refused with the cell named."""
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from core.data import CATEGORICAL, read_table, validate_dataset
+from core.data import BOOLEAN, CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMERIC, validate_dataset
 from core.errors import DataError
+from core.reading import read_table
 
 
 def _car_like(n: int = 200, seed: int = 0) -> bytes:
@@ -39,3 +41,19 @@ def test_a_number_column_with_stray_text_is_still_refused():
         validate_dataset(table, "label")
     small = read_table(b"a,label\n1,x\n2,y\n3,x\nabc,y\n5,x\n", "small.csv")  # one-off text among few values
     assert small.mixed_columns == ("a",)
+
+
+def test_kinds_are_inferred():
+    n = 40
+    frame = pd.DataFrame({
+        "row_id": range(1, n + 1), "amount": np.linspace(0.5, 20.5, n), "count": [i % 7 for i in range(n)],
+        "flag": ["t", "f"] * (n // 2), "colour": ["red", "blue", "green", "red"] * (n // 4),
+        "when": [f"2024-01-{1 + i % 28:02d}" for i in range(n)], "same": ["k"] * n,
+        "note": [f"free text {i}" for i in range(n)], "label": ["a", "b"] * (n // 2)})
+    t = read_table(frame.to_csv(index=False).encode(), "k.csv")
+    assert t.column_types == {"row_id": IDENTIFIER, "amount": NUMERIC, "count": INTEGER, "flag": BOOLEAN,
+                              "colour": CATEGORICAL, "when": DATETIME, "same": CONSTANT, "note": IDENTIFIER,
+                              "label": CATEGORICAL}
+    ds = validate_dataset(t, "label")
+    assert "row_id" not in ds.features and "same" not in ds.features and "note" not in ds.features
+    assert pd.api.types.is_datetime64_any_dtype(ds.frame["when"])
