@@ -24,7 +24,6 @@ from sklearn.model_selection import StratifiedKFold
 EPS = 1e-6  # scores are clipped to [EPS, 1 - EPS] before logit, so 0 and 1 stay finite
 ISOTONIC_MIN_MINORITY = 200  # isotonic overfits small samples (scikit-learn's calibration guide): sigmoid below
 RELIABILITY_BINS = 10
-METHODS = ("none", "sigmoid", "isotonic")
 
 
 def brier_score(truth: np.ndarray, scores: np.ndarray) -> float:

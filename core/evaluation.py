@@ -297,12 +297,6 @@ def reference_difference(comparison: Comparison, metric: str, reference: str | N
     return comparison.differences[f"{comparison.subject}_vs_{reference}"][metric]
 
 
-def conservative_reference(comparison: Comparison, metric: str = "minority_f1") -> str:
-    """The reference arm of every gain: `best_reference` (chosen on minority F1, whatever the metric, so PR-AUC
-    is quoted against the same reference as F1)."""
-    return best_reference(comparison.arms, comparison.subject)
-
-
 def conservative_gain(comparison: Comparison, metric: str) -> Difference:
     """The subject's gain on `metric` over the best option without synthetic rows (`best_reference`)."""
     return reference_difference(comparison, metric)

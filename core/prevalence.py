@@ -22,7 +22,6 @@ EM_MAX_ITERATIONS = 1000
 BOOTSTRAP = 200  # resamples of the interval
 CONFIDENCE = 0.95
 PROBABILITY_FLOOR = 1e-6  # posteriors kept inside (0, 1) so a 0 or 1 cannot pin the EM prior
-ESTIMATORS = ("em", "confusion")
 CHOSEN = "em"  # the estimator the app reports under prior shift (bench/estimate_truth.py: its interval held there;
 # under covariate shift it does not, and the mean calibrated probability, reported beside it, does)
 

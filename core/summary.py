@@ -31,11 +31,6 @@ VERDICT_COLOURS = {Decision.EARNED: "#2e7d4f", Decision.CANNOT_TELL: "#d08a1e", 
                    Decision.NO_GENERATION: "#2f6f8f"}
 
 
-def comparison_earned(result: ExperimentResult) -> bool:
-    """The comparison decided that the synthetic rows earned their place (read from its enum)."""
-    return result.comparison.decision is Decision.EARNED
-
-
 def comparison_colour(result: ExperimentResult) -> str:
     """Green when the rows earned their place, red when they made the model worse, amber when the comparison
     could not tell them apart, neutral blue for a strategy without synthetic rows (a choice, not a loss)."""

@@ -11,9 +11,6 @@ from core.validation.verdict import APPROVED, INCOMPLETE, REFINE, REJECTED
 DECISION_LABELS = {APPROVED: "Approved", INCOMPLETE: "Not fully measured", REFINE: "Requires refinement",
                    REJECTED: "Rejected"}
 DECISION_COLOURS = {APPROVED: "#2e7d4f", INCOMPLETE: "#5b7083", REFINE: "#d08a1e", REJECTED: "#c0392b"}
-# The same colours keyed by label, for charts whose legend shows the label.
-LABEL_COLOURS = {DECISION_LABELS[d]: colour for d, colour in DECISION_COLOURS.items()}
-LABEL_ORDER = [DECISION_LABELS[d] for d in (APPROVED, INCOMPLETE, REFINE, REJECTED)]
 
 
 def decision_box(decision: str) -> Callable:

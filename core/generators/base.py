@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Protocol
+from typing import Callable
 
 import pandas as pd
 
@@ -172,12 +172,6 @@ class PrivacyGuarantee:
                 "accountant_epsilon": self.accountant_epsilon, "accountant_delta": self.accountant_delta,
                 "protects": self.protects, "public": list(self.public),
                 "release_covered": self.release_covered, "uncovered_steps": list(self.uncovered)}
-
-
-class FittedSampler(Protocol):
-    """A family's fitted state; sample() returns rows in model units with the target column filled."""
-
-    def sample(self, counts: dict[str, int], seed: int) -> pd.DataFrame: ...
 
 
 @dataclass(frozen=True)
