@@ -29,6 +29,14 @@ class Summary:
     values: list[float]
     clipped: bool = False  # the interval was cut to the scale's range (e.g. F1 in [0, 1])
 
+    def compact_interval(self) -> str:
+        """' ± 0.051' for a symmetric 95% interval, else ' [low, high]' (compact, for a table cell after the
+        mean)."""
+        half = (self.ci_high - self.ci_low) / 2
+        if abs((self.mean - self.ci_low) - half) < 1e-9:
+            return f" ± {half:.3f}"
+        return f" [{self.ci_low:.3f}, {self.ci_high:.3f}]"
+
 
 @dataclass(frozen=True)
 class Difference:

@@ -13,10 +13,10 @@ import plotly.io as pio
 from core.imbalance import TYPOLOGY, ImbalanceProfile
 from core.pipeline import ExperimentResult
 from core.strategies import ARM_LABELS
+from core.summary import GROUP_COLOURS as COLOURS  # the one palette of the three row groups
 from core.sweep import UTILITY_METRICS
 from core.text import escape_chart_text
 
-COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 # The charts' own palette and theme, fixed here: plotly's default template is process-wide, and once Streamlit is
 # imported it is Streamlit's, whose colours are placeholders (#000001, #000002, ...) that only the app's front end
 # replaces, so a card exported from the app drew every bar near-black. Every chart below names this template.

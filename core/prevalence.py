@@ -64,14 +64,14 @@ class PrevalenceEstimate:
                 + other)
 
 
-def _clip(probability: np.ndarray) -> np.ndarray:
+def _clip_probability(probability: np.ndarray) -> np.ndarray:
     return np.clip(np.asarray(probability, dtype=float), PROBABILITY_FLOOR, 1 - PROBABILITY_FLOOR)
 
 
 def adjusted_posteriors(probability: np.ndarray, reference_share: float, new_share: float) -> np.ndarray:
     """Saerens et al.'s prior correction of calibrated minority posteriors p, made under reference share pi0, for
     share pi: p' = (pi/pi0) p / ((pi/pi0) p + ((1 - pi)/(1 - pi0))(1 - p))."""
-    p = _clip(probability)
+    p = _clip_probability(probability)
     up = new_share / reference_share * p
     down = (1 - new_share) / (1 - reference_share) * (1 - p)
     return up / (up + down)
@@ -80,7 +80,7 @@ def adjusted_posteriors(probability: np.ndarray, reference_share: float, new_sha
 def em_prior(probability: np.ndarray, reference_share: float) -> float:
     """EM estimate of the minority share of rows whose calibrated posteriors p were made under reference_share:
     iterate pi <- mean(adjusted_posteriors(p, pi0, pi)) from pi = pi0 until it moves less than EM_TOLERANCE."""
-    p = _clip(probability)
+    p = _clip_probability(probability)
     share = float(reference_share)
     for _ in range(EM_MAX_ITERATIONS):
         new = float(np.mean(adjusted_posteriors(p, reference_share, share)))

@@ -20,13 +20,10 @@ from core.models import CLASSIFIERS
 from core.pipeline import ExperimentResult
 from core.strategies import ARM_LABELS, SUMMARY_ARM_LABELS
 from core.text import escape_html
-from core.validation.verdict import APPROVED, INCOMPLETE, NAMES, REFINE, REJECTED, Outcome
+from core.validation.verdict import NAMES, REFINE, REJECTED, VALIDATION_COLOURS, VALIDATION_LABELS, Outcome
 
+# the one palette of real majority, real minority and synthetic rows: every chart (core.plots, the pages) reads it
 GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
-# the validation palette of pages/_palette.py (the same values: a test compares them); core cannot import pages
-VALIDATION_LABELS = {APPROVED: "Approved", INCOMPLETE: "Not fully measured", REFINE: "Requires refinement",
-                     REJECTED: "Rejected"}
-VALIDATION_COLOURS = {APPROVED: "#2e7d4f", INCOMPLETE: "#5b7083", REFINE: "#d08a1e", REJECTED: "#c0392b"}
 VERDICT_COLOURS = {Decision.EARNED: "#2e7d4f", Decision.CANNOT_TELL: "#d08a1e", Decision.WORSE: "#c0392b",
                    Decision.NO_GENERATION: "#2f6f8f"}
 

@@ -31,11 +31,6 @@ PUBLIC_NOTE = ("Treated as public, not paid for from the budget: each class's nu
                "are read from the rows, and the release is then not covered.")
 
 
-def _plain(text: str) -> str:
-    """User text (class labels) shown literally inside Markdown (core.text.escape_markdown)."""
-    return escape_markdown(text)
-
-
 def guarantee_note(synthetic: SyntheticResult) -> None:
     """What the current synthetic rows are protected by, in words: the guarantee, what is public and whether the
     release is covered (the same sentences as the card and the Summary)."""
@@ -60,7 +55,7 @@ def generation_note(params: dict, train_counts: dict[str, int], counts: dict[str
         st.warning("Privacy is off: the same VAE without noise or clipping. Its rows carry no guarantee.")
     else:
         st.info(f"Guarantee asked for: epsilon {float(params.get('epsilon', 1.0)):g} with delta "
-                + ", ".join(f"{d:.2g} ({_plain(str(c))}: {trained[c]:,} rows)" for c, d in deltas.items())
+                + ", ".join(f"{d:.2g} ({escape_markdown(str(c))}: {trained[c]:,} rows)" for c, d in deltas.items())
                 + ". It protects the rows each model trains on: "
                 + ("the training rows of each class generated for." if per_class else "every training row.")
                 + " The epsilon actually spent is reported by opacus' accountant after training.")
@@ -130,7 +125,8 @@ def draw_result(result: SweepResult) -> None:
     left.plotly_chart(_utility_chart(result, table), width="stretch", key="dial_utility_chart")
     right.plotly_chart(_privacy_chart(table), width="stretch", key="dial_privacy_chart")
     for row in table.loc[table["error"].notna()].itertuples():
-        st.warning(_plain(f"epsilon {row.epsilon:g}: {row.error}" if row.private else f"without privacy: {row.error}"))
+        st.warning(escape_markdown(f"epsilon {row.epsilon:g}: {row.error}" if row.private
+                                   else f"without privacy: {row.error}"))
     st.dataframe(readable_table(result), hide_index=True, width="stretch", key="dial_table")
 
 

@@ -1,5 +1,6 @@
 """The one palette for validation decisions (approved / refine / rejected): every page that colours a decision
-takes its colours and labels from here, so green always means approved and red always means rejected."""
+takes its colours and labels from here (defined once in core.validation.verdict, which the Summary card reads
+too), so green always means approved and red always means rejected."""
 from __future__ import annotations
 
 from typing import Callable
@@ -7,10 +8,10 @@ from typing import Callable
 import streamlit as st
 
 from core.validation.verdict import APPROVED, INCOMPLETE, REFINE, REJECTED
+from core.validation.verdict import VALIDATION_COLOURS as DECISION_COLOURS
+from core.validation.verdict import VALIDATION_LABELS as DECISION_LABELS
 
-DECISION_LABELS = {APPROVED: "Approved", INCOMPLETE: "Not fully measured", REFINE: "Requires refinement",
-                   REJECTED: "Rejected"}
-DECISION_COLOURS = {APPROVED: "#2e7d4f", INCOMPLETE: "#5b7083", REFINE: "#d08a1e", REJECTED: "#c0392b"}
+__all__ = ["DECISION_COLOURS", "DECISION_LABELS", "decision_box"]  # the labels and colours: one copy, in core
 
 
 def decision_box(decision: str) -> Callable:

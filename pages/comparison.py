@@ -28,14 +28,6 @@ METRIC_HEADERS = {"minority_f1": "minority F1", "minority_precision": "precision
                   "roc_auc": "ROC-AUC", "pr_auc": "PR-AUC", "balanced_accuracy": "bal. accuracy", "mcc": "MCC"}
 
 
-def _interval(summary) -> str:
-    """' ± 0.051' for a symmetric 95% interval, else ' [low, high]' (compact, so the table fits the screen)."""
-    half = (summary.ci_high - summary.ci_low) / 2
-    if abs((summary.mean - summary.ci_low) - half) < 1e-9:
-        return f" ± {half:.3f}"
-    return f" [{summary.ci_low:.3f}, {summary.ci_high:.3f}]"
-
-
 st.title("Comparison")
 prepared = _flow.need(_flow.current_prepared(), "Prepare the data first.", "pages/analysis.py",
                       "Go to Imbalance analysis")
@@ -125,7 +117,7 @@ for arm in tuned_first:
     row = {"arm": ARM_LABELS[arm], "threshold": "tuned" if arm.endswith("_tuned") else "0.5 / argmax"}
     for metric in HEADLINE:
         s_ = comparison.arms[arm][metric]
-        row[metric] = f"{s_.mean:.3f}" + (_interval(s_) if comparison.repeats >= MIN_REPEATS else "")
+        row[metric] = f"{s_.mean:.3f}" + (s_.compact_interval() if comparison.repeats >= MIN_REPEATS else "")
     rows.append(row)
 # short headers and 'mean ± half-width' cells keep every column inside a 1400 px screen
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="metrics_table",

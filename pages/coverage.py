@@ -10,11 +10,11 @@ import streamlit as st
 
 from core.estimates import umap_seconds
 from core.plots import inert
+from core.summary import GROUP_COLOURS
 from core.validation.embedding import load_umap
 from core.validation.validate import with_umap
 from pages import _flow, _longjob, _state
 
-GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 GROUP_SYMBOLS = {"real majority": "circle", "synthetic": "circle", "real minority": "diamond"}
 DRAW_ORDER = ("real majority", "synthetic", "real minority")  # later groups are drawn on top
 

@@ -7,11 +7,11 @@ import streamlit as st
 
 from core.data import LEVEL_KINDS
 from core.plots import inert
+from core.summary import GROUP_COLOURS
 from core.text import escape_markdown
 from pages import _flow, _state
 
 SHAPE_FLAG, JS_FLAG = 0.8, 0.1
-GROUP_COLOURS = {"real majority": "#b8c4cc", "real minority": "#2f6f8f", "synthetic": "#e07b39"}
 
 
 def _score(value: float | None) -> str:

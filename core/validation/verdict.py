@@ -45,6 +45,10 @@ class Outcome(str, Enum):
 
 
 APPROVED, INCOMPLETE, REFINE, REJECTED = Decision.APPROVED, Decision.INCOMPLETE, Decision.REFINE, Decision.REJECTED
+# The decision's words and colours, one copy: the pages (pages/_palette.py) and the Summary card read them.
+VALIDATION_LABELS = {APPROVED: "Approved", INCOMPLETE: "Not fully measured", REFINE: "Requires refinement",
+                     REJECTED: "Rejected"}
+VALIDATION_COLOURS = {APPROVED: "#2e7d4f", INCOMPLETE: "#5b7083", REFINE: "#d08a1e", REJECTED: "#c0392b"}
 
 
 @dataclass(frozen=True)
