@@ -285,3 +285,13 @@ def test_detectable_difference_is_at_80_percent_power_by_hand():
     # s^2 = 0.035; se = sqrt(0.035 x (1/6 + 1/2)) = 0.1527525; t(0.975, 5) = 2.5705818; t(0.80, 5) = 0.9195438
     # (2.5705818 + 0.9195438) x 0.1527525 = 0.5331255
     assert detectable_difference(values, 0.5) == pytest.approx(0.5331255, abs=1e-6)
+
+
+def test_compact_interval_is_the_comparison_tables_cell():
+    """The Comparison page's 'mean ± half-width' cell comes from core: ± for a symmetric interval, the bounds when
+    it was cut to the scale (hand-computed)."""
+    from core.intervals import Summary
+
+    assert Summary(0.5, 0.449, 0.551, []).compact_interval() == " ± 0.051"
+    assert Summary(0.98, 0.93, 1.0, [], clipped=True).compact_interval() == " [0.930, 1.000]"
+    assert summarise([0.5, 0.6, 0.7]).compact_interval() == f" ± {4.302653 * 0.1 / np.sqrt(3):.3f}"  # t(0.975, 2)
