@@ -56,3 +56,20 @@ def small_credit_csv(tmp_path_factory) -> Path:
 def small_credit(small_credit_csv):
     """small_credit_csv as a validated Dataset (target credit_risk)."""
     return validate_dataset(read_path(small_credit_csv), "credit_risk")
+
+
+def race_only(monkeypatch, *names: str) -> None:
+    """Races that choose their own candidates (the Method page's, a run's) race only `names` of them, with the
+    skipped list they would report: for tests of a page's or a job's path, not of which strategy wins on all seven
+    (tests/test_race*.py race every candidate). The fold fits of one candidate are most of a race's time."""
+    import core.race
+
+    every = core.race.candidates_for
+
+    def fewer(*args, **kwargs):
+        wanted, skipped = every(*args, **kwargs)
+        missing = set(names) - set(wanted)
+        assert not missing, f"{sorted(missing)} would not be raced on this table: {wanted}"
+        return [name for name in wanted if name in names], skipped
+
+    monkeypatch.setattr(core.race, "candidates_for", fewer)
