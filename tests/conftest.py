@@ -73,3 +73,17 @@ def race_only(monkeypatch, *names: str) -> None:
         return [name for name in wanted if name in names], skipped
 
     monkeypatch.setattr(core.race, "candidates_for", fewer)
+
+
+# The files whose tests take longest (minutes of CPU together; tests/test_browser.py's walk alone over a minute of
+# wall time), run first: pytest-xdist's worksteal gives each worker a contiguous part of this order and an idle worker
+# steals from the end of another's queue, so a long test never starts last and holds the run while the other
+# worker waits. Their own order within a file is kept (module fixtures are built once per worker either way).
+LONG_FIRST = ("test_browser.py", "test_hostile_pages.py", "test_cluster.py", "test_pages_report.py",
+              "test_pages_method.py", "test_sweep.py", "test_report.py", "test_evaluation.py",
+              "test_pages_privacy_dial.py", "test_pages_comparison.py", "test_race.py", "test_hostile_inputs.py")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable: the rest keep their order
