@@ -62,3 +62,34 @@ def small_credit_csv(tmp_path_factory) -> Path:
 def small_credit(small_credit_csv):
     """small_credit_csv as a validated Dataset (target credit_risk)."""
     return validate_dataset(read_path(small_credit_csv), "credit_risk")
+
+
+def race_only(monkeypatch, *names: str) -> None:
+    """Races that choose their own candidates (the Method page's, a run's) race only `names` of them, with the
+    skipped list they would report: for tests of a page's or a job's path, not of which strategy wins on all seven
+    (tests/test_race*.py race every candidate). The fold fits of one candidate are most of a race's time."""
+    import core.race
+
+    every = core.race.candidates_for
+
+    def fewer(*args, **kwargs):
+        wanted, skipped = every(*args, **kwargs)
+        missing = set(names) - set(wanted)
+        assert not missing, f"{sorted(missing)} would not be raced on this table: {wanted}"
+        return [name for name in wanted if name in names], skipped
+
+    monkeypatch.setattr(core.race, "candidates_for", fewer)
+
+
+# The files whose tests take longest (minutes of CPU together; tests/test_browser.py's walk alone over a minute of
+# wall time), run first: pytest-xdist's worksteal gives each worker a contiguous part of this order and an idle worker
+# steals from the end of another's queue, so a long test never starts last and holds the run while the other
+# worker waits. Their own order within a file is kept (module fixtures are built once per worker either way).
+LONG_FIRST = ("test_browser.py", "test_hostile_pages.py", "test_cluster.py", "test_pages_report.py",
+              "test_pages_method.py", "test_sweep.py", "test_report.py", "test_evaluation.py",
+              "test_pages_privacy_dial.py", "test_pages_comparison.py", "test_race.py", "test_hostile_inputs.py")
+
+
+def pytest_collection_modifyitems(items) -> None:
+    rank = {name: index for index, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))  # stable: the rest keep their order

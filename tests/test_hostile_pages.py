@@ -20,7 +20,7 @@ from streamlit.runtime.scriptrunner_utils.script_run_context import ScriptRunCon
 from core.reading import read_table
 from core.text import escape_markdown
 from tests.apptest_helpers import go
-from tests.conftest import ROOT
+from tests.conftest import ROOT, race_only
 
 IMAGE = "![x](http://attacker.example/leak.png)"
 LINK = "[t](http://attacker.example/t)"
@@ -176,9 +176,18 @@ def _markdown(text: str):
     return message
 
 
-def test_every_page_and_long_job_renders_hostile_names_as_text(small_credit_csv, sent):
+def test_every_page_and_long_job_renders_hostile_names_as_text(small_credit_csv, sent, monkeypatch):
+    import functools
+
     from streamlit.testing.v1 import AppTest
 
+    import core.leaderboard
+    # each long job on the tiniest input that still draws all it draws: the race of three candidates (two without
+    # synthetic rows, one generator), compare generators on two folds (the page reads build_leaderboard from
+    # core.leaderboard on every run)
+    race_only(monkeypatch, "as_is", "class_weighted_default", "random_oversampler")
+    monkeypatch.setattr(core.leaderboard, "build_leaderboard",
+                        functools.partial(core.leaderboard.build_leaderboard, folds=2))
     scan = Scan(sent)
     frame = hostile_frame(small_credit_csv)
     raw = frame.to_csv(index=False).encode()
