@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,13 @@ def test_walk_every_page_with_the_default_sample(page, small_credit_csv):
     open_page(page, "Report")
     check(page, "Report", 2, "11_report")
     assert page.locator("h2", has_text="9. Limitations and residual risks").count() == 1
+    # the zip and the HTML card are built when their button is clicked (not on every rerun): what a click downloads
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Everything (zip)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        assert {"config.json", "model_card.md", "model_card.html", "summary.html", "results.json",
+                "synthetic.csv"} <= set(archive.namelist())
+        assert "9. Limitations and residual risks" in archive.read("model_card.html").decode()
     summary_fits_one_screen(page, "11b_report_summary_1400x900")
     open_page(page, "Compare generators")
     check(page, "Compare generators", 0, "12_leaderboard_form")

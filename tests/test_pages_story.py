@@ -77,11 +77,12 @@ def test_the_summary_names_the_failing_check_and_its_value():
                                             "quality score 0.7 is below 0.8.")
     refine = judge({**passing, "quality_score": 0.7})
     assert _summary.failing_checks(refine) == "quality score 0.7 is below 0.8"
-    # the core palette is the pages' one
+    # one copy of the words and colours: the pages and the Summary hold core's own objects, not copies of them
     from core import summary
+    from core.validation import verdict
     from pages import _palette
-    assert summary.VALIDATION_LABELS == _palette.DECISION_LABELS
-    assert summary.VALIDATION_COLOURS == _palette.DECISION_COLOURS
+    assert _palette.DECISION_LABELS is summary.VALIDATION_LABELS is verdict.VALIDATION_LABELS
+    assert _palette.DECISION_COLOURS is summary.VALIDATION_COLOURS is verdict.VALIDATION_COLOURS
 
 
 def test_a_new_session_says_the_sample_is_loaded_and_a_new_sample_forgets_a_stopped_run():
