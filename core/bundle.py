@@ -72,6 +72,12 @@ class Bundle:
         rows, notes = conform(frame, self.schema)
         return Scored(*self.probabilities(rows), notes, self.warnings)
 
+    def check_columns(self, columns: list[str]) -> None:
+        """The schema's first check on a file's column names alone (its header, before its rows are read): a
+        missing column is the same SynthBalanceError, in the same words, as score's."""
+        if any(name not in columns for name in self.features):
+            conform(pd.DataFrame(index=[0], columns=pd.Index(columns, dtype=object)), self.schema)
+
     def probabilities(self, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """(P(minority), decision) of rows already conformed; one predict_proba, the model's own threshold rule
         (FixedThresholdClassifier: minority when P >= threshold). A value the fitted model cannot read (a tree

@@ -114,3 +114,84 @@ def test_conform_counts_by_hand():
     rows, notes = conform(frame.assign(c=[1.0, 2.0, 2.0, 7.0, np.nan]), levels)
     assert list(rows.columns) == ["a", "b", "c"] and list(rows["c"].iloc[:3]) == ["1", "2", "2"]
     assert notes.unseen_levels == (("c", 1, ("7.0",)),) and ("c", 1) in notes.unexpected_missing
+
+
+def _million_rows_file(path, frame) -> int:
+    """A 1,000,000-row CSV of the frame's first 10 rows repeated (bytes joined: seconds, not a pandas write)."""
+    text = frame.head(10).to_csv(index=False)
+    header, rows = text.split("\n", 1)
+    path.write_bytes((header + "\n" + rows * 100_000).encode())
+    return path.stat().st_size
+
+
+def test_a_million_rows_lacking_a_column_are_refused_from_the_header(tmp_path, capsys, monkeypatch):
+    """The header is read first: a 1,000,000-row file (about 100 MB) lacking a model column is refused in the
+    full check's words with no row read (read_path is never called) and a bounded peak of Python memory (the
+    whole-file read held the file's bytes: over 100 MB). The bundle is loaded before the measure (its bounded
+    reads ask for MAX_FILE_BYTES at once, which tracemalloc counts whatever the file's size)."""
+    import time
+    import tracemalloc
+
+    import core.bundle
+    import core.cli.deploy
+    bundle = load_bundle(credit_bundle())
+    monkeypatch.setattr(core.bundle, "load_bundle_path", lambda *a, **k: bundle)
+    size = _million_rows_file(tmp_path / "new.csv", _rows().drop(columns=["age"]))
+    assert size > 80 * 1024 * 1024
+    read = []
+    monkeypatch.setattr(core.cli.deploy, "read_path", lambda *a, **k: read.append(a) or pytest.fail("rows read"))
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        code = main(["predict", "--bundle", str(credit_bundle()), "--data", str(tmp_path / "new.csv"),
+                     "--out", str(tmp_path / "scored.csv")])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    seconds = time.perf_counter() - started
+    assert code == 2 and read == []
+    line = _one_error(capsys)
+    with pytest.raises(SynthBalanceError) as full:  # the same words as the full check on the whole rows
+        load_bundle(credit_bundle()).score(_rows().drop(columns=["age"]))
+    assert line == f"error: {full.value}"
+    assert peak < 40 * 1024 * 1024, f"peak {peak / 2**20:.0f} MB"
+    assert seconds < 60  # generous on a loaded machine: the whole-file read took 23 s on 1,000,000 rows
+    assert not (tmp_path / "scored.csv").exists()
+
+
+def test_the_header_check_answers_only_what_the_full_read_would(tmp_path):
+    """head_columns gives the full read's column names for a big CSV and a Parquet file, and None where the head
+    alone cannot say (a small file, a non-ASCII header) so the full read decides."""
+    import numpy as np
+
+    from core.reading import HEAD_BYTES, head_columns, read_path
+    rows = _rows()
+    filler = pd.concat([rows] * (2 * HEAD_BYTES // len(rows.to_csv(index=False))), ignore_index=True)
+    filler.to_csv(tmp_path / "big.csv", sep=";", index=False)
+    assert head_columns(tmp_path / "big.csv") == list(read_path(tmp_path / "big.csv").frame.columns)
+    filler.rename(columns={"age": "âge"}).to_csv(tmp_path / "accent.csv", index=False)
+    assert head_columns(tmp_path / "accent.csv") is None
+    rows.to_csv(tmp_path / "small.csv", index=False)
+    assert head_columns(tmp_path / "small.csv") is None
+    noise = np.random.default_rng(0)
+    filler.assign(**{f"pad{i}": noise.random(len(filler)) for i in range(12)}).to_parquet(tmp_path / "big.parquet")
+    assert (tmp_path / "big.parquet").stat().st_size > HEAD_BYTES
+    assert head_columns(tmp_path / "big.parquet") == list(read_path(tmp_path / "big.parquet").frame.columns)
+
+
+def test_the_scored_file_has_the_bytes_of_the_whole_text_write(tmp_path, capsys):
+    """predict streams its CSV in chunks; the file equals what it wrote before (to_csv_text of the scored table
+    through the cell-by-cell formula rule, written at once) on a mixed file: formulas, missing values, levels."""
+    from core.bundle import scored_table
+    from core.reading import read_path
+    from tests.test_export_speed import cell_by_cell_csv
+    rows = _rows()
+    rows.loc[0, "purpose"] = "=HYPERLINK(\"http://x\")"
+    rows.loc[1, "checking_status"] = None
+    rows.loc[2, "telephone"] = "-1 to 0"
+    rows = pd.concat([rows] * 5, ignore_index=True)
+    assert _predict(tmp_path, rows) == 0
+    table = read_path(tmp_path / "new.csv")
+    scored = load_bundle(credit_bundle()).score(table.frame)
+    expected = cell_by_cell_csv(scored_table(table.frame, scored), table.column_types)
+    assert (tmp_path / "scored.csv").read_bytes() == expected.encode()

@@ -10,8 +10,8 @@ from core.cli.arguments import relative_data_path
 from core.cli.parser import CliError
 from core.config import read_config
 from core.data import table_for_config, validate_dataset
-from core.export import to_csv_text
-from core.reading import read_path
+from core.export import write_csv
+from core.reading import head_columns, read_path
 
 
 def drift_bundle(args, thresholds) -> int:
@@ -126,10 +126,13 @@ def predict(args) -> int:
     bundle = load_bundle_path(args.bundle, args.allow_version_drift)  # a zip's size is checked before reading
     if args.engine == "onnx":
         raise CliError(f"This bundle holds no model.onnx: {bundle.manifest.get('onnx', {}).get('why', 'none')}.")
+    columns = head_columns(args.data)  # a file lacking the model's columns is refused before its rows are read
+    if columns is not None:
+        bundle.check_columns(columns)
     table = read_path(args.data)
     scored = bundle.score(table.frame)
     frame = scored_table(table.frame, scored)  # a version drift warning travels in the file too
-    Path(args.out).write_text(to_csv_text(frame, table.column_types))
+    write_csv(frame, args.out, table.column_types)  # to_csv_text's bytes, written 100,000 rows at a time
     for line in scored.warnings:
         print(f"warning: {line}", file=sys.stderr)
     for line in scored.schema.messages:
