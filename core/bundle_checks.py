@@ -29,6 +29,7 @@ from core.config import versions
 from core.data import sha256_of
 from core.errors import SynthBalanceError
 from core.export import is_formula
+from core.numbers import to_numbers
 from core.reading import read_table
 
 MAX_MANIFEST_DEPTH = 16  # ours nests 4 deep; a deeper one is refused before anything walks it
@@ -249,7 +250,7 @@ def read_reference(raw: bytes, features: list[str], classes: list[str], threshol
     if [str(c) for c in reference.columns] != [*features, *REFERENCE_COLUMNS]:
         raise BundleRefused("reference", "reference.parquet does not hold the model's input columns followed by "
                                          f"{', '.join(REFERENCE_COLUMNS)}.")
-    probability = pd.to_numeric(reference["minority_probability"], errors="coerce").to_numpy(dtype=float)
+    probability = to_numbers(reference["minority_probability"]).to_numpy(dtype=float)
     decision = reference["decision"]
     if not len(reference) or not pd.api.types.is_bool_dtype(decision) or \
             not np.all((probability >= 0) & (probability <= 1)) or \
@@ -269,7 +270,7 @@ def check_golden(bundle, raw: bytes) -> None:
     except SynthBalanceError as exc:
         raise BundleRefused("golden rows", f"golden.csv: {exc}") from None
     expected_rows = min(GOLDEN_ROWS, len(bundle.reference))
-    expected = pd.to_numeric(golden.get("minority_probability", pd.Series(dtype=object)), errors="coerce")
+    expected = to_numbers(golden.get("minority_probability", pd.Series(dtype=object)))
     if len(golden) != expected_rows or len(expected) != expected_rows or expected.isna().any():
         raise BundleRefused("golden rows", f"golden.csv does not hold {expected_rows} rows, each with its recorded "
                                            "minority_probability.")

@@ -15,6 +15,7 @@ from core.data import DATETIME, INTEGER, LEVEL_KINDS, NUMBER_KINDS, NUMERIC
 from core.encoding import model_frame
 from core.errors import SynthBalanceError
 from core.export import is_formula
+from core.numbers import to_numbers
 
 MAX_LEVELS = 1000  # levels listed per column in the schema (a wider column is listed as 'many')
 
@@ -69,8 +70,8 @@ def _as_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
     if kind in (NUMERIC, INTEGER):
         if pd.api.types.is_bool_dtype(values):
             raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but holds true/false values.")
-        parsed = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
-            values.astype(str).str.strip().where(values.notna()), errors="coerce")
+        parsed = values if pd.api.types.is_numeric_dtype(values) else to_numbers(
+            values.astype(str).str.strip().where(values.notna()))
         bad = values[parsed.isna() & values.notna()]
         if len(bad):
             raise SynthBalanceError(f"Column '{col}' should hold numbers ({kind}) but {len(bad)} value(s) are not "
@@ -102,7 +103,7 @@ def _level_text(values: pd.Series, levels: set[str]) -> pd.Series:
                 and is_formula(level[1:]):
             remap[level] = level[1:]
         elif level not in levels:
-            number = pd.to_numeric(pd.Series([level]), errors="coerce").iloc[0]
+            number = to_numbers(pd.Series([level])).iloc[0]
             for other in ((str(int(number)), f"{float(number)}") if pd.notna(number) and float(number).is_integer()
                           else ()):
                 if other in levels:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from core.data import BOOLEAN, CATEGORICAL, CONSTANT, DATETIME, IDENTIFIER, INTEGER, NUMERIC
+from core.numbers import to_numbers
 
 _BOOLEAN_WORDS = {"0", "1", "true", "false", "t", "f", "y", "n", "yes", "no"}
 _DATE_PATTERN = re.compile(
@@ -17,7 +18,7 @@ _DATE_PATTERN = re.compile(
 
 
 def _numeric_share(values: pd.Series) -> float:
-    parsed = pd.to_numeric(values, errors="coerce")
+    parsed = to_numbers(values)
     return float(parsed.notna().mean()) if len(values) else 0.0
 
 
@@ -41,7 +42,7 @@ MIN_TEXT_REPEATS = 2  # ... and each text value repeats (a level, not a one-off 
 
 def text_values(values: pd.Series) -> pd.Series:
     present = values.dropna().astype(str).str.strip()
-    return present[pd.to_numeric(present, errors="coerce").isna()]
+    return present[to_numbers(present).isna()]
 
 
 def looks_like_levels(values: pd.Series) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import ConfigError
+from core.numbers import to_numbers
 
 MAX_RULE_LENGTH = 500
 MAX_LITERAL_LENGTH = 100  # characters of one quoted text value
@@ -253,7 +254,7 @@ def satisfied(frame: pd.DataFrame, constraints: Constraints) -> np.ndarray:
         if bound.allowed is not None:
             ok &= values.astype(str).isin([str(a) for a in bound.allowed]).to_numpy()
         if bound.low is not None or bound.high is not None:
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            numbers = to_numbers(values).to_numpy(dtype=float)
             if bound.low is not None:
                 ok &= numbers >= bound.low
             if bound.high is not None:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.errors import DataError
+from core.numbers import to_numbers
 
 NUMERIC, INTEGER, CATEGORICAL, BOOLEAN, DATETIME, IDENTIFIER, CONSTANT = (
     "numeric", "integer", "categorical", "boolean", "datetime", "identifier", "constant")
@@ -69,7 +70,7 @@ def sha256_of(raw: bytes) -> str:
 def _apply_kind(values: pd.Series, kind: str, col: str) -> pd.Series:
     """Convert a column's storage so it matches the kind the user chose; DataError if it cannot."""
     if kind in (NUMERIC, INTEGER) and not pd.api.types.is_numeric_dtype(values):
-        parsed = pd.to_numeric(values.astype(str).str.strip().where(values.notna()), errors="coerce")
+        parsed = to_numbers(values.astype(str).str.strip().where(values.notna()))
         bad = values[parsed.isna() & values.notna()]
         if len(bad):
             raise DataError(f"Column '{col}' cannot be {kind}: {len(bad)} values are not numbers "
@@ -139,7 +140,7 @@ def validate_dataset(table: LoadedTable, target: str, column_types: dict[str, st
     if mixed:
         col = mixed[0]
         values = frame[col].dropna().astype(str)
-        text = values[pd.to_numeric(values, errors="coerce").isna()]
+        text = values[to_numbers(values).isna()]
         raise DataError(f"Column '{col}' mixes numbers and text ({len(text)} of {len(values)} values are text, "
                         f"e.g. {text.iloc[0]!r}). Fix or empty those cells, or set the column's type to categorical.")
     converted = {}

@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from core.data import DATETIME, LEVEL_KINDS, NUMBER_KINDS
+from core.numbers import to_numbers
 
 MAX_ONE_HOT_LEVELS = 30  # rarer levels share one column, so wide text columns cannot explode the space
 
@@ -51,7 +52,7 @@ def model_frame(frame: pd.DataFrame, columns: list[str], kinds: dict[str, str]) 
             seconds = values.astype("int64").astype(float) / 1e9
             out[col] = seconds.where(values.notna())
         elif kinds.get(col) in NUMBER_KINDS:
-            out[col] = pd.to_numeric(values, errors="coerce").astype(float)
+            out[col] = to_numbers(values).astype(float)
         elif (pd.api.types.is_object_dtype(dtypes[col])
               and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty")):
             out[col] = values  # already text (or all missing): the conversion below would give the same values

@@ -18,6 +18,7 @@ import pandas as pd
 from core.column_kinds import find_mixed_columns, infer_column_types, looks_like_levels, text_values
 from core.data import CATEGORICAL, NUMERIC, LoadedTable, sha256_of
 from core.errors import DataError
+from core.numbers import RISKY_BYTES, RISKY_TEXT, RISKY_WIDE_BYTES, to_numbers
 
 MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
 MAX_ROWS = 2_000_000  # CSV and Parquet alike; Parquet is checked from its metadata before loading
@@ -147,10 +148,11 @@ def read_csv_bytes(raw: bytes, row_limit: int = MAX_ROWS) -> tuple[pd.DataFrame,
         notes.append("Numbers with decimal commas (1,5) were read as decimals (1.5).")
     if delimiter != ",":
         notes.append(f"Columns are separated by {'tab' if delimiter == chr(9) else repr(delimiter)}.")
+    options = dict(sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS, keep_default_na=True,
+                   skipinitialspace=True, low_memory=False, encoding=encoding, nrows=row_limit + 1)
     try:
-        frame = pd.read_csv(io.BytesIO(raw), sep=delimiter, decimal=decimal, na_values=MISSING_MARKERS,
-                            keep_default_na=True, skipinitialspace=True, low_memory=False, encoding=encoding,
-                            nrows=row_limit + 1)
+        risky = _risky_columns(raw, encoding, options)
+        frame = pd.read_csv(io.BytesIO(raw), dtype=risky, **options)
     except pd.errors.ParserError as exc:
         raise DataError(f"The CSV could not be parsed: {str(exc).strip().splitlines()[-1]}. "
                         "Check that every row has as many fields as the header.") from None
@@ -160,8 +162,33 @@ def read_csv_bytes(raw: bytes, row_limit: int = MAX_ROWS) -> tuple[pd.DataFrame,
     if len(frame) > row_limit:
         raise DataError(f"The table has more than {row_limit:,} rows, over the {row_limit:,}-row limit. "
                         "Upload a stratified sample of it.")
+    for col in risky or ():
+        frame[col] = _numbers_if_all(frame[col], decimal)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, notes
+
+
+def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] | None:
+    """The columns to read as text because a cell holds an exponent that crashes pandas' C float parser
+    (core.numbers.RISKY: the pinned pandas 2.3.3 dies with SIGSEGV on '8e2569614270'). None (today's read, the same
+    figures) when the raw bytes hold no such token; else a first read with dtype=str, which parses no number,
+    names the columns holding one. Type inference then sees text, and core.numbers.to_numbers converts it."""
+    pattern = RISKY_BYTES if encoding in ("utf-8-sig", "latin-1") else RISKY_WIDE_BYTES
+    if pattern.search(raw) is None:
+        return None
+    text = pd.read_csv(io.BytesIO(raw), dtype=str, **options)
+    return {col: str for col in text.columns
+            if text[col].str.contains(RISKY_TEXT.pattern, regex=True, na=False).any()} or None
+
+
+def _numbers_if_all(cells: pd.Series, decimal: str) -> pd.Series:
+    """A column read as text by _risky_columns, as pandas would have read it: numbers when every present cell is
+    one ('1e2569614270' is then inf, as pandas reads '1e400' today), else the text as it is (a hash-like ID)."""
+    present = cells.dropna()
+    numbers = to_numbers(present.str.replace(",", ".", regex=False) if decimal == "," else present)
+    if len(present) == 0 or numbers.isna().any():
+        return cells
+    return numbers.reindex(cells.index).astype(float)
 
 
 def check_columns(n_columns: int, limit: int = MAX_COLUMNS) -> None:

@@ -16,6 +16,7 @@ import pandas as pd
 
 from core.data import DATETIME, INTEGER, NUMERIC
 from core.errors import DataError
+from core.numbers import to_numbers
 
 if TYPE_CHECKING:
     from core.pipeline import ExperimentResult
@@ -63,7 +64,7 @@ class GroupRepresentation:
 
 def group_edges(real: pd.Series, groups: int = NUMERIC_GROUPS) -> np.ndarray:
     """Cut points for a number: the real values' quantiles, the outer edges opened to infinity."""
-    values = pd.to_numeric(real, errors="coerce").dropna().to_numpy(dtype=float)
+    values = to_numbers(real).dropna().to_numpy(dtype=float)
     if values.size == 0:
         return np.array([-np.inf, np.inf])
     inner = np.quantile(values, np.linspace(0, 1, groups + 1)[1:-1])
@@ -75,7 +76,7 @@ def group_labels(values: pd.Series, edges: np.ndarray | None) -> pd.Series:
     values form a group of their own."""
     if edges is None:
         return values.astype(object).where(values.notna(), MISSING_GROUP).astype(str)
-    numbers = pd.to_numeric(values, errors="coerce")
+    numbers = to_numbers(values)
     names = [f"{edges[i]:.4g} to {edges[i + 1]:.4g}" for i in range(len(edges) - 1)]
     codes = pd.cut(numbers, edges, labels=False, right=False)
     return pd.Series([names[int(c)] if pd.notna(c) else MISSING_GROUP for c in codes], index=values.index,

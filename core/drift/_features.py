@@ -23,6 +23,7 @@ from core.drift._stats import (
     two_proportion_p_value,
 )
 from core.drift._thresholds import DriftThresholds
+from core.numbers import to_numbers
 from core.validation.column_shapes import _levels, _numbers, ks_test
 
 
@@ -35,7 +36,7 @@ def _bins(reference: pd.Series, new: pd.Series, numeric: bool) -> tuple[list[str
         labels = [f"{edges[i]:.4g} to {edges[i + 1]:.4g}" for i in range(len(edges) - 1)]
 
         def counts(values: pd.Series) -> np.ndarray:
-            numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+            numbers = to_numbers(values).to_numpy(dtype=float)
             present = ~np.isnan(numbers)
             placed = np.bincount(np.searchsorted(cuts, numbers[present], side="right"), minlength=len(labels))
             return np.append(placed, (~present).sum()).astype(float)

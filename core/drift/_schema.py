@@ -10,6 +10,7 @@ import pandas as pd
 
 from core.data import DATETIME, INTEGER, NUMERIC, Dataset
 from core.errors import DataError
+from core.numbers import to_numbers
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ class SchemaReport:
 def level_text(values: pd.Series) -> pd.Series:
     """Levels as text, with whole numbers written without '.0' (so 1 and 1.0 from two files are one level)."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        numbers = pd.to_numeric(values, errors="coerce")
+        numbers = to_numbers(values)
         finite = numbers.dropna()
         if len(finite) and (finite == np.round(finite)).all():
             return numbers.astype("Int64").astype(object).where(numbers.notna())
@@ -86,8 +87,8 @@ def conform_batch(reference: Dataset, new: pd.DataFrame) -> tuple[pd.DataFrame, 
     for col in [c for c in features if c in new.columns]:
         values, kind = new[col], kinds[col]
         if kind in (NUMERIC, INTEGER):
-            parsed = values if pd.api.types.is_numeric_dtype(values) else pd.to_numeric(
-                values.astype(str).str.strip().where(values.notna()), errors="coerce")
+            parsed = values if pd.api.types.is_numeric_dtype(values) else to_numbers(
+                values.astype(str).str.strip().where(values.notna()))
             bad = values[parsed.isna() & values.notna()]
             if len(bad):
                 retyped[col] = (f"{kind} in the reference, but {len(bad)} of {int(values.notna().sum())} values here "

@@ -12,6 +12,8 @@ import pandas as pd
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from core.numbers import to_numbers
+
 MISSING = "<missing>"
 JS_BINS = 20
 KS_DECIMALS = 14  # SDMetrics' KSComplement rounds values to sys.float_info.dig - 1 decimals
@@ -312,7 +314,7 @@ def _total_variation_counts(r: pd.Series, s: pd.Series) -> float:
 
 
 def _numbers(values: pd.Series) -> np.ndarray:
-    array = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    array = to_numbers(values).to_numpy(dtype=float)
     return array[np.isfinite(array)]
 
 

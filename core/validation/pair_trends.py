@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from core.numbers import to_numbers
 from core.validation.column_pairs import NUMBER_CODES, number_codes, pearson_matrix
 from core.validation.column_shapes import _level_codes, _LevelCodes
 
@@ -41,7 +42,7 @@ def cramers_v(a: pd.Series, b: pd.Series) -> float:
 
 
 def _pearson(frame: pd.DataFrame, a: str, b: str) -> float:
-    pair = frame[[a, b]].apply(pd.to_numeric, errors="coerce").dropna()
+    pair = frame[[a, b]].apply(to_numbers).dropna()
     if len(pair) < 2 or pair[a].std() == 0 or pair[b].std() == 0:
         return 0.0
     return float(np.corrcoef(pair[a], pair[b])[0, 1])
@@ -88,7 +89,7 @@ def _number_block(frame: pd.DataFrame, numbers: list[str]) -> np.ndarray:
     block = frame[numbers]
     if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in block.dtypes):
         return np.ascontiguousarray(block.to_numpy(dtype=float, na_value=np.nan).T)
-    return np.vstack([pd.to_numeric(block[c], errors="coerce").to_numpy(dtype=float) for c in numbers])
+    return np.vstack([to_numbers(block[c]).to_numpy(dtype=float) for c in numbers])
 
 
 def _pearson_matrix(frame: pd.DataFrame, numbers: list[str]) -> pd.DataFrame:
