@@ -18,7 +18,7 @@ import pandas as pd
 from core.column_kinds import find_mixed_columns, infer_column_types, looks_like_levels, text_values
 from core.data import CATEGORICAL, NUMERIC, LoadedTable, sha256_of
 from core.errors import DataError
-from core.numbers import RISKY_BYTES, RISKY_TEXT, RISKY_WIDE_BYTES, to_numbers
+from core.numbers import RISKY_TEXT, holds_risky_bytes, to_numbers
 
 MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
 MAX_ROWS = 2_000_000  # CSV and Parquet alike; Parquet is checked from its metadata before loading
@@ -173,8 +173,7 @@ def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] 
     (core.numbers.RISKY: the pinned pandas 2.3.3 dies with SIGSEGV on '8e2569614270'). None (today's read, the same
     figures) when the raw bytes hold no such token; else a first read with dtype=str, which parses no number,
     names the columns holding one. Type inference then sees text, and core.numbers.to_numbers converts it."""
-    pattern = RISKY_BYTES if encoding in ("utf-8-sig", "latin-1") else RISKY_WIDE_BYTES
-    if pattern.search(raw) is None:
+    if not holds_risky_bytes(raw, wide=encoding not in ("utf-8-sig", "latin-1")):
         return None
     text = pd.read_csv(io.BytesIO(raw), dtype=str, **options)
     return {col: str for col in text.columns

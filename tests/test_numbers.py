@@ -91,3 +91,13 @@ def test_numeric_and_empty_inputs_take_the_plain_path():
     for values in (pd.Series([1.0, np.inf]), pd.Series([], dtype=object), pd.Series([True, False]),
                    pd.Series(pd.to_datetime(["2020-01-01"]))):
         pd.testing.assert_series_equal(to_numbers(values), pd.to_numeric(values, errors="coerce"))
+
+
+def test_the_raw_byte_scan_finds_the_token_in_every_encoding_the_reader_uses():
+    from core.numbers import holds_risky_bytes
+    for text in CRASHING:
+        assert holds_risky_bytes(f"caf\xe9,{text}\n".encode("latin-1"))
+        assert holds_risky_bytes(b"\xff\xfe\xe9," + text.encode() + b"\n")  # invalid UTF-8 around it
+        assert holds_risky_bytes(f"x,{text}\n".encode("utf-16"), wide=True)
+        assert holds_risky_bytes(f"x,{text}\n".encode("utf-16-be"), wide=True)
+    assert not holds_risky_bytes(b"") and not holds_risky_bytes(b"a,b\n1e999999999,12345678901\n")
