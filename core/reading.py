@@ -162,13 +162,13 @@ def read_csv_bytes(raw: bytes, row_limit: int = MAX_ROWS) -> tuple[pd.DataFrame,
     if len(frame) > row_limit:
         raise DataError(f"The table has more than {row_limit:,} rows, over the {row_limit:,}-row limit. "
                         "Upload a stratified sample of it.")
-    for col in risky or ():
+    for col in frame.columns if risky is str else risky or ():
         frame[col] = _numbers_if_all(frame[col], decimal)
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame, notes
 
 
-def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] | None:
+def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] | type | None:
     """The columns to read as text because a cell holds an exponent that crashes pandas' C float parser
     (core.numbers.RISKY: the pinned pandas 2.3.3 dies with SIGSEGV on '8e2569614270'). None (today's read, the same
     figures) when the raw bytes hold no such token; else a first read with dtype=str, which parses no number,
@@ -176,6 +176,10 @@ def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] 
     if not holds_risky_bytes(raw, wide=encoding not in ("utf-8-sig", "latin-1")):
         return None
     text = pd.read_csv(io.BytesIO(raw), dtype=str, **options)
+    if not isinstance(text.index, pd.RangeIndex) and any(  # rows longer than the header: pandas parses their
+            text.index.get_level_values(level).astype(str).str.contains(RISKY_TEXT.pattern, regex=True).any()
+            for level in range(text.index.nlevels)):  # leading fields as an index, which no column name reaches
+        return str
     return {col: str for col in text.columns
             if text[col].str.contains(RISKY_TEXT.pattern, regex=True, na=False).any()} or None
 
@@ -187,7 +191,7 @@ def _numbers_if_all(cells: pd.Series, decimal: str) -> pd.Series:
     numbers = to_numbers(present.str.replace(",", ".", regex=False) if decimal == "," else present)
     if len(present) == 0 or numbers.isna().any():
         return cells
-    return numbers.reindex(cells.index).astype(float)
+    return numbers.reindex(cells.index)
 
 
 def check_columns(n_columns: int, limit: int = MAX_COLUMNS) -> None:

@@ -208,3 +208,19 @@ print(len(at.exception), len(at.error), at.session_state['table'].frame.shape)
 """])
     assert check.returncode == 0, (check.returncode, check.stderr[-3000:])
     assert check.stdout.split()[:2] == ["0", "0"] and "(60, 4)" in check.stdout
+
+
+def test_rows_longer_than_the_header_and_the_head_read_survive_the_token(tmp_path):
+    """pandas makes the extra leading fields of a long row an index (parsed as numbers, out of any column's
+    dtype): the reader then reads every column as text first. head_columns parses the head with the same reader."""
+    rows = "".join(f"{i},{i % 7},{'yes' if i % 9 == 0 else 'no'}\n" for i in range(600_000))
+    (tmp_path / "big.csv").write_text(f"id,x,label\n{_HASH_ID},1,yes\n" + rows)
+    check = _run(["-c", f"""
+from core.reading import head_columns, read_csv_bytes
+frame, _ = read_csv_bytes(b'a,b\\n8e2569614270,x,1\\n2,y,3\\n')
+print(frame['b'].tolist(), str(frame['b'].dtype), frame.index.tolist())
+print(head_columns({str(tmp_path / 'big.csv')!r}))
+"""])
+    assert check.returncode == 0, (check.returncode, check.stderr[-2000:])
+    assert check.stdout.splitlines() == ["[1, 3] int64 ['8e2569614270', '2']", "['id', 'x', 'label']"]
+    assert (tmp_path / "big.csv").stat().st_size > 4_100_000  # over HEAD_BYTES: head_columns reads the head
