@@ -18,7 +18,7 @@ import pandas as pd
 from core.column_kinds import find_mixed_columns, infer_column_types, looks_like_levels, text_values
 from core.data import CATEGORICAL, NUMERIC, LoadedTable, sha256_of
 from core.errors import DataError
-from core.numbers import RISKY_TEXT, holds_risky_bytes, to_numbers
+from core.numbers import holds_risky_bytes, risky_mask, to_numbers
 
 MAX_UPLOAD_MB = 200  # matches server.maxUploadSize in the app config (config.toml)
 MAX_ROWS = 2_000_000  # CSV and Parquet alike; Parquet is checked from its metadata before loading
@@ -177,11 +177,10 @@ def _risky_columns(raw: bytes, encoding: str, options: dict) -> dict[str, type] 
         return None
     text = pd.read_csv(io.BytesIO(raw), dtype=str, **options)
     if not isinstance(text.index, pd.RangeIndex) and any(  # rows longer than the header: pandas parses their
-            text.index.get_level_values(level).astype(str).str.contains(RISKY_TEXT.pattern, regex=True).any()
+            risky_mask(pd.Series(text.index.get_level_values(level), dtype=object)) is not None
             for level in range(text.index.nlevels)):  # leading fields as an index, which no column name reaches
         return str
-    return {col: str for col in text.columns
-            if text[col].str.contains(RISKY_TEXT.pattern, regex=True, na=False).any()} or None
+    return {col: str for col in text.columns if risky_mask(text[col]) is not None} or None
 
 
 def _numbers_if_all(cells: pd.Series, decimal: str) -> pd.Series:
