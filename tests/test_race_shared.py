@@ -8,6 +8,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 
+import core.race as race_module
 from core.generators.sampler import GeneratorSampler
 from core.models import SharedFits, fit_strategy, make_strategy, strategy_proba
 from core.parallel import one_thread_per_task
@@ -36,9 +37,14 @@ def _race(prepared, kinds, share: bool):
                 repeats=1, cleaning=prepared.cleaning.plan, adaptive=False, share=share)
 
 
-def test_the_shared_race_equals_every_candidate_fitted_on_its_own_float_for_float(credit_part):
+def test_the_shared_race_equals_every_candidate_fitted_on_its_own_float_for_float(credit_part, monkeypatch):
     prepared, kinds = credit_part
-    shared, alone = _race(prepared, kinds, True), _race(prepared, kinds, False)
+    alone = _race(prepared, kinds, False)
+    one_by_one = []  # the shared path falls back to _score_fold only when its work raised: not here
+    real_score_fold = race_module._score_fold
+    monkeypatch.setattr(race_module, "_score_fold", lambda *a: one_by_one.append(a[-1]) or real_score_fold(*a))
+    shared = _race(prepared, kinds, True)
+    assert one_by_one == []
     assert [c.name for c in shared.candidates] == [c.name for c in alone.candidates]
     for a, b in zip(shared.candidates, alone.candidates):
         assert a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values, a.name
