@@ -130,9 +130,9 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
         cleaned.append(set(rows.index))
         return real_clean(rows, *args)
 
-    def spy_choose(strategies, rows, *args):
+    def spy_choose(strategies, rows, *args, **kwargs):
         tuned_on.append(set(rows.index))
-        return real_choose(strategies, rows, *args)
+        return real_choose(strategies, rows, *args, **kwargs)
 
     def spy_resample(self, X, y):
         resampled.append(set(X.index))
