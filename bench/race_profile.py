@@ -4,10 +4,11 @@ runs it (race_prepared, default candidates, budget and repeats, adaptive).
 n_jobs 1 (the race runs in this process): first one fit's parts timed without a profiler (cProfile inflates
 Python-level code, so its shares overstate encoding against the solver), then cProfile over the race: the
 cumulative seconds of the functions that make up a fold's work. Layers overlap, so shares are read per block:
-  a fold task (_score_fold) = cleaning + threshold tuning (inner fits) + the fold's own fit + scoring;
-  across every fit (inner and final): classifier fits (the estimator's own fit), generator fits (the sampler's
-  fit_resample: SMOTE, copula, ...), encoding (model frame, imputation, scaling, one-hot: fit and transform),
-  prediction;
+  a fold task (_score_group: the candidates without synthetic rows share one per fold, each generator has its
+  own) = cleaning + threshold tuning (inner fits) + the fold's own fits + scoring;
+  across every fit (inner and final, SharedFits): classifier fits (the estimator's own fit), generator fits (the
+  sampler's fit_resample: SMOTE, copula, ...), encoding (model frame, imputation, scaling, one-hot: fit and
+  transform), prediction;
   before the race: the estimate (one timed fit) and the repeat / candidate choice.
 n_jobs 2 (the process's loky pool): simple timers around each parallel_map call (one per repeat): wall seconds,
 tasks, the payload a job sends (its function with the training table, cloudpickled as loky does), the pool's
@@ -34,18 +35,18 @@ sys.path.insert(0, str(ROOT))
 BLOCKS = [
     ("the race (race_prepared)", "core/race.py", "race_prepared"),
     ("  before the folds: estimate (one timed fit)", "core/estimates.py", "estimate_race_seconds"),
-    ("  fold tasks (_score_fold)", "core/race.py", "_score_fold"),
+    ("  fold tasks (_score_group)", "core/race.py", "_score_group"),
     ("    cleaning inside the fold", "core/cleaning.py", "clean_training"),
-    ("    threshold tuning (inner fits + scoring)", "core/thresholds.py", "choose_threshold"),
+    ("    threshold tuning (inner fits + scoring)", "core/thresholds.py", "choose_thresholds"),
     ("    scoring the fold's validation rows", "core/evaluation.py", "scored"),
-    ("every fit of a strategy (inner and final)", "core/models.py", "fit_strategy"),
+    ("every fit of a fold task's strategies (inner and final: SharedFits)", "core/models.py", "__init__"),
     ("  classifier fit: LogisticRegression", "sklearn/linear_model/_logistic.py", "fit"),
     ("  classifier fit: HistGradientBoosting", "_hist_gradient_boosting/gradient_boosting.py", "fit"),
     ("  classifier fit: RandomForest", "sklearn/ensemble/_forest.py", "fit"),
     ("  generator fits (GeneratorSampler.fit_resample)", "core/generators/sampler.py", "fit_resample"),
     ("  encoding: model frame (core.encoding)", "core/encoding.py", "model_frame"),
     ("  encoding: ColumnTransformer fit_transform", "sklearn/compose/_column_transformer.py", "fit_transform"),
-    ("every prediction (strategy_proba)", "core/models.py", "strategy_proba"),
+    ("every prediction (SharedFits.proba)", "core/models.py", "proba"),
     ("  encoding: ColumnTransformer transform", "sklearn/compose/_column_transformer.py", "transform"),
 ]
 
@@ -154,7 +155,7 @@ def profile_pool(prepared, classifier: str, n_jobs: int) -> None:
         started = time.perf_counter()
         out = original(function, items, **kwargs)
         calls.append((len(items), time.perf_counter() - started, len(payload), dumped, loaded,
-                      sum(s.seconds for s in out)))
+                      sum(s.seconds for figures in out for s in figures)))
         return out
 
     started = time.perf_counter()

@@ -93,3 +93,58 @@ def strategy_proba(model, frame: pd.DataFrame, features: list[str]) -> pd.DataFr
     """Class probabilities of a fitted strategy (n_rows x n_classes), columns named by class label."""
     values = model.predict_proba(frame[features])
     return pd.DataFrame(np.asarray(values), columns=[str(c) for c in model.classes_], index=frame.index)
+
+
+def strategy_frame(model, rows: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """rows as the strategy's model frame step sees them (`core.encoding.model_frame`; a per-row conversion, so the
+    frame of a table indexed by position equals the frame of those rows)."""
+    return model.named_steps["frame"].transform(rows[features])
+
+
+class SharedFits:
+    """Strategies fitted on the same rows, each fitted exactly as `fit_strategy` fits it, with the work they share
+    done once: the rows' model frame; for the strategies without a sampler (`make_strategy` with the same
+    classifier, features, kinds and seed, differing only in the classifier's class weights) one fitted space and
+    one classifier fit per distinct classifier settings. A strategy with a sampler fits its own pipeline on the
+    rows (its synthetic rows are its own). `proba` then makes the scored rows' frame once and encodes it once.
+
+    fit_strategy + strategy_proba give the same probabilities, value for value: every step is deterministic given
+    its seed and its inputs, and the inputs are the same values (tests/test_race_shared.py pins it).
+    models: {name: an unfitted strategy pipeline}; frame: rows' model frame when the caller has it.
+    """
+
+    def __init__(self, models: dict, rows: pd.DataFrame, target: str, features: list[str],
+                 frame: pd.DataFrame | None = None):
+        from sklearn.pipeline import Pipeline as SpacePipeline
+
+        ensure_not_held_out(rows)
+        labels = rows[target].astype(str)
+        self.features = list(features)
+        self.frame_step = next(iter(models.values())).named_steps["frame"]  # the race's features and kinds
+        self.own, self.shared, self.space = {}, {}, None
+        by_settings, encoded = {}, None
+        for name, model in models.items():
+            if "resample" in model.named_steps:
+                self.own[name] = model.fit(rows[features], labels)
+                continue
+            if self.space is None:
+                frame = self.frame_step.transform(rows[features]) if frame is None else frame
+                self.space = SpacePipeline(model.steps[1:-1])
+                encoded = self.space.fit_transform(frame, labels)
+            classifier = model.steps[-1][1]
+            settings = repr(sorted(classifier.get_params(deep=False).items()))
+            if settings not in by_settings:
+                by_settings[settings] = classifier.fit(encoded, labels)
+            self.shared[name] = by_settings[settings]
+
+    def proba(self, rows: pd.DataFrame, frame: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+        """{strategy: class probabilities (n_rows x n_classes), columns named by class label}, as strategy_proba
+        gives them. frame: rows' model frame when the caller has it (made here otherwise)."""
+        frame = self.frame_step.transform(rows[self.features]) if frame is None else frame
+        encoded = self.space.transform(frame) if self.space is not None else None
+        fitted = {name: (classifier, encoded) for name, classifier in self.shared.items()}
+        for name, model in self.own.items():  # predict skips the sampler: the steps after the frame
+            after_frame = model[[step for step, _ in model.steps].index("frame") + 1:]
+            fitted[name] = (after_frame, frame)
+        return {name: pd.DataFrame(np.asarray(model.predict_proba(values)), columns=[str(c) for c in model.classes_],
+                                   index=rows.index) for name, (model, values) in fitted.items()}

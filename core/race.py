@@ -32,14 +32,14 @@ from core.generators.deep import SMALL_CLASS_ROWS, estimate_seconds
 from core.generators.registry import REGISTRY, resolve_method
 from core.generators.sampler import GeneratorSampler
 from core.intervals import repeated_cv_ratio, summarise
-from core.models import fit_strategy, make_strategy, strategy_proba
+from core.models import SharedFits, fit_strategy, make_strategy, strategy_frame, strategy_proba
 from core.parallel import check_n_jobs, parallel_map
 from core.race_results import CandidateResult, FoldScore, RaceResult
 from core.race_rule import F1_BOUNDS, best_candidate, clearly_behind, recommend, runner_up
 from core.race_words import explain, race_shape
 from core.split import ensure_not_held_out
 from core.strategies import NO_GENERATION, UNTUNED, display_order, kind_of, strategy_words
-from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, choose_threshold
+from core.thresholds import DEFAULT_THRESHOLD, THRESHOLD_FOLDS, choose_threshold, choose_thresholds
 
 DEFAULT_FOLDS = 5
 DEFAULT_REPEATS = 3
@@ -146,6 +146,59 @@ def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: di
         return FoldScore(name, fold, float("nan"), float("nan"), None, time.perf_counter() - started, message)
 
 
+def _score_group(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
+                 minority: list[str], majority: str, seed: int, fold_index: dict[int, tuple[np.ndarray, np.ndarray]],
+                 settings: SamplerSettings, cleaning: CleaningPlan | None,
+                 task: tuple[tuple[str, ...], int]) -> list[FoldScore]:
+    """`_score_fold` for candidates that share a fold's rows, with the work they share done once and the same
+    figures: the fold's cleaning, the model frame of its rows, and (`core.models.SharedFits`) for the candidates
+    without synthetic rows one fitted space per set of fit rows and one classifier fit per distinct setting ("as is"
+    and the tuned threshold fit the same model on the same rows; so do the two class-weighted ones), on the fold
+    and on each inner fold of the threshold tuning. A generator's rows are its own: its group is itself.
+
+    Each candidate's seconds are the task's seconds shared in proportion to the fits it would make alone
+    (`race_fits_per_fold`). Should the shared work fail, each candidate is scored on its own (`_score_fold`), so an
+    error stays in the row of the candidate that raised it."""
+    names, fold = task
+    started = time.perf_counter()
+    fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
+    task_seed = seed + fold
+    try:
+        if cleaning is not None:
+            cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, task_seed)
+            fit_rows = cleaned.train
+            check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
+        strategies = {name: _strategy(name, classifier, features, kinds, task_seed, settings) for name in names}
+        binary = fit_rows[target].astype(str).nunique() == 2
+        frame = strategy_frame(strategies[names[0]], fit_rows, features)  # made once: tuning and the fold's fits
+        tuned = {name: strategies[name] for name in names if name not in UNTUNED}
+        choices = choose_thresholds(tuned, fit_rows, target, features, minority, task_seed, THRESHOLD_FOLDS,
+                                    frame=frame) if tuned else {}
+        probas = SharedFits(strategies, fit_rows, target, features, frame).proba(check_rows)
+        truth = check_rows[target].astype(str).to_numpy()
+        figures = []
+        for name in names:
+            choice = choices.get(name)
+            threshold = choice.threshold if choice else (DEFAULT_THRESHOLD if binary else None)
+            _, _, values = scored(probas[name], truth, minority, majority, threshold)
+            figures.append((name, values, threshold, choice.fallback if choice else ""))
+    except Exception:  # scored one by one instead, where each error stays with the candidate that raised it
+        return [_score_fold(train, target, features, kinds, classifier, minority, majority, seed, fold_index,
+                            settings, cleaning, (name, fold)) for name in names]
+    seconds, weights = time.perf_counter() - started, [race_fits_per_fold(name) for name in names]
+    return [FoldScore(name, fold, values["minority_f1"], values["pr_auc"], threshold,
+                      seconds * weight / sum(weights), threshold_fallback=fallback)
+            for (name, values, threshold, fallback), weight in zip(figures, weights)]
+
+
+def fold_groups(names: list[str], share: bool = True) -> list[tuple[str, ...]]:
+    """The candidates that share a fold task: every candidate without synthetic rows in one (the same rows and
+    space; `_score_group`), each generator on its own (share False: every candidate on its own)."""
+    plain = tuple(name for name in names if name in NO_GENERATION)
+    own = [(name,) for name in names if not share or name not in NO_GENERATION]
+    return [plain, *own] if share and plain else own
+
+
 # Seconds of one classifier fit on a fold: a fixed part plus a part per cell (rows x features), read from fits on
 # this project's 2-core machine (December 2026). A constant, not a timer: how many repeats a race runs follows from
 # its inputs alone, so the same data, settings and seed give the same figures on any machine and under any load.
@@ -171,12 +224,15 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
          n_jobs: int | None = None, scheduler: str | None = None, progress: Progress | None = None,
          should_stop: StopRequested | None = None, settings: SamplerSettings = SamplerSettings(),
          repeats: int | None = None, margin: float = 0.0, cleaning: CleaningPlan | None = None,
-         adaptive: bool = True) -> RaceResult:
+         adaptive: bool = True, share: bool = True) -> RaceResult:
     """Race the candidates on `train` (the training part only) with repeated stratified K-fold.
 
     adaptive: after each repeat but the last, stop the candidates `clearly_behind` the leader (and those that
     failed); the remaining repeats run on the rest, and the best mean of those still running wins (False: every
     candidate runs every repeat).
+
+    share: the candidates without synthetic rows share each fold's work (`_score_group`: the same figures with
+    fewer fits; False scores every candidate on its own, `_score_fold`).
 
     cleaning: a plan fitted inside each fold's training rows (None: `train` is used as it is).
     candidates: names to race (None: `candidates_for` the column kinds, class sizes and budget). repeats: None
@@ -220,24 +276,28 @@ def race(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str,
     if progress:
         progress(0.0, f"Racing {len(candidates)} strategies on {race_shape(folds, repeats)} of {len(train):,} "
                       f"training rows ({'at most ' if adaptive and repeats > 1 else ''}about {estimated:.0f} s)")
-    score_fold = partial(_score_fold, train, target, features, kinds, classifier, minority, majority, seed,
-                         fold_index, settings, cleaning)
+    score_group = partial(_score_group if share else _score_fold, train, target, features, kinds, classifier,
+                          minority, majority, seed, fold_index, settings, cleaning)
     started = time.perf_counter()
     ratio = repeated_cv_ratio(folds)
     scores: dict[tuple[str, int], FoldScore] = {}
     running, stopped_after = list(candidates), {}
     for repeat in range(repeats):
         # one repeat at a time: what stops is decided from completed repeats only, so scheduling cannot change it
-        tasks = [(name, fold) for name in running for fold in range(repeat * folds, (repeat + 1) * folds)]
-        done, planned = len(scores), len(scores) + len(tasks) * (repeats - repeat)
+        tasks = [(group if share else group[0], fold) for group in fold_groups(running, share)
+                 for fold in range(repeat * folds, (repeat + 1) * folds)]
+        sizes = np.cumsum([len(group) if share else 1 for group, _ in tasks])  # candidate folds done per task
+        done, planned = len(scores), len(scores) + len(running) * folds * (repeats - repeat)
 
-        def report(index: int, total: int, tasks=tasks, done=done, planned=planned) -> None:
+        def report(index: int, total: int, tasks=tasks, sizes=sizes, done=done, planned=planned) -> None:
             if progress:
-                name, fold = tasks[index]
-                progress((done + index + 1) / planned, f"{strategy_words(name)}: fold {fold + 1} of {total_folds} done")
+                group, fold = tasks[index]
+                words = ", ".join(strategy_words(name) for name in ((group,) if isinstance(group, str) else group))
+                progress((done + int(sizes[index])) / planned, f"{words}: fold {fold + 1} of {total_folds} done")
 
-        scores.update(zip(tasks, parallel_map(score_fold, tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
-                                              should_stop=should_stop)))
+        for figures in parallel_map(score_group, tasks, n_jobs=jobs, scheduler=scheduler, on_result=report,
+                                    should_stop=should_stop):
+            scores.update(((s.candidate, s.fold), s) for s in (figures if share else [figures]))
         if not adaptive or repeat == repeats - 1:
             continue
         measured = range((repeat + 1) * folds)

@@ -10,7 +10,7 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.model_selection import StratifiedKFold
 
-from core.models import fit_strategy, strategy_proba
+from core.models import SharedFits, fit_strategy, strategy_frame, strategy_proba
 from core.split import ensure_not_held_out
 
 THRESHOLD_FOLDS = 3  # K of the out-of-fold threshold tuning: every training row is scored once, out of fold
@@ -50,26 +50,57 @@ def choose_threshold(strategy, train: pd.DataFrame, target: str, features: list[
     TunedThresholdClassifierCV refuses "constant predictions") or the minority has fewer than 2 rows.
     None for multi-class targets (argmax is kept).
     """
+    return choose_thresholds({"strategy": strategy}, train, target, features, minority, seed, folds,
+                             share=False)["strategy"]
+
+
+def choose_thresholds(strategies: dict, train: pd.DataFrame, target: str, features: list[str], minority: list[str],
+                      seed: int, folds: int = THRESHOLD_FOLDS, share: bool = True,
+                      frame: pd.DataFrame | None = None) -> dict[str, ThresholdChoice]:
+    """{name: `choose_threshold(strategy, ...)`} for several strategies on the same training rows and seed (the
+    same inner folds), each choice equal to its own call's.
+
+    share: the inner fits share their work (`core.models.SharedFits`: the rows' model frame made once, and
+    strategies without a sampler one fitted space and one fit per distinct classifier per inner fold); False fits
+    each strategy on its own (`fit_strategy`), as a single call does. frame: train's model frame when the caller
+    has it (`core.models.strategy_frame`).
+    """
     ensure_not_held_out(train)
     labels = train[target].astype(str)
     if labels.nunique() != 2:
-        return ThresholdChoice(None)
+        return {name: ThresholdChoice(None) for name in strategies}
     smallest = int(labels.value_counts().min())
     k = min(folds, smallest)
     if k < 2:
-        return ThresholdChoice(DEFAULT_THRESHOLD, 0, f"the smallest class has {smallest} row(s), too few to tune "
-                                                     "a threshold on folds")
-    scores = np.full(len(train), np.nan)
+        return {name: ThresholdChoice(DEFAULT_THRESHOLD, 0, f"the smallest class has {smallest} row(s), too few "
+                                                            "to tune a threshold on folds") for name in strategies}
+    scores = {name: np.full(len(train), np.nan) for name in strategies}
+    constant = {}  # a strategy whose scores were constant on an inner fold keeps 0.5 and fits no further folds
+    if share and frame is None:
+        frame = strategy_frame(next(iter(strategies.values())), train, features)
     for fit_index, check_index in StratifiedKFold(n_splits=k, shuffle=True, random_state=seed).split(
             np.zeros(len(train)), labels):
-        model = fit_strategy(clone(strategy), train.iloc[fit_index], target, features)
-        proba = strategy_proba(model, train.iloc[check_index], features)
-        fold_scores = proba[minority[0]].to_numpy() if minority[0] in proba.columns else np.zeros(len(check_index))
-        if np.ptp(fold_scores) == 0:
-            return ThresholdChoice(DEFAULT_THRESHOLD, 0, "the model's scores were constant on an inner fold, so no "
-                                                         "threshold could be tuned")
-        scores[check_index] = fold_scores
-    return ThresholdChoice(best_threshold(labels.to_numpy() == minority[0], scores), k)
+        live = {name: clone(strategy) for name, strategy in strategies.items() if name not in constant}
+        if not live:
+            break
+        if share:
+            probas = SharedFits(live, train.iloc[fit_index], target, features, frame.iloc[fit_index]).proba(
+                train.iloc[check_index], frame.iloc[check_index])
+        else:
+            probas = {name: strategy_proba(fit_strategy(model, train.iloc[fit_index], target, features),
+                                           train.iloc[check_index], features) for name, model in live.items()}
+        for name in live:
+            proba = probas[name]
+            fold_scores = (proba[minority[0]].to_numpy() if minority[0] in proba.columns
+                           else np.zeros(len(check_index)))
+            if np.ptp(fold_scores) == 0:
+                constant[name] = ThresholdChoice(DEFAULT_THRESHOLD, 0, "the model's scores were constant on an inner "
+                                                                       "fold, so no threshold could be tuned")
+            else:
+                scores[name][check_index] = fold_scores
+    truth = labels.to_numpy() == minority[0]
+    return {name: constant.get(name) or ThresholdChoice(best_threshold(truth, scores[name]), k)
+            for name in strategies}
 
 
 def best_threshold(truth_is_minority: np.ndarray, scores: np.ndarray) -> float:

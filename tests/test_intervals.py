@@ -140,11 +140,11 @@ def test_a_race_on_hand_written_fold_scores_gives_the_hand_computed_intervals(sm
     t(0.80, 5)) x 0.033333 = (2.570582 + 0.919544) x 0.033333 = 0.116338."""
     scores = {"as_is": AS_IS, "class_weighted_default": CLASS_WEIGHTED}
 
-    def written(*args) -> FoldScore:
-        name, fold = args[-1]
-        return FoldScore(name, fold, scores[name][fold], scores[name][fold], None, 0.0)
+    def written(*args) -> list[FoldScore]:  # _score_group's stand-in: the hand figure of each (candidate, fold)
+        names, fold = args[-1]
+        return [FoldScore(name, fold, scores[name][fold], scores[name][fold], None, 0.0) for name in names]
 
-    monkeypatch.setattr(core.race, "_score_fold", written)
+    monkeypatch.setattr(core.race, "_score_group", written)
     # the full race (adaptive=False): the adaptive one stops "as is" after repeat 1 (its difference to class
     # weights, 0.10, 0.10, 0.07, is [+0.022, +0.158] there), and the hand-computed figures are over both repeats
     result = race_prepared(small_prepared, "logreg", FOLDS, candidates=list(scores), n_jobs=1, repeats=REPEATS,

@@ -14,6 +14,7 @@ import core.race as race_module
 from core.cli.main import main
 from core.generators.sampler import GeneratorSampler
 from core.intervals import Summary, detectable_difference, repeated_cv_ratio, summarise
+from core.models import SharedFits
 from core.parallel import parallel_map
 from core.race import candidates_for, race_prepared
 from core.race_results import FoldScore
@@ -90,20 +91,24 @@ def test_candidates_fit_the_column_types_and_the_budget():
 def test_the_race_never_sees_the_test_part_and_is_the_same_for_any_n_jobs(small, monkeypatch):
     prep = small
     seen = []
-    real = race_module.fit_strategy
+    real, real_shared = race_module.fit_strategy, SharedFits.__init__
 
     def spy(model, rows, *args):
         seen.append(set(rows.index))
         return real(model, rows, *args)
 
+    def spy_shared(self, models, rows, *args):
+        seen.append(set(rows.index))
+        return real_shared(self, models, rows, *args)
+
     monkeypatch.setattr(race_module, "fit_strategy", spy)
     monkeypatch.setattr("core.models.fit_strategy", spy)  # the estimate's warm-up and timed probe (core.estimates)
+    monkeypatch.setattr(SharedFits, "__init__", spy_shared)  # the fold tasks' fits (inner and final)
     kept = ["threshold_tuned", "random_oversampler"]
     one = race_prepared(prep, folds=2, candidates=kept, n_jobs=1, repeats=2)
     test_index, train_index = set(prep.split.test.index), set(prep.train.index)
-    # a warm-up and a timed probe for the estimate, then one fit per candidate and fold (threshold fits are in
-    # evaluation)
-    assert len(seen) == 2 + 2 * 2 * 2 and all(rows <= train_index and not rows & test_index for rows in seen)
+    # a warm-up and a timed probe for the estimate, then per candidate and fold 3 inner threshold fits and its own
+    assert len(seen) == 2 + 2 * 2 * 2 * 4 and all(rows <= train_index and not rows & test_index for rows in seen)
     two = race_prepared(prep, folds=2, candidates=kept, n_jobs=2, repeats=2)
     for a, b in zip(one.candidates, two.candidates):
         assert a.minority_f1.values == b.minority_f1.values and a.pr_auc.values == b.pr_auc.values
@@ -119,31 +124,31 @@ def test_thresholds_are_tuned_and_synthetic_rows_made_inside_each_fold_never_on_
     folds = [(set(train.index[fit]), set(train.index[check])) for fit, check in RepeatedStratifiedKFold(
         n_splits=2, n_repeats=2, random_state=prep.split.seed).split(np.zeros(len(train)), labels)]
     tuned_on, resampled, cleaned = [], [], []
-    real_choose, real_resample, real_clean = (race_module.choose_threshold, GeneratorSampler.fit_resample,
+    real_choose, real_resample, real_clean = (race_module.choose_thresholds, GeneratorSampler.fit_resample,
                                               race_module.clean_training)
 
     def spy_clean(rows, *args):
         cleaned.append(set(rows.index))
         return real_clean(rows, *args)
 
-    def spy_choose(strategy, rows, *args):
+    def spy_choose(strategies, rows, *args, **kwargs):
         tuned_on.append(set(rows.index))
-        return real_choose(strategy, rows, *args)
+        return real_choose(strategies, rows, *args, **kwargs)
 
     def spy_resample(self, X, y):
         resampled.append(set(X.index))
         return real_resample(self, X, y)
 
-    monkeypatch.setattr(race_module, "choose_threshold", spy_choose)
+    monkeypatch.setattr(race_module, "choose_thresholds", spy_choose)
     monkeypatch.setattr(GeneratorSampler, "fit_resample", spy_resample)
     monkeypatch.setattr(race_module, "clean_training", spy_clean)
     result = race_prepared(prep, folds=2, repeats=2, candidates=["as_is", "threshold_tuned", "random_oversampler"],
                            n_jobs=1, adaptive=False)
-    # tasks run repeat by repeat, then candidate by candidate, fold by fold: each tuning sees exactly its fold's
-    # training rows
+    # tasks run repeat by repeat, then task by task (the candidates without synthetic rows share one), fold by
+    # fold: each tuning sees exactly its fold's training rows
     first, second = [fit for fit, _ in folds[:2]], [fit for fit, _ in folds[2:]]
     assert tuned_on == first * 2 + second * 2
-    assert cleaned == first * 3 + second * 3  # cleaning is fitted inside each fold's training rows
+    assert cleaned == first * 2 + second * 2  # cleaning is fitted inside each fold's training rows, once per task
     # every synthetic row is made from rows inside one fold's training rows (inner folds too), never before the split
     assert resampled and all(any(rows <= fit for fit, _ in folds) for rows in resampled)
     by_name = {c.name: c for c in result.candidates}
@@ -253,14 +258,14 @@ HAND = {"class_weighted": [0.60, 0.62, 0.58, 0.61, 0.59] * 3,
                                0.61]}
 
 
-def hand_scored(*args) -> FoldScore:
-    """_score_fold's stand-in: the HAND figure of (candidate, fold), so the stops follow from known numbers."""
-    name, fold = args[-1]
-    return FoldScore(name, fold, HAND[name][fold], 0.5, 0.5, 0.0)
+def hand_scored(*args) -> list[FoldScore]:
+    """_score_group's stand-in: the HAND figure of each (candidate, fold), so the stops follow from known numbers."""
+    names, fold = args[-1]
+    return [FoldScore(name, fold, HAND[name][fold], 0.5, 0.5, 0.0) for name in names]
 
 
 def test_a_candidate_clearly_behind_is_stopped_after_repeat_1_and_the_pick_is_the_full_races(small, monkeypatch):
-    monkeypatch.setattr(race_module, "_score_fold", hand_scored)
+    monkeypatch.setattr(race_module, "_score_group", hand_scored)
     kept = list(HAND)
     steps = []
     adaptive = race_prepared(small, candidates=kept, repeats=3, n_jobs=1, progress=lambda f, _: steps.append(f))
@@ -284,4 +289,5 @@ def test_a_candidate_clearly_behind_is_stopped_after_repeat_1_and_the_pick_is_th
     out = adaptive.to_dict()["candidates"]
     assert [(c["name"], c["stopped_after_repeat"], c["folds_run"]) for c in out] == [
         ("as_is", 1, 5), ("class_weighted", None, 15), ("random_oversampler", None, 15)]
-    assert steps == sorted(steps) and steps[-1] == 1.0 and len(steps) == 1 + 15 + 10 + 10
+    # one step per fold task: as is and class weights share one until as is stops
+    assert steps == sorted(steps) and steps[-1] == 1.0 and len(steps) == 1 + 10 + 10 + 10
