@@ -123,7 +123,7 @@ class Kept:
         if self.race_pick:
             return (f"{self.label}, chosen by the analyst (the strategy race picked "
                     f"{strategy_words(self.race_pick)}).")
-        return f"{self.label}, chosen by the analyst (no strategy race ran on these inputs)."
+        return f"{self.label}, chosen by the analyst, not from a strategy race on these inputs."
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ def build_model_card(result: ExperimentResult, advice: Advice | None = None, dri
         alternatives = [f"{r.label}: {REGISTRY[r.method].pros} Limits: {REGISTRY[r.method].limits}"
                         for r in advice.ranked if r.method != synthetic.method_used][:4]
         why = ("the strategy race's measurement (below)" if record.race is not None else
-               f"no strategy race ran on these inputs; the instant ranking's reason: {'; '.join(chosen.reasons)}"
+               f"not a strategy race's pick on these inputs; the instant ranking's reason: {'; '.join(chosen.reasons)}"
                if chosen else "chosen by the analyst")
         sections.append((_STEPS[3], (
             Block("text", f"Method: {info.label} ({info.family}; {info.library} "
