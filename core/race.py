@@ -111,6 +111,19 @@ def _strategy(name: str, classifier: str, features: list[str], kinds: dict[str, 
     return make_strategy(classifier, features, kinds, seed, sampler=sampler)
 
 
+def _fold_rows(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], minority: list[str],
+               positions: tuple[np.ndarray, np.ndarray], cleaning: CleaningPlan | None,
+               seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A fold's fit and check rows; with a cleaning plan, the fit rows cleaned by it (fitted on them only) and the
+    check rows' gaps filled by the same fitted imputers (transform only)."""
+    fit_rows, check_rows = (train.iloc[i] for i in positions)
+    if cleaning is not None:
+        cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, seed)
+        fit_rows = cleaned.train
+        check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
+    return fit_rows, check_rows
+
+
 def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: dict[str, str], classifier: str,
                 minority: list[str], majority: str, seed: int, fold_index: dict[int, tuple[np.ndarray, np.ndarray]],
                 settings: SamplerSettings, cleaning: CleaningPlan | None, task: tuple[str, int]) -> FoldScore:
@@ -119,13 +132,10 @@ def _score_fold(train: pd.DataFrame, target: str, features: list[str], kinds: di
     (gaps filled by the fold's own imputers, transform only)."""
     name, fold = task
     started = time.perf_counter()
-    fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
     task_seed = seed + fold
     try:
-        if cleaning is not None:
-            cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, task_seed)
-            fit_rows = cleaned.train
-            check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
+        fit_rows, check_rows = _fold_rows(train, target, features, kinds, minority, fold_index[fold], cleaning,
+                                          task_seed)
         strategy = _strategy(name, classifier, features, kinds, task_seed, settings)
         binary = fit_rows[target].astype(str).nunique() == 2
         fallback = ""
@@ -161,13 +171,10 @@ def _score_group(train: pd.DataFrame, target: str, features: list[str], kinds: d
     error stays in the row of the candidate that raised it."""
     names, fold = task
     started = time.perf_counter()
-    fit_rows, check_rows = (train.iloc[i] for i in fold_index[fold])
     task_seed = seed + fold
     try:
-        if cleaning is not None:
-            cleaned = clean_training(fit_rows, target, features, kinds, minority[0], cleaning, task_seed)
-            fit_rows = cleaned.train
-            check_rows = fill_missing_like_train(cleaned, check_rows, features, kinds)
+        fit_rows, check_rows = _fold_rows(train, target, features, kinds, minority, fold_index[fold], cleaning,
+                                          task_seed)
         strategies = {name: _strategy(name, classifier, features, kinds, task_seed, settings) for name in names}
         binary = fit_rows[target].astype(str).nunique() == 2
         frame = strategy_frame(strategies[names[0]], fit_rows, features)  # made once: tuning and the fold's fits
