@@ -11,7 +11,7 @@ import pandas as pd
 from core.data import NUMBER_KINDS, Dataset
 from core.drift._concept import concept_drift, prior_shift
 from core.drift._features import feature_drift, judge_feature
-from core.drift._results import DriftResult, FeatureDrift, Verdict, worst
+from core.drift._results import DriftResult, FeatureDrift, Verdict, tiered, worst
 from core.drift._schema import SchemaReport, conform_batch, level_text
 from core.drift._stats import holm_adjusted, p_is
 from core.drift._thresholds import DriftThresholds
@@ -97,9 +97,8 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
     verdict = worst(verdict, *(f.status for f in features), *(f.status for f in minority_features))
     if prior is not None:
         significant = prior_p < alpha
-        status = (Verdict.RERUN if significant and prior.relative_change >= thresholds.prior_shift_rerun
-                  else Verdict.WATCH if significant and prior.relative_change >= thresholds.prior_shift_watch
-                  else Verdict.STABLE)
+        status = tiered(significant, prior.relative_change, thresholds.prior_shift_rerun,
+                        thresholds.prior_shift_watch)
         prior = replace(prior, status=status)
         if status != Verdict.STABLE:
             reasons.append(f"The share of '{minority}' moved from {prior.reference_share:.1%} to {prior.new_share:.1%} "
@@ -112,9 +111,7 @@ def check_drift(reference: Dataset, new: pd.DataFrame, config=None, thresholds: 
             if shift.p_value is not None:
                 drop = shift.test_value - shift.new_value
                 significant = adjusted_of[shift.metric] < alpha and drop > 0
-                status = (Verdict.RERUN if significant and drop >= thresholds.recall_drop_rerun
-                          else Verdict.WATCH if significant and drop >= thresholds.recall_drop_watch
-                          else Verdict.STABLE)
+                status = tiered(significant, drop, thresholds.recall_drop_rerun, thresholds.recall_drop_watch)
                 shift = replace(shift, status=status)
                 if status != Verdict.STABLE:
                     reasons.append(f"On {named}, {shift.sentence} at the deployed decision "

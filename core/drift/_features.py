@@ -15,7 +15,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from core.drift._results import FeatureDrift, Verdict, worst
+from core.drift._results import FeatureDrift, Verdict, tiered, worst
 from core.drift._stats import (
     homogeneity_p_value,
     population_stability_index,
@@ -89,12 +89,10 @@ def judge_feature(drift: FeatureDrift, thresholds: DriftThresholds, p_adjusted: 
     missing share (Holm-significant and changed by more than a limit)."""
     alpha = thresholds.alpha
     significant = p_adjusted < alpha
-    shape = (Verdict.RERUN if significant and drift.psi >= thresholds.psi_rerun
-             else Verdict.WATCH if significant and drift.psi >= thresholds.psi_watch else Verdict.STABLE)
+    shape = tiered(significant, drift.psi, thresholds.psi_rerun, thresholds.psi_watch)
     change = abs(drift.new_missing - drift.reference_missing)
     missing_significant = missing_p_adjusted < alpha
-    missing = (Verdict.RERUN if missing_significant and change >= thresholds.missing_rerun
-               else Verdict.WATCH if missing_significant and change >= thresholds.missing_watch else Verdict.STABLE)
+    missing = tiered(missing_significant, change, thresholds.missing_rerun, thresholds.missing_watch)
     return replace(drift, status=worst(shape, missing), shape_status=shape, missing_status=missing,
                    p_adjusted=float(p_adjusted), missing_p_adjusted=float(missing_p_adjusted),
                    unconfirmed=bool(not significant and drift.psi >= thresholds.psi_rerun))

@@ -38,6 +38,14 @@ def worst(*verdicts: Verdict) -> Verdict:
     return max(verdicts, key=_ORDER.__getitem__, default=Verdict.STABLE)
 
 
+def tiered(significant: bool, size: float, rerun: float, watch: float) -> Verdict:
+    """The one drift rule for a tested change: re-run when it is significant and its size reaches the re-run
+    limit, watch when significant and at the watch limit, stable otherwise."""
+    if significant and size >= rerun:
+        return Verdict.RERUN
+    return Verdict.WATCH if significant and size >= watch else Verdict.STABLE
+
+
 @dataclass(frozen=True)
 class FeatureDrift:
     """One feature, reference against new. statistic: KS D for numbers, total variation distance over the PSI's
