@@ -14,11 +14,23 @@ from core.export import write_csv
 from core.reading import head_columns, read_path
 
 
+def _write_drift(args, report: dict, per_feature) -> bool:
+    """drift.json and drift_charts.html into --out (both drift commands); with --json the report is printed too.
+    True when it was printed (the command prints nothing else)."""
+    from core.plots import drift_charts_html
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "drift.json").write_text(json.dumps(report, indent=2))
+    (out / "drift_charts.html").write_text(drift_charts_html(per_feature))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    return bool(args.json)
+
+
 def drift_bundle(args, thresholds) -> int:
     """`drift --bundle`: the deployed model on a new batch, chunk by chunk, plus today's per-feature drift against
     the bundle's reference rows; one drift.json with both."""
     from core.monitor import drift_report, monitor_batch
-    from core.plots import drift_charts_html
     if args.config or args.reference:
         raise CliError("drift takes --bundle, or --config / --reference, not both.")
     if args.chunk_size is not None and args.chunk_size < 1:
@@ -26,23 +38,14 @@ def drift_bundle(args, thresholds) -> int:
     bundle_path = Path(args.bundle)
     if not bundle_path.is_dir():
         raise CliError(f"No bundle folder at '{bundle_path}'.")
-    try:
-        from core.bundle import load_bundle
-    except ImportError:
-        raise CliError("This build has no bundle loader (core.bundle); export and load need it.") from None
+    from core.bundle import load_bundle
     bundle = load_bundle(bundle_path)
     new = read_path(args.new)
     name = Path(args.new).name
     monitored = monitor_batch(bundle, new.frame, name, args.chunk_size, args.date_column, args.period,
                               batch_sha256=new.sha256, thresholds=thresholds, label_free=args.label_free)
     result = monitored.per_feature
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = drift_report(monitored)
-    (out / "drift.json").write_text(json.dumps(report, indent=2))
-    (out / "drift_charts.html").write_text(drift_charts_html(result))
-    if args.json:
-        print(json.dumps(report, indent=2))
+    if _write_drift(args, drift_report(monitored), result):
         return 0
     for warning in monitored.bundle_warnings:
         print(f"warning: {warning}")
@@ -58,13 +61,12 @@ def drift_bundle(args, thresholds) -> int:
             print(f"- {c.chunk.label}: {c.estimate:.3f} ({c.ci_low:.3f}-{c.ci_high:.3f}){realised}; "
                   f"domain AUC {m.auc:.2f}{' FLAGGED' if m.flagged or c.outside_band else ''}")
     print(monitored.prevalence.sentence)
-    print(f"drift -> {out / 'drift.json'}")
+    print(f"drift -> {Path(args.out) / 'drift.json'}")
     return 0
 
 
 def drift(args) -> int:
     from core.drift import check_drift, drift_dict, thresholds_from_pairs
-    from core.plots import drift_charts_html
     thresholds = thresholds_from_pairs(args.threshold)
     if args.bundle:
         return drift_bundle(args, thresholds)
@@ -96,13 +98,7 @@ def drift(args) -> int:
     result = check_drift(reference, new.frame, config, thresholds, label_free=args.label_free,
                          config_path=args.config or "config.json", batch=Path(args.new).name,
                          batch_sha256=new.sha256)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = drift_dict(result)
-    (out / "drift.json").write_text(json.dumps(report, indent=2))
-    (out / "drift_charts.html").write_text(drift_charts_html(result))
-    if args.json:
-        print(json.dumps(report, indent=2))
+    if _write_drift(args, drift_dict(result), result):
         return 0
     print(f"verdict on {result.about}: {result.verdict.value}")
     for reason in result.reasons:
@@ -110,7 +106,7 @@ def drift(args) -> int:
     for message in result.schema.messages:
         print(f"schema: {message}")
     print(f"next: {result.next_step}")
-    print(f"drift -> {out / 'drift.json'}")
+    print(f"drift -> {Path(args.out) / 'drift.json'}")
     return 0
 
 
